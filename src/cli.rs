@@ -1,0 +1,184 @@
+//! The command line (spec section 3), parsed with clap. It only describes and parses: the
+//! commands in `commands` wire parsed options to library operations.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "convctl",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (Graph API ", "v26.0", ")"),
+    about = "Meta custom conversions as code: validate, plan, apply and watch for drift",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOptions,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalOptions {
+    /// Graph API base URL.
+    #[arg(long, global = true, env = "CONVCTL_API_BASE", default_value = crate::DEFAULT_API_BASE)]
+    pub api_base: String,
+    /// Graph API version.
+    #[arg(long, global = true, env = "CONVCTL_API_VERSION", default_value = crate::DEFAULT_API_VERSION)]
+    pub api_version: String,
+    /// File holding the access token (else the META_ACCESS_TOKEN environment variable).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub access_token_file: Option<PathBuf>,
+    /// Use the built-in emulator in-process, state in STATE_FILE; no token needed.
+    #[arg(long, global = true, value_name = "STATE_FILE", num_args = 0..=1,
+          default_missing_value = ".convctl/sandbox.json", require_equals = true)]
+    pub sandbox: Option<PathBuf>,
+    /// Requests in flight at once, across accounts.
+    #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub parallelism: u32,
+    /// Writes per batch request (1 = no batching; the API takes at most 50).
+    #[arg(long, global = true, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub batch_size: u32,
+    /// Only the accounts whose id hashes to share K of N (K in 1..=N).
+    #[arg(long, global = true, value_name = "K/N")]
+    pub shard: Option<String>,
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// More detail on stderr (never secrets).
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Only results and errors; no progress.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Output of `validate` and `test`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    /// `::error file=...,line=...,col=...::message` workflow annotations.
+    Github,
+}
+
+/// Output of `plan` and `drift`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check manifests offline: 0 valid, 1 invalid.
+    Validate {
+        #[arg(default_value = "conversions")]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
+    },
+    /// Run the manifests' rule tests offline: 0 all pass, 1 otherwise.
+    Test {
+        #[arg(default_value = "conversions")]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
+    },
+    /// Show what apply would change.
+    Plan {
+        #[arg(default_value = "conversions")]
+        paths: Vec<PathBuf>,
+        /// Only these accounts (repeatable).
+        #[arg(long = "account", value_name = "ACT")]
+        accounts: Vec<String>,
+        /// Save the plan document for `apply --plan`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+        /// Exit 2 when there are changes (0 none, 1 error).
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Make the live accounts match the manifests.
+    Apply {
+        #[arg(default_value = "conversions")]
+        paths: Vec<PathBuf>,
+        /// Execute exactly this saved plan (refused when live state changed since).
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        auto_approve: bool,
+        /// Allow a plan that deletes or replaces more than 10 conversions and 30% of an account.
+        #[arg(long)]
+        allow_mass_delete: bool,
+        #[arg(long = "account", value_name = "ACT")]
+        accounts: Vec<String>,
+    },
+    /// Compare live accounts with the manifests: 0 in sync, 2 drift, 1 error.
+    Drift {
+        #[arg(default_value = "conversions")]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+        #[arg(long = "account", value_name = "ACT")]
+        accounts: Vec<String>,
+    },
+    /// Write manifests for live accounts, ids pinned.
+    Import {
+        #[arg(required = true, value_name = "ACT")]
+        accounts: Vec<String>,
+        #[arg(long, default_value = "conversions")]
+        out: PathBuf,
+    },
+    /// Run a local Graph API.
+    Emulator(EmulatorArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EmulatorArgs {
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: String,
+    /// Load state from FILE at start (when it exists) and save it there atomically.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Accepted tokens (repeatable); without any, every non-empty token is accepted.
+    #[arg(long = "token", value_name = "T")]
+    pub tokens: Vec<String>,
+    /// Require appsecret_proof computed with this secret.
+    #[arg(long, value_name = "S")]
+    pub app_secret: Option<String>,
+    /// Accounts that exist (repeatable); without any, every act_<digits> exists.
+    #[arg(long = "account", value_name = "ACT")]
+    pub accounts: Vec<String>,
+    /// Custom conversions per account.
+    #[arg(long, default_value_t = 100)]
+    pub cap: usize,
+    /// Added to every answer.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Fraction of requests failing with a transient error before doing anything.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Fraction of writes committed and then answered with HTTP 500 or a dropped connection.
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_after_commit: f64,
+    /// At most N calls per account per minute, then code 80004.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// Seed for repeatable faults.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// DELETE archives instead of removing.
+    #[arg(long)]
+    pub delete_archives: bool,
+}

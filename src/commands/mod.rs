@@ -1,0 +1,21 @@
+//! Commands: thin shells that wire parsed options to library operations and map outcomes to
+//! exit codes (spec section 3). Errors go to stderr, results to stdout.
+
+use crate::cli::{Cli, Command};
+use crate::exit;
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Emulator(_)
+        | Command::Validate { .. }
+        | Command::Test { .. }
+        | Command::Plan { .. }
+        | Command::Apply { .. }
+        | Command::Drift { .. }
+        | Command::Import { .. } => {
+            eprintln!("error: not implemented yet");
+            exit::ERROR
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Renderers of a plan: text, json, markdown (to be built).

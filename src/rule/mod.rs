@@ -1,0 +1,196 @@
+//! The rule model: what a custom conversion counts (reference: Rules).
+//!
+//! A rule is parsed once, from a YAML mapping (converted to JSON) or a JSON string, into
+//! [`Rule`], a tree that owns its meaning: key order, whitespace, `\/` escapes and `100` vs
+//! `100.0` are gone after parsing, so `==` compares meaning. The plan, the emulator and
+//! `convctl test` all use this one model; it must never touch the network or the file system.
+
+mod eval;
+mod parse;
+
+pub use eval::Event;
+pub use parse::RuleError;
+
+use serde_json::Value;
+use std::fmt;
+
+/// A parsed, validated rule.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rule {
+    And(Vec<Rule>),
+    Or(Vec<Rule>),
+    /// `{"not": rule}` (a convention of ours: the reference marks it so).
+    Not(Box<Rule>),
+    Leaf(Condition),
+}
+
+/// `{"<field>": {"<operator>": <operand>}}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Condition {
+    /// `url`, `event`, or any custom parameter of the event.
+    pub field: String,
+    pub operator: Operator,
+    pub operand: Operand,
+}
+
+/// The operators of the rule language (seed 001).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operator {
+    IContains,
+    INotContains,
+    Contains,
+    NotContains,
+    Eq,
+    Neq,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+    RegexMatch,
+}
+
+impl Operator {
+    pub const ALL: &'static [Operator] = &[
+        Operator::IContains,
+        Operator::INotContains,
+        Operator::Contains,
+        Operator::NotContains,
+        Operator::Eq,
+        Operator::Neq,
+        Operator::Lt,
+        Operator::Lte,
+        Operator::Gt,
+        Operator::Gte,
+        Operator::RegexMatch,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operator::IContains => "i_contains",
+            Operator::INotContains => "i_not_contains",
+            Operator::Contains => "contains",
+            Operator::NotContains => "not_contains",
+            Operator::Eq => "eq",
+            Operator::Neq => "neq",
+            Operator::Lt => "lt",
+            Operator::Lte => "lte",
+            Operator::Gt => "gt",
+            Operator::Gte => "gte",
+            Operator::RegexMatch => "regex_match",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Operator> {
+        Operator::ALL.iter().copied().find(|o| o.as_str() == text)
+    }
+
+    /// `lt`, `lte`, `gt`, `gte`: the operand must be a number.
+    pub fn is_numeric(self) -> bool {
+        matches!(self, Operator::Lt | Operator::Lte | Operator::Gt | Operator::Gte)
+    }
+}
+
+/// The right-hand side of a condition. Numbers compare by value (`100 == 100.0`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Operand {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+impl Rule {
+    /// Parses a rule from its JSON text (as the API stores it, or as a manifest string).
+    pub fn from_json_str(text: &str) -> Result<Rule, RuleError> {
+        parse::from_json_str(text)
+    }
+
+    /// Parses a rule from a JSON value (a YAML mapping converted to JSON).
+    pub fn from_value(value: &Value) -> Result<Rule, RuleError> {
+        parse::from_value(value)
+    }
+
+    /// The canonical JSON value: single-key objects, numbers normalised (integral values
+    /// within ±2^53 are written as integers).
+    pub fn to_value(&self) -> Value {
+        match self {
+            Rule::And(items) => single("and", Value::Array(items.iter().map(Rule::to_value).collect())),
+            Rule::Or(items) => single("or", Value::Array(items.iter().map(Rule::to_value).collect())),
+            Rule::Not(inner) => single("not", inner.to_value()),
+            Rule::Leaf(c) => single(&c.field, single(c.operator.as_str(), c.operand.to_value())),
+        }
+    }
+
+    /// The compact JSON string the API takes as the `rule` form field.
+    pub fn to_api_string(&self) -> String {
+        self.to_value().to_string()
+    }
+
+    /// Pretty-printed JSON, one line per element, for plans and line diffs.
+    pub fn to_pretty(&self) -> String {
+        serde_json::to_string_pretty(&self.to_value()).unwrap_or_default()
+    }
+
+    /// Does an event satisfy the rule? (reference: Rules; a missing field is false).
+    pub fn matches(&self, event: &Event) -> bool {
+        eval::matches(self, event)
+    }
+
+    /// Every condition of the rule, depth first.
+    pub fn conditions(&self) -> Vec<&Condition> {
+        let mut out = Vec::new();
+        fn walk<'a>(rule: &'a Rule, out: &mut Vec<&'a Condition>) {
+            match rule {
+                Rule::And(items) | Rule::Or(items) => items.iter().for_each(|r| walk(r, out)),
+                Rule::Not(inner) => walk(inner, out),
+                Rule::Leaf(c) => out.push(c),
+            }
+        }
+        walk(self, &mut out);
+        out
+    }
+}
+
+impl Operand {
+    pub fn to_value(&self) -> Value {
+        match self {
+            Operand::Text(s) => Value::String(s.clone()),
+            Operand::Number(n) => number_value(*n),
+            Operand::Bool(b) => Value::Bool(*b),
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_api_string())
+    }
+}
+
+fn single(key: &str, value: Value) -> Value {
+    let mut map = serde_json::Map::new();
+    map.insert(key.to_string(), value);
+    Value::Object(map)
+}
+
+/// A JSON number for `n`: an integer when `n` is integral and exactly representable.
+pub fn number_value(n: f64) -> Value {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if n.fract() == 0.0 && n.abs() <= EXACT {
+        Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null)
+    }
+}
+
+/// Canonical form of free-form JSON (used for `advanced_rule`, whose grammar the API does not
+/// document): keys sorted (serde_json's map is ordered), numbers normalised like rule operands.
+pub fn canonical_json(value: &Value) -> Value {
+    match value {
+        Value::Number(n) => n.as_f64().map(number_value).unwrap_or_else(|| value.clone()),
+        Value::Array(items) => Value::Array(items.iter().map(canonical_json).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), canonical_json(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
