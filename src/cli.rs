@@ -40,7 +40,9 @@ pub struct GlobalOptions {
     #[arg(long, global = true, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub batch_size: u32,
     /// Only the accounts whose id hashes to share K of N (K in 1..=N).
-    #[arg(long, global = true, value_name = "K/N")]
+    /// Checked at parse time (`crate::shard::Shard::parse`), kept as text; commands turn it into
+    /// a `Shard` with `Shard::from_option`.
+    #[arg(long, global = true, value_name = "K/N", value_parser = check_shard)]
     pub shard: Option<String>,
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -50,6 +52,11 @@ pub struct GlobalOptions {
     /// Only results and errors; no progress.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+}
+
+/// Rejects a malformed `--shard` while parsing, so the message comes before any work.
+fn check_shard(text: &str) -> Result<String, String> {
+    crate::shard::Shard::parse(text).map(|shard| shard.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

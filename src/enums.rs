@@ -94,7 +94,10 @@ pub const STANDARD_EVENTS: &[(&str, CustomEventType)] = &[
     ("AddPaymentInfo", CustomEventType::AddPaymentInfo),
     ("AddToCart", CustomEventType::AddToCart),
     ("AddToWishlist", CustomEventType::AddToWishlist),
-    ("CompleteRegistration", CustomEventType::CompleteRegistration),
+    (
+        "CompleteRegistration",
+        CustomEventType::CompleteRegistration,
+    ),
     ("Contact", CustomEventType::Contact),
     ("CustomizeProduct", CustomEventType::CustomizeProduct),
     ("Donate", CustomEventType::Donate),
@@ -141,13 +144,22 @@ mod tests {
             assert_eq!(t.as_str().parse::<CustomEventType>().unwrap(), *t);
         }
         assert!("purchase".parse::<CustomEventType>().is_err());
-        assert_eq!("website".parse::<ActionSourceType>().unwrap(), ActionSourceType::Website);
+        assert_eq!(
+            "website".parse::<ActionSourceType>().unwrap(),
+            ActionSourceType::Website
+        );
     }
 
     #[test]
     fn standard_events_and_misspellings() {
-        assert_eq!(standard_event_type("Purchase"), Some(CustomEventType::Purchase));
-        assert_eq!(standard_event_type("ViewContent"), Some(CustomEventType::ContentView));
+        assert_eq!(
+            standard_event_type("Purchase"),
+            Some(CustomEventType::Purchase)
+        );
+        assert_eq!(
+            standard_event_type("ViewContent"),
+            Some(CustomEventType::ContentView)
+        );
         assert_eq!(misspelled_standard_event("purchase"), Some("Purchase"));
         assert_eq!(misspelled_standard_event("add_to_cart"), Some("AddToCart"));
         assert_eq!(misspelled_standard_event("Purchase"), None);

@@ -70,7 +70,9 @@ impl ObjectId {
         if !t.is_empty() && t.len() <= 32 && t.bytes().all(|b| b.is_ascii_digit()) {
             Ok(ObjectId(t.to_string()))
         } else {
-            Err(format!("`{t}` is not an id: ids are strings of digits, e.g. \"23850000000000001\""))
+            Err(format!(
+                "`{t}` is not an id: ids are strings of digits, e.g. \"23850000000000001\""
+            ))
         }
     }
 

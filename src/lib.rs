@@ -23,6 +23,7 @@ pub mod plan;
 pub mod render;
 pub mod rule;
 pub mod secret;
+pub mod shard;
 
 /// The Graph API version convctl targets by default.
 pub const DEFAULT_API_VERSION: &str = "v26.0";

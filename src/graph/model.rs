@@ -52,9 +52,17 @@ pub struct ConversionUpdate {
 /// them in any order and in parallel (batched). Ordering between phases is the caller's job.
 #[derive(Clone, Debug, PartialEq)]
 pub enum WriteOp {
-    Create { account: AdAccountId, conversion: NewConversion },
-    Update { id: ConversionId, update: ConversionUpdate },
-    Delete { id: ConversionId },
+    Create {
+        account: AdAccountId,
+        conversion: NewConversion,
+    },
+    Update {
+        id: ConversionId,
+        update: ConversionUpdate,
+    },
+    Delete {
+        id: ConversionId,
+    },
 }
 
 /// What a write did.

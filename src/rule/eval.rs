@@ -108,13 +108,17 @@ mod tests {
 
     #[test]
     fn seed_examples() {
-        let r = Rule::from_json_str(r#"{"and":[{"event":{"eq":"Purchase"}},{"value":{"gt":100}}]}"#).unwrap();
+        let r =
+            Rule::from_json_str(r#"{"and":[{"event":{"eq":"Purchase"}},{"value":{"gt":100}}]}"#)
+                .unwrap();
         assert!(r.matches(&event(json!({"event":"Purchase","value":150}))));
         assert!(r.matches(&event(json!({"event":"Purchase","value":"150.5"}))));
         assert!(!r.matches(&event(json!({"event":"Purchase","value":50}))));
         assert!(!r.matches(&event(json!({"event":"Lead","value":500}))));
         let u = Rule::from_json_str(r#"{"or":[{"url":{"i_contains":"thankyou.html"}},{"url":{"i_contains":"confirmation.html"}}]}"#).unwrap();
-        assert!(u.matches(&event(json!({"url":"https://shop.example/ThankYou.html?x=1"}))));
+        assert!(u.matches(&event(
+            json!({"url":"https://shop.example/ThankYou.html?x=1"})
+        )));
         assert!(!u.matches(&event(json!({"event":"Purchase"}))));
     }
 
@@ -129,7 +133,10 @@ mod tests {
     fn regex_is_pcre() {
         assert!(check_pattern("(?<=a)b").is_ok());
         assert!(check_pattern("(unclosed").is_err());
-        let r = Rule::from_json_str(r#"{"url":{"regex_match":"^https://[^/]+/lp/(spring|summer)\\d+"}}"#).unwrap();
+        let r = Rule::from_json_str(
+            r#"{"url":{"regex_match":"^https://[^/]+/lp/(spring|summer)\\d+"}}"#,
+        )
+        .unwrap();
         assert!(r.matches(&event(json!({"url":"https://x.example/lp/spring24"}))));
     }
 }

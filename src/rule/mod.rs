@@ -86,7 +86,10 @@ impl Operator {
 
     /// `lt`, `lte`, `gt`, `gte`: the operand must be a number.
     pub fn is_numeric(self) -> bool {
-        matches!(self, Operator::Lt | Operator::Lte | Operator::Gt | Operator::Gte)
+        matches!(
+            self,
+            Operator::Lt | Operator::Lte | Operator::Gt | Operator::Gte
+        )
     }
 }
 
@@ -113,8 +116,14 @@ impl Rule {
     /// within ±2^53 are written as integers).
     pub fn to_value(&self) -> Value {
         match self {
-            Rule::And(items) => single("and", Value::Array(items.iter().map(Rule::to_value).collect())),
-            Rule::Or(items) => single("or", Value::Array(items.iter().map(Rule::to_value).collect())),
+            Rule::And(items) => single(
+                "and",
+                Value::Array(items.iter().map(Rule::to_value).collect()),
+            ),
+            Rule::Or(items) => single(
+                "or",
+                Value::Array(items.iter().map(Rule::to_value).collect()),
+            ),
             Rule::Not(inner) => single("not", inner.to_value()),
             Rule::Leaf(c) => single(&c.field, single(c.operator.as_str(), c.operand.to_value())),
         }
@@ -178,7 +187,9 @@ pub fn number_value(n: f64) -> Value {
     if n.fract() == 0.0 && n.abs() <= EXACT {
         Value::from(n as i64)
     } else {
-        serde_json::Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null)
+        serde_json::Number::from_f64(n)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
     }
 }
 
@@ -186,11 +197,16 @@ pub fn number_value(n: f64) -> Value {
 /// document): keys sorted (serde_json's map is ordered), numbers normalised like rule operands.
 pub fn canonical_json(value: &Value) -> Value {
     match value {
-        Value::Number(n) => n.as_f64().map(number_value).unwrap_or_else(|| value.clone()),
+        Value::Number(n) => n
+            .as_f64()
+            .map(number_value)
+            .unwrap_or_else(|| value.clone()),
         Value::Array(items) => Value::Array(items.iter().map(canonical_json).collect()),
-        Value::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (k.clone(), canonical_json(v))).collect())
-        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), canonical_json(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }

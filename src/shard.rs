@@ -1,0 +1,226 @@
+//! `--shard K/N`: a stable share of the ad accounts, so a CI matrix of N jobs covers every
+//! account exactly once.
+//!
+//! The share of an account is `u64::from_be_bytes(SHA-256("act_<digits>")[0..8]) mod N`, and
+//! shard `K` (1-based, as CI matrices count) owns the accounts whose share is `K - 1`. SHA-256 is
+//! used on purpose: the assignment must be the same on every machine, every Rust version and
+//! every run (a job on Linux and another on macOS must agree), which rules out `std`'s randomly
+//! seeded `DefaultHasher`. The hash input is the normalised id (`act_` + digits), so `123` and
+//! `act_123` land in the same shard.
+//!
+//! This module only decides membership; it must never talk to the network or read manifests.
+
+use crate::ids::AdAccountId;
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// Shard `index` of `count` (1 ≤ index ≤ count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    index: u64,
+    count: u64,
+}
+
+impl Shard {
+    /// Parses `K/N` (for example `2/4`): N ≥ 1 and K in 1..=N. Errors say what is expected.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let trimmed = text.trim();
+        let (k, n) = trimmed.split_once('/').ok_or_else(|| {
+            format!("`{trimmed}` is not a shard: write K/N, for example --shard 1/4 (job 1 of 4)")
+        })?;
+        let parse_number = |part: &str, what: &str| -> Result<u64, String> {
+            part.trim().parse::<u64>().map_err(|_| {
+                format!(
+                    "`{trimmed}` is not a shard: {what} `{}` is not a whole number; write K/N, for example --shard 1/4",
+                    part.trim()
+                )
+            })
+        };
+        let index = parse_number(k, "K")?;
+        let count = parse_number(n, "N")?;
+        if count == 0 {
+            return Err(format!(
+                "`{trimmed}` is not a shard: N (the number of shards) must be at least 1"
+            ));
+        }
+        if index == 0 || index > count {
+            return Err(format!(
+                "`{trimmed}` is not a shard: K must be between 1 and {count} (shards count from 1)"
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The `--shard` global option (already checked by clap) as a shard; `None` means all.
+    pub fn from_option(option: Option<&str>) -> Result<Option<Shard>, String> {
+        option.map(Shard::parse).transpose()
+    }
+
+    /// The whole set: shard 1 of 1 contains every account.
+    pub fn all() -> Shard {
+        Shard { index: 1, count: 1 }
+    }
+
+    /// K, counted from 1.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    /// N.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Whether this shard owns `account`.
+    pub fn contains(&self, account: &AdAccountId) -> bool {
+        share_of(account, self.count) == self.index - 1
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// The 0-based share of `account` among `count` shards: the first 8 bytes of
+/// SHA-256(`act_<digits>`), big-endian, modulo `count`. Documented in docs/gitops.md; changing
+/// it reshuffles every agency's matrix, so it is pinned by test vectors below.
+pub fn share_of(account: &AdAccountId, count: u64) -> u64 {
+    assert!(count >= 1, "a shard count is at least 1");
+    let digest = Sha256::digest(account.as_str().as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first) % count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn act(text: &str) -> AdAccountId {
+        AdAccountId::parse(text).unwrap()
+    }
+
+    #[test]
+    fn parses_k_of_n() {
+        let shard = Shard::parse("2/4").unwrap();
+        assert_eq!((shard.index(), shard.count()), (2, 4));
+        assert_eq!(shard.to_string(), "2/4");
+        assert_eq!(Shard::parse(" 1 / 1 ").unwrap(), Shard::all());
+    }
+
+    #[test]
+    fn rejects_bad_shards_with_a_clear_message() {
+        let cases = [
+            ("", "write K/N"),
+            ("3", "write K/N"),
+            ("0/4", "K must be between 1 and 4"),
+            ("5/4", "K must be between 1 and 4"),
+            ("1/0", "N (the number of shards) must be at least 1"),
+            ("a/4", "K `a` is not a whole number"),
+            ("1/b", "N `b` is not a whole number"),
+            ("-1/4", "K `-1` is not a whole number"),
+            ("1/2/3", "N `2/3` is not a whole number"),
+        ];
+        for (input, expected) in cases {
+            let error = Shard::parse(input).unwrap_err();
+            assert!(error.contains(expected), "{input:?}: {error}");
+        }
+    }
+
+    /// Pinned vectors (computed independently with `sha256sum` / Python's hashlib): the
+    /// assignment must never change between versions or platforms.
+    #[test]
+    fn shares_are_pinned_to_sha256() {
+        assert_eq!(share_of(&act("act_1"), 3), 0);
+        assert_eq!(share_of(&act("act_2"), 3), 2);
+        assert_eq!(share_of(&act("act_1234567890"), 3), 2);
+        assert_eq!(share_of(&act("act_1"), 10), 5);
+        assert_eq!(share_of(&act("act_2"), 10), 4);
+        assert_eq!(share_of(&act("act_1234567890"), 10), 0);
+        // 0x901326644743bcd5 = 10381683778153331925
+        assert_eq!(
+            share_of(&act("act_1"), u64::MAX),
+            10381683778153331925 % u64::MAX
+        );
+    }
+
+    #[test]
+    fn bare_digits_and_prefixed_ids_share_a_shard() {
+        for n in 1..20 {
+            assert_eq!(
+                share_of(&act("987654321"), n),
+                share_of(&act("act_987654321"), n)
+            );
+        }
+    }
+
+    #[test]
+    fn the_global_option_is_checked_by_clap() {
+        use crate::cli::Cli;
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["convctl", "--shard", "2/3", "validate"]).unwrap();
+        let shard = Shard::from_option(cli.global.shard.as_deref()).unwrap();
+        assert_eq!(shard, Some(Shard::parse("2/3").unwrap()));
+        let error = Cli::try_parse_from(["convctl", "plan", "--shard", "4/3"]).unwrap_err();
+        assert!(
+            error.to_string().contains("K must be between 1 and 3"),
+            "{error}"
+        );
+        assert_eq!(Shard::from_option(None).unwrap(), None);
+    }
+
+    #[test]
+    fn one_shard_contains_everything() {
+        assert!(Shard::all().contains(&act("act_42")));
+        assert!(Shard::parse("1/1").unwrap().contains(&act("act_1")));
+    }
+
+    #[test]
+    fn shares_are_roughly_balanced() {
+        let n = 4u64;
+        let mut counts = [0usize; 4];
+        for i in 0..4000u64 {
+            let account = act(&format!("act_{}", 100_000_000_000 + i * 7919));
+            counts[share_of(&account, n) as usize] += 1;
+        }
+        // 1,000 expected per shard; a fair hash stays well inside ±15%.
+        for count in counts {
+            assert!((850..=1150).contains(&count), "{counts:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_account_lands_in_exactly_one_shard(digits in "[1-9][0-9]{0,17}", n in 1u64..64) {
+            let account = act(&digits);
+            let owners: Vec<u64> = (1..=n)
+                .filter(|k| Shard::parse(&format!("{k}/{n}")).unwrap().contains(&account))
+                .collect();
+            prop_assert_eq!(owners.len(), 1);
+        }
+
+        #[test]
+        fn every_valid_k_of_n_parses_and_round_trips(n in 1u64..1000, k_seed in 0u64..1000) {
+            let k = k_seed % n + 1;
+            let shard = Shard::parse(&format!("{k}/{n}")).unwrap();
+            prop_assert_eq!(shard.to_string(), format!("{k}/{n}"));
+        }
+
+        #[test]
+        fn random_accounts_spread_over_shards(seed in any::<u64>()) {
+            let n = 3u64;
+            let mut counts = [0usize; 3];
+            for i in 0..600u64 {
+                let id = seed.wrapping_mul(6364136223846793005).wrapping_add(i) % 10_000_000_000_000;
+                counts[share_of(&act(&format!("act_{id}")), n) as usize] += 1;
+            }
+            // 200 expected per shard.
+            for count in counts {
+                prop_assert!((120..=280).contains(&count), "{:?}", counts);
+            }
+        }
+    }
+}
