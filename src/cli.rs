@@ -9,7 +9,8 @@ use std::path::PathBuf;
     name = "convctl",
     version = concat!(env!("CARGO_PKG_VERSION"), " (Graph API ", "v26.0", ")"),
     about = "Meta custom conversions as code: validate, plan, apply and watch for drift",
-    propagate_version = true
+    propagate_version = true,
+    after_long_help = AFTER_LONG_HELP
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -17,6 +18,19 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// Shown by `--help` and as the last section of the man page: what a pipeline branches on.
+const AFTER_LONG_HELP: &str = "\
+Exit codes:
+  0  success: valid, tests pass, plan made, apply done, no drift
+  1  error: bad input, API failure, refused plan, partial apply
+  2  changes present (plan --detailed-exitcode, drift)
+
+Environment:
+  META_ACCESS_TOKEN    access token (unless --access-token-file)
+  META_APP_SECRET      app secret: adds appsecret_proof to every call
+  CONVCTL_API_BASE     Graph API base URL (--api-base)
+  CONVCTL_API_VERSION  Graph API version (--api-version)";
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOptions {
@@ -149,6 +163,26 @@ pub enum Command {
     },
     /// Run a local Graph API.
     Emulator(EmulatorArgs),
+    /// Print a shell completion script to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Print the man page (roff) to stdout, or write one page per command into DIR.
+    Man {
+        /// Write convctl.1 and convctl-<command>.1 into this directory.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Shells `convctl completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -4,9 +4,14 @@
 use crate::cli::{Cli, Command};
 use crate::exit;
 
+pub mod completions;
+pub mod man;
+
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
+        Command::Completions { shell } => completions::run(shell, &mut std::io::stdout().lock()),
+        Command::Man { out } => man::run(out.as_deref(), &mut std::io::stdout().lock()),
         Command::Emulator(_)
         | Command::Validate { .. }
         | Command::Test { .. }
