@@ -1,1 +1,575 @@
-//! (reconcile: to be built)
+//! The plan document (spec section 4): what `plan` shows, `plan --out` saves, `apply --plan`
+//! executes and `drift --format json` reports.
+//!
+//! Owns the document types, the live fingerprint (so that a saved plan can be refused once live
+//! state moved), the summary, and saving (atomically) and loading (with errors that say what is
+//! wrong with the file). It never decides what to change (that is `diff`) and never holds a
+//! token: nothing in it comes from the client's configuration.
+
+use crate::graph::{ConversionUpdate, LiveConversion, NewConversion};
+use crate::ids::{AdAccountId, ConversionId, ObjectId};
+use crate::rule::{Rule, canonical_json, number_value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The version of the document's shape; a file with another one is refused on load.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The whole plan, over every account concerned.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanDocument {
+    pub format_version: u32,
+    pub convctl_version: String,
+    pub api_version: String,
+    pub accounts: Vec<AccountPlan>,
+    pub summary: Summary,
+}
+
+/// What to do to one ad account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountPlan {
+    pub account: AdAccountId,
+    /// The manifest file that declares the account.
+    pub source: String,
+    /// sha256 of the live conversions when the plan was made (see [`live_fingerprint`]).
+    pub live_fingerprint: String,
+    pub actions: Vec<Action>,
+    pub unmanaged: Vec<Unmanaged>,
+    pub warnings: Vec<String>,
+    /// Verbose-only remarks (e.g. fields the live answer did not report); not saved.
+    #[serde(skip)]
+    pub notes: Vec<String>,
+}
+
+/// One change to one conversion.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    Create {
+        name: String,
+        after: ConversionState,
+    },
+    Update {
+        id: ConversionId,
+        name: String,
+        changes: Vec<FieldChange>,
+    },
+    Replace {
+        id: ConversionId,
+        name: String,
+        /// The immutable fields whose change forces the replacement.
+        forced_by: Vec<Field>,
+        order: ReplaceOrder,
+        /// Every field that differs, forcing or not (for field-level rendering).
+        changes: Vec<FieldChange>,
+        before: ConversionState,
+        after: ConversionState,
+    },
+    Delete {
+        id: ConversionId,
+        name: String,
+        reason: DeleteReason,
+    },
+}
+
+impl Action {
+    /// The conversion's name (the new one for renames).
+    pub fn name(&self) -> &str {
+        match self {
+            Action::Create { name, .. }
+            | Action::Update { name, .. }
+            | Action::Replace { name, .. }
+            | Action::Delete { name, .. } => name,
+        }
+    }
+
+    /// The live id the action concerns (`None` for a create).
+    pub fn id(&self) -> Option<&ConversionId> {
+        match self {
+            Action::Create { .. } => None,
+            Action::Update { id, .. } | Action::Replace { id, .. } | Action::Delete { id, .. } => {
+                Some(id)
+            }
+        }
+    }
+
+    /// Deletes and replaces: what `protect` and the mass-delete guard count.
+    pub fn is_destructive(&self) -> bool {
+        matches!(self, Action::Replace { .. } | Action::Delete { .. })
+    }
+}
+
+/// The fields of a custom conversion convctl manages, in the order plans show them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Name,
+    Description,
+    CustomEventType,
+    DefaultConversionValue,
+    EventSourceId,
+    ActionSourceType,
+    Rule,
+    AdvancedRule,
+}
+
+impl Field {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Name => "name",
+            Field::Description => "description",
+            Field::CustomEventType => "custom_event_type",
+            Field::DefaultConversionValue => "default_conversion_value",
+            Field::EventSourceId => "event_source_id",
+            Field::ActionSourceType => "action_source_type",
+            Field::Rule => "rule",
+            Field::AdvancedRule => "advanced_rule",
+        }
+    }
+
+    /// Updatable in place (`POST /<ID>` takes only these); any other change is a replacement.
+    pub fn is_mutable(self) -> bool {
+        matches!(
+            self,
+            Field::Name | Field::Description | Field::DefaultConversionValue
+        )
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `field` goes from `before` to `after` (JSON values: strings, numbers, rule objects).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: Field,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// When the old conversion of a replacement is deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplaceOrder {
+    /// The default: no moment without the conversion.
+    CreateBeforeDelete,
+    /// Only when the account is at its cap and there is no room for the new one first.
+    DeleteBeforeCreate,
+}
+
+/// Why a conversion is deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeleteReason {
+    /// `ensure: absent` (a tombstone).
+    Absent,
+    /// Not declared, and the account has `prune: true`.
+    Prune,
+    /// The old half of a replacement that was cut off after its create: finishing it.
+    Replaced,
+}
+
+impl DeleteReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            DeleteReason::Absent => "ensure: absent",
+            DeleteReason::Prune => "not declared, prune: true",
+            DeleteReason::Replaced => "finishes an interrupted replacement",
+        }
+    }
+}
+
+/// A conversion's managed fields as the plan shows them. `None` is "not declared" in an `after`
+/// and "not reported by the API" (unknown) in a `before`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConversionState {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_event_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_conversion_value: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_source_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_source_type: Option<String>,
+    /// The rule as a JSON value in canonical form (a string when the live one does not parse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advanced_rule: Option<Value>,
+}
+
+impl ConversionState {
+    /// What the API reported, rules in canonical form so that plans show meaning, not bytes.
+    pub fn from_live(live: &LiveConversion) -> ConversionState {
+        ConversionState {
+            name: live.name.clone(),
+            description: live.description.clone(),
+            custom_event_type: live.custom_event_type.clone(),
+            default_conversion_value: live.default_conversion_value,
+            event_source_id: live.event_source_id.clone(),
+            action_source_type: live.action_source_type.clone(),
+            rule: live.rule.as_deref().map(live_rule_value),
+            advanced_rule: live.advanced_rule.as_deref().map(live_json_value),
+        }
+    }
+
+    /// The value of one field, `None` when unknown / not declared.
+    pub fn get(&self, field: Field) -> Option<Value> {
+        match field {
+            Field::Name => Some(Value::String(self.name.clone())),
+            Field::Description => self.description.clone().map(Value::String),
+            Field::CustomEventType => self.custom_event_type.clone().map(Value::String),
+            Field::DefaultConversionValue => self.default_conversion_value.map(number_value),
+            Field::EventSourceId => self.event_source_id.clone().map(Value::String),
+            Field::ActionSourceType => self.action_source_type.clone().map(Value::String),
+            Field::Rule => self.rule.clone(),
+            Field::AdvancedRule => self.advanced_rule.clone(),
+        }
+    }
+
+    /// The create request for this state (an `after`). Fails only on a hand-edited plan file.
+    pub fn to_new_conversion(&self) -> Result<NewConversion, String> {
+        let event_source_id = self
+            .event_source_id
+            .as_deref()
+            .map(ObjectId::parse)
+            .transpose()?;
+        Ok(NewConversion {
+            name: self.name.clone(),
+            description: self.description.clone().unwrap_or_default(),
+            rule: self.rule.as_ref().map(value_to_api_string),
+            advanced_rule: self.advanced_rule.as_ref().map(value_to_api_string),
+            custom_event_type: self
+                .custom_event_type
+                .as_deref()
+                .map(str::parse)
+                .transpose()?,
+            event_source_id,
+            action_source_type: self
+                .action_source_type
+                .as_deref()
+                .map(str::parse)
+                .transpose()?,
+            default_conversion_value: self.default_conversion_value.unwrap_or(0.0),
+        })
+    }
+}
+
+/// A rule stored in the plan as a JSON value, back to the compact string the API takes.
+fn value_to_api_string(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A live rule string in canonical form; the raw string when it does not parse.
+pub fn live_rule_value(text: &str) -> Value {
+    match Rule::from_json_str(text) {
+        Ok(rule) => rule.to_value(),
+        Err(_) => live_json_value(text),
+    }
+}
+
+/// A live JSON string in canonical form; the raw string when it is not JSON.
+pub fn live_json_value(text: &str) -> Value {
+    serde_json::from_str::<Value>(text)
+        .map(|v| canonical_json(&v))
+        .unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+/// The update request of an `update` action's changes.
+pub fn update_request(changes: &[FieldChange]) -> Result<ConversionUpdate, String> {
+    let mut update = ConversionUpdate::default();
+    for change in changes {
+        match (change.field, &change.after) {
+            (Field::Name, Value::String(s)) => update.name = Some(s.clone()),
+            (Field::Description, Value::String(s)) => update.description = Some(s.clone()),
+            (Field::DefaultConversionValue, Value::Number(n)) => {
+                update.default_conversion_value = n.as_f64()
+            }
+            (field, value) => {
+                return Err(format!("an update cannot set {field} to {value}"));
+            }
+        }
+    }
+    Ok(update)
+}
+
+/// A live conversion no entry declares.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Unmanaged {
+    pub id: ConversionId,
+    pub name: String,
+}
+
+/// Counts over every account.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub unmanaged: usize,
+}
+
+impl Summary {
+    pub fn of<'a>(accounts: impl IntoIterator<Item = &'a AccountPlan>) -> Summary {
+        let mut s = Summary::default();
+        for account in accounts {
+            for action in &account.actions {
+                match action {
+                    Action::Create { .. } => s.create += 1,
+                    Action::Update { .. } => s.update += 1,
+                    Action::Replace { .. } => s.replace += 1,
+                    Action::Delete { .. } => s.delete += 1,
+                }
+            }
+            s.unmanaged += account.unmanaged.len();
+        }
+        s
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.create + self.update + self.replace + self.delete > 0
+    }
+}
+
+impl PlanDocument {
+    /// A document over these accounts, with its summary.
+    pub fn new(api_version: &str, accounts: Vec<AccountPlan>) -> PlanDocument {
+        PlanDocument {
+            format_version: FORMAT_VERSION,
+            convctl_version: env!("CARGO_PKG_VERSION").to_string(),
+            api_version: api_version.to_string(),
+            summary: Summary::of(&accounts),
+            accounts,
+        }
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.summary.has_changes()
+    }
+
+    /// Pretty JSON, newline-terminated: what `--format json` prints and `--out` saves.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a plan always serialises");
+        text.push('\n');
+        text
+    }
+
+    /// Writes the document to `path` atomically (a temporary file in the same directory, then
+    /// a rename), so that a crash never leaves half a plan for `apply --plan` to execute.
+    pub fn save(&self, path: &Path) -> Result<(), PlanFileError> {
+        let err = |source: std::io::Error| PlanFileError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&dir).map_err(err)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(err)?;
+        tmp.write_all(self.to_json().as_bytes()).map_err(err)?;
+        tmp.as_file().sync_all().map_err(err)?;
+        tmp.persist(path).map_err(|e| err(e.error))?;
+        Ok(())
+    }
+
+    /// Reads a saved plan, refusing files that are not plans or come from another format.
+    pub fn load(path: &Path) -> Result<PlanDocument, PlanFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PlanFileError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        PlanDocument::from_json_str(&text).map_err(|reason| PlanFileError::Invalid {
+            path: path.to_path_buf(),
+            reason,
+        })
+    }
+
+    /// Parses a plan document, checking its version first so that a foreign file gets a clear
+    /// answer rather than a serde error about some field.
+    pub fn from_json_str(text: &str) -> Result<PlanDocument, String> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| format!("not JSON ({e}); was it saved with `convctl plan --out`?"))?;
+        match value.get("format_version") {
+            None => {
+                return Err("no `format_version`: not a convctl plan (save one with `convctl plan --out FILE`)".into());
+            }
+            Some(v) if v.as_u64() != Some(u64::from(FORMAT_VERSION)) => {
+                return Err(format!(
+                    "format_version {v} is not supported (this convctl reads {FORMAT_VERSION}); make the plan again with this convctl"
+                ));
+            }
+            Some(_) => {}
+        }
+        let doc: PlanDocument = serde_json::from_value(value)
+            .map_err(|e| format!("damaged plan ({e}); make the plan again"))?;
+        if doc.summary != Summary::of(&doc.accounts) {
+            return Err(
+                "its summary does not match its actions (edited by hand?); make the plan again"
+                    .into(),
+            );
+        }
+        Ok(doc)
+    }
+}
+
+/// A plan file that cannot be saved or used.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanFileError {
+    #[error("cannot access plan file {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a usable plan: {reason}", path.display())]
+    Invalid { path: PathBuf, reason: String },
+}
+
+/// sha256 (hex) over a canonical serialisation of an account's live conversions: sorted by id,
+/// rules in canonical form (so the API re-serialising a rule does not count as a change), and
+/// without `first_fired_time`/`last_fired_time`/`creation_time`, which move by themselves and
+/// say nothing about what a plan would do.
+pub fn live_fingerprint(live: &[LiveConversion]) -> String {
+    let mut items: Vec<Value> = live
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.id.as_str(),
+                "state": ConversionState::from_live(c),
+                "is_archived": c.is_archived,
+                "is_unavailable": c.is_unavailable,
+            })
+        })
+        .collect();
+    items.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    let canonical = canonical_json(&Value::Array(items)).to_string();
+    hex::encode(Sha256::digest(canonical.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn live(id: &str, name: &str, rule: &str) -> LiveConversion {
+        LiveConversion {
+            id: ObjectId::parse(id).unwrap(),
+            name: name.into(),
+            description: Some(String::new()),
+            rule: Some(rule.into()),
+            advanced_rule: None,
+            custom_event_type: Some("PURCHASE".into()),
+            event_source_id: Some("55".into()),
+            action_source_type: None,
+            default_conversion_value: Some(0.0),
+            is_archived: false,
+            is_unavailable: false,
+            creation_time: None,
+            first_fired_time: None,
+            last_fired_time: None,
+        }
+    }
+
+    #[test]
+    fn fingerprint_ignores_order_serialisation_and_firing() {
+        let a = live("1", "A", r#"{"url":{"i_contains":"x"}}"#);
+        let b = live("2", "B", r#"{"and":[{"value":{"gt":100}}]}"#);
+        let mut b2 = b.clone();
+        b2.rule = Some(r#"{ "and" : [ {"value": {"gt": 100.0}} ] }"#.into());
+        b2.last_fired_time = Some("2026-11-01T00:00:00+0000".into());
+        assert_eq!(
+            live_fingerprint(&[a.clone(), b]),
+            live_fingerprint(&[b2, a.clone()])
+        );
+        let mut a2 = a.clone();
+        a2.description = Some("changed".into());
+        assert_ne!(live_fingerprint(&[a]), live_fingerprint(&[a2]));
+    }
+
+    #[test]
+    fn documents_round_trip_and_refuse_foreign_files() {
+        let account = AccountPlan {
+            account: AdAccountId::parse("act_1").unwrap(),
+            source: "conversions/a.yaml".into(),
+            live_fingerprint: live_fingerprint(&[]),
+            actions: vec![Action::Delete {
+                id: ObjectId::parse("3").unwrap(),
+                name: "D".into(),
+                reason: DeleteReason::Absent,
+            }],
+            unmanaged: vec![],
+            warnings: vec![],
+            notes: vec![],
+        };
+        let doc = PlanDocument::new("v26.0", vec![account]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/plan.json");
+        doc.save(&path).unwrap();
+        assert_eq!(PlanDocument::load(&path).unwrap(), doc);
+
+        let foreign = doc
+            .to_json()
+            .replace("\"format_version\": 1", "\"format_version\": 9");
+        assert!(
+            PlanDocument::from_json_str(&foreign)
+                .unwrap_err()
+                .contains("format_version 9")
+        );
+        assert!(
+            PlanDocument::from_json_str("{\"a\":1}")
+                .unwrap_err()
+                .contains("not a convctl plan")
+        );
+        assert!(
+            PlanDocument::from_json_str("{trunc")
+                .unwrap_err()
+                .contains("not JSON")
+        );
+        let tampered = doc.to_json().replace("\"delete\": 1", "\"delete\": 0");
+        assert!(
+            PlanDocument::from_json_str(&tampered)
+                .unwrap_err()
+                .contains("summary")
+        );
+        let err = PlanDocument::load(&dir.path().join("missing.json")).unwrap_err();
+        assert!(err.to_string().contains("missing.json"));
+    }
+
+    #[test]
+    fn update_requests_take_only_mutable_fields() {
+        let changes = vec![
+            FieldChange {
+                field: Field::Name,
+                before: "a".into(),
+                after: "b".into(),
+            },
+            FieldChange {
+                field: Field::DefaultConversionValue,
+                before: 1.into(),
+                after: 12.into(),
+            },
+        ];
+        let u = update_request(&changes).unwrap();
+        assert_eq!(u.name.as_deref(), Some("b"));
+        assert_eq!(u.default_conversion_value, Some(12.0));
+        let bad = vec![FieldChange {
+            field: Field::Rule,
+            before: Value::Null,
+            after: "x".into(),
+        }];
+        assert!(update_request(&bad).is_err());
+    }
+}

@@ -1,1 +1,0 @@
-//! (reconcile: to be built)

@@ -1,0 +1,106 @@
+//! Safety checks shared by `plan` (as warnings) and `apply` (as refusals): the mass-delete
+//! guard and "fired recently". Pure functions; they never decide what to change.
+
+use crate::plan::AccountPlan;
+use std::fmt;
+
+/// A plan that deletes or replaces more than this many conversions of an account...
+pub const MASS_DELETE_COUNT: usize = 10;
+/// ...and more than this share (percent) of its live ones is refused without --allow-mass-delete.
+pub const MASS_DELETE_PERCENT: usize = 30;
+/// A conversion that fired within this many days carries a warning when destroyed.
+pub const RECENT_DAYS: i64 = 7;
+
+/// An account plan that trips the mass-delete guard.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MassDelete {
+    pub account: String,
+    pub destroyed: usize,
+    pub live: usize,
+}
+
+impl fmt::Display for MassDelete {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the plan deletes or replaces {} of the {} live conversions of {} (more than {MASS_DELETE_COUNT} and more than {MASS_DELETE_PERCENT}%)",
+            self.destroyed, self.live, self.account
+        )
+    }
+}
+
+/// `Some` when the plan deletes or replaces more than 10 conversions AND more than 30% of the
+/// account's `live` (non-archived) ones.
+pub fn mass_delete(plan: &AccountPlan, live: usize) -> Option<MassDelete> {
+    let destroyed = plan.actions.iter().filter(|a| a.is_destructive()).count();
+    (destroyed > MASS_DELETE_COUNT && destroyed * 100 > live * MASS_DELETE_PERCENT).then(|| {
+        MassDelete {
+            account: plan.account.to_string(),
+            destroyed,
+            live,
+        }
+    })
+}
+
+/// How long ago (`"3 hours ago"`-style, without the "ago") a `last_fired_time` was, when it is
+/// within the last 7 days. Accepts RFC 3339, the API's `+0000` offsets and unix seconds; an
+/// unreadable time is treated as recent (a warning too many beats a silent loss).
+pub fn fired_recently(text: &str, now: jiff::Timestamp) -> Option<String> {
+    let when = parse_time(text);
+    let Some(when) = when else {
+        return Some(format!("at {text} (unreadable time)"));
+    };
+    let seconds = now.as_second() - when.as_second();
+    if seconds > RECENT_DAYS * 86_400 {
+        return None;
+    }
+    Some(match seconds {
+        s if s < 3_600 => "less than an hour ago".to_string(),
+        s if s < 2 * 86_400 => format!("{} hours ago", s / 3_600),
+        s => format!("{} days ago", s / 86_400),
+    })
+}
+
+fn parse_time(text: &str) -> Option<jiff::Timestamp> {
+    let t = text.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return jiff::Timestamp::from_second(t.parse().ok()?).ok();
+    }
+    if let Ok(ts) = t.parse::<jiff::Timestamp>() {
+        return Some(ts);
+    }
+    // `2026-11-20T10:00:00+0000`: the Graph API writes offsets without a colon.
+    jiff::fmt::strtime::parse("%Y-%m-%dT%H:%M:%S%z", t)
+        .ok()?
+        .to_timestamp()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_api_time_formats() {
+        let now: jiff::Timestamp = "2026-11-25T12:00:00Z".parse().unwrap();
+        assert_eq!(
+            fired_recently("2026-11-25T10:00:00+0000", now).as_deref(),
+            Some("2 hours ago")
+        );
+        assert_eq!(
+            fired_recently("2026-11-20T12:00:00Z", now).as_deref(),
+            Some("5 days ago")
+        );
+        assert_eq!(fired_recently("2026-11-01T12:00:00+0000", now), None);
+        let secs = now.as_second() - 600;
+        assert_eq!(
+            fired_recently(&secs.to_string(), now).as_deref(),
+            Some("less than an hour ago")
+        );
+        assert!(
+            fired_recently("yesterday-ish", now)
+                .unwrap()
+                .contains("unreadable")
+        );
+    }
+}
