@@ -66,8 +66,9 @@ pub enum Action {
         order: ReplaceOrder,
         /// Every field that differs, forcing or not (for field-level rendering).
         changes: Vec<FieldChange>,
-        before: ConversionState,
-        after: ConversionState,
+        /// Boxed: a replace is much larger than the other actions.
+        before: Box<ConversionState>,
+        after: Box<ConversionState>,
     },
     Delete {
         id: ConversionId,

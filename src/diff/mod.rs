@@ -215,8 +215,8 @@ pub fn diff_account(
                         forced_by: cmp.forced_by,
                         order: ReplaceOrder::CreateBeforeDelete,
                         changes: cmp.changes,
-                        before: ConversionState::from_live(live),
-                        after: desired_state(entry),
+                        before: Box::new(ConversionState::from_live(live)),
+                        after: Box::new(desired_state(entry)),
                     });
                 } else if !cmp.is_empty() {
                     actions.push(Action::Update {

@@ -1,1 +1,200 @@
-//! Renderers of a plan: text, json, markdown (to be built).
+//! Renderers of a plan document: `text` (Terraform-style, for people at a terminal), `json`
+//! (the document itself, spec section 4) and `markdown` (a pull-request comment).
+//!
+//! They only present: they never decide anything, never read the network or the clock, and
+//! never see a token (the document holds none). `plan` and `drift` share them; [`Mode`] changes
+//! the wording only.
+
+pub mod json;
+pub mod markdown;
+pub mod text;
+
+use crate::plan::Summary;
+
+/// What the document is being shown as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `plan` / `apply`: what will be done.
+    Plan,
+    /// `drift`: how live state differs from the manifests.
+    Drift,
+}
+
+/// How to render.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RenderOptions {
+    pub mode: Mode,
+    /// ANSI colours (only on a terminal or with `--color always`).
+    pub color: bool,
+}
+
+impl RenderOptions {
+    pub fn plain(mode: Mode) -> RenderOptions {
+        RenderOptions { mode, color: false }
+    }
+}
+
+/// The last line: `Plan: A to create, B to update, C to replace, D to delete.` or `No changes.`
+/// (drift words it as drift).
+pub fn summary_line(summary: &Summary, mode: Mode) -> String {
+    let counts = format!(
+        "{} to create, {} to update, {} to replace, {} to delete.",
+        summary.create, summary.update, summary.replace, summary.delete
+    );
+    match (mode, summary.has_changes()) {
+        (Mode::Plan, true) => format!("Plan: {counts}"),
+        (Mode::Plan, false) => "No changes.".to_string(),
+        (Mode::Drift, true) => format!("Drift found; to converge: {counts}"),
+        (Mode::Drift, false) => "No drift: live accounts match the manifests.".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{AdAccountId, ObjectId};
+    use crate::plan::*;
+    use serde_json::json;
+
+    fn id(s: &str) -> ObjectId {
+        ObjectId::parse(s).unwrap()
+    }
+
+    /// One of each action, an unmanaged conversion and a warning.
+    fn sample() -> PlanDocument {
+        let before = ConversionState {
+            name: "Checkout".into(),
+            description: Some(String::new()),
+            custom_event_type: Some("LEAD".into()),
+            default_conversion_value: Some(0.0),
+            event_source_id: Some("55".into()),
+            action_source_type: None,
+            rule: Some(json!({"or": [{"url": {"i_contains": "/checkout"}}]})),
+            advanced_rule: None,
+        };
+        let after = ConversionState {
+            custom_event_type: Some("INITIATED_CHECKOUT".into()),
+            rule: Some(
+                json!({"or": [{"url": {"i_contains": "/checkout"}}, {"url": {"i_contains": "/pay"}}]}),
+            ),
+            ..before.clone()
+        };
+        let account = AccountPlan {
+            account: AdAccountId::parse("act_1").unwrap(),
+            source: "conversions/acme.yaml".into(),
+            live_fingerprint: "ab12".into(),
+            actions: vec![
+                Action::Create {
+                    name: "High value purchase".into(),
+                    after: ConversionState {
+                        name: "High value purchase".into(),
+                        description: Some("Purchases over 100".into()),
+                        custom_event_type: Some("PURCHASE".into()),
+                        default_conversion_value: Some(100.0),
+                        event_source_id: Some("55".into()),
+                        action_source_type: Some("website".into()),
+                        rule: Some(
+                            json!({"and": [{"event": {"eq": "Purchase"}}, {"value": {"gt": 100}}]}),
+                        ),
+                        advanced_rule: None,
+                    },
+                },
+                Action::Update {
+                    id: id("2"),
+                    name: "Thank you page".into(),
+                    changes: vec![FieldChange {
+                        field: Field::Description,
+                        before: json!(""),
+                        after: json!("Thanks <3"),
+                    }],
+                },
+                Action::Replace {
+                    id: id("3"),
+                    name: "Checkout".into(),
+                    forced_by: vec![Field::CustomEventType, Field::Rule],
+                    order: ReplaceOrder::CreateBeforeDelete,
+                    changes: vec![
+                        FieldChange {
+                            field: Field::CustomEventType,
+                            before: json!("LEAD"),
+                            after: json!("INITIATED_CHECKOUT"),
+                        },
+                        FieldChange {
+                            field: Field::Rule,
+                            before: before.rule.clone().unwrap(),
+                            after: after.rule.clone().unwrap(),
+                        },
+                    ],
+                    before: Box::new(before),
+                    after: Box::new(after),
+                },
+                Action::Delete {
+                    id: id("4"),
+                    name: "Old spring campaign".into(),
+                    reason: DeleteReason::Absent,
+                },
+            ],
+            unmanaged: vec![Unmanaged {
+                id: id("5"),
+                name: "Legacy | lead".into(),
+            }],
+            warnings: vec![
+                "\"Checkout\" (3) last fired 2 hours ago: replacing it loses its history".into(),
+            ],
+            notes: vec![],
+        };
+        let quiet = AccountPlan {
+            account: AdAccountId::parse("act_2").unwrap(),
+            source: "conversions/beta.yaml".into(),
+            live_fingerprint: "cd34".into(),
+            actions: vec![],
+            unmanaged: vec![],
+            warnings: vec![],
+            notes: vec![],
+        };
+        PlanDocument::new("v26.0", vec![account, quiet])
+    }
+
+    #[test]
+    fn text_plan() {
+        insta::assert_snapshot!(text::render(&sample(), RenderOptions::plain(Mode::Plan)));
+    }
+
+    #[test]
+    fn text_drift() {
+        insta::assert_snapshot!(text::render(&sample(), RenderOptions::plain(Mode::Drift)));
+    }
+
+    #[test]
+    fn markdown_plan() {
+        insta::assert_snapshot!(markdown::render(&sample(), Mode::Plan));
+    }
+
+    #[test]
+    fn json_plan() {
+        insta::assert_snapshot!(json::render(&sample()));
+    }
+
+    #[test]
+    fn colours_only_when_asked() {
+        let plain = text::render(&sample(), RenderOptions::plain(Mode::Plan));
+        assert!(!plain.contains('\x1b'));
+        let coloured = text::render(
+            &sample(),
+            RenderOptions {
+                mode: Mode::Plan,
+                color: true,
+            },
+        );
+        assert!(coloured.contains("\x1b["));
+    }
+
+    #[test]
+    fn empty_plans_say_no_changes() {
+        let doc = PlanDocument::new("v26.0", vec![]);
+        assert_eq!(
+            text::render(&doc, RenderOptions::plain(Mode::Plan)),
+            "No changes.\n"
+        );
+    }
+}

@@ -1,0 +1,337 @@
+//! The text rendering: a Terraform-style plan per account (`+` create, `~` update, `-/+`
+//! replace, `-` delete), field-level diffs with `# forces replacement` beside the fields that
+//! force it, rules pretty-printed and diffed line by line (with `similar`), and the summary line.
+//! Colours only when asked to (the caller decides: a terminal or `--color always`).
+
+use super::{Mode, RenderOptions, summary_line};
+use crate::plan::{
+    AccountPlan, Action, ConversionState, Field, FieldChange, PlanDocument, ReplaceOrder,
+};
+use anstyle::{AnsiColor, Style};
+use serde_json::Value;
+use similar::{ChangeTag, TextDiff};
+use std::fmt::Write;
+
+/// Paints text when colours are on; a no-op otherwise.
+#[derive(Clone, Copy)]
+pub(crate) struct Painter(pub bool);
+
+impl Painter {
+    fn paint(self, style: Style, text: &str) -> String {
+        if self.0 {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+    fn green(self, t: &str) -> String {
+        self.paint(AnsiColor::Green.on_default(), t)
+    }
+    fn yellow(self, t: &str) -> String {
+        self.paint(AnsiColor::Yellow.on_default(), t)
+    }
+    fn red(self, t: &str) -> String {
+        self.paint(AnsiColor::Red.on_default(), t)
+    }
+    fn bold(self, t: &str) -> String {
+        self.paint(Style::new().bold(), t)
+    }
+    fn dim(self, t: &str) -> String {
+        self.paint(Style::new().dimmed(), t)
+    }
+}
+
+/// The whole document as text, ending with the summary line.
+pub fn render(doc: &PlanDocument, opts: RenderOptions) -> String {
+    let p = Painter(opts.color);
+    let mut out = String::new();
+    for account in &doc.accounts {
+        render_account(&mut out, account, opts.mode, p);
+    }
+    let _ = writeln!(out, "{}", p.bold(&summary_line(&doc.summary, opts.mode)));
+    out
+}
+
+fn render_account(out: &mut String, account: &AccountPlan, mode: Mode, p: Painter) {
+    let title = format!("{} ({})", account.account, account.source);
+    if account.actions.is_empty() {
+        let state = match mode {
+            Mode::Plan => "no changes",
+            Mode::Drift => "in sync",
+        };
+        let _ = writeln!(out, "{}: {state}.", p.bold(&title));
+    } else {
+        let intro = match mode {
+            Mode::Plan => "will change",
+            Mode::Drift => "has drifted from its manifest (values shown live -> manifest)",
+        };
+        let _ = writeln!(out, "{} {intro}:", p.bold(&title));
+    }
+    for action in &account.actions {
+        out.push('\n');
+        out.push_str(&action_block(action, mode, p));
+    }
+    if !account.unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  Unmanaged ({}): live, declared nowhere; listed only (`prune: true` deletes them):",
+            account.unmanaged.len()
+        );
+        for u in &account.unmanaged {
+            let _ = writeln!(out, "    {} \"{}\" (id {})", p.dim("?"), u.name, u.id);
+        }
+    }
+    for warning in &account.warnings {
+        let _ = writeln!(out, "\n  {} {warning}", p.yellow(&p.bold("Warning:")));
+    }
+    out.push('\n');
+}
+
+/// One action as a Terraform-style block (also used, uncoloured, by the markdown renderer).
+pub(crate) fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
+    let mut out = String::new();
+    match action {
+        Action::Create { name, after } => {
+            let what = match mode {
+                Mode::Plan => "will be created",
+                Mode::Drift => "is declared but missing live",
+            };
+            let _ = writeln!(out, "  {}", p.dim(&format!("# \"{name}\" {what}")));
+            let _ = writeln!(out, "  {} conversion \"{name}\" {{", p.green("+"));
+            let rows = state_rows(after);
+            let width = rows
+                .iter()
+                .map(|(f, _)| f.as_str().len())
+                .max()
+                .unwrap_or(0);
+            for (field, value) in rows {
+                let marker = p.green("+");
+                match multiline(&value) {
+                    Some(lines) => {
+                        let _ = writeln!(out, "      {marker} {:width$} =", field.as_str());
+                        for line in lines.lines() {
+                            let _ = writeln!(out, "            {}", p.green(line));
+                        }
+                    }
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "      {marker} {:width$} = {}",
+                            field.as_str(),
+                            scalar(&value)
+                        );
+                    }
+                }
+            }
+            let _ = writeln!(out, "    }}");
+        }
+        Action::Update { id, name, changes } => {
+            let what = match mode {
+                Mode::Plan => "will be updated in place",
+                Mode::Drift => "differs (fixable in place)",
+            };
+            let _ = writeln!(
+                out,
+                "  {}",
+                p.dim(&format!("# \"{name}\" (id {id}) {what}"))
+            );
+            let _ = writeln!(out, "  {} conversion \"{name}\" {{", p.yellow("~"));
+            change_rows(&mut out, id.as_str(), changes, &[], p);
+            let _ = writeln!(out, "    }}");
+        }
+        Action::Replace {
+            id,
+            name,
+            forced_by,
+            order,
+            changes,
+            ..
+        } => {
+            let how = match order {
+                ReplaceOrder::CreateBeforeDelete => "create the new one, then delete the old one",
+                ReplaceOrder::DeleteBeforeCreate => {
+                    "delete the old one first (account at its limit), then create the new one"
+                }
+            };
+            let what = match mode {
+                Mode::Plan => format!("must be replaced: {how}"),
+                Mode::Drift => "differs in fields that force replacement".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "  {}",
+                p.dim(&format!("# \"{name}\" (id {id}) {what}"))
+            );
+            let _ = writeln!(out, "{} conversion \"{name}\" {{", p.red("-/+"));
+            change_rows(&mut out, id.as_str(), changes, forced_by, p);
+            let _ = writeln!(out, "    }}");
+        }
+        Action::Delete { id, name, reason } => {
+            let what = match mode {
+                Mode::Plan => "will be deleted",
+                Mode::Drift => "exists live but should not",
+            };
+            let _ = writeln!(
+                out,
+                "  {}",
+                p.dim(&format!(
+                    "# \"{name}\" (id {id}) {what} ({})",
+                    reason.describe()
+                ))
+            );
+            let _ = writeln!(out, "  {} conversion \"{name}\" {{", p.red("-"));
+            let _ = writeln!(out, "      {} id = \"{id}\"", p.red("-"));
+            let _ = writeln!(out, "    }}");
+        }
+    }
+    out
+}
+
+/// The declared fields of a state, in plan order (empty description left out).
+fn state_rows(state: &ConversionState) -> Vec<(Field, Value)> {
+    [
+        Field::Name,
+        Field::Description,
+        Field::CustomEventType,
+        Field::DefaultConversionValue,
+        Field::EventSourceId,
+        Field::ActionSourceType,
+        Field::Rule,
+        Field::AdvancedRule,
+    ]
+    .into_iter()
+    .filter_map(|f| state.get(f).map(|v| (f, v)))
+    .filter(|(f, v)| !(*f == Field::Description && v.as_str() == Some("")))
+    .collect()
+}
+
+fn change_rows(
+    out: &mut String,
+    id: &str,
+    changes: &[FieldChange],
+    forced_by: &[Field],
+    p: Painter,
+) {
+    let width = changes
+        .iter()
+        .map(|c| c.field.as_str().len())
+        .max()
+        .unwrap_or(0)
+        .max(2);
+    let _ = writeln!(out, "        {:width$} = \"{id}\"", "id");
+    for change in changes {
+        let forces = if forced_by.contains(&change.field) {
+            format!(" {}", p.red("# forces replacement"))
+        } else {
+            String::new()
+        };
+        let marker = p.yellow("~");
+        let field = change.field.as_str();
+        match (multiline(&change.before), multiline(&change.after)) {
+            (None, None) => {
+                let _ = writeln!(
+                    out,
+                    "      {marker} {field:width$} = {} -> {}{forces}",
+                    scalar(&change.before),
+                    scalar(&change.after)
+                );
+            }
+            (before, after) => {
+                let before = before.unwrap_or_else(|| scalar(&change.before));
+                let after = after.unwrap_or_else(|| scalar(&change.after));
+                let _ = writeln!(out, "      {marker} {field:width$} ={forces}");
+                line_diff(out, &before, &after, p);
+            }
+        }
+    }
+}
+
+/// A multi-line value (rules) pretty-printed; `None` for scalars.
+fn multiline(value: &Value) -> Option<String> {
+    match value {
+        Value::Object(_) | Value::Array(_) => {
+            let mut out = String::new();
+            pretty(&mut out, value, 0);
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// Pretty JSON without separators between lines (so that adding an item changes one line, not
+/// two), where each condition (`{"url": {"i_contains": "x"}}`) stays on one line, so that
+/// a rule reads like a list of conditions and its line diff shows whole conditions.
+fn pretty(out: &mut String, value: &Value, indent: usize) {
+    let inline = inline(value);
+    if !value.to_string().contains('[') && inline.len() <= 72 {
+        out.push_str(&inline);
+        return;
+    }
+    let pad = "  ".repeat(indent + 1);
+    match value {
+        Value::Array(items) => {
+            out.push_str("[\n");
+            for item in items {
+                out.push_str(&pad);
+                pretty(out, item, indent + 1);
+                out.push('\n');
+            }
+            out.push_str(&"  ".repeat(indent));
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push_str("{\n");
+            for (key, item) in map {
+                out.push_str(&pad);
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push_str(": ");
+                pretty(out, item, indent + 1);
+                out.push('\n');
+            }
+            out.push_str(&"  ".repeat(indent));
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// One-line JSON with a space after `:` and `,`.
+fn inline(value: &Value) -> String {
+    match value {
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(inline).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), inline(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::Null => "(none)".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A line-by-line diff of two pretty-printed values, unchanged lines kept for context.
+fn line_diff(out: &mut String, before: &str, after: &str, p: Painter) {
+    let before = format!("{before}\n");
+    let after = format!("{after}\n");
+    let diff = TextDiff::from_lines(&before, &after);
+    for change in diff.iter_all_changes() {
+        let line = change.to_string_lossy();
+        let line = line.trim_end_matches('\n');
+        let _ = match change.tag() {
+            ChangeTag::Equal => writeln!(out, "            {line}"),
+            ChangeTag::Delete => writeln!(out, "          {}", p.red(&format!("- {line}"))),
+            ChangeTag::Insert => writeln!(out, "          {}", p.green(&format!("+ {line}"))),
+        };
+    }
+}
