@@ -21,7 +21,9 @@ pub mod import;
 pub mod manifest;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod rule;
+pub mod schema;
 pub mod secret;
 pub mod shard;
 

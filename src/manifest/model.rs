@@ -33,7 +33,9 @@ pub struct DesiredAccount {
 }
 
 /// `ensure: present` (the default) or `ensure: absent` (a tombstone).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Ensure {
     Present,
@@ -79,6 +81,10 @@ pub struct DesiredConversion {
 pub struct RuleTests {
     pub matches: Vec<Event>,
     pub no_match: Vec<Event>,
+    /// Where each of `matches` was written (same order; may be empty for hand-built values).
+    pub match_locations: Vec<Location>,
+    /// Where each of `no_match` was written (same order; may be empty for hand-built values).
+    pub no_match_locations: Vec<Location>,
 }
 
 /// Error or warning.

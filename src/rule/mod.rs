@@ -9,7 +9,7 @@ mod eval;
 mod parse;
 
 pub use eval::Event;
-pub use parse::RuleError;
+pub use parse::{RuleError, RuleStep, suggest};
 
 use serde_json::Value;
 use std::fmt;

@@ -10,14 +10,42 @@ pub const MAX_DEPTH: usize = 32;
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{message}{}", if path.is_empty() { String::new() } else { format!(" (at rule path `{path}`)") })]
 pub struct RuleError {
+    /// Human-readable path inside the rule, e.g. `and[1].value.gt`.
     pub path: String,
+    /// The same path as steps, so a caller can find the offending node in its own source
+    /// (the manifest loader maps it back to a YAML line and column).
+    pub steps: Vec<RuleStep>,
     pub message: String,
 }
 
+/// One step of a path inside a rule: an object key or a list index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuleStep {
+    Key(String),
+    Index(usize),
+}
+
+fn render_path(steps: &[RuleStep]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        match step {
+            RuleStep::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            RuleStep::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
 impl RuleError {
-    fn at(path: &str, message: impl Into<String>) -> Self {
+    fn at(steps: &[RuleStep], message: impl Into<String>) -> Self {
         RuleError {
-            path: path.to_string(),
+            path: render_path(steps),
+            steps: steps.to_vec(),
             message: message.into(),
         }
     }
@@ -25,27 +53,37 @@ impl RuleError {
 
 pub(super) fn from_json_str(text: &str) -> Result<Rule, RuleError> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
-        RuleError::at("", format!("the rule is not valid JSON: {e}; write it as a JSON object such as {{\"url\":{{\"i_contains\":\"thankyou\"}}}}"))
+        RuleError::at(
+            &[],
+            format!(
+                "the rule is not valid JSON: {e}; write it as a JSON object such as \
+                 {{\"url\":{{\"i_contains\":\"thankyou\"}}}}"
+            ),
+        )
     })?;
     from_value(&value)
 }
 
 pub(super) fn from_value(value: &Value) -> Result<Rule, RuleError> {
-    parse_node(value, "", 0)
+    let mut steps = Vec::new();
+    parse_node(value, &mut steps, 0)
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
+fn with<T>(
+    steps: &mut Vec<RuleStep>,
+    step: RuleStep,
+    f: impl FnOnce(&mut Vec<RuleStep>) -> T,
+) -> T {
+    steps.push(step);
+    let out = f(steps);
+    steps.pop();
+    out
 }
 
-fn parse_node(value: &Value, path: &str, depth: usize) -> Result<Rule, RuleError> {
+fn parse_node(value: &Value, steps: &mut Vec<RuleStep>, depth: usize) -> Result<Rule, RuleError> {
     if depth > MAX_DEPTH {
         return Err(RuleError::at(
-            path,
+            steps,
             format!("the rule is nested deeper than {MAX_DEPTH} levels; flatten it"),
         ));
     }
@@ -53,7 +91,7 @@ fn parse_node(value: &Value, path: &str, depth: usize) -> Result<Rule, RuleError
         Value::Object(map) => map,
         other => {
             return Err(RuleError::at(
-                path,
+                steps,
                 format!(
                     "expected an object such as {{\"and\": [...]}} or {{\"url\": {{\"i_contains\": \"...\"}}}}, found {}",
                     kind(other)
@@ -63,9 +101,10 @@ fn parse_node(value: &Value, path: &str, depth: usize) -> Result<Rule, RuleError
     };
     if map.len() != 1 {
         return Err(RuleError::at(
-            path,
+            steps,
             format!(
-                "each rule object must have exactly one key (`and`, `or`, `not` or a field name), found {}; combine conditions with `and`",
+                "each rule object must have exactly one key (`and`, `or`, `not` or a field name), found {}; \
+                 combine conditions with `and`",
                 if map.is_empty() {
                     "none".to_string()
                 } else {
@@ -78,56 +117,70 @@ fn parse_node(value: &Value, path: &str, depth: usize) -> Result<Rule, RuleError
         ));
     }
     let (key, inner) = map.iter().next().expect("one key");
-    let here = join(path, key);
-    match key.as_str() {
-        "and" | "or" => {
-            let items = inner.as_array().ok_or_else(|| {
-                RuleError::at(
-                    &here,
-                    format!("`{key}` takes a list of rules, found {}", kind(inner)),
-                )
-            })?;
-            if items.is_empty() {
-                return Err(RuleError::at(
-                    &here,
-                    format!("`{key}` needs at least one rule"),
-                ));
+    with(steps, RuleStep::Key(key.clone()), |steps| {
+        match key.as_str() {
+            "and" | "or" => {
+                let items = inner.as_array().ok_or_else(|| {
+                    RuleError::at(
+                        steps,
+                        format!("`{key}` takes a list of rules, found {}", kind(inner)),
+                    )
+                })?;
+                if items.is_empty() {
+                    return Err(RuleError::at(
+                        steps,
+                        format!("`{key}` needs at least one rule"),
+                    ));
+                }
+                let mut rules = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    rules.push(with(steps, RuleStep::Index(i), |steps| {
+                        parse_node(item, steps, depth + 1)
+                    })?);
+                }
+                Ok(if key == "and" {
+                    Rule::And(rules)
+                } else {
+                    Rule::Or(rules)
+                })
             }
-            let rules = items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| parse_node(item, &format!("{here}[{i}]"), depth + 1))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(if key == "and" {
-                Rule::And(rules)
-            } else {
-                Rule::Or(rules)
-            })
+            "not" => Ok(Rule::Not(Box::new(parse_node(inner, steps, depth + 1)?))),
+            field => parse_condition(field, inner, steps).map(Rule::Leaf),
         }
-        "not" => Ok(Rule::Not(Box::new(parse_node(inner, &here, depth + 1)?))),
-        field => parse_condition(field, inner, &here).map(Rule::Leaf),
-    }
+    })
 }
 
-fn parse_condition(field: &str, inner: &Value, path: &str) -> Result<Condition, RuleError> {
-    if field.is_empty() {
+fn parse_condition(
+    field: &str,
+    inner: &Value,
+    steps: &mut Vec<RuleStep>,
+) -> Result<Condition, RuleError> {
+    if field.trim().is_empty() {
         return Err(RuleError::at(
-            path,
-            "a condition needs a field name (`url`, `event` or a custom parameter)",
+            steps,
+            "a condition needs a field name (`url`, `event` or a custom parameter such as `value`)",
         ));
     }
     let ops = inner.as_object().ok_or_else(|| {
-        RuleError::at(
-            path,
+        let all: Vec<&str> = Operator::ALL.iter().map(|o| o.as_str()).collect();
+        let looks_like_operator =
+            Operator::parse(field).is_some() || suggest(field, &all).is_some();
+        let message = if looks_like_operator {
+            format!(
+                "`{field}` looks like an operator, but here it is read as a field name; \
+                 write the field first: {{\"url\": {{\"{field}\": ...}}}}"
+            )
+        } else {
             format!(
                 "field `{field}` takes an operator object such as {{\"eq\": \"...\"}}, found {}",
                 kind(inner)
-            ),
-        )
+            )
+        };
+        RuleError::at(steps, message)
     })?;
     if ops.len() != 1 {
         return Err(RuleError::at(
-            path,
+            steps,
             format!(
                 "field `{field}` needs exactly one operator, found {}; combine several with `and`",
                 ops.len()
@@ -135,59 +188,69 @@ fn parse_condition(field: &str, inner: &Value, path: &str) -> Result<Condition, 
         ));
     }
     let (op_name, operand) = ops.iter().next().expect("one key");
-    let op_path = join(path, op_name);
-    let operator = Operator::parse(op_name).ok_or_else(|| {
-        let all: Vec<&str> = Operator::ALL.iter().map(|o| o.as_str()).collect();
-        let hint = suggest(op_name, &all)
-            .map(|s| format!("did you mean `{s}`? "))
-            .unwrap_or_default();
-        RuleError::at(
-            &op_path,
-            format!(
-                "unknown operator `{op_name}`; {hint}operators are {}",
-                all.join(", ")
-            ),
-        )
-    })?;
-    let operand = match operand {
-        Value::String(s) => Operand::Text(s.clone()),
-        Value::Number(n) => Operand::Number(n.as_f64().unwrap_or(f64::NAN)),
-        Value::Bool(b) => Operand::Bool(*b),
-        other => {
-            return Err(RuleError::at(
-                &op_path,
+    with(steps, RuleStep::Key(op_name.clone()), |steps| {
+        let operator = Operator::parse(op_name).ok_or_else(|| {
+            let all: Vec<&str> = Operator::ALL.iter().map(|o| o.as_str()).collect();
+            let hint = suggest(op_name, &all)
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            RuleError::at(
+                steps,
                 format!(
-                    "operator `{op_name}` takes a string or a number, found {}",
-                    kind(other)
+                    "unknown operator `{op_name}`; {hint}operators are {}",
+                    all.join(", ")
+                ),
+            )
+        })?;
+        let operand = match operand {
+            Value::String(s) => Operand::Text(s.clone()),
+            Value::Number(n) => match n.as_f64().filter(|f| f.is_finite()) {
+                Some(f) => Operand::Number(f),
+                None => {
+                    return Err(RuleError::at(
+                        steps,
+                        format!("`{n}` is not a usable number"),
+                    ));
+                }
+            },
+            Value::Bool(b) => Operand::Bool(*b),
+            other => {
+                return Err(RuleError::at(
+                    steps,
+                    format!(
+                        "operator `{op_name}` takes a string or a number, found {}",
+                        kind(other)
+                    ),
+                ));
+            }
+        };
+        if operator.is_numeric() && !matches!(operand, Operand::Number(_)) {
+            return Err(RuleError::at(
+                steps,
+                format!(
+                    "`{op_name}` compares numbers, so its value must be a number \
+                     (write {op_name}: 100, not {op_name}: \"100\")"
                 ),
             ));
         }
-    };
-    if operator.is_numeric() && !matches!(operand, Operand::Number(n) if n.is_finite()) {
-        return Err(RuleError::at(
-            &op_path,
-            format!(
-                "`{op_name}` compares numbers, so its value must be a number (write {op_name}: 100, not {op_name}: \"100\")"
-            ),
-        ));
-    }
-    if operator == Operator::RegexMatch {
-        match &operand {
-            Operand::Text(pattern) => {
-                super::eval::check_pattern(pattern).map_err(|e| RuleError::at(&op_path, e))?
-            }
-            _ => {
-                return Err(RuleError::at(
-                    &op_path,
-                    "`regex_match` takes a PCRE pattern string",
-                ));
+        if operator == Operator::RegexMatch {
+            match &operand {
+                Operand::Text(pattern) => {
+                    super::eval::check_pattern(pattern).map_err(|e| RuleError::at(steps, e))?
+                }
+                _ => {
+                    return Err(RuleError::at(
+                        steps,
+                        "`regex_match` takes a PCRE pattern string",
+                    ));
+                }
             }
         }
-    }
-    Ok(Condition {
-        field: field.to_string(),
-        operator,
-        operand,
+        Ok(Condition {
+            field: field.to_string(),
+            operator,
+            operand,
+        })
     })
 }
 

@@ -1,0 +1,84 @@
+//! `convctl validate [PATH]... [--format text|json|github]`: checks manifests offline and exits
+//! 0 when valid, 1 when not. Text goes to stderr (findings) and stdout (the verdict); JSON and
+//! GitHub annotations go to stdout. It never touches the network.
+
+use crate::cli::CheckFormat;
+use crate::exit;
+use crate::manifest::{self, Diagnostic, Manifests};
+use crate::report::{self, counts, plural};
+use serde_json::json;
+use std::io::Write;
+use std::path::PathBuf;
+
+pub fn run(paths: &[PathBuf], format: CheckFormat) -> i32 {
+    let result = manifest::load(paths);
+    let (diags, model): (&[Diagnostic], Option<&Manifests>) = match &result {
+        Ok(m) => (&m.warnings, Some(m)),
+        Err(diags) => (diags, None),
+    };
+    let c = counts(diags);
+    let accounts = model.map_or(0, |m| m.accounts.len());
+    let conversions = model.map_or(0, |m| m.accounts.iter().map(|a| a.conversions.len()).sum());
+    let files = model.map_or(0, |m| {
+        m.accounts
+            .iter()
+            .map(|a| &a.location.file)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    });
+    let valid = model.is_some();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let written = match format {
+        CheckFormat::Json => {
+            let doc = json!({
+                "valid": valid,
+                "errors": c.errors,
+                "warnings": c.warnings,
+                "files": files,
+                "accounts": accounts,
+                "conversions": conversions,
+                "diagnostics": diags.iter().map(report::diagnostic_json).collect::<Vec<_>>(),
+            });
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            )
+        }
+        CheckFormat::Github | CheckFormat::Text => {
+            let r = if format == CheckFormat::Github {
+                report::write_diagnostics(&mut out, format, diags)
+            } else {
+                report::write_diagnostics(&mut std::io::stderr().lock(), format, diags)
+            };
+            r.and_then(|_| {
+                if valid {
+                    writeln!(
+                        out,
+                        "valid: {}, {}, {}{}",
+                        plural(files, "file"),
+                        plural(accounts, "account"),
+                        plural(conversions, "conversion"),
+                        if c.warnings > 0 {
+                            format!(" ({})", plural(c.warnings, "warning"))
+                        } else {
+                            String::new()
+                        }
+                    )
+                } else {
+                    writeln!(
+                        out,
+                        "invalid: {}, {}",
+                        plural(c.errors, "error"),
+                        plural(c.warnings, "warning")
+                    )
+                }
+            })
+        }
+    };
+    if written.is_err() {
+        return exit::ERROR;
+    }
+    if valid { exit::SUCCESS } else { exit::ERROR }
+}

@@ -1,0 +1,288 @@
+//! The per-file checking context: where diagnostics go, and the small typed readers over YAML
+//! nodes (mapping with known keys, string, bool, number, id, enum) that every part of the
+//! loader shares. Readers report what is wrong at the node's position and return `None`, so
+//! that one run reports every error instead of stopping at the first.
+
+use super::model::{Diagnostic, Location, Severity};
+use super::yaml::{Kind, Node, Pos, Resolved, key_text};
+use crate::rule::suggest;
+use std::path::Path;
+
+pub struct Ctx<'a> {
+    pub file: &'a Path,
+    pub diags: &'a mut Vec<Diagnostic>,
+    /// Errors reported through this context (warnings do not count).
+    pub errors: usize,
+}
+
+impl Ctx<'_> {
+    pub fn loc(&self, pos: Pos) -> Location {
+        Location {
+            file: self.file.to_path_buf(),
+            line: pos.line,
+            column: pos.column,
+        }
+    }
+
+    pub fn error(&mut self, pos: Pos, message: impl Into<String>, hint: impl Into<String>) {
+        self.push(Severity::Error, pos, message.into(), hint.into());
+    }
+
+    pub fn warn(&mut self, pos: Pos, message: impl Into<String>, hint: impl Into<String>) {
+        self.push(Severity::Warning, pos, message.into(), hint.into());
+    }
+
+    fn push(&mut self, severity: Severity, pos: Pos, message: String, hint: String) {
+        if severity == Severity::Error {
+            self.errors += 1;
+        }
+        let location = Some(self.loc(pos));
+        let hint = (!hint.is_empty()).then_some(hint);
+        self.diags.push(Diagnostic {
+            severity,
+            location,
+            message,
+            hint,
+        });
+    }
+}
+
+/// The keys of a mapping, checked against the known ones.
+pub struct Fields<'n> {
+    entries: Vec<(&'n str, &'n Node, &'n Node)>,
+}
+
+impl<'n> Fields<'n> {
+    /// The value of `key`, when present.
+    pub fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, _, v)| *v)
+    }
+
+    /// The position of `key` itself.
+    pub fn key_pos(&self, key: &str) -> Option<Pos> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, k, _)| k.pos)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+}
+
+/// Reads `node` as a mapping of known keys. Unknown keys get a "did you mean" (or a note on
+/// where they belong, from `elsewhere`), duplicate keys name the first one.
+pub fn mapping<'n>(
+    ctx: &mut Ctx,
+    node: &'n Node,
+    what: &str,
+    known: &[&str],
+    elsewhere: &dyn Fn(&str) -> Option<String>,
+) -> Option<Fields<'n>> {
+    let Kind::Map(pairs) = &node.kind else {
+        ctx.error(
+            node.pos,
+            format!(
+                "{what} must be a mapping (`key: value` lines), found {}",
+                node.describe()
+            ),
+            format!("the keys of {what} are: {}", known.join(", ")),
+        );
+        return None;
+    };
+    let mut entries: Vec<(&str, &Node, &Node)> = Vec::with_capacity(pairs.len());
+    for (key, value) in pairs {
+        let Some(name) = key.as_scalar().map(|s| s.text.as_str()) else {
+            ctx.error(
+                key.pos,
+                format!(
+                    "a key of {what} must be a plain word, found {}",
+                    key.describe()
+                ),
+                "",
+            );
+            continue;
+        };
+        if let Some((_, first, _)) = entries.iter().find(|(k, _, _)| *k == name) {
+            let first = ctx.loc(first.pos);
+            ctx.error(
+                key.pos,
+                format!("duplicate key `{name}` in {what} (first set at {first})"),
+                "remove one of them: YAML keeps only one value per key",
+            );
+            continue;
+        }
+        if !known.contains(&name) {
+            let hint = if name == "<<" {
+                "YAML merge keys are not supported; put shared settings under `defaults:`"
+                    .to_string()
+            } else if let Some(s) = suggest(name, known) {
+                format!("did you mean `{s}`?")
+            } else if let Some(note) = elsewhere(name) {
+                note
+            } else {
+                format!("the keys of {what} are: {}", known.join(", "))
+            };
+            ctx.error(
+                key.pos,
+                format!("unknown key `{}` in {what}", shorten(name)),
+                hint,
+            );
+            continue;
+        }
+        entries.push((name, key, value));
+    }
+    Some(Fields { entries })
+}
+
+/// Long junk keys are cut in messages.
+pub fn shorten(text: &str) -> String {
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text.to_string()
+    }
+}
+
+pub fn string(ctx: &mut Ctx, node: &Node, field: &str) -> Option<String> {
+    match node.as_scalar().map(|s| (s, s.resolve())) {
+        Some((_, Resolved::Str(t))) => Some(t.to_string()),
+        Some((s, _)) if !node.is_null() => {
+            ctx.error(
+                node.pos,
+                format!(
+                    "`{field}` must be a string, found {} `{}`",
+                    node.describe(),
+                    shorten(&s.text)
+                ),
+                format!("quote it: {field}: \"{}\"", shorten(&s.text)),
+            );
+            None
+        }
+        _ => {
+            ctx.error(
+                node.pos,
+                format!("`{field}` must be a string, found {}", node.describe()),
+                "",
+            );
+            None
+        }
+    }
+}
+
+pub fn boolean(ctx: &mut Ctx, node: &Node, field: &str) -> Option<bool> {
+    match node.as_scalar().map(|s| s.resolve()) {
+        Some(Resolved::Bool(b)) => Some(b),
+        _ => {
+            ctx.error(
+                node.pos,
+                format!("`{field}` must be true or false, found {}", node.describe()),
+                format!("write {field}: true or {field}: false (unquoted)"),
+            );
+            None
+        }
+    }
+}
+
+/// A finite number (an integer or a decimal).
+pub fn number(ctx: &mut Ctx, node: &Node, field: &str) -> Option<f64> {
+    match node.as_scalar().map(|s| s.resolve()) {
+        Some(Resolved::Number { value, .. }) if value.is_finite() => Some(value),
+        Some(Resolved::Str(t)) if t.trim().parse::<f64>().is_ok_and(f64::is_finite) => {
+            ctx.error(
+                node.pos,
+                format!(
+                    "`{field}` must be a number, found the string \"{}\"",
+                    shorten(t)
+                ),
+                format!("remove the quotes: {field}: {}", t.trim()),
+            );
+            None
+        }
+        _ => {
+            ctx.error(
+                node.pos,
+                format!("`{field}` must be a number, found {}", node.describe()),
+                format!("write e.g. {field}: 25"),
+            );
+            None
+        }
+    }
+}
+
+/// The digits of an id written as a string or an integer (the text is kept, never converted
+/// through a float: ids exceed 2^53). `prefix` is accepted and stripped (`act_`).
+pub fn id_text(ctx: &mut Ctx, node: &Node, field: &str, example: &str) -> Option<String> {
+    let text = match node.as_scalar().map(|s| (s, s.resolve())) {
+        Some((s, Resolved::Str(_))) => s.text.trim().to_string(),
+        Some((s, Resolved::Number { integral: true, .. })) => {
+            s.text.trim_start_matches('+').to_string()
+        }
+        _ => {
+            ctx.error(
+                node.pos,
+                format!(
+                    "`{field}` must be an id (a string of digits), found {}",
+                    node.describe()
+                ),
+                format!("write e.g. {field}: \"{example}\""),
+            );
+            return None;
+        }
+    };
+    Some(text)
+}
+
+/// One value of a closed vocabulary, with a suggestion for near misses (`purchase`).
+pub fn enumerated<T: Copy>(
+    ctx: &mut Ctx,
+    node: &Node,
+    field: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Option<T> {
+    let names: Vec<&str> = all.iter().map(|v| name(*v)).collect();
+    let text = match node.as_scalar().map(|s| s.resolve()) {
+        Some(Resolved::Str(t)) => t,
+        _ => {
+            ctx.error(
+                node.pos,
+                format!(
+                    "`{field}` must be one of the names below, found {}",
+                    node.describe()
+                ),
+                format!("one of: {}", names.join(", ")),
+            );
+            return None;
+        }
+    };
+    if let Some(v) = all.iter().copied().find(|v| name(*v) == text) {
+        return Some(v);
+    }
+    let hint = match names
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case(text))
+        .or(suggest(text, &names).as_ref())
+    {
+        Some(s) => format!(
+            "did you mean `{s}`? values are case-sensitive; one of: {}",
+            names.join(", ")
+        ),
+        None => format!("one of: {}", names.join(", ")),
+    };
+    ctx.error(
+        node.pos,
+        format!("`{}` is not a valid {field}", shorten(text)),
+        hint,
+    );
+    None
+}
+
+/// The text of a key, for messages.
+pub fn key_name(key: &Node) -> String {
+    shorten(&key_text(key))
+}

@@ -1,0 +1,406 @@
+//! One conversion entry (`- name: ...` under `conversions:`) → [`DesiredConversion`], with the
+//! account's `defaults` applied and every field checked (types, enums, ids, name length, rule,
+//! tests), plus the per-entry lints.
+
+use super::context::{Ctx, boolean, enumerated, id_text, mapping, number, string};
+use super::model::{DesiredConversion, Ensure, RuleSpec, RuleTests};
+use super::rule_source::{self, SourcedRule};
+use super::yaml::{Kind, Node};
+use crate::enums::{ActionSourceType, CustomEventType};
+use crate::ids::ObjectId;
+use crate::rule::Event;
+
+pub const ENTRY_KEYS: &[&str] = &[
+    "name",
+    "id",
+    "ensure",
+    "protect",
+    "description",
+    "custom_event_type",
+    "default_conversion_value",
+    "rule",
+    "advanced_rule",
+    "event_source_id",
+    "action_source_type",
+    "tests",
+];
+
+pub const DEFAULTS_KEYS: &[&str] = &[
+    "event_source_id",
+    "action_source_type",
+    "custom_event_type",
+    "default_conversion_value",
+];
+
+/// The longest name the API takes.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// `defaults:` of a document, checked.
+#[derive(Default)]
+pub struct Defaults {
+    pub event_source_id: Option<ObjectId>,
+    pub action_source_type: Option<ActionSourceType>,
+    pub custom_event_type: Option<CustomEventType>,
+    pub default_conversion_value: Option<f64>,
+}
+
+pub fn defaults(ctx: &mut Ctx, node: &Node) -> Defaults {
+    let elsewhere = |k: &str| {
+        ENTRY_KEYS.contains(&k).then(|| {
+            format!("`{k}` cannot have a default; set it on each entry under `conversions:`")
+        })
+    };
+    let Some(f) = mapping(ctx, node, "`defaults`", DEFAULTS_KEYS, &elsewhere) else {
+        return Defaults::default();
+    };
+    Defaults {
+        event_source_id: f
+            .get("event_source_id")
+            .and_then(|n| object_id(ctx, n, "event_source_id")),
+        action_source_type: f
+            .get("action_source_type")
+            .and_then(|n| action_source(ctx, n)),
+        custom_event_type: f.get("custom_event_type").and_then(|n| event_type(ctx, n)),
+        default_conversion_value: f
+            .get("default_conversion_value")
+            .and_then(|n| value(ctx, n)),
+    }
+}
+
+fn object_id(ctx: &mut Ctx, node: &Node, field: &str) -> Option<ObjectId> {
+    let text = id_text(ctx, node, field, "23850000000000001")?;
+    match ObjectId::parse(&text) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            ctx.error(
+                node.pos,
+                format!("`{field}`: {e}"),
+                format!("write e.g. {field}: \"23850000000000001\""),
+            );
+            None
+        }
+    }
+}
+
+fn action_source(ctx: &mut Ctx, node: &Node) -> Option<ActionSourceType> {
+    enumerated(
+        ctx,
+        node,
+        "action_source_type",
+        ActionSourceType::ALL,
+        ActionSourceType::as_str,
+    )
+}
+
+fn event_type(ctx: &mut Ctx, node: &Node) -> Option<CustomEventType> {
+    enumerated(
+        ctx,
+        node,
+        "custom_event_type",
+        CustomEventType::ALL,
+        CustomEventType::as_str,
+    )
+}
+
+fn value(ctx: &mut Ctx, node: &Node) -> Option<f64> {
+    let v = number(ctx, node, "default_conversion_value")?;
+    if v < 0.0 {
+        ctx.error(
+            node.pos,
+            format!("`default_conversion_value` must be 0 or more, found {v}"),
+            "",
+        );
+        return None;
+    }
+    if v.fract() != 0.0 {
+        ctx.warn(
+            node.pos,
+            format!("default_conversion_value {v} is fractional; the API documents it as an integer on reads"),
+            "it may come back rounded and show as a change on every plan; use a whole number",
+        );
+    }
+    Some(v)
+}
+
+/// An entry, or `None` when it has errors (already reported).
+pub fn entry(ctx: &mut Ctx, node: &Node, defaults: &Defaults) -> Option<DesiredConversion> {
+    let elsewhere = |k: &str| match k {
+        "account" | "prune" | "defaults" | "version" | "conversions" => Some(format!(
+            "`{k}` belongs at the top of the document, not in a conversion entry"
+        )),
+        "match" | "no_match" => Some(format!("`{k}` goes under `tests:`")),
+        _ => None,
+    };
+    let f = mapping(ctx, node, "a conversion entry", ENTRY_KEYS, &elsewhere)?;
+    let errors_before = error_count(ctx);
+
+    let ensure = match f.get("ensure") {
+        None => Ensure::Present,
+        Some(n) => match n.as_scalar().map(|s| s.text.as_str()) {
+            Some("present") => Ensure::Present,
+            Some("absent") => Ensure::Absent,
+            _ => {
+                ctx.error(
+                    n.pos,
+                    format!(
+                        "`ensure` must be `present` or `absent`, found {}",
+                        describe_scalar(n)
+                    ),
+                    "write ensure: absent to delete the conversion, or leave `ensure` out",
+                );
+                Ensure::Present
+            }
+        },
+    };
+    let name = f.get("name").and_then(|n| string(ctx, n, "name"));
+    if let (Some(name), Some(n)) = (&name, f.get("name")) {
+        let chars = name.chars().count();
+        if name.trim().is_empty() {
+            ctx.error(
+                n.pos,
+                "`name` is empty",
+                "give the conversion a name of 1 to 100 characters",
+            );
+        } else if chars > MAX_NAME_CHARS {
+            ctx.error(
+                n.pos,
+                format!(
+                    "`name` is {chars} characters long; the API takes at most {MAX_NAME_CHARS}"
+                ),
+                "shorten the name; put details in `description`",
+            );
+        } else if name.trim() != name {
+            ctx.warn(
+                n.pos,
+                format!("`name` \"{name}\" has leading or trailing spaces"),
+                "remove them: the API may trim names, which would show as a rename on every plan",
+            );
+        }
+    }
+    let id = f.get("id").and_then(|n| object_id(ctx, n, "id"));
+    let protect = f
+        .get("protect")
+        .and_then(|n| boolean(ctx, n, "protect"))
+        .unwrap_or(false);
+    let description = f
+        .get("description")
+        .and_then(|n| string(ctx, n, "description"))
+        .unwrap_or_default();
+    let custom_event_type = f.get("custom_event_type").and_then(|n| event_type(ctx, n));
+    let default_conversion_value = f
+        .get("default_conversion_value")
+        .and_then(|n| value(ctx, n));
+    let event_source_id = f
+        .get("event_source_id")
+        .and_then(|n| object_id(ctx, n, "event_source_id"));
+    let action_source_type = f
+        .get("action_source_type")
+        .and_then(|n| action_source(ctx, n));
+
+    let mut sourced: Option<SourcedRule> = None;
+    let mut rule: Option<RuleSpec> = None;
+    match (f.get("rule"), f.get("advanced_rule")) {
+        (Some(_), Some(a)) => ctx.error(
+            a.pos,
+            "an entry takes `rule` or `advanced_rule`, not both",
+            "keep `rule` (the documented grammar) unless you need `advanced_rule`",
+        ),
+        (Some(r), None) => {
+            sourced = rule_source::rule(ctx, r);
+            rule = sourced.as_ref().map(|s| s.spec.clone());
+        }
+        (None, Some(a)) => rule = rule_source::advanced_rule(ctx, a),
+        (None, None) => {}
+    }
+    let tests = match f.get("tests") {
+        Some(t) => tests(ctx, t),
+        None => RuleTests::default(),
+    };
+
+    match ensure {
+        Ensure::Absent => {
+            if name.is_none() && id.is_none() && !f.has("name") && !f.has("id") {
+                ctx.error(
+                    node.pos,
+                    "a tombstone (`ensure: absent`) needs a `name` or an `id`",
+                    "name the conversion to delete: name: Old campaign",
+                );
+            }
+            if protect {
+                ctx.error(
+                    f.key_pos("protect").unwrap_or(node.pos),
+                    "a protected conversion cannot be `ensure: absent`",
+                    "remove `protect: true` to allow deleting it",
+                );
+            }
+            for key in [
+                "rule",
+                "advanced_rule",
+                "tests",
+                "custom_event_type",
+                "default_conversion_value",
+                "description",
+            ] {
+                if let Some(pos) = f.key_pos(key) {
+                    ctx.warn(
+                        pos,
+                        format!("`{key}` is ignored on a tombstone (`ensure: absent`)"),
+                        "remove it, or remove `ensure: absent` to keep the conversion",
+                    );
+                }
+            }
+        }
+        Ensure::Present => {
+            if !f.has("name") {
+                ctx.error(
+                    node.pos,
+                    "a conversion entry needs a `name`",
+                    "add `name:` (1 to 100 characters, unique within the account)",
+                );
+            }
+            if !f.has("custom_event_type") && defaults.custom_event_type.is_none() {
+                ctx.error(
+                    node.pos,
+                    format!("conversion {} needs a `custom_event_type`", quoted(&name)),
+                    "add e.g. custom_event_type: PURCHASE (or set it under `defaults:`)",
+                );
+            }
+            if !f.has("rule") && !f.has("advanced_rule") {
+                ctx.error(
+                    node.pos,
+                    format!("conversion {} needs a `rule`", quoted(&name)),
+                    "add e.g. rule: {url: {i_contains: thankyou}}",
+                );
+            }
+            if let (Some(t), None) = (f.key_pos("tests"), &sourced)
+                && f.has("advanced_rule")
+            {
+                ctx.error(
+                    t,
+                    "`tests` need a `rule`: an `advanced_rule` cannot be evaluated offline",
+                    "remove `tests`, or express the rule with `rule:`",
+                );
+            }
+        }
+    }
+    let custom_event_type = custom_event_type.or(if f.has("custom_event_type") {
+        None
+    } else {
+        defaults.custom_event_type
+    });
+    if let Some(s) = &sourced {
+        rule_source::lint(ctx, s, custom_event_type);
+    }
+    if error_count(ctx) > errors_before {
+        return None;
+    }
+    Some(DesiredConversion {
+        name: name.unwrap_or_default(),
+        id,
+        ensure,
+        protect,
+        description,
+        custom_event_type,
+        default_conversion_value: default_conversion_value
+            .or(defaults.default_conversion_value)
+            .unwrap_or(0.0),
+        rule,
+        event_source_id: event_source_id.or_else(|| defaults.event_source_id.clone()),
+        action_source_type: action_source_type.or(defaults.action_source_type),
+        tests,
+        location: ctx.loc(node.pos),
+    })
+}
+
+fn quoted(name: &Option<String>) -> String {
+    name.as_ref()
+        .map_or_else(|| "(unnamed)".into(), |n| format!("\"{n}\""))
+}
+
+fn describe_scalar(n: &Node) -> String {
+    match n.as_scalar() {
+        Some(s) => format!("`{}`", super::context::shorten(&s.text)),
+        None => n.describe().into(),
+    }
+}
+
+fn error_count(ctx: &Ctx) -> usize {
+    ctx.errors
+}
+
+/// `tests: {match: [...], no_match: [...]}`; each event a mapping of field → value or list.
+fn tests(ctx: &mut Ctx, node: &Node) -> RuleTests {
+    let mut out = RuleTests::default();
+    let Some(f) = mapping(ctx, node, "`tests`", &["match", "no_match"], &|_| None) else {
+        return out;
+    };
+    for (key, matches) in [("match", true), ("no_match", false)] {
+        let Some(list) = f.get(key) else { continue };
+        let Kind::Seq(items) = &list.kind else {
+            ctx.error(
+                list.pos,
+                format!(
+                    "`{key}` must be a list of events, found {}",
+                    list.describe()
+                ),
+                format!("write e.g. {key}: [{{event: Purchase, value: 150}}]"),
+            );
+            continue;
+        };
+        for item in items {
+            let Some(event) = test_event(ctx, item) else {
+                continue;
+            };
+            let loc = ctx.loc(item.pos);
+            if matches {
+                out.matches.push(event);
+                out.match_locations.push(loc);
+            } else {
+                out.no_match.push(event);
+                out.no_match_locations.push(loc);
+            }
+        }
+    }
+    out
+}
+
+fn test_event(ctx: &mut Ctx, node: &Node) -> Option<Event> {
+    let Kind::Map(pairs) = &node.kind else {
+        ctx.error(
+            node.pos,
+            format!(
+                "a test event must be a mapping of fields, found {}",
+                node.describe()
+            ),
+            "write e.g. {url: \"https://shop.example/thankyou\", event: Purchase, value: 150}",
+        );
+        return None;
+    };
+    let mut event = Event::new();
+    for (k, v) in pairs {
+        let key = super::yaml::key_text(k);
+        if matches!(&v.kind, Kind::Map(_)) {
+            ctx.error(
+                v.pos,
+                format!(
+                    "test event field `{}` must be a value or a list of values, found a mapping",
+                    super::context::key_name(k)
+                ),
+                "rules compare flat fields: url, event and custom parameters",
+            );
+            return None;
+        }
+        if event.insert(key.clone(), v.to_json()).is_some() {
+            ctx.error(
+                k.pos,
+                format!(
+                    "duplicate field `{}` in a test event",
+                    super::context::shorten(&key)
+                ),
+                "keep one value per field",
+            );
+            return None;
+        }
+    }
+    Some(event)
+}

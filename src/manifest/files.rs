@@ -1,0 +1,164 @@
+//! Finding and reading manifest files: a path is a file or a directory (recursed, `*.yaml` and
+//! `*.yml`, sorted so that runs are repeatable). Reading refuses what cannot be a manifest (too
+//! big, not UTF-8) with a message that says so. It never parses YAML.
+
+use super::model::{Diagnostic, Location, Severity};
+use std::path::{Path, PathBuf};
+
+/// Files larger than this are refused: a full account (100 conversions with rules and tests) is
+/// about 50 KB, so anything this big is a mistake (or an attack), not a manifest.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+fn error(file: Option<&Path>, message: String, hint: &str) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        location: file.map(|f| Location {
+            file: f.to_path_buf(),
+            line: 1,
+            column: 1,
+        }),
+        message,
+        hint: Some(hint.to_string()),
+    }
+}
+
+fn is_manifest_name(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
+}
+
+/// The manifest files under `paths`, in order: each argument in turn, a directory's files
+/// sorted by path. A file named explicitly is taken whatever its extension.
+pub fn collect(paths: &[PathBuf], errors: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Err(e) => errors.push(error(
+                None,
+                format!("cannot read `{}`: {e}", path.display()),
+                "pass a manifest file or a directory of *.yaml files (default: conversions/)",
+            )),
+            Ok(meta) if meta.is_dir() => {
+                let before = out.len();
+                walk(path, &mut out, errors);
+                out[before..].sort();
+                if out.len() == before {
+                    errors.push(error(
+                        None,
+                        format!("no *.yaml or *.yml files in directory `{}`", path.display()),
+                        "point convctl at the directory that holds your manifests",
+                    ));
+                }
+            }
+            Ok(_) => out.push(path.clone()),
+        }
+    }
+    // The same file named twice (a file and its directory) is read once.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+    out
+}
+
+/// Iterative walk (no recursion: a hostile tree cannot exhaust the stack); symlinked
+/// directories are not followed, so a link cycle cannot loop.
+fn walk(root: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<Diagnostic>) {
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                errors.push(error(
+                    None,
+                    format!("cannot read directory `{}`: {e}", dir.display()),
+                    "check the directory's permissions",
+                ));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                todo.push(path);
+            } else if is_manifest_name(&path) && (kind.is_file() || path.is_file()) {
+                out.push(path);
+            }
+        }
+    }
+}
+
+/// Reads one manifest as text, or explains why it cannot be one.
+pub fn read(path: &Path) -> Result<String, Diagnostic> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        error(
+            Some(path),
+            format!("cannot read the file: {e}"),
+            "check that it exists and is readable",
+        )
+    })?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(error(
+            Some(path),
+            format!(
+                "the file is {:.1} MB; manifests are limited to {} MB (a full account of 100 \
+                 conversions is about 50 KB)",
+                meta.len() as f64 / 1_000_000.0,
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+            "is this the right file? split large manifests into one file per account",
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        error(
+            Some(path),
+            format!("cannot read the file: {e}"),
+            "check that it exists and is readable",
+        )
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let prefix = &e.as_bytes()[..offset];
+        let line = prefix.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = prefix.len()
+            - prefix
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |p| p + 1)
+            + 1;
+        Diagnostic {
+            severity: Severity::Error,
+            location: Some(Location {
+                file: path.to_path_buf(),
+                line,
+                column,
+            }),
+            message: format!("the file is not UTF-8 text (invalid byte at offset {offset})"),
+            hint: Some(
+                "manifests are YAML text files saved as UTF-8; is this a binary file?".into(),
+            ),
+        }
+    })?;
+    if let Some(offset) = text.find('\0') {
+        let prefix = &text[..offset];
+        let line = prefix.matches('\n').count() + 1;
+        let column = prefix.len() - prefix.rfind('\n').map_or(0, |p| p + 1) + 1;
+        return Err(Diagnostic {
+            severity: Severity::Error,
+            location: Some(Location {
+                file: path.to_path_buf(),
+                line,
+                column,
+            }),
+            message: "the file contains a NUL byte, so it is not a YAML text file".into(),
+            hint: Some("is this a binary file? manifests are YAML text".into()),
+        });
+    }
+    Ok(text
+        .strip_prefix('\u{feff}')
+        .map(str::to_string)
+        .unwrap_or(text))
+}

@@ -1,0 +1,223 @@
+//! Rules as written in a manifest: a YAML mapping, a JSON string, or an opaque
+//! `advanced_rule`. Turns them into [`RuleSpec`] through the one rule model, and maps a rule
+//! error's path (`and[1].value.gt`) back to the YAML line and column it came from. Also the
+//! rule lints (standard events), which need the same positions.
+
+use super::context::Ctx;
+use super::model::RuleSpec;
+use super::yaml::{Kind, Node, Pos, Resolved, key_text};
+use crate::enums::{CustomEventType, misspelled_standard_event, standard_event_type};
+use crate::rule::{Operand, Operator, Rule, RuleStep, canonical_json};
+
+const RULE_HINT: &str = "write the rule as a mapping, e.g. `rule: {url: {i_contains: thankyou}}`, \
+                         or as a JSON string: `rule: '{\"url\":{\"i_contains\":\"thankyou\"}}'`";
+
+/// A parsed rule with what is needed to point into it.
+pub struct SourcedRule<'n> {
+    pub spec: RuleSpec,
+    /// The mapping it was written as; `None` for a JSON string (positions are then the string's).
+    pub tree: Option<&'n Node>,
+    pub pos: Pos,
+}
+
+/// `rule:`: a mapping or a JSON string.
+pub fn rule<'n>(ctx: &mut Ctx, node: &'n Node) -> Option<SourcedRule<'n>> {
+    let (parsed, tree) = match &node.kind {
+        Kind::Map(_) => (Rule::from_value(&node.to_json()), Some(node)),
+        Kind::Scalar(s) if matches!(s.resolve(), Resolved::Str(_)) => {
+            (Rule::from_json_str(&s.text), None)
+        }
+        _ => {
+            ctx.error(
+                node.pos,
+                format!(
+                    "`rule` must be a mapping or a JSON string, found {}",
+                    node.describe()
+                ),
+                RULE_HINT,
+            );
+            return None;
+        }
+    };
+    match parsed {
+        Ok(rule) => Some(SourcedRule {
+            spec: RuleSpec::Rule(rule),
+            tree,
+            pos: node.pos,
+        }),
+        Err(e) => {
+            let pos = tree.map_or(node.pos, |t| locate(t, &e.steps));
+            let message = if tree.is_some() || e.path.is_empty() {
+                format!("invalid rule: {}", e.message)
+            } else {
+                format!(
+                    "invalid rule: {} (at `{}` in the JSON string)",
+                    e.message, e.path
+                )
+            };
+            let hint = rule_hint(&e.message);
+            ctx.error(pos, message, hint);
+            None
+        }
+    }
+}
+
+fn rule_hint(message: &str) -> String {
+    if message.contains("PCRE") {
+        "regex_match takes a PCRE pattern; escape literal characters such as `.`, `(`, `[` with a backslash".into()
+    } else if message.contains("must be a number") {
+        "lt, lte, gt and gte compare numbers: write the value unquoted".into()
+    } else if message.contains("not valid JSON") {
+        RULE_HINT.into()
+    } else {
+        "a rule is `and`/`or` over a list, `not` over a rule, or `<field>: {<operator>: <value>}`"
+            .into()
+    }
+}
+
+/// `advanced_rule:` opaque JSON (a mapping or a JSON string), compared in canonical form.
+pub fn advanced_rule(ctx: &mut Ctx, node: &Node) -> Option<RuleSpec> {
+    let value = match &node.kind {
+        Kind::Map(_) => node.to_json(),
+        Kind::Scalar(s) if matches!(s.resolve(), Resolved::Str(_)) => {
+            match serde_json::from_str(&s.text) {
+                Ok(v) => v,
+                Err(e) => {
+                    ctx.error(
+                        node.pos,
+                        format!("`advanced_rule` is not valid JSON: {e}"),
+                        "write it as a mapping or a JSON object string",
+                    );
+                    return None;
+                }
+            }
+        }
+        _ => {
+            ctx.error(
+                node.pos,
+                format!(
+                    "`advanced_rule` must be a mapping or a JSON string, found {}",
+                    node.describe()
+                ),
+                "write it as a mapping or a JSON object string",
+            );
+            return None;
+        }
+    };
+    if !value.is_object() {
+        ctx.error(
+            node.pos,
+            "`advanced_rule` must be a JSON object",
+            "write it as a mapping or a JSON object string",
+        );
+        return None;
+    }
+    Some(RuleSpec::Advanced(canonical_json(&value)))
+}
+
+/// The YAML node at `steps` inside a rule mapping (the key node for the last key step, so that
+/// an unknown operator points at the operator), or the deepest node found.
+pub fn locate(tree: &Node, steps: &[RuleStep]) -> Pos {
+    let mut node = tree;
+    let mut pos = tree.pos;
+    for step in steps {
+        match (step, &node.kind) {
+            (RuleStep::Key(k), Kind::Map(entries)) => {
+                match entries.iter().find(|(key, _)| key_text(key) == *k) {
+                    Some((key, value)) => {
+                        pos = key.pos;
+                        node = value;
+                    }
+                    None => return pos,
+                }
+            }
+            (RuleStep::Index(i), Kind::Seq(items)) => match items.get(*i) {
+                Some(item) => {
+                    pos = item.pos;
+                    node = item;
+                }
+                None => return pos,
+            },
+            _ => return pos,
+        }
+    }
+    pos
+}
+
+/// Lints on `event` conditions: a misspelled standard event (`purchase`), and a rule that counts
+/// standard events (`event eq`) none of which has the declared custom event type (an `or` over
+/// `Schedule` and `Lead` typed SCHEDULE is fine; one over `Lead` typed PURCHASE is suspicious).
+pub fn lint(ctx: &mut Ctx, sourced: &SourcedRule, declared: Option<CustomEventType>) {
+    let RuleSpec::Rule(rule) = &sourced.spec else {
+        return;
+    };
+    let mut steps = Vec::new();
+    let mut standard = Vec::new();
+    walk(rule, &mut steps, false, &mut |steps, cond, negated| {
+        if cond.field != "event" || !matches!(cond.operator, Operator::Eq | Operator::Neq) {
+            return;
+        }
+        let Operand::Text(name) = &cond.operand else {
+            return;
+        };
+        let pos = sourced.tree.map_or(sourced.pos, |t| locate(t, steps));
+        if let Some(meant) = misspelled_standard_event(name) {
+            ctx.warn(
+                pos,
+                format!("event `{name}` looks like the standard event `{meant}`, but event names are case-sensitive"),
+                format!("write `{meant}` if the pixel sends the standard event"),
+            );
+        } else if let (Some(t), Operator::Eq, false) =
+            (standard_event_type(name), cond.operator, negated)
+        {
+            standard.push((pos, name.clone(), t));
+        }
+    });
+    let Some(declared) = declared else { return };
+    if standard.iter().any(|(_, _, t)| *t == declared) {
+        return;
+    }
+    if let Some((pos, name, t)) = standard.first() {
+        ctx.warn(
+            *pos,
+            format!("the rule counts the standard event `{name}` (type {t}), but custom_event_type is {declared}"),
+            format!("set custom_event_type: {t}, unless {declared} is intended"),
+        );
+    }
+}
+
+fn walk(
+    rule: &Rule,
+    steps: &mut Vec<RuleStep>,
+    negated: bool,
+    f: &mut dyn FnMut(&[RuleStep], &crate::rule::Condition, bool),
+) {
+    match rule {
+        Rule::And(items) | Rule::Or(items) => {
+            let key = if matches!(rule, Rule::And(_)) {
+                "and"
+            } else {
+                "or"
+            };
+            steps.push(RuleStep::Key(key.into()));
+            for (i, item) in items.iter().enumerate() {
+                steps.push(RuleStep::Index(i));
+                walk(item, steps, negated, f);
+                steps.pop();
+            }
+            steps.pop();
+        }
+        Rule::Not(inner) => {
+            steps.push(RuleStep::Key("not".into()));
+            walk(inner, steps, !negated, f);
+            steps.pop();
+        }
+        Rule::Leaf(cond) => {
+            steps.push(RuleStep::Key(cond.field.clone()));
+            steps.push(RuleStep::Key(cond.operator.as_str().into()));
+            f(steps, cond, negated);
+            steps.pop();
+            steps.pop();
+        }
+    }
+}

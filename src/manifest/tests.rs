@@ -1,0 +1,167 @@
+//! Unit tests of the loader over in-memory text (the broken-manifest corpus in tests/corpus
+//! drives the binary over files).
+
+use super::*;
+use crate::enums::{ActionSourceType, CustomEventType};
+use std::path::Path;
+
+fn load(text: &str) -> Result<Manifests, Vec<Diagnostic>> {
+    load_str(Path::new("m.yaml"), text)
+}
+
+fn errors(text: &str) -> Vec<String> {
+    load(text)
+        .expect_err("should be invalid")
+        .iter()
+        .map(|d| d.to_string())
+        .collect()
+}
+
+const GOOD: &str = "\
+account: 123
+defaults:
+  event_source_id: 998877665544
+  action_source_type: website
+conversions:
+  - name: A
+    custom_event_type: PURCHASE
+    rule: {and: [{event: {eq: Purchase}}, {value: {gt: 100}}]}
+  - name: B
+    custom_event_type: LEAD
+    event_source_id: \"42\"
+    default_conversion_value: 12
+    rule: '{\"url\":{\"i_contains\":\"thank\\/you\"}}'
+    tests: {match: [{url: /thank/you}], no_match: [{url: /x}]}
+  - name: C
+    ensure: absent
+";
+
+#[test]
+fn loads_with_defaults_and_normalisation() {
+    let m = load(GOOD).unwrap();
+    assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+    let a = &m.accounts[0];
+    assert_eq!(a.account.as_str(), "act_123");
+    assert_eq!((a.location.line, a.location.column), (1, 1));
+    let [x, y, z] = &a.conversions[..] else {
+        panic!()
+    };
+    assert_eq!(x.event_source_id.as_ref().unwrap().as_str(), "998877665544");
+    assert_eq!(x.action_source_type, Some(ActionSourceType::Website));
+    assert_eq!(x.custom_event_type, Some(CustomEventType::Purchase));
+    assert_eq!(x.location.line, 6);
+    assert_eq!(y.event_source_id.as_ref().unwrap().as_str(), "42");
+    assert_eq!(y.default_conversion_value, 12.0);
+    assert_eq!(y.tests.matches.len(), 1);
+    assert_eq!(y.tests.match_locations[0].line, 14);
+    let RuleSpec::Rule(rule) = y.rule.as_ref().unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        rule.to_api_string(),
+        r#"{"url":{"i_contains":"thank/you"}}"#
+    );
+    assert_eq!(z.ensure, Ensure::Absent);
+}
+
+#[test]
+fn unknown_keys_suggest_and_locate() {
+    let e = errors(
+        "account: act_1\nconversions:\n  - nmae: A\n    custom_event_type: PURCHASE\n    rule: {url: {eq: x}}\n",
+    );
+    assert!(
+        e.iter()
+            .any(|e| e.starts_with("m.yaml:3:5: error: unknown key `nmae`")
+                && e.contains("did you mean `name`?")),
+        "{e:?}"
+    );
+    let e = errors("account: act_1\nname: A\n");
+    assert!(e[0].contains("belongs to a conversion entry"), "{e:?}");
+}
+
+#[test]
+fn all_errors_of_a_run_together() {
+    let e = errors(
+        "account: act_1\nconversions:\n  - name: A\n    custom_event_type: purchase\n    rule: {url: {icontains: x}}\n  - name: B\n    custom_event_type: LEAD\n    rule: {value: {gt: \"100\"}}\n    default_conversion_value: -1\n",
+    );
+    assert_eq!(e.len(), 4, "{e:?}");
+    assert!(
+        e[0].starts_with("m.yaml:4:24:") && e[0].contains("did you mean `PURCHASE`"),
+        "{e:?}"
+    );
+    assert!(
+        e[1].starts_with("m.yaml:5:18:") && e[1].contains("did you mean `i_contains`"),
+        "{e:?}"
+    );
+    assert!(
+        e[2].starts_with("m.yaml:8:20:") && e[2].contains("must be a number"),
+        "{e:?}"
+    );
+    assert!(e[3].starts_with("m.yaml:9:31:"), "{e:?}");
+}
+
+#[test]
+fn duplicates_name_both_places() {
+    let e = errors(
+        "account: act_1\nconversions:\n  - {name: A, custom_event_type: LEAD, rule: {event: {eq: Lead}}}\n  - {name: A, custom_event_type: LEAD, rule: {event: {eq: Lead}}}\n",
+    );
+    assert!(
+        e[0].starts_with("m.yaml:4:5:") && e[0].contains("also declared at m.yaml:3:5"),
+        "{e:?}"
+    );
+    let e = errors("account: act_1\n---\naccount: \"1\"\n");
+    assert!(
+        e[0].starts_with("m.yaml:3:1:") && e[0].contains("declared twice: here and at m.yaml:1:1"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn rule_errors_point_inside_the_rule() {
+    let e = errors(
+        "account: act_1\nconversions:\n  - name: A\n    custom_event_type: LEAD\n    rule:\n      and:\n        - event: {eq: Lead}\n        - url: {regex_match: '(unclosed'}\n",
+    );
+    assert!(
+        e[0].starts_with("m.yaml:8:17:") && e[0].contains("PCRE"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn cap_of_one_hundred_present_conversions() {
+    let mut text = String::from("account: act_1\nconversions:\n");
+    for i in 0..101 {
+        text.push_str(&format!(
+            "  - {{name: c{i}, custom_event_type: LEAD, rule: {{event: {{eq: Lead}}}}}}\n"
+        ));
+    }
+    text.push_str("  - {name: gone, ensure: absent}\n");
+    let e = errors(&text);
+    assert_eq!(e.len(), 1);
+    assert!(
+        e[0].starts_with("m.yaml:103:5:") && e[0].contains("101 present conversions"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn lints_are_warnings() {
+    let m = load("account: act_1\nconversions:\n  - name: A\n    custom_event_type: LEAD\n    default_conversion_value: 9.5\n    rule: {and: [{event: {eq: purchase}}]}\n  - name: B\n    custom_event_type: LEAD\n    rule: {event: {eq: Purchase}}\n").unwrap();
+    let w: Vec<String> = m.warnings.iter().map(|d| d.to_string()).collect();
+    assert_eq!(w.len(), 3, "{w:?}");
+    assert!(w[0].contains("fractional"));
+    assert!(w[1].contains("looks like the standard event `Purchase`"));
+    assert!(
+        w[2].starts_with("m.yaml:9:20:") && w[2].contains("custom_event_type is LEAD"),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn empty_and_hostile_files() {
+    assert!(errors("")[0].contains("the file is empty"));
+    assert!(errors("# only a comment\n")[0].contains("the file is empty"));
+    assert!(errors("- a\n- b\n")[0].contains("must be a mapping"));
+    assert!(errors(&"[".repeat(50_000))[0].contains("invalid YAML"));
+    assert!(errors("account: act_1\nversion: 2\n")[0].contains("unsupported manifest version"));
+}

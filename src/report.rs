@@ -1,0 +1,136 @@
+//! How diagnostics are shown: text for people (`file:line:col: error: message` and a `help:`
+//! line), JSON for tools, and GitHub workflow annotations (`::error file=..,line=..,col=..::`)
+//! so that CI puts each finding on the offending line of a pull request. It only formats; it
+//! never decides what is an error.
+
+use crate::cli::CheckFormat;
+use crate::manifest::{Diagnostic, Severity};
+use serde_json::{Value, json};
+use std::io::Write;
+
+/// Counts of a list of diagnostics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+pub fn counts(diags: &[Diagnostic]) -> Counts {
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    Counts {
+        errors,
+        warnings: diags.len() - errors,
+    }
+}
+
+/// `3 errors, 1 warning`.
+pub fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// One diagnostic as a JSON object (`file`, `line`, `column` are null when no file is concerned).
+pub fn diagnostic_json(d: &Diagnostic) -> Value {
+    json!({
+        "severity": d.severity,
+        "file": d.location.as_ref().map(|l| l.file.display().to_string()),
+        "line": d.location.as_ref().map(|l| l.line),
+        "column": d.location.as_ref().map(|l| l.column),
+        "message": d.message,
+        "hint": d.hint,
+    })
+}
+
+/// A GitHub workflow command for one diagnostic.
+pub fn github_annotation(d: &Diagnostic) -> String {
+    let level = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut message = d.message.clone();
+    if let Some(hint) = &d.hint {
+        message.push_str("\nhelp: ");
+        message.push_str(hint);
+    }
+    match &d.location {
+        Some(l) => format!(
+            "::{level} file={},line={},col={},title=convctl::{}",
+            escape_property(&l.file.display().to_string()),
+            l.line,
+            l.column,
+            escape_data(&message)
+        ),
+        None => format!("::{level} title=convctl::{}", escape_data(&message)),
+    }
+}
+
+/// Escaping of a workflow command's message (GitHub's toolkit `escapeData`).
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escaping of a workflow command's property (GitHub's toolkit `escapeProperty`).
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Writes diagnostics in `text` or `github` form (JSON documents are built by each command).
+pub fn write_diagnostics(
+    out: &mut dyn Write,
+    format: CheckFormat,
+    diags: &[Diagnostic],
+) -> std::io::Result<()> {
+    for d in diags {
+        match format {
+            CheckFormat::Github => writeln!(out, "{}", github_annotation(d))?,
+            _ => writeln!(out, "{d}")?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Location;
+
+    fn diag() -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            location: Some(Location {
+                file: "a,b:c.yaml".into(),
+                line: 3,
+                column: 7,
+            }),
+            message: "100% wrong\nreally".into(),
+            hint: Some("fix it".into()),
+        }
+    }
+
+    #[test]
+    fn github_annotations_escape_data_and_properties() {
+        assert_eq!(
+            github_annotation(&diag()),
+            "::error file=a%2Cb%3Ac.yaml,line=3,col=7,title=convctl::100%25 wrong%0Areally%0Ahelp: fix it"
+        );
+    }
+
+    #[test]
+    fn text_names_location_and_hint() {
+        assert_eq!(
+            diag().to_string(),
+            "a,b:c.yaml:3:7: error: 100% wrong\nreally\n  help: fix it"
+        );
+    }
+
+    #[test]
+    fn json_has_flat_location() {
+        let v = diagnostic_json(&diag());
+        assert_eq!(v["line"], 3);
+        assert_eq!(v["severity"], "error");
+    }
+}

@@ -1,0 +1,66 @@
+//! `schema.json` is generated from the file-format types and must not go stale; every example
+//! manifest must fit those types. Regenerate with `UPDATE_SCHEMA=1 cargo test --test manifest_schema`.
+
+use convctl::manifest::format::ManifestDocument;
+use serde::Deserialize;
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn schema_json_is_fresh() {
+    let path = root().join("schema.json");
+    let generated = convctl::schema::manifest_schema_text();
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "schema.json is stale: run `UPDATE_SCHEMA=1 cargo test --test manifest_schema` and commit it"
+    );
+}
+
+fn example_files() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(root().join("examples/conversions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3, "at least three example manifests");
+    files
+}
+
+#[test]
+fn examples_fit_the_format_types_and_round_trip() {
+    for file in example_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for doc in serde_yaml::Deserializer::from_str(&text) {
+            let parsed = ManifestDocument::deserialize(doc)
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            // What import would write loads back to the same desired model.
+            let written = serde_yaml::to_string(&parsed).unwrap();
+            let again: ManifestDocument = serde_yaml::from_str(&written).unwrap();
+            assert_eq!(parsed, again);
+            let a = convctl::manifest::load_str(Path::new("x.yaml"), &written)
+                .unwrap_or_else(|e| panic!("{written}\n{e:?}"));
+            assert_eq!(a.accounts.len(), 1);
+        }
+    }
+}
+
+#[test]
+fn examples_declare_the_schema_for_editors() {
+    for file in example_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=../../schema.json\n"),
+            "{} must start with the yaml-language-server schema line",
+            file.display()
+        );
+    }
+}
