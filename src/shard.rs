@@ -140,6 +140,8 @@ mod tests {
         assert_eq!(share_of(&act("act_1"), 10), 5);
         assert_eq!(share_of(&act("act_2"), 10), 4);
         assert_eq!(share_of(&act("act_1234567890"), 10), 0);
+        // The worked example of docs/gitops.md.
+        assert_eq!(share_of(&act("act_1234567890"), 4), 0);
         // The first 8 bytes of SHA-256("act_1") are 0x901326644743bcd5, below u64::MAX.
         assert_eq!(share_of(&act("act_1"), u64::MAX), 0x9013_2664_4743_bcd5);
     }
