@@ -18,6 +18,7 @@ pub mod exit;
 pub mod graph;
 pub mod ids;
 pub mod import;
+pub mod live_test;
 pub mod manifest;
 pub mod plan;
 pub mod render;
