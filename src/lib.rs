@@ -8,6 +8,7 @@
 //! `cli` parses the command line and `commands` are thin shells over the operations.
 
 pub mod apply;
+pub mod capi;
 pub mod cli;
 pub mod commands;
 pub mod diff;

@@ -8,6 +8,7 @@ use crate::cli::{Cli, Command};
 use crate::exit;
 
 pub mod completions;
+pub mod emulator;
 pub mod man;
 
 /// Runs a parsed command line; returns the process exit code.
@@ -17,8 +18,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Man { out } => man::run(out.as_deref(), &mut std::io::stdout().lock()),
         Command::Validate { paths, format } => validate::run(&paths, format),
         Command::Test { paths, format } => test::run(&paths, format),
-        Command::Emulator(_)
-        | Command::Plan { .. }
+        Command::Emulator(args) => emulator::run(&args),
+        Command::Plan { .. }
         | Command::Apply { .. }
         | Command::Drift { .. }
         | Command::Import { .. } => {

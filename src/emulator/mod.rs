@@ -5,3 +5,322 @@
 //! custom conversions edge and node, batch requests, authentication checks, usage headers,
 //! rate limits, fault injection and the Conversions API endpoint. It shares `rule` with the rest
 //! of convctl and never calls out to the network.
+//!
+//! Layout: `api` answers one Graph request against the `store`; `batch` runs many; `http` is
+//! the axum face (latency, faults, dropped connections, `/_emulator/*`); `control` holds stats,
+//! dice and rate windows; `fields` pre-renders answers; `request` parses what arrives.
+//!
+//! Test routes (no token needed, not counted in stats):
+//! - `GET /_emulator/stats`, `GET /_emulator/state` (the saved document: times in unix seconds);
+//! - `POST /_emulator/conversions` with a JSON object or array of [`SeedConversion`] — inserts
+//!   straight into the state, ignoring `--cap`, rate limits and faults; answers `{"ids":[...]}`;
+//! - `POST /_emulator/faults` with any of `{"latency_ms","fault_rate","drop_after_commit",
+//!   "rate_limit"}` (0 = no limit) to change faults while running.
+//!
+//! Versions: v26.0 is current. Judged against the reference's dates (v24.0 2025-10-08,
+//! v25.0 2026-02-18, v26.0 2026-07-29) and the clock, a version is retired (code 2635) 90 days
+//! after its successor shipped — so on 2026-11-25 v24.0 and v25.0 are retired for custom
+//! conversions — except on the Conversions API (`/events`), which keeps them two years (seed
+//! 002). Older versions are retired; newer unknown ones answer code 2500. Paths without a
+//! version are taken as the current one.
+
+mod api;
+mod batch;
+mod control;
+mod error;
+mod fields;
+mod http;
+mod request;
+mod store;
+
+pub use api::{DEFAULT_LIMIT, MAX_LIMIT, SUBCODE_CAP};
+pub use control::Faults;
+pub use error::GraphError;
+pub use fields::graph_datetime;
+pub use http::SeedConversion;
+
+use crate::ids::AdAccountId;
+use anyhow::Context as _;
+use api::Emulator;
+use control::Control;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use store::Store;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How long after a write the state is saved (writes in between are saved together).
+const SAVE_DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// Everything `convctl emulator` and `--sandbox` can set.
+#[derive(Clone)]
+pub struct EmulatorConfig {
+    /// Load at start when it exists; save atomically after writes and at shutdown.
+    pub state_file: Option<PathBuf>,
+    /// Accepted tokens; empty = any non-empty token.
+    pub tokens: Vec<String>,
+    /// When set, every call needs a valid `appsecret_proof`.
+    pub app_secret: Option<String>,
+    /// Accounts that exist; empty = every `act_<digits>`.
+    pub accounts: Vec<AdAccountId>,
+    /// Custom conversions per account (archived ones count).
+    pub cap: usize,
+    pub latency_ms: u64,
+    /// Fraction of requests failing (transiently) before doing anything.
+    pub fault_rate: f64,
+    /// Fraction of committed writes answered with HTTP 500 or a dropped connection.
+    pub drop_after_commit: f64,
+    /// Calls per account per minute, then code 80004.
+    pub rate_limit: Option<u32>,
+    /// Makes faults and trace ids repeatable.
+    pub seed: Option<u64>,
+    /// DELETE archives instead of removing.
+    pub delete_archives: bool,
+}
+
+impl fmt::Debug for EmulatorConfig {
+    /// Never prints tokens or the app secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("state_file", &self.state_file)
+            .field("tokens", &format_args!("[{} redacted]", self.tokens.len()))
+            .field(
+                "app_secret",
+                &self.app_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("accounts", &self.accounts)
+            .field("cap", &self.cap)
+            .field("latency_ms", &self.latency_ms)
+            .field("fault_rate", &self.fault_rate)
+            .field("drop_after_commit", &self.drop_after_commit)
+            .field("rate_limit", &self.rate_limit)
+            .field("seed", &self.seed)
+            .field("delete_archives", &self.delete_archives)
+            .finish()
+    }
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            state_file: None,
+            tokens: Vec::new(),
+            app_secret: None,
+            accounts: Vec::new(),
+            cap: crate::ACCOUNT_CAP,
+            latency_ms: 0,
+            fault_rate: 0.0,
+            drop_after_commit: 0.0,
+            rate_limit: None,
+            seed: None,
+            delete_archives: false,
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// Checks fractions and limits; the error says which option is wrong.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        for (name, value) in [
+            ("--fault-rate", self.fault_rate),
+            ("--drop-after-commit", self.drop_after_commit),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                anyhow::bail!(
+                    "{name} {value} is not a fraction: give a number between 0 and 1, e.g. 0.1"
+                );
+            }
+        }
+        if self.rate_limit == Some(0) {
+            anyhow::bail!(
+                "--rate-limit 0 would refuse every call: give at least 1, or leave it out for no limit"
+            );
+        }
+        if self.tokens.iter().any(String::is_empty) {
+            anyhow::bail!("--token must not be empty");
+        }
+        Ok(())
+    }
+
+    fn faults(&self) -> Faults {
+        Faults {
+            latency_ms: self.latency_ms,
+            fault_rate: self.fault_rate,
+            drop_after_commit: self.drop_after_commit,
+            rate_limit: self.rate_limit,
+        }
+    }
+}
+
+impl TryFrom<&crate::cli::EmulatorArgs> for EmulatorConfig {
+    type Error = anyhow::Error;
+
+    fn try_from(args: &crate::cli::EmulatorArgs) -> anyhow::Result<Self> {
+        let accounts = args
+            .accounts
+            .iter()
+            .map(|a| AdAccountId::parse(a).map_err(|e| anyhow::anyhow!("--account: {e}")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let config = EmulatorConfig {
+            state_file: args.state.clone(),
+            tokens: args.tokens.clone(),
+            app_secret: args.app_secret.clone(),
+            accounts,
+            cap: args.cap,
+            latency_ms: args.latency_ms,
+            fault_rate: args.fault_rate,
+            drop_after_commit: args.drop_after_commit,
+            rate_limit: args.rate_limit,
+            seed: args.seed,
+            delete_archives: args.delete_archives,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// A running emulator. Dropping it without `shutdown` leaves the server running until the
+/// tokio runtime ends (state is then not saved).
+pub struct RunningEmulator {
+    addr: SocketAddr,
+    emulator: Arc<Emulator>,
+    stop: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+    saver: Option<JoinHandle<()>>,
+}
+
+/// Starts the emulator on `listen` (use `127.0.0.1:0` for an ephemeral port).
+pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> anyhow::Result<RunningEmulator> {
+    config.validate()?;
+    let store = match &config.state_file {
+        Some(path) if path.exists() => Store::load(path)?,
+        _ => Store::new(),
+    };
+    let control = Control::new(config.faults(), config.seed);
+    let emulator = Arc::new(Emulator::new(config, store, control));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}: is the address free and local?"))?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let app = http::router(emulator.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(
+            http::KillableListener(listener),
+            app.into_make_service_with_connect_info::<http::ConnHandle>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    let saver = emulator.config.state_file.clone().map(|path| {
+        let emulator = emulator.clone();
+        tokio::spawn(async move {
+            loop {
+                emulator.save_wanted.notified().await;
+                tokio::time::sleep(SAVE_DEBOUNCE).await;
+                if emulator.dirty.swap(false, Ordering::AcqRel)
+                    && let Err(e) = save(&emulator, &path).await
+                {
+                    eprintln!("emulator: {e:#}");
+                }
+            }
+        })
+    });
+    Ok(RunningEmulator {
+        addr,
+        emulator,
+        stop: Some(stop),
+        server,
+        saver,
+    })
+}
+
+async fn save(emulator: &Arc<Emulator>, path: &std::path::Path) -> anyhow::Result<()> {
+    let text = emulator
+        .store
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .to_json();
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || store::save_atomically(&path, text.as_bytes())).await?
+}
+
+fn stats_json(emulator: &Emulator) -> serde_json::Value {
+    let conversions = emulator
+        .store
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .len();
+    emulator.control.stats.to_json(conversions)
+}
+
+impl RunningEmulator {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`: the `--api-base` that points convctl (or an SDK) here.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets answers in flight finish (at most 5 s), then saves the state.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match tokio::time::timeout(Duration::from_secs(5), &mut self.server).await {
+            Ok(joined) => joined
+                .context("the emulator's server task failed")?
+                .context("the emulator's server failed")?,
+            Err(_) => self.server.abort(),
+        }
+        if let Some(saver) = self.saver.take() {
+            saver.abort();
+        }
+        if let Some(path) = self.emulator.config.state_file.clone() {
+            save(&self.emulator, &path).await?;
+        }
+        Ok(())
+    }
+
+    /// The same document as `GET /_emulator/stats`.
+    pub fn stats(&self) -> serde_json::Value {
+        stats_json(&self.emulator)
+    }
+
+    /// The same document as `GET /_emulator/state`.
+    pub fn state(&self) -> serde_json::Value {
+        let text = self
+            .emulator
+            .store
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .to_json();
+        serde_json::from_str(&text).unwrap_or_default()
+    }
+
+    /// Puts a conversion straight into the state (no token, cap, rate limit or fault applies);
+    /// returns its id. Same as `POST /_emulator/conversions`.
+    pub fn insert_conversion(&self, conversion: SeedConversion) -> anyhow::Result<String> {
+        let ids = http::seed(&self.emulator, vec![conversion]).map_err(|e| anyhow::anyhow!(e))?;
+        Ok(ids.into_iter().next().unwrap_or_default())
+    }
+
+    /// Changes latency, fault rates and the rate limit while running.
+    pub fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
+        for value in [faults.fault_rate, faults.drop_after_commit] {
+            if !(0.0..=1.0).contains(&value) {
+                anyhow::bail!("{value} is not a fraction between 0 and 1");
+            }
+        }
+        self.emulator.control.set_faults(faults);
+        Ok(())
+    }
+}

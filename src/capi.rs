@@ -1,0 +1,345 @@
+//! Conversions API server events (seed 002, reference: Conversions API): parsing the `data`
+//! parameter and validating each event, as `POST /{pixel_id}/events` does.
+//!
+//! Pure: no clock (the caller passes `now`), no network, no state. The emulator uses it to
+//! answer `/events`, and `convctl events send` uses it to check events offline before sending.
+//! One invalid event rejects the whole batch, so validation returns the first error found.
+
+use crate::enums::ActionSourceType;
+use serde_json::{Map, Value};
+
+/// At most this many events in one request.
+pub const MAX_EVENTS: usize = 1000;
+/// `event_time` may be at most this old (7 days)...
+pub const MAX_AGE_SECS: i64 = 7 * 86_400;
+/// ...except for `physical_store` events (62 days).
+pub const MAX_AGE_PHYSICAL_STORE_SECS: i64 = 62 * 86_400;
+/// Subcode of a too-old `event_time` (the reference marks it uncertain).
+pub const SUBCODE_TOO_OLD: u32 = 2_804_003;
+
+/// A validated server event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerEvent {
+    pub event_name: String,
+    pub event_time: i64,
+    pub action_source: ActionSourceType,
+    pub event_source_url: Option<String>,
+    pub event_id: Option<String>,
+    pub user_data: Map<String, Value>,
+    pub custom_data: Map<String, Value>,
+}
+
+/// Why a request's events were refused. `index` is the event's position in `data`.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{}{message}", index.map(|i| format!("event {i}: ")).unwrap_or_default())]
+pub struct EventError {
+    pub index: Option<usize>,
+    /// A short title, like the API's `error_user_title`.
+    pub title: &'static str,
+    /// What is wrong and how to fix it, like the API's `error_user_msg`.
+    pub message: String,
+    pub subcode: Option<u32>,
+}
+
+impl EventError {
+    fn new(index: Option<usize>, title: &'static str, message: impl Into<String>) -> Self {
+        EventError {
+            index,
+            title,
+            message: message.into(),
+            subcode: None,
+        }
+    }
+}
+
+impl ServerEvent {
+    /// The event as rules see it (reference: Rules): `event` = event_name,
+    /// `url` = event_source_url, and every `custom_data` key as a parameter.
+    pub fn rule_event(&self) -> crate::rule::Event {
+        let mut event = Map::new();
+        for (k, v) in &self.custom_data {
+            event.insert(k.clone(), v.clone());
+        }
+        event.insert("event".into(), Value::String(self.event_name.clone()));
+        if let Some(url) = &self.event_source_url {
+            event.insert("url".into(), Value::String(url.clone()));
+        }
+        event
+    }
+}
+
+/// Parses the `data` parameter: a JSON array whose items are event objects or JSON strings
+/// holding one (the Python SDK sends strings).
+pub fn parse_data(data: &str) -> Result<Vec<Value>, EventError> {
+    let value: Value = serde_json::from_str(data).map_err(|e| {
+        EventError::new(
+            None,
+            "Invalid data",
+            format!("The parameter data must be a JSON array of events: {e}"),
+        )
+    })?;
+    let Value::Array(items) = value else {
+        return Err(EventError::new(
+            None,
+            "Invalid data",
+            "The parameter data must be a JSON array of events",
+        ));
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            Value::String(text) => serde_json::from_str::<Value>(&text).map_err(|e| {
+                EventError::new(
+                    Some(i),
+                    "Invalid event",
+                    format!("the event is a string that is not valid JSON: {e}"),
+                )
+            }),
+            other => Ok(other),
+        })
+        .collect()
+}
+
+/// Validates a whole request's events; the first invalid one rejects them all.
+pub fn validate_batch(items: &[Value], now: i64) -> Result<Vec<ServerEvent>, EventError> {
+    if items.is_empty() {
+        return Err(EventError::new(
+            None,
+            "No events",
+            "The parameter data must contain at least one event",
+        ));
+    }
+    if items.len() > MAX_EVENTS {
+        return Err(EventError::new(
+            None,
+            "Too many events",
+            format!(
+                "{} events sent; at most {MAX_EVENTS} events can be sent in one request: split them",
+                items.len()
+            ),
+        ));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| validate_event(item, i, now))
+        .collect()
+}
+
+/// Validates one event (position `index` in `data`).
+pub fn validate_event(item: &Value, index: usize, now: i64) -> Result<ServerEvent, EventError> {
+    let at = Some(index);
+    let Value::Object(map) = item else {
+        return Err(EventError::new(
+            at,
+            "Invalid event",
+            "each event must be a JSON object",
+        ));
+    };
+    let missing = |field: &str| {
+        EventError::new(
+            at,
+            "Missing parameter",
+            format!("the required parameter {field} is missing"),
+        )
+    };
+    let event_name = match map.get("event_name") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+        Some(_) => {
+            return Err(EventError::new(
+                at,
+                "Invalid event_name",
+                "event_name must be a non-empty string",
+            ));
+        }
+        None => return Err(missing("event_name")),
+    };
+    let event_time = match map.get("event_time") {
+        Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+        Some(_) => None,
+        None => return Err(missing("event_time")),
+    }
+    .ok_or_else(|| {
+        EventError::new(
+            at,
+            "Invalid event_time",
+            "event_time must be a unix timestamp in seconds",
+        )
+    })?;
+    let action_source: ActionSourceType = match map.get("action_source") {
+        Some(Value::String(s)) => s.parse().map_err(|e| {
+            EventError::new(at, "Invalid action_source", format!("action_source {e}"))
+        })?,
+        Some(_) => {
+            return Err(EventError::new(
+                at,
+                "Invalid action_source",
+                "action_source must be a string",
+            ));
+        }
+        None => return Err(missing("action_source")),
+    };
+    let max_age = if action_source == ActionSourceType::PhysicalStore {
+        MAX_AGE_PHYSICAL_STORE_SECS
+    } else {
+        MAX_AGE_SECS
+    };
+    if event_time < now - max_age {
+        let mut e = EventError::new(
+            at,
+            "Event Timestamp Too Old",
+            format!(
+                "The timestamp for this event is too far in the past. Events need to be sent within {} days of when they occurred.",
+                max_age / 86_400
+            ),
+        );
+        e.subcode = Some(SUBCODE_TOO_OLD);
+        return Err(e);
+    }
+    if event_time > now {
+        return Err(EventError::new(
+            at,
+            "Event Timestamp In Future",
+            "The timestamp for this event is in the future: event_time must be the time the event happened",
+        ));
+    }
+    let user_data = match map.get("user_data") {
+        Some(Value::Object(u)) => u.clone(),
+        Some(_) => {
+            return Err(EventError::new(
+                at,
+                "Invalid user_data",
+                "user_data must be an object",
+            ));
+        }
+        None => return Err(missing("user_data")),
+    };
+    let event_source_url = match map.get("event_source_url") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            return Err(EventError::new(
+                at,
+                "Invalid event_source_url",
+                "event_source_url must be a string",
+            ));
+        }
+        None => None,
+    };
+    if action_source == ActionSourceType::Website {
+        if event_source_url.as_deref().is_none_or(str::is_empty) {
+            return Err(EventError::new(
+                at,
+                "Missing parameter",
+                "website events need event_source_url (the page the event happened on)",
+            ));
+        }
+        if !matches!(user_data.get("client_user_agent"), Some(Value::String(s)) if !s.is_empty()) {
+            return Err(EventError::new(
+                at,
+                "Missing parameter",
+                "website events need user_data.client_user_agent (the browser's user agent)",
+            ));
+        }
+    }
+    let custom_data = match map.get("custom_data") {
+        Some(Value::Object(c)) => c.clone(),
+        Some(Value::Null) | None => Map::new(),
+        Some(_) => {
+            return Err(EventError::new(
+                at,
+                "Invalid custom_data",
+                "custom_data must be an object",
+            ));
+        }
+    };
+    let event_id = match map.get("event_id") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    Ok(ServerEvent {
+        event_name,
+        event_time,
+        action_source,
+        event_source_url,
+        event_id,
+        user_data,
+        custom_data,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: i64 = 1_795_000_000;
+
+    fn purchase(time: i64) -> Value {
+        json!({"event_name":"Purchase","event_time":time,"action_source":"website",
+               "event_source_url":"https://shop.example/thankyou.html",
+               "user_data":{"em":"309a0a5c","client_user_agent":"ua"},
+               "custom_data":{"value":150,"currency":"USD"}})
+    }
+
+    #[test]
+    fn accepts_objects_and_json_strings() {
+        let data = json!([purchase(NOW - 10), purchase(NOW).to_string()]).to_string();
+        let items = parse_data(&data).unwrap();
+        let events = validate_batch(&items, NOW).unwrap();
+        assert_eq!(events.len(), 2);
+        let e = events[0].rule_event();
+        assert_eq!(e["event"], "Purchase");
+        assert_eq!(e["url"], "https://shop.example/thankyou.html");
+        assert_eq!(e["value"], 150);
+    }
+
+    #[test]
+    fn time_window() {
+        let old = validate_batch(&[purchase(NOW - MAX_AGE_SECS - 1)], NOW).unwrap_err();
+        assert_eq!(old.subcode, Some(SUBCODE_TOO_OLD));
+        assert!(
+            validate_batch(&[purchase(NOW + 5)], NOW)
+                .unwrap_err()
+                .title
+                .contains("Future")
+        );
+        let mut store = purchase(NOW - 30 * 86_400);
+        store["action_source"] = json!("physical_store");
+        assert!(validate_batch(&[store], NOW).is_ok());
+    }
+
+    #[test]
+    fn one_bad_event_rejects_the_batch() {
+        let mut bad = purchase(NOW);
+        bad.as_object_mut().unwrap().remove("event_source_url");
+        let e = validate_batch(&[purchase(NOW), bad], NOW).unwrap_err();
+        assert_eq!(e.index, Some(1));
+        assert!(e.message.contains("event_source_url"));
+        let mut no_ua = purchase(NOW);
+        no_ua["user_data"] = json!({"em":"x"});
+        assert!(
+            validate_batch(&[no_ua], NOW)
+                .unwrap_err()
+                .message
+                .contains("client_user_agent")
+        );
+        let mut no_source = purchase(NOW);
+        no_source.as_object_mut().unwrap().remove("action_source");
+        assert!(
+            validate_batch(&[no_source], NOW)
+                .unwrap_err()
+                .message
+                .contains("action_source")
+        );
+        let too_many: Vec<Value> = (0..=MAX_EVENTS).map(|_| purchase(NOW)).collect();
+        assert!(
+            validate_batch(&too_many, NOW)
+                .unwrap_err()
+                .message
+                .contains("at most 1000")
+        );
+    }
+}

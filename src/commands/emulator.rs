@@ -1,0 +1,59 @@
+//! `convctl emulator`: runs the local Graph API until SIGINT or SIGTERM, then saves its state.
+//!
+//! The first line on stdout is `listening on http://ADDR` (scripts wait for it); everything
+//! else goes to stderr. It never prints tokens or the app secret.
+
+use crate::cli::EmulatorArgs;
+use crate::emulator::{self, EmulatorConfig};
+use crate::exit;
+use std::io::Write;
+use std::net::SocketAddr;
+
+pub fn run(args: &EmulatorArgs) -> i32 {
+    match run_inner(args) {
+        Ok(()) => exit::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            exit::ERROR
+        }
+    }
+}
+
+fn run_inner(args: &EmulatorArgs) -> anyhow::Result<()> {
+    let config = EmulatorConfig::try_from(args)?;
+    let listen: SocketAddr = args.listen.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "--listen `{}` is not an address: write IP:PORT, e.g. 127.0.0.1:8080",
+            args.listen
+        )
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let running = emulator::start(config, listen).await?;
+        {
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "listening on {}", running.base_url())?;
+            stdout.flush()?;
+        }
+        wait_for_signal().await?;
+        eprintln!("emulator: stopping");
+        running.shutdown().await
+    })
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

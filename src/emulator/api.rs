@@ -1,0 +1,676 @@
+//! The Graph API itself: versions, authentication, and the routes of custom conversions
+//! (edge and node) and of the Conversions API, applied to the store.
+//!
+//! `Emulator::handle` answers one request (from HTTP or from inside a batch) synchronously
+//! under the store's lock; it knows nothing about sockets, latency or injected faults, which
+//! `http` adds around it. Every failure is a `GraphError` (reference: Errors).
+
+use super::EmulatorConfig;
+use super::control::{AuthSource, Control, Route};
+use super::error::GraphError;
+use super::fields::FieldSelection;
+use super::request::{ApiRequest, Method};
+use super::store::{Conversion, Store};
+use crate::enums::{ActionSourceType, CustomEventType};
+use crate::rule::{self, Rule};
+use crate::secret::Secret;
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use std::collections::HashSet;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::Notify;
+
+/// Page size without `limit` (reference: Paging).
+pub const DEFAULT_LIMIT: usize = 25;
+/// The largest page the emulator gives (convention).
+pub const MAX_LIMIT: usize = 100;
+/// Subcode of "account at its custom conversion limit" (convention).
+pub const SUBCODE_CAP: u32 = 1_760_005;
+
+/// Known versions and their release dates (unix seconds), oldest first (reference: versions).
+const VERSIONS: &[(&str, i64)] = &[
+    ("v24.0", 1_759_881_600),
+    ("v25.0", 1_771_372_800),
+    ("v26.0", 1_785_283_200),
+];
+/// The Marketing API keeps a version ~90 days after its successor ships...
+const ADS_GRACE_SECS: i64 = 90 * 86_400;
+/// ...the Conversions API two years (seed 002).
+const CAPI_GRACE_SECS: i64 = 2 * 365 * 86_400;
+
+/// Parameters every request may carry that are not fields of the object.
+const META_PARAMS: &[&str] = &[
+    "access_token",
+    "appsecret_proof",
+    "appsecret_time",
+    "method",
+    "format",
+    "pretty",
+    "suppress_http_code",
+    "locale",
+    "include_headers",
+    "debug",
+    "fields",
+    "transport",
+];
+
+/// What one request produced.
+#[derive(Debug)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub body: String,
+    /// The ad account (digits) the request was about, for usage headers.
+    pub account: Option<String>,
+    /// A write that changed state: `--drop-after-commit` may lose its answer.
+    pub committed: bool,
+}
+
+/// The shared emulator: configuration, state and controls.
+#[derive(Debug)]
+pub struct Emulator {
+    pub config: EmulatorConfig,
+    pub store: RwLock<Store>,
+    pub control: Control,
+    pub dirty: AtomicBool,
+    pub save_wanted: Notify,
+    tokens: HashSet<String>,
+    accounts: HashSet<String>,
+}
+
+type Outcome = Result<(String, bool), GraphError>;
+
+impl Emulator {
+    pub fn new(config: EmulatorConfig, store: Store, control: Control) -> Self {
+        let tokens = config.tokens.iter().cloned().collect();
+        let accounts = config
+            .accounts
+            .iter()
+            .map(|a| a.digits().to_string())
+            .collect();
+        Emulator {
+            config,
+            store: RwLock::new(store),
+            control,
+            dirty: AtomicBool::new(false),
+            save_wanted: Notify::new(),
+            tokens,
+            accounts,
+        }
+    }
+
+    pub fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+
+    fn mark_dirty(&self) {
+        self.dirty.store(true, Ordering::Release);
+        self.save_wanted.notify_one();
+    }
+
+    /// An error answer with a fresh trace id.
+    pub fn error_response(&self, error: GraphError, account: Option<String>) -> ApiResponse {
+        ApiResponse {
+            status: error.status,
+            body: error.to_body(&self.control.trace_id()),
+            account,
+            committed: false,
+        }
+    }
+
+    /// Answers one request. `auth` is the token the caller found (header, query or form).
+    pub fn handle(&self, req: &ApiRequest, auth: Option<&(Secret, AuthSource)>) -> ApiResponse {
+        let method = req.effective_method();
+        let segments: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
+        let (version, rest) = match segments.first() {
+            Some(first) if is_version(first) => (Some(first.to_string()), &segments[1..]),
+            _ => (None, &segments[..]),
+        };
+        let route = classify(method, rest);
+        self.control.stats.request(route);
+        let mut account = None;
+        let outcome = self
+            .check_version(version.as_deref(), route == Route::Events, rest)
+            .and_then(|()| self.check_auth(auth))
+            .and_then(|()| self.check_proof(req, auth))
+            .and_then(|()| self.dispatch(req, method, rest, route, &mut account));
+        match outcome {
+            Ok((body, committed)) => {
+                if committed {
+                    if route != Route::Events {
+                        self.control.stats.write();
+                    }
+                    self.mark_dirty();
+                }
+                ApiResponse {
+                    status: 200,
+                    body,
+                    account,
+                    committed,
+                }
+            }
+            Err(error) => self.error_response(error, account),
+        }
+    }
+
+    pub(crate) fn check_version(
+        &self,
+        version: Option<&str>,
+        capi: bool,
+        rest: &[&str],
+    ) -> Result<(), GraphError> {
+        let Some(version) = version else {
+            return Ok(());
+        };
+        let Some(pos) = VERSIONS.iter().position(|(v, _)| *v == version) else {
+            let number: f64 = version[1..].parse().unwrap_or(0.0);
+            return if number < 24.0 {
+                Err(GraphError::deprecated_version())
+            } else {
+                Err(GraphError::unknown_path(&format!(
+                    "/{version}/{}",
+                    rest.join("/")
+                )))
+            };
+        };
+        let Some((_, successor_shipped)) = VERSIONS.get(pos + 1) else {
+            return Ok(());
+        };
+        let grace = if capi {
+            CAPI_GRACE_SECS
+        } else {
+            ADS_GRACE_SECS
+        };
+        if Self::now() > successor_shipped + grace {
+            return Err(GraphError::deprecated_version());
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_auth(&self, auth: Option<&(Secret, AuthSource)>) -> Result<(), GraphError> {
+        let Some((token, _)) = auth else {
+            return Err(GraphError::token_required());
+        };
+        if token.is_empty() || (!self.tokens.is_empty() && !self.tokens.contains(token.expose())) {
+            return Err(GraphError::invalid_token());
+        }
+        Ok(())
+    }
+
+    /// Checks `appsecret_proof` when `--app-secret` is set.
+    pub(crate) fn check_proof(
+        &self,
+        req: &ApiRequest,
+        auth: Option<&(Secret, AuthSource)>,
+    ) -> Result<(), GraphError> {
+        let (Some(secret), Some((token, _))) = (&self.config.app_secret, auth) else {
+            return Ok(());
+        };
+        let Some(proof) = req.param("appsecret_proof") else {
+            return Err(GraphError::proof_missing());
+        };
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+            .map_err(|_| GraphError::proof_invalid())?;
+        mac.update(token.expose().as_bytes());
+        let expected = hex::encode(mac.finalize().into_bytes());
+        if proof.eq_ignore_ascii_case(&expected) {
+            Ok(())
+        } else {
+            Err(GraphError::proof_invalid())
+        }
+    }
+
+    fn admit(&self, account: &str) -> Result<(), GraphError> {
+        self.control
+            .admit(Some(account))
+            .map_err(|_| GraphError::account_throttled())
+    }
+
+    fn dispatch(
+        &self,
+        req: &ApiRequest,
+        method: Method,
+        rest: &[&str],
+        route: Route,
+        account: &mut Option<String>,
+    ) -> Outcome {
+        match (route, rest) {
+            (Route::ListConversions | Route::CreateConversion, [act, _])
+            | (Route::GetAccount, [act]) => {
+                let digits = self.account_digits(act, method)?;
+                *account = Some(digits.clone());
+                self.admit(&digits)?;
+                match route {
+                    Route::ListConversions => self.list(req, &digits),
+                    Route::CreateConversion => self.create(req, &digits),
+                    _ => Ok((
+                        json!({"id": format!("act_{digits}"), "account_id": digits}).to_string(),
+                        false,
+                    )),
+                }
+            }
+            (Route::GetConversion | Route::UpdateConversion | Route::DeleteConversion, [id]) => {
+                let owner = self
+                    .store
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(id)
+                    .map(|c| c.account_id.clone());
+                let Some(owner) = owner else {
+                    return Err(GraphError::unknown_object(method.as_str(), id));
+                };
+                *account = Some(owner.clone());
+                self.admit(&owner)?;
+                match route {
+                    Route::GetConversion => self.read_node(req, id),
+                    Route::UpdateConversion => self.update(req, id),
+                    _ => self.delete(id),
+                }
+            }
+            (Route::Events, [pixel, _]) => {
+                self.control.admit(None).ok();
+                self.events(req, pixel)
+            }
+            _ => match rest.first() {
+                Some(id) if rest.len() == 1 => Err(GraphError::unknown_object(method.as_str(), id)),
+                _ => Err(GraphError::unknown_path(&format!("/{}", rest.join("/")))),
+            },
+        }
+    }
+
+    fn account_digits(&self, act: &str, method: Method) -> Result<String, GraphError> {
+        let digits = act
+            .strip_prefix("act_")
+            .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+        match digits {
+            Some(d) if self.accounts.is_empty() || self.accounts.contains(d) => Ok(d.to_string()),
+            _ => Err(GraphError::unknown_object(method.as_str(), act)),
+        }
+    }
+
+    fn list(&self, req: &ApiRequest, digits: &str) -> Outcome {
+        let selection = match req.param("fields") {
+            Some(f) => FieldSelection::parse(f).map_err(GraphError::invalid_param)?,
+            None => FieldSelection::default_id_only(),
+        };
+        let limit = match req.param("limit") {
+            Some(text) => text
+                .trim()
+                .parse::<usize>()
+                .map_err(|_| {
+                    GraphError::invalid_param("Param limit must be a non-negative integer")
+                })?
+                .min(MAX_LIMIT),
+            None => DEFAULT_LIMIT,
+        };
+        let after = req.param("after").map(decode_cursor).transpose()?;
+        let before = req.param("before").map(decode_cursor).transpose()?;
+        let store = self.store.read().unwrap_or_else(|e| e.into_inner());
+        let page = store.page(digits, &selection, limit, after, before);
+        drop(store);
+        let mut body = String::with_capacity(page.body_items.len() + 256);
+        body.push_str("{\"data\":[");
+        body.push_str(&page.body_items);
+        body.push(']');
+        if let (Some(first), Some(last)) = (page.first, page.last) {
+            let (before_cursor, after_cursor) = (encode_cursor(first), encode_cursor(last));
+            body.push_str(",\"paging\":{\"cursors\":{\"before\":\"");
+            body.push_str(&before_cursor);
+            body.push_str("\",\"after\":\"");
+            body.push_str(&after_cursor);
+            body.push_str("\"}");
+            if page.has_more_before {
+                body.push_str(",\"previous\":");
+                body.push_str(&json!(page_url(req, "before", &before_cursor, limit)).to_string());
+            }
+            if page.has_more_after {
+                body.push_str(",\"next\":");
+                body.push_str(&json!(page_url(req, "after", &after_cursor, limit)).to_string());
+            }
+            body.push('}');
+        }
+        body.push('}');
+        Ok((body, false))
+    }
+
+    fn create(&self, req: &ApiRequest, digits: &str) -> Outcome {
+        let name = req.param("name").map(str::trim).unwrap_or("");
+        if name.is_empty() {
+            return Err(GraphError::invalid_param("The parameter name is required"));
+        }
+        let rule_text = req.param("rule").filter(|r| !r.trim().is_empty());
+        let advanced_text = req.param("advanced_rule").filter(|r| !r.trim().is_empty());
+        if rule_text.is_none() && advanced_text.is_none() {
+            return Err(
+                GraphError::invalid_param("Either rule or advanced_rule is required").with_user(
+                    "Missing rule",
+                    "A custom conversion needs a rule (or an advanced_rule).",
+                ),
+            );
+        }
+        let rule = rule_text
+            .map(|text| {
+                Rule::from_json_str(text).map_err(|e| {
+                    GraphError::invalid_param(format!("Param rule is not a valid rule: {e}"))
+                        .with_user("Invalid rule", e.to_string())
+                })
+            })
+            .transpose()?;
+        let advanced_rule = advanced_text
+            .map(|text| {
+                serde_json::from_str::<Value>(text)
+                    .map(|v| rule::canonical_json(&v).to_string())
+                    .map_err(|e| {
+                        GraphError::invalid_param(format!("Param advanced_rule must be JSON: {e}"))
+                    })
+            })
+            .transpose()?;
+        let custom_event_type = match req.param("custom_event_type") {
+            Some(text) => Some(text.parse::<CustomEventType>().map_err(|e| {
+                GraphError::invalid_param(format!(
+                    "Param custom_event_type must be one of the custom event types: {e}"
+                ))
+            })?),
+            None => None,
+        };
+        let action_source_type = match req.param("action_source_type") {
+            Some(text) => Some(text.parse::<ActionSourceType>().map_err(|e| {
+                GraphError::invalid_param(format!(
+                    "Param action_source_type must be one of the action source types: {e}"
+                ))
+            })?),
+            None => None,
+        };
+        let event_source_id = match req.param("event_source_id") {
+            Some(text) => Some(
+                crate::ids::ObjectId::parse(text)
+                    .map_err(|_| {
+                        GraphError::invalid_param(format!(
+                            "Param event_source_id must be a valid ID, found `{text}`"
+                        ))
+                    })?
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let value = parse_value(req.param("default_conversion_value"))?.unwrap_or(0.0);
+        let description = req.param("description").unwrap_or("").to_string();
+        let predicted = custom_event_type.is_none();
+        let event_type = custom_event_type
+            .unwrap_or_else(|| rule.as_ref().map_or(CustomEventType::Other, predict_type));
+
+        let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
+        if store.count(digits) >= self.config.cap {
+            return Err(GraphError::invalid_param(format!(
+                "This ad account has reached its limit of {} custom conversions: delete one before creating another",
+                self.config.cap
+            ))
+            .with_subcode(SUBCODE_CAP)
+            .with_user("Custom conversion limit reached", "Ad accounts are limited to 100 custom conversions."));
+        }
+        let id = store.allocate_id();
+        let mut conversion = Conversion::new(
+            id.clone(),
+            digits.to_string(),
+            name.to_string(),
+            Self::now(),
+        );
+        conversion.description = description;
+        conversion.rule = rule.map(|r| r.to_api_string());
+        conversion.advanced_rule = advanced_rule;
+        conversion.custom_event_type = event_type.as_str().to_string();
+        conversion.event_source_id = event_source_id;
+        conversion.action_source_type = action_source_type.map(|a| a.as_str().to_string());
+        conversion.default_conversion_value = value;
+        store.insert(conversion);
+        drop(store);
+        let body = if predicted {
+            json!({"id": id, "is_custom_event_type_predicted": "1"})
+        } else {
+            json!({"id": id})
+        };
+        Ok((body.to_string(), true))
+    }
+
+    fn read_node(&self, req: &ApiRequest, id: &str) -> Outcome {
+        let selection = match req.param("fields") {
+            Some(f) => FieldSelection::parse(f).map_err(GraphError::invalid_param)?,
+            None => FieldSelection::default_id_only(),
+        };
+        let store = self.store.read().unwrap_or_else(|e| e.into_inner());
+        let conversion = store
+            .get(id)
+            .ok_or_else(|| GraphError::unknown_object("GET", id))?;
+        let mut body = String::with_capacity(256);
+        conversion.write_object(&selection, &mut body);
+        Ok((body, false))
+    }
+
+    fn update(&self, req: &ApiRequest, id: &str) -> Outcome {
+        let refused: Vec<&str> = req
+            .body
+            .names()
+            .filter(|n| {
+                !matches!(*n, "name" | "description" | "default_conversion_value")
+                    && !META_PARAMS.contains(n)
+            })
+            .collect();
+        if !refused.is_empty() {
+            return Err(GraphError::invalid_param(format!(
+                "Cannot update {} of a custom conversion: only name, description and default_conversion_value can be changed (create a new conversion to change anything else)",
+                refused.join(", ")
+            )));
+        }
+        let name = match req.param("name") {
+            Some(n) if n.trim().is_empty() => {
+                return Err(GraphError::invalid_param(
+                    "Param name must be a non-empty string",
+                ));
+            }
+            other => other.map(|n| n.trim().to_string()),
+        };
+        let description = req.param("description").map(str::to_string);
+        let value = parse_value(req.param("default_conversion_value"))?;
+        let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
+        let found = store.update(id, |c| {
+            if let Some(name) = name {
+                c.name = name;
+            }
+            if let Some(description) = description {
+                c.description = description;
+            }
+            if let Some(value) = value {
+                c.default_conversion_value = value;
+            }
+        });
+        if !found {
+            return Err(GraphError::unknown_object("POST", id));
+        }
+        Ok((json!({"success": true}).to_string(), true))
+    }
+
+    fn delete(&self, id: &str) -> Outcome {
+        let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
+        let done = if self.config.delete_archives {
+            store.update(id, |c| c.is_archived = true)
+        } else {
+            store.remove(id).is_some()
+        };
+        if !done {
+            return Err(GraphError::unknown_object("DELETE", id));
+        }
+        Ok((json!({"success": true}).to_string(), true))
+    }
+
+    fn events(&self, req: &ApiRequest, pixel: &str) -> Outcome {
+        if !pixel.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(GraphError::unknown_object("POST", pixel));
+        }
+        let data = req
+            .param("data")
+            .ok_or_else(|| GraphError::invalid_param("The parameter data is required"))?;
+        let now = Self::now();
+        let events = crate::capi::parse_data(data)
+            .and_then(|items| crate::capi::validate_batch(&items, now))
+            .map_err(|e| {
+                let mut error = GraphError::invalid_param("Invalid parameter")
+                    .with_user(e.title, e.to_string());
+                error.message = "Invalid parameter".to_string();
+                if let Some(subcode) = e.subcode {
+                    error = error.with_subcode(subcode);
+                }
+                error
+            })?;
+        let rule_events: Vec<(i64, rule::Event)> = events
+            .iter()
+            .map(|e| (e.event_time, e.rule_event()))
+            .collect();
+        let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
+        for id in store.on_pixel(pixel) {
+            let Some(rule) = store
+                .get(&id)
+                .filter(|c| !c.is_archived)
+                .and_then(|c| c.rule.as_deref())
+            else {
+                continue;
+            };
+            let Ok(rule) = Rule::from_json_str(rule) else {
+                continue;
+            };
+            let times: Vec<i64> = rule_events
+                .iter()
+                .filter(|(_, e)| rule.matches(e))
+                .map(|(t, _)| *t)
+                .collect();
+            let (Some(first), Some(last)) =
+                (times.iter().min().copied(), times.iter().max().copied())
+            else {
+                continue;
+            };
+            store.update(&id, |c| {
+                c.first_fired_time = Some(c.first_fired_time.map_or(first, |t| t.min(first)));
+                c.last_fired_time = Some(c.last_fired_time.map_or(last, |t| t.max(last)));
+            });
+        }
+        drop(store);
+        self.control.stats.events(events.len());
+        let body = json!({"events_received": events.len(), "messages": [], "fbtrace_id": self.control.trace_id()});
+        Ok((body.to_string(), true))
+    }
+}
+
+fn is_version(segment: &str) -> bool {
+    segment.strip_prefix('v').is_some_and(|rest| {
+        let mut parts = rest.splitn(2, '.');
+        matches!((parts.next(), parts.next()), (Some(a), Some(b))
+            if !a.is_empty() && !b.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit()))
+    })
+}
+
+fn classify(method: Method, rest: &[&str]) -> Route {
+    match (method, rest) {
+        (Method::Get, [act, "customconversions"]) if act.starts_with("act_") => {
+            Route::ListConversions
+        }
+        (Method::Post, [act, "customconversions"]) if act.starts_with("act_") => {
+            Route::CreateConversion
+        }
+        (Method::Get, [act]) if act.starts_with("act_") => Route::GetAccount,
+        (Method::Get, [id]) if !id.starts_with("act_") => Route::GetConversion,
+        (Method::Post, [id]) if !id.starts_with("act_") => Route::UpdateConversion,
+        (Method::Delete, [id]) if !id.starts_with("act_") => Route::DeleteConversion,
+        (Method::Post, [_, "events"]) => Route::Events,
+        _ => Route::Other,
+    }
+}
+
+/// `default_conversion_value`: a number >= 0.
+fn parse_value(text: Option<&str>) -> Result<Option<f64>, GraphError> {
+    let Some(text) = text else { return Ok(None) };
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+        _ => Err(GraphError::invalid_param(format!(
+            "Param default_conversion_value must be a number greater than or equal to 0, found `{text}`"
+        ))),
+    }
+}
+
+/// The type the API predicts when none is given: the standard event the rule names, else OTHER.
+fn predict_type(rule: &Rule) -> CustomEventType {
+    rule.conditions()
+        .iter()
+        .filter(|c| c.field == "event" && c.operator == rule::Operator::Eq)
+        .find_map(|c| match &c.operand {
+            rule::Operand::Text(name) => crate::enums::standard_event_type(name),
+            _ => None,
+        })
+        .unwrap_or(CustomEventType::Other)
+}
+
+/// Cursors are opaque to clients; here they are the hex of the item's id.
+fn encode_cursor(id: u64) -> String {
+    hex::encode(id.to_string())
+}
+
+fn decode_cursor(text: &str) -> Result<u64, GraphError> {
+    hex::decode(text.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| {
+            GraphError::invalid_param("Invalid cursor: pass back the cursor from a previous answer")
+        })
+}
+
+/// A `next`/`previous` link: the same path and query (the real API copies every query
+/// parameter, `access_token` included), with `limit` and the cursor set.
+fn page_url(req: &ApiRequest, direction: &str, cursor: &str, limit: usize) -> String {
+    let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &req.query.0 {
+        if !matches!(k.as_str(), "after" | "before" | "limit") {
+            serializer.append_pair(k, v);
+        }
+    }
+    if req.query.get("fields").is_none()
+        && let Some(fields) = req.body.get("fields")
+    {
+        serializer.append_pair("fields", fields);
+    }
+    serializer.append_pair("limit", &limit.to_string());
+    serializer.append_pair(direction, cursor);
+    format!("{}{}?{}", req.base_url, req.path, serializer.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_and_routes() {
+        assert!(is_version("v26.0") && !is_version("v26") && !is_version("act_1"));
+        assert_eq!(
+            classify(Method::Get, &["act_1", "customconversions"]),
+            Route::ListConversions
+        );
+        assert_eq!(classify(Method::Delete, &["123"]), Route::DeleteConversion);
+        assert_eq!(classify(Method::Post, &["55", "events"]), Route::Events);
+        assert_eq!(
+            decode_cursor(&encode_cursor(23850000000000001)).unwrap(),
+            23850000000000001
+        );
+        assert!(decode_cursor("zz").is_err());
+    }
+
+    #[test]
+    fn predicted_type_from_rule() {
+        let r =
+            Rule::from_json_str(r#"{"and":[{"event":{"eq":"Lead"}},{"value":{"gt":1}}]}"#).unwrap();
+        assert_eq!(predict_type(&r), CustomEventType::Lead);
+        let u = Rule::from_json_str(r#"{"url":{"i_contains":"x"}}"#).unwrap();
+        assert_eq!(predict_type(&u), CustomEventType::Other);
+    }
+}

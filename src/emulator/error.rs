@@ -1,0 +1,236 @@
+//! Graph API errors in the exact shape the real API answers with (reference: Errors):
+//! `{"error":{"message","type","code","error_subcode","is_transient","error_user_title",
+//! "error_user_msg","fbtrace_id"}}`, plus the HTTP status that goes with them.
+//!
+//! Every failure the emulator produces is built here, so that messages, codes and types stay
+//! consistent; this module never decides *when* an error happens.
+
+use serde::Serialize;
+
+/// One Graph error. `fbtrace_id` is filled in when the answer is rendered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphError {
+    pub status: u16,
+    pub message: String,
+    pub kind: &'static str,
+    pub code: u32,
+    pub subcode: Option<u32>,
+    pub is_transient: bool,
+    pub user_title: Option<String>,
+    pub user_msg: Option<String>,
+}
+
+impl GraphError {
+    fn new(status: u16, kind: &'static str, code: u32, message: impl Into<String>) -> Self {
+        GraphError {
+            status,
+            message: message.into(),
+            kind,
+            code,
+            subcode: None,
+            is_transient: false,
+            user_title: None,
+            user_msg: None,
+        }
+    }
+
+    pub fn with_subcode(mut self, subcode: u32) -> Self {
+        self.subcode = Some(subcode);
+        self
+    }
+
+    pub fn with_user(mut self, title: impl Into<String>, msg: impl Into<String>) -> Self {
+        self.user_title = Some(title.into());
+        self.user_msg = Some(msg.into());
+        self
+    }
+
+    pub fn transient(mut self) -> Self {
+        self.is_transient = true;
+        self
+    }
+
+    /// Code 100, "(#100) ..." — a bad parameter. Never retryable.
+    pub fn invalid_param(detail: impl AsRef<str>) -> Self {
+        GraphError::new(
+            400,
+            "OAuthException",
+            100,
+            format!("(#100) {}", detail.as_ref()),
+        )
+    }
+
+    /// Code 100 subcode 33: the object does not exist (or cannot be seen: they look the same).
+    pub fn unknown_object(method: &str, id: &str) -> Self {
+        GraphError::new(
+            400,
+            "GraphMethodException",
+            100,
+            format!(
+                "Unsupported {} request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
+                method.to_ascii_lowercase()
+            ),
+        )
+        .with_subcode(33)
+    }
+
+    /// Code 2500: a path the API does not know.
+    pub fn unknown_path(path: &str) -> Self {
+        GraphError::new(
+            400,
+            "OAuthException",
+            2500,
+            format!("Unknown path components: {path}"),
+        )
+    }
+
+    /// Code 104: no token at all.
+    pub fn token_required() -> Self {
+        GraphError::new(
+            400,
+            "OAuthException",
+            104,
+            "An access token is required to request this resource.",
+        )
+    }
+
+    /// Code 190 subcode 467: a token the emulator does not accept.
+    pub fn invalid_token() -> Self {
+        GraphError::new(
+            400,
+            "OAuthException",
+            190,
+            "Invalid OAuth access token - Cannot parse access token",
+        )
+        .with_subcode(467)
+    }
+
+    pub fn proof_missing() -> Self {
+        GraphError::new(
+            400,
+            "GraphMethodException",
+            100,
+            "API calls from the server require an appsecret_proof argument",
+        )
+    }
+
+    pub fn proof_invalid() -> Self {
+        GraphError::new(
+            400,
+            "GraphMethodException",
+            100,
+            "Invalid appsecret_proof provided in the API argument",
+        )
+    }
+
+    /// Code 2635: a retired Marketing API version.
+    pub fn deprecated_version() -> Self {
+        GraphError::new(
+            400,
+            "OAuthException",
+            2635,
+            "(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version.",
+        )
+    }
+
+    /// Code 80004: too many calls to this ad account (HTTP 400, like the real API).
+    pub fn account_throttled() -> Self {
+        GraphError::new(
+            400,
+            "OAuthException",
+            80004,
+            "(#80004) There have been too many calls to this ad-account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting#ads-management.",
+        )
+        .transient()
+    }
+
+    /// Code 1: unknown error (HTTP 500).
+    pub fn unknown_error() -> Self {
+        GraphError::new(500, "OAuthException", 1, "An unknown error occurred").transient()
+    }
+
+    /// Code 2: service temporarily unavailable (HTTP 503).
+    pub fn service_unavailable() -> Self {
+        GraphError::new(
+            503,
+            "OAuthException",
+            2,
+            "An unexpected error has occurred. Please retry your request later.",
+        )
+        .transient()
+    }
+
+    /// Code 17 subcode 2446079: ad-account score limit reached.
+    pub fn user_limit() -> Self {
+        GraphError::new(
+            400,
+            "OAuthException",
+            17,
+            "(#17) User request limit reached",
+        )
+        .with_subcode(2446079)
+        .transient()
+    }
+
+    /// The JSON body, with the given trace id, keys in the real API's order.
+    pub fn to_body(&self, fbtrace_id: &str) -> String {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: Inner<'a>,
+        }
+        #[derive(Serialize)]
+        struct Inner<'a> {
+            message: &'a str,
+            #[serde(rename = "type")]
+            kind: &'a str,
+            code: u32,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error_subcode: Option<u32>,
+            is_transient: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error_user_title: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error_user_msg: Option<&'a str>,
+            fbtrace_id: &'a str,
+        }
+        let body = Body {
+            error: Inner {
+                message: &self.message,
+                kind: self.kind,
+                code: self.code,
+                error_subcode: self.subcode,
+                is_transient: self.is_transient,
+                error_user_title: self.user_title.as_deref(),
+                error_user_msg: self.user_msg.as_deref(),
+                fbtrace_id,
+            },
+        };
+        serde_json::to_string(&body).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn body_has_the_graph_shape() {
+        let body = GraphError::unknown_object("GET", "123").to_body("AbC");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let e = &v["error"];
+        assert_eq!(e["code"], 100);
+        assert_eq!(e["error_subcode"], 33);
+        assert_eq!(e["type"], "GraphMethodException");
+        assert_eq!(e["is_transient"], false);
+        assert_eq!(e["fbtrace_id"], "AbC");
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Unsupported get request. Object with ID '123'")
+        );
+        assert!(e.get("error_user_msg").is_none());
+        assert!(body.starts_with(r#"{"error":{"message":"#), "{body}");
+    }
+}

@@ -1,0 +1,479 @@
+//! The HTTP face of the emulator (axum): turns requests into `ApiRequest`s, adds latency,
+//! injected faults, lost answers and usage headers around `Emulator::handle`, serves the test
+//! routes under `/_emulator/`, and can really drop a TCP connection.
+//!
+//! Dropping works through `KillableListener`: each connection's stream carries a kill switch
+//! that the handler receives as `ConnectInfo`; once set, every read and write on that socket
+//! fails, so hyper abandons the connection without sending a byte of the answer.
+
+use super::api::Emulator;
+use super::batch;
+use super::control::{AfterCommit, InjectedFault, Route};
+use super::error::GraphError;
+use super::request::{ApiRequest, Method, Params, token_from_header};
+use super::store::Conversion;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::Response;
+use axum::serve::{IncomingStream, Listener};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Bodies up to this size (1,000 CAPI events fit easily).
+const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+pub fn router(emulator: Arc<Emulator>) -> Router {
+    Router::new()
+        .fallback(entry)
+        .with_state(emulator)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// A TCP listener whose connections can be killed from a handler.
+pub struct KillableListener(pub TcpListener);
+
+pub struct KillableStream {
+    inner: TcpStream,
+    killed: Arc<AtomicBool>,
+}
+
+/// The kill switch of the connection a request came on.
+#[derive(Clone, Debug)]
+pub struct ConnHandle(Arc<AtomicBool>);
+
+impl Listener for KillableListener {
+    type Io = KillableStream;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.0.accept().await {
+                Ok((stream, addr)) => {
+                    let _ = stream.set_nodelay(true);
+                    return (
+                        KillableStream {
+                            inner: stream,
+                            killed: Arc::new(AtomicBool::new(false)),
+                        },
+                        addr,
+                    );
+                }
+                // Out of file descriptors and the like: wait a little rather than spin.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
+}
+
+impl axum::extract::connect_info::Connected<IncomingStream<'_, KillableListener>> for ConnHandle {
+    fn connect_info(stream: IncomingStream<'_, KillableListener>) -> Self {
+        ConnHandle(stream.io().killed.clone())
+    }
+}
+
+fn killed_error() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionReset,
+        "connection dropped by the emulator",
+    )
+}
+
+impl AsyncRead for KillableStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.killed.load(Ordering::Acquire) {
+            return Poll::Ready(Err(killed_error()));
+        }
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for KillableStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.killed.load(Ordering::Acquire) {
+            return Poll::Ready(Err(killed_error()));
+        }
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        if self.killed.load(Ordering::Acquire) {
+            return Poll::Ready(Err(killed_error()));
+        }
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.killed.load(Ordering::Acquire) {
+            return Poll::Ready(Err(killed_error()));
+        }
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// The Graph error an injected fault answers with.
+pub fn fault_error(fault: InjectedFault) -> GraphError {
+    match fault {
+        InjectedFault::Code1 | InjectedFault::Http500 => GraphError::unknown_error(),
+        InjectedFault::Code2 => GraphError::service_unavailable(),
+        InjectedFault::Code17 => GraphError::user_limit(),
+        InjectedFault::Code80004 => GraphError::account_throttled(),
+    }
+}
+
+fn respond(emulator: &Emulator, status: u16, body: String, account: Option<&str>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=UTF-8"),
+    );
+    for (name, value) in emulator.control.usage_headers(account) {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    response
+}
+
+async fn entry(
+    State(emulator): State<Arc<Emulator>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    method: axum::http::Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    if let Some(control) = path.strip_prefix("/_emulator/") {
+        return control_route(&emulator, &method, control, &body);
+    }
+    let latency = emulator.control.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(fault) = emulator.control.roll_fault() {
+        emulator.control.stats.request(Route::Faulted);
+        if fault == InjectedFault::Http500 {
+            let mut response = Response::new(Body::from("Internal Server Error"));
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            return response;
+        }
+        let response = emulator.error_response(fault_error(fault), None);
+        return respond(&emulator, response.status, response.body, None);
+    }
+    let request = match build_request(&method, &uri, &headers, &body, &path) {
+        Ok(r) => r,
+        Err(error) => {
+            let response = emulator.error_response(error, None);
+            return respond(&emulator, response.status, response.body, None);
+        }
+    };
+    let auth = request.token();
+    if let Some((_, source)) = &auth {
+        emulator.control.stats.auth(*source);
+    }
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let is_root = segments.is_empty() || (segments.len() == 1 && segments[0].starts_with('v'));
+    let (status, body, account, committed) =
+        if is_root && request.effective_method() == Method::Post {
+            emulator.control.stats.request(Route::Batch);
+            emulator.control.stats.batch();
+            match batch::run(
+                &emulator,
+                &request,
+                segments.first().copied(),
+                auth.as_ref(),
+            ) {
+                Ok(answer) => {
+                    if answer.committed {
+                        emulator.dirty.store(true, Ordering::Release);
+                        emulator.save_wanted.notify_one();
+                    }
+                    (200, answer.body, None, answer.committed)
+                }
+                Err(error) => {
+                    let r = emulator.error_response(error, None);
+                    (r.status, r.body, None, false)
+                }
+            }
+        } else {
+            let r = emulator.handle(&request, auth.as_ref());
+            (r.status, r.body, r.account, r.committed)
+        };
+    if committed {
+        match emulator.control.roll_after_commit() {
+            AfterCommit::Answer => {}
+            AfterCommit::Http500 => {
+                let r = emulator.error_response(GraphError::unknown_error(), None);
+                return respond(&emulator, 500, r.body, account.as_deref());
+            }
+            AfterCommit::DropConnection => {
+                conn.0.store(true, Ordering::Release);
+                return Response::new(Body::empty());
+            }
+        }
+    }
+    respond(&emulator, status, body, account.as_deref())
+}
+
+fn build_request(
+    method: &axum::http::Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+    path: &str,
+) -> Result<ApiRequest, GraphError> {
+    let method = Method::parse(method.as_str())
+        .ok_or_else(|| GraphError::invalid_param(format!("Unsupported method {method}")))?;
+    let query = Params::from_urlencoded(uri.query().unwrap_or("").as_bytes());
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let body = if body.is_empty() {
+        Params::default()
+    } else if content_type.starts_with("application/json") {
+        Params::from_json(body).map_err(GraphError::invalid_param)?
+    } else {
+        Params::from_urlencoded(body)
+    };
+    let header_token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(token_from_header);
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    Ok(ApiRequest {
+        method,
+        path: path.to_string(),
+        query,
+        body,
+        header_token,
+        base_url: format!("http://{host}"),
+    })
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// A conversion to put straight into the state (tests: "someone changed the account by hand"
+/// in bulk). Bypasses authentication, `--cap`, rate limits and faults.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedConversion {
+    /// `act_<digits>` or digits.
+    pub account: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// A rule object or its JSON text; stored in the API's serialisation.
+    #[serde(default)]
+    pub rule: Option<Value>,
+    #[serde(default)]
+    pub advanced_rule: Option<Value>,
+    #[serde(default)]
+    pub custom_event_type: Option<String>,
+    #[serde(default)]
+    pub event_source_id: Option<String>,
+    #[serde(default)]
+    pub action_source_type: Option<String>,
+    #[serde(default)]
+    pub default_conversion_value: f64,
+    #[serde(default)]
+    pub is_archived: bool,
+    #[serde(default)]
+    pub is_unavailable: bool,
+    /// Unix seconds; now when absent.
+    #[serde(default)]
+    pub creation_time: Option<i64>,
+    #[serde(default)]
+    pub first_fired_time: Option<i64>,
+    #[serde(default)]
+    pub last_fired_time: Option<i64>,
+}
+
+/// Inserts seeded conversions; returns their ids.
+pub fn seed(emulator: &Emulator, seeds: Vec<SeedConversion>) -> Result<Vec<String>, String> {
+    let mut prepared = Vec::with_capacity(seeds.len());
+    for s in seeds {
+        let account = crate::ids::AdAccountId::parse(&s.account)?;
+        let rule = match &s.rule {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => {
+                Some(crate::rule::Rule::from_json_str(text).map_err(|e| e.to_string())?)
+            }
+            Some(v) => Some(crate::rule::Rule::from_value(v).map_err(|e| e.to_string())?),
+        };
+        let advanced_rule = match &s.advanced_rule {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => {
+                let v: Value =
+                    serde_json::from_str(text).map_err(|e| format!("advanced_rule: {e}"))?;
+                Some(crate::rule::canonical_json(&v).to_string())
+            }
+            Some(v) => Some(crate::rule::canonical_json(v).to_string()),
+        };
+        if let Some(t) = &s.custom_event_type {
+            t.parse::<crate::enums::CustomEventType>()?;
+        }
+        if let Some(a) = &s.action_source_type {
+            a.parse::<crate::enums::ActionSourceType>()?;
+        }
+        if let Some(p) = &s.event_source_id {
+            crate::ids::ObjectId::parse(p)?;
+        }
+        prepared.push((account, rule, advanced_rule, s));
+    }
+    let mut store = emulator.store.write().unwrap_or_else(|e| e.into_inner());
+    let mut ids = Vec::with_capacity(prepared.len());
+    for (account, rule, advanced_rule, s) in prepared {
+        let id = store.allocate_id();
+        let mut c = Conversion::new(
+            id.clone(),
+            account.digits().to_string(),
+            s.name,
+            s.creation_time.unwrap_or_else(Emulator::now),
+        );
+        c.description = s.description;
+        c.rule = rule.map(|r| r.to_api_string());
+        c.advanced_rule = advanced_rule;
+        c.custom_event_type = s.custom_event_type.unwrap_or_else(|| "OTHER".to_string());
+        c.event_source_id = s.event_source_id;
+        c.action_source_type = s.action_source_type;
+        c.default_conversion_value = s.default_conversion_value;
+        c.is_archived = s.is_archived;
+        c.is_unavailable = s.is_unavailable;
+        c.first_fired_time = s.first_fired_time;
+        c.last_fired_time = s.last_fired_time;
+        store.insert(c);
+        ids.push(id);
+    }
+    drop(store);
+    emulator.dirty.store(true, Ordering::Release);
+    emulator.save_wanted.notify_one();
+    Ok(ids)
+}
+
+/// Changes to faults at run time (`POST /_emulator/faults`); absent fields keep their value.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultsPatch {
+    latency_ms: Option<u64>,
+    fault_rate: Option<f64>,
+    drop_after_commit: Option<f64>,
+    /// 0 turns the limit off.
+    rate_limit: Option<u32>,
+}
+
+fn control_route(
+    emulator: &Emulator,
+    method: &axum::http::Method,
+    route: &str,
+    body: &Bytes,
+) -> Response {
+    let bad = |message: String| {
+        json_response(
+            StatusCode::BAD_REQUEST,
+            json!({"error": message}).to_string(),
+        )
+    };
+    match (method.as_str(), route.trim_end_matches('/')) {
+        ("GET", "stats") => json_response(StatusCode::OK, super::stats_json(emulator).to_string()),
+        ("GET", "state") => {
+            let text = emulator.store.read().unwrap_or_else(|e| e.into_inner()).to_json();
+            json_response(StatusCode::OK, text)
+        }
+        ("POST", "conversions") => {
+            let seeds: Vec<SeedConversion> = match serde_json::from_slice::<Value>(body) {
+                Ok(Value::Array(items)) => {
+                    match items.into_iter().map(serde_json::from_value).collect::<Result<Vec<_>, _>>() {
+                        Ok(s) => s,
+                        Err(e) => return bad(format!("not a list of conversions: {e}")),
+                    }
+                }
+                Ok(v) => match serde_json::from_value(v) {
+                    Ok(s) => vec![s],
+                    Err(e) => return bad(format!("not a conversion: {e}")),
+                },
+                Err(e) => return bad(format!("the body is not JSON: {e}")),
+            };
+            match seed(emulator, seeds) {
+                Ok(ids) => json_response(StatusCode::OK, json!({"ids": ids}).to_string()),
+                Err(e) => bad(e),
+            }
+        }
+        ("POST", "faults") => {
+            let patch: FaultsPatch = match serde_json::from_slice(body) {
+                Ok(p) => p,
+                Err(e) => return bad(format!("expected {{latency_ms, fault_rate, drop_after_commit, rate_limit}}: {e}")),
+            };
+            let mut faults = emulator.control.faults();
+            if let Some(v) = patch.latency_ms {
+                faults.latency_ms = v;
+            }
+            for (value, slot) in
+                [(patch.fault_rate, &mut faults.fault_rate), (patch.drop_after_commit, &mut faults.drop_after_commit)]
+            {
+                if let Some(v) = value {
+                    if !(0.0..=1.0).contains(&v) {
+                        return bad(format!("{v} is not a fraction between 0 and 1"));
+                    }
+                    *slot = v;
+                }
+            }
+            if let Some(v) = patch.rate_limit {
+                faults.rate_limit = (v > 0).then_some(v);
+            }
+            emulator.control.set_faults(faults);
+            json_response(StatusCode::OK, json!({"success": true}).to_string())
+        }
+        _ => json_response(
+            StatusCode::NOT_FOUND,
+            json!({"error": "unknown emulator route: GET stats, GET state, POST conversions, POST faults"}).to_string(),
+        ),
+    }
+}

@@ -1,0 +1,402 @@
+//! The emulator's state: custom conversions per ad account, in memory, with the JSON document
+//! it is saved to and loaded from (`--state`, written atomically: temp file + rename).
+//!
+//! The store applies changes it is given and keeps every conversion's answer pre-rendered
+//! (`fields::Rendered`); it does not validate parameters or know about HTTP — `api` does that.
+
+use super::fields::{self, Field, FieldSelection, Rendered};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+/// The first id handed out in a fresh state (ids look like the real API's).
+const FIRST_ID: u64 = 23_850_000_000_000_001;
+
+/// One custom conversion, as saved in the state document. Times are unix seconds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Conversion {
+    pub id: String,
+    /// Digits of the ad account (the API's `account_id` has no `act_` prefix).
+    pub account_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advanced_rule: Option<String>,
+    pub custom_event_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_source_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_source_type: Option<String>,
+    #[serde(default)]
+    pub default_conversion_value: f64,
+    pub creation_time: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_fired_time: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_fired_time: Option<i64>,
+    #[serde(default)]
+    pub is_archived: bool,
+    #[serde(default)]
+    pub is_unavailable: bool,
+    #[serde(skip)]
+    rendered: Rendered,
+}
+
+impl Conversion {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(id: String, account_id: String, name: String, creation_time: i64) -> Self {
+        Conversion {
+            id,
+            account_id,
+            name,
+            description: String::new(),
+            rule: None,
+            advanced_rule: None,
+            custom_event_type: "OTHER".to_string(),
+            event_source_id: None,
+            action_source_type: None,
+            default_conversion_value: 0.0,
+            creation_time,
+            first_fired_time: None,
+            last_fired_time: None,
+            is_archived: false,
+            is_unavailable: false,
+            rendered: Rendered::default(),
+        }
+    }
+
+    /// Re-renders the answer fragments; call after every change.
+    pub fn render(&mut self) {
+        let mut values: Vec<(Field, Value)> = vec![
+            (Field::Id, json!(self.id)),
+            (Field::AccountId, json!(self.account_id)),
+            (Field::Name, json!(self.name)),
+            (Field::Description, json!(self.description)),
+            (Field::CustomEventType, json!(self.custom_event_type)),
+            (
+                Field::DefaultConversionValue,
+                fields::number(self.default_conversion_value),
+            ),
+            (
+                Field::CreationTime,
+                json!(fields::graph_datetime(self.creation_time)),
+            ),
+            (Field::IsArchived, json!(self.is_archived)),
+            (Field::IsUnavailable, json!(self.is_unavailable)),
+            (Field::RetentionDays, json!(0)),
+        ];
+        if let Some(rule) = &self.rule {
+            values.push((Field::Rule, json!(rule)));
+        }
+        if let Some(rule) = &self.advanced_rule {
+            values.push((Field::AdvancedRule, json!(rule)));
+        }
+        match &self.event_source_id {
+            Some(pixel) => {
+                values.push((Field::EventSourceType, json!("pixel")));
+                values.push((
+                    Field::DataSources,
+                    json!([{"id": pixel, "source_type": "PIXEL", "name": format!("Pixel {pixel}")}]),
+                ));
+                values.push((Field::Pixel, json!({"id": pixel})));
+                values.push((Field::EventSourceId, json!(pixel)));
+            }
+            None => values.push((Field::DataSources, json!([]))),
+        }
+        if let Some(source) = &self.action_source_type {
+            values.push((Field::ActionSourceType, json!(source)));
+        }
+        if let Some(t) = self.first_fired_time {
+            values.push((Field::FirstFiredTime, json!(fields::graph_datetime(t))));
+        }
+        if let Some(t) = self.last_fired_time {
+            values.push((Field::LastFiredTime, json!(fields::graph_datetime(t))));
+        }
+        self.rendered = Rendered::new(&values);
+    }
+
+    pub fn write_object(&self, selection: &FieldSelection, out: &mut String) {
+        self.rendered.write_object(selection, out);
+    }
+
+    fn numeric_id(&self) -> Option<u64> {
+        self.id.parse().ok()
+    }
+}
+
+/// The saved document (`--state`, `GET /_emulator/state`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StateDocument {
+    pub format: u32,
+    pub next_id: String,
+    pub conversions: Vec<Conversion>,
+}
+
+#[derive(Serialize)]
+struct StateDocumentRef<'a> {
+    format: u32,
+    next_id: String,
+    conversions: Vec<&'a Conversion>,
+}
+
+/// One page of a list.
+pub struct Page {
+    pub body_items: String,
+    pub first: Option<u64>,
+    pub last: Option<u64>,
+    pub has_more_after: bool,
+    pub has_more_before: bool,
+}
+
+/// All conversions, indexed by id and by account (ids ascending = creation order).
+#[derive(Debug, Default)]
+pub struct Store {
+    next_id: u64,
+    conversions: HashMap<u64, Conversion>,
+    by_account: HashMap<String, BTreeSet<u64>>,
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Store {
+            next_id: FIRST_ID,
+            ..Store::default()
+        }
+    }
+
+    /// Loads a saved document; the error says what is wrong with the file.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read emulator state {}: {e}", path.display()))?;
+        let doc: StateDocument = serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "emulator state {} is not a valid state document ({e}); move it away to start with an empty state",
+                path.display()
+            )
+        })?;
+        if doc.format != 1 {
+            anyhow::bail!(
+                "emulator state {} has format {}, this convctl reads format 1",
+                path.display(),
+                doc.format
+            );
+        }
+        let mut store = Store::new();
+        store.next_id = doc.next_id.parse().unwrap_or(FIRST_ID);
+        for conversion in doc.conversions {
+            let id = conversion.numeric_id().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "emulator state {}: conversion id `{}` is not numeric",
+                    path.display(),
+                    conversion.id
+                )
+            })?;
+            store.next_id = store.next_id.max(id + 1);
+            store.insert(conversion);
+        }
+        Ok(store)
+    }
+
+    /// The state document as JSON text (borrowing, so a big state is not copied first).
+    pub fn to_json(&self) -> String {
+        let mut ids: Vec<&u64> = self.conversions.keys().collect();
+        ids.sort();
+        let doc = StateDocumentRef {
+            format: 1,
+            next_id: self.next_id.to_string(),
+            conversions: ids.into_iter().map(|id| &self.conversions[id]).collect(),
+        };
+        serde_json::to_string(&doc).unwrap_or_default()
+    }
+
+    /// Saves atomically: a temp file next to `path`, flushed, then renamed over it.
+    #[cfg(test)]
+    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+        save_atomically(path, self.to_json().as_bytes())
+    }
+
+    pub fn allocate_id(&mut self) -> String {
+        let id = self.next_id;
+        self.next_id += 1;
+        id.to_string()
+    }
+
+    /// Adds (or replaces) a conversion and renders it.
+    pub fn insert(&mut self, mut conversion: Conversion) {
+        conversion.render();
+        let Some(id) = conversion.numeric_id() else {
+            return;
+        };
+        self.by_account
+            .entry(conversion.account_id.clone())
+            .or_default()
+            .insert(id);
+        self.conversions.insert(id, conversion);
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Conversion> {
+        self.conversions.get(&id.parse::<u64>().ok()?)
+    }
+
+    /// Changes a conversion in place and re-renders it.
+    pub fn update(&mut self, id: &str, change: impl FnOnce(&mut Conversion)) -> bool {
+        let Some(conversion) = id
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| self.conversions.get_mut(&n))
+        else {
+            return false;
+        };
+        change(conversion);
+        conversion.render();
+        true
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<Conversion> {
+        let n = id.parse::<u64>().ok()?;
+        let conversion = self.conversions.remove(&n)?;
+        if let Some(ids) = self.by_account.get_mut(&conversion.account_id) {
+            ids.remove(&n);
+        }
+        Some(conversion)
+    }
+
+    /// Conversions of an account, archived ones included (they count toward the cap).
+    pub fn count(&self, account_digits: &str) -> usize {
+        self.by_account.get(account_digits).map_or(0, BTreeSet::len)
+    }
+
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> usize {
+        self.conversions.len()
+    }
+
+    /// Every conversion whose event source is `pixel`.
+    pub fn on_pixel(&self, pixel: &str) -> Vec<String> {
+        self.conversions
+            .values()
+            .filter(|c| c.event_source_id.as_deref() == Some(pixel))
+            .map(|c| c.id.clone())
+            .collect()
+    }
+
+    /// Renders one page: `limit` items after the `after` id, or the last `limit` before `before`.
+    pub fn page(
+        &self,
+        account_digits: &str,
+        selection: &FieldSelection,
+        limit: usize,
+        after: Option<u64>,
+        before: Option<u64>,
+    ) -> Page {
+        let empty = BTreeSet::new();
+        let ids = self.by_account.get(account_digits).unwrap_or(&empty);
+        let chosen: Vec<u64> = match (after, before) {
+            (_, Some(b)) => {
+                let mut v: Vec<u64> = ids.range(..b).rev().take(limit).copied().collect();
+                v.reverse();
+                v
+            }
+            (Some(a), None) => ids.range(a + 1..).take(limit).copied().collect(),
+            (None, None) => ids.iter().take(limit).copied().collect(),
+        };
+        let first = chosen.first().copied();
+        let last = chosen.last().copied();
+        let has_more_after = match (last, after, before) {
+            (Some(l), _, _) => ids.range(l + 1..).next().is_some(),
+            (None, _, Some(b)) => ids.range(b..).next().is_some(),
+            (None, _, None) => false,
+        };
+        let has_more_before = first.is_some_and(|f| ids.range(..f).next().is_some());
+        let mut body_items = String::with_capacity(chosen.len() * 128);
+        for (i, id) in chosen.iter().enumerate() {
+            if i > 0 {
+                body_items.push(',');
+            }
+            self.conversions[id].write_object(selection, &mut body_items);
+        }
+        Page {
+            body_items,
+            first,
+            last,
+            has_more_after,
+            has_more_before,
+        }
+    }
+}
+
+/// Writes `bytes` to `path` so that a reader sees the old or the new file, never a torn one.
+pub fn save_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow::bail!("cannot save emulator state to {}: {e}", path.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_with(n: usize) -> Store {
+        let mut s = Store::new();
+        for i in 0..n {
+            let id = s.allocate_id();
+            s.insert(Conversion::new(id, "1".into(), format!("c{i}"), 0));
+        }
+        s
+    }
+
+    #[test]
+    fn pages_forward_and_backward() {
+        let s = store_with(5);
+        let sel = FieldSelection::parse("name").unwrap();
+        let p = s.page("1", &sel, 2, None, None);
+        assert_eq!(p.body_items.matches("\"name\"").count(), 2);
+        assert!(p.has_more_after && !p.has_more_before);
+        let p2 = s.page("1", &sel, 2, p.last, None);
+        assert!(p2.has_more_after && p2.has_more_before);
+        let p3 = s.page("1", &sel, 2, p2.last, None);
+        assert_eq!(p3.body_items.matches("\"name\"").count(), 1);
+        assert!(!p3.has_more_after);
+        let back = s.page("1", &sel, 2, None, p3.first);
+        assert_eq!(back.first, p2.first);
+        assert!(back.body_items.contains("\"name\":\"c2\""));
+    }
+
+    #[test]
+    fn saves_and_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let s = store_with(3);
+        s.save(&path).unwrap();
+        let loaded = Store::load(&path).unwrap();
+        assert_eq!(loaded.count("1"), 3);
+        assert_eq!(loaded.next_id, s.next_id);
+        std::fs::write(&path, "{nope").unwrap();
+        let e = Store::load(&path).unwrap_err().to_string();
+        assert!(e.contains("not a valid state document"), "{e}");
+    }
+}
