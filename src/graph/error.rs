@@ -1,0 +1,520 @@
+//! The one error type of the Graph API client, and how an API error is classified.
+//!
+//! Owns the mapping from Meta's error body (`code`, `error_subcode`, `is_transient`, HTTP
+//! status) to an [`ErrorKind`] callers branch on, and the message a person reads: Meta's own
+//! message, code, subcode, user message and `fbtrace_id` (users quote it to Meta), plus the
+//! account and conversion concerned. It must never hold the token, the app secret, the
+//! `appsecret_proof` or a `next` URL: every text that comes from outside passes through
+//! [`Redactor`] before it is stored here.
+
+use crate::ids::{AdAccountId, ConversionId};
+use serde_json::Value;
+use std::fmt;
+
+/// What went wrong, in the terms a caller acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// Bad settings (no token, unreadable token file, bad base URL or version): fix the command.
+    Config,
+    /// Code 190 / 102: the token is invalid, expired or revoked. Renew it.
+    Auth,
+    /// Code 200 / 10 (or a refused `appsecret_proof`): the token lacks a permission.
+    Permission,
+    /// Code 100 subcode 33: the object does not exist (or cannot be seen with this token).
+    NotFound,
+    /// The account holds its maximum number of custom conversions.
+    CapReached,
+    /// Code 100 otherwise: the request was refused as invalid.
+    InvalidRequest,
+    /// Code 368: the action is deemed abusive or is disallowed.
+    Blocked,
+    /// Code 2635: the API version is retired.
+    DeprecatedVersion,
+    /// A throttling code (4, 17, 32, 341, 613, 80000–80014) still refused after waiting.
+    Throttled,
+    /// A transient API failure (codes 1, 2, `is_transient`, HTTP 5xx) that outlived the retries.
+    Transient,
+    /// Connection refused/reset or timed out.
+    Network,
+    /// A write whose outcome could not be established (its answer was lost and checking failed).
+    Uncertain,
+    /// A paging `next` URL pointed away from the configured API host; not followed.
+    UnsafeRedirect,
+    /// An answer that is not what the Graph API sends (not JSON, missing fields).
+    Protocol,
+    /// Any other API error.
+    Api,
+}
+
+impl ErrorKind {
+    /// A short name for messages and JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Config => "configuration",
+            ErrorKind::Auth => "authentication",
+            ErrorKind::Permission => "permission",
+            ErrorKind::NotFound => "not found",
+            ErrorKind::CapReached => "cap reached",
+            ErrorKind::InvalidRequest => "invalid request",
+            ErrorKind::Blocked => "blocked",
+            ErrorKind::DeprecatedVersion => "deprecated version",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Transient => "transient",
+            ErrorKind::Network => "network",
+            ErrorKind::Uncertain => "uncertain outcome",
+            ErrorKind::UnsafeRedirect => "unsafe redirect",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Api => "api",
+        }
+    }
+
+    /// Worth trying again (after a wait): transient failures, throttling, lost connections.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Throttled | ErrorKind::Transient | ErrorKind::Network
+        )
+    }
+
+    /// What the user can do about it, when there is something to say.
+    fn hint(self) -> Option<&'static str> {
+        match self {
+            ErrorKind::Auth => {
+                Some("renew the access token (--access-token-file or META_ACCESS_TOKEN)")
+            }
+            ErrorKind::Permission => {
+                Some("grant the token's app ads_management on this ad account")
+            }
+            ErrorKind::CapReached => {
+                Some("an ad account holds at most 100 custom conversions: delete unused ones first")
+            }
+            ErrorKind::DeprecatedVersion => Some("pass a supported --api-version (default v26.0)"),
+            ErrorKind::Throttled => {
+                Some("the API asks to slow down: try again later or lower --parallelism")
+            }
+            ErrorKind::Blocked => {
+                Some("Meta refused this action as disallowed; see the user message")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Throttling codes (reference: Errors).
+pub(crate) const THROTTLE_CODES: &[i64] = &[4, 17, 32, 341, 613, 80000, 80003, 80004, 80014];
+/// The subcode the emulator (and, by convention, the client) uses for "account at its cap".
+pub(crate) const CAP_SUBCODE: i64 = 1_760_005;
+
+/// An error of the Graph API client. `Display` is written for a person; the fields and
+/// accessors are for code (branch on `kind`, `code`, `subcode`).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub struct GraphError {
+    pub kind: ErrorKind,
+    pub code: Option<i64>,
+    pub subcode: Option<i64>,
+    /// HTTP status of the answer (or of the batch sub-answer), when there was one.
+    pub http_status: Option<u16>,
+    /// How many attempts were made before giving up (1 = no retry).
+    pub attempts: u32,
+    /// The texts, boxed so that `Result<_, GraphError>` stays small.
+    details: Box<Details>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Details {
+    message: String,
+    error_type: Option<String>,
+    user_title: Option<String>,
+    user_message: Option<String>,
+    fbtrace_id: Option<String>,
+    account: Option<AdAccountId>,
+    conversion: Option<ConversionId>,
+    conversion_name: Option<String>,
+}
+
+impl GraphError {
+    /// A failure that is not an API error (configuration, network, protocol).
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        GraphError {
+            kind,
+            code: None,
+            subcode: None,
+            http_status: None,
+            attempts: 1,
+            details: Box::new(Details {
+                message: message.into(),
+                ..Details::default()
+            }),
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        GraphError::new(ErrorKind::Config, message)
+    }
+
+    /// Builds an error from an answer's status and body; `None` when the body carries no
+    /// `error` object (then the caller decides from the status). Texts are redacted.
+    pub(crate) fn from_api_body(status: u16, body: &Value, redactor: &Redactor) -> Option<Self> {
+        let err = body.get("error")?;
+        if !err.is_object() {
+            return None;
+        }
+        let text = |key: &str| {
+            err.get(key).and_then(|v| match v {
+                Value::String(s) if !s.is_empty() => Some(redactor.scrub(s)),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+        };
+        let number = |key: &str| err.get(key).and_then(json_i64);
+        let code = number("code");
+        let subcode = number("error_subcode");
+        let transient = match err.get("is_transient") {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+            _ => false,
+        };
+        let message = text("message")
+            .unwrap_or_else(|| format!("the API answered HTTP {status} without a message"));
+        let kind = classify(status, code, subcode, transient, &message);
+        Some(GraphError {
+            kind,
+            code,
+            subcode,
+            http_status: Some(status),
+            attempts: 1,
+            details: Box::new(Details {
+                message,
+                error_type: text("type"),
+                user_title: text("error_user_title"),
+                user_message: text("error_user_msg"),
+                fbtrace_id: text("fbtrace_id"),
+                account: None,
+                conversion: None,
+                conversion_name: None,
+            }),
+        })
+    }
+
+    /// Meta's `message`, or ours for failures that are not API errors.
+    pub fn message(&self) -> &str {
+        &self.details.message
+    }
+
+    /// Meta's `type` (`OAuthException`, `GraphMethodException`, ...).
+    pub fn error_type(&self) -> Option<&str> {
+        self.details.error_type.as_deref()
+    }
+
+    pub fn user_title(&self) -> Option<&str> {
+        self.details.user_title.as_deref()
+    }
+
+    /// Meta's `error_user_msg`: what Meta tells the user.
+    pub fn user_message(&self) -> Option<&str> {
+        self.details.user_message.as_deref()
+    }
+
+    /// The trace id users quote to Meta.
+    pub fn fbtrace_id(&self) -> Option<&str> {
+        self.details.fbtrace_id.as_deref()
+    }
+
+    /// The ad account concerned, when known.
+    pub fn account(&self) -> Option<&AdAccountId> {
+        self.details.account.as_ref()
+    }
+
+    /// The conversion concerned, when it has an id.
+    pub fn conversion(&self) -> Option<&ConversionId> {
+        self.details.conversion.as_ref()
+    }
+
+    /// The conversion's name (creates have no id yet).
+    pub fn conversion_name(&self) -> Option<&str> {
+        self.details.conversion_name.as_deref()
+    }
+
+    /// Attaches the account concerned (kept when already set).
+    pub fn with_account(mut self, account: Option<&AdAccountId>) -> Self {
+        if self.details.account.is_none() {
+            self.details.account = account.cloned();
+        }
+        self
+    }
+
+    /// Attaches the conversion concerned (kept when already set).
+    pub fn with_conversion(mut self, id: Option<&ConversionId>, name: Option<&str>) -> Self {
+        if self.details.conversion.is_none() {
+            self.details.conversion = id.cloned();
+        }
+        if self.details.conversion_name.is_none() {
+            self.details.conversion_name = name.map(str::to_string);
+        }
+        self
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// Worth trying again later (see [`ErrorKind::is_retryable`]).
+    pub fn is_retryable(&self) -> bool {
+        self.kind.is_retryable()
+    }
+
+    /// Code 100 subcode 33: unknown object (or no permission to see it).
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+}
+
+impl fmt::Display for GraphError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = &self.details;
+        let mut subject = Vec::new();
+        if let Some(account) = &d.account {
+            subject.push(account.to_string());
+        }
+        match (&d.conversion, &d.conversion_name) {
+            (Some(id), Some(name)) => subject.push(format!("conversion {id} ({name:?})")),
+            (Some(id), None) => subject.push(format!("conversion {id}")),
+            (None, Some(name)) => subject.push(format!("conversion {name:?}")),
+            (None, None) => {}
+        }
+        if !subject.is_empty() {
+            write!(f, "{}: ", subject.join(", "))?;
+        }
+        f.write_str(&d.message)?;
+        let mut details = Vec::new();
+        if let Some(code) = self.code {
+            details.push(format!("code {code}"));
+        }
+        if let Some(subcode) = self.subcode {
+            details.push(format!("subcode {subcode}"));
+        }
+        if let (None, Some(status)) = (self.code, self.http_status) {
+            details.push(format!("HTTP {status}"));
+        }
+        if let Some(trace) = &d.fbtrace_id {
+            details.push(format!("fbtrace_id {trace}"));
+        }
+        if self.attempts > 1 {
+            details.push(format!("after {} attempts", self.attempts));
+        }
+        if !details.is_empty() {
+            write!(f, " [{}]", details.join(", "))?;
+        }
+        match (&d.user_title, &d.user_message) {
+            (Some(title), Some(msg)) => write!(f, "; Meta says: {title}: {msg}")?,
+            (None, Some(msg)) | (Some(msg), None) => write!(f, "; Meta says: {msg}")?,
+            (None, None) => {}
+        }
+        if let Some(hint) = self.kind.hint() {
+            write!(f, " (hint: {hint})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Maps an API error to its kind (reference: Errors).
+fn classify(
+    status: u16,
+    code: Option<i64>,
+    subcode: Option<i64>,
+    transient: bool,
+    message: &str,
+) -> ErrorKind {
+    match code {
+        Some(190 | 102) => ErrorKind::Auth,
+        Some(200..=299 | 10) => ErrorKind::Permission,
+        Some(368) => ErrorKind::Blocked,
+        Some(2635) => ErrorKind::DeprecatedVersion,
+        Some(100) if subcode == Some(33) => ErrorKind::NotFound,
+        Some(100) if subcode == Some(CAP_SUBCODE) => ErrorKind::CapReached,
+        Some(100) if message.contains("appsecret_proof") => ErrorKind::Permission,
+        Some(100) => ErrorKind::InvalidRequest,
+        Some(c) if THROTTLE_CODES.contains(&c) => ErrorKind::Throttled,
+        Some(1 | 2) => ErrorKind::Transient,
+        _ if transient || status >= 500 => ErrorKind::Transient,
+        _ => ErrorKind::Api,
+    }
+}
+
+/// An integer from a JSON number or a numeric string (the API sends both).
+pub(crate) fn json_i64(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Removes secrets from any text that came from outside before it is stored or printed:
+/// the token, the app secret and the proof wherever they appear, and the value of any
+/// `access_token=` / `appsecret_proof=` parameter (the real API copies them into `next` URLs).
+#[derive(Clone, Default)]
+pub(crate) struct Redactor {
+    secrets: Vec<crate::secret::Secret>,
+}
+
+impl Redactor {
+    pub(crate) fn new(secrets: Vec<crate::secret::Secret>) -> Self {
+        Redactor {
+            secrets: secrets
+                .into_iter()
+                .filter(|s| s.expose().len() >= 4)
+                .collect(),
+        }
+    }
+
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for secret in &self.secrets {
+            if out.contains(secret.expose()) {
+                out = out.replace(secret.expose(), "[redacted]");
+            }
+        }
+        for key in ["access_token=", "appsecret_proof="] {
+            out = scrub_parameter(&out, key);
+        }
+        out
+    }
+}
+
+fn scrub_parameter(text: &str, key: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(key) {
+        let value_start = at + key.len();
+        out.push_str(&rest[..value_start]);
+        let value_len = rest[value_start..]
+            .find(|c: char| c == '&' || c == '"' || c == '\'' || c.is_whitespace())
+            .unwrap_or(rest.len() - value_start);
+        if value_len > 0 && !rest[value_start..].starts_with("[redacted]") {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(&rest[value_start..value_start + value_len]);
+        }
+        rest = &rest[value_start + value_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+    use serde_json::json;
+
+    fn parse(status: u16, body: Value) -> GraphError {
+        GraphError::from_api_body(status, &body, &Redactor::default()).unwrap()
+    }
+
+    #[test]
+    fn classifies_reference_codes() {
+        let kind = |code: i64, sub: Option<i64>| {
+            let mut e = json!({"error": {"message": "m", "code": code}});
+            if let Some(s) = sub {
+                e["error"]["error_subcode"] = json!(s);
+            }
+            parse(400, e).kind
+        };
+        assert_eq!(kind(190, Some(463)), ErrorKind::Auth);
+        assert_eq!(kind(200, None), ErrorKind::Permission);
+        assert_eq!(kind(10, None), ErrorKind::Permission);
+        assert_eq!(kind(100, Some(33)), ErrorKind::NotFound);
+        assert_eq!(kind(100, Some(CAP_SUBCODE)), ErrorKind::CapReached);
+        assert_eq!(kind(100, None), ErrorKind::InvalidRequest);
+        assert_eq!(kind(368, None), ErrorKind::Blocked);
+        assert_eq!(kind(2635, None), ErrorKind::DeprecatedVersion);
+        for code in [4, 17, 32, 341, 613, 80000, 80003, 80004, 80014] {
+            assert_eq!(kind(code, None), ErrorKind::Throttled, "code {code}");
+        }
+        assert_eq!(kind(1, None), ErrorKind::Transient);
+        assert_eq!(kind(2, None), ErrorKind::Transient);
+        assert_eq!(kind(12345, None), ErrorKind::Api);
+        let transient = parse(
+            400,
+            json!({"error": {"message": "m", "code": 999, "is_transient": true}}),
+        );
+        assert_eq!(transient.kind, ErrorKind::Transient);
+        for never in [100, 190, 200, 10, 368] {
+            assert!(
+                !kind(never, None).is_retryable(),
+                "code {never} must never be retried"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_as_strings_and_missing_fields_are_tolerated() {
+        let e = parse(
+            400,
+            json!({"error": {"message": "m", "code": "100", "error_subcode": "33"}}),
+        );
+        assert_eq!(
+            (e.code, e.subcode, e.kind),
+            (Some(100), Some(33), ErrorKind::NotFound)
+        );
+        let bare = parse(500, json!({"error": {}}));
+        assert_eq!(bare.kind, ErrorKind::Transient);
+        assert!(bare.message().contains("500"));
+        assert!(
+            GraphError::from_api_body(400, &json!({"data": []}), &Redactor::default()).is_none()
+        );
+    }
+
+    #[test]
+    fn display_carries_everything_a_person_needs() {
+        let e = parse(
+            400,
+            json!({"error": {"message": "(#100) Invalid parameter", "type": "OAuthException", "code": 100,
+                   "error_subcode": 1234567, "error_user_title": "Bad rule", "error_user_msg": "Fix the rule",
+                   "fbtrace_id": "AbC123"}}),
+        )
+        .with_account(Some(&AdAccountId::parse("act_1").unwrap()))
+        .with_conversion(Some(&ConversionId::parse("42").unwrap()), Some("Purchase"));
+        let text = e.to_string();
+        for part in [
+            "act_1",
+            "conversion 42",
+            "Purchase",
+            "(#100) Invalid parameter",
+            "code 100",
+            "subcode 1234567",
+            "fbtrace_id AbC123",
+            "Fix the rule",
+        ] {
+            assert!(text.contains(part), "{text} lacks {part}");
+        }
+    }
+
+    #[test]
+    fn redactor_removes_secrets_and_token_parameters() {
+        let r = Redactor::new(vec![Secret::new("EAAB-canary")]);
+        let scrubbed = r
+            .scrub("bad EAAB-canary at https://h/x?access_token=OTHER&after=1&appsecret_proof=abc");
+        assert_eq!(
+            scrubbed,
+            "bad [redacted] at https://h/x?access_token=[redacted]&after=1&appsecret_proof=[redacted]"
+        );
+        let e = parse(
+            400,
+            json!({"error": {"message": "token EAAB-canary is bad", "code": 190}}),
+        );
+        assert!(
+            e.message().contains("EAAB-canary"),
+            "default redactor knows no secret"
+        );
+        let e = GraphError::from_api_body(
+            400,
+            &json!({"error": {"message": "token EAAB-canary is bad", "code": 190}}),
+            &r,
+        )
+        .unwrap();
+        assert!(!format!("{e} {e:?}").contains("canary"));
+    }
+}

@@ -1,0 +1,259 @@
+//! Who may send a request now: at most `parallelism` requests in flight overall, at most
+//! `per_account_parallelism` for one ad account, nothing for an account (or the app) the API
+//! said is blocked until that time has passed, and a growing pause before each call as the
+//! usage the API reports nears 100%.
+//!
+//! A caller first takes its account's permit, then waits out any block or pacing, then takes a
+//! global permit: a request waiting for a busy or throttled account never holds a global slot,
+//! so an agency's other accounts keep moving. This module never sends anything itself.
+
+use super::config::RetryPolicy;
+use super::usage::Usage;
+use crate::ids::AdAccountId;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+/// Usage and blocks of one scope (the app, or one account).
+#[derive(Debug, Default)]
+struct Pressure {
+    pct: f64,
+    blocked_until: Option<Instant>,
+}
+
+impl Pressure {
+    /// How long to wait before the next call: the rest of a block, else the pacing pause.
+    fn wait(&self, now: Instant, policy: &RetryPolicy) -> Duration {
+        if let Some(until) = self.blocked_until.filter(|u| *u > now) {
+            return until - now;
+        }
+        let threshold = policy.pacing_threshold_pct.clamp(0.0, 99.0);
+        if self.pct <= threshold {
+            return Duration::ZERO;
+        }
+        let share = ((self.pct - threshold) / (100.0 - threshold)).clamp(0.0, 1.0);
+        policy.pacing_max_delay.mul_f64(share)
+    }
+
+    fn record(&mut self, pct: Option<f64>, regain: Option<Duration>, now: Instant) {
+        if let Some(p) = pct {
+            self.pct = p;
+        }
+        if let Some(r) = regain {
+            let until = now + r;
+            self.blocked_until = Some(self.blocked_until.map_or(until, |u| u.max(until)));
+        }
+    }
+}
+
+struct AccountGate {
+    permits: Arc<Semaphore>,
+    pressure: Mutex<Pressure>,
+}
+
+pub(crate) struct Limiter {
+    global: Arc<Semaphore>,
+    per_account: usize,
+    policy: RetryPolicy,
+    app: Mutex<Pressure>,
+    accounts: Mutex<HashMap<Option<AdAccountId>, Arc<AccountGate>>>,
+}
+
+/// Held while a request is in flight.
+pub(crate) struct Permit {
+    _account: OwnedSemaphorePermit,
+    _global: OwnedSemaphorePermit,
+}
+
+impl Limiter {
+    pub(crate) fn new(parallelism: usize, per_account: usize, policy: RetryPolicy) -> Self {
+        let parallelism = parallelism.max(1);
+        Limiter {
+            global: Arc::new(Semaphore::new(parallelism)),
+            per_account: per_account.clamp(1, parallelism),
+            policy,
+            app: Mutex::new(Pressure::default()),
+            accounts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn gate(&self, account: Option<&AdAccountId>) -> Arc<AccountGate> {
+        let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+        accounts
+            .entry(account.cloned())
+            .or_insert_with(|| {
+                Arc::new(AccountGate {
+                    permits: Arc::new(Semaphore::new(self.per_account)),
+                    pressure: Mutex::new(Pressure::default()),
+                })
+            })
+            .clone()
+    }
+
+    /// Waits until a request about `account` (`None`: not known) may go, and returns the
+    /// permit to hold while it is in flight, and how long it waited for blocks and pacing.
+    pub(crate) async fn acquire(&self, account: Option<&AdAccountId>) -> (Permit, Duration) {
+        let gate = self.gate(account);
+        let account_permit = gate
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("limiter semaphores are never closed");
+        let mut waited = Duration::ZERO;
+        loop {
+            let now = Instant::now();
+            let wait = {
+                let account_wait = gate
+                    .pressure
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .wait(now, &self.policy);
+                let app_wait = self
+                    .app
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .wait(now, &self.policy);
+                account_wait.max(app_wait)
+            };
+            // Pacing is paid once per call; a block is waited out fully (it may be extended
+            // meanwhile by another answer, hence the loop).
+            if wait.is_zero()
+                || (waited > Duration::ZERO && !self.is_blocked(&gate, Instant::now()))
+            {
+                break;
+            }
+            tokio::time::sleep(wait).await;
+            waited += wait;
+        }
+        let global_permit = self
+            .global
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("limiter semaphores are never closed");
+        (
+            Permit {
+                _account: account_permit,
+                _global: global_permit,
+            },
+            waited,
+        )
+    }
+
+    fn is_blocked(&self, gate: &AccountGate, now: Instant) -> bool {
+        let blocked = |p: &Pressure| p.blocked_until.is_some_and(|u| u > now);
+        blocked(&gate.pressure.lock().unwrap_or_else(|e| e.into_inner()))
+            || blocked(&self.app.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Takes in what an answer's usage headers said about `account` and the app.
+    pub(crate) fn record(&self, account: Option<&AdAccountId>, usage: &Usage) {
+        if usage.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        self.app
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(usage.app_pct, None, now);
+        let gate = self.gate(account);
+        gate.pressure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(usage.account_pct, usage.regain, now);
+    }
+
+    /// Blocks `account` for `wait` (a throttling answer without usage headers).
+    pub(crate) fn block(&self, account: Option<&AdAccountId>, wait: Duration) {
+        let gate = self.gate(account);
+        gate.pressure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(None, Some(wait), Instant::now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn account(n: u32) -> AdAccountId {
+        AdAccountId::parse(&n.to_string()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn bounds_global_and_per_account_concurrency() {
+        let limiter = Arc::new(Limiter::new(4, 2, RetryPolicy::fast()));
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let one_account_peak = Arc::new(AtomicUsize::new(0));
+        let one_account_now = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for i in 0..24u32 {
+            let (limiter, in_flight, peak, one_now, one_peak) = (
+                limiter.clone(),
+                in_flight.clone(),
+                peak.clone(),
+                one_account_now.clone(),
+                one_account_peak.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let acc = account(if i % 2 == 0 { 1 } else { 2 + i });
+                let (_permit, _) = limiter.acquire(Some(&acc)).await;
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                if i % 2 == 0 {
+                    let n = one_now.fetch_add(1, Ordering::SeqCst) + 1;
+                    one_peak.fetch_max(n, Ordering::SeqCst);
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                if i % 2 == 0 {
+                    one_now.fetch_sub(1, Ordering::SeqCst);
+                }
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(peak.load(Ordering::SeqCst), 4);
+        assert_eq!(one_account_peak.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn waits_out_blocks_and_paces_near_the_limit() {
+        let policy = RetryPolicy {
+            pacing_max_delay: Duration::from_millis(40),
+            ..RetryPolicy::fast()
+        };
+        let limiter = Limiter::new(4, 2, policy);
+        let acc = account(1);
+        let started = Instant::now();
+        let blocked = Usage {
+            app_pct: None,
+            account_pct: Some(50.0),
+            regain: Some(Duration::from_millis(60)),
+        };
+        limiter.record(Some(&acc), &blocked);
+        let (first, waited) = limiter.acquire(Some(&acc)).await;
+        assert!(waited >= Duration::from_millis(50), "{waited:?}");
+        assert!(started.elapsed() >= Duration::from_millis(60));
+        // Another account is not held up by that block.
+        let (_other, other_wait) = limiter.acquire(Some(&account(2))).await;
+        assert_eq!(other_wait, Duration::ZERO);
+        // 87.5% with pacing from 75%: half of the maximum pause.
+        let busy = Usage {
+            app_pct: None,
+            account_pct: Some(87.5),
+            regain: None,
+        };
+        limiter.record(Some(&acc), &busy);
+        drop(first);
+        let (_again, paced) = limiter.acquire(Some(&acc)).await;
+        assert_eq!(paced, Duration::from_millis(20));
+    }
+}

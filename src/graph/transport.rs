@@ -1,0 +1,515 @@
+//! One HTTP exchange with the Graph API, and the retry loop for requests that may be repeated.
+//!
+//! Owns authentication (the token only ever in the `Authorization: Bearer` header; the
+//! `appsecret_proof` as a parameter), reading usage headers into the limiter, turning an answer
+//! into JSON or a classified [`Failure`], backoff with full jitter bounded by attempts and total
+//! time, and verbose logging (method, path without query, status, usage, retries; every line
+//! redacted). It never repeats a write on its own when the write may have been committed: that
+//! answer is a [`Failure::Uncertain`] the caller must resolve.
+
+use super::config::{GraphConfig, RetryPolicy};
+use super::error::{ErrorKind, GraphError, Redactor};
+use super::limiter::Limiter;
+use super::usage::Usage;
+use crate::ids::AdAccountId;
+use crate::secret::Secret;
+use hmac::{KeyInit, Mac};
+use rand::RngExt;
+use reqwest::Method;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+use url::Url;
+
+/// Where verbose lines go (stderr by default; tests capture them).
+pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// A request before authentication is added.
+#[derive(Clone, Debug)]
+pub(crate) struct Request {
+    pub method: Method,
+    /// Full URL without any secret (the transport adds `appsecret_proof`).
+    pub url: Url,
+    /// Form fields of a POST.
+    pub form: Option<Vec<(String, String)>>,
+    /// The account it concerns (for the per-account limit and usage); `None` when unknown.
+    pub account: Option<AdAccountId>,
+    /// Free words for verbose output (`page 2`, `batch of 50`); never a secret.
+    pub note: String,
+}
+
+/// What one attempt's failure means for the next step.
+#[derive(Clone, Debug)]
+pub(crate) enum Failure {
+    /// Nothing was done (or the request is idempotent): try again after the backoff, or after
+    /// `wait` when the API said how long.
+    Retry {
+        error: GraphError,
+        wait: Option<Duration>,
+    },
+    /// Final: trying again cannot help.
+    Fatal(GraphError),
+    /// A write may have been committed (HTTP 5xx, lost connection, timeout, empty batch entry).
+    Uncertain(GraphError),
+}
+
+impl Failure {
+    pub(crate) fn into_error(self) -> GraphError {
+        match self {
+            Failure::Retry { error, .. } | Failure::Fatal(error) | Failure::Uncertain(error) => {
+                error
+            }
+        }
+    }
+}
+
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    pub(crate) base: Url,
+    pub(crate) version: String,
+    token: Secret,
+    proof: Option<Secret>,
+    pub(crate) policy: RetryPolicy,
+    pub(crate) limiter: Limiter,
+    pub(crate) redactor: Redactor,
+    log: Option<LogSink>,
+}
+
+impl Transport {
+    pub(crate) fn new(config: &GraphConfig, log: Option<LogSink>) -> Result<Transport, GraphError> {
+        let base = config.base_url()?;
+        let version = config.checked_version()?.to_string();
+        if config.token.is_empty() {
+            return Err(GraphError::config("the access token is empty"));
+        }
+        if config
+            .token
+            .expose()
+            .chars()
+            .any(|c| c.is_control() || c == ' ')
+        {
+            return Err(GraphError::config(
+                "the access token contains spaces or control characters; check the token file",
+            ));
+        }
+        let proof = config
+            .app_secret
+            .as_ref()
+            .map(|secret| appsecret_proof(&config.token, secret));
+        let http = reqwest::Client::builder()
+            .timeout(config.retry.request_timeout)
+            .connect_timeout(config.retry.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("convctl/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                GraphError::config(format!(
+                    "cannot set up the HTTP client: {}",
+                    e.without_url()
+                ))
+            })?;
+        let mut secrets = vec![config.token.clone()];
+        secrets.extend(config.app_secret.iter().cloned());
+        secrets.extend(proof.iter().cloned());
+        Ok(Transport {
+            http,
+            base,
+            version,
+            token: config.token.clone(),
+            proof,
+            policy: config.retry.clone(),
+            limiter: Limiter::new(
+                config.parallelism,
+                config.per_account_parallelism,
+                config.retry.clone(),
+            ),
+            redactor: Redactor::new(secrets),
+            log: log.or_else(|| {
+                config
+                    .verbose
+                    .then(|| Arc::new(|line: &str| eprintln!("{line}")) as LogSink)
+            }),
+        })
+    }
+
+    /// `{base}{version}/{path}`.
+    pub(crate) fn url(&self, path: &str) -> Url {
+        let mut url = self.base.clone();
+        let joined = format!(
+            "{}{}/{}",
+            self.base.path(),
+            self.version,
+            path.trim_start_matches('/')
+        );
+        url.set_path(&joined);
+        url
+    }
+
+    /// Same scheme, host and port as the configured base: the only place the token may go.
+    pub(crate) fn same_origin(&self, url: &Url) -> bool {
+        url.scheme() == self.base.scheme()
+            && url.host_str() == self.base.host_str()
+            && url.port_or_known_default() == self.base.port_or_known_default()
+    }
+
+    pub(crate) fn log(&self, line: impl FnOnce() -> String) {
+        if let Some(sink) = &self.log {
+            sink(&self.redactor.scrub(&format!("graph: {}", line())));
+        }
+    }
+
+    /// One exchange: waits for the limiter, sends with authentication, reads usage headers,
+    /// and returns the JSON answer or what the failure means (`is_write`: may commit).
+    pub(crate) async fn attempt(
+        &self,
+        request: &Request,
+        is_write: bool,
+    ) -> Result<Value, Failure> {
+        let (permit, waited) = self.limiter.acquire(request.account.as_ref()).await;
+        if waited >= Duration::from_millis(1) {
+            self.log(|| {
+                format!(
+                    "waited {} ms before {} {} (usage/throttle pacing)",
+                    waited.as_millis(),
+                    request.method,
+                    request.url.path()
+                )
+            });
+        }
+        let mut url = request.url.clone();
+        let mut form = request.form.clone();
+        if let Some(proof) = &self.proof {
+            match &mut form {
+                Some(fields) => fields.push(("appsecret_proof".into(), proof.expose().to_string())),
+                None => {
+                    url.query_pairs_mut()
+                        .append_pair("appsecret_proof", proof.expose());
+                }
+            }
+        }
+        let mut builder = self.http.request(request.method.clone(), url).header(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {}", self.token.expose()),
+        );
+        if let Some(fields) = &form {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .finish();
+            builder = builder
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body);
+        }
+        let started = Instant::now();
+        let sent = builder.send().await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                drop(permit);
+                self.log(|| {
+                    format!(
+                        "{} {} {}: {}",
+                        request.method,
+                        request.url.path(),
+                        request.note,
+                        self.describe(&e)
+                    )
+                });
+                return Err(self.network_failure(&e, is_write));
+            }
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let usage = Usage::from_lookup(|name| headers.get(name).and_then(|v| v.to_str().ok()));
+        self.limiter.record(request.account.as_ref(), &usage);
+        let bytes = response.bytes().await;
+        drop(permit);
+        let elapsed = started.elapsed().as_millis();
+        self.log(|| {
+            let account = request
+                .account
+                .as_ref()
+                .map(|a| format!(" [{a}]"))
+                .unwrap_or_default();
+            format!(
+                "{} {} {}→ {status} in {elapsed} ms{account} {}",
+                request.method,
+                request.url.path(),
+                note(&request.note),
+                usage.summary()
+            )
+        });
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(e) => return Err(self.network_failure(&e, is_write)),
+        };
+        self.interpret(status, &bytes, &usage, is_write)
+    }
+
+    /// An answer (HTTP, or a batch entry) as JSON, or what its failure means.
+    pub(crate) fn interpret(
+        &self,
+        status: u16,
+        body: &[u8],
+        usage: &Usage,
+        is_write: bool,
+    ) -> Result<Value, Failure> {
+        let json: Option<Value> = serde_json::from_slice(body).ok();
+        if let Some(error) = json
+            .as_ref()
+            .and_then(|v| GraphError::from_api_body(status, v, &self.redactor))
+        {
+            return Err(self.failure_of(error, usage, is_write));
+        }
+        match (status, json) {
+            (200..=299, Some(value)) => Ok(value),
+            (200..=299, None) => {
+                let e = GraphError::new(
+                    ErrorKind::Protocol,
+                    "the API answered with something that is not JSON",
+                );
+                Err(if is_write {
+                    Failure::Uncertain(e)
+                } else {
+                    Failure::Retry {
+                        error: e,
+                        wait: None,
+                    }
+                })
+            }
+            (429, _) => {
+                let mut e = GraphError::new(
+                    ErrorKind::Throttled,
+                    "the API answered HTTP 429 (too many requests)",
+                );
+                e.http_status = Some(status);
+                Err(self.failure_of(e, usage, is_write))
+            }
+            (500..=599, _) => {
+                let mut e = GraphError::new(
+                    ErrorKind::Transient,
+                    format!("the API answered HTTP {status} without a Graph error"),
+                );
+                e.http_status = Some(status);
+                Err(self.failure_of(e, usage, is_write))
+            }
+            (_, _) => {
+                let mut e = GraphError::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "the API answered HTTP {status} without a Graph error body; check --api-base and --api-version"
+                    ),
+                );
+                e.http_status = Some(status);
+                Err(Failure::Fatal(e))
+            }
+        }
+    }
+
+    fn failure_of(&self, error: GraphError, usage: &Usage, is_write: bool) -> Failure {
+        let server_error = error.http_status.is_some_and(|s| s >= 500);
+        match error.kind {
+            ErrorKind::Transient if is_write && server_error => Failure::Uncertain(error),
+            ErrorKind::Throttled => Failure::Retry {
+                error,
+                wait: usage.regain,
+            },
+            kind if kind.is_retryable() => Failure::Retry { error, wait: None },
+            _ => Failure::Fatal(error),
+        }
+    }
+
+    fn network_failure(&self, e: &reqwest::Error, is_write: bool) -> Failure {
+        let error = GraphError::new(ErrorKind::Network, self.describe(e));
+        // A refused connection never reached the server; anything later may have.
+        if is_write && !e.is_connect() {
+            Failure::Uncertain(error)
+        } else {
+            Failure::Retry { error, wait: None }
+        }
+    }
+
+    /// A reqwest error's chain of causes, without the URL, redacted.
+    fn describe(&self, e: &reqwest::Error) -> String {
+        let mut text = if e.is_timeout() {
+            "the request timed out".to_string()
+        } else {
+            "the connection failed".to_string()
+        };
+        let mut source = std::error::Error::source(e);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        self.redactor.scrub(&text)
+    }
+
+    /// Sends a request that may be repeated (a read, an update) until it succeeds, fails for
+    /// good, or the policy's attempts or time run out.
+    pub(crate) async fn call(&self, request: &Request) -> Result<Value, GraphError> {
+        let mut backoff = Backoff::new(&self.policy);
+        loop {
+            match self.attempt(request, false).await {
+                Ok(value) => return Ok(value),
+                Err(Failure::Fatal(e)) => return Err(e.with_attempts(backoff.attempts + 1)),
+                Err(failure) => {
+                    let (error, wait) = match failure {
+                        Failure::Retry { error, wait } => (error, wait),
+                        other => (other.into_error(), None),
+                    };
+                    match backoff.next(wait) {
+                        Some(delay) => {
+                            self.log(|| {
+                                format!(
+                                    "retry {}/{} of {} {} in {} ms after: {error}",
+                                    backoff.attempts + 1,
+                                    self.policy.max_attempts,
+                                    request.method,
+                                    request.url.path(),
+                                    delay.as_millis()
+                                )
+                            });
+                            if let Some(w) = wait {
+                                self.limiter.block(request.account.as_ref(), w);
+                            }
+                            tokio::time::sleep(delay).await;
+                        }
+                        None => return Err(backoff.exhausted(error)),
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn note(text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!("({text}) ")
+    }
+}
+
+/// Exponential backoff with full jitter, bounded by attempts and total time.
+pub(crate) struct Backoff {
+    policy: RetryPolicy,
+    started: Instant,
+    /// Failed attempts so far.
+    pub(crate) attempts: u32,
+}
+
+impl Backoff {
+    pub(crate) fn new(policy: &RetryPolicy) -> Self {
+        Backoff {
+            policy: policy.clone(),
+            started: Instant::now(),
+            attempts: 0,
+        }
+    }
+
+    /// Counts a failed attempt; the wait before the next one, or `None` when the budget is
+    /// spent (or the API asks to wait beyond it). `server_wait`: what the API asked.
+    pub(crate) fn next(&mut self, server_wait: Option<Duration>) -> Option<Duration> {
+        self.attempts += 1;
+        if self.attempts >= self.policy.max_attempts.max(1) {
+            return None;
+        }
+        let exponent = (self.attempts - 1).min(30);
+        let cap = self
+            .policy
+            .base_delay
+            .saturating_mul(1u32 << exponent.min(20))
+            .min(self.policy.max_delay);
+        let jitter = if cap.is_zero() {
+            Duration::ZERO
+        } else {
+            cap.mul_f64(rand::rng().random_range(0.0..=1.0))
+        };
+        let delay = jitter.max(server_wait.unwrap_or_default());
+        if self.started.elapsed() + delay > self.policy.max_total {
+            return None;
+        }
+        Some(delay)
+    }
+
+    /// The error to report when giving up.
+    pub(crate) fn exhausted(&self, error: GraphError) -> GraphError {
+        error.with_attempts(self.attempts)
+    }
+}
+
+/// `appsecret_proof`: lowercase hex HMAC-SHA256 of the token keyed by the app secret.
+pub(crate) fn appsecret_proof(token: &Secret, app_secret: &Secret) -> Secret {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(app_secret.expose().as_bytes())
+        .expect("HMAC takes any key length");
+    mac.update(token.expose().as_bytes());
+    Secret::new(hex::encode(mac.finalize().into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appsecret_proof_matches_a_known_vector() {
+        // RFC 4231-style check computed independently: HMAC-SHA256(key="key", "The quick brown fox jumps over the lazy dog").
+        let proof = appsecret_proof(
+            &Secret::new("The quick brown fox jumps over the lazy dog"),
+            &Secret::new("key"),
+        );
+        assert_eq!(
+            proof.expose(),
+            "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+        );
+    }
+
+    #[test]
+    fn backoff_is_bounded_by_attempts_and_time() {
+        let policy = RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(25),
+            ..RetryPolicy::fast()
+        };
+        let mut b = Backoff::new(&policy);
+        let waits: Vec<_> = std::iter::from_fn(|| b.next(None)).collect();
+        assert_eq!(waits.len(), 3);
+        assert!(waits.iter().all(|w| *w <= Duration::from_millis(25)));
+        let mut b = Backoff::new(&policy);
+        assert_eq!(
+            b.next(Some(Duration::from_millis(300))),
+            Some(Duration::from_millis(300)),
+            "the API's wait wins"
+        );
+        let tight = RetryPolicy {
+            max_total: Duration::from_millis(100),
+            ..policy
+        };
+        let mut b = Backoff::new(&tight);
+        assert_eq!(
+            b.next(Some(Duration::from_secs(60))),
+            None,
+            "a wait beyond the budget gives up at once"
+        );
+    }
+
+    #[test]
+    fn urls_and_origins() {
+        let mut config = GraphConfig::new("http://127.0.0.1:8080", Secret::new("tok"));
+        config.api_version = "v26.0".into();
+        let t = Transport::new(&config, None).unwrap();
+        assert_eq!(
+            t.url("act_1/customconversions").as_str(),
+            "http://127.0.0.1:8080/v26.0/act_1/customconversions"
+        );
+        assert_eq!(t.url("").as_str(), "http://127.0.0.1:8080/v26.0/");
+        assert!(t.same_origin(&Url::parse("http://127.0.0.1:8080/v26.0/x?after=1").unwrap()));
+        assert!(!t.same_origin(&Url::parse("http://127.0.0.1:8081/v26.0/x").unwrap()));
+        assert!(!t.same_origin(&Url::parse("https://127.0.0.1:8080/v26.0/x").unwrap()));
+        assert!(!t.same_origin(&Url::parse("http://evil.example:8080/v26.0/x").unwrap()));
+    }
+}

@@ -1,0 +1,197 @@
+//! The rate-limit usage headers (reference: Rate-limit headers), read into one figure per
+//! scope: the app's usage and the ad account's usage, in percent, and how long the API asks
+//! to wait before calling again.
+//!
+//! Headers are absent until an app has made enough calls, and may be garbage: every parse
+//! failure is "unknown", never an error. This module only reads; the limiter acts on it.
+
+use serde_json::Value;
+use std::time::Duration;
+
+/// What one answer's headers say.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Usage {
+    /// `X-App-Usage`: the highest of call_count, total_time, total_cputime.
+    pub app_pct: Option<f64>,
+    /// The account's highest usage from `X-Ad-Account-Usage` and `X-Business-Use-Case-Usage`.
+    pub account_pct: Option<f64>,
+    /// How long the API says the caller is blocked (`reset_time_duration` seconds,
+    /// `estimated_time_to_regain_access` minutes; the longer).
+    pub regain: Option<Duration>,
+}
+
+pub(crate) const APP_USAGE: &str = "x-app-usage";
+pub(crate) const AD_ACCOUNT_USAGE: &str = "x-ad-account-usage";
+pub(crate) const BUC_USAGE: &str = "x-business-use-case-usage";
+
+impl Usage {
+    /// Reads the headers through a lookup (response headers, or a batch entry's header list).
+    pub(crate) fn from_lookup<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Usage {
+        let mut usage = Usage::default();
+        if let Some(app) = get(APP_USAGE).and_then(parse_json) {
+            usage.app_pct = max_of(&app, &["call_count", "total_time", "total_cputime"]);
+        }
+        if let Some(acc) = get(AD_ACCOUNT_USAGE).and_then(parse_json) {
+            usage.account_pct = max_opt(
+                usage.account_pct,
+                acc.get("acc_id_util_pct").and_then(number),
+            );
+            if let Some(secs) = acc.get("reset_time_duration").and_then(number) {
+                usage.regain = longer(usage.regain, seconds(secs));
+            }
+        }
+        if let Some(Value::Object(businesses)) = get(BUC_USAGE).and_then(parse_json) {
+            for entries in businesses.values() {
+                let entries: Vec<&Value> = match entries {
+                    Value::Array(items) => items.iter().collect(),
+                    Value::Object(_) => vec![entries],
+                    _ => continue,
+                };
+                for entry in entries {
+                    usage.account_pct = max_opt(
+                        usage.account_pct,
+                        max_of(entry, &["call_count", "total_time", "total_cputime"]),
+                    );
+                    if let Some(minutes) = entry
+                        .get("estimated_time_to_regain_access")
+                        .and_then(number)
+                    {
+                        usage.regain = longer(usage.regain, seconds(minutes * 60.0));
+                    }
+                }
+            }
+        }
+        usage
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.app_pct.is_none() && self.account_pct.is_none() && self.regain.is_none()
+    }
+
+    /// `usage app 28% account 9.7% regain 60s`, for verbose output.
+    pub(crate) fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(p) = self.app_pct {
+            parts.push(format!("app {p}%"));
+        }
+        if let Some(p) = self.account_pct {
+            parts.push(format!("account {p}%"));
+        }
+        if let Some(r) = self.regain {
+            parts.push(format!("regain in {}s", r.as_secs_f64().ceil()));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("usage {}", parts.join(" "))
+        }
+    }
+}
+
+fn parse_json(text: &str) -> Option<Value> {
+    serde_json::from_str(text.trim()).ok()
+}
+
+/// A finite, non-negative number from a JSON number or numeric string.
+fn number(value: &Value) -> Option<f64> {
+    let n = match value {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    (n.is_finite() && n >= 0.0).then_some(n)
+}
+
+fn max_of(object: &Value, keys: &[&str]) -> Option<f64> {
+    keys.iter()
+        .filter_map(|k| object.get(*k).and_then(number))
+        .reduce(f64::max)
+}
+
+fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// Zero means "not blocked". Capped at a day so that garbage cannot park the client forever.
+fn seconds(secs: f64) -> Option<Duration> {
+    (secs > 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
+}
+
+fn longer(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(headers: &[(&str, &str)]) -> Usage {
+        let owned: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Usage::from_lookup(|name| {
+            owned
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        })
+    }
+
+    #[test]
+    fn reads_the_three_reference_headers() {
+        let u = read(&[
+            (
+                "X-App-Usage",
+                r#"{"call_count":28,"total_time":25,"total_cputime":25}"#,
+            ),
+            (
+                "X-Ad-Account-Usage",
+                r#"{"acc_id_util_pct":9.7,"reset_time_duration":0,"ads_api_access_tier":"standard_access"}"#,
+            ),
+            (
+                "X-Business-Use-Case-Usage",
+                r#"{"123":[{"type":"ads_management","call_count":95,"total_cputime":20,"total_time":20,"estimated_time_to_regain_access":1}]}"#,
+            ),
+        ]);
+        assert_eq!(u.app_pct, Some(28.0));
+        assert_eq!(u.account_pct, Some(95.0));
+        assert_eq!(u.regain, Some(Duration::from_secs(60)));
+        assert!(u.summary().contains("account 95%"));
+    }
+
+    #[test]
+    fn absence_and_garbage_are_unknown() {
+        assert!(read(&[]).is_empty());
+        let u = read(&[
+            ("X-App-Usage", "not json"),
+            (
+                "X-Ad-Account-Usage",
+                r#"{"acc_id_util_pct":"12.5","reset_time_duration":"garbage"}"#,
+            ),
+            ("X-Business-Use-Case-Usage", r#"["unexpected"]"#),
+        ]);
+        assert_eq!(
+            u,
+            Usage {
+                app_pct: None,
+                account_pct: Some(12.5),
+                regain: None
+            }
+        );
+        let u = read(&[(
+            "X-Ad-Account-Usage",
+            r#"{"acc_id_util_pct":-5,"reset_time_duration":1e300}"#,
+        )]);
+        assert_eq!(u.account_pct, None);
+        assert_eq!(u.regain, Some(Duration::from_secs(86_400)));
+    }
+}

@@ -1,0 +1,602 @@
+//! Writes: creates, updates and deletes, batched through the Graph batch endpoint, run per
+//! account in rounds, and never blindly repeated when they may have been committed.
+//!
+//! Each account's writes go in rounds: the pending ones are cut into batches of `batch_size`
+//! (a lone write, or `batch_size` 1, is a plain request), the batches of a round run in
+//! parallel within the limits, and each write's answer is sorted into done, failed, retry
+//! (nothing was committed: a 4xx error, a throttle, a refused connection), or *uncertain*
+//! (HTTP 5xx, a lost connection, a timeout, an empty batch entry). Only after every request
+//! of the round has settled are the uncertain ones resolved:
+//! - a create: the account is listed again and a conversion that matches it exactly (name,
+//!   rule by meaning, event type, source, value, ...), that was not listed before the create was
+//!   first tried and is not already claimed by this client, is adopted (`Adopted`); only when
+//!   none matches is the create sent again;
+//! - a delete is sent again, and "object does not exist" (100/33) then counts as done
+//!   (`AlreadyGone`);
+//! - an update is idempotent and is sent again.
+//!
+//! It never reorders writes across calls: a caller that needs "delete, then create" makes two
+//! calls.
+
+use super::client::{GraphClient, Inner};
+use super::error::{ErrorKind, GraphError, json_i64};
+use super::model::{LiveConversion, NewConversion, WriteOp, WriteOutcome};
+use super::transport::{Backoff, Failure, Request};
+use super::usage::Usage;
+use crate::ids::{AdAccountId, ConversionId};
+use crate::rule::Rule;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Called as each write finishes (progress bars).
+pub type WriteObserver = Arc<dyn Fn(&WriteOp, &Result<WriteOutcome, GraphError>) + Send + Sync>;
+
+type WriteResult = Result<WriteOutcome, GraphError>;
+
+struct Job {
+    index: usize,
+    op: WriteOp,
+    account: Option<AdAccountId>,
+    backoff: Backoff,
+    /// When the first attempt was sent: conversions listed before it cannot be its result.
+    first_try: Option<Instant>,
+    /// An earlier attempt may have been committed.
+    uncertain: bool,
+    /// Wait before the next attempt.
+    wait: Duration,
+}
+
+/// What one attempt of one write came to.
+enum Step {
+    Done(WriteResult),
+    Again,
+    /// A create whose answer was lost: to be checked against a fresh listing.
+    Verify(GraphError),
+}
+
+impl GraphClient {
+    /// Independent writes (any order, in parallel, batched by `batch_size` per account);
+    /// results in input order.
+    pub async fn write(&self, ops: Vec<WriteOp>) -> Vec<WriteResult> {
+        self.write_observed(ops, Arc::new(|_: &WriteOp, _: &WriteResult| {}))
+            .await
+    }
+
+    /// Same, calling `observer` as each write finishes.
+    pub async fn write_observed(
+        &self,
+        ops: Vec<WriteOp>,
+        observer: WriteObserver,
+    ) -> Vec<WriteResult> {
+        let total = ops.len();
+        let mut groups: Vec<(Option<AdAccountId>, Vec<Job>)> = Vec::new();
+        {
+            let ledger = self.inner.ledger.lock().unwrap_or_else(|e| e.into_inner());
+            for (index, op) in ops.into_iter().enumerate() {
+                let account = match &op {
+                    WriteOp::Create { account, .. } => Some(account.clone()),
+                    WriteOp::Update { id, .. } | WriteOp::Delete { id } => {
+                        ledger.owner.get(id).cloned()
+                    }
+                };
+                let job = Job {
+                    index,
+                    op,
+                    account: account.clone(),
+                    backoff: Backoff::new(&self.inner.transport.policy),
+                    first_try: None,
+                    uncertain: false,
+                    wait: Duration::ZERO,
+                };
+                match groups.iter_mut().find(|(a, _)| *a == account) {
+                    Some((_, jobs)) => jobs.push(job),
+                    None => groups.push((account, vec![job])),
+                }
+            }
+        }
+        let runs = groups
+            .into_iter()
+            .map(|(account, jobs)| self.inner.run_account(account, jobs, observer.clone()));
+        let mut results: Vec<Option<WriteResult>> = vec![None; total];
+        for (index, result) in futures::future::join_all(runs).await.into_iter().flatten() {
+            results[index] = Some(result);
+        }
+        results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(GraphError::new(
+                        ErrorKind::Protocol,
+                        "internal: a write was lost track of",
+                    ))
+                })
+            })
+            .collect()
+    }
+}
+
+impl Inner {
+    async fn run_account(
+        &self,
+        account: Option<AdAccountId>,
+        mut pending: Vec<Job>,
+        observer: WriteObserver,
+    ) -> Vec<(usize, WriteResult)> {
+        let mut finished = Vec::with_capacity(pending.len());
+        let mut finish = |job: &Job, result: WriteResult| {
+            let result = result.map_err(|e| context(e, job));
+            observer(&job.op, &result);
+            finished.push((job.index, result));
+        };
+        // Adoption needs to know what existed before: list the account once if never listed.
+        if let Some(acc) = &account {
+            let listed_before = self
+                .ledger
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .seen
+                .contains_key(acc);
+            if !listed_before
+                && pending
+                    .iter()
+                    .any(|j| matches!(j.op, WriteOp::Create { .. }))
+            {
+                match self.fetch_all(acc).await {
+                    Ok(listed) => self.remember(acc, &listed),
+                    Err(e) => {
+                        for job in &pending {
+                            finish(job, Err(e.clone()));
+                        }
+                        return finished;
+                    }
+                }
+            }
+        }
+        while !pending.is_empty() {
+            let wait = pending.iter().map(|j| j.wait).max().unwrap_or_default();
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            let now = Instant::now();
+            for job in &mut pending {
+                job.first_try.get_or_insert(now);
+            }
+            let answers = futures::future::join_all(
+                pending
+                    .chunks(self.batch_size)
+                    .map(|chunk| self.send_chunk(chunk)),
+            )
+            .await;
+            let mut again = Vec::new();
+            let mut to_verify: Vec<(Job, GraphError)> = Vec::new();
+            for (mut job, answer) in pending.into_iter().zip(answers.into_iter().flatten()) {
+                match self.step(&mut job, answer) {
+                    Step::Done(result) => finish(&job, result),
+                    Step::Again => again.push(job),
+                    Step::Verify(error) => to_verify.push((job, error)),
+                }
+            }
+            if !to_verify.is_empty() {
+                let acc = account.clone().expect("creates always name their account");
+                match self.fetch_all(&acc).await {
+                    Err(e) => {
+                        for (job, lost) in &to_verify {
+                            let error = GraphError::new(
+                                ErrorKind::Uncertain,
+                                format!(
+                                    "the answer to this create was lost ({}) and listing the account to check it failed ({}); \
+                                     it may exist now: check the account (convctl plan) before applying again",
+                                    lost.message(),
+                                    e.message()
+                                ),
+                            );
+                            finish(job, Err(error));
+                        }
+                    }
+                    Ok(listed) => {
+                        for (mut job, lost) in to_verify {
+                            match self.adopt(&acc, &job, &listed) {
+                                Some(id) => {
+                                    self.transport.log(|| format!("{acc}: adopted conversion {id} as the result of a create whose answer was lost"));
+                                    finish(&job, Ok(WriteOutcome::Adopted(id)));
+                                }
+                                None => match job.backoff.next(None) {
+                                    // Not committed after all: safe to send again.
+                                    Some(d) => {
+                                        job.wait = d;
+                                        again.push(job);
+                                    }
+                                    None => finish(&job, Err(job.backoff.exhausted(lost))),
+                                },
+                            }
+                        }
+                        self.remember(&acc, &listed);
+                    }
+                }
+            }
+            pending = again;
+        }
+        finished
+    }
+
+    /// Sorts one attempt's answer; updates the job for a next attempt.
+    fn step(&self, job: &mut Job, answer: Result<Value, Failure>) -> Step {
+        match answer {
+            Ok(value) => match outcome(&job.op, &value) {
+                Ok(outcome) => {
+                    if let (WriteOutcome::Created(id), Some(acc)) = (&outcome, &job.account) {
+                        let mut ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
+                        ledger.claimed.insert(id.clone());
+                        ledger.owner.insert(id.clone(), acc.clone());
+                    }
+                    Step::Done(Ok(outcome))
+                }
+                Err(failure) => self.retry_or_fail(job, failure),
+            },
+            Err(Failure::Fatal(e))
+                if e.is_not_found()
+                    && job.uncertain
+                    && matches!(job.op, WriteOp::Delete { .. }) =>
+            {
+                Step::Done(Ok(WriteOutcome::AlreadyGone))
+            }
+            Err(failure) => self.retry_or_fail(job, failure),
+        }
+    }
+
+    fn retry_or_fail(&self, job: &mut Job, failure: Failure) -> Step {
+        match failure {
+            Failure::Fatal(e) => Step::Done(Err(e.with_attempts(job.backoff.attempts + 1))),
+            Failure::Uncertain(e) if matches!(job.op, WriteOp::Create { .. }) => {
+                job.uncertain = true;
+                Step::Verify(e)
+            }
+            Failure::Uncertain(error) | Failure::Retry { error, wait: None } => {
+                job.uncertain |= matches!(job.op, WriteOp::Delete { .. } | WriteOp::Update { .. })
+                    && error.kind != ErrorKind::Throttled;
+                self.again(job, error, None)
+            }
+            Failure::Retry { error, wait } => self.again(job, error, wait),
+        }
+    }
+
+    fn again(&self, job: &mut Job, error: GraphError, server_wait: Option<Duration>) -> Step {
+        match job.backoff.next(server_wait) {
+            Some(d) => {
+                self.transport.log(|| {
+                    format!(
+                        "retry {} of a write in {} ms after: {}",
+                        describe(&job.op),
+                        d.as_millis(),
+                        context(error.clone(), job)
+                    )
+                });
+                job.wait = d;
+                Step::Again
+            }
+            None => Step::Done(Err(job.backoff.exhausted(error))),
+        }
+    }
+
+    /// One round trip for a chunk of writes: a plain request for one, a batch for more.
+    /// Answers are in chunk order.
+    async fn send_chunk(&self, chunk: &[Job]) -> Vec<Result<Value, Failure>> {
+        let t = &self.transport;
+        let account = chunk[0].account.clone();
+        if chunk.len() == 1 {
+            let (method, path, form) = plain_parts(&chunk[0].op);
+            let request = Request {
+                method,
+                url: t.url(&path),
+                form,
+                account,
+                note: String::new(),
+            };
+            return vec![t.attempt(&request, true).await];
+        }
+        let batch: Vec<Value> = chunk
+            .iter()
+            .map(|job| {
+                let (method, path, form) = plain_parts(&job.op);
+                let mut entry = json!({"method": method.as_str(), "relative_url": format!("{}/{}", t.version, path)});
+                if let Some(fields) = form {
+                    entry["body"] = Value::String(url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish());
+                }
+                entry
+            })
+            .collect();
+        let request = Request {
+            method: Method::POST,
+            url: t.url(""),
+            form: Some(vec![
+                ("batch".into(), Value::Array(batch).to_string()),
+                ("include_headers".into(), "true".into()),
+            ]),
+            account: account.clone(),
+            note: format!("batch of {}", chunk.len()),
+        };
+        match t.attempt(&request, true).await {
+            Ok(Value::Array(entries)) if entries.len() == chunk.len() => entries
+                .iter()
+                .map(|entry| self.batch_entry(entry, account.as_ref()))
+                .collect(),
+            Ok(_) => {
+                let e = GraphError::new(
+                    ErrorKind::Protocol,
+                    "the batch answer is not a list of one result per request",
+                );
+                chunk
+                    .iter()
+                    .map(|_| Err(Failure::Uncertain(e.clone())))
+                    .collect()
+            }
+            Err(failure) => chunk.iter().map(|_| Err(failure.clone())).collect(),
+        }
+    }
+
+    /// One entry of a batch answer: `null` (not run, or timed out: maybe committed) or
+    /// `{"code":200,"headers":[...],"body":"<JSON>"}`.
+    fn batch_entry(&self, entry: &Value, account: Option<&AdAccountId>) -> Result<Value, Failure> {
+        if entry.is_null() {
+            return Err(Failure::Uncertain(GraphError::new(
+                ErrorKind::Transient,
+                "the batch answer has no result for this request (not run or timed out)",
+            )));
+        }
+        let status = entry
+            .get("code")
+            .and_then(json_i64)
+            .and_then(|c| u16::try_from(c).ok())
+            .unwrap_or(0);
+        let headers: Vec<(String, String)> = entry
+            .get("headers")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|h| {
+                        Some((
+                            h.get("name")?.as_str()?.to_ascii_lowercase(),
+                            h.get("value")?.as_str()?.to_string(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let usage = Usage::from_lookup(|name| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        });
+        self.transport.limiter.record(account, &usage);
+        let body = match entry.get("body") {
+            Some(Value::String(s)) => s.clone().into_bytes(),
+            Some(v @ Value::Object(_)) => v.to_string().into_bytes(),
+            _ => Vec::new(),
+        };
+        if status == 0 {
+            return Err(Failure::Uncertain(GraphError::new(
+                ErrorKind::Protocol,
+                "a batch entry without an HTTP code",
+            )));
+        }
+        self.transport.interpret(status, &body, &usage, true)
+    }
+
+    /// A conversion of a fresh listing that is exactly what `job` would have created, not
+    /// listed before the job was first tried and not already claimed. Claims it.
+    fn adopt(
+        &self,
+        account: &AdAccountId,
+        job: &Job,
+        listed: &[(LiveConversion, Instant)],
+    ) -> Option<ConversionId> {
+        let WriteOp::Create { conversion, .. } = &job.op else {
+            return None;
+        };
+        let mut ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
+        let seen_before: HashSet<&ConversionId> = match (ledger.seen.get(account), job.first_try) {
+            (Some(seen), Some(first)) => seen
+                .iter()
+                .filter(|(_, at)| **at < first)
+                .map(|(id, _)| id)
+                .collect(),
+            (Some(seen), None) => seen.keys().collect(),
+            (None, _) => HashSet::new(),
+        };
+        let found = listed
+            .iter()
+            .map(|(c, _)| c)
+            .find(|c| {
+                !seen_before.contains(&c.id)
+                    && !ledger.claimed.contains(&c.id)
+                    && matches_exactly(conversion, c)
+            })
+            .map(|c| c.id.clone())?;
+        ledger.claimed.insert(found.clone());
+        ledger.owner.insert(found.clone(), account.clone());
+        Some(found)
+    }
+}
+
+/// Method, path under the version, and form fields of a write.
+fn plain_parts(op: &WriteOp) -> (Method, String, Option<Vec<(String, String)>>) {
+    match op {
+        WriteOp::Create {
+            account,
+            conversion,
+        } => (
+            Method::POST,
+            format!("{account}/customconversions"),
+            Some(create_fields(conversion)),
+        ),
+        WriteOp::Update { id, update } => {
+            let mut fields = Vec::new();
+            if let Some(name) = &update.name {
+                fields.push(("name".to_string(), name.clone()));
+            }
+            if let Some(description) = &update.description {
+                fields.push(("description".to_string(), description.clone()));
+            }
+            if let Some(value) = update.default_conversion_value {
+                fields.push(("default_conversion_value".to_string(), number_text(value)));
+            }
+            (Method::POST, id.to_string(), Some(fields))
+        }
+        WriteOp::Delete { id } => (Method::DELETE, id.to_string(), None),
+    }
+}
+
+fn create_fields(c: &NewConversion) -> Vec<(String, String)> {
+    let mut fields = vec![("name".to_string(), c.name.clone())];
+    let mut push = |key: &str, value: Option<String>| {
+        if let Some(v) = value {
+            fields.push((key.to_string(), v));
+        }
+    };
+    push(
+        "description",
+        Some(c.description.clone()).filter(|d| !d.is_empty()),
+    );
+    push("rule", c.rule.clone());
+    push("advanced_rule", c.advanced_rule.clone());
+    push(
+        "custom_event_type",
+        c.custom_event_type.map(|t| t.as_str().to_string()),
+    );
+    push(
+        "event_source_id",
+        c.event_source_id.as_ref().map(|id| id.to_string()),
+    );
+    push(
+        "action_source_type",
+        c.action_source_type.map(|t| t.as_str().to_string()),
+    );
+    push(
+        "default_conversion_value",
+        Some(number_text(c.default_conversion_value)),
+    );
+    fields
+}
+
+/// `12` for 12.0, `12.5` for 12.5.
+fn number_text(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        value.to_string()
+    }
+}
+
+/// What a successful answer means for the write.
+fn outcome(op: &WriteOp, value: &Value) -> Result<WriteOutcome, Failure> {
+    let refused = |what: &str| {
+        Failure::Fatal(GraphError::new(
+            ErrorKind::Api,
+            format!("the API did not confirm the {what} (`success` is false)"),
+        ))
+    };
+    let success = match value.get("success") {
+        Some(Value::Bool(b)) => Some(*b),
+        Some(Value::String(s)) => Some(s.eq_ignore_ascii_case("true")),
+        _ => None,
+    };
+    match op {
+        WriteOp::Create { .. } => {
+            let id = value.get("id").and_then(|v| match v {
+                Value::String(s) => ConversionId::parse(s).ok(),
+                Value::Number(n) => ConversionId::parse(&n.to_string()).ok(),
+                _ => None,
+            });
+            id.map(WriteOutcome::Created).ok_or_else(|| {
+                // Something was accepted but we cannot tell what: check before repeating.
+                Failure::Uncertain(GraphError::new(
+                    ErrorKind::Protocol,
+                    "the API accepted the create but returned no id",
+                ))
+            })
+        }
+        WriteOp::Update { .. } if success == Some(false) => Err(refused("update")),
+        WriteOp::Update { .. } => Ok(WriteOutcome::Updated),
+        WriteOp::Delete { .. } if success == Some(false) => Err(refused("delete")),
+        WriteOp::Delete { .. } => Ok(WriteOutcome::Deleted),
+    }
+}
+
+/// Would creating `want` have produced `live`? Fields the listing does not carry are unknown
+/// and do not count against a match; rules compare by meaning.
+pub(crate) fn matches_exactly(want: &NewConversion, live: &LiveConversion) -> bool {
+    fn same_json_rule(want: &Option<String>, live: &Option<String>) -> bool {
+        match (want, live) {
+            (Some(w), Some(l)) => match (Rule::from_json_str(w), Rule::from_json_str(l)) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => serde_json::from_str::<Value>(w)
+                    .ok()
+                    .zip(serde_json::from_str::<Value>(l).ok())
+                    .is_some_and(|(a, b)| a == b),
+            },
+            (None, Some(_)) => false,
+            (_, None) => true,
+        }
+    }
+    fn same_text(want: Option<&str>, live: Option<&str>) -> bool {
+        match (want, live) {
+            (Some(w), Some(l)) => w == l,
+            _ => true,
+        }
+    }
+    let value_matches = match live.default_conversion_value {
+        Some(v) => {
+            (v - want.default_conversion_value).abs() < 1e-9
+                || v == want.default_conversion_value.round()
+                || v == want.default_conversion_value.trunc()
+        }
+        None => true,
+    };
+    !live.is_archived
+        && want.name == live.name
+        && live
+            .description
+            .as_deref()
+            .is_none_or(|d| d == want.description)
+        && same_json_rule(&want.rule, &live.rule)
+        && same_json_rule(&want.advanced_rule, &live.advanced_rule)
+        && same_text(
+            want.custom_event_type.map(|t| t.as_str()),
+            live.custom_event_type.as_deref(),
+        )
+        && same_text(
+            want.event_source_id.as_ref().map(|i| i.as_str()),
+            live.event_source_id.as_deref(),
+        )
+        && same_text(
+            want.action_source_type.map(|t| t.as_str()),
+            live.action_source_type.as_deref(),
+        )
+        && value_matches
+}
+
+fn describe(op: &WriteOp) -> String {
+    match op {
+        WriteOp::Create {
+            account,
+            conversion,
+        } => format!("create of {:?} in {account}", conversion.name),
+        WriteOp::Update { id, .. } => format!("update of {id}"),
+        WriteOp::Delete { id } => format!("delete of {id}"),
+    }
+}
+
+/// Attaches the account and conversion a write concerns to its error.
+fn context(error: GraphError, job: &Job) -> GraphError {
+    let error = error.with_account(job.account.as_ref());
+    match &job.op {
+        WriteOp::Create { conversion, .. } => error.with_conversion(None, Some(&conversion.name)),
+        WriteOp::Update { id, update } => error.with_conversion(Some(id), update.name.as_deref()),
+        WriteOp::Delete { id } => error.with_conversion(Some(id), None),
+    }
+}
