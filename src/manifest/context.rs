@@ -50,6 +50,9 @@ impl Ctx<'_> {
 /// The keys of a mapping, checked against the known ones.
 pub struct Fields<'n> {
     entries: Vec<(&'n str, &'n Node, &'n Node)>,
+    /// Known keys suggested for misspelled ones (`nmae` → `name`): a missing `name` is then
+    /// already explained.
+    suggested: Vec<String>,
 }
 
 impl<'n> Fields<'n> {
@@ -71,6 +74,11 @@ impl<'n> Fields<'n> {
 
     pub fn has(&self, key: &str) -> bool {
         self.get(key).is_some()
+    }
+
+    /// Present, or reported as misspelled: either way no "missing" error is needed.
+    pub fn has_or_misspelled(&self, key: &str) -> bool {
+        self.has(key) || self.suggested.iter().any(|s| s == key)
     }
 }
 
@@ -95,6 +103,7 @@ pub fn mapping<'n>(
         return None;
     };
     let mut entries: Vec<(&str, &Node, &Node)> = Vec::with_capacity(pairs.len());
+    let mut suggested = Vec::new();
     for (key, value) in pairs {
         let Some(name) = key.as_scalar().map(|s| s.text.as_str()) else {
             ctx.error(
@@ -103,7 +112,7 @@ pub fn mapping<'n>(
                     "a key of {what} must be a plain word, found {}",
                     key.describe()
                 ),
-                "",
+                format!("the keys of {what} are: {}", known.join(", ")),
             );
             continue;
         };
@@ -121,6 +130,7 @@ pub fn mapping<'n>(
                 "YAML merge keys are not supported; put shared settings under `defaults:`"
                     .to_string()
             } else if let Some(s) = suggest(name, known) {
+                suggested.push(s.to_string());
                 format!("did you mean `{s}`?")
             } else if let Some(note) = elsewhere(name) {
                 note
@@ -136,7 +146,7 @@ pub fn mapping<'n>(
         }
         entries.push((name, key, value));
     }
-    Some(Fields { entries })
+    Some(Fields { entries, suggested })
 }
 
 /// Long junk keys are cut in messages.
@@ -167,7 +177,7 @@ pub fn string(ctx: &mut Ctx, node: &Node, field: &str) -> Option<String> {
             ctx.error(
                 node.pos,
                 format!("`{field}` must be a string, found {}", node.describe()),
-                "",
+                format!("write one line of text, e.g. {field}: \"High value purchase\""),
             );
             None
         }
@@ -263,22 +273,20 @@ pub fn enumerated<T: Copy>(
     if let Some(v) = all.iter().copied().find(|v| name(*v) == text) {
         return Some(v);
     }
-    let hint = match names
+    let meant = names
         .iter()
         .find(|n| n.eq_ignore_ascii_case(text))
-        .or(suggest(text, &names).as_ref())
-    {
+        .copied()
+        .or_else(|| suggest(text, &names));
+    let message = match meant {
         Some(s) => format!(
-            "did you mean `{s}`? values are case-sensitive; one of: {}",
-            names.join(", ")
+            "`{}` is not a valid {field}; did you mean `{s}`?",
+            shorten(text)
         ),
-        None => format!("one of: {}", names.join(", ")),
+        None => format!("`{}` is not a valid {field}", shorten(text)),
     };
-    ctx.error(
-        node.pos,
-        format!("`{}` is not a valid {field}", shorten(text)),
-        hint,
-    );
+    let hint = format!("values are case-sensitive; one of: {}", names.join(", "));
+    ctx.error(node.pos, message, hint);
     None
 }
 

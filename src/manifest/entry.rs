@@ -108,7 +108,7 @@ fn value(ctx: &mut Ctx, node: &Node) -> Option<f64> {
         ctx.error(
             node.pos,
             format!("`default_conversion_value` must be 0 or more, found {v}"),
-            "",
+            "write the value a conversion is worth, e.g. default_conversion_value: 25 (or leave it out for 0)",
         );
         return None;
     }
@@ -251,21 +251,21 @@ pub fn entry(ctx: &mut Ctx, node: &Node, defaults: &Defaults) -> Option<DesiredC
             }
         }
         Ensure::Present => {
-            if !f.has("name") {
+            if !f.has_or_misspelled("name") {
                 ctx.error(
                     node.pos,
                     "a conversion entry needs a `name`",
                     "add `name:` (1 to 100 characters, unique within the account)",
                 );
             }
-            if !f.has("custom_event_type") && defaults.custom_event_type.is_none() {
+            if !f.has_or_misspelled("custom_event_type") && defaults.custom_event_type.is_none() {
                 ctx.error(
                     node.pos,
                     format!("conversion {} needs a `custom_event_type`", quoted(&name)),
                     "add e.g. custom_event_type: PURCHASE (or set it under `defaults:`)",
                 );
             }
-            if !f.has("rule") && !f.has("advanced_rule") {
+            if !f.has_or_misspelled("rule") && !f.has_or_misspelled("advanced_rule") {
                 ctx.error(
                     node.pos,
                     format!("conversion {} needs a `rule`", quoted(&name)),

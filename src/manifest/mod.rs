@@ -85,11 +85,7 @@ fn parse_text(file: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Vec<Desir
     let docs = match yaml::parse(text) {
         Ok(docs) => docs,
         Err(e) => {
-            ctx.error(
-                e.pos,
-                e.message,
-                "fix the YAML syntax here (indentation, a missing `:` or closing bracket, a tab)",
-            );
+            ctx.error(e.pos, e.message, e.hint);
             return Vec::new();
         }
     };

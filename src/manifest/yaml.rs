@@ -234,7 +234,13 @@ pub fn key_text(key: &Node) -> String {
 pub struct YamlError {
     pub pos: Pos,
     pub message: String,
+    /// How to fix it.
+    pub hint: &'static str,
 }
+
+const SYNTAX_HINT: &str =
+    "fix the YAML syntax here (indentation, a missing `:` or closing bracket, a tab)";
+const SIZE_HINT: &str = "a manifest is a few hundred lines of plain YAML; is this the right file?";
 
 /// One document of a (possibly multi-document) file; `root` is `None` for an empty document.
 #[derive(Debug)]
@@ -284,6 +290,7 @@ pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
                 column: e.marker().col() + 1,
             },
             message: format!("invalid YAML: {}", e.info()),
+            hint: SYNTAX_HINT,
         })?;
         let pos = pos_of(&span);
         let finished: Option<(Node, usize)> = match event {
@@ -306,6 +313,7 @@ pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
                 let target = anchors.get(&id).ok_or_else(|| YamlError {
                     pos,
                     message: "invalid YAML: an alias refers to an unknown anchor".into(),
+                    hint: "define the anchor (`&name`) before using the alias (`*name`)",
                 })?;
                 node_count += count_nodes(target);
                 if node_count > MAX_NODES {
@@ -315,6 +323,7 @@ pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
                             "the file expands to more than {MAX_NODES} YAML nodes (aliases included); \
                              this is not a manifest"
                         ),
+                        hint: SIZE_HINT,
                     });
                 }
                 Some((
@@ -347,6 +356,7 @@ pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
                         message: format!(
                             "the YAML is nested deeper than {MAX_DEPTH} levels; a manifest needs about ten"
                         ),
+                        hint: SIZE_HINT,
                     });
                 }
                 node_count += 1;
@@ -395,6 +405,7 @@ pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
                 message: format!(
                     "the file has more than {MAX_NODES} YAML nodes; this is not a manifest"
                 ),
+                hint: SIZE_HINT,
             });
         }
         let Some((node, anchor)) = finished else {

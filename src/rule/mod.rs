@@ -15,7 +15,12 @@ use serde_json::Value;
 use std::fmt;
 
 /// A parsed, validated rule.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// `==` compares meaning: besides what parsing already normalises (key order, whitespace, `\/`,
+/// `100` vs `100.0`), the items of `and` and `or` compare as sets, since their order and
+/// repetition never change what a rule counts. Reordering conditions in a manifest therefore
+/// never plans a replacement (which would cost the conversion its history).
+#[derive(Clone, Debug)]
 pub enum Rule {
     And(Vec<Rule>),
     Or(Vec<Rule>),
@@ -159,6 +164,20 @@ impl Rule {
     }
 }
 
+impl PartialEq for Rule {
+    fn eq(&self, other: &Rule) -> bool {
+        fn same_set(a: &[Rule], b: &[Rule]) -> bool {
+            a.iter().all(|x| b.contains(x)) && b.iter().all(|y| a.contains(y))
+        }
+        match (self, other) {
+            (Rule::And(a), Rule::And(b)) | (Rule::Or(a), Rule::Or(b)) => same_set(a, b),
+            (Rule::Not(a), Rule::Not(b)) => a == b,
+            (Rule::Leaf(a), Rule::Leaf(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
 impl Operand {
     pub fn to_value(&self) -> Value {
         match self {
@@ -202,11 +221,18 @@ pub fn canonical_json(value: &Value) -> Value {
             .map(number_value)
             .unwrap_or_else(|| value.clone()),
         Value::Array(items) => Value::Array(items.iter().map(canonical_json).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), canonical_json(v)))
-                .collect(),
-        ),
+        Value::Object(map) => {
+            // Sorted explicitly: serde_json keeps insertion order when a dependency enables
+            // its `preserve_order` feature.
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), canonical_json(v)))
+                    .collect(),
+            )
+        }
         other => other.clone(),
     }
 }

@@ -331,4 +331,111 @@ mod tests {
             e.message
         );
     }
+
+    #[test]
+    fn canonical_form_edge_cases() {
+        let same = |a: &str, b: &str| {
+            let (x, y) = (
+                Rule::from_json_str(a).unwrap(),
+                Rule::from_json_str(b).unwrap(),
+            );
+            assert_eq!(x, y, "{a} vs {b}");
+        };
+        same(
+            r#"{"url":{"i_contains":"a\/b"}}"#,
+            r#"{"url":{"i_contains":"a/b"}}"#,
+        );
+        same(r#"{"url":{"eq":"caf\u00e9"}}"#, r#"{"url":{"eq":"café"}}"#);
+        same(r#"{"value":{"gt":100}}"#, r#"{"value":{"gt":100.0}}"#);
+        same(r#"{"value":{"gt":1e2}}"#, r#"{"value":{"gt":100}}"#);
+        same(r#"{"value":{"gt":-0.0}}"#, r#"{"value":{"gt":0}}"#);
+        same(
+            r#"{"and":[{"event":{"eq":"Purchase"}},{"value":{"gt":100}}]}"#,
+            r#"{"and":[{"value":{"gt":100.0}},{"event":{"eq":"Purchase"}}]}"#,
+        );
+        same(
+            r#"{"or":[{"url":{"eq":"a"}},{"url":{"eq":"a"}}]}"#,
+            r#"{"or":[{"url":{"eq":"a"}}]}"#,
+        );
+        let differ = |a: &str, b: &str| {
+            assert_ne!(
+                Rule::from_json_str(a).unwrap(),
+                Rule::from_json_str(b).unwrap(),
+                "{a} vs {b}"
+            );
+        };
+        differ(r#"{"url":{"eq":"A"}}"#, r#"{"url":{"eq":"a"}}"#);
+        differ(r#"{"value":{"eq":"100"}}"#, r#"{"value":{"eq":100}}"#);
+        differ(
+            r#"{"and":[{"url":{"eq":"a"}}]}"#,
+            r#"{"or":[{"url":{"eq":"a"}}]}"#,
+        );
+        differ(
+            r#"{"and":[{"url":{"eq":"a"}},{"url":{"eq":"b"}}]}"#,
+            r#"{"and":[{"url":{"eq":"a"}}]}"#,
+        );
+        differ(r#"{"value":{"gt":100.5}}"#, r#"{"value":{"gt":100}}"#);
+        // The API string is compact, and numbers integral when they are.
+        let r = Rule::from_json_str("{ \"value\" : { \"gt\" : 100.0 } }").unwrap();
+        assert_eq!(r.to_api_string(), r#"{"value":{"gt":100}}"#);
+        let r = Rule::from_json_str(r#"{"value":{"gt":0.1}}"#).unwrap();
+        assert_eq!(r.to_api_string(), r#"{"value":{"gt":0.1}}"#);
+        let r = Rule::from_json_str(r#"{"url":{"eq":"été\/x"}}"#).unwrap();
+        assert_eq!(r.to_api_string(), r#"{"url":{"eq":"été/x"}}"#);
+        assert_eq!(Rule::from_json_str(&r.to_api_string()).unwrap(), r);
+    }
+
+    #[test]
+    fn validation_errors() {
+        let err = |t: &str| Rule::from_json_str(t).unwrap_err();
+        assert!(err("").message.contains("not valid JSON"));
+        assert!(err("[]").message.contains("expected an object"));
+        assert!(err("{}").message.contains("found none"));
+        assert!(err(r#"{"and":[]}"#).message.contains("at least one"));
+        assert!(err(r#"{"and":{}}"#).message.contains("list of rules"));
+        assert!(err(r#"{"url":"x"}"#).message.contains("operator object"));
+        assert!(
+            err(r#"{"i_contains":"x"}"#)
+                .message
+                .contains("looks like an operator")
+        );
+        assert!(
+            err(r#"{"url":{"eq":"x","neq":"y"}}"#)
+                .message
+                .contains("exactly one operator")
+        );
+        assert!(err(r#"{"url":{"eq":null}}"#).message.contains("found null"));
+        assert!(
+            err(r#"{"url":{"eq":["a"]}}"#)
+                .message
+                .contains("found a list")
+        );
+        assert!(
+            err(r#"{"url":{"regex_match":5}}"#)
+                .message
+                .contains("PCRE pattern string")
+        );
+        assert!(
+            err(r#"{"url":{"regex_match":"a{2,1}"}}"#)
+                .message
+                .contains("not a valid PCRE")
+        );
+        assert!(
+            err(r#"{"":{"eq":"x"}}"#)
+                .message
+                .contains("needs a field name")
+        );
+        let e = err(r#"{"and":[{"url":{"eq":"x"}},{"or":[{"v":{"gte":"1"}}]}]}"#);
+        assert_eq!(e.path, "and[1].or[0].v.gte");
+        assert_eq!(e.steps.len(), 6);
+        let deep = format!(
+            "{}{}{}",
+            "{\"not\":".repeat(40),
+            r#"{"u":{"eq":"x"}}"#,
+            "}".repeat(40)
+        );
+        assert!(err(&deep).message.contains("nested deeper"));
+        let very_deep = format!("{}{}", "{\"not\":".repeat(100_000), "}".repeat(100_000));
+        assert!(err(&very_deep).message.contains("not valid JSON"));
+    }
 }
