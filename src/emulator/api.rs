@@ -311,6 +311,7 @@ impl Emulator {
         let before = req.param("before").map(decode_cursor).transpose()?;
         let store = self.store.read().unwrap_or_else(|e| e.into_inner());
         let page = store.page(digits, &selection, limit, after, before);
+        let total = store.count(digits);
         drop(store);
         let mut body = String::with_capacity(page.body_items.len() + 256);
         body.push_str("{\"data\":[");
@@ -331,6 +332,15 @@ impl Emulator {
                 body.push_str(",\"next\":");
                 body.push_str(&json!(page_url(req, "after", &after_cursor, limit)).to_string());
             }
+            body.push('}');
+        }
+        // The SDKs' cursors ask for `summary=true`: answer with the total, as the real API does.
+        if req
+            .param("summary")
+            .is_some_and(|s| matches!(s, "true" | "1" | "total_count"))
+        {
+            body.push_str(",\"summary\":{\"total_count\":");
+            body.push_str(&total.to_string());
             body.push('}');
         }
         body.push('}');
