@@ -1,1 +1,321 @@
-//! (reconcile: to be built)
+//! Executes a plan through a [`LiveApi`], in phases, and reports exactly what was and was not
+//! done.
+//!
+//! Phases (within each, writes are independent and run in parallel, batched by the client):
+//! 1. the deletes of `delete_before_create` replacements (only at the account cap);
+//! 2. creates (new conversions and the new halves of replacements) and in-place updates;
+//! 3. the deletes of `create_before_delete` replacements, tombstones and prunes.
+//!
+//! A step runs only when the step it depends on succeeded: the old half of a replacement is
+//! never deleted unless its new half exists. It never changes the plan and never decides what
+//! to do; running `apply` again after a failure finishes the job (the diff recognises what was
+//! done, including a replacement cut off half way), so nothing is duplicated.
+
+use crate::graph::{WriteOp, WriteOutcome};
+use crate::ids::ConversionId;
+use crate::plan::{Action, DeleteReason, PlanDocument, ReplaceOrder, update_request};
+use crate::session::LiveApi;
+use std::fmt::Write;
+
+/// How one planned action ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    /// Done, with what was done (`created id 7`, `new id 9, old id 3 deleted`).
+    Done(String),
+    /// Tried and failed (or half done), with the error and what did happen.
+    Failed(String),
+    /// Not tried, with why.
+    NotDone(String),
+}
+
+/// One action of the plan and how it ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionReport {
+    pub account: String,
+    /// `create "A"`, `replace "C" (id 3)`...
+    pub what: String,
+    pub marker: &'static str,
+    pub status: Status,
+    /// For a replacement of a pinned conversion: the new id and where to pin it.
+    pub repin: Option<(ConversionId, String)>,
+}
+
+/// Everything apply did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ApplyReport {
+    pub actions: Vec<ActionReport>,
+}
+
+impl ApplyReport {
+    pub fn is_complete(&self) -> bool {
+        self.actions
+            .iter()
+            .all(|a| matches!(a.status, Status::Done(_)))
+    }
+
+    /// What was done, what failed and what was not done, for stdout.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for a in &self.actions {
+            let _ = match &a.status {
+                Status::Done(what) => {
+                    writeln!(out, "{}: {} {}: {what}", a.account, a.marker, a.what)
+                }
+                Status::Failed(why) => writeln!(out, "{}: FAILED {}: {why}", a.account, a.what),
+                Status::NotDone(why) => writeln!(out, "{}: NOT DONE {}: {why}", a.account, a.what),
+            };
+            if let Some((id, at)) = &a.repin {
+                let _ = writeln!(
+                    out,
+                    "{}: the manifest pins the old id at {at}: change it to id: \"{id}\"",
+                    a.account
+                );
+            }
+        }
+        let count = |f: fn(&Status) -> bool| self.actions.iter().filter(|a| f(&a.status)).count();
+        let done = count(|s| matches!(s, Status::Done(_)));
+        if self.is_complete() {
+            let _ = writeln!(
+                out,
+                "Apply complete: {done} of {} actions done.",
+                self.actions.len()
+            );
+        } else {
+            let failed = count(|s| matches!(s, Status::Failed(_)));
+            let not_done = count(|s| matches!(s, Status::NotDone(_)));
+            let _ = writeln!(
+                out,
+                "Apply failed part way: {done} done, {failed} failed, {not_done} not done. \
+                 Run `convctl apply` again to finish: it picks up where this stopped, without duplicates."
+            );
+        }
+        out
+    }
+}
+
+/// Where one action is in its steps.
+struct Progress {
+    new_id: Option<ConversionId>,
+    old_deleted: bool,
+    failed: Option<String>,
+    done: bool,
+}
+
+/// Which write of which action.
+#[derive(Clone, Copy)]
+enum Step {
+    CreateNew,
+    Update,
+    DeleteOld,
+}
+
+/// Executes every action of `doc`; `on_done` ticks once per finished write.
+pub async fn execute<A: LiveApi>(
+    api: &A,
+    doc: &PlanDocument,
+    on_done: &(dyn Fn() + Sync),
+) -> ApplyReport {
+    let actions: Vec<(usize, &Action)> = doc
+        .accounts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, a)| a.actions.iter().map(move |action| (i, action)))
+        .collect();
+    let mut progress: Vec<Progress> = actions
+        .iter()
+        .map(|_| Progress {
+            new_id: None,
+            old_deleted: false,
+            failed: None,
+            done: false,
+        })
+        .collect();
+
+    for phase in 1..=3 {
+        let mut ops = Vec::new();
+        let mut owners = Vec::new();
+        for (k, (account_index, action)) in actions.iter().enumerate() {
+            let p = &mut progress[k];
+            if p.failed.is_some() || p.done {
+                continue;
+            }
+            let account = &doc.accounts[*account_index].account;
+            let step = match (phase, action) {
+                (2, Action::Create { .. }) => Some(Step::CreateNew),
+                (2, Action::Update { .. }) => Some(Step::Update),
+                (
+                    1,
+                    Action::Replace {
+                        order: ReplaceOrder::DeleteBeforeCreate,
+                        ..
+                    },
+                ) => Some(Step::DeleteOld),
+                (
+                    2,
+                    Action::Replace {
+                        order: ReplaceOrder::DeleteBeforeCreate,
+                        ..
+                    },
+                ) => p.old_deleted.then_some(Step::CreateNew),
+                (
+                    2,
+                    Action::Replace {
+                        order: ReplaceOrder::CreateBeforeDelete,
+                        ..
+                    },
+                ) => Some(Step::CreateNew),
+                (
+                    3,
+                    Action::Replace {
+                        order: ReplaceOrder::CreateBeforeDelete,
+                        ..
+                    },
+                ) => p.new_id.is_some().then_some(Step::DeleteOld),
+                (3, Action::Delete { .. }) => Some(Step::DeleteOld),
+                _ => None,
+            };
+            let Some(step) = step else { continue };
+            let op = match (step, action) {
+                (Step::CreateNew, Action::Create { after, .. }) => {
+                    after.to_new_conversion().map(|conversion| WriteOp::Create {
+                        account: account.clone(),
+                        conversion,
+                    })
+                }
+                (Step::CreateNew, Action::Replace { after, .. }) => {
+                    after.to_new_conversion().map(|conversion| WriteOp::Create {
+                        account: account.clone(),
+                        conversion,
+                    })
+                }
+                (Step::Update, Action::Update { id, changes, .. }) => {
+                    update_request(changes).map(|update| WriteOp::Update {
+                        id: id.clone(),
+                        update,
+                    })
+                }
+                (Step::DeleteOld, _) => Ok(WriteOp::Delete {
+                    id: action
+                        .id()
+                        .expect("deletes and replaces have an id")
+                        .clone(),
+                }),
+                _ => unreachable!("steps are chosen per action kind above"),
+            };
+            match op {
+                Ok(op) => {
+                    ops.push(op);
+                    owners.push((k, step));
+                }
+                Err(e) => p.failed = Some(format!("the plan cannot be executed: {e}")),
+            }
+        }
+        if ops.is_empty() {
+            continue;
+        }
+        let results = api.write(ops, on_done).await;
+        for ((k, step), result) in owners.into_iter().zip(results) {
+            let p = &mut progress[k];
+            match result {
+                Err(e) => p.failed = Some(e),
+                Ok(outcome) => match step {
+                    Step::CreateNew => {
+                        p.new_id = match outcome {
+                            WriteOutcome::Created(id) | WriteOutcome::Adopted(id) => Some(id),
+                            _ => None,
+                        };
+                        p.done = matches!(actions[k].1, Action::Create { .. })
+                            || (matches!(actions[k].1, Action::Replace { .. }) && p.old_deleted);
+                    }
+                    Step::Update => p.done = true,
+                    Step::DeleteOld => {
+                        p.old_deleted = true;
+                        p.done =
+                            matches!(actions[k].1, Action::Delete { .. }) || p.new_id.is_some();
+                    }
+                },
+            }
+        }
+    }
+
+    let reports = actions
+        .iter()
+        .zip(progress)
+        .map(|((i, action), p)| report(&doc.accounts[*i].account.to_string(), action, p))
+        .collect();
+    ApplyReport { actions: reports }
+}
+
+fn report(account: &str, action: &Action, p: Progress) -> ActionReport {
+    let id_text = |id: &Option<ConversionId>| {
+        id.as_ref()
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| "?".into())
+    };
+    let (marker, what) = match action {
+        Action::Create { name, .. } => ("+", format!("create \"{name}\"")),
+        Action::Update { id, name, .. } => ("~", format!("update \"{name}\" (id {id})")),
+        Action::Replace { id, name, .. } => ("-/+", format!("replace \"{name}\" (id {id})")),
+        Action::Delete { id, name, reason } => (
+            "-",
+            format!(
+                "delete \"{name}\" (id {id}, {})",
+                match reason {
+                    DeleteReason::Absent => "ensure: absent",
+                    DeleteReason::Prune => "prune",
+                    DeleteReason::Replaced => "old half of an interrupted replacement",
+                }
+            ),
+        ),
+    };
+    let status = match (action, &p.failed) {
+        (_, None) if p.done => Status::Done(match action {
+            Action::Create { .. } => format!("created, id {}", id_text(&p.new_id)),
+            Action::Update { .. } => "updated".into(),
+            Action::Replace { id, .. } => {
+                format!("new id {}, old id {id} deleted", id_text(&p.new_id))
+            }
+            Action::Delete { .. } => "deleted".into(),
+        }),
+        (_, None) => Status::NotDone("not reached".into()),
+        (Action::Replace { id, order, .. }, Some(e)) => {
+            match (order, p.new_id.is_some(), p.old_deleted) {
+                (_, true, false) => Status::Failed(format!(
+                    "the new conversion was created (id {}) but deleting the old id {id} failed: {e}",
+                    id_text(&p.new_id)
+                )),
+                (_, false, true) => Status::Failed(format!(
+                    "the old id {id} was deleted (account at its limit) but creating the new one failed: {e}"
+                )),
+                (ReplaceOrder::CreateBeforeDelete, _, _) => Status::Failed(format!(
+                    "creating the new conversion failed, so the old id {id} was kept: {e}"
+                )),
+                (ReplaceOrder::DeleteBeforeCreate, _, _) => Status::Failed(format!(
+                    "deleting the old id {id} failed, so nothing was created: {e}"
+                )),
+            }
+        }
+        (_, Some(e)) => Status::Failed(e.clone()),
+    };
+    let repin = match (action, &status, &p.new_id) {
+        (
+            Action::Replace {
+                pinned_at: Some(at),
+                ..
+            },
+            _,
+            Some(new),
+        ) => Some((new.clone(), at.clone())),
+        _ => None,
+    };
+    ActionReport {
+        account: account.to_string(),
+        what,
+        marker,
+        status,
+        repin,
+    }
+}
+
+#[cfg(test)]
+mod tests;

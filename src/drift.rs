@@ -1,1 +1,1 @@
-//! (reconcile: to be built)
+//! (reconcile: drift lands with the commands)

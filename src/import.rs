@@ -1,1 +1,1 @@
-//! (reconcile: to be built)
+//! (reconcile: import lands with the commands)

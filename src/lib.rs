@@ -27,6 +27,7 @@ pub mod report;
 pub mod rule;
 pub mod schema;
 pub mod secret;
+pub mod session;
 pub mod shard;
 
 /// The Graph API version convctl targets by default.

@@ -69,6 +69,10 @@ pub enum Action {
         /// Boxed: a replace is much larger than the other actions.
         before: Box<ConversionState>,
         after: Box<ConversionState>,
+        /// Where the manifest pins the old id (`file:line:col`): apply then prints the new id
+        /// to pin there.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pinned_at: Option<String>,
     },
     Delete {
         id: ConversionId,

@@ -84,6 +84,33 @@ pub fn diff_account(
             matched[i] = Some(live);
         }
     }
+    // 1b. A pinned replacement cut off half way: the pinned id still exists with the old
+    //     immutable fields, and one unclaimed conversion of that name matches the manifest in
+    //     every field: that one is the new half; the pinned one is finished off.
+    for (i, entry) in desired.conversions.iter().enumerate() {
+        let (Some(old), Ensure::Present) = (matched[i], entry.ensure) else {
+            continue;
+        };
+        if compare(entry, old).forced_by.is_empty() {
+            continue;
+        }
+        let finished: Vec<&LiveConversion> = active
+            .iter()
+            .copied()
+            .filter(|c| {
+                c.name == entry.name && !claimed.contains(&c.id) && compare(entry, c).is_empty()
+            })
+            .collect();
+        if let [new] = finished.as_slice() {
+            claimed.insert(&new.id);
+            matched[i] = Some(new);
+            leftovers.insert(i, old);
+            warnings.push(format!(
+                "\"{}\": finishing an interrupted replacement: {} matches the manifest, the pinned old id {} will be deleted. Update the pin at {} to id: \"{}\"",
+                entry.name, new.id, old.id, entry.location, new.id
+            ));
+        }
+    }
     // 2. Pins that do not exist: gone for a tombstone; for a present entry, the replaced-pin
     //    exception (one live conversion with that name and the declared immutable fields).
     for (i, entry) in desired.conversions.iter().enumerate() {
@@ -217,6 +244,7 @@ pub fn diff_account(
                         changes: cmp.changes,
                         before: Box::new(ConversionState::from_live(live)),
                         after: Box::new(desired_state(entry)),
+                        pinned_at: entry.id.as_ref().map(|_| entry.location.to_string()),
                     });
                 } else if !cmp.is_empty() {
                     actions.push(Action::Update {

@@ -335,3 +335,22 @@ fn destroying_recently_fired_or_many_conversions_warns() {
     assert_eq!(mass_delete(&p, 20).unwrap().destroyed, 20);
     assert!(mass_delete(&p, 100).is_none(), "20% is not a mass delete");
 }
+
+#[test]
+fn an_interrupted_replacement_of_a_pinned_conversion_is_finished() {
+    let mut e = entry("A", R2);
+    e.id = Some(ObjectId::parse("1").unwrap());
+    let p = plan(vec![e], &[live("1", "A", R1), live("2", "A", R2)]);
+    let [
+        Action::Delete {
+            id,
+            reason: DeleteReason::Replaced,
+            ..
+        },
+    ] = &p.actions[..]
+    else {
+        panic!("{:?}", p.actions)
+    };
+    assert_eq!(id.as_str(), "1");
+    assert!(p.warnings[0].contains("id: \"2\""), "{:?}", p.warnings);
+}

@@ -127,6 +127,7 @@ mod tests {
                     ],
                     before: Box::new(before),
                     after: Box::new(after),
+                    pinned_at: None,
                 },
                 Action::Delete {
                     id: id("4"),
