@@ -14,7 +14,7 @@
 use crate::graph::{WriteOp, WriteOutcome};
 use crate::ids::ConversionId;
 use crate::plan::{Action, DeleteReason, PlanDocument, ReplaceOrder, update_request};
-use crate::session::LiveApi;
+use crate::session::{LiveApi, Progress};
 use std::fmt::Write;
 
 /// How one planned action ended.
@@ -213,7 +213,7 @@ pub async fn execute<A: LiveApi>(
         if ops.is_empty() {
             continue;
         }
-        let results = api.write(ops, on_done).await;
+        let results = api.write(ops, on_done.clone()).await;
         for ((k, step), result) in owners.into_iter().zip(results) {
             let p = &mut progress[k];
             match result {

@@ -1,1 +1,189 @@
-//! (reconcile: import lands with the commands)
+//! `import`: live accounts → manifests, one file per account, every live (non-archived)
+//! conversion with its id pinned and its rule as a readable YAML mapping, written with the
+//! manifest format's own serde types so that `plan` on the result reports no changes.
+//!
+//! It never writes to the API and never overwrites an existing manifest (a user's file is
+//! worth more than an import); files are written atomically.
+
+use crate::graph::LiveConversion;
+use crate::ids::AdAccountId;
+use crate::manifest::format::{ConversionEntry, IdText, ManifestDocument, RuleText};
+use crate::rule::{Rule, canonical_json};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One account's manifest text and what the user should know about it.
+#[derive(Debug)]
+pub struct Imported {
+    pub account: AdAccountId,
+    pub yaml: String,
+    pub conversions: usize,
+    /// Things the user must fix or know (unparseable rules, duplicate names, unknown enums).
+    pub warnings: Vec<String>,
+}
+
+/// Builds the manifest of `account` from its live conversions (archived ones are left out).
+pub fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Imported {
+    let mut warnings = Vec::new();
+    let mut active: Vec<&LiveConversion> = live.iter().filter(|c| !c.is_archived).collect();
+    active.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+
+    let mut names: HashMap<&str, Vec<String>> = HashMap::new();
+    for c in &active {
+        names.entry(c.name.as_str()).or_default().push(c.id.to_string());
+    }
+    let mut duplicates: Vec<(&&str, &Vec<String>)> = names.iter().filter(|(_, ids)| ids.len() > 1).collect();
+    duplicates.sort();
+    for (name, ids) in duplicates {
+        warnings.push(format!(
+            "{account}: {} live conversions are named \"{name}\" (ids {}); names must be unique in a manifest: rename all but one in the file (the id pins keep them apart), and `plan` will rename them live",
+            ids.len(),
+            ids.join(", ")
+        ));
+    }
+
+    let conversions = active.iter().map(|c| entry_for(account, c, &mut warnings)).collect::<Vec<_>>();
+    let doc = ManifestDocument {
+        version: Some(1),
+        account: IdText::Text(account.to_string()),
+        defaults: None,
+        prune: None,
+        conversions,
+    };
+    let body = serde_yaml::to_string(&doc).expect("a manifest always serialises");
+    let yaml = format!(
+        "# yaml-language-server: $schema=https://convctl.dev/schema.json\n# Imported by `convctl import {account}`: ids are pinned, so renames here are safe.\n{body}"
+    );
+    Imported { account: account.clone(), yaml, conversions: active.len(), warnings }
+}
+
+fn entry_for(account: &AdAccountId, c: &LiveConversion, warnings: &mut Vec<String>) -> ConversionEntry {
+    let what = format!("{account}: \"{}\" ({})", c.name, c.id);
+    let custom_event_type = match c.custom_event_type.as_deref().map(str::parse) {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            warnings.push(format!("{what}: custom_event_type {e}; set it in the manifest"));
+            None
+        }
+        None => {
+            warnings.push(format!("{what}: the API did not report custom_event_type; set it in the manifest"));
+            None
+        }
+    };
+    let action_source_type = match c.action_source_type.as_deref().map(str::parse) {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            warnings.push(format!("{what}: action_source_type {e}; left out (not managed)"));
+            None
+        }
+        None => None,
+    };
+    let rule = c.rule.as_deref().map(|text| match Rule::from_json_str(text) {
+        Ok(rule) => RuleText::from_rule(&rule),
+        Err(e) => {
+            warnings.push(format!("{what}: its rule does not parse ({e}); kept as the API's JSON text"));
+            RuleText::Json(text.to_string())
+        }
+    });
+    let advanced_rule = c.advanced_rule.as_deref().filter(|_| rule.is_none()).map(|text| {
+        serde_json::from_str(text).map(|v| canonical_json(&v)).unwrap_or_else(|_| serde_json::Value::String(text.to_string()))
+    });
+    if rule.is_none() && advanced_rule.is_none() {
+        warnings.push(format!("{what}: the API did not report its rule; add `rule:` to the manifest"));
+    }
+    if c.is_unavailable {
+        warnings.push(format!(
+            "{what} is unavailable: Meta flagged its name as suggesting health or financial status; rename it here to make it usable"
+        ));
+    }
+    ConversionEntry {
+        name: Some(c.name.clone()),
+        id: Some(IdText::Text(c.id.to_string())),
+        description: c.description.clone().filter(|d| !d.is_empty()),
+        custom_event_type,
+        default_conversion_value: c.default_conversion_value.filter(|v| *v != 0.0),
+        rule,
+        advanced_rule,
+        event_source_id: c.event_source_id.clone().map(IdText::Text),
+        action_source_type,
+        ..Default::default()
+    }
+}
+
+/// `DIR/act_<digits>.yaml`.
+pub fn manifest_path(dir: &Path, account: &AdAccountId) -> PathBuf {
+    dir.join(format!("{account}.yaml"))
+}
+
+/// Writes `text` to `path` atomically, refusing to replace an existing file.
+pub fn write_new(path: &Path, text: &str) -> Result<(), String> {
+    if path.exists() {
+        return Err(format!(
+            "{} already exists; convctl import never overwrites a manifest: move it away or pass another --out",
+            path.display()
+        ));
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    tmp.write_all(text.as_bytes()).map_err(fail)?;
+    tmp.persist_noclobber(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::ObjectId;
+
+    fn live(id: &str, name: &str, rule: &str) -> LiveConversion {
+        LiveConversion {
+            id: ObjectId::parse(id).unwrap(),
+            name: name.into(),
+            description: Some("d".into()),
+            rule: Some(rule.into()),
+            advanced_rule: None,
+            custom_event_type: Some("PURCHASE".into()),
+            event_source_id: Some("55".into()),
+            action_source_type: Some("website".into()),
+            default_conversion_value: Some(12.0),
+            is_archived: false,
+            is_unavailable: false,
+            creation_time: None,
+            first_fired_time: None,
+            last_fired_time: None,
+        }
+    }
+
+    #[test]
+    fn imported_manifests_load_back_and_match_live() {
+        let account = AdAccountId::parse("act_7").unwrap();
+        let mut archived = live("3", "Gone", "{\"url\":{\"eq\":\"x\"}}");
+        archived.is_archived = true;
+        let lives = vec![
+            live("1", "Buy", r#"{"and":[{"event":{"eq":"Purchase"}},{"value":{"gt":100.0}}]}"#),
+            live("2", "Thanks: \"quoted\" #1", r#"{"url":{"i_contains":"thank\/you"}}"#),
+            archived,
+        ];
+        let imported = manifest_for(&account, &lives);
+        assert_eq!(imported.conversions, 2);
+        assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+        assert!(imported.yaml.contains("id: '1'") || imported.yaml.contains("id: \"1\""), "{}", imported.yaml);
+        assert!(imported.yaml.contains("and:"), "rules are YAML mappings:\n{}", imported.yaml);
+        let manifests = crate::manifest::load_str(Path::new("act_7.yaml"), &imported.yaml)
+            .unwrap_or_else(|d| panic!("{d:?}\n{}", imported.yaml));
+        let plan = crate::diff::diff_account(&manifests.accounts[0], &lives, &Default::default()).unwrap();
+        assert!(plan.actions.is_empty(), "{:?}", plan.actions);
+    }
+
+    #[test]
+    fn never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/act_1.yaml");
+        write_new(&path, "x").unwrap();
+        assert!(write_new(&path, "y").unwrap_err().contains("never overwrites"));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "x");
+    }
+}

@@ -129,10 +129,11 @@ fn every_kind() -> PlanDocument {
 #[tokio::test]
 async fn runs_in_phases_and_reports_everything_done() {
     let fake = Fake::default();
-    let ticks = std::sync::atomic::AtomicUsize::new(0);
-    let report = execute(&fake, &every_kind(), &|| {
-        ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    })
+    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = ticks.clone();
+    let report = execute(&fake, &every_kind(), std::sync::Arc::new(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }))
     .await;
     assert_eq!(
         *fake.log.lock().unwrap(),
@@ -142,7 +143,7 @@ async fn runs_in_phases_and_reports_everything_done() {
             "delete 3, delete 4"
         ]
     );
-    assert_eq!(ticks.into_inner(), 7);
+    assert_eq!(ticks.load(std::sync::atomic::Ordering::Relaxed), 7);
     assert!(report.is_complete(), "{}", report.render());
     let text = report.render();
     assert!(
@@ -162,7 +163,7 @@ async fn never_deletes_the_old_half_when_the_new_one_failed() {
         fail: vec!["create C".into(), "delete 5".into()],
         ..Default::default()
     };
-    let report = execute(&fake, &every_kind(), &|| {}).await;
+    let report = execute(&fake, &every_kind(), std::sync::Arc::new(|| {})).await;
     let log = fake.log.lock().unwrap().join(" | ");
     assert!(!log.contains("delete 3"), "{log}");
     assert!(!log.contains("create E"), "{log}");
@@ -191,7 +192,7 @@ async fn a_failed_delete_after_a_create_is_reported_half_done() {
     let report = execute(
         &fake,
         &doc(vec![replace("3", "C", ReplaceOrder::CreateBeforeDelete)]),
-        &|| {},
+        std::sync::Arc::new(|| {}),
     )
     .await;
     let text = report.render();

@@ -1,6 +1,10 @@
 //! Commands: thin shells that wire parsed options to library operations and map outcomes to
 //! exit codes (spec section 3). Errors go to stderr, results to stdout.
 
+mod apply;
+mod drift;
+mod import;
+mod plan;
 mod test;
 mod validate;
 
@@ -18,13 +22,16 @@ pub fn run(cli: Cli) -> i32 {
         Command::Man { out } => man::run(out.as_deref(), &mut std::io::stdout().lock()),
         Command::Validate { paths, format } => validate::run(&paths, format),
         Command::Test { paths, format } => test::run(&paths, format),
+        Command::Plan { paths, accounts, out, format, detailed_exitcode } => plan::run(
+            &cli.global,
+            plan::PlanArgs { paths: &paths, accounts: &accounts, out: out.as_deref(), format, detailed_exitcode },
+        ),
+        Command::Apply { paths, plan, auto_approve, allow_mass_delete, accounts } => apply::run(
+            &cli.global,
+            apply::ApplyArgs { paths: &paths, plan: plan.as_deref(), auto_approve, allow_mass_delete, accounts: &accounts },
+        ),
+        Command::Drift { paths, format, accounts } => drift::run(&cli.global, &paths, format, &accounts),
+        Command::Import { accounts, out } => import::run(&cli.global, &accounts, &out),
         Command::Emulator(args) => emulator::run(&args),
-        Command::Plan { .. }
-        | Command::Apply { .. }
-        | Command::Drift { .. }
-        | Command::Import { .. } => {
-            eprintln!("error: not implemented yet");
-            exit::ERROR
-        }
     }
 }

@@ -1,0 +1,164 @@
+//! `convctl apply`: make (or take, with `--plan FILE`) the plan, show it, refuse what safety
+//! rules forbid, confirm, execute in phases with progress, print what was done.
+
+use super::plan::{compare_accounts, fail, load_manifests, parse_accounts, print_notes, render_doc, select, with_session};
+use crate::apply::execute;
+use crate::cli::{GlobalOptions, PlanFormat};
+use crate::diff::mass_delete;
+use crate::exit;
+use crate::plan::{Action, PlanDocument, Summary, live_fingerprint};
+use crate::render::Mode;
+use crate::session::{LiveApi, Session};
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+
+pub struct ApplyArgs<'a> {
+    pub paths: &'a [PathBuf],
+    pub plan: Option<&'a Path>,
+    pub auto_approve: bool,
+    pub allow_mass_delete: bool,
+    pub accounts: &'a [String],
+}
+
+pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
+    // Manifests are read before anything touches the network (a typo costs no API call).
+    let manifests = match args.plan {
+        Some(_) => None,
+        None => match load_manifests(args.paths, global) {
+            Some(m) => Some(m),
+            None => return exit::ERROR,
+        },
+    };
+    with_session(global, async |session| {
+        let (doc, active) = match (&manifests, args.plan) {
+            (_, Some(file)) => match saved_plan(session, file, args.accounts).await {
+                Ok(x) => x,
+                Err(e) => return fail(&e),
+            },
+            (Some(manifests), None) => {
+                let selected = match select(manifests, args.accounts, global) {
+                    Ok(s) => s,
+                    Err(e) => return fail(&e),
+                };
+                let Some(comparison) = compare_accounts(session, &selected, global).await else {
+                    return exit::ERROR;
+                };
+                print_notes(&comparison, global);
+                let active = (0..comparison.doc.accounts.len()).map(|i| comparison.active_count(i)).collect();
+                (comparison.doc, active)
+            }
+            (None, None) => unreachable!("manifests are loaded when there is no saved plan"),
+        };
+
+        print!("{}", render_doc(&doc, PlanFormat::Text, Mode::Plan, global));
+        if !doc.has_changes() {
+            return exit::SUCCESS;
+        }
+        let refused: Vec<String> = doc
+            .accounts
+            .iter()
+            .zip(&active)
+            .filter_map(|(account, live)| mass_delete(account, *live))
+            .map(|m| m.to_string())
+            .collect();
+        if !refused.is_empty() && !args.allow_mass_delete {
+            for r in &refused {
+                eprintln!("error: {r}");
+            }
+            return fail("refusing a mass delete; nothing was done. Check the manifests (a missing file or a wrong account?), or pass --allow-mass-delete if you mean it");
+        }
+        if !args.auto_approve {
+            match confirm() {
+                Ok(true) => {}
+                Ok(false) => return fail("apply cancelled; nothing was done"),
+                Err(e) => return fail(&e),
+            }
+        }
+
+        let writes = count_writes(&doc);
+        let bar = progress_bar(writes, global);
+        let ticker = bar.clone();
+        let report = execute(session, &doc, std::sync::Arc::new(move || ticker.inc(1))).await;
+        bar.finish_and_clear();
+        print!("{}", report.render());
+        if report.is_complete() { exit::SUCCESS } else { exit::ERROR }
+    })
+}
+
+/// Loads a saved plan and checks it is still true: every account's live fingerprint must be
+/// what it was when the plan was made. Returns the plan and each account's active count.
+async fn saved_plan(api: &Session, file: &Path, accounts: &[String]) -> Result<(PlanDocument, Vec<usize>), String> {
+    let mut doc = PlanDocument::load(file).map_err(|e| e.to_string())?;
+    let wanted = parse_accounts(accounts)?;
+    if !wanted.is_empty() {
+        doc.accounts.retain(|a| wanted.contains(&a.account));
+        if doc.accounts.is_empty() {
+            return Err(format!("none of the --account values is in the plan {}", file.display()));
+        }
+        doc.summary = Summary::of(&doc.accounts);
+    }
+    let ids: Vec<_> = doc.accounts.iter().map(|a| a.account.clone()).collect();
+    let listed = api.list_many(&ids).await;
+    let mut problems = Vec::new();
+    let mut active = Vec::new();
+    for (account, result) in doc.accounts.iter().zip(listed) {
+        match result {
+            Err(e) => problems.push(format!("{}: cannot list custom conversions: {e}", account.account)),
+            Ok(live) => {
+                if live_fingerprint(&live) != account.live_fingerprint {
+                    problems.push(format!(
+                        "{}: live conversions changed since the plan was made",
+                        account.account
+                    ));
+                }
+                active.push(live.iter().filter(|c| !c.is_archived).count());
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok((doc, active))
+    } else {
+        Err(format!(
+            "the saved plan {} is stale, nothing was done:\n  {}\nmake a new plan (`convctl plan --out {}`) and review it",
+            file.display(),
+            problems.join("\n  "),
+            file.display()
+        ))
+    }
+}
+
+/// Asks for `yes` on a terminal; without one, `--auto-approve` is required.
+fn confirm() -> Result<bool, String> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err("apply needs --auto-approve when not run from a terminal; nothing was done".into());
+    }
+    eprint!("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).map_err(|e| format!("cannot read the answer: {e}"))?;
+    Ok(line.trim() == "yes")
+}
+
+/// Writes the plan makes (a replacement is two).
+fn count_writes(doc: &PlanDocument) -> u64 {
+    doc.accounts
+        .iter()
+        .flat_map(|a| &a.actions)
+        .map(|a| match a {
+            Action::Replace { .. } => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Progress on stderr, only on a terminal and without --quiet (never in pipes or CI logs).
+fn progress_bar(total: u64, global: &GlobalOptions) -> indicatif::ProgressBar {
+    if global.quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} writes {elapsed}") {
+        bar.set_style(style);
+    }
+    bar
+}

@@ -1,0 +1,178 @@
+//! `convctl plan`: load manifests, compare with live state, show (and optionally save) the plan.
+//! Also the helpers `apply` and `drift` share: loading and selecting accounts, colours, the
+//! runtime and the session around a command.
+
+use crate::cli::{ColorChoice, GlobalOptions, PlanFormat};
+use crate::diff::DiffOptions;
+use crate::drift::{Comparison, compare};
+use crate::exit;
+use crate::ids::AdAccountId;
+use crate::manifest::{DesiredAccount, Manifests};
+use crate::plan::PlanDocument;
+use crate::render::{self, Mode, RenderOptions};
+use crate::session::Session;
+use crate::shard::Shard;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+pub struct PlanArgs<'a> {
+    pub paths: &'a [PathBuf],
+    pub accounts: &'a [String],
+    pub out: Option<&'a Path>,
+    pub format: PlanFormat,
+    pub detailed_exitcode: bool,
+}
+
+pub fn run(global: &GlobalOptions, args: PlanArgs<'_>) -> i32 {
+    let Some(manifests) = load_manifests(args.paths, global) else { return exit::ERROR };
+    let selected = match select(&manifests, args.accounts, global) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    with_session(global, async |session| {
+        let comparison = match compare_accounts(session, &selected, global).await {
+            Some(c) => c,
+            None => return exit::ERROR,
+        };
+        let doc = &comparison.doc;
+        print_notes(&comparison, global);
+        print!("{}", render_doc(doc, args.format, Mode::Plan, global));
+        if let Some(out) = args.out {
+            if let Err(e) = doc.save(out) {
+                return fail(&e.to_string());
+            }
+            if !global.quiet {
+                eprintln!(
+                    "Saved the plan to {0}; `convctl apply --plan {0}` does exactly this.",
+                    out.display()
+                );
+            }
+        }
+        if args.detailed_exitcode && doc.has_changes() { exit::CHANGES } else { exit::SUCCESS }
+    })
+}
+
+/// Prints an error to stderr; returns exit code 1.
+pub(super) fn fail(message: &str) -> i32 {
+    eprintln!("error: {message}");
+    exit::ERROR
+}
+
+/// Loads manifests, printing warnings (unless quiet) and errors to stderr.
+pub(super) fn load_manifests(paths: &[PathBuf], global: &GlobalOptions) -> Option<Manifests> {
+    match crate::manifest::load(paths) {
+        Ok(m) => {
+            if !global.quiet {
+                for w in &m.warnings {
+                    eprintln!("{w}");
+                }
+            }
+            Some(m)
+        }
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            eprintln!("error: the manifests are invalid; `convctl validate` shows the same checks offline");
+            None
+        }
+    }
+}
+
+/// The accounts to work on: `--account` (each must be declared) and `--shard K/N`.
+pub(super) fn select<'m>(
+    manifests: &'m Manifests,
+    accounts: &[String],
+    global: &GlobalOptions,
+) -> Result<Vec<&'m DesiredAccount>, String> {
+    let wanted = parse_accounts(accounts)?;
+    for w in &wanted {
+        if !manifests.accounts.iter().any(|a| &a.account == w) {
+            return Err(format!(
+                "--account {w} is not declared in the manifests; declared: {}",
+                manifests.accounts.iter().map(|a| a.account.to_string()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    let shard = Shard::from_option(global.shard.as_deref())?;
+    Ok(manifests
+        .accounts
+        .iter()
+        .filter(|a| wanted.is_empty() || wanted.contains(&a.account))
+        .filter(|a| shard.as_ref().is_none_or(|s| s.contains(&a.account)))
+        .collect())
+}
+
+pub(super) fn parse_accounts(accounts: &[String]) -> Result<Vec<AdAccountId>, String> {
+    accounts.iter().map(|a| AdAccountId::parse(a)).collect()
+}
+
+/// Lists and diffs; prints every error and returns `None` on failure.
+pub(super) async fn compare_accounts(
+    session: &Session,
+    selected: &[&DesiredAccount],
+    global: &GlobalOptions,
+) -> Option<Comparison> {
+    match compare(session, selected, &global.api_version, &DiffOptions::default()).await {
+        Ok(c) => Some(c),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            eprintln!("error: no plan: fix the {} problem(s) above", errors.len());
+            None
+        }
+    }
+}
+
+/// Verbose-only remarks (fields the API did not report) on stderr.
+pub(super) fn print_notes(comparison: &Comparison, global: &GlobalOptions) {
+    if global.verbose {
+        for note in comparison.doc.accounts.iter().flat_map(|a| a.notes.iter()) {
+            eprintln!("note: {note}");
+        }
+    }
+}
+
+pub(super) fn render_doc(doc: &PlanDocument, format: PlanFormat, mode: Mode, global: &GlobalOptions) -> String {
+    match format {
+        PlanFormat::Text => render::text::render(doc, RenderOptions { mode, color: color_stdout(global) }),
+        PlanFormat::Json => render::json::render(doc),
+        PlanFormat::Markdown => render::markdown::render(doc, mode),
+    }
+}
+
+/// Colours on stdout: `--color always`, or `auto` on a terminal without `NO_COLOR`.
+pub(super) fn color_stdout(global: &GlobalOptions) -> bool {
+    match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+/// Runs `body` inside a tokio runtime with a session (client, and the sandbox emulator when
+/// asked), shutting the session down (saving sandbox state) whatever the outcome.
+pub(super) fn with_session<F>(global: &GlobalOptions, body: F) -> i32
+where
+    F: AsyncFnOnce(&Session) -> i32,
+{
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(async {
+        let session = match Session::start(global).await {
+            Ok(s) => s,
+            Err(e) => return fail(&e),
+        };
+        let code = body(&session).await;
+        match session.finish().await {
+            Ok(()) => code,
+            Err(e) => {
+                fail(&e);
+                exit::ERROR
+            }
+        }
+    })
+}
