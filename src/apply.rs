@@ -94,7 +94,7 @@ impl ApplyReport {
 }
 
 /// Where one action is in its steps.
-struct Progress {
+struct Track {
     new_id: Option<ConversionId>,
     old_deleted: bool,
     failed: Option<String>,
@@ -113,7 +113,7 @@ enum Step {
 pub async fn execute<A: LiveApi>(
     api: &A,
     doc: &PlanDocument,
-    on_done: &(dyn Fn() + Sync),
+    on_done: Progress,
 ) -> ApplyReport {
     let actions: Vec<(usize, &Action)> = doc
         .accounts
@@ -121,9 +121,9 @@ pub async fn execute<A: LiveApi>(
         .enumerate()
         .flat_map(|(i, a)| a.actions.iter().map(move |action| (i, action)))
         .collect();
-    let mut progress: Vec<Progress> = actions
+    let mut progress: Vec<Track> = actions
         .iter()
-        .map(|_| Progress {
+        .map(|_| Track {
             new_id: None,
             old_deleted: false,
             failed: None,
@@ -246,7 +246,7 @@ pub async fn execute<A: LiveApi>(
     ApplyReport { actions: reports }
 }
 
-fn report(account: &str, action: &Action, p: Progress) -> ActionReport {
+fn report(account: &str, action: &Action, p: Track) -> ActionReport {
     let id_text = |id: &Option<ConversionId>| {
         id.as_ref()
             .map(|i| i.to_string())
