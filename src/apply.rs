@@ -110,11 +110,7 @@ enum Step {
 }
 
 /// Executes every action of `doc`; `on_done` ticks once per finished write.
-pub async fn execute<A: LiveApi>(
-    api: &A,
-    doc: &PlanDocument,
-    on_done: Progress,
-) -> ApplyReport {
+pub async fn execute<A: LiveApi>(api: &A, doc: &PlanDocument, on_done: Progress) -> ApplyReport {
     let actions: Vec<(usize, &Action)> = doc
         .accounts
         .iter()

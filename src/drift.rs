@@ -40,18 +40,26 @@ pub async fn compare<A: LiveApi>(
     let mut lives = Vec::new();
     for (desired, result) in accounts.iter().zip(listed) {
         match result {
-            Err(e) => errors.push(format!("{}: cannot list custom conversions: {e}", desired.account)),
+            Err(e) => errors.push(format!(
+                "{}: cannot list custom conversions: {e}",
+                desired.account
+            )),
             Ok(live) => match diff_account(desired, &live, opts) {
                 Ok(plan) => {
                     plans.push(plan);
                     lives.push(live);
                 }
-                Err(diags) => errors.extend(diags.iter().map(|d| format!("{}: {d}", desired.account))),
+                Err(diags) => {
+                    errors.extend(diags.iter().map(|d| format!("{}: {d}", desired.account)))
+                }
             },
         }
     }
     if errors.is_empty() {
-        Ok(Comparison { doc: PlanDocument::new(api_version, plans), live: lives })
+        Ok(Comparison {
+            doc: PlanDocument::new(api_version, plans),
+            live: lives,
+        })
     } else {
         Err(errors)
     }
@@ -59,5 +67,9 @@ pub async fn compare<A: LiveApi>(
 
 /// `drift`'s exit code: 2 when live state differs from the manifests, 0 in sync.
 pub fn exit_code(doc: &PlanDocument) -> i32 {
-    if doc.has_changes() { exit::CHANGES } else { exit::SUCCESS }
+    if doc.has_changes() {
+        exit::CHANGES
+    } else {
+        exit::SUCCESS
+    }
 }

@@ -31,9 +31,13 @@ pub fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Imported 
 
     let mut names: HashMap<&str, Vec<String>> = HashMap::new();
     for c in &active {
-        names.entry(c.name.as_str()).or_default().push(c.id.to_string());
+        names
+            .entry(c.name.as_str())
+            .or_default()
+            .push(c.id.to_string());
     }
-    let mut duplicates: Vec<(&&str, &Vec<String>)> = names.iter().filter(|(_, ids)| ids.len() > 1).collect();
+    let mut duplicates: Vec<(&&str, &Vec<String>)> =
+        names.iter().filter(|(_, ids)| ids.len() > 1).collect();
     duplicates.sort();
     for (name, ids) in duplicates {
         warnings.push(format!(
@@ -43,7 +47,10 @@ pub fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Imported 
         ));
     }
 
-    let conversions = active.iter().map(|c| entry_for(account, c, &mut warnings)).collect::<Vec<_>>();
+    let conversions = active
+        .iter()
+        .map(|c| entry_for(account, c, &mut warnings))
+        .collect::<Vec<_>>();
     let doc = ManifestDocument {
         version: Some(1),
         account: IdText::Text(account.to_string()),
@@ -55,42 +62,70 @@ pub fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Imported 
     let yaml = format!(
         "# yaml-language-server: $schema=https://convctl.dev/schema.json\n# Imported by `convctl import {account}`: ids are pinned, so renames here are safe.\n{body}"
     );
-    Imported { account: account.clone(), yaml, conversions: active.len(), warnings }
+    Imported {
+        account: account.clone(),
+        yaml,
+        conversions: active.len(),
+        warnings,
+    }
 }
 
-fn entry_for(account: &AdAccountId, c: &LiveConversion, warnings: &mut Vec<String>) -> ConversionEntry {
+fn entry_for(
+    account: &AdAccountId,
+    c: &LiveConversion,
+    warnings: &mut Vec<String>,
+) -> ConversionEntry {
     let what = format!("{account}: \"{}\" ({})", c.name, c.id);
     let custom_event_type = match c.custom_event_type.as_deref().map(str::parse) {
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
-            warnings.push(format!("{what}: custom_event_type {e}; set it in the manifest"));
+            warnings.push(format!(
+                "{what}: custom_event_type {e}; set it in the manifest"
+            ));
             None
         }
         None => {
-            warnings.push(format!("{what}: the API did not report custom_event_type; set it in the manifest"));
+            warnings.push(format!(
+                "{what}: the API did not report custom_event_type; set it in the manifest"
+            ));
             None
         }
     };
     let action_source_type = match c.action_source_type.as_deref().map(str::parse) {
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
-            warnings.push(format!("{what}: action_source_type {e}; left out (not managed)"));
+            warnings.push(format!(
+                "{what}: action_source_type {e}; left out (not managed)"
+            ));
             None
         }
         None => None,
     };
-    let rule = c.rule.as_deref().map(|text| match Rule::from_json_str(text) {
-        Ok(rule) => RuleText::from_rule(&rule),
-        Err(e) => {
-            warnings.push(format!("{what}: its rule does not parse ({e}); kept as the API's JSON text"));
-            RuleText::Json(text.to_string())
-        }
-    });
-    let advanced_rule = c.advanced_rule.as_deref().filter(|_| rule.is_none()).map(|text| {
-        serde_json::from_str(text).map(|v| canonical_json(&v)).unwrap_or_else(|_| serde_json::Value::String(text.to_string()))
-    });
+    let rule = c
+        .rule
+        .as_deref()
+        .map(|text| match Rule::from_json_str(text) {
+            Ok(rule) => RuleText::from_rule(&rule),
+            Err(e) => {
+                warnings.push(format!(
+                    "{what}: its rule does not parse ({e}); kept as the API's JSON text"
+                ));
+                RuleText::Json(text.to_string())
+            }
+        });
+    let advanced_rule = c
+        .advanced_rule
+        .as_deref()
+        .filter(|_| rule.is_none())
+        .map(|text| {
+            serde_json::from_str(text)
+                .map(|v| canonical_json(&v))
+                .unwrap_or_else(|_| serde_json::Value::String(text.to_string()))
+        });
     if rule.is_none() && advanced_rule.is_none() {
-        warnings.push(format!("{what}: the API did not report its rule; add `rule:` to the manifest"));
+        warnings.push(format!(
+            "{what}: the API did not report its rule; add `rule:` to the manifest"
+        ));
     }
     if c.is_unavailable {
         warnings.push(format!(
@@ -124,7 +159,10 @@ pub fn write_new(path: &Path, text: &str) -> Result<(), String> {
             path.display()
         ));
     }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     std::fs::create_dir_all(dir).map_err(fail)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
@@ -163,18 +201,35 @@ mod tests {
         let mut archived = live("3", "Gone", "{\"url\":{\"eq\":\"x\"}}");
         archived.is_archived = true;
         let lives = vec![
-            live("1", "Buy", r#"{"and":[{"event":{"eq":"Purchase"}},{"value":{"gt":100.0}}]}"#),
-            live("2", "Thanks: \"quoted\" #1", r#"{"url":{"i_contains":"thank\/you"}}"#),
+            live(
+                "1",
+                "Buy",
+                r#"{"and":[{"event":{"eq":"Purchase"}},{"value":{"gt":100.0}}]}"#,
+            ),
+            live(
+                "2",
+                "Thanks: \"quoted\" #1",
+                r#"{"url":{"i_contains":"thank\/you"}}"#,
+            ),
             archived,
         ];
         let imported = manifest_for(&account, &lives);
         assert_eq!(imported.conversions, 2);
         assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
-        assert!(imported.yaml.contains("id: '1'") || imported.yaml.contains("id: \"1\""), "{}", imported.yaml);
-        assert!(imported.yaml.contains("and:"), "rules are YAML mappings:\n{}", imported.yaml);
+        assert!(
+            imported.yaml.contains("id: '1'") || imported.yaml.contains("id: \"1\""),
+            "{}",
+            imported.yaml
+        );
+        assert!(
+            imported.yaml.contains("and:"),
+            "rules are YAML mappings:\n{}",
+            imported.yaml
+        );
         let manifests = crate::manifest::load_str(Path::new("act_7.yaml"), &imported.yaml)
             .unwrap_or_else(|d| panic!("{d:?}\n{}", imported.yaml));
-        let plan = crate::diff::diff_account(&manifests.accounts[0], &lives, &Default::default()).unwrap();
+        let plan =
+            crate::diff::diff_account(&manifests.accounts[0], &lives, &Default::default()).unwrap();
         assert!(plan.actions.is_empty(), "{:?}", plan.actions);
     }
 
@@ -183,7 +238,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a/act_1.yaml");
         write_new(&path, "x").unwrap();
-        assert!(write_new(&path, "y").unwrap_err().contains("never overwrites"));
+        assert!(
+            write_new(&path, "y")
+                .unwrap_err()
+                .contains("never overwrites")
+        );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "x");
     }
 }

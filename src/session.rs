@@ -18,7 +18,11 @@ pub trait LiveApi {
 
     /// Independent writes, run in any order and in parallel; one result per op, in order.
     /// `on_done` is called once per finished write (for progress).
-    async fn write(&self, ops: Vec<WriteOp>, on_done: Progress) -> Vec<Result<WriteOutcome, String>>;
+    async fn write(
+        &self,
+        ops: Vec<WriteOp>,
+        on_done: Progress,
+    ) -> Vec<Result<WriteOutcome, String>>;
 }
 
 /// Called once per finished write (progress bars); shared with the client's worker tasks.
@@ -44,7 +48,10 @@ impl Session {
     /// and points the client at it with a dummy token.
     pub async fn start(global: &GlobalOptions) -> Result<Session, String> {
         let (config, sandbox) = match &global.sandbox {
-            None => (GraphConfig::from_options(global).map_err(|e| e.to_string())?, None),
+            None => (
+                GraphConfig::from_options(global).map_err(|e| e.to_string())?,
+                None,
+            ),
             Some(state) => {
                 let emulator = start_sandbox(state).await?;
                 let mut config = GraphConfig::new(emulator.base_url(), Secret::new("sandbox"));
@@ -54,7 +61,10 @@ impl Session {
         };
         let config = GraphConfig {
             parallelism: global.parallelism as usize,
-            per_account_parallelism: config.per_account_parallelism.min(global.parallelism as usize).max(1),
+            per_account_parallelism: config
+                .per_account_parallelism
+                .min(global.parallelism as usize)
+                .max(1),
             batch_size: global.batch_size as usize,
             verbose: global.verbose,
             ..config
@@ -84,15 +94,24 @@ async fn start_sandbox(state: &Path) -> Result<RunningEmulator, String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the sandbox directory {}: {e}", dir.display()))?;
     }
-    let config = EmulatorConfig { state_file: Some(state.to_path_buf()), ..EmulatorConfig::default() };
+    let config = EmulatorConfig {
+        state_file: Some(state.to_path_buf()),
+        ..EmulatorConfig::default()
+    };
     let listen = "127.0.0.1:0".parse().expect("a valid loopback address");
-    crate::emulator::start(config, listen)
-        .await
-        .map_err(|e| format!("cannot start the sandbox (state {}): {e:#}", state.display()))
+    crate::emulator::start(config, listen).await.map_err(|e| {
+        format!(
+            "cannot start the sandbox (state {}): {e:#}",
+            state.display()
+        )
+    })
 }
 
 impl LiveApi for Session {
-    async fn list_many(&self, accounts: &[AdAccountId]) -> Vec<Result<Vec<LiveConversion>, String>> {
+    async fn list_many(
+        &self,
+        accounts: &[AdAccountId],
+    ) -> Vec<Result<Vec<LiveConversion>, String>> {
         self.client
             .list_many(accounts)
             .await
@@ -101,9 +120,16 @@ impl LiveApi for Session {
             .collect()
     }
 
-    async fn write(&self, ops: Vec<WriteOp>, on_done: Progress) -> Vec<Result<WriteOutcome, String>> {
+    async fn write(
+        &self,
+        ops: Vec<WriteOp>,
+        on_done: Progress,
+    ) -> Vec<Result<WriteOutcome, String>> {
         let observer: crate::graph::WriteObserver = Arc::new(move |_, _| on_done());
         let results = self.client.write_observed(ops, observer).await;
-        results.into_iter().map(|r| r.map_err(|e| e.to_string())).collect()
+        results
+            .into_iter()
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect()
     }
 }

@@ -26,7 +26,7 @@ impl LiveApi for Fake {
     async fn write(
         &self,
         ops: Vec<WriteOp>,
-        on_done: &(dyn Fn() + Sync),
+        on_done: crate::session::Progress,
     ) -> Vec<Result<WriteOutcome, String>> {
         let mut batch = Vec::new();
         let results = ops
@@ -131,9 +131,13 @@ async fn runs_in_phases_and_reports_everything_done() {
     let fake = Fake::default();
     let ticks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = ticks.clone();
-    let report = execute(&fake, &every_kind(), std::sync::Arc::new(move || {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }))
+    let report = execute(
+        &fake,
+        &every_kind(),
+        std::sync::Arc::new(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }),
+    )
     .await;
     assert_eq!(
         *fake.log.lock().unwrap(),

@@ -1,7 +1,10 @@
 //! `convctl apply`: make (or take, with `--plan FILE`) the plan, show it, refuse what safety
 //! rules forbid, confirm, execute in phases with progress, print what was done.
 
-use super::plan::{compare_accounts, fail, load_manifests, parse_accounts, print_notes, render_doc, select, with_session};
+use super::plan::{
+    compare_accounts, fail, load_manifests, parse_accounts, print_notes, render_doc, select,
+    with_session,
+};
 use crate::apply::execute;
 use crate::cli::{GlobalOptions, PlanFormat};
 use crate::diff::mass_delete;
@@ -44,7 +47,9 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
                     return exit::ERROR;
                 };
                 print_notes(&comparison, global);
-                let active = (0..comparison.doc.accounts.len()).map(|i| comparison.active_count(i)).collect();
+                let active = (0..comparison.doc.accounts.len())
+                    .map(|i| comparison.active_count(i))
+                    .collect();
                 (comparison.doc, active)
             }
             (None, None) => unreachable!("manifests are loaded when there is no saved plan"),
@@ -65,7 +70,9 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
             for r in &refused {
                 eprintln!("error: {r}");
             }
-            return fail("refusing a mass delete; nothing was done. Check the manifests (a missing file or a wrong account?), or pass --allow-mass-delete if you mean it");
+            return fail(
+                "refusing a mass delete; nothing was done. Check the manifests (a missing file or a wrong account?), or pass --allow-mass-delete if you mean it",
+            );
         }
         if !args.auto_approve {
             match confirm() {
@@ -81,19 +88,30 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
         let report = execute(session, &doc, std::sync::Arc::new(move || ticker.inc(1))).await;
         bar.finish_and_clear();
         print!("{}", report.render());
-        if report.is_complete() { exit::SUCCESS } else { exit::ERROR }
+        if report.is_complete() {
+            exit::SUCCESS
+        } else {
+            exit::ERROR
+        }
     })
 }
 
 /// Loads a saved plan and checks it is still true: every account's live fingerprint must be
 /// what it was when the plan was made. Returns the plan and each account's active count.
-async fn saved_plan(api: &Session, file: &Path, accounts: &[String]) -> Result<(PlanDocument, Vec<usize>), String> {
+async fn saved_plan(
+    api: &Session,
+    file: &Path,
+    accounts: &[String],
+) -> Result<(PlanDocument, Vec<usize>), String> {
     let mut doc = PlanDocument::load(file).map_err(|e| e.to_string())?;
     let wanted = parse_accounts(accounts)?;
     if !wanted.is_empty() {
         doc.accounts.retain(|a| wanted.contains(&a.account));
         if doc.accounts.is_empty() {
-            return Err(format!("none of the --account values is in the plan {}", file.display()));
+            return Err(format!(
+                "none of the --account values is in the plan {}",
+                file.display()
+            ));
         }
         doc.summary = Summary::of(&doc.accounts);
     }
@@ -103,7 +121,10 @@ async fn saved_plan(api: &Session, file: &Path, accounts: &[String]) -> Result<(
     let mut active = Vec::new();
     for (account, result) in doc.accounts.iter().zip(listed) {
         match result {
-            Err(e) => problems.push(format!("{}: cannot list custom conversions: {e}", account.account)),
+            Err(e) => problems.push(format!(
+                "{}: cannot list custom conversions: {e}",
+                account.account
+            )),
             Ok(live) => {
                 if live_fingerprint(&live) != account.live_fingerprint {
                     problems.push(format!(
@@ -131,11 +152,18 @@ async fn saved_plan(api: &Session, file: &Path, accounts: &[String]) -> Result<(
 fn confirm() -> Result<bool, String> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
-        return Err("apply needs --auto-approve when not run from a terminal; nothing was done".into());
+        return Err(
+            "apply needs --auto-approve when not run from a terminal; nothing was done".into(),
+        );
     }
-    eprint!("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    eprint!(
+        "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    );
     let mut line = String::new();
-    stdin.lock().read_line(&mut line).map_err(|e| format!("cannot read the answer: {e}"))?;
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the answer: {e}"))?;
     Ok(line.trim() == "yes")
 }
 
@@ -157,7 +185,9 @@ fn progress_bar(total: u64, global: &GlobalOptions) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} writes {elapsed}") {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} writes {elapsed}")
+    {
         bar.set_style(style);
     }
     bar

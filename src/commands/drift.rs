@@ -1,14 +1,23 @@
 //! `convctl drift`: compare live accounts with the manifests without changing anything;
 //! exit 0 in sync, 2 drift found (each drifted field shown), 1 error.
 
-use super::plan::{compare_accounts, fail, load_manifests, print_notes, render_doc, select, with_session};
+use super::plan::{
+    compare_accounts, fail, load_manifests, print_notes, render_doc, select, with_session,
+};
 use crate::cli::{GlobalOptions, PlanFormat};
 use crate::exit;
 use crate::render::Mode;
 use std::path::PathBuf;
 
-pub fn run(global: &GlobalOptions, paths: &[PathBuf], format: PlanFormat, accounts: &[String]) -> i32 {
-    let Some(manifests) = load_manifests(paths, global) else { return exit::ERROR };
+pub fn run(
+    global: &GlobalOptions,
+    paths: &[PathBuf],
+    format: PlanFormat,
+    accounts: &[String],
+) -> i32 {
+    let Some(manifests) = load_manifests(paths, global) else {
+        return exit::ERROR;
+    };
     let selected = match select(&manifests, accounts, global) {
         Ok(s) => s,
         Err(e) => return fail(&e),
@@ -18,7 +27,10 @@ pub fn run(global: &GlobalOptions, paths: &[PathBuf], format: PlanFormat, accoun
             return exit::ERROR;
         };
         print_notes(&comparison, global);
-        print!("{}", render_doc(&comparison.doc, format, Mode::Drift, global));
+        print!(
+            "{}",
+            render_doc(&comparison.doc, format, Mode::Drift, global)
+        );
         crate::drift::exit_code(&comparison.doc)
     })
 }

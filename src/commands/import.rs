@@ -39,7 +39,11 @@ pub fn run(global: &GlobalOptions, accounts: &[String], out: &Path) -> i32 {
             }
             let path = manifest_path(out, account);
             match write_new(&path, &imported.yaml) {
-                Ok(()) => println!("Wrote {} ({} conversions, ids pinned).", path.display(), imported.conversions),
+                Ok(()) => println!(
+                    "Wrote {} ({} conversions, ids pinned).",
+                    path.display(),
+                    imported.conversions
+                ),
                 Err(e) => code = fail(&e),
             }
         }

@@ -9,7 +9,6 @@ mod test;
 mod validate;
 
 use crate::cli::{Cli, Command};
-use crate::exit;
 
 pub mod completions;
 pub mod emulator;
@@ -22,15 +21,43 @@ pub fn run(cli: Cli) -> i32 {
         Command::Man { out } => man::run(out.as_deref(), &mut std::io::stdout().lock()),
         Command::Validate { paths, format } => validate::run(&paths, format),
         Command::Test { paths, format } => test::run(&paths, format),
-        Command::Plan { paths, accounts, out, format, detailed_exitcode } => plan::run(
+        Command::Plan {
+            paths,
+            accounts,
+            out,
+            format,
+            detailed_exitcode,
+        } => plan::run(
             &cli.global,
-            plan::PlanArgs { paths: &paths, accounts: &accounts, out: out.as_deref(), format, detailed_exitcode },
+            plan::PlanArgs {
+                paths: &paths,
+                accounts: &accounts,
+                out: out.as_deref(),
+                format,
+                detailed_exitcode,
+            },
         ),
-        Command::Apply { paths, plan, auto_approve, allow_mass_delete, accounts } => apply::run(
+        Command::Apply {
+            paths,
+            plan,
+            auto_approve,
+            allow_mass_delete,
+            accounts,
+        } => apply::run(
             &cli.global,
-            apply::ApplyArgs { paths: &paths, plan: plan.as_deref(), auto_approve, allow_mass_delete, accounts: &accounts },
+            apply::ApplyArgs {
+                paths: &paths,
+                plan: plan.as_deref(),
+                auto_approve,
+                allow_mass_delete,
+                accounts: &accounts,
+            },
         ),
-        Command::Drift { paths, format, accounts } => drift::run(&cli.global, &paths, format, &accounts),
+        Command::Drift {
+            paths,
+            format,
+            accounts,
+        } => drift::run(&cli.global, &paths, format, &accounts),
         Command::Import { accounts, out } => import::run(&cli.global, &accounts, &out),
         Command::Emulator(args) => emulator::run(&args),
     }

@@ -24,7 +24,9 @@ pub struct PlanArgs<'a> {
 }
 
 pub fn run(global: &GlobalOptions, args: PlanArgs<'_>) -> i32 {
-    let Some(manifests) = load_manifests(args.paths, global) else { return exit::ERROR };
+    let Some(manifests) = load_manifests(args.paths, global) else {
+        return exit::ERROR;
+    };
     let selected = match select(&manifests, args.accounts, global) {
         Ok(s) => s,
         Err(e) => return fail(&e),
@@ -48,7 +50,11 @@ pub fn run(global: &GlobalOptions, args: PlanArgs<'_>) -> i32 {
                 );
             }
         }
-        if args.detailed_exitcode && doc.has_changes() { exit::CHANGES } else { exit::SUCCESS }
+        if args.detailed_exitcode && doc.has_changes() {
+            exit::CHANGES
+        } else {
+            exit::SUCCESS
+        }
     })
 }
 
@@ -73,7 +79,9 @@ pub(super) fn load_manifests(paths: &[PathBuf], global: &GlobalOptions) -> Optio
             for d in &diags {
                 eprintln!("{d}");
             }
-            eprintln!("error: the manifests are invalid; `convctl validate` shows the same checks offline");
+            eprintln!(
+                "error: the manifests are invalid; `convctl validate` shows the same checks offline"
+            );
             None
         }
     }
@@ -90,7 +98,12 @@ pub(super) fn select<'m>(
         if !manifests.accounts.iter().any(|a| &a.account == w) {
             return Err(format!(
                 "--account {w} is not declared in the manifests; declared: {}",
-                manifests.accounts.iter().map(|a| a.account.to_string()).collect::<Vec<_>>().join(", ")
+                manifests
+                    .accounts
+                    .iter()
+                    .map(|a| a.account.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
     }
@@ -113,7 +126,14 @@ pub(super) async fn compare_accounts(
     selected: &[&DesiredAccount],
     global: &GlobalOptions,
 ) -> Option<Comparison> {
-    match compare(session, selected, &global.api_version, &DiffOptions::default()).await {
+    match compare(
+        session,
+        selected,
+        &global.api_version,
+        &DiffOptions::default(),
+    )
+    .await
+    {
         Ok(c) => Some(c),
         Err(errors) => {
             for e in &errors {
@@ -134,9 +154,20 @@ pub(super) fn print_notes(comparison: &Comparison, global: &GlobalOptions) {
     }
 }
 
-pub(super) fn render_doc(doc: &PlanDocument, format: PlanFormat, mode: Mode, global: &GlobalOptions) -> String {
+pub(super) fn render_doc(
+    doc: &PlanDocument,
+    format: PlanFormat,
+    mode: Mode,
+    global: &GlobalOptions,
+) -> String {
     match format {
-        PlanFormat::Text => render::text::render(doc, RenderOptions { mode, color: color_stdout(global) }),
+        PlanFormat::Text => render::text::render(
+            doc,
+            RenderOptions {
+                mode,
+                color: color_stdout(global),
+            },
+        ),
         PlanFormat::Json => render::json::render(doc),
         PlanFormat::Markdown => render::markdown::render(doc, mode),
     }
@@ -147,7 +178,9 @@ pub(super) fn color_stdout(global: &GlobalOptions) -> bool {
     match global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
     }
 }
 

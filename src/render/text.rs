@@ -252,7 +252,7 @@ fn multiline(value: &Value) -> Option<String> {
         Value::Object(_) | Value::Array(_) => {
             let mut out = String::new();
             pretty(&mut out, value, 0);
-            Some(out)
+            out.contains('\n').then_some(out)
         }
         _ => None,
     }
@@ -316,6 +316,7 @@ fn inline(value: &Value) -> String {
 fn scalar(value: &Value) -> String {
     match value {
         Value::Null => "(none)".to_string(),
+        Value::Object(_) | Value::Array(_) => inline(value),
         other => other.to_string(),
     }
 }
