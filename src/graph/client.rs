@@ -107,6 +107,17 @@ impl GraphClient {
     }
 }
 
+/// Did the API refuse the listing because of a field it will not read back (the undocumented
+/// ones, or `pixel` without extra permissions)? Then the client asks again without them.
+fn refuses_a_field(error: &GraphError) -> bool {
+    let message = error.message();
+    matches!(
+        error.kind,
+        ErrorKind::InvalidRequest | ErrorKind::Permission
+    ) && !message.contains("appsecret_proof")
+        && (message.contains("field") || OPTIONAL_FIELDS.iter().any(|f| message.contains(f)))
+}
+
 impl Inner {
     /// Every conversion of the account with the instant its page arrived; records nothing.
     pub(crate) async fn fetch_all(
@@ -115,10 +126,7 @@ impl Inner {
     ) -> Result<Vec<(LiveConversion, Instant)>, GraphError> {
         let reduced = self.reduced_fields.load(Ordering::Relaxed);
         match self.fetch_pages(account, reduced).await {
-            Err(e)
-                if !reduced
-                    && matches!(e.kind, ErrorKind::InvalidRequest | ErrorKind::Permission) =>
-            {
+            Err(e) if !reduced && refuses_a_field(&e) => {
                 self.transport.log(|| {
                     format!(
                         "{account}: the API refused the full field list ({}); asking again without {} (they stay unknown)",
