@@ -60,7 +60,7 @@ pub fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Imported 
     };
     let body = serde_yaml::to_string(&doc).expect("a manifest always serialises");
     let yaml = format!(
-        "# yaml-language-server: $schema=https://convctl.dev/schema.json\n# Imported by `convctl import {account}`: ids are pinned, so renames here are safe.\n{body}"
+        "# Imported by `convctl import {account}`: ids are pinned, so renames here are safe.\n{body}"
     );
     Imported {
         account: account.clone(),
