@@ -223,3 +223,43 @@ fn a_failure_part_way_is_reported_and_finished_by_running_apply_again() {
     );
     assert_eq!(env.live_names("act_1"), ["c1", "c2", "c3"]);
 }
+
+/// The README's main command, exactly: `convctl --sandbox plan examples/conversions`, then
+/// `apply`, then `plan` again says `No changes.` (state in a temporary sandbox file).
+#[test]
+fn the_readme_main_command_plans_and_applies_the_examples_in_the_sandbox() {
+    let state = tempfile::tempdir().unwrap();
+    let sandbox = format!("--sandbox={}", state.path().join("sandbox.json").display());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_convctl"))
+            .arg(&sandbox)
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("META_ACCESS_TOKEN")
+            .env_remove("CONVCTL_API_BASE")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&["plan", "examples/conversions", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.lines().last().unwrap().starts_with("Plan: "), "{out}");
+    assert!(
+        out.contains("+ conversion \"High value purchase\""),
+        "{out}"
+    );
+    let (code, out, err) = run(&["apply", "examples/conversions", "--auto-approve"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Apply complete"), "{out}");
+    let (code, out, err) = run(&["plan", "examples/conversions", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.ends_with("No changes.\n"), "{out}");
+    let (code, out, _) = run(&["drift", "examples/conversions"]);
+    assert_eq!(code, 0, "{out}");
+}

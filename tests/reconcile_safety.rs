@@ -348,3 +348,35 @@ fn saved_plans_run_exactly_and_stale_ones_are_refused() {
         "{future}"
     );
 }
+
+#[test]
+fn deletes_that_only_archive_count_as_gone() {
+    // As the real API may do: DELETE archives; the archived one stays listed.
+    let env = Env::with(convctl::emulator::EmulatorConfig {
+        delete_archives: true,
+        ..Default::default()
+    });
+    env.seed(json!([
+        conversion("act_1", "Old", "old"),
+        conversion("act_1", "Keep", "keep")
+    ]));
+    env.write(
+        "conversions/a.yaml",
+        &format!(
+            "{}  - name: Old\n    ensure: absent\n",
+            manifest("act_1", &[entry("Keep", "keep")])
+        ),
+    );
+    assert_eq!(env.run(&["apply", "--auto-approve"]).code, 0);
+    assert_eq!(
+        env.live_names("act_1"),
+        ["Keep"],
+        "archived ones are filtered"
+    );
+    let plan = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan}");
+    assert!(
+        !plan.stdout.contains("Unmanaged"),
+        "archived ones are not listed:\n{plan}"
+    );
+}
