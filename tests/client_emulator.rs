@@ -331,3 +331,47 @@ async fn appsecret_proof_is_accepted_and_bad_tokens_are_not_retried_nor_leaked()
     }
     assert!(emu.stats()["auth"]["query"] == 0 && emu.stats()["auth"]["form"] == 0);
 }
+
+#[tokio::test]
+async fn a_rate_limited_account_is_paced_then_left_alone_while_others_go_on() {
+    let emu = start(EmulatorConfig {
+        rate_limit: Some(5),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let (client, log) = client(config(&emu.base_url(), CANARY));
+    let (busy, other) = (account(401), account(402));
+    for _ in 0..5 {
+        client.list_conversions(&busy).await.unwrap();
+    }
+    assert!(
+        log.text().contains("pacing"),
+        "usage at 80% and more slows the client down: {}",
+        log.text()
+    );
+    // The 5th answer said the account is spent for the rest of the minute (more than the
+    // test budget of 30 s): the 6th call is not even sent, and the error says why at once.
+    let requests = emu.stats()["requests"].as_u64().unwrap();
+    let started = Instant::now();
+    let err = client.list_conversions(&busy).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Throttled);
+    assert!(
+        err.message().contains("act_401") && err.message().contains("not sent"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(emu.stats()["requests"].as_u64().unwrap(), requests);
+    // A client that did not see those headers gets the API's 80004 once, and stops there.
+    let (fresh, _) = client_common::client(config(&emu.base_url(), CANARY));
+    let err = fresh.list_conversions(&busy).await.unwrap_err();
+    assert_eq!(
+        (err.kind, err.code),
+        (ErrorKind::Throttled, Some(80004)),
+        "{err}"
+    );
+    assert_eq!(emu.stats()["throttled"], 1);
+    // Other accounts are not held up.
+    let started = Instant::now();
+    client.list_conversions(&other).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+}

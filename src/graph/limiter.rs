@@ -94,7 +94,12 @@ impl Limiter {
 
     /// Waits until a request about `account` (`None`: not known) may go, and returns the
     /// permit to hold while it is in flight, and how long it waited for blocks and pacing.
-    pub(crate) async fn acquire(&self, account: Option<&AdAccountId>) -> (Permit, Duration) {
+    /// When a block lasts beyond `deadline` it does not wait: `Err(time still blocked)`.
+    pub(crate) async fn acquire(
+        &self,
+        account: Option<&AdAccountId>,
+        deadline: Instant,
+    ) -> Result<(Permit, Duration), Duration> {
         let gate = self.gate(account);
         let account_permit = gate
             .permits
@@ -125,6 +130,9 @@ impl Limiter {
             {
                 break;
             }
+            if now + wait > deadline {
+                return Err(wait);
+            }
             tokio::time::sleep(wait).await;
             waited += wait;
         }
@@ -134,13 +142,13 @@ impl Limiter {
             .acquire_owned()
             .await
             .expect("limiter semaphores are never closed");
-        (
+        Ok((
             Permit {
                 _account: account_permit,
                 _global: global_permit,
             },
             waited,
-        )
+        ))
     }
 
     fn is_blocked(&self, gate: &AccountGate, now: Instant) -> bool {
@@ -181,6 +189,10 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(60)
+    }
+
     fn account(n: u32) -> AdAccountId {
         AdAccountId::parse(&n.to_string()).unwrap()
     }
@@ -203,7 +215,7 @@ mod tests {
             );
             tasks.push(tokio::spawn(async move {
                 let acc = account(if i % 2 == 0 { 1 } else { 2 + i });
-                let (_permit, _) = limiter.acquire(Some(&acc)).await;
+                let (_permit, _) = limiter.acquire(Some(&acc), far()).await.unwrap();
                 let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                 peak.fetch_max(now, Ordering::SeqCst);
                 if i % 2 == 0 {
@@ -239,11 +251,11 @@ mod tests {
             regain: Some(Duration::from_millis(60)),
         };
         limiter.record(Some(&acc), &blocked);
-        let (first, waited) = limiter.acquire(Some(&acc)).await;
+        let (first, waited) = limiter.acquire(Some(&acc), far()).await.unwrap();
         assert!(waited >= Duration::from_millis(50), "{waited:?}");
         assert!(started.elapsed() >= Duration::from_millis(60));
         // Another account is not held up by that block.
-        let (_other, other_wait) = limiter.acquire(Some(&account(2))).await;
+        let (_other, other_wait) = limiter.acquire(Some(&account(2)), far()).await.unwrap();
         assert_eq!(other_wait, Duration::ZERO);
         // 87.5% with pacing from 75%: half of the maximum pause.
         let busy = Usage {
@@ -253,7 +265,19 @@ mod tests {
         };
         limiter.record(Some(&acc), &busy);
         drop(first);
-        let (_again, paced) = limiter.acquire(Some(&acc)).await;
+        let (_again, paced) = limiter.acquire(Some(&acc), far()).await.unwrap();
         assert_eq!(paced, Duration::from_millis(20));
+        // A block beyond the caller's deadline is not waited for.
+        let long = Usage {
+            app_pct: None,
+            account_pct: None,
+            regain: Some(Duration::from_secs(30)),
+        };
+        limiter.record(Some(&acc), &long);
+        drop(_again);
+        let refused = limiter
+            .acquire(Some(&acc), Instant::now() + Duration::from_secs(1))
+            .await;
+        assert!(refused.is_err_and(|left| left > Duration::from_secs(29)));
     }
 }

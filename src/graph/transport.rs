@@ -165,8 +165,30 @@ impl Transport {
         &self,
         request: &Request,
         is_write: bool,
+        deadline: Instant,
     ) -> Result<Value, Failure> {
-        let (permit, waited) = self.limiter.acquire(request.account.as_ref()).await;
+        let (permit, waited) = match self
+            .limiter
+            .acquire(request.account.as_ref(), deadline)
+            .await
+        {
+            Ok(granted) => granted,
+            Err(left) => {
+                let whom = request
+                    .account
+                    .as_ref()
+                    .map_or_else(|| "the app".to_string(), |a| a.to_string());
+                let mut e = GraphError::new(
+                    ErrorKind::Throttled,
+                    format!(
+                        "the API asked to stop calling {whom} for another {} s, beyond the retry budget; not sent",
+                        left.as_secs_f64().ceil()
+                    ),
+                );
+                e.http_status = None;
+                return Err(Failure::Fatal(e));
+            }
+        };
         if waited >= Duration::from_millis(1) {
             self.log(|| {
                 format!(
@@ -353,7 +375,7 @@ impl Transport {
     pub(crate) async fn call(&self, request: &Request) -> Result<Value, GraphError> {
         let mut backoff = Backoff::new(&self.policy);
         loop {
-            match self.attempt(request, false).await {
+            match self.attempt(request, false, backoff.deadline()).await {
                 Ok(value) => return Ok(value),
                 Err(Failure::Fatal(e)) => return Err(e.with_attempts(backoff.attempts + 1)),
                 Err(failure) => {
@@ -434,6 +456,11 @@ impl Backoff {
             return None;
         }
         Some(delay)
+    }
+
+    /// When this request's time budget ends.
+    pub(crate) fn deadline(&self) -> Instant {
+        self.started + self.policy.max_total
     }
 
     /// The error to report when giving up.

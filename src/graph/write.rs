@@ -287,6 +287,11 @@ impl Inner {
     async fn send_chunk(&self, chunk: &[Job]) -> Vec<Result<Value, Failure>> {
         let t = &self.transport;
         let account = chunk[0].account.clone();
+        let deadline = chunk
+            .iter()
+            .map(|j| j.backoff.deadline())
+            .max()
+            .unwrap_or_else(Instant::now);
         if chunk.len() == 1 {
             let (method, path, form) = plain_parts(&chunk[0].op);
             let request = Request {
@@ -296,7 +301,7 @@ impl Inner {
                 account,
                 note: String::new(),
             };
-            return vec![t.attempt(&request, true).await];
+            return vec![t.attempt(&request, true, deadline).await];
         }
         let batch: Vec<Value> = chunk
             .iter()
@@ -319,7 +324,7 @@ impl Inner {
             account: account.clone(),
             note: format!("batch of {}", chunk.len()),
         };
-        match t.attempt(&request, true).await {
+        match t.attempt(&request, true, deadline).await {
             Ok(Value::Array(entries)) if entries.len() == chunk.len() => entries
                 .iter()
                 .map(|entry| self.batch_entry(entry, account.as_ref()))
