@@ -380,3 +380,53 @@ fn deletes_that_only_archive_count_as_gone() {
         "archived ones are not listed:\n{plan}"
     );
 }
+
+/// On a terminal, apply asks, and only `yes` goes ahead. (The terminal is a pseudo-terminal
+/// made by util-linux `script`.)
+#[test]
+fn on_a_terminal_apply_asks_and_only_yes_approves() {
+    use std::io::Write;
+    let env = Env::new();
+    env.write("conversions/a.yaml", &manifest("act_1", &[entry("A", "a")]));
+    let on_tty = |answer: &str| {
+        let command = shell_words::join([
+            env!("CARGO_BIN_EXE_convctl"),
+            "--api-base",
+            &env.base(),
+            "apply",
+        ]);
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(env.dir.path())
+            .env("META_ACCESS_TOKEN", reconcile_support::TOKEN)
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("util-linux `script` makes the pseudo-terminal");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{answer}\n").as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = on_tty("no");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Only 'yes' will be accepted"), "{out}");
+    assert!(out.contains("apply cancelled; nothing was done"), "{out}");
+    assert!(env.live("act_1").is_empty());
+    let (code, out) = on_tty("yes");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Apply complete: 1 of 1 actions done."),
+        "{out}"
+    );
+    assert_eq!(env.live_names("act_1"), ["A"]);
+}

@@ -80,6 +80,16 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
                 Ok(false) => return fail("apply cancelled; nothing was done"),
                 Err(e) => return fail(&e),
             }
+            // Time passed at the prompt: apply only what was approved, on the state it was
+            // made from.
+            if let Err(problems) = still_true(session, &doc).await {
+                for p in &problems {
+                    eprintln!("error: {p}");
+                }
+                return fail(
+                    "live state changed while the plan was awaiting approval; nothing was done. Run apply again",
+                );
+            }
         }
 
         let writes = count_writes(&doc);
@@ -115,6 +125,20 @@ async fn saved_plan(
         }
         doc.summary = Summary::of(&doc.accounts);
     }
+    match still_true(api, &doc).await {
+        Ok(active) => Ok((doc, active)),
+        Err(problems) => Err(format!(
+            "the saved plan {} is stale, nothing was done:\n  {}\nmake a new plan (`convctl plan --out {}`) and review it",
+            file.display(),
+            problems.join("\n  "),
+            file.display()
+        )),
+    }
+}
+
+/// Lists the plan's accounts again: `Ok` with each account's active count when every live
+/// fingerprint is what the plan was made from, else what changed.
+async fn still_true(api: &Session, doc: &PlanDocument) -> Result<Vec<usize>, Vec<String>> {
     let ids: Vec<_> = doc.accounts.iter().map(|a| a.account.clone()).collect();
     let listed = api.list_many(&ids).await;
     let mut problems = Vec::new();
@@ -137,14 +161,9 @@ async fn saved_plan(
         }
     }
     if problems.is_empty() {
-        Ok((doc, active))
+        Ok(active)
     } else {
-        Err(format!(
-            "the saved plan {} is stale, nothing was done:\n  {}\nmake a new plan (`convctl plan --out {}`) and review it",
-            file.display(),
-            problems.join("\n  "),
-            file.display()
-        ))
+        Err(problems)
     }
 }
 
