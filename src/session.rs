@@ -107,13 +107,12 @@ async fn start_sandbox(state: &Path) -> Result<RunningEmulator, String> {
     })
 }
 
-impl LiveApi for Session {
+impl LiveApi for GraphClient {
     async fn list_many(
         &self,
         accounts: &[AdAccountId],
     ) -> Vec<Result<Vec<LiveConversion>, String>> {
-        self.client
-            .list_many(accounts)
+        GraphClient::list_many(self, accounts)
             .await
             .into_iter()
             .map(|r| r.map_err(|e| e.to_string()))
@@ -126,10 +125,27 @@ impl LiveApi for Session {
         on_done: Progress,
     ) -> Vec<Result<WriteOutcome, String>> {
         let observer: crate::graph::WriteObserver = Arc::new(move |_, _| on_done());
-        let results = self.client.write_observed(ops, observer).await;
+        let results = self.write_observed(ops, observer).await;
         results
             .into_iter()
             .map(|r| r.map_err(|e| e.to_string()))
             .collect()
+    }
+}
+
+impl LiveApi for Session {
+    async fn list_many(
+        &self,
+        accounts: &[AdAccountId],
+    ) -> Vec<Result<Vec<LiveConversion>, String>> {
+        LiveApi::list_many(&self.client, accounts).await
+    }
+
+    async fn write(
+        &self,
+        ops: Vec<WriteOp>,
+        on_done: Progress,
+    ) -> Vec<Result<WriteOutcome, String>> {
+        LiveApi::write(&self.client, ops, on_done).await
     }
 }
