@@ -188,3 +188,72 @@ fn account_filter_and_archived_conversions() {
         "{unknown}"
     );
 }
+
+#[test]
+fn global_options_colour_quiet_batching_and_account_filters() {
+    let env = Env::new();
+    env.write(
+        "conversions/two.yaml",
+        "account: act_1\nconversions:\n  - name: A\n    custom_event_type: LEAD\n    rule: {url: {eq: a}}\n---\naccount: act_2\nconversions:\n  - name: B\n    custom_event_type: LEAD\n    rule: {url: {eq: b}}\n",
+    );
+    // Colours only when asked for (stdout is a pipe here).
+    assert!(!env.run(&["plan"]).stdout.contains('\x1b'));
+    assert!(
+        env.run(&["--color", "always", "plan"])
+            .stdout
+            .contains("\x1b[")
+    );
+    // --quiet: results only (no "Saved the plan" note).
+    let quiet = env.run(&["--quiet", "plan", "--out", "p.json"]);
+    assert!(quiet.stderr.is_empty(), "{quiet}");
+    assert!(env.path("p.json").exists());
+    // apply --account and --batch-size 1 (plain requests, no batch endpoint).
+    let applied = env.run(&[
+        "--batch-size",
+        "1",
+        "apply",
+        "--account",
+        "act_2",
+        "--auto-approve",
+    ]);
+    assert_eq!(applied.code, 0, "{applied}");
+    assert!(!applied.stdout.contains("act_1"), "{applied}");
+    assert_eq!(env.stats()["batches"], 0, "{}", env.stats());
+    assert!(env.live("act_1").is_empty());
+    assert_eq!(env.live_names("act_2"), ["B"]);
+    // drift --account: act_2 is in sync, act_1 is not.
+    assert_eq!(env.run(&["drift", "--account", "act_2"]).code, 0);
+    assert_eq!(env.run(&["drift", "--account", "act_1"]).code, 2);
+    // A saved plan limited to one account by apply --plan --account.
+    let saved = env.run(&[
+        "apply",
+        "--plan",
+        "p.json",
+        "--account",
+        "act_2",
+        "--auto-approve",
+    ]);
+    assert_eq!(
+        saved.code, 1,
+        "act_2 changed since p.json was saved:\n{saved}"
+    );
+    let saved = env.run(&[
+        "apply",
+        "--plan",
+        "p.json",
+        "--account",
+        "act_1",
+        "--auto-approve",
+    ]);
+    assert_eq!(saved.code, 0, "{saved}");
+    assert_eq!(env.live_names("act_1"), ["A"]);
+    // -v says what it does on stderr, never the token (checked by the harness on every run).
+    let verbose = env.run(&["-v", "plan"]);
+    assert_eq!(verbose.code, 0, "{verbose}");
+    assert!(
+        verbose
+            .stderr
+            .contains("GET /v26.0/act_1/customconversions"),
+        "{verbose}"
+    );
+}

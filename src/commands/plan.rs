@@ -126,14 +126,16 @@ pub(super) async fn compare_accounts(
     selected: &[&DesiredAccount],
     global: &GlobalOptions,
 ) -> Option<Comparison> {
-    match compare(
+    let spinner = listing_spinner(selected.len(), global);
+    let result = compare(
         session,
         selected,
         &global.api_version,
         &DiffOptions::default(),
     )
-    .await
-    {
+    .await;
+    spinner.finish_and_clear();
+    match result {
         Ok(c) => Some(c),
         Err(errors) => {
             for e in &errors {
@@ -143,6 +145,18 @@ pub(super) async fn compare_accounts(
             None
         }
     }
+}
+
+/// A spinner on stderr while accounts are listed: only on a terminal, without --quiet, and
+/// never in pipes or CI logs.
+fn listing_spinner(accounts: usize, global: &GlobalOptions) -> indicatif::ProgressBar {
+    if global.quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message(format!("reading {accounts} account(s)"));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner
 }
 
 /// Verbose-only remarks (fields the API did not report) on stderr.
