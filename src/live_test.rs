@@ -134,18 +134,13 @@ pub fn server_event(example: &Event, source: ActionSourceType, now: i64, event_i
     event
 }
 
-/// The event as rules see it once received: `event` = event_name, `url` = event_source_url,
-/// custom_data keys as parameters (the reading of the reference, also the emulator's).
+/// The event as rules see it once received, read by the same code the emulator answers
+/// `/events` with (`capi::ServerEvent::rule_event`). An event capi refuses sees nothing.
 fn as_seen_by_rules(payload: &Value) -> Event {
-    let mut event = payload["custom_data"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    event.insert("event".into(), payload["event_name"].clone());
-    if let Some(url) = payload.get("event_source_url") {
-        event.insert("url".into(), url.clone());
-    }
-    event
+    let time = payload["event_time"].as_i64().unwrap_or_default();
+    crate::capi::validate_event(payload, 0, time)
+        .map(|event| event.rule_event())
+        .unwrap_or_default()
 }
 
 /// Unique per run, conversion and example; stable within a run, so a resent request is
@@ -293,6 +288,24 @@ conversions:
             skipped[1].reason.contains("add `url` to the example"),
             "{skipped:?}"
         );
+    }
+
+    #[test]
+    fn built_events_pass_the_offline_conversions_api_checks() {
+        let (events, _) = build(&manifests(SHOP), None, NOW);
+        let payloads: Vec<Value> = events.into_iter().map(|e| e.payload).collect();
+        crate::capi::validate_batch(&payloads, NOW).expect("valid server events");
+    }
+
+    #[test]
+    fn the_shipped_examples_can_all_be_sent_live() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/conversions");
+        let m = crate::manifest::load(&[dir]).expect("the examples are valid");
+        let (events, skipped) = build(&m, None, NOW);
+        assert!(skipped.is_empty(), "{skipped:?}");
+        assert!(!events.is_empty());
+        let payloads: Vec<Value> = events.into_iter().map(|e| e.payload).collect();
+        crate::capi::validate_batch(&payloads, NOW).expect("valid server events");
     }
 
     #[test]

@@ -34,6 +34,7 @@
 mod client;
 mod config;
 mod error;
+mod events;
 mod limiter;
 mod live;
 mod model;
@@ -44,6 +45,7 @@ mod write;
 pub use client::GraphClient;
 pub use config::{GraphConfig, RetryPolicy};
 pub use error::{ErrorKind, GraphError};
+pub use events::EventsReceipt;
 pub use model::*;
 pub use transport::LogSink;
 pub use write::WriteObserver;
