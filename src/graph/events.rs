@@ -46,7 +46,7 @@ impl GraphClient {
         };
         let mut backoff = Backoff::new(&transport.policy);
         loop {
-            match transport.attempt(&request, true).await {
+            match transport.attempt(&request, true, backoff.deadline()).await {
                 Ok(answer) => return Ok(receipt(&answer)),
                 Err(Failure::Fatal(error)) => {
                     return Err(error.with_attempts(backoff.attempts + 1));
