@@ -1,3 +1,6 @@
+//! Unit tests of the diff engine: one test per rule of spec section 2 (identity, changes,
+//! tombstones, prune, protect, duplicates, interrupted replacements, pins, the cap, warnings).
+
 use super::*;
 use crate::enums::CustomEventType;
 use crate::ids::{AdAccountId, ObjectId};
