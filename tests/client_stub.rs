@@ -507,3 +507,28 @@ async fn concurrency_stays_within_the_global_and_per_account_limits() {
     );
     assert_eq!(server.peak_in_flight.load(Ordering::SeqCst), 4);
 }
+
+#[tokio::test]
+async fn an_unreachable_api_fails_after_a_few_quick_attempts_with_a_clear_message() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let (client, log) = client(config(&closed, CANARY));
+    let started = Instant::now();
+    let err = client.list_conversions(&account(1)).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!((err.kind, err.attempts), (ErrorKind::Network, 3), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("cannot connect to http://127.0.0.1:") && text.contains("--api-base"),
+        "{text}"
+    );
+    let results = client
+        .write(vec![WriteOp::Delete {
+            id: ConversionId::parse("1").unwrap(),
+        }])
+        .await;
+    assert_eq!(results[0].as_ref().unwrap_err().kind, ErrorKind::Network);
+    assert!(!log.text().contains(CANARY));
+}

@@ -40,6 +40,9 @@ pub struct GraphConfig {
 pub struct RetryPolicy {
     /// Attempts per logical request, the first included.
     pub max_attempts: u32,
+    /// Of which at most this many may fail to connect at all (refused, unknown host): a wrong
+    /// `--api-base` fails in seconds, not minutes.
+    pub max_connect_attempts: u32,
     pub base_delay: Duration,
     pub max_delay: Duration,
     /// Time budget of a logical request, all waits included. A throttle that asks to wait
@@ -58,6 +61,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 8,
+            max_connect_attempts: 3,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(60),
             max_total: Duration::from_secs(15 * 60),
@@ -74,6 +78,7 @@ impl RetryPolicy {
     pub fn fast() -> Self {
         RetryPolicy {
             max_attempts: 30,
+            max_connect_attempts: 3,
             base_delay: Duration::from_millis(2),
             max_delay: Duration::from_millis(40),
             max_total: Duration::from_secs(30),

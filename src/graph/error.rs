@@ -354,6 +354,8 @@ pub(crate) fn json_i64(value: &Value) -> Option<i64> {
 /// Removes secrets from any text that came from outside before it is stored or printed:
 /// the token, the app secret and the proof wherever they appear, and the value of any
 /// `access_token=` / `appsecret_proof=` parameter (the real API copies them into `next` URLs).
+/// Secrets shorter than 8 characters are not searched for (real tokens and app secrets are far
+/// longer; the sandbox's dummy token `sandbox` must not turn every `--sandbox` into a blank).
 #[derive(Clone, Default)]
 pub(crate) struct Redactor {
     secrets: Vec<crate::secret::Secret>,
@@ -364,7 +366,7 @@ impl Redactor {
         Redactor {
             secrets: secrets
                 .into_iter()
-                .filter(|s| s.expose().len() >= 4)
+                .filter(|s| s.expose().len() >= 8)
                 .collect(),
         }
     }

@@ -173,15 +173,6 @@ impl Limiter {
             .unwrap_or_else(|e| e.into_inner())
             .record(usage.account_pct, usage.regain, now);
     }
-
-    /// Blocks `account` for `wait` (a throttling answer without usage headers).
-    pub(crate) fn block(&self, account: Option<&AdAccountId>, wait: Duration) {
-        let gate = self.gate(account);
-        gate.pressure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .record(None, Some(wait), Instant::now());
-    }
 }
 
 #[cfg(test)]

@@ -52,14 +52,18 @@ pub(crate) enum Failure {
     Fatal(GraphError),
     /// A write may have been committed (HTTP 5xx, lost connection, timeout, empty batch entry).
     Uncertain(GraphError),
+    /// No connection could be made (refused, unknown host): nothing was sent. Retried, but
+    /// only `max_connect_attempts` times: a wrong `--api-base` should fail fast.
+    Unreachable(GraphError),
 }
 
 impl Failure {
     pub(crate) fn into_error(self) -> GraphError {
         match self {
-            Failure::Retry { error, .. } | Failure::Fatal(error) | Failure::Uncertain(error) => {
-                error
-            }
+            Failure::Retry { error, .. }
+            | Failure::Fatal(error)
+            | Failure::Uncertain(error)
+            | Failure::Unreachable(error) => error,
         }
     }
 }
@@ -346,27 +350,38 @@ impl Transport {
 
     fn network_failure(&self, e: &reqwest::Error, is_write: bool) -> Failure {
         let error = GraphError::new(ErrorKind::Network, self.describe(e));
-        // A refused connection never reached the server; anything later may have.
-        if is_write && !e.is_connect() {
+        if e.is_connect() {
+            // A refused connection never reached the server.
+            Failure::Unreachable(error)
+        } else if is_write {
+            // Anything later may have been committed.
             Failure::Uncertain(error)
         } else {
             Failure::Retry { error, wait: None }
         }
     }
 
-    /// A reqwest error's chain of causes, without the URL, redacted.
+    /// A reqwest error as a sentence: what failed, where (the base's origin, never a path or
+    /// query) and the root cause; redacted.
     fn describe(&self, e: &reqwest::Error) -> String {
-        let mut text = if e.is_timeout() {
-            "the request timed out".to_string()
+        let origin = self.base.origin().ascii_serialization();
+        let what = if e.is_timeout() {
+            format!("the request to {origin} timed out")
+        } else if e.is_connect() {
+            format!("cannot connect to {origin} (check --api-base and the network)")
         } else {
-            "the connection failed".to_string()
+            format!("the connection to {origin} failed")
         };
+        let mut root: Option<&dyn std::error::Error> = None;
         let mut source = std::error::Error::source(e);
         while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
+            root = Some(cause);
             source = cause.source();
         }
+        let text = match root {
+            Some(cause) => format!("{what}: {cause}"),
+            None => what,
+        };
         self.redactor.scrub(&text)
     }
 
@@ -379,15 +394,16 @@ impl Transport {
                 Ok(value) => return Ok(value),
                 Err(Failure::Fatal(e)) => return Err(e.with_attempts(backoff.attempts + 1)),
                 Err(failure) => {
-                    let (error, wait) = match failure {
-                        Failure::Retry { error, wait } => (error, wait),
-                        other => (other.into_error(), None),
+                    let (error, next) = match failure {
+                        Failure::Retry { error, wait } => (error, backoff.next(wait)),
+                        Failure::Unreachable(error) => (error, backoff.next_unreachable()),
+                        other => (other.into_error(), backoff.next(None)),
                     };
-                    match backoff.next(wait) {
+                    match next {
                         Some(delay) => {
                             self.log(|| {
                                 format!(
-                                    "retry {}/{} of {} {} in {} ms after: {error}",
+                                    "retry (attempt {}/{}) of {} {} in {} ms after: {error}",
                                     backoff.attempts + 1,
                                     self.policy.max_attempts,
                                     request.method,
@@ -395,9 +411,6 @@ impl Transport {
                                     delay.as_millis()
                                 )
                             });
-                            if let Some(w) = wait {
-                                self.limiter.block(request.account.as_ref(), w);
-                            }
                             tokio::time::sleep(delay).await;
                         }
                         None => return Err(backoff.exhausted(error)),
@@ -422,6 +435,8 @@ pub(crate) struct Backoff {
     started: Instant,
     /// Failed attempts so far.
     pub(crate) attempts: u32,
+    /// Of which could not connect.
+    unreachable: u32,
 }
 
 impl Backoff {
@@ -430,6 +445,7 @@ impl Backoff {
             policy: policy.clone(),
             started: Instant::now(),
             attempts: 0,
+            unreachable: 0,
         }
     }
 
@@ -456,6 +472,17 @@ impl Backoff {
             return None;
         }
         Some(delay)
+    }
+
+    /// Like [`next`](Self::next) after a connection could not be made, which is given up
+    /// after `max_connect_attempts`.
+    pub(crate) fn next_unreachable(&mut self) -> Option<Duration> {
+        self.unreachable += 1;
+        if self.unreachable >= self.policy.max_connect_attempts.max(1) {
+            self.attempts += 1;
+            return None;
+        }
+        self.next(None)
     }
 
     /// When this request's time budget ends.

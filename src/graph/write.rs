@@ -261,6 +261,13 @@ impl Inner {
                 self.again(job, error, None)
             }
             Failure::Retry { error, wait } => self.again(job, error, wait),
+            Failure::Unreachable(error) => match job.backoff.next_unreachable() {
+                Some(d) => {
+                    job.wait = d;
+                    Step::Again
+                }
+                None => Step::Done(Err(job.backoff.exhausted(error))),
+            },
         }
     }
 
@@ -269,7 +276,7 @@ impl Inner {
             Some(d) => {
                 self.transport.log(|| {
                     format!(
-                        "retry {} of a write in {} ms after: {}",
+                        "retry of the {} in {} ms after: {}",
                         describe(&job.op),
                         d.as_millis(),
                         context(error.clone(), job)
