@@ -200,7 +200,12 @@ pub struct ConversionState {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_event_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Written as an integer when it is one (`100`, not `100.0`), as the API documents it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "whole_number"
+    )]
     pub default_conversion_value: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_source_id: Option<String>,
@@ -268,6 +273,10 @@ impl ConversionState {
             default_conversion_value: self.default_conversion_value.unwrap_or(0.0),
         })
     }
+}
+
+fn whole_number<S: serde::Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    value.map(number_value).serialize(s)
 }
 
 /// A rule stored in the plan as a JSON value, back to the compact string the API takes.
