@@ -62,19 +62,25 @@ impl GraphClient {
                         ),
                     ));
                 }
-                Err(Failure::Retry { error, wait }) => match backoff.next(wait) {
-                    Some(delay) => {
-                        transport.log(|| {
-                            format!(
-                                "retry of POST {} in {} ms after: {error}",
-                                request.url.path(),
-                                delay.as_millis()
-                            )
-                        });
-                        tokio::time::sleep(delay).await;
+                Err(failure @ (Failure::Retry { .. } | Failure::Unreachable(_))) => {
+                    let (error, next) = match failure {
+                        Failure::Retry { error, wait } => (error, backoff.next(wait)),
+                        other => (other.into_error(), backoff.next_unreachable()),
+                    };
+                    match next {
+                        Some(delay) => {
+                            transport.log(|| {
+                                format!(
+                                    "retry of POST {} in {} ms after: {error}",
+                                    request.url.path(),
+                                    delay.as_millis()
+                                )
+                            });
+                            tokio::time::sleep(delay).await;
+                        }
+                        None => return Err(backoff.exhausted(error)),
                     }
-                    None => return Err(backoff.exhausted(error)),
-                },
+                }
             }
         }
     }
