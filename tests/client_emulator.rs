@@ -375,3 +375,55 @@ async fn a_rate_limited_account_is_paced_then_left_alone_while_others_go_on() {
     client.list_conversions(&other).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+#[tokio::test]
+async fn deletes_that_only_archive_and_lose_their_answers_still_complete_once() {
+    let emu = start(EmulatorConfig {
+        delete_archives: true,
+        drop_after_commit: 0.5,
+        seed: Some(3),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let mut cfg = config(&emu.base_url(), CANARY);
+    cfg.batch_size = 3;
+    let (client, log) = client(cfg);
+    let acc = account(501);
+    let ops: Vec<WriteOp> = (0..8)
+        .map(|i| WriteOp::Create {
+            account: acc.clone(),
+            conversion: new_conversion(&format!("a{i}"), i),
+        })
+        .collect();
+    let ids: Vec<ConversionId> = client
+        .write(ops)
+        .await
+        .into_iter()
+        .map(|r| match r {
+            Ok(WriteOutcome::Created(id) | WriteOutcome::Adopted(id)) => id,
+            other => panic!("{other:?}\n{}", log.text()),
+        })
+        .collect();
+    let deletes = ids
+        .iter()
+        .map(|id| WriteOp::Delete { id: id.clone() })
+        .collect();
+    for result in client.write(deletes).await {
+        assert!(
+            matches!(
+                result,
+                Ok(WriteOutcome::Deleted | WriteOutcome::AlreadyGone)
+            ),
+            "{result:?}\n{}",
+            log.text()
+        );
+    }
+    let live = client.list_conversions(&acc).await.unwrap();
+    assert_eq!(
+        live.len(),
+        8,
+        "archived ones stay listed, none duplicated: {live:#?}"
+    );
+    assert!(live.iter().all(|c| c.is_archived));
+    assert!(emu.stats()["answers_dropped"].as_u64().unwrap() > 0);
+}

@@ -207,7 +207,7 @@ impl Inner {
                     if !missing.is_empty() {
                         t.log(|| {
                             format!(
-                                "{account}: the API did not report {} (unknown, never a change)",
+                                "{account}: no conversion in the answer carried {} (unknown: never a change)",
                                 missing.join(", ")
                             )
                         });

@@ -49,7 +49,6 @@ const REPORTABLE: &[(&str, &[&str])] = &[
     ),
     ("action_source_type", &["action_source_type"]),
     ("default_conversion_value", &["default_conversion_value"]),
-    ("last_fired_time", &["last_fired_time"]),
 ];
 
 pub(crate) fn parse_conversion(item: &Value) -> Result<LiveConversion, GraphError> {

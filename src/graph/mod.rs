@@ -8,28 +8,42 @@
 //! # Politeness: limits, usage headers, retries
 //! - **Concurrency.** At most `parallelism` requests are in flight (default 8), and at most
 //!   `per_account_parallelism` (default half of that, 1 to 4) for one ad account. Updates and
-//!   deletes count against the account that listed the conversion. A request waiting for its
-//!   account holds no global slot, so other accounts keep moving.
+//!   deletes count against the account whose listing showed the conversion. A request waiting
+//!   for its account holds no global slot, so other accounts keep moving.
 //! - **Usage headers.** `X-App-Usage`, `X-Ad-Account-Usage` and `X-Business-Use-Case-Usage`
-//!   (absent or garbage: ignored) set each account's and the app's usage. Above
-//!   `pacing_threshold_pct` (75%) every call to that account (or, for app usage, every call)
-//!   first pauses, linearly up to `pacing_max_delay` (5 s) at 100%. When the headers say how
-//!   long until access is regained (`reset_time_duration`, `estimated_time_to_regain_access`),
-//!   the account takes no call before then.
+//!   (absent or garbage: ignored; batch entries' headers too) set each account's and the app's
+//!   usage, the highest figure of each header. Above `pacing_threshold_pct` (75%) every call to
+//!   that account (for app usage: every call) first pauses, linearly up to `pacing_max_delay`
+//!   (5 s) at 100%. When the headers say how long until access is regained
+//!   (`reset_time_duration` seconds, `estimated_time_to_regain_access` minutes), the account
+//!   takes no call before then; if that is beyond the request's time budget the call is not
+//!   sent and fails at once with [`ErrorKind::Throttled`], naming the account and the wait.
 //! - **Retries.** Transient errors (`is_transient`, codes 1 and 2, HTTP 5xx), lost
 //!   connections, timeouts and throttling codes (4, 17, 32, 341, 613, 80000, 80003, 80004,
 //!   80014, and HTTP 429) are retried with exponential backoff and full jitter: a random wait
-//!   in `[0, min(max_delay, base_delay × 2^n)]` (defaults 0.5 s, 60 s), or the wait the API asked
-//!   for when throttled, whichever is longer; at most `max_attempts` (8) attempts and
-//!   `max_total` (15 min) per request. A throttle that asks for more than the remaining budget
-//!   fails at once. Codes 100, 190, 102, 200–299, 10 and 368 are never retried.
+//!   in `[0, min(max_delay, base_delay × 2^n)]` (defaults 0.5 s, 60 s), or the wait the API
+//!   asked for when throttled, whichever is longer; at most `max_attempts` (8) attempts and
+//!   `max_total` (15 min) per request. A refused connection (wrong `--api-base`, no network)
+//!   is tried `max_connect_attempts` (3) times. Codes 100, 102, 190, 200–299, 10, 368 and 2635
+//!   are never retried. [`RetryPolicy::fast`] is the same policy with millisecond waits (tests).
 //! - **Writes that may have been committed** (HTTP 5xx, lost connection, timeout, an empty
-//!   batch entry) are never blindly repeated. A create is checked by listing the account and adopting an exact match
-//!   ([`WriteOutcome::Adopted`]); a delete is repeated and "does not exist" then means
-//!   [`WriteOutcome::AlreadyGone`]; an update is idempotent and repeated.
+//!   batch entry) are never blindly repeated. After the round of requests they were in has
+//!   settled, a create is checked by listing its account and adopting a conversion that
+//!   matches exactly (name, rule by meaning, event type, source, value, description), that no
+//!   listing showed before the create was first sent and that this client has not claimed
+//!   ([`WriteOutcome::Adopted`]); only when none matches is it sent again. A delete is sent
+//!   again and "does not exist" (100/33) then means [`WriteOutcome::AlreadyGone`]; an update is
+//!   idempotent and sent again. If the check itself fails, the create is reported as
+//!   [`ErrorKind::Uncertain`], never repeated.
+//! - **Reading.** `GET act_<ID>/customconversions?fields=…&limit=100`, following `next` to the
+//!   end (an empty page may still have one) only on the configured scheme, host and port, with
+//!   any `access_token`/`appsecret_proof` copied into it dropped. If the API refuses a field
+//!   whose readability is undocumented (`advanced_rule`, `event_source_id`, `pixel`,
+//!   `action_source_type`), the list is asked again without them; they stay unknown (`None`).
 //! - **Secrets.** The token travels only in the `Authorization: Bearer` header, the proof as a
-//!   parameter; `next` links are followed only on the configured origin; errors and verbose
-//!   lines are scrubbed of the token, app secret, proof and any `access_token=` parameter.
+//!   parameter; errors and verbose lines (method, path without query, status, usage, retries)
+//!   are scrubbed of the token, app secret, proof and any `access_token=` parameter, and never
+//!   show a `next` URL.
 
 mod client;
 mod config;

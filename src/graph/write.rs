@@ -255,9 +255,10 @@ impl Inner {
                 job.uncertain = true;
                 Step::Verify(e)
             }
-            Failure::Uncertain(error) | Failure::Retry { error, wait: None } => {
-                job.uncertain |= matches!(job.op, WriteOp::Delete { .. } | WriteOp::Update { .. })
-                    && error.kind != ErrorKind::Throttled;
+            Failure::Uncertain(error) => {
+                // A delete or update that may have been applied: repeating it is safe (a
+                // delete that then finds nothing counts as done).
+                job.uncertain = true;
                 self.again(job, error, None)
             }
             Failure::Retry { error, wait } => self.again(job, error, wait),
