@@ -247,6 +247,24 @@ fn global_options_colour_quiet_batching_and_account_filters() {
     ]);
     assert_eq!(saved.code, 0, "{saved}");
     assert_eq!(env.live_names("act_1"), ["A"]);
+    // --shard K/N: the shards partition the accounts.
+    let mut seen = Vec::new();
+    for shard in ["1/2", "2/2"] {
+        let doc: Value = serde_json::from_str(
+            &env.run(&["--shard", shard, "plan", "--format", "json"])
+                .stdout,
+        )
+        .unwrap();
+        seen.extend(
+            doc["accounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["account"].as_str().unwrap().to_string()),
+        );
+    }
+    seen.sort();
+    assert_eq!(seen, ["act_1", "act_2"]);
     // -v says what it does on stderr, never the token (checked by the harness on every run).
     let verbose = env.run(&["-v", "plan"]);
     assert_eq!(verbose.code, 0, "{verbose}");
