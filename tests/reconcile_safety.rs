@@ -327,8 +327,20 @@ fn saved_plans_run_exactly_and_stale_ones_are_refused() {
     // A fresh plan is executed exactly, even when the manifests change afterwards.
     assert_eq!(env.run(&["plan", "--out", "plan.json"]).code, 0);
     env.write("conversions/a.yaml", &manifest("act_1", &[entry("Z", "z")]));
+    let saved = std::fs::read_to_string(env.path("plan.json")).unwrap();
+    std::fs::write(
+        env.path("plan.json"),
+        saved.replace("\"v26.0\"", "\"v25.0\""),
+    )
+    .unwrap();
     let applied = env.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
     assert_eq!(applied.code, 0, "{applied}");
+    assert!(
+        applied
+            .stderr
+            .contains("made against API v25.0 and is applied against v26.0"),
+        "{applied}"
+    );
     assert_eq!(env.live_names("act_1"), ["A", "B"]);
 
     // Broken and foreign files are refused with a clear error.

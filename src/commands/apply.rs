@@ -35,7 +35,14 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
     with_session(global, async |session| {
         let (doc, active) = match (&manifests, args.plan) {
             (_, Some(file)) => match saved_plan(session, file, args.accounts).await {
-                Ok(x) => x,
+                Ok((doc, active)) => {
+                    if !global.quiet {
+                        for w in provenance_warnings(&doc, global) {
+                            eprintln!("warning: {w}");
+                        }
+                    }
+                    (doc, active)
+                }
                 Err(e) => return fail(&e),
             },
             (Some(manifests), None) => {
@@ -165,6 +172,26 @@ async fn still_true(api: &Session, doc: &PlanDocument) -> Result<Vec<usize>, Vec
     } else {
         Err(problems)
     }
+}
+
+/// A saved plan made by another convctl or for another API version still executes (its
+/// actions are explicit), but the user should know.
+fn provenance_warnings(doc: &PlanDocument, global: &GlobalOptions) -> Vec<String> {
+    let mut out = Vec::new();
+    if doc.api_version != global.api_version {
+        out.push(format!(
+            "the plan was made against API {} and is applied against {}",
+            doc.api_version, global.api_version
+        ));
+    }
+    if doc.convctl_version != env!("CARGO_PKG_VERSION") {
+        out.push(format!(
+            "the plan was made by convctl {} (this is {})",
+            doc.convctl_version,
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+    out
 }
 
 /// Asks for `yes` on a terminal; without one, `--auto-approve` is required.
