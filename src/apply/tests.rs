@@ -206,3 +206,207 @@ async fn a_failed_delete_after_a_create_is_reported_half_done() {
     );
     assert!(text.contains("Run `convctl apply` again"), "{text}");
 }
+
+/// A stateful in-memory API: what `apply` writes is what the next listing shows, with rules
+/// re-serialised the way the API does (keys sorted, compact), so that convergence is tested
+/// against a store that does not echo the manifest's bytes.
+#[derive(Default)]
+struct Store {
+    live: Mutex<Vec<LiveConversion>>,
+    next: Mutex<u64>,
+}
+
+impl LiveApi for Store {
+    async fn list_many(
+        &self,
+        accounts: &[AdAccountId],
+    ) -> Vec<Result<Vec<LiveConversion>, String>> {
+        accounts
+            .iter()
+            .map(|_| Ok(self.live.lock().unwrap().clone()))
+            .collect()
+    }
+
+    async fn write(
+        &self,
+        ops: Vec<WriteOp>,
+        on_done: crate::session::Progress,
+    ) -> Vec<Result<WriteOutcome, String>> {
+        let mut live = self.live.lock().unwrap();
+        ops.into_iter()
+            .map(|op| {
+                on_done();
+                match op {
+                    WriteOp::Create { conversion: c, .. } => {
+                        let mut n = self.next.lock().unwrap();
+                        *n += 1;
+                        let id = ObjectId::parse(&format!("{}", 1000 + *n)).unwrap();
+                        let reserialise = |t: &String| {
+                            serde_json::from_str::<serde_json::Value>(t)
+                                .unwrap()
+                                .to_string()
+                        };
+                        live.push(LiveConversion {
+                            id: id.clone(),
+                            name: c.name,
+                            description: Some(c.description),
+                            rule: c.rule.as_ref().map(reserialise),
+                            advanced_rule: c.advanced_rule.as_ref().map(reserialise),
+                            custom_event_type: c.custom_event_type.map(|t| t.to_string()),
+                            event_source_id: c.event_source_id.map(|i| i.to_string()),
+                            action_source_type: c.action_source_type.map(|t| t.to_string()),
+                            default_conversion_value: Some(c.default_conversion_value),
+                            is_archived: false,
+                            is_unavailable: false,
+                            creation_time: None,
+                            first_fired_time: None,
+                            last_fired_time: None,
+                        });
+                        Ok(WriteOutcome::Created(id))
+                    }
+                    WriteOp::Update { id, update } => {
+                        let c = live.iter_mut().find(|c| c.id == id).ok_or("no such id")?;
+                        if let Some(n) = update.name {
+                            c.name = n;
+                        }
+                        if let Some(d) = update.description {
+                            c.description = Some(d);
+                        }
+                        if let Some(v) = update.default_conversion_value {
+                            c.default_conversion_value = Some(v);
+                        }
+                        Ok(WriteOutcome::Updated)
+                    }
+                    WriteOp::Delete { id } => {
+                        let before = live.len();
+                        live.retain(|c| c.id != id);
+                        Ok(if live.len() < before {
+                            WriteOutcome::Deleted
+                        } else {
+                            WriteOutcome::AlreadyGone
+                        })
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+mod convergence {
+    use super::*;
+    use crate::diff::{DiffOptions, diff_account};
+    use crate::manifest::{
+        DesiredAccount, DesiredConversion, Ensure, Location, RuleSpec, RuleTests,
+    };
+    use proptest::prelude::*;
+
+    const NAMES: [&str; 5] = ["a", "b", "c", "d", "e"];
+    const RULES: [&str; 3] = [
+        r#"{"url":{"i_contains":"x"}}"#,
+        r#"{"and":[{"event":{"eq":"Purchase"}},{"value":{"gt":100}}]}"#,
+        r#"{"or":[{"url":{"i_contains":"thank\/you"}},{"url":{"eq":"y"}}]}"#,
+    ];
+    const TYPES: [crate::enums::CustomEventType; 2] = [
+        crate::enums::CustomEventType::Purchase,
+        crate::enums::CustomEventType::Lead,
+    ];
+
+    fn live_strategy() -> impl Strategy<Value = Vec<LiveConversion>> {
+        proptest::collection::vec(
+            (0..5usize, 0..3usize, 0..2usize, 0..2u8, any::<bool>()),
+            0..6,
+        )
+        .prop_map(|items| {
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, (name, rule, ty, value, described))| LiveConversion {
+                    id: ObjectId::parse(&format!("{}", i + 1)).unwrap(),
+                    name: NAMES[name].into(),
+                    description: Some(if described { "d".into() } else { String::new() }),
+                    rule: Some(RULES[rule].into()),
+                    advanced_rule: None,
+                    custom_event_type: Some(TYPES[ty].to_string()),
+                    event_source_id: None,
+                    action_source_type: None,
+                    default_conversion_value: Some(f64::from(value) * 12.0),
+                    is_archived: false,
+                    is_unavailable: false,
+                    creation_time: None,
+                    first_fired_time: None,
+                    last_fired_time: None,
+                })
+                .collect()
+        })
+    }
+
+    fn desired_strategy() -> impl Strategy<Value = DesiredAccount> {
+        let entry = (0..3usize, 0..2usize, 0..2u8, any::<bool>(), 0..5u8);
+        (proptest::collection::vec(entry, 5), any::<bool>()).prop_map(|(entries, prune)| {
+            DesiredAccount {
+                account: AdAccountId::parse("act_1").unwrap(),
+                location: Location {
+                    file: "m.yaml".into(),
+                    line: 1,
+                    column: 1,
+                },
+                prune,
+                conversions: entries
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, (_, _, _, _, kind))| *kind != 0) // kind 0: not declared
+                    .map(
+                        |(i, (rule, ty, value, described, kind))| DesiredConversion {
+                            name: NAMES[i].into(),
+                            id: None,
+                            ensure: if kind == 1 {
+                                Ensure::Absent
+                            } else {
+                                Ensure::Present
+                            },
+                            protect: false,
+                            description: if described { "d".into() } else { String::new() },
+                            custom_event_type: Some(TYPES[ty]),
+                            default_conversion_value: f64::from(value) * 12.0,
+                            rule: Some(RuleSpec::Rule(
+                                crate::rule::Rule::from_json_str(RULES[rule]).unwrap(),
+                            )),
+                            event_source_id: None,
+                            action_source_type: None,
+                            tests: RuleTests::default(),
+                            location: Location {
+                                file: "m.yaml".into(),
+                                line: i + 3,
+                                column: 5,
+                            },
+                        },
+                    )
+                    .collect(),
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+        /// Whatever the live state, once a plan can be made, applying it converges: the next
+        /// plan is empty, and every declared conversion exists exactly once.
+        #[test]
+        fn apply_converges(live in live_strategy(), desired in desired_strategy()) {
+            let opts = DiffOptions { now: "2026-11-25T12:00:00Z".parse().unwrap(), cap: 100 };
+            let plan = diff_account(&desired, &live, &opts);
+            prop_assume!(plan.is_ok()); // duplicate names without pins are refused, by design
+            let store = Store { live: Mutex::new(live), next: Mutex::new(0) };
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let report = rt.block_on(execute(&store, &PlanDocument::new("v26.0", vec![plan.unwrap()]), std::sync::Arc::new(|| {})));
+            prop_assert!(report.is_complete(), "{}", report.render());
+            let after = store.live.lock().unwrap().clone();
+            let again = diff_account(&desired, &after, &opts).unwrap();
+            prop_assert!(again.actions.is_empty(), "{:?}", again.actions);
+            for entry in &desired.conversions {
+                let count = after.iter().filter(|c| c.name == entry.name).count();
+                let expected = usize::from(entry.ensure == Ensure::Present);
+                prop_assert_eq!(count, expected, "{}", entry.name);
+            }
+        }
+    }
+}
