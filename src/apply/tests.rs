@@ -402,10 +402,20 @@ mod convergence {
             let after = store.live.lock().unwrap().clone();
             let again = diff_account(&desired, &after, &opts).unwrap();
             prop_assert!(again.actions.is_empty(), "{:?}", again.actions);
+            // An oracle independent of the diff: the live fields are the declared ones.
             for entry in &desired.conversions {
-                let count = after.iter().filter(|c| c.name == entry.name).count();
-                let expected = usize::from(entry.ensure == Ensure::Present);
-                prop_assert_eq!(count, expected, "{}", entry.name);
+                let found: Vec<&LiveConversion> = after.iter().filter(|c| c.name == entry.name).collect();
+                prop_assert_eq!(found.len(), usize::from(entry.ensure == Ensure::Present), "{}", entry.name);
+                if let [c] = found.as_slice() {
+                    prop_assert_eq!(c.description.as_deref(), Some(entry.description.as_str()));
+                    prop_assert_eq!(c.default_conversion_value, Some(entry.default_conversion_value));
+                    prop_assert_eq!(c.custom_event_type.clone(), entry.custom_event_type.map(|t| t.to_string()));
+                    let Some(RuleSpec::Rule(want)) = &entry.rule else { unreachable!() };
+                    prop_assert_eq!(&crate::rule::Rule::from_json_str(c.rule.as_deref().unwrap()).unwrap(), want);
+                }
+            }
+            if desired.prune {
+                prop_assert!(after.iter().all(|c| desired.conversions.iter().any(|e| e.name == c.name)));
             }
         }
     }
