@@ -112,6 +112,8 @@ pub enum Command {
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
         format: CheckFormat,
+        #[command(flatten)]
+        live: LiveTestArgs,
     },
     /// Show what apply would change.
     Plan {
@@ -163,6 +165,11 @@ pub enum Command {
     },
     /// Run a local Graph API.
     Emulator(EmulatorArgs),
+    /// Send Conversions API server events, to watch a conversion fire.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
     /// Print a shell completion script to stdout.
     Completions {
         #[arg(value_enum)]
@@ -174,6 +181,39 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+}
+
+/// `test --live`: also send the `match` examples as Conversions API test events.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LiveTestArgs {
+    /// After the offline tests pass, send each `match` example to its conversion's pixel.
+    #[arg(long)]
+    pub live: bool,
+    /// Test Events code (Events Manager → Test Events); required with --live unless --sandbox.
+    #[arg(long, value_name = "CODE", requires = "live")]
+    pub test_event_code: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Validate events offline, then send them to a pixel / dataset: 0 accepted, 1 refused.
+    Send(EventsSendArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EventsSendArgs {
+    /// The pixel / dataset id the events go to.
+    #[arg(long, value_name = "ID")]
+    pub pixel: String,
+    /// A JSON array of events, or an object with a `data` array; `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+    /// Show the events in Events Manager → Test Events under this code.
+    #[arg(long, value_name = "CODE")]
+    pub test_event_code: Option<String>,
+    /// Validate offline only; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Shells `convctl completions` writes a script for.

@@ -8,10 +8,12 @@ mod plan;
 mod test;
 mod validate;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, EventsCommand};
+use crate::exit;
 
 pub mod completions;
 pub mod emulator;
+pub mod events;
 pub mod man;
 
 /// Runs a parsed command line; returns the process exit code.
@@ -20,7 +22,17 @@ pub fn run(cli: Cli) -> i32 {
         Command::Completions { shell } => completions::run(shell, &mut std::io::stdout().lock()),
         Command::Man { out } => man::run(out.as_deref(), &mut std::io::stdout().lock()),
         Command::Validate { paths, format } => validate::run(&paths, format),
-        Command::Test { paths, format } => test::run(&paths, format),
+        Command::Test {
+            paths,
+            format,
+            live,
+        } => match test::run(&paths, format) {
+            exit::SUCCESS if live.live => events::test_live(&cli.global, &paths, &live),
+            code => code,
+        },
+        Command::Events {
+            command: EventsCommand::Send(args),
+        } => events::send(&cli.global, &args),
         Command::Plan {
             paths,
             accounts,

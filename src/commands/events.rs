@@ -1,0 +1,265 @@
+//! `convctl events send` and the live half of `convctl test --live`: Conversions API server
+//! events, checked offline first (seed 002 rules, `crate::capi`, the same code the emulator
+//! answers with), then sent with the Graph client (token in the header, never in a URL).
+//!
+//! Nothing is sent when any event of a request is invalid: the API would reject the whole
+//! request anyway, and saying so before the network names the event and the fix. A request
+//! that may have reached the API is never resent blindly (identical server events are counted
+//! twice); the error says so.
+
+use crate::capi;
+use crate::cli::{EventsSendArgs, GlobalOptions, LiveTestArgs};
+use crate::exit;
+use crate::graph::{EventsReceipt, GraphClient};
+use crate::ids::ObjectId;
+use crate::live_test::{self, LiveEvent};
+use crate::session::Session;
+use crate::shard::Shard;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// `convctl events send`.
+pub fn send(global: &GlobalOptions, args: &EventsSendArgs) -> i32 {
+    let pixel = match ObjectId::parse(&args.pixel) {
+        Ok(p) => p,
+        Err(e) => return fail(&format!("--pixel: {e}")),
+    };
+    let items = match read_events(&args.file) {
+        Ok(items) => items,
+        Err(e) => return fail(&e),
+    };
+    if let Err(e) = capi::validate_batch(&items, now()) {
+        return fail(&format!(
+            "{}: {e}; nothing was sent",
+            display_path(&args.file)
+        ));
+    }
+    if args.dry_run {
+        println!(
+            "{} valid for pixel {pixel}; nothing sent (--dry-run)",
+            plural(items.len(), "event")
+        );
+        return exit::SUCCESS;
+    }
+    if args.test_event_code.is_none() {
+        eprintln!(
+            "warning: no --test-event-code: these events are processed as real events, not only shown in Test Events"
+        );
+    }
+    with_client(global, |client| async move {
+        match client
+            .send_events(&pixel, &items, args.test_event_code.as_deref())
+            .await
+        {
+            Ok(receipt) => {
+                println!(
+                    "{}",
+                    describe(&pixel, &receipt, args.test_event_code.as_deref())
+                );
+                exit::SUCCESS
+            }
+            Err(e) => fail(&format!("sending events to pixel {pixel}: {e}")),
+        }
+    })
+}
+
+/// `convctl test --live`, after the offline tests passed: sends every `match` example.
+pub fn test_live(global: &GlobalOptions, paths: &[PathBuf], args: &LiveTestArgs) -> i32 {
+    if args.test_event_code.is_none() && global.sandbox.is_none() {
+        return fail(
+            "--live needs --test-event-code CODE (Events Manager → Test Events shows it): \
+             without a code the test events would count as real conversions",
+        );
+    }
+    let manifests = match crate::manifest::load(paths) {
+        Ok(m) => m,
+        Err(_) => return fail("the manifests are invalid: run `convctl validate`"),
+    };
+    let shard = match Shard::from_option(global.shard.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let (events, skipped) = live_test::build(&manifests, shard, now());
+    for s in &skipped {
+        eprintln!(
+            "error: {} \"{}\": cannot be tested live: {}",
+            s.account, s.conversion, s.reason
+        );
+    }
+    if events.is_empty() {
+        println!(
+            "live: no rule test to send (no conversion with `tests.match` examples and a pixel)"
+        );
+        return if skipped.is_empty() {
+            exit::SUCCESS
+        } else {
+            exit::ERROR
+        };
+    }
+    let requests = requests_by_pixel(events);
+    for (pixel, chunk) in &requests {
+        let payloads: Vec<Value> = chunk.iter().map(|e| e.payload.clone()).collect();
+        if let Err(e) = capi::validate_batch(&payloads, now()) {
+            return fail(&format!(
+                "the test events for pixel {pixel} are invalid: {e}; nothing was sent"
+            ));
+        }
+    }
+    let code = args.test_event_code.clone();
+    let sent_ok = with_client(global, |client| async move {
+        let mut status = exit::SUCCESS;
+        for (pixel, chunk) in &requests {
+            let payloads: Vec<Value> = chunk.iter().map(|e| e.payload.clone()).collect();
+            match client.send_events(pixel, &payloads, code.as_deref()).await {
+                Ok(receipt) => {
+                    for event in chunk {
+                        println!(
+                            "sent  {} \"{}\" match[{}] → pixel {pixel}",
+                            event.account, event.conversion, event.index
+                        );
+                    }
+                    println!("{}", describe(pixel, &receipt, code.as_deref()));
+                }
+                Err(e) => {
+                    eprintln!("error: sending test events to pixel {pixel}: {e}");
+                    status = exit::ERROR;
+                }
+            }
+        }
+        status
+    });
+    if sent_ok == exit::SUCCESS && skipped.is_empty() {
+        exit::SUCCESS
+    } else {
+        exit::ERROR
+    }
+}
+
+/// Groups events by pixel, in requests of at most `capi::MAX_EVENTS`.
+fn requests_by_pixel(events: Vec<LiveEvent>) -> Vec<(ObjectId, Vec<LiveEvent>)> {
+    let mut by_pixel: BTreeMap<ObjectId, Vec<LiveEvent>> = BTreeMap::new();
+    for event in events {
+        by_pixel.entry(event.pixel.clone()).or_default().push(event);
+    }
+    let mut requests = Vec::new();
+    for (pixel, events) in by_pixel {
+        for chunk in events.chunks(capi::MAX_EVENTS) {
+            requests.push((pixel.clone(), chunk.to_vec()));
+        }
+    }
+    requests
+}
+
+/// Reads a JSON array of events, or an object with a `data` array (items may be JSON strings,
+/// as the Python SDK sends them). `-` is stdin.
+fn read_events(path: &Path) -> Result<Vec<Value>, String> {
+    let name = display_path(path);
+    let text = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("{name}: cannot read: {e}"))?;
+        text
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?
+    };
+    let value: Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{name}:{}:{}: not JSON: {e}; write a JSON array of events, or {{\"data\": [...]}}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let data = match value {
+        Value::Array(_) => value,
+        Value::Object(mut map) => match map.remove("data") {
+            Some(data @ Value::Array(_)) => data,
+            _ => {
+                return Err(format!(
+                    "{name}: an object must have a `data` array of events (the Conversions API request shape)"
+                ));
+            }
+        },
+        _ => {
+            return Err(format!(
+                "{name}: write a JSON array of events, or {{\"data\": [...]}}"
+            ));
+        }
+    };
+    capi::parse_data(&data.to_string()).map_err(|e| format!("{name}: {e}"))
+}
+
+fn describe(pixel: &ObjectId, receipt: &EventsReceipt, code: Option<&str>) -> String {
+    let mut line = format!(
+        "pixel {pixel}: {} received",
+        plural(receipt.events_received as usize, "event")
+    );
+    if let Some(code) = code {
+        line.push_str(&format!(
+            " (test event code {code}: see Events Manager → Test Events)"
+        ));
+    }
+    if let Some(trace) = &receipt.fbtrace_id {
+        line.push_str(&format!("; fbtrace_id {trace}"));
+    }
+    for message in &receipt.messages {
+        line.push_str(&format!("\n  message: {message}"));
+    }
+    line
+}
+
+/// Builds the client (or the in-process sandbox) and runs `work` on a runtime.
+fn with_client<F, Fut>(global: &GlobalOptions, work: F) -> i32
+where
+    F: FnOnce(GraphClient) -> Fut,
+    Fut: std::future::Future<Output = i32>,
+{
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(async {
+        let session = match Session::start(global).await {
+            Ok(s) => s,
+            Err(e) => return fail(&e.to_string()),
+        };
+        let code = work(session.client().clone()).await;
+        match session.finish().await {
+            Ok(()) => code,
+            Err(e) => fail(&e.to_string()),
+        }
+    })
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn display_path(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        "<stdin>".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn fail(message: &str) -> i32 {
+    eprintln!("error: {message}");
+    exit::ERROR
+}
