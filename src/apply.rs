@@ -252,7 +252,9 @@ fn report(account: &str, action: &Action, p: Track) -> ActionReport {
         Action::Create { name, .. } => ("+", format!("create \"{name}\"")),
         Action::Update { id, name, .. } => ("~", format!("update \"{name}\" (id {id})")),
         Action::Replace { id, name, .. } => ("-/+", format!("replace \"{name}\" (id {id})")),
-        Action::Delete { id, name, reason } => (
+        Action::Delete {
+            id, name, reason, ..
+        } => (
             "-",
             format!(
                 "delete \"{name}\" (id {id}, {})",

@@ -78,6 +78,9 @@ pub enum Action {
         id: ConversionId,
         name: String,
         reason: DeleteReason,
+        /// What is deleted, as the API reported it (for review; not needed to execute).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<Box<ConversionState>>,
     },
 }
 
@@ -523,6 +526,7 @@ mod tests {
                 id: ObjectId::parse("3").unwrap(),
                 name: "D".into(),
                 reason: DeleteReason::Absent,
+                before: None,
             }],
             unmanaged: vec![],
             warnings: vec![],

@@ -122,6 +122,7 @@ fn every_kind() -> PlanDocument {
             id: id("4"),
             name: "D".into(),
             reason: DeleteReason::Absent,
+            before: None,
         },
     ])
 }

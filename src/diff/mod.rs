@@ -85,6 +85,7 @@ pub fn diff_account(
                 id: old.id.clone(),
                 name: old.name.clone(),
                 reason: DeleteReason::Replaced,
+                before: Some(Box::new(ConversionState::from_live(old))),
             });
         }
         match (entry.ensure, live) {
@@ -97,6 +98,7 @@ pub fn diff_account(
                     id: live.id.clone(),
                     name: live.name.clone(),
                     reason: DeleteReason::Absent,
+                    before: Some(Box::new(ConversionState::from_live(live))),
                 });
             }
             (Ensure::Present, None) => {
@@ -159,6 +161,7 @@ pub fn diff_account(
                 id: live.id.clone(),
                 name: live.name.clone(),
                 reason: DeleteReason::Prune,
+                before: Some(Box::new(ConversionState::from_live(live))),
             });
         } else {
             unmanaged.push(Unmanaged {

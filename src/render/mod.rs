@@ -133,6 +133,14 @@ mod tests {
                     id: id("4"),
                     name: "Old spring campaign".into(),
                     reason: DeleteReason::Absent,
+                    before: Some(Box::new(ConversionState {
+                        name: "Old spring campaign".into(),
+                        description: Some(String::new()),
+                        custom_event_type: Some("PURCHASE".into()),
+                        default_conversion_value: Some(0.0),
+                        rule: Some(json!({"url": {"i_contains": "spring"}})),
+                        ..Default::default()
+                    })),
                 },
             ],
             unmanaged: vec![Unmanaged {

@@ -98,31 +98,11 @@ pub(crate) fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
             };
             let _ = writeln!(out, "  {}", p.dim(&format!("# \"{name}\" {what}")));
             let _ = writeln!(out, "  {} conversion \"{name}\" {{", p.green("+"));
-            let rows = state_rows(after);
-            let width = rows
-                .iter()
-                .map(|(f, _)| f.as_str().len())
-                .max()
-                .unwrap_or(0);
-            for (field, value) in rows {
-                let marker = p.green("+");
-                match multiline(&value) {
-                    Some(lines) => {
-                        let _ = writeln!(out, "      {marker} {:width$} =", field.as_str());
-                        for line in lines.lines() {
-                            let _ = writeln!(out, "            {}", p.green(line));
-                        }
-                    }
-                    None => {
-                        let _ = writeln!(
-                            out,
-                            "      {marker} {:width$} = {}",
-                            field.as_str(),
-                            scalar(&value)
-                        );
-                    }
-                }
-            }
+            let rows = state_rows(after)
+                .into_iter()
+                .map(|(f, v)| (f.as_str(), v))
+                .collect();
+            value_rows(&mut out, rows, "+", |t| p.green(t));
             let _ = writeln!(out, "    }}");
         }
         Action::Update { id, name, changes } => {
@@ -166,7 +146,12 @@ pub(crate) fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
             change_rows(&mut out, id.as_str(), changes, forced_by, p);
             let _ = writeln!(out, "    }}");
         }
-        Action::Delete { id, name, reason } => {
+        Action::Delete {
+            id,
+            name,
+            reason,
+            before,
+        } => {
             let what = match mode {
                 Mode::Plan => "will be deleted",
                 Mode::Drift => "exists live but should not",
@@ -180,11 +165,40 @@ pub(crate) fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
                 ))
             );
             let _ = writeln!(out, "  {} conversion \"{name}\" {{", p.red("-"));
-            let _ = writeln!(out, "      {} id = \"{id}\"", p.red("-"));
+            let mut rows = vec![("id", Value::String(id.to_string()))];
+            if let Some(before) = before {
+                rows.extend(state_rows(before).into_iter().map(|(f, v)| (f.as_str(), v)));
+            }
+            value_rows(&mut out, rows, "-", |t| p.red(t));
             let _ = writeln!(out, "    }}");
         }
     }
     out
+}
+
+/// `field = value` rows of a created (`+`) or deleted (`-`) conversion, every row marked and
+/// painted alike; multi-line values (rules) go below their field.
+fn value_rows(
+    out: &mut String,
+    rows: Vec<(&str, Value)>,
+    marker: &str,
+    paint: impl Fn(&str) -> String,
+) {
+    let width = rows.iter().map(|(f, _)| f.len()).max().unwrap_or(0);
+    let marker = paint(marker);
+    for (field, value) in rows {
+        match multiline(&value) {
+            Some(lines) => {
+                let _ = writeln!(out, "      {marker} {field:width$} =");
+                for line in lines.lines() {
+                    let _ = writeln!(out, "            {}", paint(line));
+                }
+            }
+            None => {
+                let _ = writeln!(out, "      {marker} {field:width$} = {}", scalar(&value));
+            }
+        }
+    }
 }
 
 /// The declared fields of a state, in plan order (empty description left out).
