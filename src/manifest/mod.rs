@@ -35,11 +35,56 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifests, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let files = files::collect(paths, &mut diags);
     let mut accounts = Vec::new();
-    for file in &files {
-        accounts.extend(load_file(file, &mut diags));
+    for (file_accounts, file_diags) in load_files(&files) {
+        accounts.extend(file_accounts);
+        diags.extend(file_diags);
     }
     check_duplicate_accounts(&accounts, &mut diags);
     finish(accounts, diags)
+}
+
+/// What one file declares, and what is wrong with it.
+type FileResult = (Vec<DesiredAccount>, Vec<Diagnostic>);
+
+/// Loads every file, on all cores (an agency's 500 files must validate in well under 2 s), and
+/// returns the results in the order of `files`, so that output never depends on scheduling.
+fn load_files(files: &[PathBuf]) -> Vec<FileResult> {
+    let load_one = |file: &PathBuf| {
+        let mut diags = Vec::new();
+        let accounts = load_file(file, &mut diags);
+        (accounts, diags)
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len());
+    if workers <= 1 {
+        return files.iter().map(load_one).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, FileResult)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(i) else { break };
+                        mine.push((i, load_one(file)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Loads manifests from text (for tests and tools that hold the text already); `file` is only
