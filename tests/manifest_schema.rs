@@ -64,3 +64,61 @@ fn examples_declare_the_schema_for_editors() {
         );
     }
 }
+
+/// Every YAML document of a file, as JSON (what an editor's language server validates).
+fn documents_as_json(text: &str) -> Vec<serde_json::Value> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(|doc| serde_json::to_value(serde_yaml::Value::deserialize(doc).unwrap()).unwrap())
+        .collect()
+}
+
+fn schema_validator() -> jsonschema::Validator {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("schema.json")).unwrap())
+            .unwrap();
+    jsonschema::validator_for(&schema).expect("schema.json is a valid JSON Schema")
+}
+
+#[test]
+fn examples_pass_the_schema() {
+    let validator = schema_validator();
+    for file in example_files() {
+        for doc in documents_as_json(&std::fs::read_to_string(&file).unwrap()) {
+            let errors: Vec<String> = validator
+                .iter_errors(&doc)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
+            assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
+        }
+    }
+}
+
+#[test]
+fn the_schema_rejects_what_validate_rejects_in_shape() {
+    let validator = schema_validator();
+    for name in [
+        "unknown-top-level-key.yaml",
+        "unknown-entry-key.yaml",
+        "custom-event-type-lowercase.yaml",
+        "action-source-unknown.yaml",
+        "id-not-digits.yaml",
+        "account-malformed.yaml",
+        "version-2.yaml",
+        "name-too-long.yaml",
+        "name-empty.yaml",
+        "value-negative.yaml",
+        "value-quoted.yaml",
+        "rule-unknown-operator.yaml",
+        "rule-numeric-operator-on-string.yaml",
+        "rule-two-keys-in-one-object.yaml",
+        "ensure-bad-value.yaml",
+        "tests-not-a-list.yaml",
+    ] {
+        let text = std::fs::read_to_string(root().join("tests/corpus").join(name)).unwrap();
+        let docs = documents_as_json(&text);
+        assert!(
+            docs.iter().any(|d| !validator.is_valid(d)),
+            "schema.json accepts tests/corpus/{name}"
+        );
+    }
+}
