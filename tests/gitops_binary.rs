@@ -45,7 +45,11 @@ fn completions_for_every_shell_exit_zero() {
         );
     }
     let output = convctl(&["completions", "tcsh"]);
-    assert_eq!(output.status.code(), Some(2), "clap usage error");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a usage error is an error, never 2 (= changes)"
+    );
     assert!(
         String::from_utf8(output.stderr)
             .unwrap()
@@ -72,6 +76,22 @@ fn man_prints_roff_and_writes_pages() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(target.join("convctl-drift.1").is_file());
+}
+
+#[test]
+fn usage_errors_exit_1_so_they_never_read_as_drift() {
+    for args in [
+        &["drift", "--frmat", "markdown"][..],
+        &["plan", "--detailed-exitcode", "--shard", "5/4"],
+        &["frobnicate"],
+        &[],
+    ] {
+        let output = convctl(args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(!output.stderr.is_empty(), "{args:?} says why");
+    }
+    assert_eq!(convctl(&["--help"]).status.code(), Some(0));
+    assert_eq!(convctl(&["drift", "--help"]).status.code(), Some(0));
 }
 
 #[test]
