@@ -317,3 +317,73 @@ async fn pull_request_plan_comment_then_apply_then_nightly_drift() {
     );
     emu.shutdown().await.unwrap();
 }
+
+/// A GitLab job's `script` (a list of lines or blocks), as one bash script.
+fn gitlab_script(pipeline: &Yaml, job: &str) -> String {
+    pipeline[job]["script"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("no script in GitLab job {job:?}"))
+        .iter()
+        .map(|line| line.as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gitlab_parallel_plan_apply_and_drift_jobs_run() {
+    let emu: RunningEmulator = emulator::start(
+        EmulatorConfig {
+            tokens: vec![TOKEN.to_string()],
+            ..EmulatorConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let runner = std::sync::Arc::new(Runner::new(emu.base_url()));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci/gitlab/.gitlab-ci.yml");
+    let pipeline: Yaml = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let parallel = pipeline["plan"]["parallel"].as_u64().unwrap();
+    assert_eq!(pipeline["apply"]["parallel"].as_u64(), Some(parallel));
+    assert_eq!(pipeline["drift"]["parallel"].as_u64(), Some(parallel));
+    let (plan, apply, drift) = (
+        gitlab_script(&pipeline, "plan"),
+        gitlab_script(&pipeline, "apply"),
+        gitlab_script(&pipeline, "drift"),
+    );
+    let r = runner.clone();
+    in_background(move || {
+        let node = |k: u64| {
+            vec![
+                ("CI_NODE_INDEX", k.to_string()),
+                ("CI_NODE_TOTAL", parallel.to_string()),
+            ]
+        };
+        for k in 1..=parallel {
+            let (code, _, stderr) = r.bash(&plan, &node(k));
+            assert_eq!(code, 0, "plan {k}: {stderr}");
+        }
+        for k in 1..=parallel {
+            let (code, _, stderr) = r.bash(&apply, &node(k));
+            assert_eq!(code, 0, "apply {k}: {stderr}");
+        }
+        for k in 1..=parallel {
+            let (code, _, stderr) = r.bash(&drift, &node(k));
+            assert_eq!(code, 0, "drift {k}: {stderr}");
+            assert_eq!(r.read(&format!("drift/exit-{k}")).trim(), "0");
+        }
+    })
+    .await;
+    let mut planned = 0;
+    for k in 1..=parallel {
+        let plan: Value =
+            serde_json::from_str(&runner.read(&format!("plans/plan-{k}.json"))).unwrap();
+        planned += plan["summary"]["create"].as_u64().unwrap();
+    }
+    assert!(planned > 0);
+    assert_eq!(
+        emu.state()["conversions"].as_array().unwrap().len() as u64,
+        planned
+    );
+    emu.shutdown().await.unwrap();
+}
