@@ -304,18 +304,17 @@ impl Emulator {
                 .map_err(|_| {
                     GraphError::invalid_param("Param limit must be a non-negative integer")
                 })?
-                .min(MAX_LIMIT),
+                .clamp(1, MAX_LIMIT),
             None => DEFAULT_LIMIT,
         };
         let after = req.param("after").map(decode_cursor).transpose()?;
         let before = req.param("before").map(decode_cursor).transpose()?;
+        let mut body = String::with_capacity(4096);
+        body.push_str("{\"data\":[");
         let store = self.store.read().unwrap_or_else(|e| e.into_inner());
-        let page = store.page(digits, &selection, limit, after, before);
+        let page = store.page(digits, &selection, limit, after, before, &mut body);
         let total = store.count(digits);
         drop(store);
-        let mut body = String::with_capacity(page.body_items.len() + 256);
-        body.push_str("{\"data\":[");
-        body.push_str(&page.body_items);
         body.push(']');
         if let (Some(first), Some(last)) = (page.first, page.last) {
             let (before_cursor, after_cursor) = (encode_cursor(first), encode_cursor(last));

@@ -69,9 +69,14 @@ impl FieldSelection {
     /// Sub-field selections (`data_sources{id}`) select the whole field.
     pub fn parse(text: &str) -> Result<Self, String> {
         let trimmed = text.trim();
-        let names: Vec<String> = if trimmed.starts_with('[') {
-            serde_json::from_str::<Vec<String>>(trimmed)
-                .map_err(|_| format!("Param fields must be a comma-separated list or a JSON array of strings, found {trimmed}"))?
+        let owned: Vec<String>;
+        let names: Vec<&str> = if trimmed.starts_with('[') {
+            owned = serde_json::from_str::<Vec<String>>(trimmed).map_err(|_| {
+                format!(
+                    "Param fields must be a comma-separated list or a JSON array of strings, found {trimmed}"
+                )
+            })?;
+            owned.iter().map(String::as_str).collect()
         } else {
             split_top_level(trimmed)
         };
@@ -98,53 +103,64 @@ impl FieldSelection {
 }
 
 /// Splits on commas that are not inside `{...}`.
-fn split_top_level(text: &str) -> Vec<String> {
+fn split_top_level(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut depth = 0usize;
-    let mut current = String::new();
-    for c in text.chars() {
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
         match c {
-            '{' => {
-                depth += 1;
-                current.push(c);
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(&text[start..i]);
+                start = i + 1;
             }
-            '}' => {
-                depth = depth.saturating_sub(1);
-                current.push(c);
-            }
-            ',' if depth == 0 => out.push(std::mem::take(&mut current)),
-            _ => current.push(c),
+            _ => {}
         }
     }
-    out.push(current);
+    out.push(&text[start..]);
     out
 }
 
-/// Every present field of one conversion, rendered once: `text` holds the fragments and
-/// `spans[field]` where each one is (empty when the field is absent).
+/// Every present field of one conversion, rendered once: `text` holds the `"key":value`
+/// fragments back to back in `Field` order, and `ends[field]` where each one ends (a field
+/// that is absent ends where the previous one did). 88 bytes of offsets per conversion keep
+/// 50,000 conversions well under 100 MB.
 #[derive(Clone, Debug, Default)]
 pub struct Rendered {
     text: Box<str>,
-    spans: [(u32, u32); FIELD_COUNT],
+    ends: [u32; FIELD_COUNT],
 }
 
 impl Rendered {
     /// Renders `(field, value)` pairs; a field not given is absent from answers.
     pub fn new(values: &[(Field, Value)]) -> Self {
-        let mut text = String::with_capacity(512);
-        let mut spans = [(0u32, 0u32); FIELD_COUNT];
+        let mut slots: [Option<&Value>; FIELD_COUNT] = [None; FIELD_COUNT];
         for (field, value) in values {
-            let start = text.len();
-            text.push('"');
-            text.push_str(field.as_str());
-            text.push_str("\":");
-            text.push_str(&value.to_string());
-            spans[*field as usize] = (start as u32, text.len() as u32);
+            slots[*field as usize] = Some(value);
+        }
+        let mut text = String::with_capacity(768);
+        let mut ends = [0u32; FIELD_COUNT];
+        for (i, slot) in slots.iter().enumerate() {
+            if let Some(value) = slot {
+                text.push('"');
+                text.push_str(Field::ALL[i].as_str());
+                text.push_str("\":");
+                text.push_str(&value.to_string());
+            }
+            ends[i] = text.len() as u32;
         }
         Rendered {
             text: text.into_boxed_str(),
-            spans,
+            ends,
         }
+    }
+
+    /// The `"key":value` fragment of a field; empty when absent.
+    fn fragment(&self, field: Field) -> &str {
+        let i = field as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
     }
 
     /// Appends `{"k":v,...}` for the selection to `out`.
@@ -152,15 +168,15 @@ impl Rendered {
         out.push('{');
         let mut first = true;
         for field in &selection.0 {
-            let (start, end) = self.spans[*field as usize];
-            if start == end {
+            let fragment = self.fragment(*field);
+            if fragment.is_empty() {
                 continue;
             }
             if !first {
                 out.push(',');
             }
             first = false;
-            out.push_str(&self.text[start as usize..end as usize]);
+            out.push_str(fragment);
         }
         out.push('}');
     }

@@ -145,7 +145,6 @@ struct StateDocumentRef<'a> {
 
 /// One page of a list.
 pub struct Page {
-    pub body_items: String,
     pub first: Option<u64>,
     pub last: Option<u64>,
     pub has_more_after: bool,
@@ -156,7 +155,7 @@ pub struct Page {
 #[derive(Debug, Default)]
 pub struct Store {
     next_id: u64,
-    conversions: HashMap<u64, Conversion>,
+    conversions: HashMap<u64, Box<Conversion>>,
     by_account: HashMap<String, BTreeSet<u64>>,
 }
 
@@ -208,7 +207,7 @@ impl Store {
         let doc = StateDocumentRef {
             format: 1,
             next_id: self.next_id.to_string(),
-            conversions: ids.into_iter().map(|id| &self.conversions[id]).collect(),
+            conversions: ids.into_iter().map(|id| &*self.conversions[id]).collect(),
         };
         serde_json::to_string(&doc).unwrap_or_default()
     }
@@ -235,11 +234,11 @@ impl Store {
             .entry(conversion.account_id.clone())
             .or_default()
             .insert(id);
-        self.conversions.insert(id, conversion);
+        self.conversions.insert(id, Box::new(conversion));
     }
 
     pub fn get(&self, id: &str) -> Option<&Conversion> {
-        self.conversions.get(&id.parse::<u64>().ok()?)
+        self.conversions.get(&id.parse::<u64>().ok()?).map(|c| &**c)
     }
 
     /// Changes a conversion in place and re-renders it.
@@ -262,7 +261,7 @@ impl Store {
         if let Some(ids) = self.by_account.get_mut(&conversion.account_id) {
             ids.remove(&n);
         }
-        Some(conversion)
+        Some(*conversion)
     }
 
     /// Conversions of an account, archived ones included (they count toward the cap).
@@ -292,6 +291,7 @@ impl Store {
         limit: usize,
         after: Option<u64>,
         before: Option<u64>,
+        out: &mut String,
     ) -> Page {
         let empty = BTreeSet::new();
         let ids = self.by_account.get(account_digits).unwrap_or(&empty);
@@ -312,15 +312,14 @@ impl Store {
             (None, _, None) => false,
         };
         let has_more_before = first.is_some_and(|f| ids.range(..f).next().is_some());
-        let mut body_items = String::with_capacity(chosen.len() * 128);
+        out.reserve(chosen.len() * 256);
         for (i, id) in chosen.iter().enumerate() {
             if i > 0 {
-                body_items.push(',');
+                out.push(',');
             }
-            self.conversions[id].write_object(selection, &mut body_items);
+            self.conversions[id].write_object(selection, out);
         }
         Page {
-            body_items,
             first,
             last,
             has_more_after,
@@ -373,17 +372,22 @@ mod tests {
     fn pages_forward_and_backward() {
         let s = store_with(5);
         let sel = FieldSelection::parse("name").unwrap();
-        let p = s.page("1", &sel, 2, None, None);
-        assert_eq!(p.body_items.matches("\"name\"").count(), 2);
+        let page = |after, before| {
+            let mut out = String::new();
+            let p = s.page("1", &sel, 2, after, before, &mut out);
+            (p, out)
+        };
+        let (p, out) = page(None, None);
+        assert_eq!(out.matches("\"name\"").count(), 2);
         assert!(p.has_more_after && !p.has_more_before);
-        let p2 = s.page("1", &sel, 2, p.last, None);
+        let (p2, _) = page(p.last, None);
         assert!(p2.has_more_after && p2.has_more_before);
-        let p3 = s.page("1", &sel, 2, p2.last, None);
-        assert_eq!(p3.body_items.matches("\"name\"").count(), 1);
+        let (p3, out) = page(p2.last, None);
+        assert_eq!(out.matches("\"name\"").count(), 1);
         assert!(!p3.has_more_after);
-        let back = s.page("1", &sel, 2, None, p3.first);
+        let (back, out) = page(None, p3.first);
         assert_eq!(back.first, p2.first);
-        assert!(back.body_items.contains("\"name\":\"c2\""));
+        assert!(out.contains("\"name\":\"c2\""), "{out}");
     }
 
     #[test]
