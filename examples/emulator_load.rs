@@ -117,7 +117,7 @@ fn throughput(seconds: u64, connections: usize, limit: usize) {
         .enable_all()
         .build()
         .unwrap();
-    let (requests, elapsed) = client.block_on(async move {
+    let (requests, elapsed, server_cpu) = client.block_on(async move {
         let stop = Arc::new(AtomicBool::new(false));
         let done = Arc::new(AtomicU64::new(0));
         let tasks: Vec<_> = (0..connections)
@@ -135,15 +135,17 @@ fn throughput(seconds: u64, connections: usize, limit: usize) {
         // Warm up one second, then measure.
         tokio::time::sleep(Duration::from_secs(1)).await;
         let start_count = done.load(Ordering::Relaxed);
+        let cpu_before = thread_cpu_seconds("emu-server");
         let started = Instant::now();
         tokio::time::sleep(Duration::from_secs(seconds)).await;
         let requests = done.load(Ordering::Relaxed) - start_count;
         let elapsed = started.elapsed();
+        let server_cpu = thread_cpu_seconds("emu-server") - cpu_before;
         stop.store(true, Ordering::Relaxed);
         for t in tasks {
             let _ = t.await;
         }
-        (requests, elapsed)
+        (requests, elapsed, server_cpu)
     });
     let stats = running.stats();
     server.block_on(running.shutdown()).unwrap();
@@ -152,6 +154,14 @@ fn throughput(seconds: u64, connections: usize, limit: usize) {
         elapsed.as_secs_f64(),
         requests as f64 / elapsed.as_secs_f64(),
         stats["requests"]
+    );
+    // The machine is shared: also report what the server costs per request, which does not
+    // depend on how much CPU other processes took during the run.
+    println!(
+        "  server CPU: {server_cpu:.2} s for {requests} requests = {:.0} requests per CPU-second ({:.1} µs/request); load average {}",
+        requests as f64 / server_cpu.max(0.01),
+        server_cpu * 1e6 / requests.max(1) as f64,
+        load_average()
     );
 }
 

@@ -259,7 +259,7 @@ impl Emulator {
                     .read()
                     .unwrap_or_else(|e| e.into_inner())
                     .get(id)
-                    .map(|c| c.account_id.clone());
+                    .map(|c| c.account_id().to_string());
                 let Some(owner) = owner else {
                     return Err(GraphError::unknown_object(method.as_str(), id));
                 };
@@ -542,12 +542,12 @@ impl Emulator {
         for id in store.on_pixel(pixel) {
             let Some(rule) = store
                 .get(&id)
-                .filter(|c| !c.is_archived)
-                .and_then(|c| c.rule.as_deref())
+                .filter(|c| !c.is_archived())
+                .and_then(|c| c.rule())
             else {
                 continue;
             };
-            let Ok(rule) = Rule::from_json_str(rule) else {
+            let Ok(rule) = Rule::from_json_str(&rule) else {
                 continue;
             };
             let times: Vec<i64> = rule_events

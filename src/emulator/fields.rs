@@ -163,6 +163,13 @@ impl Rendered {
         &self.text[start..self.ends[i] as usize]
     }
 
+    /// A field's value read back from its fragment (the rare paths that need the data).
+    pub fn value<T: serde::de::DeserializeOwned>(&self, field: Field) -> Option<T> {
+        let fragment = self.fragment(field);
+        let value = fragment.get(field.as_str().len() + 3..)?;
+        serde_json::from_str(value).ok()
+    }
+
     /// Appends `{"k":v,...}` for the selection to `out`.
     pub fn write_object(&self, selection: &FieldSelection, out: &mut String) {
         out.push('{');

@@ -42,8 +42,6 @@ pub struct Conversion {
     pub is_archived: bool,
     #[serde(default)]
     pub is_unavailable: bool,
-    #[serde(skip)]
-    rendered: Rendered,
 }
 
 impl Conversion {
@@ -65,12 +63,11 @@ impl Conversion {
             last_fired_time: None,
             is_archived: false,
             is_unavailable: false,
-            rendered: Rendered::default(),
         }
     }
 
-    /// Re-renders the answer fragments; call after every change.
-    pub fn render(&mut self) {
+    /// The answer fragments of every field.
+    fn render(&self) -> Rendered {
         let mut values: Vec<(Field, Value)> = vec![
             (Field::Id, json!(self.id)),
             (Field::AccountId, json!(self.account_id)),
@@ -116,15 +113,86 @@ impl Conversion {
         if let Some(t) = self.last_fired_time {
             values.push((Field::LastFiredTime, json!(fields::graph_datetime(t))));
         }
-        self.rendered = Rendered::new(&values);
+        Rendered::new(&values)
+    }
+
+    fn numeric_id(&self) -> Option<u64> {
+        self.id.parse().ok()
+    }
+}
+
+/// A conversion as the store keeps it: the rendered answer is the source of truth for the
+/// text fields (name, description, rules, types), which are read back from it on the rare
+/// paths that need them (update, save, Conversions API). Only what indexes and lists need is
+/// kept beside it. This halves memory per conversion compared to keeping both.
+#[derive(Clone, Debug)]
+pub struct Stored {
+    id: u64,
+    account_id: Box<str>,
+    event_source_id: Option<Box<str>>,
+    creation_time: i64,
+    first_fired_time: Option<i64>,
+    last_fired_time: Option<i64>,
+    is_archived: bool,
+    rendered: Rendered,
+}
+
+impl Stored {
+    fn new(id: u64, conversion: &Conversion) -> Self {
+        Stored {
+            id,
+            account_id: conversion.account_id.as_str().into(),
+            event_source_id: conversion.event_source_id.as_deref().map(Into::into),
+            creation_time: conversion.creation_time,
+            first_fired_time: conversion.first_fired_time,
+            last_fired_time: conversion.last_fired_time,
+            is_archived: conversion.is_archived,
+            rendered: conversion.render(),
+        }
     }
 
     pub fn write_object(&self, selection: &FieldSelection, out: &mut String) {
         self.rendered.write_object(selection, out);
     }
 
-    fn numeric_id(&self) -> Option<u64> {
-        self.id.parse().ok()
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    pub fn is_archived(&self) -> bool {
+        self.is_archived
+    }
+
+    /// The rule's JSON text, as stored.
+    pub fn rule(&self) -> Option<String> {
+        self.rendered.value(Field::Rule)
+    }
+
+    /// The full data, read back from the rendered answer.
+    pub fn to_conversion(&self) -> Conversion {
+        Conversion {
+            id: self.id.to_string(),
+            account_id: self.account_id.to_string(),
+            name: self.rendered.value(Field::Name).unwrap_or_default(),
+            description: self.rendered.value(Field::Description).unwrap_or_default(),
+            rule: self.rendered.value(Field::Rule),
+            advanced_rule: self.rendered.value(Field::AdvancedRule),
+            custom_event_type: self
+                .rendered
+                .value(Field::CustomEventType)
+                .unwrap_or_else(|| "OTHER".to_string()),
+            event_source_id: self.event_source_id.as_deref().map(str::to_string),
+            action_source_type: self.rendered.value(Field::ActionSourceType),
+            default_conversion_value: self
+                .rendered
+                .value(Field::DefaultConversionValue)
+                .unwrap_or(0.0),
+            creation_time: self.creation_time,
+            first_fired_time: self.first_fired_time,
+            last_fired_time: self.last_fired_time,
+            is_archived: self.is_archived,
+            is_unavailable: self.rendered.value(Field::IsUnavailable).unwrap_or(false),
+        }
     }
 }
 
@@ -137,10 +205,10 @@ pub struct StateDocument {
 }
 
 #[derive(Serialize)]
-struct StateDocumentRef<'a> {
+struct StateDocumentRef {
     format: u32,
     next_id: String,
-    conversions: Vec<&'a Conversion>,
+    conversions: Vec<Conversion>,
 }
 
 /// One page of a list.
@@ -155,7 +223,7 @@ pub struct Page {
 #[derive(Debug, Default)]
 pub struct Store {
     next_id: u64,
-    conversions: HashMap<u64, Box<Conversion>>,
+    conversions: HashMap<u64, Box<Stored>>,
     by_account: HashMap<String, BTreeSet<u64>>,
 }
 
@@ -200,14 +268,17 @@ impl Store {
         Ok(store)
     }
 
-    /// The state document as JSON text (borrowing, so a big state is not copied first).
+    /// The state document as JSON text.
     pub fn to_json(&self) -> String {
         let mut ids: Vec<&u64> = self.conversions.keys().collect();
         ids.sort();
         let doc = StateDocumentRef {
             format: 1,
             next_id: self.next_id.to_string(),
-            conversions: ids.into_iter().map(|id| &*self.conversions[id]).collect(),
+            conversions: ids
+                .into_iter()
+                .map(|id| self.conversions[id].to_conversion())
+                .collect(),
         };
         serde_json::to_string(&doc).unwrap_or_default()
     }
@@ -225,19 +296,24 @@ impl Store {
     }
 
     /// Adds (or replaces) a conversion and renders it.
-    pub fn insert(&mut self, mut conversion: Conversion) {
-        conversion.render();
+    pub fn insert(&mut self, conversion: Conversion) {
         let Some(id) = conversion.numeric_id() else {
             return;
         };
-        self.by_account
-            .entry(conversion.account_id.clone())
-            .or_default()
-            .insert(id);
-        self.conversions.insert(id, Box::new(conversion));
+        match self.by_account.get_mut(conversion.account_id.as_str()) {
+            Some(ids) => {
+                ids.insert(id);
+            }
+            None => {
+                self.by_account
+                    .insert(conversion.account_id.clone(), BTreeSet::from([id]));
+            }
+        }
+        self.conversions
+            .insert(id, Box::new(Stored::new(id, &conversion)));
     }
 
-    pub fn get(&self, id: &str) -> Option<&Conversion> {
+    pub fn get(&self, id: &str) -> Option<&Stored> {
         self.conversions.get(&id.parse::<u64>().ok()?).map(|c| &**c)
     }
 
@@ -250,18 +326,19 @@ impl Store {
         else {
             return false;
         };
-        change(conversion);
-        conversion.render();
+        let mut data = conversion.to_conversion();
+        change(&mut data);
+        **conversion = Stored::new(conversion.id, &data);
         true
     }
 
     pub fn remove(&mut self, id: &str) -> Option<Conversion> {
         let n = id.parse::<u64>().ok()?;
         let conversion = self.conversions.remove(&n)?;
-        if let Some(ids) = self.by_account.get_mut(&conversion.account_id) {
+        if let Some(ids) = self.by_account.get_mut(&*conversion.account_id) {
             ids.remove(&n);
         }
-        Some(*conversion)
+        Some(conversion.to_conversion())
     }
 
     /// Conversions of an account, archived ones included (they count toward the cap).
@@ -279,7 +356,7 @@ impl Store {
         self.conversions
             .values()
             .filter(|c| c.event_source_id.as_deref() == Some(pixel))
-            .map(|c| c.id.clone())
+            .map(|c| c.id.to_string())
             .collect()
     }
 
@@ -388,6 +465,32 @@ mod tests {
         let (back, out) = page(None, p3.first);
         assert_eq!(back.first, p2.first);
         assert!(out.contains("\"name\":\"c2\""), "{out}");
+    }
+
+    #[test]
+    fn stored_form_reads_back_every_field() {
+        let mut c = Conversion::new(
+            "23850000000000009".into(),
+            "42".into(),
+            "Café \"quoted\" \\ name".into(),
+            1_700_000_000,
+        );
+        c.description = "line\nbreak".into();
+        c.rule = Some(r#"{"url":{"i_contains":"a/b"}}"#.into());
+        c.advanced_rule = Some(r#"{"a":1}"#.into());
+        c.custom_event_type = "LEAD".into();
+        c.event_source_id = Some("55".into());
+        c.action_source_type = Some("website".into());
+        c.default_conversion_value = 12.5;
+        c.first_fired_time = Some(1);
+        c.last_fired_time = Some(2);
+        c.is_archived = true;
+        c.is_unavailable = true;
+        let back = Stored::new(23850000000000009, &c).to_conversion();
+        assert_eq!(
+            serde_json::to_value(&back).unwrap(),
+            serde_json::to_value(&c).unwrap()
+        );
     }
 
     #[test]
