@@ -94,9 +94,49 @@ async fn client_loop(
     }
 }
 
+/// CPU seconds used so far by this process's threads named `name` (Linux, 100 ticks/s).
+fn thread_cpu_seconds(name: &str) -> f64 {
+    let mut ticks = 0u64;
+    for task in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        if !stat[open + 1..close].starts_with(name) {
+            continue;
+        }
+        let rest: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        ticks += rest
+            .get(11)
+            .and_then(|t| t.parse::<u64>().ok())
+            .unwrap_or(0);
+        ticks += rest
+            .get(12)
+            .and_then(|t| t.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    ticks as f64 / 100.0
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn throughput(seconds: u64, connections: usize, limit: usize) {
     let server = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name("emu-server")
         .enable_all()
         .build()
         .unwrap();
