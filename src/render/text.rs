@@ -9,7 +9,7 @@ use crate::plan::{
 };
 use anstyle::{AnsiColor, Style};
 use serde_json::Value;
-use similar::{ChangeTag, TextDiff};
+use similar::DiffTag;
 use std::fmt::Write;
 
 /// Paints text when colours are on; a no-op otherwise.
@@ -272,9 +272,10 @@ fn multiline(value: &Value) -> Option<String> {
     }
 }
 
-/// Pretty JSON without separators between lines (so that adding an item changes one line, not
-/// two), where each condition (`{"url": {"i_contains": "x"}}`) stays on one line, so that
-/// a rule reads like a list of conditions and its line diff shows whole conditions.
+/// Pretty JSON where each condition (`{"url": {"i_contains": "x"}}`) stays on one line, so that
+/// a rule reads like a list of conditions and its line diff shows whole conditions. It is valid
+/// JSON (commas between items), because reviewers copy rules out of plans into tools and
+/// manifests; the price is that appending an item also shows the previous last line changing.
 fn pretty(out: &mut String, value: &Value, indent: usize) {
     let inline = inline(value);
     if !value.to_string().contains('[') && inline.len() <= 72 {
@@ -285,9 +286,12 @@ fn pretty(out: &mut String, value: &Value, indent: usize) {
     match value {
         Value::Array(items) => {
             out.push_str("[\n");
-            for item in items {
+            for (i, item) in items.iter().enumerate() {
                 out.push_str(&pad);
                 pretty(out, item, indent + 1);
+                if i + 1 < items.len() {
+                    out.push(',');
+                }
                 out.push('\n');
             }
             out.push_str(&"  ".repeat(indent));
@@ -295,11 +299,14 @@ fn pretty(out: &mut String, value: &Value, indent: usize) {
         }
         Value::Object(map) => {
             out.push_str("{\n");
-            for (key, item) in map {
+            for (i, (key, item)) in map.iter().enumerate() {
                 out.push_str(&pad);
                 out.push_str(&Value::String(key.clone()).to_string());
                 out.push_str(": ");
                 pretty(out, item, indent + 1);
+                if i + 1 < map.len() {
+                    out.push(',');
+                }
                 out.push('\n');
             }
             out.push_str(&"  ".repeat(indent));
@@ -335,18 +342,83 @@ fn scalar(value: &Value) -> String {
     }
 }
 
-/// A line-by-line diff of two pretty-printed values, unchanged lines kept for context.
+/// A line-by-line diff of two pretty-printed values, unchanged lines kept for context. Lines
+/// are compared without their trailing comma, so that appending a condition shows one `+`
+/// line, not also the previous last line gaining its comma (unchanged lines show as after).
 fn line_diff(out: &mut String, before: &str, after: &str, p: Painter) {
-    let before = format!("{before}\n");
-    let after = format!("{after}\n");
-    let diff = TextDiff::from_lines(&before, &after);
-    for change in diff.iter_all_changes() {
-        let line = change.to_string_lossy();
-        let line = line.trim_end_matches('\n');
-        let _ = match change.tag() {
-            ChangeTag::Equal => writeln!(out, "            {line}"),
-            ChangeTag::Delete => writeln!(out, "          {}", p.red(&format!("- {line}"))),
-            ChangeTag::Insert => writeln!(out, "          {}", p.green(&format!("+ {line}"))),
-        };
+    let old: Vec<&str> = before.lines().collect();
+    let new: Vec<&str> = after.lines().collect();
+    let ops = similar::capture_diff_slices_by_key(similar::Algorithm::Myers, &old, &new, |l| {
+        l.strip_suffix(',').unwrap_or(l)
+    });
+    for op in ops {
+        let (tag, old_range, new_range) = op.as_tag_tuple();
+        if tag == DiffTag::Equal {
+            for line in &new[new_range] {
+                let _ = writeln!(out, "            {line}");
+            }
+            continue;
+        }
+        for line in &old[old_range] {
+            let _ = writeln!(out, "          {}", p.red(&format!("- {line}")));
+        }
+        for line in &new[new_range] {
+            let _ = writeln!(out, "          {}", p.green(&format!("+ {line}")));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Reviewers copy rules out of plans: the pretty form must be valid JSON meaning the same
+    /// rule, with each condition on its own line.
+    #[test]
+    fn pretty_rules_are_valid_json_one_condition_per_line() {
+        let rule = json!({"and": [
+            {"event": {"eq": "Purchase"}},
+            {"or": [{"url": {"i_contains": "/a"}}, {"url": {"i_contains": "/b"}}]},
+            {"value": {"gt": 100}}
+        ]});
+        let text = multiline(&rule).unwrap();
+        let back: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("not valid JSON ({e}):\n{text}"));
+        assert_eq!(back, rule);
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        assert!(
+            lines.contains(&r#"{"event": {"eq": "Purchase"}},"#),
+            "{text}"
+        );
+        assert!(
+            lines.contains(&r#"{"url": {"i_contains": "/a"}},"#),
+            "{text}"
+        );
+        assert!(
+            lines.contains(&r#"{"url": {"i_contains": "/b"}}"#),
+            "{text}"
+        );
+        assert!(lines.contains(&r#"{"value": {"gt": 100}}"#), "{text}");
+    }
+
+    #[test]
+    fn appending_a_condition_shows_one_added_line() {
+        let before = json!({"or": [{"url": {"i_contains": "/a"}}]});
+        let after = json!({"or": [{"url": {"i_contains": "/a"}}, {"url": {"i_contains": "/b"}}]});
+        let mut out = String::new();
+        line_diff(
+            &mut out,
+            &multiline(&before).unwrap(),
+            &multiline(&after).unwrap(),
+            Painter(false),
+        );
+        let changed: Vec<&str> = out
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("- ") || l.starts_with("+ "))
+            .collect();
+        assert_eq!(changed, [r#"+     {"url": {"i_contains": "/b"}}"#], "{out}");
+        assert!(out.contains(r#"{"url": {"i_contains": "/a"}},"#), "{out}");
     }
 }
