@@ -98,7 +98,16 @@ impl GraphClient {
         &self,
         accounts: &[AdAccountId],
     ) -> Vec<Result<Vec<LiveConversion>, GraphError>> {
-        futures::future::join_all(accounts.iter().map(|a| self.list_conversions(a))).await
+        // One task per account (see `write_observed`); the limiter bounds what is in flight.
+        let tasks = accounts.iter().map(|account| {
+            let (client, account) = (self.clone(), account.clone());
+            let task = tokio::spawn(async move { client.list_conversions(&account).await });
+            async move {
+                task.await
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+            }
+        });
+        futures::future::join_all(tasks).await
     }
 
     /// The API version requests go to (`v26.0`).

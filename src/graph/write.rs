@@ -27,7 +27,7 @@ use crate::ids::{AdAccountId, ConversionId};
 use crate::rule::Rule;
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -74,6 +74,7 @@ impl GraphClient {
     ) -> Vec<WriteResult> {
         let total = ops.len();
         let mut groups: Vec<(Option<AdAccountId>, Vec<Job>)> = Vec::new();
+        let mut group_of: HashMap<Option<AdAccountId>, usize> = HashMap::new();
         {
             let ledger = self.inner.ledger.lock().unwrap_or_else(|e| e.into_inner());
             for (index, op) in ops.into_iter().enumerate() {
@@ -92,15 +93,24 @@ impl GraphClient {
                     uncertain: false,
                     wait: Duration::ZERO,
                 };
-                match groups.iter_mut().find(|(a, _)| *a == account) {
-                    Some((_, jobs)) => jobs.push(job),
-                    None => groups.push((account, vec![job])),
-                }
+                let slot = *group_of.entry(account.clone()).or_insert_with(|| {
+                    groups.push((account, Vec::new()));
+                    groups.len() - 1
+                });
+                groups[slot].1.push(job);
             }
         }
-        let runs = groups
-            .into_iter()
-            .map(|(account, jobs)| self.inner.run_account(account, jobs, observer.clone()));
+        // One task per account: the JSON and form work of many accounts spreads over the
+        // runtime's threads; the limiter still bounds what is in flight.
+        let runs = groups.into_iter().map(|(account, jobs)| {
+            let (inner, observer) = (self.inner.clone(), observer.clone());
+            let task =
+                tokio::spawn(async move { inner.run_account(account, jobs, observer).await });
+            async move {
+                task.await
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+            }
+        });
         let mut results: Vec<Option<WriteResult>> = vec![None; total];
         for (index, result) in futures::future::join_all(runs).await.into_iter().flatten() {
             results[index] = Some(result);
