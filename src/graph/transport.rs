@@ -251,7 +251,7 @@ impl Transport {
         let headers = response.headers().clone();
         let usage = Usage::from_lookup(|name| headers.get(name).and_then(|v| v.to_str().ok()));
         self.limiter.record(request.account.as_ref(), &usage);
-        let bytes = response.bytes().await;
+        let bytes = read_body(response).await;
         drop(permit);
         let elapsed = started.elapsed().as_millis();
         self.log(|| {
@@ -270,7 +270,21 @@ impl Transport {
         });
         let bytes = match bytes {
             Ok(b) => b,
-            Err(e) => return Err(self.network_failure(&e, is_write)),
+            Err(BodyError::Network(e)) => return Err(self.network_failure(&e, is_write)),
+            Err(BodyError::TooLarge) => {
+                let e = GraphError::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "the API's answer is larger than {} MiB; not read",
+                        MAX_BODY >> 20
+                    ),
+                );
+                return Err(if is_write {
+                    Failure::Uncertain(e)
+                } else {
+                    Failure::Fatal(e)
+                });
+            }
         };
         self.interpret(status, &bytes, &usage, is_write)
     }
@@ -419,6 +433,32 @@ impl Transport {
             }
         }
     }
+}
+
+/// The largest answer read (a page of 100 conversions is a few hundred KiB): a hostile or
+/// broken server cannot make the client hold gigabytes.
+const MAX_BODY: usize = 32 << 20;
+
+enum BodyError {
+    Network(reqwest::Error),
+    TooLarge,
+}
+
+async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY as u64)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Network)? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn note(text: &str) -> String {
