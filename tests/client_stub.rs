@@ -314,7 +314,7 @@ async fn batch_entries_are_mapped_one_by_one_and_null_entries_are_retried() {
         ok(json!({"success": true}))
     })
     .await;
-    let (client, _) = client(config(&server.base, CANARY));
+    let (client, log) = client(config(&server.base, CANARY));
     client.list_conversions(&account(4)).await.unwrap();
     let update = ConversionUpdate {
         name: Some("renamed".into()),
@@ -348,6 +348,12 @@ async fn batch_entries_are_mapped_one_by_one_and_null_entries_are_retried() {
         "the owner learnt from the listing"
     );
     assert_eq!(err.conversion().map(ConversionId::as_str), Some("13"));
+    assert!(
+        log.text()
+            .contains("batch of 3 [act_4]: 1 ok, 1 not run or lost, 1 failed (code 100)"),
+        "{}",
+        log.text()
+    );
     assert_eq!(server.requests().len(), 3);
 }
 

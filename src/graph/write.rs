@@ -343,10 +343,14 @@ impl Inner {
             note: format!("batch of {}", chunk.len()),
         };
         match t.attempt(&request, true, deadline).await {
-            Ok(Value::Array(entries)) if entries.len() == chunk.len() => entries
-                .iter()
-                .map(|entry| self.batch_entry(entry, account.as_ref()))
-                .collect(),
+            Ok(Value::Array(entries)) if entries.len() == chunk.len() => {
+                let answers: Vec<_> = entries
+                    .iter()
+                    .map(|entry| self.batch_entry(entry, account.as_ref()))
+                    .collect();
+                t.log(|| batch_summary(account.as_ref(), &answers));
+                answers
+            }
             Ok(_) => {
                 let e = GraphError::new(
                     ErrorKind::Protocol,
@@ -444,6 +448,39 @@ impl Inner {
         ledger.owner.insert(found.clone(), account.clone());
         Some(found)
     }
+}
+
+/// `batch of 3 [act_1]: 1 ok, 1 not run or lost, 1 failed (code 100)`, for verbose output.
+fn batch_summary(account: Option<&AdAccountId>, answers: &[Result<Value, Failure>]) -> String {
+    let ok = answers.iter().filter(|a| a.is_ok()).count();
+    let lost = answers
+        .iter()
+        .filter(|a| matches!(a, Err(Failure::Uncertain(_))))
+        .count();
+    let mut codes: Vec<String> = answers
+        .iter()
+        .filter_map(|a| match a {
+            Err(Failure::Uncertain(_)) | Ok(_) => None,
+            Err(f) => Some(
+                f.clone()
+                    .into_error()
+                    .code
+                    .map_or_else(|| "no code".to_string(), |c| c.to_string()),
+            ),
+        })
+        .collect();
+    let failed = codes.len();
+    codes.sort();
+    codes.dedup();
+    let account = account.map(|a| format!(" [{a}]")).unwrap_or_default();
+    let mut text = format!("batch of {}{account}: {ok} ok", answers.len());
+    if lost > 0 {
+        text.push_str(&format!(", {lost} not run or lost"));
+    }
+    if failed > 0 {
+        text.push_str(&format!(", {failed} failed (code {})", codes.join(", ")));
+    }
+    text
 }
 
 /// Method, path under the version, and form fields of a write.
