@@ -427,3 +427,32 @@ async fn deletes_that_only_archive_and_lose_their_answers_still_complete_once() 
     assert!(live.iter().all(|c| c.is_archived));
     assert!(emu.stats()["answers_dropped"].as_u64().unwrap() > 0);
 }
+
+#[tokio::test]
+async fn the_account_cap_is_reported_as_such_and_not_retried() {
+    let emu = start(EmulatorConfig {
+        cap: 2,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let (client, _) = client(config(&emu.base_url(), CANARY));
+    let acc = account(601);
+    let ops = (0..3)
+        .map(|i| WriteOp::Create {
+            account: acc.clone(),
+            conversion: new_conversion(&format!("k{i}"), i),
+        })
+        .collect();
+    let results = client.write(ops).await;
+    let refused: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(refused.len(), 1, "{results:?}");
+    let err = refused[0];
+    assert_eq!(
+        (err.kind, err.code, err.attempts),
+        (ErrorKind::CapReached, Some(100), 1)
+    );
+    assert_eq!(err.account(), Some(&acc));
+    assert!(err.conversion_name().is_some_and(|n| n.starts_with('k')));
+    assert!(err.to_string().contains("at most 100"), "{err}");
+    assert_eq!(client.list_conversions(&acc).await.unwrap().len(), 2);
+}
