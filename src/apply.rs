@@ -248,16 +248,15 @@ fn report(account: &str, action: &Action, p: Track) -> ActionReport {
             .map(|i| i.to_string())
             .unwrap_or_else(|| "?".into())
     };
+    let quoted = crate::render::quoted(action.name());
     let (marker, what) = match action {
-        Action::Create { name, .. } => ("+", format!("create \"{name}\"")),
-        Action::Update { id, name, .. } => ("~", format!("update \"{name}\" (id {id})")),
-        Action::Replace { id, name, .. } => ("-/+", format!("replace \"{name}\" (id {id})")),
-        Action::Delete {
-            id, name, reason, ..
-        } => (
+        Action::Create { .. } => ("+", format!("create {quoted}")),
+        Action::Update { id, .. } => ("~", format!("update {quoted} (id {id})")),
+        Action::Replace { id, .. } => ("-/+", format!("replace {quoted} (id {id})")),
+        Action::Delete { id, reason, .. } => (
             "-",
             format!(
-                "delete \"{name}\" (id {id}, {})",
+                "delete {quoted} (id {id}, {})",
                 match reason {
                     DeleteReason::Absent => "ensure: absent",
                     DeleteReason::Prune => "prune",

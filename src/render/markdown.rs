@@ -2,6 +2,11 @@
 //! with one row per account, then per account its warnings and each action's details in a
 //! collapsible `<details>` block (the text rendering of the action, uncoloured, in a `diff`
 //! fence so that GitHub tints it).
+//!
+//! User text (conversion names, file names, warnings) is never trusted: it is written with
+//! every markdown and HTML character as an entity, names inside `<code>` (where GitHub makes no
+//! links or @mentions), and each fence is longer than any run of backticks it encloses, so a
+//! hostile name cannot close a block, split a table row or end a fence.
 
 use super::text::{Painter, action_block};
 use super::{Mode, summary_line};
@@ -29,9 +34,9 @@ pub fn render(doc: &PlanDocument, mode: Mode) -> String {
         let s = Summary::of([account]);
         let _ = writeln!(
             out,
-            "| `{}` | `{}` | {} | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} | {} | {} |",
             account.account,
-            cell(&account.source),
+            code(&account.source),
             s.create,
             s.update,
             s.replace,
@@ -62,13 +67,11 @@ pub fn render(doc: &PlanDocument, mode: Mode) -> String {
             let _ = writeln!(
                 out,
                 "<details><summary><code>{marker}</code> {verb} <b>{}</b>{id}</summary>\n",
-                escape(action.name())
+                code(action.name())
             );
-            let _ = writeln!(
-                out,
-                "````diff\n{}````\n",
-                action_block(action, mode, Painter(false))
-            );
+            let block = action_block(action, mode, Painter(false));
+            let fence = fence_for(&block);
+            let _ = writeln!(out, "{fence}diff\n{block}{fence}\n");
             let _ = writeln!(out, "</details>\n");
         }
         if !account.unmanaged.is_empty() {
@@ -78,7 +81,7 @@ pub fn render(doc: &PlanDocument, mode: Mode) -> String {
                 account.unmanaged.len()
             );
             for u in &account.unmanaged {
-                let _ = writeln!(out, "- {} (id `{}`)", escape(&u.name), u.id);
+                let _ = writeln!(out, "- {} (id `{}`)", code(&u.name), u.id);
             }
             let _ = writeln!(out, "\n</details>");
         }
@@ -86,14 +89,31 @@ pub fn render(doc: &PlanDocument, mode: Mode) -> String {
     out
 }
 
-/// Names are user text: keep them from opening HTML tags or breaking a table row.
+/// User text as inline markdown that renders literally: ASCII punctuation that markdown or
+/// HTML could read (`<`, `|`, `` ` ``, `*`, `[`, `@`...) becomes a numeric entity, line
+/// breaks become spaces. Entities never split a table row, open a tag or start emphasis.
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\n', " ")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '.' | ',' | '-' | '/' | ' ' | '"' | '\'' | '(' | ')' | '?' | '%' | '=' | '+' | ';' => {
+                out.push(c)
+            }
+            c if c.is_ascii_punctuation() => out.push_str(&format!("&#{};", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
-fn cell(text: &str) -> String {
-    escape(text).replace('|', "\\|")
+/// User text in `<code>`: literal, and out of reach of GitHub's links and @mentions.
+fn code(text: &str) -> String {
+    format!("<code>{}</code>", escape(text))
+}
+
+/// A backtick fence longer than any run of backticks in `content` (at least four).
+fn fence_for(content: &str) -> String {
+    let longest = content.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat((longest + 1).max(4))
 }

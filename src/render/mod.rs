@@ -10,6 +10,7 @@ pub mod markdown;
 pub mod text;
 
 use crate::plan::Summary;
+use serde_json::Value;
 
 /// What the document is being shown as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +33,12 @@ impl RenderOptions {
     pub fn plain(mode: Mode) -> RenderOptions {
         RenderOptions { mode, color: false }
     }
+}
+
+/// User text (a conversion name) in double quotes, escaped as a JSON string: a quote or a line
+/// break in a name stays visible and cannot break the line it is on.
+pub fn quoted(text: &str) -> String {
+    Value::String(text.to_string()).to_string()
 }
 
 /// The last line: `Plan: A to create, B to update, C to replace, D to delete.` or `No changes.`

@@ -3,7 +3,7 @@
 //! force it, rules pretty-printed and diffed line by line (with `similar`), and the summary line.
 //! Colours only when asked to (the caller decides: a terminal or `--color always`).
 
-use super::{Mode, RenderOptions, summary_line};
+use super::{Mode, RenderOptions, quoted, summary_line};
 use crate::plan::{
     AccountPlan, Action, ConversionState, Field, FieldChange, PlanDocument, ReplaceOrder,
 };
@@ -78,7 +78,7 @@ fn render_account(out: &mut String, account: &AccountPlan, mode: Mode, p: Painte
             account.unmanaged.len()
         );
         for u in &account.unmanaged {
-            let _ = writeln!(out, "    {} \"{}\" (id {})", p.dim("?"), u.name, u.id);
+            let _ = writeln!(out, "    {} {} (id {})", p.dim("?"), quoted(&u.name), u.id);
         }
     }
     for warning in &account.warnings {
@@ -90,14 +90,17 @@ fn render_account(out: &mut String, account: &AccountPlan, mode: Mode, p: Painte
 /// One action as a Terraform-style block (also used, uncoloured, by the markdown renderer).
 pub(crate) fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
     let mut out = String::new();
+    // Names are user text: quoted and escaped (a line break or a quote in a name must not
+    // break the block, nor a code fence around it in markdown).
+    let name = quoted(action.name());
     match action {
-        Action::Create { name, after } => {
+        Action::Create { after, .. } => {
             let what = match mode {
                 Mode::Plan => "will be created",
                 Mode::Drift => "is declared but missing live",
             };
-            let _ = writeln!(out, "  {}", p.dim(&format!("# \"{name}\" {what}")));
-            let _ = writeln!(out, "  {} conversion \"{name}\" {{", p.green("+"));
+            let _ = writeln!(out, "  {}", p.dim(&format!("# {name} {what}")));
+            let _ = writeln!(out, "  {} conversion {name} {{", p.green("+"));
             let rows = state_rows(after)
                 .into_iter()
                 .map(|(f, v)| (f.as_str(), v))
@@ -105,23 +108,18 @@ pub(crate) fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
             value_rows(&mut out, rows, "+", |t| p.green(t));
             let _ = writeln!(out, "    }}");
         }
-        Action::Update { id, name, changes } => {
+        Action::Update { id, changes, .. } => {
             let what = match mode {
                 Mode::Plan => "will be updated in place",
                 Mode::Drift => "differs (fixable in place)",
             };
-            let _ = writeln!(
-                out,
-                "  {}",
-                p.dim(&format!("# \"{name}\" (id {id}) {what}"))
-            );
-            let _ = writeln!(out, "  {} conversion \"{name}\" {{", p.yellow("~"));
+            let _ = writeln!(out, "  {}", p.dim(&format!("# {name} (id {id}) {what}")));
+            let _ = writeln!(out, "  {} conversion {name} {{", p.yellow("~"));
             change_rows(&mut out, id.as_str(), changes, &[], p);
             let _ = writeln!(out, "    }}");
         }
         Action::Replace {
             id,
-            name,
             forced_by,
             order,
             changes,
@@ -137,20 +135,13 @@ pub(crate) fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
                 Mode::Plan => format!("must be replaced: {how}"),
                 Mode::Drift => "differs in fields that force replacement".to_string(),
             };
-            let _ = writeln!(
-                out,
-                "  {}",
-                p.dim(&format!("# \"{name}\" (id {id}) {what}"))
-            );
-            let _ = writeln!(out, "{} conversion \"{name}\" {{", p.red("-/+"));
+            let _ = writeln!(out, "  {}", p.dim(&format!("# {name} (id {id}) {what}")));
+            let _ = writeln!(out, "{} conversion {name} {{", p.red("-/+"));
             change_rows(&mut out, id.as_str(), changes, forced_by, p);
             let _ = writeln!(out, "    }}");
         }
         Action::Delete {
-            id,
-            name,
-            reason,
-            before,
+            id, reason, before, ..
         } => {
             let what = match mode {
                 Mode::Plan => "will be deleted",
@@ -160,11 +151,11 @@ pub(crate) fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
                 out,
                 "  {}",
                 p.dim(&format!(
-                    "# \"{name}\" (id {id}) {what} ({})",
+                    "# {name} (id {id}) {what} ({})",
                     reason.describe()
                 ))
             );
-            let _ = writeln!(out, "  {} conversion \"{name}\" {{", p.red("-"));
+            let _ = writeln!(out, "  {} conversion {name} {{", p.red("-"));
             let mut rows = vec![("id", Value::String(id.to_string()))];
             if let Some(before) = before {
                 rows.extend(state_rows(before).into_iter().map(|(f, v)| (f.as_str(), v)));
