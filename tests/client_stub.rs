@@ -538,3 +538,39 @@ async fn an_unreachable_api_fails_after_a_few_quick_attempts_with_a_clear_messag
     assert_eq!(results[0].as_ref().unwrap_err().kind, ErrorKind::Network);
     assert!(!log.text().contains(CANARY));
 }
+
+#[tokio::test]
+async fn fields_the_api_will_not_read_back_are_dropped_and_stay_unknown() {
+    let server = Stub::start(|seen, _| {
+        if seen.target.contains("event_source_id") {
+            let message = "(#100) Tried accessing nonexisting field (event_source_id) on node type (CustomConversion)";
+            (400, vec![], graph_error(100, None, message))
+        } else {
+            ok(json!({"data": [{"id": "1", "name": "a", "data_sources": [{"id": "42"}]}]}))
+        }
+    })
+    .await;
+    let (client, log) = client(config(&server.base, CANARY));
+    let live = client.list_conversions(&account(1)).await.unwrap();
+    assert_eq!(
+        live[0].event_source_id.as_deref(),
+        Some("42"),
+        "data_sources still gives the source"
+    );
+    assert_eq!(live[0].action_source_type, None);
+    let targets: Vec<String> = server.requests().iter().map(|r| r.target.clone()).collect();
+    assert_eq!(targets.len(), 2);
+    assert!(
+        !targets[1].contains("pixel")
+            && !targets[1].contains("advanced_rule")
+            && targets[1].contains("data_sources")
+    );
+    assert!(
+        log.text().contains("asking again without"),
+        "{}",
+        log.text()
+    );
+    // Remembered: the next listing asks without them straight away.
+    client.list_conversions(&account(2)).await.unwrap();
+    assert_eq!(server.requests().len(), 3);
+}
