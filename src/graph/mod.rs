@@ -31,7 +31,8 @@
 //!   settled, a create is checked by listing its account and adopting a conversion that
 //!   matches exactly (name, rule by meaning, event type, source, value, description), that no
 //!   listing showed before the create was first sent and that this client has not claimed
-//!   ([`WriteOutcome::Adopted`]); only when none matches is it sent again. A delete is sent
+//!   ([`WriteOutcome::Adopted`]); when none matches, the account is listed once more after
+//!   `base_delay` (a create may show up a moment late), and only then is it sent again. A delete is sent
 //!   again and "does not exist" (100/33) then means [`WriteOutcome::AlreadyGone`]; an update is
 //!   idempotent and sent again. If the check itself fails, the create is reported as
 //!   [`ErrorKind::Uncertain`], never repeated.

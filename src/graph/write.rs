@@ -192,45 +192,75 @@ impl Inner {
             }
             if !to_verify.is_empty() {
                 let acc = account.clone().expect("creates always name their account");
-                match self.fetch_all(&acc).await {
-                    Err(e) => {
-                        for (job, lost) in &to_verify {
-                            let error = GraphError::new(
-                                ErrorKind::Uncertain,
-                                format!(
-                                    "the answer to this create was lost ({}) and listing the account to check it failed ({}); \
-                                     it may exist now: check the account (convctl plan) before applying again",
-                                    lost.message(),
-                                    e.message()
-                                ),
-                            );
-                            finish(job, Err(error));
-                        }
-                    }
-                    Ok(listed) => {
-                        for (mut job, lost) in to_verify {
-                            match self.adopt(&acc, &job, &listed) {
-                                Some(id) => {
-                                    self.transport.log(|| format!("{acc}: adopted conversion {id} as the result of a create whose answer was lost"));
-                                    finish(&job, Ok(WriteOutcome::Adopted(id)));
-                                }
-                                None => match job.backoff.next(None) {
-                                    // Not committed after all: safe to send again.
-                                    Some(d) => {
-                                        job.wait = d;
-                                        again.push(job);
-                                    }
-                                    None => finish(&job, Err(job.backoff.exhausted(lost))),
-                                },
-                            }
-                        }
-                        self.remember(&acc, &listed);
-                    }
-                }
+                self.resolve_lost_creates(&acc, to_verify, &mut finish, &mut again)
+                    .await;
             }
             pending = again;
         }
         finished
+    }
+
+    /// Creates whose answers were lost, after every request of their round has settled: the
+    /// account is listed and an exact match adopted. What is not found is listed for once more
+    /// after a short pause (a create may show up in lists a moment late) and only then sent
+    /// again. If listing fails, the create is reported uncertain, never repeated.
+    async fn resolve_lost_creates(
+        &self,
+        acc: &AdAccountId,
+        mut lost: Vec<(Job, GraphError)>,
+        finish: &mut impl FnMut(&Job, WriteResult),
+        again: &mut Vec<Job>,
+    ) {
+        for check in 0..2 {
+            if check > 0 {
+                if lost.is_empty() {
+                    return;
+                }
+                tokio::time::sleep(self.transport.policy.base_delay).await;
+            }
+            let listed = match self.fetch_all(acc).await {
+                Ok(listed) => listed,
+                Err(e) => {
+                    for (job, error) in &lost {
+                        let error = GraphError::new(
+                            ErrorKind::Uncertain,
+                            format!(
+                                "the answer to this create was lost ({}) and listing the account to check it failed ({}); \
+                                 it may exist now: check the account (convctl plan) before applying again",
+                                error.message(),
+                                e.message()
+                            ),
+                        );
+                        finish(job, Err(error));
+                    }
+                    return;
+                }
+            };
+            let mut unmatched = Vec::new();
+            for (job, error) in lost {
+                match self.adopt(acc, &job, &listed) {
+                    Some(id) => {
+                        self.transport.log(|| {
+                            format!("{acc}: adopted conversion {id} as the result of a create whose answer was lost")
+                        });
+                        finish(&job, Ok(WriteOutcome::Adopted(id)));
+                    }
+                    None => unmatched.push((job, error)),
+                }
+            }
+            self.remember(acc, &listed);
+            lost = unmatched;
+        }
+        for (mut job, error) in lost {
+            // Not committed after all: safe to send again.
+            match job.backoff.next(None) {
+                Some(d) => {
+                    job.wait = d;
+                    again.push(job);
+                }
+                None => finish(&job, Err(job.backoff.exhausted(error))),
+            }
+        }
     }
 
     /// Sorts one attempt's answer; updates the job for a next attempt.
