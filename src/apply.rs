@@ -2,7 +2,10 @@
 //! done.
 //!
 //! Phases (within each, writes are independent and run in parallel, batched by the client):
-//! 1. the deletes of `delete_before_create` replacements (only at the account cap);
+//! 1. the deletes of `delete_before_create` replacements (only at the account cap). The first
+//!    of each account runs alone and the account is listed again: where DELETE only archives
+//!    (archived conversions still count toward the cap), deleting made no room, and the
+//!    account's other such replacements are not started, so one conversion is lost, not all;
 //! 2. creates (new conversions and the new halves of replacements) and in-place updates;
 //! 3. the deletes of `create_before_delete` replacements, tombstones and prunes.
 //!
@@ -15,6 +18,7 @@ use crate::graph::{WriteOp, WriteOutcome};
 use crate::ids::ConversionId;
 use crate::plan::{Action, DeleteReason, PlanDocument, ReplaceOrder, update_request};
 use crate::session::{LiveApi, Progress};
+use std::collections::HashMap;
 use std::fmt::Write;
 
 /// How one planned action ended.
@@ -97,7 +101,11 @@ impl ApplyReport {
 struct Track {
     new_id: Option<ConversionId>,
     old_deleted: bool,
+    /// The delete of a `delete_before_create` replacement only archived it: no room was made.
+    archived_only: bool,
     failed: Option<String>,
+    /// Not started on purpose, with why (reported as NOT DONE).
+    skipped: Option<String>,
     done: bool,
 }
 
@@ -122,17 +130,28 @@ pub async fn execute<A: LiveApi>(api: &A, doc: &PlanDocument, on_done: Progress)
         .map(|_| Track {
             new_id: None,
             old_deleted: false,
+            archived_only: false,
             failed: None,
+            skipped: None,
             done: false,
         })
         .collect();
+    // The first delete-before-create replacement of each account: it probes whether deleting
+    // makes room (phase 0) before the account's others are deleted (phase 1).
+    let mut probes: Vec<usize> = Vec::new();
+    for (k, (account_index, action)) in actions.iter().enumerate() {
+        if is_delete_first(action) && !probes.iter().any(|&q| actions[q].0 == *account_index) {
+            probes.push(k);
+        }
+    }
+    let mut no_room: HashMap<usize, String> = HashMap::new();
 
-    for phase in 1..=3 {
+    for phase in 0..=3 {
         let mut ops = Vec::new();
         let mut owners = Vec::new();
         for (k, (account_index, action)) in actions.iter().enumerate() {
             let p = &mut progress[k];
-            if p.failed.is_some() || p.done {
+            if p.failed.is_some() || p.done || p.skipped.is_some() {
                 continue;
             }
             let account = &doc.accounts[*account_index].account;
@@ -140,12 +159,21 @@ pub async fn execute<A: LiveApi>(api: &A, doc: &PlanDocument, on_done: Progress)
                 (2, Action::Create { .. }) => Some(Step::CreateNew),
                 (2, Action::Update { .. }) => Some(Step::Update),
                 (
-                    1,
+                    0 | 1,
                     Action::Replace {
                         order: ReplaceOrder::DeleteBeforeCreate,
                         ..
                     },
-                ) => Some(Step::DeleteOld),
+                ) => {
+                    if (phase == 0) != probes.contains(&k) {
+                        None
+                    } else if let Some(why) = no_room.get(account_index) {
+                        p.skipped = Some(why.clone());
+                        None
+                    } else {
+                        Some(Step::DeleteOld)
+                    }
+                }
                 (
                     2,
                     Action::Replace {
@@ -232,6 +260,9 @@ pub async fn execute<A: LiveApi>(api: &A, doc: &PlanDocument, on_done: Progress)
                 },
             }
         }
+        if phase == 0 {
+            check_room(api, doc, &actions, &probes, &mut progress, &mut no_room).await;
+        }
     }
 
     let reports = actions
@@ -240,6 +271,69 @@ pub async fn execute<A: LiveApi>(api: &A, doc: &PlanDocument, on_done: Progress)
         .map(|((i, action), p)| report(&doc.accounts[*i].account.to_string(), action, p))
         .collect();
     ApplyReport { actions: reports }
+}
+
+fn is_delete_first(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::Replace {
+            order: ReplaceOrder::DeleteBeforeCreate,
+            ..
+        }
+    )
+}
+
+/// After the probing deletes: lists their accounts again. A deleted id still listed (archived)
+/// made no room: its create is not tried, and the account's other delete-first replacements
+/// are skipped (`no_room` says why), so that they keep their conversions.
+async fn check_room<A: LiveApi>(
+    api: &A,
+    doc: &PlanDocument,
+    actions: &[(usize, &Action)],
+    probes: &[usize],
+    progress: &mut [Track],
+    no_room: &mut HashMap<usize, String>,
+) {
+    let probed: Vec<usize> = probes
+        .iter()
+        .copied()
+        .filter(|&k| progress[k].old_deleted)
+        .collect();
+    if probed.is_empty() {
+        return;
+    }
+    let accounts: Vec<_> = probed
+        .iter()
+        .map(|&k| doc.accounts[actions[k].0].account.clone())
+        .collect();
+    let listed = api.list_many(&accounts).await;
+    for ((k, account), result) in probed.into_iter().zip(&accounts).zip(listed) {
+        let (account_index, action) = actions[k];
+        let id = action.id().expect("a replacement has an id");
+        match result {
+            Err(e) => {
+                no_room.insert(
+                    account_index,
+                    format!("could not check that deleting made room in {account} ({e}); run apply again"),
+                );
+            }
+            Ok(live) if live.iter().any(|c| &c.id == id) => {
+                progress[k].archived_only = true;
+                progress[k].failed = Some(format!(
+                    "the API archived id {id} instead of deleting it, and archived conversions still count toward the {} limit of {account}, so no room was made and the new one was not created",
+                    crate::ACCOUNT_CAP
+                ));
+                no_room.insert(
+                    account_index,
+                    format!(
+                        "not started: deleting in {account} only archives (see {}), so it would lose the conversion without making room. Make room in Events Manager, then apply again",
+                        crate::render::quoted(action.name())
+                    ),
+                );
+            }
+            Ok(_) => {}
+        }
+    }
 }
 
 fn report(account: &str, action: &Action, p: Track) -> ActionReport {
@@ -274,7 +368,10 @@ fn report(account: &str, action: &Action, p: Track) -> ActionReport {
             }
             Action::Delete { .. } => "deleted".into(),
         }),
-        (_, None) => Status::NotDone("not reached".into()),
+        (_, None) => Status::NotDone(p.skipped.clone().unwrap_or_else(|| "not reached".into())),
+        (Action::Replace { .. }, Some(e)) if p.archived_only => Status::Failed(format!(
+            "{e}. The old conversion is archived (restore it in Events Manager if needed)"
+        )),
         (Action::Replace { id, order, .. }, Some(e)) => {
             match (order, p.new_id.is_some(), p.old_deleted) {
                 (_, true, false) => Status::Failed(format!(
