@@ -534,3 +534,70 @@ async fn sandbox_apply_then_test_live_and_events_send() {
     assert!(stdout.contains("pixel 77: 1 event received"), "{stdout}");
     assert!(fired_in_sandbox(&state)["Leads"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_live_keeps_json_output_one_document() {
+    let emu = start(with_token()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write(&dir, "shop.yaml", MANIFEST);
+    let base = emu.base_url();
+    let (code, stdout, stderr) = run(
+        args(&[
+            "--api-base",
+            &base,
+            "test",
+            &manifest,
+            "--format",
+            "json",
+            "--live",
+            "--test-event-code",
+            "T",
+        ]),
+        token_env(),
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["passed"], true);
+    assert!(stderr.contains("pixel 77: 2 events received"), "{stderr}");
+    emu.shutdown().await.unwrap();
+}
+
+#[test]
+fn events_send_reads_stdin() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_convctl"))
+        .args([
+            "events",
+            "send",
+            "--pixel",
+            "55",
+            "--file",
+            "-",
+            "--dry-run",
+        ])
+        .env_remove("META_ACCESS_TOKEN")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let events = json!([purchase(now() - 10, 3.0), purchase(now() - 20, 4.0)]);
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(events.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .contains("2 events valid for pixel 55; nothing sent")
+    );
+}

@@ -8,7 +8,7 @@
 //! twice); the error says so.
 
 use crate::capi;
-use crate::cli::{EventsSendArgs, GlobalOptions, LiveTestArgs};
+use crate::cli::{CheckFormat, EventsSendArgs, GlobalOptions, LiveTestArgs};
 use crate::exit;
 use crate::graph::{EventsReceipt, GraphClient};
 use crate::ids::ObjectId;
@@ -66,7 +66,20 @@ pub fn send(global: &GlobalOptions, args: &EventsSendArgs) -> i32 {
 }
 
 /// `convctl test --live`, after the offline tests passed: sends every `match` example.
-pub fn test_live(global: &GlobalOptions, paths: &[PathBuf], args: &LiveTestArgs) -> i32 {
+/// With `--format json` the report goes to stderr, so stdout stays one JSON document.
+pub fn test_live(
+    global: &GlobalOptions,
+    paths: &[PathBuf],
+    format: CheckFormat,
+    args: &LiveTestArgs,
+) -> i32 {
+    let report = move |line: &str| {
+        if format == CheckFormat::Json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
     if args.test_event_code.is_none() && global.sandbox.is_none() {
         return fail(
             "--live needs --test-event-code CODE (Events Manager → Test Events shows it): \
@@ -89,8 +102,8 @@ pub fn test_live(global: &GlobalOptions, paths: &[PathBuf], args: &LiveTestArgs)
         );
     }
     if events.is_empty() {
-        println!(
-            "live: no rule test to send (no conversion with `tests.match` examples and a pixel)"
+        report(
+            "live: no rule test to send (no conversion with `tests.match` examples and a pixel)",
         );
         return if skipped.is_empty() {
             exit::SUCCESS
@@ -115,12 +128,12 @@ pub fn test_live(global: &GlobalOptions, paths: &[PathBuf], args: &LiveTestArgs)
             match client.send_events(pixel, &payloads, code.as_deref()).await {
                 Ok(receipt) => {
                     for event in chunk {
-                        println!(
+                        report(&format!(
                             "sent  {} \"{}\" match[{}] → pixel {pixel}",
                             event.account, event.conversion, event.index
-                        );
+                        ));
                     }
-                    println!("{}", describe(pixel, &receipt, code.as_deref()));
+                    report(&describe(pixel, &receipt, code.as_deref()));
                 }
                 Err(e) => {
                     eprintln!("error: sending test events to pixel {pixel}: {e}");

@@ -27,7 +27,7 @@ pub fn run(cli: Cli) -> i32 {
             format,
             live,
         } => match test::run(&paths, format) {
-            exit::SUCCESS if live.live => events::test_live(&cli.global, &paths, &live),
+            exit::SUCCESS if live.live => events::test_live(&cli.global, &paths, format, &live),
             code => code,
         },
         Command::Events {
