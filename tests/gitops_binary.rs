@@ -101,3 +101,20 @@ fn a_bad_shard_is_refused_with_the_reason() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("K must be between 1 and 4"), "{stderr}");
 }
+
+/// `cargo install --path .` builds the release profile: keep it tuned (thin LTO, stripped).
+#[test]
+fn the_release_profile_stays_tuned() {
+    let manifest =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    let release = manifest
+        .split("[profile.release]")
+        .nth(1)
+        .expect("a [profile.release] section");
+    let release = release.split("\n[").next().unwrap();
+    assert!(
+        release.contains("lto = \"thin\"") || release.contains("lto = true"),
+        "{release}"
+    );
+    assert!(release.contains("strip = true"), "{release}");
+}
