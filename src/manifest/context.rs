@@ -82,8 +82,9 @@ impl<'n> Fields<'n> {
     }
 }
 
-/// Reads `node` as a mapping of known keys. Unknown keys get a "did you mean" (or a note on
-/// where they belong, from `elsewhere`), duplicate keys name the first one.
+/// Reads `node` as a mapping of known keys; keys set to null are left out. Unknown keys get a
+/// "did you mean" (or a note on where they belong, from `elsewhere`), duplicate keys name the
+/// first one.
 pub fn mapping<'n>(
     ctx: &mut Ctx,
     node: &'n Node,
@@ -142,6 +143,11 @@ pub fn mapping<'n>(
                 format!("unknown key `{}` in {what}", shorten(name)),
                 hint,
             );
+            continue;
+        }
+        // `key:` with no value (or `~`, `null`) means "not set", as it does for serde and in
+        // schema.json; required keys are then reported as missing.
+        if value.is_null() {
             continue;
         }
         entries.push((name, key, value));

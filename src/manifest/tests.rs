@@ -165,3 +165,15 @@ fn empty_and_hostile_files() {
     assert!(errors(&"[".repeat(50_000))[0].contains("invalid YAML"));
     assert!(errors("account: act_1\nversion: 2\n")[0].contains("unsupported manifest version"));
 }
+
+#[test]
+fn null_values_mean_not_set() {
+    let m = load("account: act_1\ndefaults:\nprune:\nconversions:\n  - name: A\n    description:\n    custom_event_type: LEAD\n    rule: {event: {eq: Lead}}\n    tests:\n").unwrap();
+    let c = &m.accounts[0].conversions[0];
+    assert_eq!(c.description, "");
+    assert!(!m.accounts[0].prune);
+    let e = errors(
+        "account: act_1\nconversions:\n  - name:\n    custom_event_type: LEAD\n    rule: {event: {eq: Lead}}\n",
+    );
+    assert!(e[0].contains("needs a `name`"), "{e:?}");
+}
