@@ -86,6 +86,7 @@ fn validate_500_manifests_of_100_conversions() {
         std::fs::write(conversions.join(format!("account-{a:03}.yaml")), text).unwrap();
     }
     let run = || {
+        let cpu_before = children_cpu();
         let start = Instant::now();
         let out = Command::new(env!("CARGO_BIN_EXE_convctl"))
             .args(["validate", "--quiet"])
@@ -93,6 +94,7 @@ fn validate_500_manifests_of_100_conversions() {
             .output()
             .unwrap();
         let took = start.elapsed();
+        let cpu = children_cpu() - cpu_before;
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -101,29 +103,49 @@ fn validate_500_manifests_of_100_conversions() {
         );
         (
             took,
+            cpu,
             String::from_utf8_lossy(&out.stdout).trim().to_string(),
         )
     };
     let _warm = run();
-    let mut times: Vec<Duration> = (0..5).map(|_| run().0).collect();
-    times.sort();
-    let (_, summary) = run();
-    println!(
-        "validate: {FILES} files x {CONVERSIONS} conversions ({:.1} MB): best {:?}, median {:?}, worst {:?} -- {summary}",
-        bytes as f64 / 1e6,
-        times[0],
-        times[2],
-        times[4]
-    );
+    let runs: Vec<(Duration, Duration)> = (0..5).map(|_| run()).map(|(w, c, _)| (w, c)).collect();
+    let (_, _, summary) = run();
     assert!(
         summary.contains(&format!("{} conversions", FILES * CONVERSIONS)),
         "{summary}"
     );
-    // The target is judged on the best of five runs: the machine is shared, and a slow run
-    // says more about its neighbours than about convctl.
-    assert!(
-        times[0] < Duration::from_secs(2),
-        "best {:?} is over the 2 s target",
-        times[0]
+    let mut wall: Vec<Duration> = runs.iter().map(|r| r.0).collect();
+    let mut cpu: Vec<Duration> = runs.iter().map(|r| r.1).collect();
+    wall.sort();
+    cpu.sort();
+    println!(
+        "validate: {FILES} files x {CONVERSIONS} conversions ({:.1} MB): wall best {:?}, median {:?}, worst {:?}; \
+         CPU (user+sys, all threads) best {:?}, median {:?} -- {summary}",
+        bytes as f64 / 1e6,
+        wall[0],
+        wall[2],
+        wall[4],
+        cpu[0],
+        cpu[2]
     );
+    // The target is judged on CPU time: the wall time on an idle machine is at most the CPU time
+    // (loading runs on all cores), while the wall time on a machine shared with other jobs says
+    // more about the neighbours than about convctl.
+    assert!(
+        cpu[2] < Duration::from_secs(2),
+        "median CPU time {:?} is over the 2 s target",
+        cpu[2]
+    );
+}
+
+/// CPU time (user + system) used by this process's waited-for children so far, from
+/// `/proc/self/stat` (Linux; clock ticks of 1/100 s, the kernel's USER_HZ).
+fn children_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("Linux /proc");
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+        .split_whitespace()
+        .collect();
+    // Fields 16 (cutime) and 17 (cstime); the list starts at field 3.
+    let ticks: u64 = fields[13].parse::<u64>().unwrap() + fields[14].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
 }
