@@ -26,7 +26,8 @@ impl Comparison {
 }
 
 /// Lists and diffs every account; every failure (listing, identity, protect, cap) is returned,
-/// not just the first, each naming its account or file:line:col.
+/// not just the first, each a complete message for stderr (`error: act_…: …`, or
+/// `file:line:col: error: act_…: …` with its `help:`).
 pub async fn compare<A: LiveApi>(
     api: &A,
     accounts: &[&DesiredAccount],
@@ -41,7 +42,7 @@ pub async fn compare<A: LiveApi>(
     for (desired, result) in accounts.iter().zip(listed) {
         match result {
             Err(e) => errors.push(format!(
-                "{}: cannot list custom conversions: {e}",
+                "error: {}: cannot list custom conversions: {e}",
                 desired.account
             )),
             Ok(live) => match diff_account(desired, &live, opts) {
@@ -49,9 +50,11 @@ pub async fn compare<A: LiveApi>(
                     plans.push(plan);
                     lives.push(live);
                 }
-                Err(diags) => {
-                    errors.extend(diags.iter().map(|d| format!("{}: {d}", desired.account)))
-                }
+                Err(diags) => errors.extend(diags.into_iter().map(|mut d| {
+                    // `file:line:col: error: act_…: message`, as `validate` prints.
+                    d.message = format!("{}: {}", desired.account, d.message);
+                    d.to_string()
+                })),
             },
         }
     }

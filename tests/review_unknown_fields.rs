@@ -27,7 +27,11 @@ async fn fields_the_api_does_not_report_never_force_a_replacement() {
         if seen.method == "GET" && seen.target.contains("customconversions") {
             answer()
         } else {
-            (400, vec![], json!({"error": {"code": 100, "message": "unexpected"}}).to_string())
+            (
+                400,
+                vec![],
+                json!({"error": {"code": 100, "message": "unexpected"}}).to_string(),
+            )
         }
     })
     .await;

@@ -139,7 +139,7 @@ pub(super) async fn compare_accounts(
         Ok(c) => Some(c),
         Err(errors) => {
             for e in &errors {
-                eprintln!("error: {e}");
+                eprintln!("{e}");
             }
             eprintln!("error: no plan: fix the {} problem(s) above", errors.len());
             None
