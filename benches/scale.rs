@@ -1,0 +1,421 @@
+//! Agency-scale benchmark of the real `convctl` binary against the emulator, measured against
+//! the physical limit set by latency and parallelism (issue 7).
+//!
+//! `cargo bench --bench scale -- [--scales 10,100,500] [--latency-ms 50] [--parallelism 16]
+//! [--unbatched-accounts 50] [--local-runs 21]`
+//!
+//! The emulator runs as its own process (`convctl emulator --latency-ms L`), so its work and
+//! its tokio runtime never share threads with the process measured. For every scale N it
+//! measures, each in a fresh set of accounts:
+//! - `plan` of N accounts × 100 conversions that already exist (one description changed per
+//!   account, so the plan renders N updates);
+//! - `apply --auto-approve` creating 100 conversions in each of N empty accounts (batches of 50);
+//! - once, at `--unbatched-accounts` accounts, the same apply with `--batch-size 1`;
+//! - without latency, a one-account `plan` end to end (process start to exit), `--local-runs`
+//!   times.
+//!
+//! Wall time is spawn to exit; peak memory is the child's own `ru_maxrss` from `wait4`. The
+//! physical limit counts the round trips the emulator saw (its `/_emulator/stats`): rounds of
+//! `parallelism` requests, each costing the latency; phases that depend on each other (list,
+//! then write) add up. It prints a Markdown report (tables and an ASCII chart) on stdout.
+
+#[path = "../tests/scale_support/mod.rs"]
+mod support;
+
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+use support::{ChildEmulator, Invocation, Measured, TOKEN, manifest_document, seed_account};
+
+/// Conversions per account (the API's cap).
+const PER_ACCOUNT: usize = 100;
+/// Seed requests carry this many conversions each.
+const SEED_CHUNK: usize = 10_000;
+
+struct Options {
+    scales: Vec<usize>,
+    latency_ms: u64,
+    parallelism: usize,
+    unbatched_accounts: usize,
+    local_runs: usize,
+}
+
+impl Options {
+    fn parse() -> Options {
+        let mut o = Options {
+            scales: vec![10, 100, 500],
+            latency_ms: 50,
+            parallelism: 16,
+            unbatched_accounts: 50,
+            local_runs: 21,
+        };
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let mut i = 0;
+        while i < args.len() {
+            let value = || {
+                args.get(i + 1)
+                    .unwrap_or_else(|| panic!("{} needs a value", args[i]))
+                    .clone()
+            };
+            match args[i].as_str() {
+                "--scales" => {
+                    o.scales = value()
+                        .split(',')
+                        .map(|s| s.trim().parse().expect("--scales: numbers, e.g. 10,100,500"))
+                        .collect()
+                }
+                "--latency-ms" => o.latency_ms = value().parse().expect("--latency-ms: a number"),
+                "--parallelism" => {
+                    o.parallelism = value().parse().expect("--parallelism: a number")
+                }
+                "--unbatched-accounts" => {
+                    o.unbatched_accounts = value()
+                        .parse()
+                        .expect("--unbatched-accounts: a number (0 = skip)")
+                }
+                "--local-runs" => o.local_runs = value().parse().expect("--local-runs: a number"),
+                // `cargo bench` passes `--bench`; ignore it and anything unknown.
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            }
+            i += 2;
+        }
+        o
+    }
+}
+
+/// One measured command and the round trips it caused.
+struct Sample {
+    what: String,
+    accounts: usize,
+    writes: usize,
+    measured: Measured,
+    lists: u64,
+    batches: u64,
+    plain_writes: u64,
+    limit: Duration,
+    command: String,
+}
+
+fn counter(stats: &Value, route: &str) -> u64 {
+    stats["by_route"][route].as_u64().unwrap_or(0)
+}
+
+fn rounds(requests: u64, parallelism: usize) -> u64 {
+    requests.div_ceil(parallelism as u64)
+}
+
+fn seed(emulator: &ChildEmulator, docs: Vec<Value>) {
+    for chunk in docs.chunks(SEED_CHUNK) {
+        let ids = emulator.seed(&Value::Array(chunk.to_vec()));
+        assert_eq!(ids.len(), chunk.len());
+    }
+}
+
+fn account(set: u64, i: usize) -> String {
+    format!("act_{}", set * 1_000_000 + i as u64)
+}
+
+/// Writes one manifest file per account under `dir/name/`.
+fn write_manifests(dir: &Path, name: &str, accounts: &[String], edit: impl Fn(String) -> String) {
+    let root = dir.join(name);
+    std::fs::create_dir_all(&root).unwrap();
+    for a in accounts {
+        let text = edit(manifest_document(a, PER_ACCOUNT, 0));
+        std::fs::write(root.join(format!("{a}.yaml")), text).unwrap();
+    }
+}
+
+/// Runs convctl and diffs the emulator's counters around it.
+fn measure(
+    emulator: &ChildEmulator,
+    dir: &Path,
+    args: &[&str],
+    parallelism: usize,
+    latency: Duration,
+) -> (Measured, u64, u64, u64, Duration, String) {
+    let before = emulator.stats();
+    let measured = Invocation::new(&emulator.base, dir, args).run();
+    let after = emulator.stats();
+    let d = |route: &str| counter(&after, route) - counter(&before, route);
+    let lists = d("GET /act_{id}/customconversions");
+    let batches = d("POST / (batch)");
+    let plain = d("POST /act_{id}/customconversions") + d("POST /{id}") + d("DELETE /{id}");
+    // List, then write: the phases cannot overlap.
+    let limit = latency * (rounds(lists, parallelism) + rounds(batches + plain, parallelism)) as u32;
+    let command = format!(
+        "META_ACCESS_TOKEN=… convctl --api-base {} {}",
+        "$EMULATOR",
+        args.join(" ")
+    );
+    (measured, lists, batches, plain, limit, command)
+}
+
+fn check(m: &Measured, what: &str) {
+    assert!(
+        !m.stdout.contains(TOKEN) && !m.stderr.contains(TOKEN),
+        "{what}: the token leaked"
+    );
+    assert_eq!(m.code, Some(0), "{what} failed:\n{m}");
+}
+
+fn run_scale(o: &Options, n: usize, samples: &mut Vec<Sample>) {
+    let latency = Duration::from_millis(o.latency_ms);
+    let p = o.parallelism.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let emulator = ChildEmulator::start(&[
+        "--latency-ms",
+        &o.latency_ms.to_string(),
+        "--token",
+        TOKEN,
+    ]);
+
+    // plan: N accounts × 100 existing conversions; one description edited per account.
+    let accounts: Vec<String> = (0..n).map(|i| account(1, i)).collect();
+    seed(
+        &emulator,
+        accounts
+            .iter()
+            .flat_map(|a| seed_account(a, PER_ACCOUNT, 0))
+            .collect(),
+    );
+    write_manifests(dir.path(), "plan", &accounts, |text| {
+        text.replacen(
+            "    custom_event_type: PURCHASE\n",
+            "    description: edited\n    custom_event_type: PURCHASE\n",
+            1,
+        )
+    });
+    let args = ["--parallelism", p.as_str(), "plan", "plan"];
+    let (m, lists, batches, plain, limit, command) =
+        measure(&emulator, dir.path(), &args, o.parallelism, latency);
+    check(&m, "plan");
+    assert!(
+        m.stdout.contains(&format!("{n} to update")) || m.stdout.contains("to update"),
+        "plan output:\n{m}"
+    );
+    samples.push(Sample {
+        what: "plan".into(),
+        accounts: n,
+        writes: 0,
+        measured: m,
+        lists,
+        batches,
+        plain_writes: plain,
+        limit,
+        command,
+    });
+
+    // apply: 100 creates in each of N empty accounts.
+    let accounts: Vec<String> = (0..n).map(|i| account(2, i)).collect();
+    write_manifests(dir.path(), "apply", &accounts, |t| t);
+    let before = emulator.stats()["conversions"].as_u64().unwrap();
+    let args = [
+        "--parallelism",
+        p.as_str(),
+        "apply",
+        "--auto-approve",
+        "apply",
+    ];
+    let (m, lists, batches, plain, limit, command) =
+        measure(&emulator, dir.path(), &args, o.parallelism, latency);
+    check(&m, "apply");
+    let after = emulator.stats()["conversions"].as_u64().unwrap();
+    assert_eq!(
+        after - before,
+        (n * PER_ACCOUNT) as u64,
+        "apply must create exactly N × 100"
+    );
+    samples.push(Sample {
+        what: "apply (batches of 50)".into(),
+        accounts: n,
+        writes: n * PER_ACCOUNT,
+        measured: m,
+        lists,
+        batches,
+        plain_writes: plain,
+        limit,
+        command,
+    });
+    eprintln!("scale {n}: done");
+}
+
+fn run_unbatched(o: &Options, samples: &mut Vec<Sample>) {
+    let n = o.unbatched_accounts;
+    if n == 0 {
+        return;
+    }
+    let latency = Duration::from_millis(o.latency_ms);
+    let p = o.parallelism.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let emulator = ChildEmulator::start(&[
+        "--latency-ms",
+        &o.latency_ms.to_string(),
+        "--token",
+        TOKEN,
+    ]);
+    let accounts: Vec<String> = (0..n).map(|i| account(3, i)).collect();
+    write_manifests(dir.path(), "apply", &accounts, |t| t);
+    let args = [
+        "--parallelism",
+        p.as_str(),
+        "--batch-size",
+        "1",
+        "apply",
+        "--auto-approve",
+        "apply",
+    ];
+    let (m, lists, batches, plain, limit, command) =
+        measure(&emulator, dir.path(), &args, o.parallelism, latency);
+    check(&m, "apply --batch-size 1");
+    samples.push(Sample {
+        what: "apply (--batch-size 1)".into(),
+        accounts: n,
+        writes: n * PER_ACCOUNT,
+        measured: m,
+        lists,
+        batches,
+        plain_writes: plain,
+        limit,
+        command,
+    });
+}
+
+/// One account, 100 conversions, no latency: process start to exit.
+fn run_local(o: &Options) -> (Vec<Duration>, u64, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let emulator = ChildEmulator::start(&["--token", TOKEN]);
+    let a = account(4, 0);
+    seed(&emulator, seed_account(&a, PER_ACCOUNT, 0));
+    write_manifests(dir.path(), "one", std::slice::from_ref(&a), |t| t);
+    let args = ["plan", "one"];
+    let mut times = Vec::new();
+    let mut rss = 0;
+    for _ in 0..o.local_runs.max(1) {
+        let m = Invocation::new(&emulator.base, dir.path(), &args).run();
+        check(&m, "one-account plan");
+        rss = rss.max(m.max_rss_kib);
+        times.push(m.wall);
+    }
+    times.sort();
+    (
+        times,
+        rss,
+        "META_ACCESS_TOKEN=… convctl --api-base $EMULATOR plan one".into(),
+    )
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.0}", d.as_secs_f64() * 1000.0)
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1}", kib as f64 / 1024.0)
+}
+
+/// A horizontal bar chart: one row per (label, value), scaled to the largest.
+fn bars(title: &str, unit: &str, rows: &[(String, f64)]) -> String {
+    let max = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let mut out = format!("{title}\n");
+    for (label, value) in rows {
+        let n = ((value / max) * 50.0).round() as usize;
+        let _ = writeln!(
+            out,
+            "{label:>width$} | {:<50} {value:.1} {unit}",
+            "█".repeat(n.max(1))
+        );
+    }
+    out
+}
+
+fn report(o: &Options, samples: &[Sample], local: &(Vec<Duration>, u64, String)) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Emulator: separate process, `convctl emulator --latency-ms {} --token …`; convctl: release build, `--parallelism {}`, batch size 50 unless said.\n",
+        o.latency_ms, o.parallelism
+    );
+    let _ = writeln!(
+        out,
+        "| command | accounts | writes | round trips (lists + batches + single writes) | physical limit | measured | × limit | peak RSS (MiB) |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---|---:|---:|---:|---:|");
+    for s in samples {
+        let ratio = s.measured.wall.as_secs_f64() / s.limit.as_secs_f64().max(1e-9);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} + {} + {} | {} ms | {} ms | {:.2} | {} |",
+            s.what,
+            s.accounts,
+            s.writes,
+            s.lists,
+            s.batches,
+            s.plain_writes,
+            ms(s.limit),
+            ms(s.measured.wall),
+            ratio,
+            mib(s.measured.max_rss_kib)
+        );
+    }
+    let (times, rss, command) = local;
+    let _ = writeln!(
+        out,
+        "\nOne-account plan (100 conversions, no latency, {} runs, process start to exit): min {} ms, median {} ms, max {} ms; peak RSS {} MiB. `{}`",
+        times.len(),
+        format!("{:.1}", times[0].as_secs_f64() * 1000.0),
+        format!("{:.1}", times[times.len() / 2].as_secs_f64() * 1000.0),
+        format!("{:.1}", times[times.len() - 1].as_secs_f64() * 1000.0),
+        mib(*rss),
+        command
+    );
+    let _ = writeln!(out, "\nCommand lines (in a directory of per-account manifests):");
+    let mut seen = std::collections::BTreeSet::new();
+    for s in samples {
+        if seen.insert(s.command.clone()) {
+            let _ = writeln!(out, "- {}: `{}`", s.what, s.command);
+        }
+    }
+    let pick = |what: &str| -> Vec<&Sample> { samples.iter().filter(|s| s.what == what).collect() };
+    let time_rows: Vec<(String, f64)> = ["plan", "apply (batches of 50)"]
+        .iter()
+        .flat_map(|w| pick(w))
+        .map(|s| {
+            (
+                format!("{} {}", s.what, s.accounts),
+                s.measured.wall.as_secs_f64(),
+            )
+        })
+        .collect();
+    let mem_rows: Vec<(String, f64)> = ["plan", "apply (batches of 50)"]
+        .iter()
+        .flat_map(|w| pick(w))
+        .map(|s| {
+            (
+                format!("{} {}", s.what, s.accounts),
+                s.measured.max_rss_kib as f64 / 1024.0,
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n```text\n{}\n{}```",
+        bars("Wall time by accounts", "s", &time_rows),
+        bars("Peak RSS by accounts", "MiB", &mem_rows)
+    );
+    out
+}
+
+fn main() {
+    let o = Options::parse();
+    let mut samples = Vec::new();
+    for &n in &o.scales {
+        run_scale(&o, n, &mut samples);
+    }
+    run_unbatched(&o, &mut samples);
+    let local = run_local(&o);
+    print!("{}", report(&o, &samples, &local));
+}

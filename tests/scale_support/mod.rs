@@ -1,0 +1,322 @@
+//! Shared harness of the scale benchmark (`benches/scale.rs`) and the reliability tests: the
+//! emulator as a *separate process* (`convctl emulator`), so that neither its work nor its
+//! tokio runtime is counted against (or shares threads with) the convctl process under test,
+//! and so a test can SIGKILL the convctl child without touching the emulator; and running the
+//! real binary while measuring its wall time and peak memory (`wait4` rusage of that child).
+//!
+//! It talks to the emulator's test routes (`/_emulator/*`) only to seed and inspect state; the
+//! process under test talks Graph API like a user's would.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The token every child gets; asserted never to appear in output.
+pub const TOKEN: &str = "scale-canary-token-7f3a9c";
+
+/// The convctl binary cargo built for this test or bench target.
+pub fn convctl() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_convctl"))
+}
+
+/// `convctl emulator` running in its own process.
+pub struct ChildEmulator {
+    child: Child,
+    pub base: String,
+    rt: tokio::runtime::Runtime,
+    http: reqwest::Client,
+}
+
+impl ChildEmulator {
+    /// Starts `convctl emulator --listen 127.0.0.1:0 EXTRA...` and waits for its address.
+    pub fn start(extra: &[&str]) -> ChildEmulator {
+        let mut child = Command::new(convctl())
+            .args(["emulator", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn convctl emulator");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the emulator's first line");
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from the emulator: {line:?}"))
+            .to_string();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        ChildEmulator {
+            child,
+            base,
+            rt,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn control(&self, method: reqwest::Method, route: &str, body: Option<&Value>) -> Value {
+        let url = format!("{}/_emulator/{route}", self.base);
+        self.rt.block_on(async {
+            let mut request = self.http.request(method, &url);
+            if let Some(b) = body {
+                request = request.json(b);
+            }
+            let response = request.send().await.expect("emulator control route");
+            let status = response.status();
+            let text = response.text().await.expect("control answer");
+            assert!(status.is_success(), "{url}: {status}: {text}");
+            serde_json::from_str(&text).expect("control answer is JSON")
+        })
+    }
+
+    /// Inserts conversions straight into the state (no latency, faults or cap); their ids.
+    pub fn seed(&self, conversions: &Value) -> Vec<String> {
+        let answer = self.control(reqwest::Method::POST, "conversions", Some(conversions));
+        answer["ids"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{answer}"))
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    pub fn stats(&self) -> Value {
+        self.control(reqwest::Method::GET, "stats", None)
+    }
+
+    /// The whole state document: every conversion, archived ones included.
+    pub fn state(&self) -> Value {
+        self.control(reqwest::Method::GET, "state", None)
+    }
+
+    /// Changes latency / fault rates while running.
+    pub fn set_faults(&self, patch: &Value) {
+        self.control(reqwest::Method::POST, "faults", Some(patch));
+    }
+
+    /// A Graph API call with the token (form body).
+    pub fn graph(&self, method: reqwest::Method, path: &str, form: &[(&str, &str)]) -> Value {
+        let url = format!("{}/v26.0/{path}", self.base);
+        self.rt.block_on(async {
+            self.http
+                .request(method, url)
+                .bearer_auth(TOKEN)
+                .form(form)
+                .send()
+                .await
+                .expect("graph call")
+                .json()
+                .await
+                .expect("graph answer is JSON")
+        })
+    }
+}
+
+impl Drop for ChildEmulator {
+    fn drop(&mut self) {
+        // SIGTERM lets it stop cleanly; it is our own child, killed by its pid only.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One finished run of the convctl binary.
+pub struct Measured {
+    /// Exit code; `None` when killed by a signal.
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub wall: Duration,
+    /// Peak resident set size of that process, in KiB (`ru_maxrss` on Linux).
+    pub max_rss_kib: u64,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Display for Measured {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tail = |s: &str| {
+            let lines: Vec<&str> = s.lines().collect();
+            lines[lines.len().saturating_sub(40)..].join("\n")
+        };
+        write!(
+            f,
+            "exit {:?} signal {:?} in {:?}\n--- stdout (tail)\n{}\n--- stderr (tail)\n{}",
+            self.code,
+            self.signal,
+            self.wall,
+            tail(&self.stdout),
+            tail(&self.stderr)
+        )
+    }
+}
+
+/// A convctl invocation against an emulator, in a working directory.
+pub struct Invocation<'a> {
+    pub api_base: &'a str,
+    pub dir: &'a Path,
+    pub args: Vec<String>,
+    /// Extra environment (e.g. META_APP_SECRET).
+    pub env: Vec<(String, String)>,
+    /// Kill the child with SIGKILL after this long (crash tests).
+    pub kill_after: Option<Duration>,
+}
+
+impl<'a> Invocation<'a> {
+    pub fn new(api_base: &'a str, dir: &'a Path, args: &[&str]) -> Self {
+        Invocation {
+            api_base,
+            dir,
+            args: args.iter().map(|s| s.to_string()).collect(),
+            env: Vec::new(),
+            kill_after: None,
+        }
+    }
+
+    /// Runs it with stdout/stderr going to files (so huge plans never block a pipe), reaps it
+    /// with `wait4` to read its own peak memory.
+    pub fn run(&self) -> Measured {
+        let out_path = self
+            .dir
+            .join(format!(".out-{}-{}", std::process::id(), unique()));
+        let err_path = out_path.with_extension("err");
+        let stdout = std::fs::File::create(&out_path).expect("stdout file");
+        let stderr = std::fs::File::create(&err_path).expect("stderr file");
+        let mut command = Command::new(convctl());
+        command
+            .arg("--api-base")
+            .arg(self.api_base)
+            .args(&self.args)
+            .current_dir(self.dir)
+            .env("META_ACCESS_TOKEN", TOKEN)
+            .env_remove("CONVCTL_API_BASE")
+            .env_remove("CONVCTL_API_VERSION")
+            .env_remove("META_APP_SECRET")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr);
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        let started = Instant::now();
+        let child = command.spawn().expect("spawn convctl");
+        let pid = child.id() as libc::pid_t;
+        if let Some(after) = self.kill_after {
+            let deadline = started + after;
+            loop {
+                // Not reaped yet: WNOWAIT keeps it for wait4 below.
+                let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+                let r = unsafe {
+                    libc::waitid(
+                        libc::P_PID,
+                        pid as libc::id_t,
+                        &mut info,
+                        libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+                    )
+                };
+                let exited = r == 0 && unsafe { info.si_pid() } == pid;
+                if exited {
+                    break;
+                }
+                if Instant::now() >= deadline {
+                    unsafe {
+                        libc::kill(pid, libc::SIGKILL);
+                    }
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        let mut status: libc::c_int = 0;
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        assert_eq!(r, pid, "wait4 failed: {}", std::io::Error::last_os_error());
+        let wall = started.elapsed();
+        // The child is reaped: make sure std never waits on it again.
+        std::mem::forget(child);
+        let (code, signal) = if libc::WIFEXITED(status) {
+            (Some(libc::WEXITSTATUS(status)), None)
+        } else if libc::WIFSIGNALED(status) {
+            (None, Some(libc::WTERMSIG(status)))
+        } else {
+            (None, None)
+        };
+        let read = |p: &Path| {
+            let text = std::fs::read(p).map(|b| String::from_utf8_lossy(&b).into_owned());
+            let _ = std::fs::remove_file(p);
+            text.unwrap_or_default()
+        };
+        Measured {
+            code,
+            signal,
+            wall,
+            max_rss_kib: usage.ru_maxrss as u64,
+            stdout: read(&out_path),
+            stderr: read(&err_path),
+        }
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// One conversion of a generated manifest or seed: distinct name and rule per index.
+pub fn conversion_name(i: usize) -> String {
+    format!("Conversion {i:03}")
+}
+
+pub fn conversion_needle(account: &str, i: usize, variant: u32) -> String {
+    format!("/{account}/p{i}/v{variant}")
+}
+
+/// Seed documents for `count` conversions of `account` (as a manifest from
+/// [`manifest_document`] with the same variant declares them).
+pub fn seed_account(account: &str, count: usize, variant: u32) -> Vec<Value> {
+    (0..count)
+        .map(|i| {
+            serde_json::json!({
+                "account": account,
+                "name": conversion_name(i),
+                "custom_event_type": "PURCHASE",
+                "default_conversion_value": (i % 7) as f64,
+                "rule": {"url": {"i_contains": conversion_needle(account, i, variant)}},
+            })
+        })
+        .collect()
+}
+
+/// A manifest document declaring `count` conversions of `account`.
+pub fn manifest_document(account: &str, count: usize, variant: u32) -> String {
+    let mut text = format!("account: {account}\nconversions:\n");
+    for i in 0..count {
+        text.push_str(&format!(
+            "  - name: {}\n    custom_event_type: PURCHASE\n    default_conversion_value: {}\n    rule: {{url: {{i_contains: \"{}\"}}}}\n",
+            conversion_name(i),
+            i % 7,
+            conversion_needle(account, i, variant)
+        ));
+    }
+    text
+}
