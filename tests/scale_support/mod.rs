@@ -176,8 +176,9 @@ pub struct Invocation<'a> {
     pub args: Vec<String>,
     /// Extra environment (e.g. META_APP_SECRET).
     pub env: Vec<(String, String)>,
-    /// Kill the child with SIGKILL after this long (crash tests).
-    pub kill_after: Option<Duration>,
+    /// Polled about every millisecond with the time since spawn while the child runs; when it
+    /// says true the child gets SIGKILL (crash tests).
+    pub kill_when: Option<&'a dyn Fn(Duration) -> bool>,
 }
 
 impl<'a> Invocation<'a> {
@@ -187,7 +188,7 @@ impl<'a> Invocation<'a> {
             dir,
             args: args.iter().map(|s| s.to_string()).collect(),
             env: Vec::new(),
-            kill_after: None,
+            kill_when: None,
         }
     }
 
@@ -220,8 +221,7 @@ impl<'a> Invocation<'a> {
         let started = Instant::now();
         let child = command.spawn().expect("spawn convctl");
         let pid = child.id() as libc::pid_t;
-        if let Some(after) = self.kill_after {
-            let deadline = started + after;
+        if let Some(kill_when) = self.kill_when {
             loop {
                 // Not reaped yet: WNOWAIT keeps it for wait4 below.
                 let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
@@ -237,7 +237,7 @@ impl<'a> Invocation<'a> {
                 if exited {
                     break;
                 }
-                if Instant::now() >= deadline {
+                if kill_when(started.elapsed()) {
                     unsafe {
                         libc::kill(pid, libc::SIGKILL);
                     }
