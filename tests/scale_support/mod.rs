@@ -33,12 +33,21 @@ pub struct ChildEmulator {
 impl ChildEmulator {
     /// Starts `convctl emulator --listen 127.0.0.1:0 EXTRA...` and waits for its address.
     pub fn start(extra: &[&str]) -> ChildEmulator {
+        Self::start_logged(extra, None)
+    }
+
+    /// Same, with the emulator's stderr written to `log` (to check what it prints).
+    pub fn start_logged(extra: &[&str], log: Option<&Path>) -> ChildEmulator {
+        let stderr = match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("emulator log")),
+            None => Stdio::inherit(),
+        };
         let mut child = Command::new(convctl())
             .args(["emulator", "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("spawn convctl emulator");
         let stdout = child.stdout.take().expect("piped stdout");
