@@ -62,7 +62,11 @@ impl Options {
                 "--scales" => {
                     o.scales = value()
                         .split(',')
-                        .map(|s| s.trim().parse().expect("--scales: numbers, e.g. 10,100,500"))
+                        .map(|s| {
+                            s.trim()
+                                .parse()
+                                .expect("--scales: numbers, e.g. 10,100,500")
+                        })
                         .collect()
                 }
                 "--latency-ms" => o.latency_ms = value().parse().expect("--latency-ms: a number"),
@@ -145,7 +149,8 @@ fn measure(
     let batches = d("POST / (batch)");
     let plain = d("POST /act_{id}/customconversions") + d("POST /{id}") + d("DELETE /{id}");
     // List, then write: the phases cannot overlap.
-    let limit = latency * (rounds(lists, parallelism) + rounds(batches + plain, parallelism)) as u32;
+    let limit =
+        latency * (rounds(lists, parallelism) + rounds(batches + plain, parallelism)) as u32;
     let command = format!(
         "META_ACCESS_TOKEN=… convctl --api-base {} {}",
         "$EMULATOR",
@@ -166,12 +171,8 @@ fn run_scale(o: &Options, n: usize, samples: &mut Vec<Sample>) {
     let latency = Duration::from_millis(o.latency_ms);
     let p = o.parallelism.to_string();
     let dir = tempfile::tempdir().unwrap();
-    let emulator = ChildEmulator::start(&[
-        "--latency-ms",
-        &o.latency_ms.to_string(),
-        "--token",
-        TOKEN,
-    ]);
+    let emulator =
+        ChildEmulator::start(&["--latency-ms", &o.latency_ms.to_string(), "--token", TOKEN]);
 
     // plan: N accounts × 100 existing conversions; one description edited per account.
     let accounts: Vec<String> = (0..n).map(|i| account(1, i)).collect();
@@ -251,12 +252,8 @@ fn run_unbatched(o: &Options, samples: &mut Vec<Sample>) {
     let latency = Duration::from_millis(o.latency_ms);
     let p = o.parallelism.to_string();
     let dir = tempfile::tempdir().unwrap();
-    let emulator = ChildEmulator::start(&[
-        "--latency-ms",
-        &o.latency_ms.to_string(),
-        "--token",
-        TOKEN,
-    ]);
+    let emulator =
+        ChildEmulator::start(&["--latency-ms", &o.latency_ms.to_string(), "--token", TOKEN]);
     let accounts: Vec<String> = (0..n).map(|i| account(3, i)).collect();
     write_manifests(dir.path(), "apply", &accounts, |t| t);
     let args = [
@@ -318,7 +315,11 @@ fn mib(kib: u64) -> String {
 
 /// A horizontal bar chart: one row per (label, value), scaled to the largest.
 fn bars(title: &str, unit: &str, rows: &[(String, f64)]) -> String {
-    let max = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let max = rows
+        .iter()
+        .map(|r| r.1)
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
     let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let mut out = format!("{title}\n");
     for (label, value) in rows {
@@ -372,7 +373,10 @@ fn report(o: &Options, samples: &[Sample], local: &(Vec<Duration>, u64, String))
         mib(*rss),
         command
     );
-    let _ = writeln!(out, "\nCommand lines (in a directory of per-account manifests):");
+    let _ = writeln!(
+        out,
+        "\nCommand lines (in a directory of per-account manifests):"
+    );
     let mut seen = std::collections::BTreeSet::new();
     for s in samples {
         if seen.insert(s.command.clone()) {

@@ -6,6 +6,7 @@
 use clap::Parser;
 
 fn main() {
+    end_quietly_on_broken_pipe();
     let cli = match convctl::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -18,4 +19,27 @@ fn main() {
         }
     };
     std::process::exit(convctl::commands::run(cli));
+}
+
+/// `convctl plan | head`: once the reader has gone, `print!` panics with "failed printing to
+/// stdout: Broken pipe". That is not a bug to report with a backtrace but the end of the
+/// conversation: exit 1 (nothing more can be said) without a panic message. Every other panic
+/// goes to the default hook. (Restoring SIGPIPE's default action instead would also let a
+/// write to a reset *socket* kill the process in the middle of an apply.)
+fn end_quietly_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout")
+            && message.to_ascii_lowercase().contains("broken pipe")
+        {
+            std::process::exit(convctl::exit::ERROR);
+        }
+        default(info);
+    }));
 }

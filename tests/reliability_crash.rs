@@ -66,7 +66,10 @@ fn apply_killed_at_random_points_converges_on_rerun() {
             let run = Invocation::new(&emulator.base, dir.path(), &args).run();
             assert_eq!(run.code, Some(0), "{run}");
             let written = emulator.stats()["writes"].as_u64().unwrap() - before;
-            assert_eq!(written, WRITES, "one apply of a scenario writes {WRITES} times");
+            assert_eq!(
+                written, WRITES,
+                "one apply of a scenario writes {WRITES} times"
+            );
             scenario.check(&emulator.state()).unwrap();
             run.wall
         })
@@ -88,12 +91,15 @@ fn apply_killed_at_random_points_converges_on_rerun() {
         let kill_at_write = trial % 4 < 2;
         let k = rng.random_range(0..=WRITES);
         let kill_after = calibration[trial % 2].mul_f64(rng.random_range(0.05..1.0));
-        let by_progress = |_: Duration| {
-            emulator.stats()["writes"].as_u64().unwrap() - writes_before >= k
-        };
+        let by_progress =
+            |_: Duration| emulator.stats()["writes"].as_u64().unwrap() - writes_before >= k;
         let by_time = |elapsed: Duration| elapsed >= kill_after;
         let mut first = Invocation::new(&emulator.base, dir.path(), &args);
-        first.kill_when = Some(if kill_at_write { &by_progress } else { &by_time });
+        first.kill_when = Some(if kill_at_write {
+            &by_progress
+        } else {
+            &by_time
+        });
         let first = first.run();
         assert!(!first.stderr.contains("panicked"), "{first}");
         let killed = first.signal == Some(libc::SIGKILL);

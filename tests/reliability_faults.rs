@@ -47,10 +47,7 @@ fn apply_under_faults_converges_exactly() {
             !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
             "token leaked"
         );
-        assert!(
-            !run.stderr.contains("panicked"),
-            "apply panicked:\n{run}"
-        );
+        assert!(!run.stderr.contains("panicked"), "apply panicked:\n{run}");
         match run.code {
             Some(0) => {
                 assert!(
@@ -62,8 +59,8 @@ fn apply_under_faults_converges_exactly() {
             }
             Some(1) => {
                 // A partial failure must say so and how to finish; then we run again.
-                let said = run.stdout.contains("Apply failed part way")
-                    || run.stderr.contains("error:");
+                let said =
+                    run.stdout.contains("Apply failed part way") || run.stderr.contains("error:");
                 assert!(said, "exit 1 without saying what failed:\n{run}");
                 for line in run.stdout.lines().chain(run.stderr.lines()) {
                     if line.contains("FAILED") || line.contains("error") {

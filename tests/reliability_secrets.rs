@@ -71,7 +71,14 @@ fn no_command_ever_shows_the_token_or_app_secret() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("emulator.log");
     let emulator = ChildEmulator::start_logged(
-        &["--token", TOKEN, "--token", FILE_TOKEN, "--app-secret", APP_SECRET],
+        &[
+            "--token",
+            TOKEN,
+            "--token",
+            FILE_TOKEN,
+            "--app-secret",
+            APP_SECRET,
+        ],
         Some(&log),
     );
     let a = "act_7300001";
@@ -93,9 +100,18 @@ fn no_command_ever_shows_the_token_or_app_secret() {
         let mut inv = Invocation::new(base, dir.path(), args);
         inv.env = env.to_vec();
         let out = inv.run();
-        eprintln!("{:>6} ms  exit {:?}  {}", out.wall.as_millis(), out.code, args.join(" "));
+        eprintln!(
+            "{:>6} ms  exit {:?}  {}",
+            out.wall.as_millis(),
+            out.code,
+            args.join(" ")
+        );
         assert_run_clean(&args.join(" "), &out);
-        assert!(!out.stderr.contains("panicked"), "{}: {out}", args.join(" "));
+        assert!(
+            !out.stderr.contains("panicked"),
+            "{}: {out}",
+            args.join(" ")
+        );
         out
     };
     let run = |args: &[&str], env: &[(String, String)]| run_at(&emulator.base, args, env);
@@ -118,9 +134,20 @@ fn no_command_ever_shows_the_token_or_app_secret() {
     ok(&["--verbose", "plan", "--out", "plan.json"]);
     ok(&["--verbose", "drift", "--format", "json"]);
     ok(&["--verbose", "--access-token-file", token_file, "plan"]);
-    ok(&["--verbose", "apply", "--plan", "plan.json", "--auto-approve"]);
+    ok(&[
+        "--verbose",
+        "apply",
+        "--plan",
+        "plan.json",
+        "--auto-approve",
+    ]);
     ok(&["--verbose", "import", a, "--out", "imported"]);
-    ok(&["--verbose", "--sandbox=sandbox/state.json", "apply", "--auto-approve"]);
+    ok(&[
+        "--verbose",
+        "--sandbox=sandbox/state.json",
+        "apply",
+        "--auto-approve",
+    ]);
 
     // Faults and retries, logged verbosely.
     emulator.set_faults(&serde_json::json!({"fault_rate": 0.3, "drop_after_commit": 0.3}));
@@ -133,7 +160,10 @@ fn no_command_ever_shows_the_token_or_app_secret() {
         &["--verbose", "apply", "--auto-approve"],
         std::slice::from_ref(&secret),
     );
-    assert!(faulty.stderr.contains("retry"), "retries were logged: {faulty}");
+    assert!(
+        faulty.stderr.contains("retry"),
+        "retries were logged: {faulty}"
+    );
     emulator.set_faults(&serde_json::json!({"fault_rate": 0.0, "drop_after_commit": 0.0}));
 
     // Failure paths.
@@ -141,14 +171,21 @@ fn no_command_ever_shows_the_token_or_app_secret() {
     let out = run(&["--verbose", "plan"], &[wrong_secret]);
     assert_eq!(out.code, Some(1), "{out}");
     let out = run(&["--verbose", "plan"], &[]);
-    assert_eq!(out.code, Some(1), "missing appsecret_proof is refused: {out}");
+    assert_eq!(
+        out.code,
+        Some(1),
+        "missing appsecret_proof is refused: {out}"
+    );
     std::fs::write(bad_token_file, "scale-canary-token-7f3a9c-nope\n").unwrap();
     let out = run(
         &["--verbose", "--access-token-file", bad_token_file, "plan"],
         std::slice::from_ref(&secret),
     );
     assert_eq!(out.code, Some(1), "{out}");
-    assert!(!out.stderr.contains("7f3a9c-nope"), "a wrong token is not echoed either: {out}");
+    assert!(
+        !out.stderr.contains("7f3a9c-nope"),
+        "a wrong token is not echoed either: {out}"
+    );
     let out = run_at(
         &wrong_base,
         &["--verbose", "plan"],
@@ -160,20 +197,37 @@ fn no_command_ever_shows_the_token_or_app_secret() {
         std::slice::from_ref(&secret),
     );
     assert_eq!(out.code, Some(1), "{out}");
-    std::fs::write(dir.path().join("damaged.json"), "{\"format_version\": 1, \"accounts\": 7}").unwrap();
+    std::fs::write(
+        dir.path().join("damaged.json"),
+        "{\"format_version\": 1, \"accounts\": 7}",
+    )
+    .unwrap();
     let out = run(
-        &["--verbose", "apply", "--plan", "damaged.json", "--auto-approve"],
+        &[
+            "--verbose",
+            "apply",
+            "--plan",
+            "damaged.json",
+            "--auto-approve",
+        ],
         std::slice::from_ref(&secret),
     );
     assert_eq!(out.code, Some(1), "{out}");
-    std::fs::write(dir.path().join("conversions/b.yaml"), format!("account: {a}\nconversions: 7\n")).unwrap();
+    std::fs::write(
+        dir.path().join("conversions/b.yaml"),
+        format!("account: {a}\nconversions: 7\n"),
+    )
+    .unwrap();
     let out = run(&["--verbose", "plan"], std::slice::from_ref(&secret));
     assert_eq!(out.code, Some(1), "{out}");
     std::fs::remove_file(dir.path().join("conversions/b.yaml")).unwrap();
 
     drop(emulator);
     let files = assert_files_clean(dir.path());
-    assert!(files >= 5, "plan, manifests, imported, sandbox state and the log were checked");
+    assert!(
+        files >= 5,
+        "plan, manifests, imported, sandbox state and the log were checked"
+    );
     let log_text = std::fs::read_to_string(&log).unwrap();
     assert_clean("the emulator's log", &log_text);
 }
