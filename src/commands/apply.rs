@@ -162,6 +162,18 @@ async fn still_true(api: &Session, doc: &PlanDocument) -> Result<Vec<usize>, Vec
                         "{}: live conversions changed since the plan was made",
                         account.account
                     ));
+                } else if let Some(stray) = account
+                    .actions
+                    .iter()
+                    .filter_map(Action::id)
+                    .find(|id| !live.iter().any(|c| &c.id == *id))
+                {
+                    // The fingerprint covers live state, not the file's actions: an edited or
+                    // damaged plan could otherwise update or delete another account's conversion.
+                    problems.push(format!(
+                        "{}: the plan names conversion {stray}, which is not one of this account's conversions (was the file edited?)",
+                        account.account
+                    ));
                 }
                 active.push(live.iter().filter(|c| !c.is_archived).count());
             }
