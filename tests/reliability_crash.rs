@@ -35,7 +35,7 @@ fn write_manifests(dir: &std::path::Path, scenario: &Scenario) {
 fn apply_args(trial: usize) -> Vec<&'static str> {
     // Plain requests in half the trials (many small writes to be cut between), batches of 10
     // in the other half (a kill may land while a batch is half committed).
-    let batch = if trial % 2 == 0 { "1" } else { "10" };
+    let batch = if trial.is_multiple_of(2) { "1" } else { "10" };
     vec![
         "--parallelism",
         "2",

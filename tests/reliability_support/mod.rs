@@ -64,7 +64,7 @@ impl Scenario {
     /// accounts use `ensure: absent` tombstones.
     pub fn manifest(&self, k: usize) -> String {
         let account = &self.accounts[k];
-        let prune = k % 2 == 0;
+        let prune = k.is_multiple_of(2);
         let mut text = format!("account: {account}\nprune: {prune}\nconversions:\n");
         for i in 0..self.total() {
             let kind = self.kind(i);

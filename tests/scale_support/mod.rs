@@ -112,6 +112,22 @@ impl ChildEmulator {
         self.control(reqwest::Method::POST, "faults", Some(patch));
     }
 
+    /// CPU time (user + system) the emulator process has used so far, from /proc.
+    pub fn cpu(&self) -> Duration {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the command name (which may contain spaces) end at the last ')'.
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let fields: Vec<u64> = rest
+            .split_whitespace()
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        // utime and stime are fields 14 and 15 of the line (11 and 12 after the ')').
+        let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        Duration::from_millis(ticks * 1000 / hz)
+    }
+
     /// A Graph API call with the token (form body).
     pub fn graph(&self, method: reqwest::Method, path: &str, form: &[(&str, &str)]) -> Value {
         let url = format!("{}/v26.0/{path}", self.base);
@@ -154,8 +170,13 @@ pub struct Measured {
     pub code: Option<i32>,
     pub signal: Option<i32>,
     pub wall: Duration,
-    /// Peak resident set size of that process, in KiB (`ru_maxrss` on Linux).
+    /// Peak resident set size of that process, in KiB. From `/usr/bin/time` when
+    /// [`Invocation::measure_with_time`] is set (exact); else `ru_maxrss` from `wait4`, which
+    /// on Linux also counts the *parent's* memory at the time of the fork, so it is only an
+    /// upper bound.
     pub max_rss_kib: u64,
+    /// CPU time (user + system) of the process.
+    pub cpu: Duration,
     pub stdout: String,
     pub stderr: String,
 }
@@ -188,6 +209,8 @@ pub struct Invocation<'a> {
     /// Polled about every millisecond with the time since spawn while the child runs; when it
     /// says true the child gets SIGKILL (crash tests).
     pub kill_when: Option<&'a dyn Fn(Duration) -> bool>,
+    /// Run under `/usr/bin/time -f "%M %U %S"` for an exact peak RSS (benchmarks).
+    pub measure_with_time: bool,
 }
 
 impl<'a> Invocation<'a> {
@@ -198,6 +221,7 @@ impl<'a> Invocation<'a> {
             args: args.iter().map(|s| s.to_string()).collect(),
             env: Vec::new(),
             kill_when: None,
+            measure_with_time: false,
         }
     }
 
@@ -210,7 +234,16 @@ impl<'a> Invocation<'a> {
         let err_path = out_path.with_extension("err");
         let stdout = std::fs::File::create(&out_path).expect("stdout file");
         let stderr = std::fs::File::create(&err_path).expect("stderr file");
-        let mut command = Command::new(convctl());
+        let time_path = out_path.with_extension("time");
+        let mut command = if self.measure_with_time {
+            let mut c = Command::new("/usr/bin/time");
+            c.args(["-f", "%M %U %S", "-o"])
+                .arg(&time_path)
+                .arg(convctl());
+            c
+        } else {
+            Command::new(convctl())
+        };
         command
             .arg("--api-base")
             .arg(self.api_base)
@@ -274,11 +307,27 @@ impl<'a> Invocation<'a> {
             let _ = std::fs::remove_file(p);
             text.unwrap_or_default()
         };
+        let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+        let mut max_rss_kib = usage.ru_maxrss as u64;
+        let mut cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
+        if self.measure_with_time {
+            // `time` may print "Command exited with non-zero status N" first.
+            let text = read(&time_path);
+            let last = text.lines().last().unwrap_or("").to_string();
+            let f: Vec<f64> = last
+                .split_whitespace()
+                .map(|x| x.parse().unwrap_or(0.0))
+                .collect();
+            assert_eq!(f.len(), 3, "unexpected /usr/bin/time output: {text:?}");
+            max_rss_kib = f[0] as u64;
+            cpu = Duration::from_secs_f64(f[1] + f[2]);
+        }
         Measured {
             code,
             signal,
             wall,
-            max_rss_kib: usage.ru_maxrss as u64,
+            max_rss_kib,
+            cpu,
             stdout: read(&out_path),
             stderr: read(&err_path),
         }
