@@ -326,7 +326,14 @@ impl Transport {
                     "the API answered HTTP 429 (too many requests)",
                 );
                 e.http_status = Some(status);
-                Err(self.failure_of(e, usage, is_write))
+                // No Graph error says the call was refused: a 429 from something in between
+                // (a proxy, a load balancer) does not prove that a write was not committed, so
+                // it is checked before being repeated, like a 5xx.
+                if is_write {
+                    Err(Failure::Uncertain(e))
+                } else {
+                    Err(self.failure_of(e, usage, is_write))
+                }
             }
             (500..=599, _) => {
                 let mut e = GraphError::new(
