@@ -393,7 +393,7 @@ mod convergence {
         /// plan is empty, and every declared conversion exists exactly once.
         #[test]
         fn apply_converges(live in live_strategy(), desired in desired_strategy()) {
-            let opts = DiffOptions { now: "2026-11-25T12:00:00Z".parse().unwrap(), cap: 100 };
+            let opts = DiffOptions { now: "2026-11-25T12:00:00Z".parse().unwrap(), cap: 100, report_only: false };
             let plan = diff_account(&desired, &live, &opts);
             prop_assume!(plan.is_ok()); // duplicate names without pins are refused, by design
             let store = Store { live: Mutex::new(live), next: Mutex::new(0) };

@@ -50,7 +50,8 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
                     Ok(s) => s,
                     Err(e) => return fail(&e),
                 };
-                let Some(comparison) = compare_accounts(session, &selected, global).await else {
+                let Some(comparison) = compare_accounts(session, &selected, global, false).await
+                else {
                     return exit::ERROR;
                 };
                 print_notes(&comparison, global);

@@ -23,7 +23,7 @@ pub fn run(
         Err(e) => return fail(&e),
     };
     with_session(global, async |session| {
-        let Some(comparison) = compare_accounts(session, &selected, global).await else {
+        let Some(comparison) = compare_accounts(session, &selected, global, true).await else {
             return exit::ERROR;
         };
         print_notes(&comparison, global);

@@ -32,7 +32,7 @@ pub fn run(global: &GlobalOptions, args: PlanArgs<'_>) -> i32 {
         Err(e) => return fail(&e),
     };
     with_session(global, async |session| {
-        let comparison = match compare_accounts(session, &selected, global).await {
+        let comparison = match compare_accounts(session, &selected, global, false).await {
             Some(c) => c,
             None => return exit::ERROR,
         };
@@ -120,18 +120,23 @@ pub(super) fn parse_accounts(accounts: &[String]) -> Result<Vec<AdAccountId>, St
     accounts.iter().map(|a| AdAccountId::parse(a)).collect()
 }
 
-/// Lists and diffs; prints every error and returns `None` on failure.
+/// Lists and diffs; prints every error and returns `None` on failure. `report_only` (drift):
+/// what apply would refuse is reported as drift with a warning, not an error.
 pub(super) async fn compare_accounts(
     session: &Session,
     selected: &[&DesiredAccount],
     global: &GlobalOptions,
+    report_only: bool,
 ) -> Option<Comparison> {
     let spinner = listing_spinner(selected.len(), global);
     let result = compare(
         session,
         selected,
         &global.api_version,
-        &DiffOptions::default(),
+        &DiffOptions {
+            report_only,
+            ..DiffOptions::default()
+        },
     )
     .await;
     spinner.finish_and_clear();

@@ -23,11 +23,15 @@ use crate::plan::{
 use identity::Matching;
 use std::collections::HashMap;
 
-/// What the diff needs from outside: the clock (for last-fired warnings) and the account cap.
+/// What the diff needs from outside: the clock (for last-fired warnings), the account cap, and
+/// whether the plan is only reported (`drift`).
 #[derive(Clone, Copy, Debug)]
 pub struct DiffOptions {
     pub now: jiff::Timestamp,
     pub cap: usize,
+    /// `drift`: what `apply` would refuse (a protected conversion to destroy, no room at the
+    /// cap) is drift to report, with a warning, not an error that hides it.
+    pub report_only: bool,
 }
 
 impl Default for DiffOptions {
@@ -35,6 +39,7 @@ impl Default for DiffOptions {
         DiffOptions {
             now: jiff::Timestamp::now(),
             cap: crate::ACCOUNT_CAP,
+            report_only: false,
         }
     }
 }
@@ -69,6 +74,8 @@ pub fn diff_account(
         mut errors,
     } = identity::match_entries(desired, &active, &by_id);
     let mut notes = Vec::new();
+    // What apply refuses (protect, no room at the cap): errors for a plan, warnings for drift.
+    let mut refusals: Vec<Diagnostic> = Vec::new();
 
     // 4. Actions, in manifest order.
     let mut actions = Vec::new();
@@ -76,7 +83,7 @@ pub fn diff_account(
         let live = matched[i];
         if let Some(old) = leftovers.get(&i) {
             if entry.protect {
-                errors.push(protect_error(
+                refusals.push(protect_error(
                     entry,
                     "delete the old half of its interrupted replacement",
                 ));
@@ -92,7 +99,7 @@ pub fn diff_account(
             (Ensure::Absent, None) => {}
             (Ensure::Absent, Some(live)) => {
                 if entry.protect {
-                    errors.push(protect_error(entry, "delete it (ensure: absent)"));
+                    refusals.push(protect_error(entry, "delete it (ensure: absent)"));
                 }
                 actions.push(Action::Delete {
                     id: live.id.clone(),
@@ -121,7 +128,7 @@ pub fn diff_account(
                 if !cmp.forced_by.is_empty() {
                     if entry.protect {
                         let fields: Vec<&str> = cmp.forced_by.iter().map(|f| f.as_str()).collect();
-                        errors.push(protect_error(
+                        refusals.push(protect_error(
                             entry,
                             &format!("replace it ({} changed)", fields.join(", ")),
                         ));
@@ -174,7 +181,7 @@ pub fn diff_account(
     // 6. Room at the cap: replacements delete first only when they must.
     if let Err(message) = order_for_cap(&mut actions, live.len(), opts.cap, &mut warnings, desired)
     {
-        errors.push(Diagnostic {
+        refusals.push(Diagnostic {
             severity: Severity::Error,
             location: Some(desired.location.clone()),
             message,
@@ -185,6 +192,20 @@ pub fn diff_account(
         });
     }
 
+    if opts.report_only {
+        warnings.extend(refusals.into_iter().map(|d| {
+            format!(
+                "{}: {}; apply refuses this until it is resolved",
+                d.location
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                d.message
+            )
+        }));
+    } else {
+        errors.extend(refusals);
+    }
     if !errors.is_empty() {
         return Err(errors);
     }

@@ -65,6 +65,7 @@ fn opts() -> DiffOptions {
     DiffOptions {
         now: "2026-11-25T12:00:00Z".parse().unwrap(),
         cap: 100,
+        report_only: false,
     }
 }
 
