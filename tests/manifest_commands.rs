@@ -157,3 +157,39 @@ fn warnings_do_not_fail_validation_and_missing_paths_do() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read `nope/`"));
 }
+
+#[test]
+fn github_warnings_and_accounts_declared_in_two_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("conversions")).unwrap();
+    std::fs::write(
+        dir.path().join("conversions/a.yaml"),
+        "account: act_7\nconversions:\n  - {name: A, custom_event_type: LEAD, default_conversion_value: 0.5, rule: {event: {eq: Lead}}}\n",
+    )
+    .unwrap();
+    let out = convctl(dir.path(), &["validate", "--format", "github"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("::warning file=conversions/a.yaml,line=3,col=66,title=convctl::default_conversion_value 0.5 is fractional"), "{stdout}");
+    std::fs::write(
+        dir.path().join("conversions/b.yaml"),
+        "account: \"7\"\nconversions: []\n",
+    )
+    .unwrap();
+    let out = convctl(dir.path(), &["validate", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors: Vec<&serde_json::Value> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{doc}");
+    let d = errors[0];
+    assert_eq!(d["file"], "conversions/b.yaml");
+    assert_eq!(
+        d["message"],
+        "account act_7 is declared twice: here and at conversions/a.yaml:1:1"
+    );
+}
