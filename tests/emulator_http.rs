@@ -664,3 +664,55 @@ async fn seeding_route_for_tests() {
     assert_eq!(state["conversions"][0]["account_id"], "9");
     emu.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn multipart_bodies_as_curl_f_sends_them() {
+    // The seeds' examples use `curl -F`, which sends multipart/form-data.
+    let emu = start(EmulatorConfig::default()).await;
+    let client = Client::new();
+    let boundary = "------------------------d74496d66958873e";
+    let mut body = String::new();
+    for (name, value) in [
+        ("name", "URL based Custom Conversion"),
+        ("event_source_id", "55"),
+        (
+            "rule",
+            r#"{"or":[{"url":{"i_contains": "thankyou.html"}},{"url":{"i_contains":"confirmation.html"}}]}"#,
+        ),
+        ("custom_event_type", "PURCHASE"),
+        ("access_token", "tok"),
+    ] {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let r = client
+        .post(format!("{}/v26.0/act_1/customconversions", emu.base_url()))
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let (status, created) = json_of(r).await;
+    assert_eq!(status, 200, "{created}");
+    let (_, node) = get(
+        &client,
+        &format!(
+            "{}/v26.0/{}?fields=name,rule",
+            emu.base_url(),
+            created["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(node["name"], "URL based Custom Conversion");
+    assert_eq!(
+        node["rule"],
+        r#"{"or":[{"url":{"i_contains":"thankyou.html"}},{"url":{"i_contains":"confirmation.html"}}]}"#
+    );
+    assert_eq!(emu.stats()["auth"]["form"], 1);
+    emu.shutdown().await.unwrap();
+}

@@ -204,7 +204,14 @@ async fn entry(
         let response = emulator.error_response(fault_error(fault), None);
         return respond(&emulator, response.status, response.body, None);
     }
-    let request = match build_request(&method, &uri, &headers, &body, path) {
+    let multipart = match multipart_params(&headers, &body).await {
+        Ok(m) => m,
+        Err(error) => {
+            let response = emulator.error_response(error, None);
+            return respond(&emulator, response.status, response.body, None);
+        }
+    };
+    let request = match build_request(&method, &uri, &headers, &body, path, multipart) {
         Ok(r) => r,
         Err(error) => {
             let response = emulator.error_response(error, None);
@@ -259,12 +266,41 @@ async fn entry(
     respond(&emulator, status, body, account.as_deref())
 }
 
+/// The fields of a `multipart/form-data` body (what `curl -F`, as in Meta's documentation,
+/// sends); `None` for any other body.
+async fn multipart_params(headers: &HeaderMap, body: &Bytes) -> Result<Option<Params>, GraphError> {
+    let Some(content_type) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(None);
+    };
+    if !content_type.starts_with("multipart/form-data") {
+        return Ok(None);
+    }
+    let bad = |e: multer::Error| {
+        GraphError::invalid_param(format!("The multipart body cannot be read: {e}"))
+    };
+    let boundary = multer::parse_boundary(content_type).map_err(bad)?;
+    let body = body.clone();
+    let stream = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut params = Params::default();
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_string();
+        let text = field.text().await.map_err(bad)?;
+        params.0.push((name, text));
+    }
+    Ok(Some(params))
+}
+
 fn build_request(
     method: &axum::http::Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &Bytes,
     path: &str,
+    multipart: Option<Params>,
 ) -> Result<ApiRequest, GraphError> {
     let method = Method::parse(method.as_str())
         .ok_or_else(|| GraphError::invalid_param(format!("Unsupported method {method}")))?;
@@ -273,7 +309,9 @@ fn build_request(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let body = if body.is_empty() {
+    let body = if let Some(params) = multipart {
+        params
+    } else if body.is_empty() {
         Params::default()
     } else if content_type.starts_with("application/json") {
         Params::from_json(body).map_err(GraphError::invalid_param)?
