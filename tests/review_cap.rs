@@ -51,3 +51,38 @@ fn at_the_cap_deletes_that_only_archive_stop_after_the_first() {
     assert_eq!(names.len(), 99, "{names:?}");
     assert!(names.contains(&"C001".to_string()) && names.contains(&"C002".to_string()));
 }
+
+#[test]
+fn at_the_cap_the_plan_says_archived_ones_count_toward_the_limit() {
+    let env = Env::new();
+    let mut seeds: Vec<_> = (0..99)
+        .map(|i| {
+            json!({"account": "act_1", "name": format!("C{i:03}"), "custom_event_type": "PURCHASE",
+                   "rule": {"url": {"i_contains": format!("c{i}")}}})
+        })
+        .collect();
+    seeds.push(
+        json!({"account": "act_1", "name": "Gone", "custom_event_type": "PURCHASE",
+                      "rule": {"url": {"i_contains": "gone"}}, "is_archived": true}),
+    );
+    env.seed(json!(seeds));
+    let mut manifest = String::from("account: act_1\nconversions:\n");
+    for i in 0..99 {
+        let needle = if i == 0 {
+            "new".to_string()
+        } else {
+            format!("c{i}")
+        };
+        manifest.push_str(&format!(
+            "  - name: C{i:03}\n    custom_event_type: PURCHASE\n    rule: {{url: {{i_contains: {needle}}}}}\n"
+        ));
+    }
+    env.write("conversions/a.yaml", &manifest);
+    let plan = env.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan}");
+    assert!(plan.stdout.contains("delete the old one first"), "{plan}");
+    assert!(
+        plan.stdout.contains("1 archived"),
+        "the plan says archived ones count and deleting may not make room:\n{plan}"
+    );
+}

@@ -179,8 +179,14 @@ pub fn diff_account(
     }
 
     // 6. Room at the cap: replacements delete first only when they must.
-    if let Err(message) = order_for_cap(&mut actions, live.len(), opts.cap, &mut warnings, desired)
-    {
+    let archived = live.len() - active.len();
+    if let Err(message) = order_for_cap(
+        &mut actions,
+        (live.len(), archived),
+        opts.cap,
+        &mut warnings,
+        desired,
+    ) {
         refusals.push(Diagnostic {
             severity: Severity::Error,
             location: Some(desired.location.clone()),
@@ -275,7 +281,7 @@ fn protect_error(entry: &DesiredConversion, what: &str) -> Diagnostic {
 /// so); if even that is not enough, the plan fails.
 fn order_for_cap(
     actions: &mut [Action],
-    listed: usize,
+    (listed, archived): (usize, usize),
     cap: usize,
     warnings: &mut Vec<String>,
     desired: &DesiredAccount,
@@ -297,6 +303,14 @@ fn order_for_cap(
     if must_delete_first > replaces {
         return Err(format!(
             "{} has {listed} of its {cap} custom conversions; this plan creates {creates} and there is room for {room}, because its deletes run after its creates",
+            desired.account
+        ));
+    }
+    if archived > 0 {
+        // Where DELETE only archives, deleting first makes no room; apply checks after the
+        // first delete and stops there.
+        warnings.push(format!(
+            "{} counts {archived} archived conversion(s) toward its {cap} limit: if deleting only archives on this account, deleting first makes no room, and apply stops after the first such delete",
             desired.account
         ));
     }
