@@ -3,6 +3,12 @@
 //! any field may be missing (then it is unknown, `None`, never "changed"). The event source is
 //! taken from `event_source_id`, else `data_sources[0].id`, else `pixel.id` (reference: Custom
 //! conversions). Only `id` is required. This module never talks to the network.
+//!
+//! Two exceptions to "missing is unknown": `description` and `default_conversion_value` are
+//! documented fields that convctl always asks for, and the Graph API leaves empty and default
+//! values out of its answers. So an answer without them means an empty description and a value
+//! of 0. Read as unknown, a manifest that adds a description to a conversion that has none
+//! would never be applied, on every plan, with no word said.
 
 use super::error::{ErrorKind, GraphError};
 use super::model::LiveConversion;
@@ -38,9 +44,9 @@ pub(crate) const OPTIONAL_FIELDS: &[&str] = &[
     "action_source_type",
 ];
 
-/// Fields of [`LiveConversion`] that may be unknown, reported in verbose output.
+/// Fields of [`LiveConversion`] that may be unknown, reported in verbose output
+/// (`description` and `default_conversion_value` are never unknown when left out: see above).
 const REPORTABLE: &[(&str, &[&str])] = &[
-    ("description", &["description"]),
     ("rule", &["rule"]),
     ("custom_event_type", &["custom_event_type"]),
     (
@@ -48,7 +54,6 @@ const REPORTABLE: &[(&str, &[&str])] = &[
         &["event_source_id", "data_sources", "pixel"],
     ),
     ("action_source_type", &["action_source_type"]),
-    ("default_conversion_value", &["default_conversion_value"]),
 ];
 
 pub(crate) fn parse_conversion(item: &Value) -> Result<LiveConversion, GraphError> {
@@ -77,19 +82,28 @@ pub(crate) fn parse_conversion(item: &Value) -> Result<LiveConversion, GraphErro
     Ok(LiveConversion {
         id,
         name: text(item, "name").unwrap_or_default(),
-        description: text(item, "description"),
+        description: text(item, "description")
+            .or_else(|| absent(item, "description").then(String::new)),
         rule: json_text(item, "rule"),
         advanced_rule: json_text(item, "advanced_rule"),
         custom_event_type: text(item, "custom_event_type"),
         event_source_id,
         action_source_type: text(item, "action_source_type"),
-        default_conversion_value: item.get("default_conversion_value").and_then(number),
+        default_conversion_value: match item.get("default_conversion_value") {
+            None | Some(Value::Null) => Some(0.0),
+            Some(value) => number(value),
+        },
         is_archived: item.get("is_archived").is_some_and(truthy),
         is_unavailable: item.get("is_unavailable").is_some_and(truthy),
         creation_time: text(item, "creation_time"),
         first_fired_time: text(item, "first_fired_time"),
         last_fired_time: text(item, "last_fired_time"),
     })
+}
+
+/// Is `key` left out of the answer (or null)? Such a value is the API's empty/default one.
+fn absent(item: &Value, key: &str) -> bool {
+    item.get(key).is_none_or(Value::is_null)
 }
 
 /// The reportable fields that none of `items` carried.
@@ -207,10 +221,7 @@ mod tests {
         assert!(c.is_archived);
         assert_eq!(c.event_source_id.as_deref(), Some("777"));
         assert_eq!(c.rule.as_deref(), Some(r#"{"url":{"i_contains":"x"}}"#));
-        assert_eq!(
-            (c.description, c.custom_event_type, c.action_source_type),
-            (None, None, None)
-        );
+        assert_eq!((c.custom_event_type, c.action_source_type), (None, None));
         let odd = parse_conversion(
             &json!({"id": "9", "default_conversion_value": "n/a", "event_source_id": "42"}),
         )
@@ -228,6 +239,29 @@ mod tests {
         assert!(parse_conversion(&json!({"id": "12a"})).is_err());
     }
 
+    /// The Graph API leaves empty and default values out: a conversion without a description
+    /// reads as an empty one (so adding a description is planned as an update), and one
+    /// without a value reads as 0; a value that cannot be read stays unknown.
+    #[test]
+    fn empty_description_and_default_value_are_left_out_by_the_api() {
+        let c = parse_conversion(&json!({"id": "5", "name": "n"})).unwrap();
+        assert_eq!(c.description.as_deref(), Some(""));
+        assert_eq!(c.default_conversion_value, Some(0.0));
+        let c = parse_conversion(
+            &json!({"id": "5", "description": null, "default_conversion_value": null}),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.description.as_deref(), c.default_conversion_value),
+            (Some(""), Some(0.0))
+        );
+        let c = parse_conversion(
+            &json!({"id": "5", "description": 7, "default_conversion_value": "n/a"}),
+        )
+        .unwrap();
+        assert_eq!(c.default_conversion_value, None);
+    }
+
     #[test]
     fn lists_fields_the_answer_never_carried() {
         let items = [
@@ -235,7 +269,8 @@ mod tests {
             json!({"id": "2", "pixel": {"id": "5"}}),
         ];
         let missing = missing_fields(&items);
-        assert!(missing.contains(&"action_source_type") && missing.contains(&"description"));
+        assert!(missing.contains(&"action_source_type") && missing.contains(&"custom_event_type"));
+        assert!(!missing.contains(&"description"));
         assert!(!missing.contains(&"event_source_id") && !missing.contains(&"rule"));
     }
 }
