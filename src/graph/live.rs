@@ -56,7 +56,49 @@ const REPORTABLE: &[(&str, &[&str])] = &[
     ("action_source_type", &["action_source_type"]),
 ];
 
+/// Text fields: a string (or absent / null) and nothing else.
+const TEXT_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "custom_event_type",
+    "action_source_type",
+    "creation_time",
+    "first_fired_time",
+    "last_fired_time",
+];
+
+/// Refuses an item whose text or rule fields have the wrong JSON type. Coercing them (`false`
+/// read as the name "false") would make a damaged answer look like a real conversion that
+/// differs: the check of a create whose answer was lost would then find no match and send the
+/// create again, making a duplicate. A refused listing makes that check "uncertain" instead.
+fn check_types(item: &Value) -> Result<(), GraphError> {
+    let wrong = |key: &str, expected: &str| {
+        GraphError::new(
+            ErrorKind::Protocol,
+            format!(
+                "the API answered a conversion whose `{key}` is not {expected}: {}",
+                short(item)
+            ),
+        )
+    };
+    for key in TEXT_FIELDS {
+        if !matches!(item.get(*key), None | Some(Value::Null | Value::String(_))) {
+            return Err(wrong(key, "a string"));
+        }
+    }
+    for key in ["rule", "advanced_rule"] {
+        if !matches!(
+            item.get(key),
+            None | Some(Value::Null | Value::String(_) | Value::Object(_))
+        ) {
+            return Err(wrong(key, "a JSON rule"));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn parse_conversion(item: &Value) -> Result<LiveConversion, GraphError> {
+    check_types(item)?;
     let id = item
         .get("id")
         .and_then(id_text)
@@ -255,11 +297,28 @@ mod tests {
             (c.description.as_deref(), c.default_conversion_value),
             (Some(""), Some(0.0))
         );
-        let c = parse_conversion(
-            &json!({"id": "5", "description": 7, "default_conversion_value": "n/a"}),
-        )
-        .unwrap();
+        let c = parse_conversion(&json!({"id": "5", "default_conversion_value": "n/a"})).unwrap();
         assert_eq!(c.default_conversion_value, None);
+    }
+
+    /// A damaged answer (`false` where a name, a text or a rule belongs) is refused, never read
+    /// as a conversion that differs (which made the check of a lost create send it again:
+    /// found by tests/fuzz_api_responses.rs).
+    #[test]
+    fn wrong_types_in_text_or_rule_fields_are_refused() {
+        for (key, bad) in [
+            ("name", json!(false)),
+            ("description", json!(7)),
+            ("custom_event_type", json!(["PURCHASE"])),
+            ("rule", json!(false)),
+            ("advanced_rule", json!(3)),
+            ("last_fired_time", json!({})),
+        ] {
+            let mut item = json!({"id": "5", "name": "n"});
+            item[key] = bad;
+            let e = parse_conversion(&item).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Protocol, "{key}");
+        }
     }
 
     #[test]
