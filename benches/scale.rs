@@ -54,6 +54,15 @@ impl Options {
             repeat: 3,
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
+        // `cargo test --all-targets` (the test suite) runs this binary too, without `--bench`:
+        // then it is a smoke run at the smallest scale, so the suite checks that the benchmark
+        // works without spending minutes measuring.
+        if !args.iter().any(|a| a == "--bench") {
+            o.scales = vec![10];
+            o.unbatched_accounts = 0;
+            o.local_runs = 3;
+            o.repeat = 1;
+        }
         let mut i = 0;
         while i < args.len() {
             let value = || {
