@@ -179,20 +179,16 @@ fn first_source_id(sources: &Value) -> Option<String> {
         .find_map(|s| s.get("id").and_then(id_text))
 }
 
+/// A text field; [`check_types`] has already refused any other JSON type for it.
 fn text(item: &Value, key: &str) -> Option<String> {
-    match item.get(key)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
+    item.get(key)?.as_str().map(str::to_string)
 }
 
 /// A JSON-valued field the API sends as a string (`rule`); an object is serialised.
 fn json_text(item: &Value, key: &str) -> Option<String> {
     match item.get(key)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
-        v @ (Value::Object(_) | Value::Array(_)) => Some(v.to_string()),
+        v @ Value::Object(_) => Some(v.to_string()),
         _ => None,
     }
 }
