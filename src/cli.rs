@@ -50,7 +50,8 @@ pub struct GlobalOptions {
     /// Requests in flight at once, across accounts.
     #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub parallelism: u32,
-    /// Writes per batch request (1 = no batching; the API takes at most 50).
+    /// Writes, and accounts' first list pages, per batch request (1 = no batching; the API
+    /// takes at most 50).
     #[arg(long, global = true, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub batch_size: u32,
     /// Only the accounts whose id hashes to share K of N (K in 1..=N).

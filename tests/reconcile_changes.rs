@@ -208,6 +208,7 @@ fn global_options_colour_quiet_batching_and_account_filters() {
     assert!(quiet.stderr.is_empty(), "{quiet}");
     assert!(env.path("p.json").exists());
     // apply --account and --batch-size 1 (plain requests, no batch endpoint).
+    let batches_before = env.stats()["batches"].clone();
     let applied = env.run(&[
         "--batch-size",
         "1",
@@ -218,7 +219,7 @@ fn global_options_colour_quiet_batching_and_account_filters() {
     ]);
     assert_eq!(applied.code, 0, "{applied}");
     assert!(!applied.stdout.contains("act_1"), "{applied}");
-    assert_eq!(env.stats()["batches"], 0, "{}", env.stats());
+    assert_eq!(env.stats()["batches"], batches_before, "{}", env.stats());
     assert!(env.live("act_1").is_empty());
     assert_eq!(env.live_names("act_2"), ["B"]);
     // drift --account: act_2 is in sync, act_1 is not.
@@ -266,12 +267,23 @@ fn global_options_colour_quiet_batching_and_account_filters() {
     seen.sort();
     assert_eq!(seen, ["act_1", "act_2"]);
     // -v says what it does on stderr, never the token (checked by the harness on every run).
+    // Both accounts' first pages go in one batch; --batch-size 1 lists them one by one.
     let verbose = env.run(&["-v", "plan"]);
     assert_eq!(verbose.code, 0, "{verbose}");
     assert!(
         verbose
             .stderr
-            .contains("GET /v26.0/act_1/customconversions"),
+            .contains("POST /v26.0/ (first pages of 2 accounts) → 200")
+            && verbose.stderr.contains("first pages of 2 accounts: 2 read"),
+        "{verbose}"
+    );
+    let verbose = env.run(&["-v", "--batch-size", "1", "plan"]);
+    assert_eq!(verbose.code, 0, "{verbose}");
+    assert!(
+        verbose
+            .stderr
+            .contains("GET /v26.0/act_1/customconversions")
+            && !verbose.stderr.contains("POST /v26.0/"),
         "{verbose}"
     );
 }

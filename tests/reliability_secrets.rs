@@ -160,9 +160,13 @@ fn no_command_ever_shows_the_token_or_app_secret() {
         &["--verbose", "apply", "--auto-approve"],
         std::slice::from_ref(&secret),
     );
+    // The faults are random: a run may see only answers lost after a commit (resolved by
+    // adoption, no "retry" line), so any logged fault handling counts.
     assert!(
-        faulty.stderr.contains("retry"),
-        "retries were logged: {faulty}"
+        ["retry", "adopted", "→ 500"]
+            .iter()
+            .any(|w| faulty.stderr.contains(w)),
+        "faults and their handling were logged: {faulty}"
     );
     emulator.set_faults(&serde_json::json!({"fault_rate": 0.0, "drop_after_commit": 0.0}));
 

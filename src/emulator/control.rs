@@ -78,6 +78,8 @@ pub enum AuthSource {
 #[derive(Debug, Default)]
 pub struct Stats {
     requests: AtomicU64,
+    /// HTTP exchanges (a batch is one, whatever it carries): the round trips a client paid.
+    http_requests: AtomicU64,
     writes: AtomicU64,
     batches: AtomicU64,
     by_route: [AtomicU64; 10],
@@ -93,6 +95,9 @@ impl Stats {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let i = Route::ALL.iter().position(|r| *r == route).unwrap_or(9);
         self.by_route[i].fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn http_request(&self) {
+        self.http_requests.fetch_add(1, Ordering::Relaxed);
     }
     pub fn write(&self) {
         self.writes.fetch_add(1, Ordering::Relaxed);
@@ -127,6 +132,7 @@ impl Stats {
         }
         json!({
             "requests": get(&self.requests),
+            "http_requests": get(&self.http_requests),
             "writes": get(&self.writes),
             "batches": get(&self.batches),
             "by_route": by_route,

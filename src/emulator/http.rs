@@ -190,6 +190,7 @@ async fn entry(
     if let Some(control) = path.strip_prefix("/_emulator/") {
         return control_route(&emulator, &method, control, &body);
     }
+    emulator.control.stats.http_request();
     let latency = emulator.control.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

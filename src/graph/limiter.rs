@@ -157,6 +157,19 @@ impl Limiter {
             || blocked(&self.app.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// Would a call to `account` wait now (a block, or usage high enough to pace it)? Such an
+    /// account is not put in a batch with others: its own call waits for it alone.
+    pub(crate) fn is_paced(&self, account: &AdAccountId) -> bool {
+        let gate = self.gate(Some(account));
+        let now = Instant::now();
+        !gate
+            .pressure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .wait(now, &self.policy)
+            .is_zero()
+    }
+
     /// Takes in what an answer's usage headers said about `account` and the app.
     pub(crate) fn record(&self, account: Option<&AdAccountId>, usage: &Usage) {
         if usage.is_empty() {

@@ -18,15 +18,15 @@
 //! It never reorders writes across calls: a caller that needs "delete, then create" makes two
 //! calls.
 
+use super::batch;
 use super::client::{GraphClient, Inner};
-use super::error::{ErrorKind, GraphError, json_i64};
+use super::error::{ErrorKind, GraphError};
 use super::model::{LiveConversion, NewConversion, WriteOp, WriteOutcome};
 use super::transport::{Backoff, Failure, Request};
-use super::usage::Usage;
 use crate::ids::{AdAccountId, ConversionId};
 use crate::rule::Rule;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -355,28 +355,15 @@ impl Inner {
             .iter()
             .map(|job| {
                 let (method, path, form) = plain_parts(&job.op);
-                let mut entry = json!({"method": method.as_str(), "relative_url": format!("{}/{}", t.version, path)});
-                if let Some(fields) = form {
-                    entry["body"] = Value::String(url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish());
-                }
-                entry
+                batch::sub_request(t, method, &path, form.as_deref())
             })
             .collect();
-        let request = Request {
-            method: Method::POST,
-            url: t.url(""),
-            form: Some(vec![
-                ("batch".into(), Value::Array(batch).to_string()),
-                ("include_headers".into(), "true".into()),
-            ]),
-            account: account.clone(),
-            note: format!("batch of {}", chunk.len()),
-        };
+        let request = batch::request(t, batch, account.clone());
         match t.attempt(&request, true, deadline).await {
             Ok(Value::Array(entries)) if entries.len() == chunk.len() => {
                 let answers: Vec<_> = entries
                     .iter()
-                    .map(|entry| self.batch_entry(entry, account.as_ref()))
+                    .map(|entry| batch::entry(t, entry, account.as_ref(), true))
                     .collect();
                 t.log(|| batch_summary(account.as_ref(), &answers));
                 answers
@@ -393,55 +380,6 @@ impl Inner {
             }
             Err(failure) => chunk.iter().map(|_| Err(failure.clone())).collect(),
         }
-    }
-
-    /// One entry of a batch answer: `null` (not run, or timed out: maybe committed) or
-    /// `{"code":200,"headers":[...],"body":"<JSON>"}`.
-    fn batch_entry(&self, entry: &Value, account: Option<&AdAccountId>) -> Result<Value, Failure> {
-        if entry.is_null() {
-            return Err(Failure::Uncertain(GraphError::new(
-                ErrorKind::Transient,
-                "the batch answer has no result for this request (not run or timed out)",
-            )));
-        }
-        let status = entry
-            .get("code")
-            .and_then(json_i64)
-            .and_then(|c| u16::try_from(c).ok())
-            .unwrap_or(0);
-        let headers: Vec<(String, String)> = entry
-            .get("headers")
-            .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .filter_map(|h| {
-                        Some((
-                            h.get("name")?.as_str()?.to_ascii_lowercase(),
-                            h.get("value")?.as_str()?.to_string(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let usage = Usage::from_lookup(|name| {
-            headers
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        });
-        self.transport.limiter.record(account, &usage);
-        let body = match entry.get("body") {
-            Some(Value::String(s)) => s.clone().into_bytes(),
-            Some(v @ Value::Object(_)) => v.to_string().into_bytes(),
-            _ => Vec::new(),
-        };
-        if status == 0 {
-            return Err(Failure::Uncertain(GraphError::new(
-                ErrorKind::Protocol,
-                "a batch entry without an HTTP code",
-            )));
-        }
-        self.transport.interpret(status, &body, &usage, true)
     }
 
     /// A conversion of a fresh listing that is exactly what `job` would have created, not

@@ -1,0 +1,110 @@
+//! The Graph batch endpoint (reference: Batch requests), shared by reads and writes: up to 50
+//! sub-requests in one round trip, `POST {base}{version}/` with `batch` = a JSON array and
+//! `include_headers=true`, answered with one entry per sub-request, in order, each
+//! `{"code","headers","body":"<JSON>"}` or `null` when it was not run (timed out).
+//!
+//! A batch saves round trips, not quota: every sub-request counts against the rate limits on
+//! its own, so each entry's usage headers are recorded against its own account. This module
+//! only builds requests and reads entries; deciding what to retry is the caller's.
+
+use super::error::{ErrorKind, GraphError, json_i64};
+use super::transport::{Failure, Request, Transport};
+use super::usage::Usage;
+use crate::ids::AdAccountId;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// The most sub-requests the API takes in one batch.
+pub(crate) const MAX_BATCH: usize = 50;
+
+/// One sub-request: `path` is under the version (`act_1/customconversions?fields=…`); `form`
+/// becomes its form-encoded `body`.
+pub(crate) fn sub_request(
+    t: &Transport,
+    method: Method,
+    path: &str,
+    form: Option<&[(String, String)]>,
+) -> Value {
+    let mut entry =
+        json!({"method": method.as_str(), "relative_url": format!("{}/{}", t.version, path)});
+    if let Some(fields) = form {
+        entry["body"] = Value::String(
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .finish(),
+        );
+    }
+    entry
+}
+
+/// The request carrying `entries`. `account` is the one account they all concern, if any (for
+/// the per-account limit); a batch over many accounts counts against the global limit only.
+pub(crate) fn request(t: &Transport, entries: Vec<Value>, account: Option<AdAccountId>) -> Request {
+    let count = entries.len();
+    Request {
+        method: Method::POST,
+        url: t.url(""),
+        form: Some(vec![
+            ("batch".into(), Value::Array(entries).to_string()),
+            ("include_headers".into(), "true".into()),
+        ]),
+        account,
+        note: format!("batch of {count}"),
+    }
+}
+
+/// One entry of a batch answer, read like a whole answer: `null` (not run, or timed out:
+/// maybe committed) is `Uncertain`; otherwise its code and body go through
+/// [`Transport::interpret`] and its usage headers are recorded against `account`.
+pub(crate) fn entry(
+    t: &Transport,
+    entry: &Value,
+    account: Option<&AdAccountId>,
+    is_write: bool,
+) -> Result<Value, Failure> {
+    if entry.is_null() {
+        return Err(Failure::Uncertain(GraphError::new(
+            ErrorKind::Transient,
+            "the batch answer has no result for this request (not run or timed out)",
+        )));
+    }
+    let status = entry
+        .get("code")
+        .and_then(json_i64)
+        .and_then(|c| u16::try_from(c).ok())
+        .unwrap_or(0);
+    let headers: Vec<(String, String)> = entry
+        .get("headers")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|h| {
+                    Some((
+                        h.get("name")?.as_str()?.to_ascii_lowercase(),
+                        h.get("value")?.as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let usage = Usage::from_lookup(|name| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    });
+    t.limiter.record(account, &usage);
+    if status == 0 {
+        return Err(Failure::Uncertain(GraphError::new(
+            ErrorKind::Protocol,
+            "a batch entry without an HTTP code",
+        )));
+    }
+    match entry.get("body") {
+        Some(Value::String(s)) => t.interpret(status, s.as_bytes(), &usage, is_write),
+        Some(v @ Value::Object(_)) => {
+            t.interpret(status, v.to_string().as_bytes(), &usage, is_write)
+        }
+        _ => t.interpret(status, &[], &usage, is_write),
+    }
+}
