@@ -284,4 +284,27 @@ mod tests {
             .await;
         assert!(refused.is_err_and(|left| left > Duration::from_secs(29)));
     }
+
+    /// Only an account the API asked to slow down is paced; it is then kept out of batches.
+    #[test]
+    fn an_account_is_paced_only_when_its_own_usage_says_so() {
+        let limiter = Limiter::new(4, 2, RetryPolicy::fast());
+        let acc = account(7);
+        assert!(!limiter.is_paced(&acc));
+        let calm = Usage {
+            app_pct: None,
+            account_pct: Some(40.0),
+            regain: None,
+        };
+        limiter.record(Some(&acc), &calm);
+        assert!(!limiter.is_paced(&acc), "below the pacing threshold");
+        let busy = Usage {
+            app_pct: None,
+            account_pct: Some(90.0),
+            regain: None,
+        };
+        limiter.record(Some(&acc), &busy);
+        assert!(limiter.is_paced(&acc));
+        assert!(!limiter.is_paced(&account(8)), "other accounts are not");
+    }
 }
