@@ -3,121 +3,18 @@
 //! `comment` job's script, with jq), applied from the saved plans (the main workflow's `Apply`
 //! step), then the nightly drift steps: in sync, and drift in exactly one shard.
 //!
-//! Only the steps that call GitHub itself (`gh`) are left out. Needs bash and jq, as the
-//! runners have.
+//! The steps that call GitHub's or GitLab's API are run in `gitops_ci_reporting.rs`. Needs
+//! bash and jq, as the runners have.
 
+mod ci_support;
+
+use ci_support::*;
 use convctl::emulator::{self, EmulatorConfig, RunningEmulator};
 use serde_json::Value;
 use serde_yaml::Value as Yaml;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
-
-const TOKEN: &str = "ci-flow-token-5150";
-const SHARDS: u64 = 3;
-
-fn template(name: &str) -> Yaml {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples/ci/github")
-        .join(name);
-    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// The `run` script of the step called `step` in job `job`.
-fn step(workflow: &Yaml, job: &str, step: &str) -> String {
-    workflow["jobs"][job]["steps"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"].as_str() == Some(step))
-        .and_then(|s| s["run"].as_str())
-        .unwrap_or_else(|| panic!("no step {step:?} in job {job:?}"))
-        .to_string()
-}
-
-struct Runner {
-    dir: tempfile::TempDir,
-    base: String,
-    bin_dir: PathBuf,
-}
-
-impl Runner {
-    fn new(base: String) -> Runner {
-        let dir = tempfile::tempdir().unwrap();
-        let conversions = dir.path().join("conversions");
-        std::fs::create_dir(&conversions).unwrap();
-        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/conversions");
-        for entry in std::fs::read_dir(examples).unwrap() {
-            let path = entry.unwrap().path();
-            std::fs::copy(&path, conversions.join(path.file_name().unwrap())).unwrap();
-        }
-        let bin_dir = Path::new(env!("CARGO_BIN_EXE_convctl"))
-            .parent()
-            .unwrap()
-            .to_path_buf();
-        Runner { dir, base, bin_dir }
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.dir.path().join(relative)
-    }
-
-    /// Runs a step's script as GitHub does (`bash -e -o pipefail`), with the job's environment.
-    fn bash(&self, script: &str, env: &[(&str, String)]) -> (i32, String, String) {
-        let path = format!(
-            "{}:{}",
-            self.bin_dir.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        let mut command = Command::new("bash");
-        command
-            .args([
-                "--noprofile",
-                "--norc",
-                "-e",
-                "-o",
-                "pipefail",
-                "-c",
-                script,
-            ])
-            .current_dir(self.dir.path())
-            .env_clear()
-            .env("PATH", path)
-            .env("HOME", self.dir.path())
-            .env("META_ACCESS_TOKEN", TOKEN)
-            .env("CONVCTL_API_BASE", &self.base)
-            .env("SHARDS", SHARDS.to_string())
-            .env("GITHUB_SHA", "0123456789abcdef")
-            .env("GITHUB_SERVER_URL", "https://github.example")
-            .env("GITHUB_REPOSITORY", "acme/ads")
-            .env("GITHUB_RUN_ID", "42")
-            .env("GITHUB_STEP_SUMMARY", self.path("summary.md"))
-            .env("GITHUB_OUTPUT", self.path("output.txt"));
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        let output = command.output().expect("bash runs");
-        let stdout = String::from_utf8(output.stdout).unwrap();
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        assert!(
-            !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
-            "the token leaked"
-        );
-        (output.status.code().unwrap_or(-1), stdout, stderr)
-    }
-
-    fn read(&self, relative: &str) -> String {
-        std::fs::read_to_string(self.path(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
-    }
-}
-
-async fn in_background<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::time::timeout(Duration::from_secs(120), tokio::task::spawn_blocking(work))
-        .await
-        .expect("in time")
-        .unwrap()
-}
 
 fn accounts_in(plan: &Value) -> Vec<String> {
     plan["accounts"]

@@ -1,0 +1,116 @@
+//! Shared pieces of the CI-template tests: the templates, their steps' scripts, and a runner
+//! that executes a script as GitHub Actions and GitLab CI do (`bash -e -o pipefail`, a clean
+//! environment, the built `convctl` first on `PATH`) in a temporary repository holding the
+//! example manifests.
+
+#![allow(dead_code)]
+
+use serde_yaml::Value as Yaml;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+pub const TOKEN: &str = "ci-flow-token-5150";
+pub const SHARDS: u64 = 3;
+
+pub fn template(name: &str) -> Yaml {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/ci/github")
+        .join(name);
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The `run` script of the step called `step` in job `job`.
+pub fn step(workflow: &Yaml, job: &str, step: &str) -> String {
+    workflow["jobs"][job]["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"].as_str() == Some(step))
+        .and_then(|s| s["run"].as_str())
+        .unwrap_or_else(|| panic!("no step {step:?} in job {job:?}"))
+        .to_string()
+}
+
+pub struct Runner {
+    dir: tempfile::TempDir,
+    base: String,
+    bin_dir: PathBuf,
+}
+
+impl Runner {
+    pub fn new(base: String) -> Runner {
+        let dir = tempfile::tempdir().unwrap();
+        let conversions = dir.path().join("conversions");
+        std::fs::create_dir(&conversions).unwrap();
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/conversions");
+        for entry in std::fs::read_dir(examples).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, conversions.join(path.file_name().unwrap())).unwrap();
+        }
+        let bin_dir = Path::new(env!("CARGO_BIN_EXE_convctl"))
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        Runner { dir, base, bin_dir }
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    /// Runs a step's script as GitHub does (`bash -e -o pipefail`), with the job's environment.
+    pub fn bash(&self, script: &str, env: &[(&str, String)]) -> (i32, String, String) {
+        let path = format!(
+            "{}:{}",
+            self.bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut command = Command::new("bash");
+        command
+            .args([
+                "--noprofile",
+                "--norc",
+                "-e",
+                "-o",
+                "pipefail",
+                "-c",
+                script,
+            ])
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", path)
+            .env("HOME", self.dir.path())
+            .env("META_ACCESS_TOKEN", TOKEN)
+            .env("CONVCTL_API_BASE", &self.base)
+            .env("SHARDS", SHARDS.to_string())
+            .env("GITHUB_SHA", "0123456789abcdef")
+            .env("GITHUB_SERVER_URL", "https://github.example")
+            .env("GITHUB_REPOSITORY", "acme/ads")
+            .env("GITHUB_RUN_ID", "42")
+            .env("GITHUB_STEP_SUMMARY", self.path("summary.md"))
+            .env("GITHUB_OUTPUT", self.path("output.txt"));
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let output = command.output().expect("bash runs");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+            "the token leaked"
+        );
+        (output.status.code().unwrap_or(-1), stdout, stderr)
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
+    }
+}
+
+pub async fn in_background<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::time::timeout(Duration::from_secs(120), tokio::task::spawn_blocking(work))
+        .await
+        .expect("in time")
+        .unwrap()
+}
