@@ -87,7 +87,9 @@ async fn start_gitlab(state: Arc<Mutex<GitLab>>) -> String {
                         let note = gl
                             .notes
                             .iter_mut()
-                            .find(|n| n["id"].to_string() == *id)
+                            .find(|n| {
+                                n["id"].as_u64().map(|v| v.to_string()).as_deref() == Some(*id)
+                            })
                             .expect("an existing note");
                         note["body"] = json!(field(&fields, "body"));
                         note.clone()
@@ -122,7 +124,9 @@ async fn start_gitlab(state: Arc<Mutex<GitLab>>) -> String {
                         let issue = gl
                             .issues
                             .iter_mut()
-                            .find(|i| i["iid"].to_string() == *iid)
+                            .find(|i| {
+                                i["iid"].as_u64().map(|v| v.to_string()).as_deref() == Some(*iid)
+                            })
                             .expect("an existing issue");
                         if let Some(d) = field(&fields, "description") {
                             issue["description"] = json!(d);
