@@ -11,9 +11,7 @@ mod ci_support;
 use ci_support::*;
 use convctl::emulator::{self, EmulatorConfig, RunningEmulator};
 use serde_json::Value;
-use serde_yaml::Value as Yaml;
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Command;
 
 fn accounts_in(plan: &Value) -> Vec<String> {
@@ -215,17 +213,6 @@ async fn pull_request_plan_comment_then_apply_then_nightly_drift() {
     emu.shutdown().await.unwrap();
 }
 
-/// A GitLab job's `script` (a list of lines or blocks), as one bash script.
-fn gitlab_script(pipeline: &Yaml, job: &str) -> String {
-    pipeline[job]["script"]
-        .as_sequence()
-        .unwrap_or_else(|| panic!("no script in GitLab job {job:?}"))
-        .iter()
-        .map(|line| line.as_str().unwrap().to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gitlab_parallel_plan_apply_and_drift_jobs_run() {
     let emu: RunningEmulator = emulator::start(
@@ -238,8 +225,7 @@ async fn gitlab_parallel_plan_apply_and_drift_jobs_run() {
     .await
     .unwrap();
     let runner = std::sync::Arc::new(Runner::new(emu.base_url()));
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci/gitlab/.gitlab-ci.yml");
-    let pipeline: Yaml = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let pipeline = gitlab_pipeline();
     let parallel = pipeline["plan"]["parallel"].as_u64().unwrap();
     assert_eq!(pipeline["apply"]["parallel"].as_u64(), Some(parallel));
     assert_eq!(pipeline["drift"]["parallel"].as_u64(), Some(parallel));

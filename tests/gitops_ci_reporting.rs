@@ -15,8 +15,6 @@ mod ci_support;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use ci_support::*;
 use serde_json::{Value, json};
-use serde_yaml::Value as Yaml;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 const GITLAB_TOKEN: &str = "glpat-canary-90210";
@@ -151,22 +149,6 @@ async fn start_gitlab(state: Arc<Mutex<GitLab>>) -> String {
     let base = format!("http://{}/api/v4", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     base
-}
-
-fn gitlab_pipeline() -> Yaml {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci/gitlab/.gitlab-ci.yml");
-    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// A GitLab job's `script` as one bash script.
-fn gitlab_script(pipeline: &Yaml, job: &str) -> String {
-    pipeline[job]["script"]
-        .as_sequence()
-        .unwrap_or_else(|| panic!("no script in GitLab job {job:?}"))
-        .iter()
-        .map(|line| line.as_str().unwrap().to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Shard plans as the `plan` jobs leave them: the JSON document (for the totals) and markdown.

@@ -32,6 +32,23 @@ pub fn step(workflow: &Yaml, job: &str, step: &str) -> String {
         .to_string()
 }
 
+/// The GitLab pipeline template.
+pub fn gitlab_pipeline() -> Yaml {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci/gitlab/.gitlab-ci.yml");
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A GitLab job's `script` (a list of lines or blocks), as one bash script.
+pub fn gitlab_script(pipeline: &Yaml, job: &str) -> String {
+    pipeline[job]["script"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("no script in GitLab job {job:?}"))
+        .iter()
+        .map(|line| line.as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 pub struct Runner {
     dir: tempfile::TempDir,
     base: String,
