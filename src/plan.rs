@@ -516,6 +516,21 @@ mod tests {
         assert_ne!(live_fingerprint(&[a]), live_fingerprint(&[a2]));
     }
 
+    /// Saved plans carry fingerprints: how the live state is held in memory must never change
+    /// them (a plan saved by an earlier convctl would otherwise be refused as stale).
+    #[test]
+    fn fingerprint_is_stable_across_versions() {
+        let mut odd = live("9", "Odd \"one\"", "not json {");
+        odd.advanced_rule = Some(r#"{"b": [1, 2.5, {"z": true, "a": null}], "a": "x"}"#.into());
+        odd.default_conversion_value = Some(12.5);
+        let listed = [
+            live("10", "A", r#"{"and":[{"url":{"i_contains":"/a"}},{"value":{"gt":100.0}}]}"#),
+            live("2", "B", r#"{"event":{"eq":"Purchase"}}"#),
+            odd,
+        ];
+        assert_eq!(live_fingerprint(&listed), "7040142124af342ca1b5ca375fb70c1806d996c9714b36e981d9a31e9ac81044");
+    }
+
     #[test]
     fn documents_round_trip_and_refuse_foreign_files() {
         let account = AccountPlan {
