@@ -16,6 +16,9 @@ use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+mod compact;
+pub use compact::CompactJson;
+
 /// The version of the document's shape; a file with another one is refused on load.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -214,11 +217,12 @@ pub struct ConversionState {
     pub event_source_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_source_type: Option<String>,
-    /// The rule as a JSON value in canonical form (a string when the live one does not parse).
+    /// The rule as a JSON value in canonical form (a string when the live one does not parse),
+    /// held as compact text: a plan of many creates holds many rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<Value>,
+    pub rule: Option<CompactJson>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub advanced_rule: Option<Value>,
+    pub advanced_rule: Option<CompactJson>,
 }
 
 impl ConversionState {
@@ -231,8 +235,8 @@ impl ConversionState {
             default_conversion_value: live.default_conversion_value,
             event_source_id: live.event_source_id.clone(),
             action_source_type: live.action_source_type.clone(),
-            rule: live.rule.as_deref().map(live_rule_value),
-            advanced_rule: live.advanced_rule.as_deref().map(live_json_value),
+            rule: live.rule.as_deref().map(|r| live_rule_value(r).into()),
+            advanced_rule: live.advanced_rule.as_deref().map(|r| live_json_value(r).into()),
         }
     }
 
@@ -245,8 +249,8 @@ impl ConversionState {
             Field::DefaultConversionValue => self.default_conversion_value.map(number_value),
             Field::EventSourceId => self.event_source_id.clone().map(Value::String),
             Field::ActionSourceType => self.action_source_type.clone().map(Value::String),
-            Field::Rule => self.rule.clone(),
-            Field::AdvancedRule => self.advanced_rule.clone(),
+            Field::Rule => self.rule.as_ref().map(CompactJson::to_value),
+            Field::AdvancedRule => self.advanced_rule.as_ref().map(CompactJson::to_value),
         }
     }
 
@@ -260,8 +264,8 @@ impl ConversionState {
         Ok(NewConversion {
             name: self.name.clone(),
             description: self.description.clone().unwrap_or_default(),
-            rule: self.rule.as_ref().map(value_to_api_string),
-            advanced_rule: self.advanced_rule.as_ref().map(value_to_api_string),
+            rule: self.rule.as_ref().map(CompactJson::to_api_string),
+            advanced_rule: self.advanced_rule.as_ref().map(CompactJson::to_api_string),
             custom_event_type: self
                 .custom_event_type
                 .as_deref()
@@ -280,14 +284,6 @@ impl ConversionState {
 
 fn whole_number<S: serde::Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
     value.map(number_value).serialize(s)
-}
-
-/// A rule stored in the plan as a JSON value, back to the compact string the API takes.
-fn value_to_api_string(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// A live rule string in canonical form; the raw string when it does not parse.

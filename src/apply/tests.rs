@@ -64,7 +64,7 @@ fn state(name: &str) -> Box<ConversionState> {
         description: Some(String::new()),
         custom_event_type: Some("PURCHASE".into()),
         default_conversion_value: Some(0.0),
-        rule: Some(serde_json::json!({"url": {"i_contains": "x"}})),
+        rule: Some(serde_json::json!({"url": {"i_contains": "x"}}).into()),
         ..Default::default()
     })
 }

@@ -30,8 +30,8 @@ impl Comparison {
 /// The plan's `after` for a declared conversion: rules in canonical form.
 pub fn desired_state(d: &DesiredConversion) -> ConversionState {
     let (rule, advanced_rule) = match &d.rule {
-        Some(RuleSpec::Rule(r)) => (Some(r.to_value()), None),
-        Some(RuleSpec::Advanced(v)) => (None, Some(canonical_json(v))),
+        Some(RuleSpec::Rule(r)) => (Some(r.to_value().into()), None),
+        Some(RuleSpec::Advanced(v)) => (None, Some(canonical_json(v).into())),
         None => (None, None),
     };
     ConversionState {

@@ -76,13 +76,14 @@ mod tests {
             default_conversion_value: Some(0.0),
             event_source_id: Some("55".into()),
             action_source_type: None,
-            rule: Some(json!({"or": [{"url": {"i_contains": "/checkout"}}]})),
+            rule: Some(json!({"or": [{"url": {"i_contains": "/checkout"}}]}).into()),
             advanced_rule: None,
         };
         let after = ConversionState {
             custom_event_type: Some("INITIATED_CHECKOUT".into()),
             rule: Some(
-                json!({"or": [{"url": {"i_contains": "/checkout"}}, {"url": {"i_contains": "/pay"}}]}),
+                json!({"or": [{"url": {"i_contains": "/checkout"}}, {"url": {"i_contains": "/pay"}}]})
+                    .into(),
             ),
             ..before.clone()
         };
@@ -101,7 +102,8 @@ mod tests {
                         event_source_id: Some("55".into()),
                         action_source_type: Some("website".into()),
                         rule: Some(
-                            json!({"and": [{"event": {"eq": "Purchase"}}, {"value": {"gt": 100}}]}),
+                            json!({"and": [{"event": {"eq": "Purchase"}}, {"value": {"gt": 100}}]})
+                                .into(),
                         ),
                         advanced_rule: None,
                     },
@@ -128,8 +130,8 @@ mod tests {
                         },
                         FieldChange {
                             field: Field::Rule,
-                            before: before.rule.clone().unwrap(),
-                            after: after.rule.clone().unwrap(),
+                            before: before.rule.as_ref().unwrap().to_value(),
+                            after: after.rule.as_ref().unwrap().to_value(),
                         },
                     ],
                     before: Box::new(before),
@@ -145,7 +147,7 @@ mod tests {
                         description: Some(String::new()),
                         custom_event_type: Some("PURCHASE".into()),
                         default_conversion_value: Some(0.0),
-                        rule: Some(json!({"url": {"i_contains": "spring"}})),
+                        rule: Some(json!({"url": {"i_contains": "spring"}}).into()),
                         ..Default::default()
                     })),
                 },
