@@ -19,7 +19,6 @@ use crate::ids::ConversionId;
 use crate::plan::{Action, DeleteReason, PlanDocument, ReplaceOrder, update_request};
 use crate::session::{LiveApi, Progress};
 use std::collections::HashMap;
-use std::fmt::Write;
 
 /// How one planned action ended.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,41 +58,47 @@ impl ApplyReport {
 
     /// What was done, what failed and what was not done, for stdout.
     pub fn render(&self) -> String {
-        let mut out = String::new();
+        let mut out = Vec::new();
+        self.render_to(&mut out)
+            .expect("writing to memory cannot fail");
+        String::from_utf8(out).expect("the report is built from strings")
+    }
+
+    /// The same report, written to `out` line by line (50,000 actions make some 3 MB of it).
+    pub fn render_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         for a in &self.actions {
-            let _ = match &a.status {
+            match &a.status {
                 Status::Done(what) => {
                     writeln!(out, "{}: {} {}: {what}", a.account, a.marker, a.what)
                 }
                 Status::Failed(why) => writeln!(out, "{}: FAILED {}: {why}", a.account, a.what),
                 Status::NotDone(why) => writeln!(out, "{}: NOT DONE {}: {why}", a.account, a.what),
-            };
+            }?;
             if let Some((id, at)) = &a.repin {
-                let _ = writeln!(
+                writeln!(
                     out,
                     "{}: the manifest pins the old id at {at}: change it to id: \"{id}\"",
                     a.account
-                );
+                )?;
             }
         }
         let count = |f: fn(&Status) -> bool| self.actions.iter().filter(|a| f(&a.status)).count();
         let done = count(|s| matches!(s, Status::Done(_)));
         if self.is_complete() {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "Apply complete: {done} of {} actions done.",
                 self.actions.len()
-            );
+            )
         } else {
             let failed = count(|s| matches!(s, Status::Failed(_)));
             let not_done = count(|s| matches!(s, Status::NotDone(_)));
-            let _ = writeln!(
+            writeln!(
                 out,
                 "Apply failed part way: {done} done, {failed} failed, {not_done} not done. \
                  Run `convctl apply` again to finish: it picks up where this stopped, without duplicates."
-            );
+            )
         }
-        out
     }
 }
 

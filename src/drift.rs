@@ -10,19 +10,25 @@ use crate::manifest::DesiredAccount;
 use crate::plan::PlanDocument;
 use crate::session::LiveApi;
 
-/// The plan of the selected accounts, with the live conversions it was made from (in the same
-/// order as `doc.accounts`).
+/// The plan of the selected accounts, with how many live conversions each had (in the same
+/// order as `doc.accounts`). The live listings themselves are not kept: at agency scale they
+/// are tens of MB that nothing needs after the diff.
 #[derive(Debug)]
 pub struct Comparison {
     pub doc: PlanDocument,
-    pub live: Vec<Vec<LiveConversion>>,
+    /// Non-archived live conversions of each account.
+    active: Vec<usize>,
 }
 
 impl Comparison {
     /// Non-archived live conversions of account `i` (what the mass-delete guard counts).
     pub fn active_count(&self, i: usize) -> usize {
-        self.live[i].iter().filter(|c| !c.is_archived).count()
+        self.active[i]
     }
+}
+
+fn active(live: &[LiveConversion]) -> usize {
+    live.iter().filter(|c| !c.is_archived).count()
 }
 
 /// Lists and diffs every account; every failure (listing, identity, protect, cap) is returned,
@@ -38,7 +44,7 @@ pub async fn compare<A: LiveApi>(
     let listed = api.list_many(&ids).await;
     let mut errors = Vec::new();
     let mut plans = Vec::new();
-    let mut lives = Vec::new();
+    let mut active_counts = Vec::new();
     for (desired, result) in accounts.iter().zip(listed) {
         match result {
             Err(e) => errors.push(format!(
@@ -48,7 +54,7 @@ pub async fn compare<A: LiveApi>(
             Ok(live) => match diff_account(desired, &live, opts) {
                 Ok(plan) => {
                     plans.push(plan);
-                    lives.push(live);
+                    active_counts.push(active(&live));
                 }
                 Err(diags) => errors.extend(diags.into_iter().map(|mut d| {
                     // `file:line:col: error: act_…: message`, as `validate` prints.
@@ -61,7 +67,7 @@ pub async fn compare<A: LiveApi>(
     if errors.is_empty() {
         Ok(Comparison {
             doc: PlanDocument::new(api_version, plans),
-            live: lives,
+            active: active_counts,
         })
     } else {
         Err(errors)

@@ -236,7 +236,10 @@ impl ConversionState {
             event_source_id: live.event_source_id.clone(),
             action_source_type: live.action_source_type.clone(),
             rule: live.rule.as_deref().map(|r| live_rule_value(r).into()),
-            advanced_rule: live.advanced_rule.as_deref().map(|r| live_json_value(r).into()),
+            advanced_rule: live
+                .advanced_rule
+                .as_deref()
+                .map(|r| live_json_value(r).into()),
         }
     }
 
@@ -376,9 +379,17 @@ impl PlanDocument {
 
     /// Pretty JSON, newline-terminated: what `--format json` prints and `--out` saves.
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("a plan always serialises");
-        text.push('\n');
-        text
+        let mut out = Vec::new();
+        self.write_json(&mut out)
+            .expect("a plan always serialises, and writing to memory cannot fail");
+        String::from_utf8(out).expect("serde_json writes UTF-8")
+    }
+
+    /// The same JSON written to `out` as it is serialised, never whole in memory (a plan of
+    /// 50,000 creates is some 25 MB of JSON).
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        out.write_all(b"\n")
     }
 
     /// Writes the document to `path` atomically (a temporary file in the same directory, then
@@ -394,7 +405,10 @@ impl PlanDocument {
         };
         std::fs::create_dir_all(&dir).map_err(err)?;
         let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(err)?;
-        tmp.write_all(self.to_json().as_bytes()).map_err(err)?;
+        let mut file = std::io::BufWriter::new(tmp.as_file_mut());
+        self.write_json(&mut file).map_err(err)?;
+        file.flush().map_err(err)?;
+        drop(file);
         tmp.as_file().sync_all().map_err(err)?;
         tmp.persist(path).map_err(|e| err(e.error))?;
         Ok(())
@@ -520,11 +534,18 @@ mod tests {
         odd.advanced_rule = Some(r#"{"b": [1, 2.5, {"z": true, "a": null}], "a": "x"}"#.into());
         odd.default_conversion_value = Some(12.5);
         let listed = [
-            live("10", "A", r#"{"and":[{"url":{"i_contains":"/a"}},{"value":{"gt":100.0}}]}"#),
+            live(
+                "10",
+                "A",
+                r#"{"and":[{"url":{"i_contains":"/a"}},{"value":{"gt":100.0}}]}"#,
+            ),
             live("2", "B", r#"{"event":{"eq":"Purchase"}}"#),
             odd,
         ];
-        assert_eq!(live_fingerprint(&listed), "7040142124af342ca1b5ca375fb70c1806d996c9714b36e981d9a31e9ac81044");
+        assert_eq!(
+            live_fingerprint(&listed),
+            "7040142124af342ca1b5ca375fb70c1806d996c9714b36e981d9a31e9ac81044"
+        );
     }
 
     #[test]

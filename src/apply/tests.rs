@@ -186,6 +186,11 @@ async fn never_deletes_the_old_half_when_the_new_one_failed() {
         "{text}"
     );
     assert!(text.contains("3 done, 2 failed, 0 not done"), "{text}");
+    // `apply` prints the report through `render_to`, a line at a time: the same bytes.
+    let mut streamed = Vec::new();
+    report.render_to(&mut streamed).unwrap();
+    assert_eq!(String::from_utf8(streamed).unwrap(), text);
+    insta::assert_snapshot!(text);
 }
 
 #[tokio::test]

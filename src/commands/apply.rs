@@ -2,8 +2,8 @@
 //! rules forbid, confirm, execute in phases with progress, print what was done.
 
 use super::plan::{
-    compare_accounts, fail, load_manifests, parse_accounts, print_notes, render_doc, select,
-    with_session,
+    compare_accounts, fail, load_manifests, parse_accounts, print_doc, print_notes, select,
+    with_session, write_stdout,
 };
 use crate::apply::execute;
 use crate::cli::{GlobalOptions, PlanFormat};
@@ -32,8 +32,8 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
             None => return exit::ERROR,
         },
     };
-    with_session(global, async |session| {
-        let (doc, active) = match (&manifests, args.plan) {
+    with_session(global, async move |session| {
+        let (doc, active) = match (manifests, args.plan) {
             (_, Some(file)) => match saved_plan(session, file, args.accounts).await {
                 Ok((doc, active)) => {
                     if !global.quiet {
@@ -50,7 +50,7 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
                     Ok(s) => s,
                     Err(e) => return fail(&e),
                 };
-                let Some(comparison) = compare_accounts(session, &selected, global, false).await
+                let Some(comparison) = compare_accounts(session, selected, global, false).await
                 else {
                     return exit::ERROR;
                 };
@@ -63,7 +63,9 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
             (None, None) => unreachable!("manifests are loaded when there is no saved plan"),
         };
 
-        print!("{}", render_doc(&doc, PlanFormat::Text, Mode::Plan, global));
+        if let Err(e) = print_doc(&doc, PlanFormat::Text, Mode::Plan, global) {
+            return fail(&format!("{e}; nothing was done"));
+        }
         if !doc.has_changes() {
             return exit::SUCCESS;
         }
@@ -105,7 +107,18 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
         let ticker = bar.clone();
         let report = execute(session, &doc, std::sync::Arc::new(move || ticker.inc(1))).await;
         bar.finish_and_clear();
-        print!("{}", report.render());
+        drop(doc);
+        if let Err(e) = write_stdout(|out| report.render_to(out)) {
+            // The writes are done (or not) whatever happens to stdout: say so on stderr.
+            fail(&format!(
+                "cannot write the apply report to stdout ({e}); {}",
+                match report.is_complete() {
+                    true => "every action was done",
+                    false => "some actions were not done: run `convctl apply` again",
+                }
+            ));
+            return exit::ERROR;
+        }
         if report.is_complete() {
             exit::SUCCESS
         } else {

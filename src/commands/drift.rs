@@ -2,7 +2,7 @@
 //! exit 0 in sync, 2 drift found (each drifted field shown), 1 error.
 
 use super::plan::{
-    compare_accounts, fail, load_manifests, print_notes, render_doc, select, with_session,
+    compare_accounts, fail, load_manifests, print_doc, print_notes, select, with_session,
 };
 use crate::cli::{GlobalOptions, PlanFormat};
 use crate::exit;
@@ -18,19 +18,18 @@ pub fn run(
     let Some(manifests) = load_manifests(paths, global) else {
         return exit::ERROR;
     };
-    let selected = match select(&manifests, accounts, global) {
+    let selected = match select(manifests, accounts, global) {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    with_session(global, async |session| {
-        let Some(comparison) = compare_accounts(session, &selected, global, true).await else {
+    with_session(global, async move |session| {
+        let Some(comparison) = compare_accounts(session, selected, global, true).await else {
             return exit::ERROR;
         };
         print_notes(&comparison, global);
-        print!(
-            "{}",
-            render_doc(&comparison.doc, format, Mode::Drift, global)
-        );
+        if let Err(e) = print_doc(&comparison.doc, format, Mode::Drift, global) {
+            return fail(&e);
+        }
         crate::drift::exit_code(&comparison.doc)
     })
 }

@@ -12,7 +12,7 @@ use crate::plan::PlanDocument;
 use crate::render::{self, Mode, RenderOptions};
 use crate::session::Session;
 use crate::shard::Shard;
-use std::io::IsTerminal;
+use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
 use std::path::{Path, PathBuf};
 
 pub struct PlanArgs<'a> {
@@ -27,18 +27,20 @@ pub fn run(global: &GlobalOptions, args: PlanArgs<'_>) -> i32 {
     let Some(manifests) = load_manifests(args.paths, global) else {
         return exit::ERROR;
     };
-    let selected = match select(&manifests, args.accounts, global) {
+    let selected = match select(manifests, args.accounts, global) {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    with_session(global, async |session| {
-        let comparison = match compare_accounts(session, &selected, global, false).await {
+    with_session(global, async move |session| {
+        let comparison = match compare_accounts(session, selected, global, false).await {
             Some(c) => c,
             None => return exit::ERROR,
         };
         let doc = &comparison.doc;
         print_notes(&comparison, global);
-        print!("{}", render_doc(doc, args.format, Mode::Plan, global));
+        if let Err(e) = print_doc(doc, args.format, Mode::Plan, global) {
+            return fail(&e);
+        }
         if let Some(out) = args.out {
             if let Err(e) = doc.save(out) {
                 return fail(&e.to_string());
@@ -87,12 +89,13 @@ pub(super) fn load_manifests(paths: &[PathBuf], global: &GlobalOptions) -> Optio
     }
 }
 
-/// The accounts to work on: `--account` (each must be declared) and `--shard K/N`.
-pub(super) fn select<'m>(
-    manifests: &'m Manifests,
+/// The accounts to work on: `--account` (each must be declared) and `--shard K/N`. Takes the
+/// manifests: what is not selected is freed here, and the rest once it is diffed.
+pub(super) fn select(
+    manifests: Manifests,
     accounts: &[String],
     global: &GlobalOptions,
-) -> Result<Vec<&'m DesiredAccount>, String> {
+) -> Result<Vec<DesiredAccount>, String> {
     let wanted = parse_accounts(accounts)?;
     for w in &wanted {
         if !manifests.accounts.iter().any(|a| &a.account == w) {
@@ -110,7 +113,7 @@ pub(super) fn select<'m>(
     let shard = Shard::from_option(global.shard.as_deref())?;
     Ok(manifests
         .accounts
-        .iter()
+        .into_iter()
         .filter(|a| wanted.is_empty() || wanted.contains(&a.account))
         .filter(|a| shard.as_ref().is_none_or(|s| s.contains(&a.account)))
         .collect())
@@ -121,17 +124,20 @@ pub(super) fn parse_accounts(accounts: &[String]) -> Result<Vec<AdAccountId>, St
 }
 
 /// Lists and diffs; prints every error and returns `None` on failure. `report_only` (drift):
-/// what apply would refuse is reported as drift with a warning, not an error.
+/// what apply would refuse is reported as drift with a warning, not an error. The desired
+/// accounts are consumed: nothing after the diff needs them, so they are freed before the plan
+/// is shown or applied (at agency scale they are tens of MB).
 pub(super) async fn compare_accounts(
     session: &Session,
-    selected: &[&DesiredAccount],
+    selected: Vec<DesiredAccount>,
     global: &GlobalOptions,
     report_only: bool,
 ) -> Option<Comparison> {
     let spinner = listing_spinner(selected.len(), global);
+    let accounts: Vec<&DesiredAccount> = selected.iter().collect();
     let result = compare(
         session,
-        selected,
+        &accounts,
         &global.api_version,
         &DiffOptions {
             report_only,
@@ -173,23 +179,30 @@ pub(super) fn print_notes(comparison: &Comparison, global: &GlobalOptions) {
     }
 }
 
-pub(super) fn render_doc(
+/// Renders the document straight to stdout (buffered), never as one string: a plan of 50,000
+/// creates is some 16 MB of text. An error (stdout closed) says so; nothing was printed whole.
+pub(super) fn print_doc(
     doc: &PlanDocument,
     format: PlanFormat,
     mode: Mode,
     global: &GlobalOptions,
-) -> String {
-    match format {
-        PlanFormat::Text => render::text::render(
-            doc,
-            RenderOptions {
-                mode,
-                color: color_stdout(global),
-            },
-        ),
-        PlanFormat::Json => render::json::render(doc),
-        PlanFormat::Markdown => render::markdown::render(doc, mode),
-    }
+) -> Result<(), String> {
+    let color = color_stdout(global);
+    write_stdout(|out| match format {
+        PlanFormat::Text => render::text::render_to(out, doc, RenderOptions { mode, color }),
+        PlanFormat::Json => render::json::render_to(out, doc),
+        PlanFormat::Markdown => render::markdown::render_to(out, doc, mode),
+    })
+    .map_err(|e| format!("cannot write the plan to stdout: {e}"))
+}
+
+/// Runs `write` on a buffered, locked stdout and flushes it.
+pub(super) fn write_stdout(
+    write: impl FnOnce(&mut BufWriter<StdoutLock<'static>>) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    write(&mut out)?;
+    out.flush()
 }
 
 /// Colours on stdout: `--color always`, or `auto` on a terminal without `NO_COLOR`.

@@ -147,7 +147,10 @@ mod tests {
 
     #[test]
     fn equality_is_the_values() {
-        assert_eq!(CompactJson::new(&json!(0.0)), CompactJson::new(&json!(-0.0)));
+        assert_eq!(
+            CompactJson::new(&json!(0.0)),
+            CompactJson::new(&json!(-0.0))
+        );
         assert_ne!(CompactJson::new(&json!(1)), CompactJson::new(&json!(2)));
     }
 }

@@ -1,7 +1,13 @@
 //! The json rendering: the plan document itself (spec section 4), pretty-printed.
 
 use crate::plan::PlanDocument;
+use std::io;
 
 pub fn render(doc: &PlanDocument) -> String {
     doc.to_json()
+}
+
+/// The same JSON, written to `out` as it is serialised.
+pub fn render_to(out: &mut impl io::Write, doc: &PlanDocument) -> io::Result<()> {
+    doc.write_json(out)
 }

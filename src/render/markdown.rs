@@ -10,11 +10,32 @@
 
 use super::text::{Painter, action_block};
 use super::{Mode, summary_line};
-use crate::plan::{Action, PlanDocument, Summary};
+use crate::plan::{AccountPlan, Action, PlanDocument, Summary};
 use std::fmt::Write;
+use std::io;
 
 pub fn render(doc: &PlanDocument, mode: Mode) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    render_to(&mut out, doc, mode).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("the rendering is built from strings")
+}
+
+/// The same markdown, written to `out` a part at a time (the table, then each account), so a
+/// large plan is never one string in memory.
+pub fn render_to(out: &mut impl io::Write, doc: &PlanDocument, mode: Mode) -> io::Result<()> {
+    let mut part = String::new();
+    head(&mut part, doc, mode);
+    out.write_all(part.as_bytes())?;
+    for account in &doc.accounts {
+        part.clear();
+        account_details(&mut part, account, mode);
+        out.write_all(part.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The title, the summary line and the table of accounts.
+fn head(out: &mut String, doc: &PlanDocument, mode: Mode) {
     let title = match mode {
         Mode::Plan => "convctl plan",
         Mode::Drift => "convctl drift",
@@ -23,7 +44,7 @@ pub fn render(doc: &PlanDocument, mode: Mode) -> String {
     let _ = writeln!(out, "**{}**\n", summary_line(&doc.summary, mode));
     if doc.accounts.is_empty() {
         let _ = writeln!(out, "No accounts selected.");
-        return out;
+        return;
     }
     let _ = writeln!(
         out,
@@ -44,49 +65,49 @@ pub fn render(doc: &PlanDocument, mode: Mode) -> String {
             s.unmanaged
         );
     }
-    for account in &doc.accounts {
-        if account.actions.is_empty() && account.unmanaged.is_empty() && account.warnings.is_empty()
-        {
-            continue;
-        }
-        let _ = writeln!(out, "\n#### `{}`\n", account.account);
-        for warning in &account.warnings {
-            let _ = writeln!(out, "> [!WARNING]\n> {}\n", escape(warning));
-        }
-        for action in &account.actions {
-            let (marker, verb) = match action {
-                Action::Create { .. } => ("+", "create"),
-                Action::Update { .. } => ("~", "update"),
-                Action::Replace { .. } => ("-/+", "replace"),
-                Action::Delete { .. } => ("-", "delete"),
-            };
-            let id = action
-                .id()
-                .map(|id| format!(" (id {id})"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "<details><summary><code>{marker}</code> {verb} <b>{}</b>{id}</summary>\n",
-                code(action.name())
-            );
-            let block = action_block(action, mode, Painter(false));
-            let fence = fence_for(&block);
-            let _ = writeln!(out, "{fence}diff\n{block}{fence}\n");
-            let _ = writeln!(out, "</details>\n");
-        }
-        if !account.unmanaged.is_empty() {
-            let _ = writeln!(
-                out,
-                "<details><summary>{} unmanaged (live, declared nowhere)</summary>\n",
-                account.unmanaged.len()
-            );
-            for u in &account.unmanaged {
-                let _ = writeln!(out, "- {} (id `{}`)", code(&u.name), u.id);
-            }
-            let _ = writeln!(out, "\n</details>");
-        }
+}
+
+/// One account's warnings, actions and unmanaged conversions (nothing when it has none).
+fn account_details(out: &mut String, account: &AccountPlan, mode: Mode) {
+    if account.actions.is_empty() && account.unmanaged.is_empty() && account.warnings.is_empty() {
+        return;
     }
-    out
+    let _ = writeln!(out, "\n#### `{}`\n", account.account);
+    for warning in &account.warnings {
+        let _ = writeln!(out, "> [!WARNING]\n> {}\n", escape(warning));
+    }
+    for action in &account.actions {
+        let (marker, verb) = match action {
+            Action::Create { .. } => ("+", "create"),
+            Action::Update { .. } => ("~", "update"),
+            Action::Replace { .. } => ("-/+", "replace"),
+            Action::Delete { .. } => ("-", "delete"),
+        };
+        let id = action
+            .id()
+            .map(|id| format!(" (id {id})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "<details><summary><code>{marker}</code> {verb} <b>{}</b>{id}</summary>\n",
+            code(action.name())
+        );
+        let block = action_block(action, mode, Painter(false));
+        let fence = fence_for(&block);
+        let _ = writeln!(out, "{fence}diff\n{block}{fence}\n");
+        let _ = writeln!(out, "</details>\n");
+    }
+    if !account.unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} unmanaged (live, declared nowhere)</summary>\n",
+            account.unmanaged.len()
+        );
+        for u in &account.unmanaged {
+            let _ = writeln!(out, "- {} (id `{}`)", code(&u.name), u.id);
+        }
+        let _ = writeln!(out, "\n</details>");
+    }
 }
 
 /// User text as inline markdown that renders literally: ASCII punctuation that markdown or

@@ -207,6 +207,83 @@ mod tests {
         assert!(coloured.contains("\x1b["));
     }
 
+    /// Records what is written, one `write` call at a time.
+    #[derive(Default)]
+    struct Chunks(Vec<Vec<u8>>);
+
+    impl std::io::Write for Chunks {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.push(buf.to_vec());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Chunks {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.concat()).unwrap()
+        }
+        fn largest(&self) -> usize {
+            self.0.iter().map(Vec::len).max().unwrap_or(0)
+        }
+    }
+
+    /// `plan`, `apply` and `drift` print through `render_to`: byte for byte the strings the
+    /// snapshots pin, written a part at a time (never the whole document in one piece).
+    #[test]
+    fn streamed_renderings_are_the_snapshotted_strings() {
+        let doc = sample();
+        for mode in [Mode::Plan, Mode::Drift] {
+            for color in [false, true] {
+                let opts = RenderOptions { mode, color };
+                let mut out = Chunks::default();
+                text::render_to(&mut out, &doc, opts).unwrap();
+                let whole = text::render(&doc, opts);
+                assert_eq!(out.text(), whole);
+                assert!(
+                    out.largest() < whole.len(),
+                    "{mode:?}: written in one piece"
+                );
+            }
+            let mut out = Chunks::default();
+            markdown::render_to(&mut out, &doc, mode).unwrap();
+            let whole = markdown::render(&doc, mode);
+            assert_eq!(out.text(), whole);
+            assert!(
+                out.largest() < whole.len(),
+                "{mode:?}: written in one piece"
+            );
+        }
+        let mut out = Chunks::default();
+        json::render_to(&mut out, &doc).unwrap();
+        assert_eq!(out.text(), json::render(&doc));
+        assert!(out.largest() < json::render(&doc).len());
+        assert_eq!(
+            serde_json::from_str::<PlanDocument>(&out.text()).unwrap(),
+            doc
+        );
+    }
+
+    /// A closed stdout (`convctl plan | head -1`) is an error the command reports, not a panic.
+    #[test]
+    fn a_closed_output_is_an_error() {
+        struct Closed;
+        impl std::io::Write for Closed {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let doc = sample();
+        assert!(text::render_to(&mut Closed, &doc, RenderOptions::plain(Mode::Plan)).is_err());
+        assert!(markdown::render_to(&mut Closed, &doc, Mode::Plan).is_err());
+        assert!(json::render_to(&mut Closed, &doc).is_err());
+    }
+
     #[test]
     fn empty_plans_say_no_changes() {
         let doc = PlanDocument::new("v26.0", vec![]);

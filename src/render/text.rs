@@ -11,6 +11,7 @@ use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 use similar::DiffTag;
 use std::fmt::Write;
+use std::io;
 
 /// Paints text when colours are on; a no-op otherwise.
 #[derive(Clone, Copy)]
@@ -43,13 +44,26 @@ impl Painter {
 
 /// The whole document as text, ending with the summary line.
 pub fn render(doc: &PlanDocument, opts: RenderOptions) -> String {
+    let mut out = Vec::new();
+    render_to(&mut out, doc, opts).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("the rendering is built from strings")
+}
+
+/// The same text, written to `out` one account at a time: a plan of 50,000 creates renders to
+/// some 16 MB, which need not all be in memory at once (`plan` and `apply` write to stdout).
+pub fn render_to(
+    out: &mut impl io::Write,
+    doc: &PlanDocument,
+    opts: RenderOptions,
+) -> io::Result<()> {
     let p = Painter(opts.color);
-    let mut out = String::new();
+    let mut account_text = String::new();
     for account in &doc.accounts {
-        render_account(&mut out, account, opts.mode, p);
+        account_text.clear();
+        render_account(&mut account_text, account, opts.mode, p);
+        out.write_all(account_text.as_bytes())?;
     }
-    let _ = writeln!(out, "{}", p.bold(&summary_line(&doc.summary, opts.mode)));
-    out
+    writeln!(out, "{}", p.bold(&summary_line(&doc.summary, opts.mode)))
 }
 
 fn render_account(out: &mut String, account: &AccountPlan, mode: Mode, p: Painter) {
