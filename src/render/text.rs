@@ -192,15 +192,15 @@ fn value_rows(
     let width = rows.iter().map(|(f, _)| f.len()).max().unwrap_or(0);
     let marker = paint(marker);
     for (field, value) in rows {
-        match multiline(&value) {
-            Some(lines) => {
+        match shown(&value) {
+            Shown::Lines(lines) => {
                 let _ = writeln!(out, "      {marker} {field:width$} =");
                 for line in lines.lines() {
                     let _ = writeln!(out, "            {}", paint(line));
                 }
             }
-            None => {
-                let _ = writeln!(out, "      {marker} {field:width$} = {}", scalar(&value));
+            Shown::Line(text) => {
+                let _ = writeln!(out, "      {marker} {field:width$} = {text}");
             }
         }
     }
@@ -246,34 +246,48 @@ fn change_rows(
         };
         let marker = p.yellow("~");
         let field = change.field.as_str();
-        match (multiline(&change.before), multiline(&change.after)) {
-            (None, None) => {
+        match (shown(&change.before), shown(&change.after)) {
+            (Shown::Line(before), Shown::Line(after)) => {
                 let _ = writeln!(
                     out,
-                    "      {marker} {field:width$} = {} -> {}{forces}",
-                    scalar(&change.before),
-                    scalar(&change.after)
+                    "      {marker} {field:width$} = {before} -> {after}{forces}"
                 );
             }
             (before, after) => {
-                let before = before.unwrap_or_else(|| scalar(&change.before));
-                let after = after.unwrap_or_else(|| scalar(&change.after));
                 let _ = writeln!(out, "      {marker} {field:width$} ={forces}");
-                line_diff(out, &before, &after, p);
+                line_diff(out, before.text(), after.text(), p);
             }
         }
     }
 }
 
-/// A multi-line value (rules) pretty-printed; `None` for scalars.
-fn multiline(value: &Value) -> Option<String> {
+/// How a value is shown: on its field's line, or pretty-printed below it (rules that do not fit
+/// on one line).
+enum Shown {
+    Line(String),
+    Lines(String),
+}
+
+impl Shown {
+    fn text(&self) -> &str {
+        match self {
+            Shown::Line(text) | Shown::Lines(text) => text,
+        }
+    }
+}
+
+fn shown(value: &Value) -> Shown {
     match value {
         Value::Object(_) | Value::Array(_) => {
             let mut out = String::new();
             pretty(&mut out, value, 0);
-            out.contains('\n').then_some(out)
+            // Without a line break, `pretty` wrote the value inline, as `scalar` would.
+            match out.contains('\n') {
+                true => Shown::Lines(out),
+                false => Shown::Line(out),
+            }
         }
-        _ => None,
+        _ => Shown::Line(scalar(value)),
     }
 }
 
@@ -282,10 +296,13 @@ fn multiline(value: &Value) -> Option<String> {
 /// JSON (commas between items), because reviewers copy rules out of plans into tools and
 /// manifests; the price is that appending an item also shows the previous last line changing.
 fn pretty(out: &mut String, value: &Value, indent: usize) {
-    let inline = inline(value);
-    if !value.to_string().contains('[') && inline.len() <= 72 {
-        out.push_str(&inline);
-        return;
+    if !has_bracket(value) {
+        let start = out.len();
+        inline_to(out, value);
+        if out.len() - start <= 72 {
+            return;
+        }
+        out.truncate(start);
     }
     let pad = "  ".repeat(indent + 1);
     match value {
@@ -306,7 +323,7 @@ fn pretty(out: &mut String, value: &Value, indent: usize) {
             out.push_str("{\n");
             for (i, (key, item)) in map.iter().enumerate() {
                 out.push_str(&pad);
-                out.push_str(&Value::String(key.clone()).to_string());
+                json_string(out, key);
                 out.push_str(": ");
                 pretty(out, item, indent + 1);
                 if i + 1 < map.len() {
@@ -317,32 +334,67 @@ fn pretty(out: &mut String, value: &Value, indent: usize) {
             out.push_str(&"  ".repeat(indent));
             out.push('}');
         }
-        other => out.push_str(&other.to_string()),
+        other => {
+            let _ = write!(out, "{other}");
+        }
     }
 }
 
-/// One-line JSON with a space after `:` and `,`.
-fn inline(value: &Value) -> String {
+/// Whether the value's JSON text has a `[` (an array, or a `[` in a string or a key), without
+/// writing the text: JSON escaping never adds nor removes one.
+fn has_bracket(value: &Value) -> bool {
     match value {
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(inline).collect::<Vec<_>>().join(", ")
-        ),
-        Value::Object(map) => format!(
-            "{{{}}}",
-            map.iter()
-                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), inline(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => other.to_string(),
+        Value::Array(_) => true,
+        Value::String(s) => s.contains('['),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('[') || has_bracket(v)),
+        _ => false,
     }
+}
+
+/// One-line JSON with a space after `:` and `,`, appended to `out`.
+fn inline_to(out: &mut String, value: &Value) {
+    match value {
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                inline_to(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                json_string(out, key);
+                out.push_str(": ");
+                inline_to(out, item);
+            }
+            out.push('}');
+        }
+        other => {
+            let _ = write!(out, "{other}");
+        }
+    }
+}
+
+/// `text` as a JSON string literal, appended to `out`.
+fn json_string(out: &mut String, text: &str) {
+    let _ = write!(out, "{}", Value::from(text));
 }
 
 fn scalar(value: &Value) -> String {
     match value {
         Value::Null => "(none)".to_string(),
-        Value::Object(_) | Value::Array(_) => inline(value),
+        Value::Object(_) | Value::Array(_) => {
+            let mut out = String::new();
+            inline_to(&mut out, value);
+            out
+        }
         other => other.to_string(),
     }
 }
@@ -377,6 +429,14 @@ fn line_diff(out: &mut String, before: &str, after: &str, p: Painter) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A value pretty-printed over several lines; `None` when it is shown on one line.
+    fn multiline(value: &Value) -> Option<String> {
+        match shown(value) {
+            Shown::Lines(lines) => Some(lines),
+            Shown::Line(_) => None,
+        }
+    }
 
     /// Reviewers copy rules out of plans: the pretty form must be valid JSON meaning the same
     /// rule, with each condition on its own line.
@@ -425,5 +485,154 @@ mod tests {
             .collect();
         assert_eq!(changed, [r#"+     {"url": {"i_contains": "/b"}}"#], "{out}");
         assert!(out.contains(r#"{"url": {"i_contains": "/a"}},"#), "{out}");
+    }
+
+    /// The layout as it was before `shown`/`inline_to` (each subtree written out twice):
+    /// the reference the faster one must match byte for byte.
+    mod reference {
+        use serde_json::Value;
+
+        pub fn multiline(value: &Value) -> Option<String> {
+            match value {
+                Value::Object(_) | Value::Array(_) => {
+                    let mut out = String::new();
+                    pretty(&mut out, value, 0);
+                    out.contains('\n').then_some(out)
+                }
+                _ => None,
+            }
+        }
+
+        fn pretty(out: &mut String, value: &Value, indent: usize) {
+            let inline = inline(value);
+            if !value.to_string().contains('[') && inline.len() <= 72 {
+                out.push_str(&inline);
+                return;
+            }
+            let pad = "  ".repeat(indent + 1);
+            match value {
+                Value::Array(items) => {
+                    out.push_str("[\n");
+                    for (i, item) in items.iter().enumerate() {
+                        out.push_str(&pad);
+                        pretty(out, item, indent + 1);
+                        if i + 1 < items.len() {
+                            out.push(',');
+                        }
+                        out.push('\n');
+                    }
+                    out.push_str(&"  ".repeat(indent));
+                    out.push(']');
+                }
+                Value::Object(map) => {
+                    out.push_str("{\n");
+                    for (i, (key, item)) in map.iter().enumerate() {
+                        out.push_str(&pad);
+                        out.push_str(&Value::String(key.clone()).to_string());
+                        out.push_str(": ");
+                        pretty(out, item, indent + 1);
+                        if i + 1 < map.len() {
+                            out.push(',');
+                        }
+                        out.push('\n');
+                    }
+                    out.push_str(&"  ".repeat(indent));
+                    out.push('}');
+                }
+                other => out.push_str(&other.to_string()),
+            }
+        }
+
+        fn inline(value: &Value) -> String {
+            match value {
+                Value::Array(items) => format!(
+                    "[{}]",
+                    items.iter().map(inline).collect::<Vec<_>>().join(", ")
+                ),
+                Value::Object(map) => format!(
+                    "{{{}}}",
+                    map.iter()
+                        .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), inline(v)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                other => other.to_string(),
+            }
+        }
+
+        pub fn scalar(value: &Value) -> String {
+            match value {
+                Value::Null => "(none)".to_string(),
+                Value::Object(_) | Value::Array(_) => inline(value),
+                other => other.to_string(),
+            }
+        }
+    }
+
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let text = "[a-z\\[\\]\"\\\\/ é\n]{0,30}";
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            text.prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 40, 6, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                proptest::collection::btree_map(text, inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn assert_shown_as_before(value: &Value) {
+        let got = shown(value);
+        match reference::multiline(value) {
+            Some(lines) => assert!(matches!(&got, Shown::Lines(l) if *l == lines), "{value}"),
+            None => assert!(
+                matches!(&got, Shown::Line(l) if *l == reference::scalar(value)),
+                "{value}"
+            ),
+        }
+    }
+
+    /// Around the 72-character limit of one line, with and without brackets.
+    #[test]
+    fn values_at_the_line_limit_are_shown_as_before() {
+        for n in 0..90 {
+            let needle = "x".repeat(n);
+            let bracketed = format!("[{needle}");
+            for value in [
+                json!({"url": {"i_contains": needle}}),
+                json!({"url": {"i_contains": bracketed}}),
+                json!({"and": [{"url": {"i_contains": needle}}, {"value": {"gt": n}}]}),
+                json!({"or": [{"url": {"i_contains": needle}}]}),
+                json!({"not": {"and": [{"event": {"eq": needle}}]}}),
+                json!({needle.clone(): {"x": null}}),
+                json!([needle]),
+            ] {
+                assert_shown_as_before(&value);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Plans show values exactly as before the layout was made cheaper.
+        #[test]
+        fn values_are_shown_as_before(value in any_value()) {
+            let expected = match reference::multiline(&value) {
+                Some(lines) => Shown::Lines(lines),
+                None => Shown::Line(reference::scalar(&value)),
+            };
+            let got = shown(&value);
+            proptest::prop_assert_eq!(got.text(), expected.text());
+            proptest::prop_assert_eq!(
+                matches!(got, Shown::Lines(_)),
+                matches!(expected, Shown::Lines(_))
+            );
+        }
     }
 }
