@@ -16,7 +16,7 @@
 
 use crate::graph::{WriteOp, WriteOutcome};
 use crate::ids::ConversionId;
-use crate::plan::{Action, DeleteReason, PlanDocument, ReplaceOrder, update_request};
+use crate::plan::{AccountPlan, Action, DeleteReason, PlanDocument, ReplaceOrder, update_request};
 use crate::session::{LiveApi, Progress};
 use std::collections::HashMap;
 
@@ -123,12 +123,17 @@ enum Step {
 }
 
 /// Executes every action of `doc`; `on_done` ticks once per finished write.
-pub async fn execute<A: LiveApi>(api: &A, doc: &PlanDocument, on_done: Progress) -> ApplyReport {
-    let actions: Vec<(usize, &Action)> = doc
+///
+/// It takes the plan: a create's request is moved out of its action instead of copied, so that
+/// 50,000 creates do not hold every name and rule twice while the writes run. What the report
+/// needs (names, ids) stays.
+pub async fn execute<A: LiveApi>(api: &A, mut doc: PlanDocument, on_done: Progress) -> ApplyReport {
+    // Every action as (account index, index in that account's actions), in plan order.
+    let actions: Vec<(usize, usize)> = doc
         .accounts
         .iter()
         .enumerate()
-        .flat_map(|(i, a)| a.actions.iter().map(move |action| (i, action)))
+        .flat_map(|(i, a)| (0..a.actions.len()).map(move |j| (i, j)))
         .collect();
     let mut progress: Vec<Track> = actions
         .iter()
@@ -144,8 +149,10 @@ pub async fn execute<A: LiveApi>(api: &A, doc: &PlanDocument, on_done: Progress)
     // The first delete-before-create replacement of each account: it probes whether deleting
     // makes room (phase 0) before the account's others are deleted (phase 1).
     let mut probes: Vec<usize> = Vec::new();
-    for (k, (account_index, action)) in actions.iter().enumerate() {
-        if is_delete_first(action) && !probes.iter().any(|&q| actions[q].0 == *account_index) {
+    for (k, &(i, j)) in actions.iter().enumerate() {
+        if is_delete_first(&doc.accounts[i].actions[j])
+            && !probes.iter().any(|&q| actions[q].0 == i)
+        {
             probes.push(k);
         }
     }
@@ -154,13 +161,18 @@ pub async fn execute<A: LiveApi>(api: &A, doc: &PlanDocument, on_done: Progress)
     for phase in 0..=3 {
         let mut ops = Vec::new();
         let mut owners = Vec::new();
-        for (k, (account_index, action)) in actions.iter().enumerate() {
+        for (k, &(account_index, j)) in actions.iter().enumerate() {
             let p = &mut progress[k];
             if p.failed.is_some() || p.done || p.skipped.is_some() {
                 continue;
             }
-            let account = &doc.accounts[*account_index].account;
-            let step = match (phase, action) {
+            let AccountPlan {
+                account,
+                actions: account_actions,
+                ..
+            } = &mut doc.accounts[account_index];
+            let action = &mut account_actions[j];
+            let step = match (phase, &*action) {
                 (2, Action::Create { .. }) => Some(Step::CreateNew),
                 (2, Action::Update { .. }) => Some(Step::Update),
                 (
@@ -172,7 +184,7 @@ pub async fn execute<A: LiveApi>(api: &A, doc: &PlanDocument, on_done: Progress)
                 ) => {
                     if (phase == 0) != probes.contains(&k) {
                         None
-                    } else if let Some(why) = no_room.get(account_index) {
+                    } else if let Some(why) = no_room.get(&account_index) {
                         p.skipped = Some(why.clone());
                         None
                     } else {
@@ -205,25 +217,26 @@ pub async fn execute<A: LiveApi>(api: &A, doc: &PlanDocument, on_done: Progress)
             };
             let Some(step) = step else { continue };
             let op = match (step, action) {
-                (Step::CreateNew, Action::Create { after, .. }) => {
-                    after.to_new_conversion().map(|conversion| WriteOp::Create {
+                // Each create is sent by one phase only: its state is not needed afterwards.
+                (Step::CreateNew, Action::Create { after, .. }) => std::mem::take(after)
+                    .into_new_conversion()
+                    .map(|conversion| WriteOp::Create {
                         account: account.clone(),
                         conversion,
-                    })
-                }
-                (Step::CreateNew, Action::Replace { after, .. }) => {
-                    after.to_new_conversion().map(|conversion| WriteOp::Create {
+                    }),
+                (Step::CreateNew, Action::Replace { after, .. }) => std::mem::take(&mut **after)
+                    .into_new_conversion()
+                    .map(|conversion| WriteOp::Create {
                         account: account.clone(),
                         conversion,
-                    })
-                }
+                    }),
                 (Step::Update, Action::Update { id, changes, .. }) => {
                     update_request(changes).map(|update| WriteOp::Update {
                         id: id.clone(),
                         update,
                     })
                 }
-                (Step::DeleteOld, _) => Ok(WriteOp::Delete {
+                (Step::DeleteOld, action) => Ok(WriteOp::Delete {
                     id: action
                         .id()
                         .expect("deletes and replaces have an id")
@@ -245,6 +258,8 @@ pub async fn execute<A: LiveApi>(api: &A, doc: &PlanDocument, on_done: Progress)
         let results = api.write(ops, on_done.clone()).await;
         for ((k, step), result) in owners.into_iter().zip(results) {
             let p = &mut progress[k];
+            let (i, j) = actions[k];
+            let action = &doc.accounts[i].actions[j];
             match result {
                 Err(e) => p.failed = Some(e),
                 Ok(outcome) => match step {
@@ -253,27 +268,29 @@ pub async fn execute<A: LiveApi>(api: &A, doc: &PlanDocument, on_done: Progress)
                             WriteOutcome::Created(id) | WriteOutcome::Adopted(id) => Some(id),
                             _ => None,
                         };
-                        p.done = matches!(actions[k].1, Action::Create { .. })
-                            || (matches!(actions[k].1, Action::Replace { .. }) && p.old_deleted);
+                        p.done = matches!(action, Action::Create { .. })
+                            || (matches!(action, Action::Replace { .. }) && p.old_deleted);
                     }
                     Step::Update => p.done = true,
                     Step::DeleteOld => {
                         p.old_deleted = true;
-                        p.done =
-                            matches!(actions[k].1, Action::Delete { .. }) || p.new_id.is_some();
+                        p.done = matches!(action, Action::Delete { .. }) || p.new_id.is_some();
                     }
                 },
             }
         }
         if phase == 0 {
-            check_room(api, doc, &actions, &probes, &mut progress, &mut no_room).await;
+            check_room(api, &doc, &actions, &probes, &mut progress, &mut no_room).await;
         }
     }
 
     let reports = actions
         .iter()
         .zip(progress)
-        .map(|((i, action), p)| report(&doc.accounts[*i].account.to_string(), action, p))
+        .map(|(&(i, j), p)| {
+            let account = &doc.accounts[i];
+            report(account.account.as_str(), &account.actions[j], p)
+        })
         .collect();
     ApplyReport { actions: reports }
 }
@@ -294,7 +311,7 @@ fn is_delete_first(action: &Action) -> bool {
 async fn check_room<A: LiveApi>(
     api: &A,
     doc: &PlanDocument,
-    actions: &[(usize, &Action)],
+    actions: &[(usize, usize)],
     probes: &[usize],
     progress: &mut [Track],
     no_room: &mut HashMap<usize, String>,
@@ -313,7 +330,8 @@ async fn check_room<A: LiveApi>(
         .collect();
     let listed = api.list_many(&accounts).await;
     for ((k, account), result) in probed.into_iter().zip(&accounts).zip(listed) {
-        let (account_index, action) = actions[k];
+        let (account_index, j) = actions[k];
+        let action = &doc.accounts[account_index].actions[j];
         let id = action.id().expect("a replacement has an id");
         match result {
             Err(e) => {

@@ -259,16 +259,21 @@ impl ConversionState {
 
     /// The create request for this state (an `after`). Fails only on a hand-edited plan file.
     pub fn to_new_conversion(&self) -> Result<NewConversion, String> {
+        self.clone().into_new_conversion()
+    }
+
+    /// The same, its strings moved rather than copied (what `apply` uses).
+    pub fn into_new_conversion(self) -> Result<NewConversion, String> {
         let event_source_id = self
             .event_source_id
             .as_deref()
             .map(ObjectId::parse)
             .transpose()?;
         Ok(NewConversion {
-            name: self.name.clone(),
-            description: self.description.clone().unwrap_or_default(),
-            rule: self.rule.as_ref().map(CompactJson::to_api_string),
-            advanced_rule: self.advanced_rule.as_ref().map(CompactJson::to_api_string),
+            name: self.name,
+            description: self.description.unwrap_or_default(),
+            rule: self.rule.map(CompactJson::into_api_string),
+            advanced_rule: self.advanced_rule.map(CompactJson::into_api_string),
             custom_event_type: self
                 .custom_event_type
                 .as_deref()

@@ -41,7 +41,7 @@ async fn converge(client: &GraphClient, text: &str) -> usize {
         if !comparison.doc.has_changes() {
             return round;
         }
-        let report = execute(client, &comparison.doc, Arc::new(|| {})).await;
+        let report = execute(client, comparison.doc, Arc::new(|| {})).await;
         if !report.is_complete() {
             eprintln!("round {round} incomplete:\n{}", report.render());
         }

@@ -134,7 +134,7 @@ async fn runs_in_phases_and_reports_everything_done() {
     let counter = ticks.clone();
     let report = execute(
         &fake,
-        &every_kind(),
+        every_kind(),
         std::sync::Arc::new(move || {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }),
@@ -168,7 +168,7 @@ async fn never_deletes_the_old_half_when_the_new_one_failed() {
         fail: vec!["create C".into(), "delete 5".into()],
         ..Default::default()
     };
-    let report = execute(&fake, &every_kind(), std::sync::Arc::new(|| {})).await;
+    let report = execute(&fake, every_kind(), std::sync::Arc::new(|| {})).await;
     let log = fake.log.lock().unwrap().join(" | ");
     assert!(!log.contains("delete 3"), "{log}");
     assert!(!log.contains("create E"), "{log}");
@@ -201,7 +201,7 @@ async fn a_failed_delete_after_a_create_is_reported_half_done() {
     };
     let report = execute(
         &fake,
-        &doc(vec![replace("3", "C", ReplaceOrder::CreateBeforeDelete)]),
+        doc(vec![replace("3", "C", ReplaceOrder::CreateBeforeDelete)]),
         std::sync::Arc::new(|| {}),
     )
     .await;
@@ -403,7 +403,7 @@ mod convergence {
             prop_assume!(plan.is_ok()); // duplicate names without pins are refused, by design
             let store = Store { live: Mutex::new(live), next: Mutex::new(0) };
             let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-            let report = rt.block_on(execute(&store, &PlanDocument::new("v26.0", vec![plan.unwrap()]), std::sync::Arc::new(|| {})));
+            let report = rt.block_on(execute(&store, PlanDocument::new("v26.0", vec![plan.unwrap()]), std::sync::Arc::new(|| {})));
             prop_assert!(report.is_complete(), "{}", report.render());
             let after = store.live.lock().unwrap().clone();
             let again = diff_account(&desired, &after, &opts).unwrap();

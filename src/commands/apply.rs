@@ -105,9 +105,9 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
         let writes = count_writes(&doc);
         let bar = progress_bar(writes, global);
         let ticker = bar.clone();
-        let report = execute(session, &doc, std::sync::Arc::new(move || ticker.inc(1))).await;
+        // The plan is handed over: execute frees what each write no longer needs.
+        let report = execute(session, doc, std::sync::Arc::new(move || ticker.inc(1))).await;
         bar.finish_and_clear();
-        drop(doc);
         if let Err(e) = write_stdout(|out| report.render_to(out)) {
             // The writes are done (or not) whatever happens to stdout: say so on stderr.
             fail(&format!(

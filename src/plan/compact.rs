@@ -33,14 +33,15 @@ impl CompactJson {
     }
 
     /// What the API takes as a form field: the string itself when the value is a string (a live
-    /// rule that did not parse is kept as its raw text), the compact JSON text otherwise.
-    pub fn to_api_string(&self) -> String {
+    /// rule that did not parse is kept as its raw text), the compact JSON text otherwise (moved,
+    /// not copied).
+    pub fn into_api_string(self) -> String {
         match self.0.starts_with('"') {
             true => match self.to_value() {
                 Value::String(s) => s,
                 other => other.to_string(),
             },
-            false => self.0.to_string(),
+            false => self.0.into_string(),
         }
     }
 }
@@ -138,9 +139,10 @@ mod tests {
 
     #[test]
     fn api_strings_unwrap_strings_only() {
-        assert_eq!(CompactJson::new(&json!("raw {")).to_api_string(), "raw {");
+        assert_eq!(CompactJson::new(&json!("raw {")).into_api_string(), "raw {");
+        assert_eq!(CompactJson::new(&json!([1])).into_api_string(), "[1]");
         assert_eq!(
-            CompactJson::new(&json!({"url": {"eq": "/a"}})).to_api_string(),
+            CompactJson::new(&json!({"url": {"eq": "/a"}})).into_api_string(),
             r#"{"url":{"eq":"/a"}}"#
         );
     }
