@@ -433,10 +433,30 @@ impl PlanDocument {
 
     /// Parses a plan document, checking its version first so that a foreign file gets a clear
     /// answer rather than a serde error about some field.
+    ///
+    /// The text is read three times rather than once into a `serde_json::Value`: as a `Value`, a
+    /// saved plan of 50,000 creates would take some ten times its size in memory.
     pub fn from_json_str(text: &str) -> Result<PlanDocument, String> {
-        let value: Value = serde_json::from_str(text)
+        serde_json::from_str::<serde::de::IgnoredAny>(text)
             .map_err(|e| format!("not JSON ({e}); was it saved with `convctl plan --out`?"))?;
-        match value.get("format_version") {
+        /// Only the version, every other field skipped (anything but an object has none).
+        #[derive(Deserialize)]
+        struct Version {
+            /// `None` only when absent (`null` is a version this convctl does not read).
+            #[serde(default, deserialize_with = "present")]
+            format_version: Option<Value>,
+        }
+        fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+            Value::deserialize(d).map(Some)
+        }
+        // An object only: serde would also read a struct from an array (`[1]`).
+        let version = match text.trim_start().starts_with('{') {
+            true => serde_json::from_str::<Version>(text)
+                .ok()
+                .and_then(|v| v.format_version),
+            false => None,
+        };
+        match version {
             None => {
                 return Err("no `format_version`: not a convctl plan (save one with `convctl plan --out FILE`)".into());
             }
@@ -447,7 +467,7 @@ impl PlanDocument {
             }
             Some(_) => {}
         }
-        let doc: PlanDocument = serde_json::from_value(value)
+        let doc: PlanDocument = serde_json::from_str(text)
             .map_err(|e| format!("damaged plan ({e}); make the plan again"))?;
         if doc.summary != Summary::of(&doc.accounts) {
             return Err(
@@ -588,6 +608,22 @@ mod tests {
                 .unwrap_err()
                 .contains("not a convctl plan")
         );
+        for not_an_object in ["[1]", "7", "\"plan\"", "null"] {
+            assert!(
+                PlanDocument::from_json_str(not_an_object)
+                    .unwrap_err()
+                    .contains("not a convctl plan"),
+                "{not_an_object}"
+            );
+        }
+        assert!(
+            PlanDocument::from_json_str("{\"format_version\": null}")
+                .unwrap_err()
+                .contains("format_version null is not supported")
+        );
+        let damaged =
+            PlanDocument::from_json_str("{\"format_version\": 1, \"accounts\": 7}").unwrap_err();
+        assert!(damaged.starts_with("damaged plan ("), "{damaged}");
         assert!(
             PlanDocument::from_json_str("{trunc")
                 .unwrap_err()
