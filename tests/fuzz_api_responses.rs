@@ -502,3 +502,75 @@ fn plan_through_damaging_proxy_fails_cleanly() {
         }
     }
 }
+
+/// Batched listings (first pages of several accounts in one batch request) under the same
+/// damage: every account ends with a listing or a clear error, an account's listing never
+/// shows another account's conversion (entries are never misattributed), and damage that
+/// leaves nothing readable (truncated, HTML, a changed status) never changes a listing that
+/// succeeds.
+#[test]
+fn damaged_batched_listings_fail_cleanly_and_are_never_misattributed() {
+    let rig = rig();
+    let counter = AtomicUsize::new(0);
+    let mut runner = TestRunner::new(Config {
+        cases: 80,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(
+            &((0usize..4), prop::bool::weighted(0.2), damage_strategy()),
+            |(nth, every, damage)| {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let accounts: Vec<AdAccountId> = (0..3)
+                    .map(|k| AdAccountId::parse(&format!("{}", 7_700_000 + n * 3 + k)).unwrap())
+                    .collect();
+                let mut truth: Vec<Vec<String>> = Vec::new();
+                for account in &accounts {
+                    let mut ids: Vec<String> = seed_account(account.as_str(), 3, 0)
+                        .into_iter()
+                        .map(|s| {
+                            rig.emulator
+                                .insert_conversion(serde_json::from_value(s).unwrap())
+                                .unwrap()
+                        })
+                        .collect();
+                    ids.sort();
+                    truth.push(ids);
+                }
+                rig.state.seen.store(0, Ordering::SeqCst);
+                let plan = Plan {
+                    nth,
+                    every,
+                    damage: damage.clone(),
+                };
+                *rig.state.plan.lock().unwrap() = Some(plan.clone());
+                let listed = rig.rt.block_on(client(&rig.proxy).list_many(&accounts));
+                *rig.state.plan.lock().unwrap() = None;
+                let unreadable = matches!(damage, Damage::Truncate(_) | Damage::Html | Damage::Status(_));
+                let made_up_id = matches!(&damage, Damage::Replace(_, v) if v == "23850000000000001");
+                for (k, result) in listed.iter().enumerate() {
+                    match result {
+                        Err(e) => prop_assert!(!e.to_string().trim().is_empty(), "{plan:?}: empty error"),
+                        Ok(list) => {
+                            let mut ids: Vec<String> = list.iter().map(|c| c.id.to_string()).collect();
+                            ids.sort();
+                            for (j, other) in truth.iter().enumerate() {
+                                if j != k && !made_up_id {
+                                    prop_assert!(
+                                        !ids.iter().any(|id| other.contains(id)),
+                                        "{plan:?}: account {k} shows account {j}'s conversions: {ids:?}"
+                                    );
+                                }
+                            }
+                            if unreadable {
+                                prop_assert_eq!(&ids, &truth[k], "{:?}: account {} listed wrong", plan, k);
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+}
