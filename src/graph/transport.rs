@@ -9,7 +9,7 @@
 
 use super::config::{GraphConfig, RetryPolicy};
 use super::error::{ErrorKind, GraphError, Redactor};
-use super::limiter::Limiter;
+use super::limiter::{Limiter, Permit};
 use super::usage::Usage;
 use crate::ids::AdAccountId;
 use crate::secret::Secret;
@@ -68,13 +68,19 @@ impl Failure {
     }
 }
 
+/// A slot the limiter granted, held until the request's answer has been read.
+pub(crate) struct Admission {
+    permit: Permit,
+    waited: Duration,
+}
+
 pub(crate) struct Transport {
     http: reqwest::Client,
     pub(crate) base: Url,
     pub(crate) version: String,
     token: Secret,
     proof: Option<Secret>,
-    pub(crate) policy: RetryPolicy,
+    pub(crate) policy: Arc<RetryPolicy>,
     pub(crate) limiter: Limiter,
     pub(crate) redactor: Redactor,
     log: Option<LogSink>,
@@ -122,7 +128,7 @@ impl Transport {
             version,
             token: config.token.clone(),
             proof,
-            policy: config.retry.clone(),
+            policy: Arc::new(config.retry.clone()),
             limiter: Limiter::new(
                 config.parallelism,
                 config.per_account_parallelism,
@@ -171,17 +177,22 @@ impl Transport {
         is_write: bool,
         deadline: Instant,
     ) -> Result<Value, Failure> {
-        let (permit, waited) = match self
-            .limiter
-            .acquire(request.account.as_ref(), deadline)
-            .await
-        {
-            Ok(granted) => granted,
+        let admission = self.admit(request.account.as_ref(), deadline).await?;
+        self.send(admission, request, is_write).await
+    }
+
+    /// Waits until a request about `account` may go (see `limiter`). A caller that builds a
+    /// large body (a batch) builds it only once admitted, so that a thousand waiting batches
+    /// do not sit in memory at once; then [`send`](Self::send).
+    pub(crate) async fn admit(
+        &self,
+        account: Option<&AdAccountId>,
+        deadline: Instant,
+    ) -> Result<Admission, Failure> {
+        match self.limiter.acquire(account, deadline).await {
+            Ok((permit, waited)) => Ok(Admission { permit, waited }),
             Err(left) => {
-                let whom = request
-                    .account
-                    .as_ref()
-                    .map_or_else(|| "the app".to_string(), |a| a.to_string());
+                let whom = account.map_or_else(|| "the app".to_string(), |a| a.to_string());
                 let mut e = GraphError::new(
                     ErrorKind::Throttled,
                     format!(
@@ -190,9 +201,20 @@ impl Transport {
                     ),
                 );
                 e.http_status = None;
-                return Err(Failure::Fatal(e));
+                Err(Failure::Fatal(e))
             }
-        };
+        }
+    }
+
+    /// Sends an admitted request (see [`admit`](Self::admit)); the slot is given back once its
+    /// answer has been read.
+    pub(crate) async fn send(
+        &self,
+        admission: Admission,
+        request: &Request,
+        is_write: bool,
+    ) -> Result<Value, Failure> {
+        let Admission { permit, waited } = admission;
         if waited >= Duration::from_millis(1) {
             self.log(|| {
                 format!(
@@ -478,7 +500,8 @@ fn note(text: &str) -> String {
 
 /// Exponential backoff with full jitter, bounded by attempts and total time.
 pub(crate) struct Backoff {
-    policy: RetryPolicy,
+    /// Shared, not copied: an apply of 50,000 writes holds 50,000 of these.
+    policy: Arc<RetryPolicy>,
     started: Instant,
     /// Failed attempts so far.
     pub(crate) attempts: u32,
@@ -487,9 +510,9 @@ pub(crate) struct Backoff {
 }
 
 impl Backoff {
-    pub(crate) fn new(policy: &RetryPolicy) -> Self {
+    pub(crate) fn new(policy: &Arc<RetryPolicy>) -> Self {
         Backoff {
-            policy: policy.clone(),
+            policy: Arc::clone(policy),
             started: Instant::now(),
             attempts: 0,
             unreachable: 0,
@@ -576,11 +599,11 @@ mod tests {
             max_delay: Duration::from_millis(25),
             ..RetryPolicy::fast()
         };
-        let mut b = Backoff::new(&policy);
+        let mut b = Backoff::new(&Arc::new(policy.clone()));
         let waits: Vec<_> = std::iter::from_fn(|| b.next(None)).collect();
         assert_eq!(waits.len(), 3);
         assert!(waits.iter().all(|w| *w <= Duration::from_millis(25)));
-        let mut b = Backoff::new(&policy);
+        let mut b = Backoff::new(&Arc::new(policy.clone()));
         assert_eq!(
             b.next(Some(Duration::from_millis(300))),
             Some(Duration::from_millis(300)),
@@ -590,7 +613,7 @@ mod tests {
             max_total: Duration::from_millis(100),
             ..policy
         };
-        let mut b = Backoff::new(&tight);
+        let mut b = Backoff::new(&Arc::new(tight));
         assert_eq!(
             b.next(Some(Duration::from_secs(60))),
             None,

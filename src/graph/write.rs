@@ -351,6 +351,12 @@ impl Inner {
             };
             return vec![t.attempt(&request, true, deadline).await];
         }
+        // The body (≈ 20 KB for 50 creates) is built once the limiter admits the batch: an
+        // apply of 50,000 creates queues 1,000 batches, and only those in flight need one.
+        let admission = match t.admit(account.as_ref(), deadline).await {
+            Ok(admission) => admission,
+            Err(failure) => return chunk.iter().map(|_| Err(failure.clone())).collect(),
+        };
         let batch: Vec<Value> = chunk
             .iter()
             .map(|job| {
@@ -359,7 +365,7 @@ impl Inner {
             })
             .collect();
         let request = batch::request(t, batch, account.clone());
-        match t.attempt(&request, true, deadline).await {
+        match t.send(admission, &request, true).await {
             Ok(Value::Array(entries)) if entries.len() == chunk.len() => {
                 let answers: Vec<_> = entries
                     .iter()
