@@ -121,7 +121,7 @@ async fn each_entry_of_a_batched_listing_is_settled_like_a_listing_of_its_own() 
     }
     let text = log.text();
     assert!(
-        text.contains("first pages of 5 accounts: 2 read, 3 to list on their own"),
+        text.contains("first pages of 5 accounts: 2 read from the batch, 3 listed on their own"),
         "{text}"
     );
     assert!(!text.contains(CANARY) && !text.contains("leaked"), "{text}");

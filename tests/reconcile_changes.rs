@@ -274,7 +274,9 @@ fn global_options_colour_quiet_batching_and_account_filters() {
         verbose
             .stderr
             .contains("POST /v26.0/ (first pages of 2 accounts) → 200")
-            && verbose.stderr.contains("first pages of 2 accounts: 2 read"),
+            && verbose
+                .stderr
+                .contains("first pages of 2 accounts: 2 read from the batch"),
         "{verbose}"
     );
     let verbose = env.run(&["-v", "--batch-size", "1", "plan"]);

@@ -23,7 +23,7 @@ use crate::ids::AdAccountId;
 use reqwest::Method;
 use serde_json::Value;
 use std::collections::HashSet;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::time::Instant;
 use url::Url;
 
@@ -172,31 +172,35 @@ impl Inner {
         let answers: Vec<Option<Value>> = match t.call(&request).await {
             Ok(Value::Array(entries)) if entries.len() == accounts.len() => {
                 let arrived = Instant::now();
-                let answers: Vec<Option<Value>> = accounts
-                    .iter()
-                    .zip(&entries)
-                    .map(|(account, entry)| batch::entry(t, entry, Some(account), false).ok())
-                    .collect();
-                let ok = answers.iter().filter(|a| a.is_some()).count();
-                t.log(|| {
-                    format!(
-                        "first pages of {} accounts: {ok} read, {} to list on their own",
-                        accounts.len(),
-                        accounts.len() - ok
-                    )
-                });
-                return futures::future::join_all(accounts.iter().zip(answers).map(
-                    |(account, page)| async move {
+                let read = AtomicUsize::new(0);
+                let read = &read;
+                // Each entry is read inside its account's future, so that its page is parsed
+                // into conversions and dropped before the next one is read: 50 accounts'
+                // pages never sit in memory at once as JSON trees.
+                let listed = futures::future::join_all(accounts.iter().zip(entries).map(
+                    |(account, entry)| async move {
+                        let page = batch::entry(t, &entry, Some(account), false);
+                        drop(entry);
                         match page {
-                            Some(page) => {
+                            Ok(page) => {
+                                read.fetch_add(1, Ordering::Relaxed);
                                 self.fetch_pages(account, reduced, Some((page, arrived)))
                                     .await
                             }
-                            None => self.fetch_all(account).await,
+                            Err(_) => self.fetch_all(account).await,
                         }
                     },
                 ))
                 .await;
+                let ok = read.load(Ordering::Relaxed);
+                t.log(|| {
+                    format!(
+                        "first pages of {} accounts: {ok} read from the batch, {} listed on their own",
+                        accounts.len(),
+                        accounts.len() - ok
+                    )
+                });
+                return listed;
             }
             Ok(_) => {
                 t.log(|| {
