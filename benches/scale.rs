@@ -288,12 +288,18 @@ fn run_scale(o: &Options, n: usize, samples: &mut Vec<Sample>) {
             ..measure(&emulator, dir.path(), &args, o, n, PER_ACCOUNT, true)
         };
         check(&sample.measured, "apply");
+        // A fresh emulator: its batch count is this apply's (first pages of 50 accounts, then
+        // the writes in batches of 50).
         let batches = emulator.stats()["by_route"]["POST / (batch)"]
             .as_u64()
             .unwrap();
+        let list_batches = n.div_ceil(50) as u64;
         assert!(
-            batches >= sample.write_batches && sample.writes == n * PER_ACCOUNT,
-            "every write in a batch of 50: {batches} batches, {} writes",
+            batches == sample.write_batches + list_batches
+                && sample.list_calls == list_batches
+                && sample.writes == n * PER_ACCOUNT,
+            "listing and every write in batches of 50: {batches} batches, {} list calls, {} writes",
+            sample.list_calls,
             sample.writes
         );
         let after = emulator.stats()["conversions"].as_u64().unwrap();

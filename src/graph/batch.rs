@@ -38,7 +38,8 @@ pub(crate) fn sub_request(
 }
 
 /// The request carrying `entries`. `account` is the one account they all concern, if any (for
-/// the per-account limit); a batch over many accounts counts against the global limit only.
+/// the per-account limit); a caller whose entries concern many accounts sets
+/// [`Request::many_accounts`] so that only the global limit applies.
 pub(crate) fn request(t: &Transport, entries: Vec<Value>, account: Option<AdAccountId>) -> Request {
     let count = entries.len();
     Request {
@@ -50,6 +51,7 @@ pub(crate) fn request(t: &Transport, entries: Vec<Value>, account: Option<AdAcco
         ]),
         account,
         note: format!("batch of {count}"),
+        many_accounts: false,
     }
 }
 

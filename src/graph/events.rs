@@ -43,6 +43,7 @@ impl GraphClient {
             form: Some(form),
             account: None,
             note: format!("{} events", events.len()),
+            many_accounts: false,
         };
         let mut backoff = Backoff::new(&transport.policy);
         loop {

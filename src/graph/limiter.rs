@@ -63,7 +63,7 @@ pub(crate) struct Limiter {
 
 /// Held while a request is in flight.
 pub(crate) struct Permit {
-    _account: OwnedSemaphorePermit,
+    _account: Option<OwnedSemaphorePermit>,
     _global: OwnedSemaphorePermit,
 }
 
@@ -100,22 +100,44 @@ impl Limiter {
         account: Option<&AdAccountId>,
         deadline: Instant,
     ) -> Result<(Permit, Duration), Duration> {
-        let gate = self.gate(account);
-        let account_permit = gate
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("limiter semaphores are never closed");
+        self.acquire_in(Some(self.gate(account)), deadline).await
+    }
+
+    /// Like [`acquire`](Self::acquire) for a request that concerns many accounts at once (a
+    /// batch of their listings): only the global limit and the app's usage apply; each
+    /// account's own usage is seen to by leaving paced accounts out of such a request.
+    pub(crate) async fn acquire_for_many(
+        &self,
+        deadline: Instant,
+    ) -> Result<(Permit, Duration), Duration> {
+        self.acquire_in(None, deadline).await
+    }
+
+    async fn acquire_in(
+        &self,
+        gate: Option<Arc<AccountGate>>,
+        deadline: Instant,
+    ) -> Result<(Permit, Duration), Duration> {
+        let account_permit = match &gate {
+            Some(gate) => Some(
+                gate.permits
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .expect("limiter semaphores are never closed"),
+            ),
+            None => None,
+        };
         let mut waited = Duration::ZERO;
         loop {
             let now = Instant::now();
             let wait = {
-                let account_wait = gate
-                    .pressure
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .wait(now, &self.policy);
+                let account_wait = gate.as_ref().map_or(Duration::ZERO, |gate| {
+                    gate.pressure
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .wait(now, &self.policy)
+                });
                 let app_wait = self
                     .app
                     .lock()
@@ -126,7 +148,7 @@ impl Limiter {
             // Pacing is paid once per call; a block is waited out fully (it may be extended
             // meanwhile by another answer, hence the loop).
             if wait.is_zero()
-                || (waited > Duration::ZERO && !self.is_blocked(&gate, Instant::now()))
+                || (waited > Duration::ZERO && !self.is_blocked(gate.as_deref(), Instant::now()))
             {
                 break;
             }
@@ -151,9 +173,9 @@ impl Limiter {
         ))
     }
 
-    fn is_blocked(&self, gate: &AccountGate, now: Instant) -> bool {
+    fn is_blocked(&self, gate: Option<&AccountGate>, now: Instant) -> bool {
         let blocked = |p: &Pressure| p.blocked_until.is_some_and(|u| u > now);
-        blocked(&gate.pressure.lock().unwrap_or_else(|e| e.into_inner()))
+        gate.is_some_and(|g| blocked(&g.pressure.lock().unwrap_or_else(|e| e.into_inner())))
             || blocked(&self.app.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
@@ -168,6 +190,18 @@ impl Limiter {
             .unwrap_or_else(|e| e.into_inner())
             .wait(now, &self.policy)
             .is_zero()
+    }
+
+    /// Takes in what the usage headers of an answer about many accounts said: the app's
+    /// usage only (each account's comes with its own entry).
+    pub(crate) fn record_app(&self, usage: &Usage) {
+        if let Some(pct) = usage.app_pct {
+            self.app.lock().unwrap_or_else(|e| e.into_inner()).record(
+                Some(pct),
+                None,
+                Instant::now(),
+            );
+        }
     }
 
     /// Takes in what an answer's usage headers said about `account` and the app.

@@ -7,23 +7,27 @@
 //!
 //! Many accounts: the same first-page GETs go up to [`MAX_BATCH`] to a batch request, so that
 //! an agency's 500 accounts take 10 round trips instead of 500 (each sub-request still counts
-//! against the rate limits). Whatever a batch does not settle cleanly (a sub-request that
-//! failed, was throttled or was not run; a batch answer that is not a list) is listed again on
-//! its own, with the single-account path's retries, so that batching never changes what a
-//! listing returns or how it fails; a page that has `next` is followed on its own. Accounts the
-//! API asked to slow down are not batched. `batch_size` 1 lists one request per account.
+//! against the rate limits; a batch about many accounts takes a global slot only). Each entry is
+//! settled as the single-account path would settle that answer: a page is read and its `next`
+//! followed on its own; a refusal is the account's error; a refusal of the optional fields is
+//! asked again, in a batch, without them; a throttled, failed-for-now or unrun entry is asked
+//! again in the next batch after the backoff. A batch that cannot be had in a few tries leaves
+//! its accounts to be listed on their own (with their own retries), unless no connection could
+//! be made at all. Accounts the API asked to slow down are not batched. `batch_size` 1 lists
+//! one request per account.
 
 use super::batch::{self, MAX_BATCH};
 use super::client::{GraphClient, Inner};
 use super::error::{ErrorKind, GraphError};
 use super::live::{self, FIELDS, OPTIONAL_FIELDS};
 use super::model::LiveConversion;
-use super::transport::Request;
+use super::transport::{Backoff, Failure, Request};
 use crate::ids::AdAccountId;
 use reqwest::Method;
 use serde_json::Value;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 use tokio::time::Instant;
 use url::Url;
 
@@ -33,6 +37,23 @@ const MAX_PAGES: usize = 1000;
 
 /// Conversions of one account, each with the instant the answer that showed it arrived.
 pub(crate) type Listed = Vec<(LiveConversion, Instant)>;
+
+/// Tries of one batch of first pages before its accounts are listed on their own.
+const BATCH_ATTEMPTS: u32 = 3;
+
+/// An account's listing while its pages are read.
+#[derive(Default)]
+struct Pages {
+    out: Listed,
+    /// Reportable fields no conversion carried so far (`None`: no conversion seen yet).
+    missing: Option<Vec<&'static str>>,
+    /// `next` links followed so far (a loop is an error).
+    visited: HashSet<String>,
+    /// The page to ask for next.
+    next: Option<Url>,
+    /// Pages read so far.
+    read: usize,
+}
 
 impl GraphClient {
     /// Every conversion of the account (archived ones included, the caller filters), all
@@ -129,7 +150,7 @@ impl Inner {
     /// Every conversion of the account with the instant its page arrived; records nothing.
     pub(crate) async fn fetch_all(&self, account: &AdAccountId) -> Result<Listed, GraphError> {
         let reduced = self.reduced_fields.load(Ordering::Relaxed);
-        match self.fetch_pages(account, reduced, None).await {
+        match self.fetch_pages(account, reduced).await {
             Err(e) if !reduced && refuses_a_field(&e) => {
                 self.transport.log(|| {
                     format!(
@@ -138,7 +159,7 @@ impl Inner {
                         OPTIONAL_FIELDS.join(", ")
                     )
                 });
-                let result = self.fetch_pages(account, true, None).await;
+                let result = self.fetch_pages(account, true).await;
                 if result.is_ok() {
                     self.reduced_fields.store(true, Ordering::Relaxed);
                 }
@@ -148,90 +169,186 @@ impl Inner {
         }
     }
 
-    /// Several accounts' listings, their first pages in one batch request; results in order.
-    /// An account whose sub-request did not succeed is listed on its own ([`fetch_all`]).
+    /// Several accounts' listings, their first pages in batch requests; results in order.
+    ///
+    /// Each entry is settled like a page of the single-account path: a page is read (and
+    /// `next` followed on its own); a throttled, failed-for-now or unrun entry is asked again
+    /// in the next batch after the backoff (the API's wait when it gave one); a refusal of the
+    /// optional fields asks again without them; any other refusal is that account's error.
+    /// A batch that cannot be had within [`BATCH_ATTEMPTS`] tries (timeouts, 5xx, an answer
+    /// that is not one result per request, a refused batch) leaves its accounts to be listed
+    /// on their own ([`fetch_all`], with their own retries), except when no connection could be
+    /// made at all: that is every account's error, not 50 more waits for the same refusal.
     ///
     /// [`fetch_all`]: Inner::fetch_all
     async fn fetch_batch(&self, accounts: &[AdAccountId]) -> Vec<Result<Listed, GraphError>> {
         let t = &self.transport;
-        let reduced = self.reduced_fields.load(Ordering::Relaxed);
-        let entries = accounts
-            .iter()
-            .map(|account| {
-                let url = self.first_page(account, reduced);
-                let path = url
-                    .path()
-                    .strip_prefix(t.url("").path())
-                    .unwrap_or_default();
-                let path = format!("{path}?{}", url.query().unwrap_or_default());
-                batch::sub_request(t, Method::GET, &path, None)
-            })
-            .collect();
-        let mut request = batch::request(t, entries, None);
-        request.note = format!("first pages of {} accounts", accounts.len());
-        let answers: Vec<Option<Value>> = match t.call(&request).await {
-            Ok(Value::Array(entries)) if entries.len() == accounts.len() => {
-                let arrived = Instant::now();
-                let read = AtomicUsize::new(0);
-                let read = &read;
-                // Each entry is read inside its account's future, so that its page is parsed
-                // into conversions and dropped before the next one is read: 50 accounts'
-                // pages never sit in memory at once as JSON trees.
-                let listed = futures::future::join_all(accounts.iter().zip(entries).map(
-                    |(account, entry)| async move {
+        let mut settled: Vec<Option<Result<Listed, GraphError>>> =
+            accounts.iter().map(|_| None).collect();
+        let mut started: Vec<(usize, Pages)> = Vec::new();
+        let mut alone: Vec<usize> = Vec::new();
+        let mut pending: Vec<usize> = (0..accounts.len()).collect();
+        let mut backoff = Backoff::new(&t.policy);
+        let mut without_optional = self.reduced_fields.load(Ordering::Relaxed);
+        let mut tries = 0;
+        while !pending.is_empty() {
+            tries += 1;
+            let reduced = without_optional;
+            let entries = pending
+                .iter()
+                .map(|&i| {
+                    let url = self.first_page(&accounts[i], reduced);
+                    let path = url
+                        .path()
+                        .strip_prefix(t.url("").path())
+                        .unwrap_or_default();
+                    let path = format!("{path}?{}", url.query().unwrap_or_default());
+                    batch::sub_request(t, Method::GET, &path, None)
+                })
+                .collect();
+            let mut request = batch::request(t, entries, None);
+            request.many_accounts = true;
+            request.note = format!("first pages of {} accounts", pending.len());
+            let answer = t.attempt(&request, false, backoff.deadline()).await;
+            drop(request);
+            let (again, server_wait, why) = match answer {
+                Ok(Value::Array(entries)) if entries.len() == pending.len() => {
+                    let arrived = Instant::now();
+                    let mut again = Vec::new();
+                    let mut server_wait: Option<Duration> = None;
+                    let mut why = None;
+                    // Each page is parsed into conversions and dropped before the next is read:
+                    // 50 accounts' pages never sit in memory at once as JSON trees.
+                    for (i, entry) in pending.iter().copied().zip(entries) {
+                        let account = &accounts[i];
                         let page = batch::entry(t, &entry, Some(account), false);
                         drop(entry);
                         match page {
                             Ok(page) => {
-                                read.fetch_add(1, Ordering::Relaxed);
-                                self.fetch_pages(account, reduced, Some((page, arrived)))
-                                    .await
+                                let mut pages = Pages::default();
+                                match self.read_page(account, page, arrived, &mut pages) {
+                                    Ok(()) => started.push((i, pages)),
+                                    Err(e) => settled[i] = Some(Err(e)),
+                                }
+                                if reduced {
+                                    self.reduced_fields.store(true, Ordering::Relaxed);
+                                }
                             }
-                            Err(_) => self.fetch_all(account).await,
+                            Err(Failure::Fatal(e)) if !reduced && refuses_a_field(&e) => {
+                                without_optional = true;
+                                t.log(|| format!("{account}: the API refused the full field list ({}); asking again without {} (they stay unknown)", e.message(), OPTIONAL_FIELDS.join(", ")));
+                                again.push(i);
+                            }
+                            Err(Failure::Fatal(e)) => {
+                                settled[i] = Some(Err(e
+                                    .with_attempts(backoff.attempts + 1)
+                                    .with_account(Some(account))));
+                            }
+                            Err(failure) => {
+                                if let Failure::Retry { wait, .. } = &failure {
+                                    server_wait = server_wait.max(*wait);
+                                }
+                                let error = failure.into_error();
+                                t.log(|| {
+                                    format!(
+                                        "{account}: first page not read from the batch: {error}"
+                                    )
+                                });
+                                why = Some(error);
+                                again.push(i);
+                            }
                         }
-                    },
-                ))
-                .await;
-                let ok = read.load(Ordering::Relaxed);
-                t.log(|| {
-                    format!(
-                        "first pages of {} accounts: {ok} read from the batch, {} listed on their own",
-                        accounts.len(),
-                        accounts.len() - ok
-                    )
-                });
-                return listed;
+                    }
+                    (again, server_wait, why)
+                }
+                Ok(_) => {
+                    t.log(|| "the batch answer is not a list of one result per request: listing each account on its own".to_string());
+                    alone.append(&mut pending);
+                    break;
+                }
+                Err(Failure::Unreachable(e)) => match backoff.next_unreachable() {
+                    Some(delay) => {
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    None => {
+                        let e = backoff.exhausted(e);
+                        for &i in &pending {
+                            settled[i] = Some(Err(e.clone().with_account(Some(&accounts[i]))));
+                        }
+                        break;
+                    }
+                },
+                Err(Failure::Fatal(e)) => {
+                    t.log(|| format!("the batch of first pages was refused ({e}): listing each account on its own"));
+                    alone.append(&mut pending);
+                    break;
+                }
+                Err(failure) => {
+                    let wait = match &failure {
+                        Failure::Retry { wait, .. } => *wait,
+                        _ => None,
+                    };
+                    (pending.clone(), wait, Some(failure.into_error()))
+                }
+            };
+            pending = again;
+            if pending.is_empty() {
+                break;
             }
-            Ok(_) => {
-                t.log(|| {
-                    "the batch answer is not a list of one result per request: listing each account on its own".to_string()
-                });
-                accounts.iter().map(|_| None).collect()
+            // A refusal of the optional fields is asked again at once; anything else waits.
+            if let Some(error) = why {
+                match backoff.next(server_wait).filter(|_| tries < BATCH_ATTEMPTS) {
+                    Some(delay) => {
+                        t.log(|| {
+                            format!(
+                                "retry of the first pages of {} accounts in {} ms after: {error}",
+                                pending.len(),
+                                delay.as_millis()
+                            )
+                        });
+                        tokio::time::sleep(delay).await;
+                    }
+                    None => {
+                        t.log(|| format!("the first pages of {} accounts could not be read in a batch ({error}): listing each on its own", pending.len()));
+                        alone.append(&mut pending);
+                    }
+                }
             }
-            // Nothing got through (no network, a wrong --api-base): asking again per account
-            // would only repeat the wait, 50 times over.
-            Err(e) if e.kind == ErrorKind::Network => {
-                return accounts
-                    .iter()
-                    .map(|a| Err(e.clone().with_account(Some(a))))
-                    .collect();
-            }
-            Err(e) => {
-                t.log(|| {
-                    format!(
-                        "the batch of first pages failed ({e}): listing each account on its own"
-                    )
-                });
-                accounts.iter().map(|_| None).collect()
-            }
-        };
-        futures::future::join_all(
-            accounts
-                .iter()
-                .zip(answers)
-                .map(|(account, _)| self.fetch_all(account)),
-        )
-        .await
+        }
+        let read = started.len();
+        t.log(|| {
+            format!(
+                "first pages of {} accounts: {read} read from the batch, {} listed on their own",
+                accounts.len(),
+                alone.len()
+            )
+        });
+        let follow = futures::future::join_all(
+            started
+                .into_iter()
+                .map(|(i, pages)| async move { (i, self.follow(&accounts[i], pages).await) }),
+        );
+        let lone = futures::future::join_all(
+            alone
+                .into_iter()
+                .map(|i| async move { (i, self.fetch_all(&accounts[i]).await) }),
+        );
+        let (followed, lone) = futures::future::join(follow, lone).await;
+        for (i, result) in followed.into_iter().chain(lone) {
+            settled[i] = Some(result);
+        }
+        settled
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(GraphError::new(
+                        ErrorKind::Protocol,
+                        "internal: a listing was lost track of",
+                    ))
+                })
+            })
+            .collect()
     }
 
     /// The URL of an account's first page.
@@ -248,98 +365,110 @@ impl Inner {
         url
     }
 
-    /// All pages of an account from the first (asked for here, or `first`: already read with
-    /// the instant it arrived), following `next`.
+    /// All pages of an account, asked one by one.
     async fn fetch_pages(
         &self,
         account: &AdAccountId,
         reduced: bool,
-        mut first: Option<(Value, Instant)>,
     ) -> Result<Listed, GraphError> {
+        let pages = Pages {
+            next: Some(self.first_page(account, reduced)),
+            ..Pages::default()
+        };
+        self.follow(account, pages).await
+    }
+
+    /// Asks for the pages still to come (`pages.next`, and so on) and returns the listing.
+    async fn follow(&self, account: &AdAccountId, mut pages: Pages) -> Result<Listed, GraphError> {
         let t = &self.transport;
-        let mut url = self.first_page(account, reduced);
-        let mut out = Vec::new();
-        // Reportable fields no conversion carried so far (`None`: no conversion seen yet).
-        let mut missing: Option<Vec<&str>> = None;
-        let mut visited = HashSet::new();
-        for page in 1..=MAX_PAGES {
-            let (value, arrived) = match first.take() {
-                Some(read) => read,
-                None => {
-                    let request = Request {
-                        method: Method::GET,
-                        url: url.clone(),
-                        form: None,
-                        account: Some(account.clone()),
-                        note: format!("page {page}"),
-                    };
-                    let value = t
-                        .call(&request)
-                        .await
-                        .map_err(|e| e.with_account(Some(account)))?;
-                    (value, Instant::now())
-                }
-            };
-            let data = match value.get("data") {
-                Some(Value::Array(items)) => items,
-                Some(Value::Null) | None => {
-                    return Err(GraphError::new(
-                        ErrorKind::Protocol,
-                        "the API answered a list without `data`",
-                    )
-                    .with_account(Some(account)));
-                }
-                Some(_) => {
-                    return Err(GraphError::new(
-                        ErrorKind::Protocol,
-                        "the API's `data` is not a list",
-                    )
-                    .with_account(Some(account)));
-                }
-            };
-            for item in data {
-                out.push((
-                    live::parse_conversion(item).map_err(|e| e.with_account(Some(account)))?,
-                    arrived,
-                ));
+        while let Some(url) = pages.next.take() {
+            if pages.read >= MAX_PAGES {
+                return Err(GraphError::new(
+                    ErrorKind::Protocol,
+                    format!("more than {MAX_PAGES} pages of custom conversions; stopped"),
+                )
+                .with_account(Some(account)));
             }
-            if !data.is_empty() {
-                let here = live::missing_fields(data);
-                missing = Some(match missing {
-                    None => here,
-                    Some(before) => before.into_iter().filter(|f| here.contains(f)).collect(),
-                });
-            }
-            // `next` is absent on the last page, and only then: short pages may still have it.
-            let next = match value.get("paging").and_then(|p| p.get("next")) {
-                Some(Value::String(s)) if !s.is_empty() => s.clone(),
-                _ => {
-                    let missing = missing.unwrap_or_default();
-                    if !missing.is_empty() {
-                        t.log(|| {
-                            format!(
-                                "{account}: no conversion in the answer carried {} (unknown: never a change)",
-                                missing.join(", ")
-                            )
-                        });
-                    }
-                    return Ok(out);
-                }
+            let request = Request {
+                method: Method::GET,
+                url,
+                form: None,
+                account: Some(account.clone()),
+                note: format!("page {}", pages.read + 1),
+                many_accounts: false,
             };
-            url = self.checked_next(account, &next)?;
-            if !visited.insert(url.to_string()) {
+            let value = t
+                .call(&request)
+                .await
+                .map_err(|e| e.with_account(Some(account)))?;
+            self.read_page(account, value, Instant::now(), &mut pages)?;
+        }
+        let missing = pages.missing.unwrap_or_default();
+        if !missing.is_empty() {
+            t.log(|| {
+                format!(
+                    "{account}: no conversion in the answer carried {} (unknown: never a change)",
+                    missing.join(", ")
+                )
+            });
+        }
+        Ok(pages.out)
+    }
+
+    /// Takes in one page of an account's listing: its conversions, the fields they carried,
+    /// and its `next` (checked: same origin, secrets stripped, never twice).
+    fn read_page(
+        &self,
+        account: &AdAccountId,
+        value: Value,
+        arrived: Instant,
+        pages: &mut Pages,
+    ) -> Result<(), GraphError> {
+        pages.read += 1;
+        let data = match value.get("data") {
+            Some(Value::Array(items)) => items,
+            Some(Value::Null) | None => {
+                return Err(GraphError::new(
+                    ErrorKind::Protocol,
+                    "the API answered a list without `data`",
+                )
+                .with_account(Some(account)));
+            }
+            Some(_) => {
+                return Err(
+                    GraphError::new(ErrorKind::Protocol, "the API's `data` is not a list")
+                        .with_account(Some(account)),
+                );
+            }
+        };
+        for item in data {
+            pages.out.push((
+                live::parse_conversion(item).map_err(|e| e.with_account(Some(account)))?,
+                arrived,
+            ));
+        }
+        if !data.is_empty() {
+            let here = live::missing_fields(data);
+            pages.missing = Some(match pages.missing.take() {
+                None => here,
+                Some(before) => before.into_iter().filter(|f| here.contains(f)).collect(),
+            });
+        }
+        // `next` is absent on the last page, and only then: short pages may still have it.
+        if let Some(Value::String(next)) = value.get("paging").and_then(|p| p.get("next"))
+            && !next.is_empty()
+        {
+            let url = self.checked_next(account, next)?;
+            if !pages.visited.insert(url.to_string()) {
                 return Err(GraphError::new(
                     ErrorKind::Protocol,
                     "the API's paging went round in a circle (the same `next` twice)",
                 )
                 .with_account(Some(account)));
             }
+            pages.next = Some(url);
         }
-        Err(GraphError::new(
-            ErrorKind::Protocol,
-            format!("more than {MAX_PAGES} pages of custom conversions; stopped"),
-        )
-        .with_account(Some(account)))
+        Ok(())
     }
 
     /// A `next` URL that may be followed: same origin as the base, secrets stripped.

@@ -43,9 +43,12 @@
 //!   `action_source_type`), the list is asked again without them; they stay unknown (`None`).
 //!   Many accounts' first pages go in batch requests of up to `batch_size` (50 by default):
 //!   500 accounts take 10 round trips instead of 500 (each sub-request still counts against
-//!   the rate limits). An account whose sub-request failed, was throttled or was not run is
-//!   listed again on its own with the retries above, as is any further page; accounts being
-//!   paced are never batched. `batch_size` 1 lists one request per account.
+//!   the rate limits; such a batch takes a global slot only). A throttled, failed-for-now or
+//!   unrun entry is asked again in the next batch after the backoff, a refusal of the optional
+//!   fields without them; a batch that fails 3 times leaves its accounts to be listed on their
+//!   own with the retries above (unless no connection could be made); further pages are
+//!   asked on their own; accounts being paced are never batched. `batch_size` 1 lists one
+//!   request per account.
 //! - **Secrets.** The token travels only in the `Authorization: Bearer` header, the proof as a
 //!   parameter; errors and verbose lines (method, path without query, status, usage, retries)
 //!   are scrubbed of the token, app secret, proof and any `access_token=` parameter, and never

@@ -37,6 +37,9 @@ pub(crate) struct Request {
     pub account: Option<AdAccountId>,
     /// Free words for verbose output (`page 2`, `batch of 50`); never a secret.
     pub note: String,
+    /// It concerns many accounts (a batch of their listings; `account` is then `None`): only
+    /// the global limit and the app's usage apply to it.
+    pub many_accounts: bool,
 }
 
 /// What one attempt's failure means for the next step.
@@ -177,7 +180,11 @@ impl Transport {
         is_write: bool,
         deadline: Instant,
     ) -> Result<Value, Failure> {
-        let admission = self.admit(request.account.as_ref(), deadline).await?;
+        let admission = if request.many_accounts {
+            self.admit_many(deadline).await?
+        } else {
+            self.admit(request.account.as_ref(), deadline).await?
+        };
         self.send(admission, request, is_write).await
     }
 
@@ -189,7 +196,21 @@ impl Transport {
         account: Option<&AdAccountId>,
         deadline: Instant,
     ) -> Result<Admission, Failure> {
-        match self.limiter.acquire(account, deadline).await {
+        let granted = self.limiter.acquire(account, deadline).await;
+        Self::admission(granted, account)
+    }
+
+    /// [`admit`](Self::admit) for a request about many accounts (see [`Request`]).
+    pub(crate) async fn admit_many(&self, deadline: Instant) -> Result<Admission, Failure> {
+        let granted = self.limiter.acquire_for_many(deadline).await;
+        Self::admission(granted, None)
+    }
+
+    fn admission(
+        granted: Result<(Permit, Duration), Duration>,
+        account: Option<&AdAccountId>,
+    ) -> Result<Admission, Failure> {
+        match granted {
             Ok((permit, waited)) => Ok(Admission { permit, waited }),
             Err(left) => {
                 let whom = account.map_or_else(|| "the app".to_string(), |a| a.to_string());
@@ -272,7 +293,11 @@ impl Transport {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let usage = Usage::from_lookup(|name| headers.get(name).and_then(|v| v.to_str().ok()));
-        self.limiter.record(request.account.as_ref(), &usage);
+        if request.many_accounts {
+            self.limiter.record_app(&usage);
+        } else {
+            self.limiter.record(request.account.as_ref(), &usage);
+        }
         let bytes = read_body(response).await;
         drop(permit);
         let elapsed = started.elapsed().as_millis();

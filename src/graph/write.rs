@@ -348,6 +348,7 @@ impl Inner {
                 form,
                 account,
                 note: String::new(),
+                many_accounts: false,
             };
             return vec![t.attempt(&request, true, deadline).await];
         }
