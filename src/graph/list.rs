@@ -122,17 +122,23 @@ impl GraphClient {
         for (i, result) in futures::future::join_all(tasks).await.into_iter().flatten() {
             out[i] = Some(result);
         }
-        out.into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|| {
-                    Err(GraphError::new(
-                        ErrorKind::Protocol,
-                        "internal: a listing was lost track of",
-                    ))
-                })
-            })
-            .collect()
+        all_settled(out)
     }
+}
+
+/// Results gathered by index; a slot left empty (a bug) is an error, never a panic.
+fn all_settled<T>(slots: Vec<Option<Result<T, GraphError>>>) -> Vec<Result<T, GraphError>> {
+    slots
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(GraphError::new(
+                    ErrorKind::Protocol,
+                    "internal: a listing was lost track of",
+                ))
+            })
+        })
+        .collect()
 }
 
 /// Did the API refuse the listing because of a field it will not read back (the undocumented
@@ -338,17 +344,7 @@ impl Inner {
         for (i, result) in followed.into_iter().chain(lone) {
             settled[i] = Some(result);
         }
-        settled
-            .into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|| {
-                    Err(GraphError::new(
-                        ErrorKind::Protocol,
-                        "internal: a listing was lost track of",
-                    ))
-                })
-            })
-            .collect()
+        all_settled(settled)
     }
 
     /// The URL of an account's first page.
