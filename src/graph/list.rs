@@ -181,10 +181,11 @@ impl Inner {
     /// `next` followed on its own); a throttled, failed-for-now or unrun entry is asked again
     /// in the next batch after the backoff (the API's wait when it gave one); a refusal of the
     /// optional fields asks again without them; any other refusal is that account's error.
-    /// A batch that cannot be had within [`BATCH_ATTEMPTS`] tries (timeouts, 5xx, an answer
-    /// that is not one result per request, a refused batch) leaves its accounts to be listed
-    /// on their own ([`fetch_all`], with their own retries), except when no connection could be
-    /// made at all: that is every account's error, not 50 more waits for the same refusal.
+    /// A batch that is refused or answered with something other than one result per request,
+    /// or that cannot be had within [`BATCH_ATTEMPTS`] tries (timeouts, 5xx, throttling),
+    /// leaves its accounts to be listed on their own ([`fetch_all`], with their own retries),
+    /// except when no connection could be made at all: that is every account's error, not 50
+    /// more waits for the same refusal.
     ///
     /// [`fetch_all`]: Inner::fetch_all
     async fn fetch_batch(&self, accounts: &[AdAccountId]) -> Vec<Result<Listed, GraphError>> {
