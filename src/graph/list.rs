@@ -158,13 +158,7 @@ impl Inner {
         let reduced = self.reduced_fields.load(Ordering::Relaxed);
         match self.fetch_pages(account, reduced).await {
             Err(e) if !reduced && refuses_a_field(&e) => {
-                self.transport.log(|| {
-                    format!(
-                        "{account}: the API refused the full field list ({}); asking again without {} (they stay unknown)",
-                        e.message(),
-                        OPTIONAL_FIELDS.join(", ")
-                    )
-                });
+                self.log_refused_fields(account, &e);
                 let result = self.fetch_pages(account, true).await;
                 if result.is_ok() {
                     self.reduced_fields.store(true, Ordering::Relaxed);
@@ -173,6 +167,17 @@ impl Inner {
             }
             other => other,
         }
+    }
+
+    /// Says (with `--verbose`) that the API would not read back the optional fields.
+    fn log_refused_fields(&self, account: &AdAccountId, e: &GraphError) {
+        self.transport.log(|| {
+            format!(
+                "{account}: the API refused the full field list ({}); asking again without {} (they stay unknown)",
+                e.message(),
+                OPTIONAL_FIELDS.join(", ")
+            )
+        });
     }
 
     /// Several accounts' listings, their first pages in batch requests; results in order.
@@ -243,7 +248,7 @@ impl Inner {
                             }
                             Err(Failure::Fatal(e)) if !reduced && refuses_a_field(&e) => {
                                 without_optional = true;
-                                t.log(|| format!("{account}: the API refused the full field list ({}); asking again without {} (they stay unknown)", e.message(), OPTIONAL_FIELDS.join(", ")));
+                                self.log_refused_fields(account, &e);
                                 again.push(i);
                             }
                             Err(Failure::Fatal(e)) => {
