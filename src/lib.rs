@@ -1,34 +1,30 @@
 //! convctl: Meta custom conversions as code.
 //!
-//! The library mirrors the data flow of the product:
-//! `manifest` (YAML files → desired model, with source locations) → `rule` (parse, canonicalise,
-//! validate, evaluate) → `graph` (the Graph API client: live model) → `diff` (desired × live →
-//! plan) → `plan` (the document, saved and loaded) → `render` (text, json, markdown) → `apply`
-//! (executes a plan). `emulator` is a local Graph API that shares `rule` with everything else.
-//! `cli` parses the command line and `commands` are thin shells over the operations.
+//! The modules mirror the data flow (see `docs/ARCHITECTURE.md`):
+//! - `model`: the shared vocabulary (ids, secrets, event types, the live model);
+//! - `manifest` (YAML files → desired model, with source locations) and `rule` (parse,
+//!   canonicalise, validate, evaluate);
+//! - `diff` (desired × live → plan, pure) and `plan` (the document, saved and loaded);
+//! - `render` (text, JSON, markdown; findings of `validate`/`test`);
+//! - `reconcile`: the operations (compare, apply, import, test --live) over the `LiveApi` seam;
+//! - `graph` (the Graph API client) and `emulator` (a local Graph API), which never import
+//!   each other; `events` (Conversions API event validation) is shared by both sides;
+//! - `cli`: the command line, sessions, exit codes and one thin shell per command.
 
-pub mod apply;
-pub mod capi;
 pub mod cli;
-pub mod commands;
 pub mod diff;
-pub mod drift;
 pub mod emulator;
-pub mod enums;
-pub mod exit;
+pub mod events;
 pub mod graph;
-pub mod ids;
-pub mod import;
-pub mod live_test;
 pub mod manifest;
+pub mod model;
 pub mod plan;
+pub mod reconcile;
 pub mod render;
-pub mod report;
 pub mod rule;
-pub mod schema;
-pub mod secret;
-pub mod session;
-pub mod shard;
+
+#[cfg(test)]
+mod layering;
 
 /// The Graph API version convctl targets by default.
 pub const DEFAULT_API_VERSION: &str = "v26.0";

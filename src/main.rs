@@ -7,18 +7,18 @@ use clap::Parser;
 
 fn main() {
     end_quietly_on_broken_pipe();
-    let cli = match convctl::cli::Cli::try_parse() {
+    let cli = match convctl::cli::args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
             std::process::exit(if error.use_stderr() {
-                convctl::exit::ERROR
+                convctl::cli::exit::ERROR
             } else {
-                convctl::exit::SUCCESS // --help, --version
+                convctl::cli::exit::SUCCESS // --help, --version
             });
         }
     };
-    std::process::exit(convctl::commands::run(cli));
+    std::process::exit(convctl::cli::commands::run(cli));
 }
 
 /// `convctl plan | head`: once the reader has gone, `print!` panics with "failed printing to
@@ -38,7 +38,7 @@ fn end_quietly_on_broken_pipe() {
         if message.starts_with("failed printing to stdout")
             && message.to_ascii_lowercase().contains("broken pipe")
         {
-            std::process::exit(convctl::exit::ERROR);
+            std::process::exit(convctl::cli::exit::ERROR);
         }
         default(info);
     }));

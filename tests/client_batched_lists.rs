@@ -7,7 +7,8 @@ mod client_common;
 
 use client_common::*;
 use convctl::emulator::{EmulatorConfig, Faults, SeedConversion};
-use convctl::graph::{ErrorKind, LiveConversion};
+use convctl::graph::ErrorKind;
+use convctl::model::LiveConversion;
 use serde_json::{Value, json};
 
 fn ok(body: Value) -> Answer {

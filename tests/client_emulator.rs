@@ -5,8 +5,9 @@ mod client_common;
 
 use client_common::*;
 use convctl::emulator::EmulatorConfig;
-use convctl::graph::{ConversionUpdate, ErrorKind, WriteOp, WriteOutcome};
-use convctl::ids::ConversionId;
+use convctl::graph::ErrorKind;
+use convctl::model::ids::ConversionId;
+use convctl::model::{ConversionUpdate, WriteOp, WriteOutcome};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -280,7 +281,7 @@ async fn appsecret_proof_is_accepted_and_bad_tokens_are_not_retried_nor_leaked()
     .await;
     let acc = account(301);
     let mut good = config(&emu.base_url(), CANARY);
-    good.app_secret = Some(convctl::secret::Secret::new(APP_SECRET));
+    good.app_secret = Some(convctl::model::Secret::new(APP_SECRET));
     let (client, log) = client(good);
     let created = client
         .write(vec![WriteOp::Create {
@@ -308,7 +309,7 @@ async fn appsecret_proof_is_accepted_and_bad_tokens_are_not_retried_nor_leaked()
     // A wrong token: code 190, one request, and the token is nowhere in what we show.
     let wrong = format!("{CANARY}-revoked");
     let mut bad = config(&emu.base_url(), &wrong);
-    bad.app_secret = Some(convctl::secret::Secret::new(APP_SECRET));
+    bad.app_secret = Some(convctl::model::Secret::new(APP_SECRET));
     let (bad_client, bad_log) = client_common::client(bad);
     let started = Instant::now();
     let err = bad_client.list_conversions(&acc).await.unwrap_err();

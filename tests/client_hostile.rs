@@ -6,8 +6,9 @@
 mod client_common;
 
 use client_common::*;
-use convctl::graph::{ConversionUpdate, GraphClient, WriteOp, WriteOutcome};
-use convctl::ids::ConversionId;
+use convctl::graph::GraphClient;
+use convctl::model::ids::ConversionId;
+use convctl::model::{ConversionUpdate, WriteOp, WriteOutcome};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};

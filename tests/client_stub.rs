@@ -5,8 +5,9 @@
 mod client_common;
 
 use client_common::*;
-use convctl::graph::{ConversionUpdate, ErrorKind, WriteOp, WriteOutcome};
-use convctl::ids::ConversionId;
+use convctl::graph::ErrorKind;
+use convctl::model::ids::ConversionId;
+use convctl::model::{ConversionUpdate, WriteOp, WriteOutcome};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -129,7 +130,7 @@ async fn the_proof_is_a_parameter_of_every_call() {
     })
     .await;
     let mut cfg = config(&server.base, CANARY);
-    cfg.app_secret = Some(convctl::secret::Secret::new(APP_SECRET));
+    cfg.app_secret = Some(convctl::model::Secret::new(APP_SECRET));
     let (client, log) = client(cfg);
     client.list_conversions(&account(1)).await.unwrap();
     let created = client

@@ -2,7 +2,7 @@
 //! creating, reading, updating, deleting, the cap, and the exact Graph error shapes.
 
 use convctl::emulator::{self, EmulatorConfig, RunningEmulator, SeedConversion};
-use convctl::ids::AdAccountId;
+use convctl::model::ids::AdAccountId;
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
 

@@ -12,11 +12,10 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use convctl::emulator::{EmulatorConfig, RunningEmulator};
-use convctl::graph::{
-    ConversionUpdate, GraphClient, GraphConfig, NewConversion, RetryPolicy, WriteOp, WriteOutcome,
-};
-use convctl::ids::{AdAccountId, ConversionId};
-use convctl::secret::Secret;
+use convctl::graph::{GraphClient, GraphConfig, RetryPolicy};
+use convctl::model::Secret;
+use convctl::model::ids::{AdAccountId, ConversionId};
+use convctl::model::{ConversionUpdate, NewConversion, WriteOp, WriteOutcome};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use scale_support::{Invocation, TOKEN, manifest_document, seed_account};

@@ -7,8 +7,8 @@
 //! or evaluation. (The loader's own token-level proptest is tests/manifest_proptest.rs.)
 
 use convctl::diff::{DiffOptions, diff_account};
-use convctl::graph::LiveConversion;
 use convctl::manifest::load_str;
+use convctl::model::LiveConversion;
 use convctl::plan::PlanDocument;
 use convctl::render::{self, Mode, RenderOptions};
 use convctl::rule::Rule;
@@ -136,7 +136,7 @@ fn live_copy(plan: &convctl::plan::AccountPlan) -> Vec<LiveConversion> {
         })
         .enumerate()
         .map(|(i, c)| LiveConversion {
-            id: convctl::ids::ConversionId::parse(&format!("{}", 1000 + i)).unwrap(),
+            id: convctl::model::ids::ConversionId::parse(&format!("{}", 1000 + i)).unwrap(),
             name: c.name,
             description: Some(c.description),
             rule: c.rule,

@@ -4,7 +4,7 @@
 //! convctl through the environment only.
 
 use clap::Parser;
-use convctl::cli::Cli;
+use convctl::cli::args::Cli;
 use serde_yaml::Value;
 use std::path::{Path, PathBuf};
 

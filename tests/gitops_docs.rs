@@ -3,7 +3,7 @@
 //! report, and the docs' relative links point at files that exist.
 
 use clap::CommandFactory;
-use convctl::cli::Cli;
+use convctl::cli::args::Cli;
 use std::path::{Path, PathBuf};
 
 fn docs_dir() -> PathBuf {
@@ -95,9 +95,9 @@ fn cli_md_states_every_exit_code() {
     for code in ["| 0 |", "| 1 |", "| 2 |"] {
         assert!(doc.contains(code), "exit code row {code}");
     }
-    assert_eq!(convctl::exit::SUCCESS, 0);
-    assert_eq!(convctl::exit::ERROR, 1);
-    assert_eq!(convctl::exit::CHANGES, 2);
+    assert_eq!(convctl::cli::exit::SUCCESS, 0);
+    assert_eq!(convctl::cli::exit::ERROR, 1);
+    assert_eq!(convctl::cli::exit::CHANGES, 2);
 }
 
 #[test]
@@ -160,9 +160,9 @@ fn relative_links_point_at_existing_files() {
 fn the_docs_shard_example_is_true() {
     let doc = read_doc("gitops.md");
     assert!(doc.contains("`73ab088b724e3bb0`"));
-    let account = convctl::ids::AdAccountId::parse("act_1234567890").unwrap();
+    let account = convctl::model::ids::AdAccountId::parse("act_1234567890").unwrap();
     assert!(
-        convctl::shard::Shard::parse("1/4")
+        convctl::reconcile::shard::Shard::parse("1/4")
             .unwrap()
             .contains(&account)
     );

@@ -4,8 +4,8 @@
 
 use convctl::emulator::{self, EmulatorConfig, RunningEmulator, SeedConversion};
 use convctl::graph::{ErrorKind, GraphClient, GraphConfig, RetryPolicy};
-use convctl::ids::ObjectId;
-use convctl::secret::Secret;
+use convctl::model::Secret;
+use convctl::model::ids::ObjectId;
 use serde_json::{Value, json};
 use std::process::{Command, Output};
 use std::time::Duration;

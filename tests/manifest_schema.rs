@@ -12,7 +12,7 @@ fn root() -> &'static Path {
 #[test]
 fn schema_json_is_fresh() {
     let path = root().join("schema.json");
-    let generated = convctl::schema::manifest_schema_text();
+    let generated = convctl::manifest::schema::manifest_schema_text();
     if std::env::var_os("UPDATE_SCHEMA").is_some() {
         std::fs::write(&path, &generated).unwrap();
         return;

@@ -2,13 +2,13 @@
 //! answers to committed writes: apply converges (re-running when a write ran out of retries),
 //! and never duplicates a conversion. Uses the client's fast retry policy to stay quick.
 
-use convctl::apply::execute;
 use convctl::diff::DiffOptions;
-use convctl::drift::compare;
 use convctl::emulator::EmulatorConfig;
 use convctl::graph::{GraphClient, GraphConfig, RetryPolicy};
 use convctl::manifest::DesiredAccount;
-use convctl::secret::Secret;
+use convctl::model::Secret;
+use convctl::reconcile::apply::execute;
+use convctl::reconcile::compare::compare;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -75,7 +75,7 @@ async fn apply_converges_without_duplicates_when_requests_fail_and_answers_are_l
     assert!(stats["answers_dropped"].as_u64().unwrap() > 0, "{stats}");
     let state = emulator.state().to_string();
     for account in ["act_11", "act_12"] {
-        let account = convctl::ids::AdAccountId::parse(account).unwrap();
+        let account = convctl::model::ids::AdAccountId::parse(account).unwrap();
         let live = client.list_conversions(&account).await.unwrap();
         let active: Vec<_> = live.iter().filter(|c| !c.is_archived).collect();
         let mut names: Vec<&str> = active.iter().map(|c| c.name.as_str()).collect();

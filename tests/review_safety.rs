@@ -3,7 +3,7 @@
 //! replaces counted together) and "fired in the last 7 days".
 
 use convctl::diff::{fired_recently, mass_delete};
-use convctl::ids::{AdAccountId, ObjectId};
+use convctl::model::ids::{AdAccountId, ObjectId};
 use convctl::plan::{AccountPlan, Action, ConversionState, DeleteReason, Field, ReplaceOrder};
 
 fn plan(deletes: usize, replaces: usize) -> AccountPlan {

@@ -4,8 +4,8 @@
 //! a field the live answer did not carry is unknown (never a change), a field the manifest does
 //! not declare is not managed. It never decides identity or order.
 
-use crate::graph::LiveConversion;
 use crate::manifest::{DesiredConversion, RuleSpec};
+use crate::model::LiveConversion;
 use crate::plan::{ConversionState, Field, FieldChange, live_json_value, live_rule_value};
 use crate::rule::{Rule, canonical_json, number_value};
 use serde_json::Value;

@@ -6,9 +6,9 @@
 
 use super::compare::compare;
 use super::error;
-use crate::graph::LiveConversion;
-use crate::ids::ConversionId;
 use crate::manifest::{DesiredAccount, DesiredConversion, Diagnostic, Ensure};
+use crate::model::LiveConversion;
+use crate::model::ids::ConversionId;
 use std::collections::{HashMap, HashSet};
 
 /// The outcome of matching an account's entries to its live conversions.

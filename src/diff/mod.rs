@@ -14,9 +14,9 @@ mod safety;
 pub use compare::{Comparison, compare, desired_state};
 pub use safety::{MassDelete, fired_recently, mass_delete};
 
-use crate::graph::LiveConversion;
-use crate::ids::ConversionId;
 use crate::manifest::{DesiredAccount, DesiredConversion, Diagnostic, Ensure, Severity};
+use crate::model::LiveConversion;
+use crate::model::ids::ConversionId;
 use crate::plan::{
     AccountPlan, Action, ConversionState, DeleteReason, ReplaceOrder, Unmanaged, live_fingerprint,
 };

@@ -2,9 +2,9 @@
 //! tombstones, prune, protect, duplicates, interrupted replacements, pins, the cap, warnings).
 
 use super::*;
-use crate::enums::CustomEventType;
-use crate::ids::{AdAccountId, ObjectId};
 use crate::manifest::{Location, RuleSpec, RuleTests};
+use crate::model::event_types::CustomEventType;
+use crate::model::ids::{AdAccountId, ObjectId};
 use crate::plan::Field;
 use crate::rule::Rule;
 
@@ -156,7 +156,7 @@ fn immutable_changes_replace_and_name_the_forcing_fields() {
 #[test]
 fn unknown_live_fields_and_undeclared_fields_never_force_replacement() {
     let mut e = entry("A", R1);
-    e.action_source_type = Some(crate::enums::ActionSourceType::App);
+    e.action_source_type = Some(crate::model::event_types::ActionSourceType::App);
     let mut l = live("1", "A", R1);
     l.action_source_type = None;
     l.event_source_id = None;

@@ -3,17 +3,17 @@
 //!
 //! `Emulator::handle` answers one request (from HTTP or from inside a batch) synchronously
 //! under the store's lock; it knows nothing about sockets, latency or injected faults, which
-//! `http` adds around it. Every failure is a `GraphError` (reference: Errors).
+//! `http` adds around it. Every failure is a `ApiError` (reference: Errors).
 
 use super::EmulatorConfig;
 use super::control::{AuthSource, Control, Route};
-use super::error::GraphError;
+use super::error::ApiError;
 use super::fields::FieldSelection;
 use super::request::{ApiRequest, Method};
 use super::store::{Conversion, Store};
-use crate::enums::{ActionSourceType, CustomEventType};
+use crate::model::Secret;
+use crate::model::event_types::{ActionSourceType, CustomEventType};
 use crate::rule::{self, Rule};
-use crate::secret::Secret;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -79,7 +79,7 @@ pub struct Emulator {
     accounts: HashSet<String>,
 }
 
-type Outcome = Result<(String, bool), GraphError>;
+type Outcome = Result<(String, bool), ApiError>;
 
 impl Emulator {
     pub fn new(config: EmulatorConfig, store: Store, control: Control) -> Self {
@@ -113,7 +113,7 @@ impl Emulator {
     }
 
     /// An error answer with a fresh trace id.
-    pub fn error_response(&self, error: GraphError, account: Option<String>) -> ApiResponse {
+    pub fn error_response(&self, error: ApiError, account: Option<String>) -> ApiResponse {
         ApiResponse {
             status: error.status,
             body: error.to_body(&self.control.trace_id()),
@@ -162,16 +162,16 @@ impl Emulator {
         version: Option<&str>,
         capi: bool,
         rest: &[&str],
-    ) -> Result<(), GraphError> {
+    ) -> Result<(), ApiError> {
         let Some(version) = version else {
             return Ok(());
         };
         let Some(pos) = VERSIONS.iter().position(|(v, _)| *v == version) else {
             let number: f64 = version[1..].parse().unwrap_or(0.0);
             return if number < 24.0 {
-                Err(GraphError::deprecated_version())
+                Err(ApiError::deprecated_version())
             } else {
-                Err(GraphError::unknown_path(&format!(
+                Err(ApiError::unknown_path(&format!(
                     "/{version}/{}",
                     rest.join("/")
                 )))
@@ -186,17 +186,17 @@ impl Emulator {
             ADS_GRACE_SECS
         };
         if Self::now() > successor_shipped + grace {
-            return Err(GraphError::deprecated_version());
+            return Err(ApiError::deprecated_version());
         }
         Ok(())
     }
 
-    pub(crate) fn check_auth(&self, auth: Option<&(Secret, AuthSource)>) -> Result<(), GraphError> {
+    pub(crate) fn check_auth(&self, auth: Option<&(Secret, AuthSource)>) -> Result<(), ApiError> {
         let Some((token, _)) = auth else {
-            return Err(GraphError::token_required());
+            return Err(ApiError::token_required());
         };
         if token.is_empty() || (!self.tokens.is_empty() && !self.tokens.contains(token.expose())) {
-            return Err(GraphError::invalid_token());
+            return Err(ApiError::invalid_token());
         }
         Ok(())
     }
@@ -206,28 +206,28 @@ impl Emulator {
         &self,
         req: &ApiRequest,
         auth: Option<&(Secret, AuthSource)>,
-    ) -> Result<(), GraphError> {
+    ) -> Result<(), ApiError> {
         let (Some(secret), Some((token, _))) = (&self.config.app_secret, auth) else {
             return Ok(());
         };
         let Some(proof) = req.param("appsecret_proof") else {
-            return Err(GraphError::proof_missing());
+            return Err(ApiError::proof_missing());
         };
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-            .map_err(|_| GraphError::proof_invalid())?;
+            .map_err(|_| ApiError::proof_invalid())?;
         mac.update(token.expose().as_bytes());
         let expected = hex::encode(mac.finalize().into_bytes());
         if proof.eq_ignore_ascii_case(&expected) {
             Ok(())
         } else {
-            Err(GraphError::proof_invalid())
+            Err(ApiError::proof_invalid())
         }
     }
 
-    fn admit(&self, account: &str) -> Result<(), GraphError> {
+    fn admit(&self, account: &str) -> Result<(), ApiError> {
         self.control
             .admit(Some(account))
-            .map_err(|_| GraphError::account_throttled())
+            .map_err(|_| ApiError::account_throttled())
     }
 
     fn dispatch(
@@ -261,7 +261,7 @@ impl Emulator {
                     .get(id)
                     .map(|c| c.account_id().to_string());
                 let Some(owner) = owner else {
-                    return Err(GraphError::unknown_object(method.as_str(), id));
+                    return Err(ApiError::unknown_object(method.as_str(), id));
                 };
                 *account = Some(owner.clone());
                 self.admit(&owner)?;
@@ -276,34 +276,32 @@ impl Emulator {
                 self.events(req, pixel)
             }
             _ => match rest.first() {
-                Some(id) if rest.len() == 1 => Err(GraphError::unknown_object(method.as_str(), id)),
-                _ => Err(GraphError::unknown_path(&format!("/{}", rest.join("/")))),
+                Some(id) if rest.len() == 1 => Err(ApiError::unknown_object(method.as_str(), id)),
+                _ => Err(ApiError::unknown_path(&format!("/{}", rest.join("/")))),
             },
         }
     }
 
-    fn account_digits(&self, act: &str, method: Method) -> Result<String, GraphError> {
+    fn account_digits(&self, act: &str, method: Method) -> Result<String, ApiError> {
         let digits = act
             .strip_prefix("act_")
             .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
         match digits {
             Some(d) if self.accounts.is_empty() || self.accounts.contains(d) => Ok(d.to_string()),
-            _ => Err(GraphError::unknown_object(method.as_str(), act)),
+            _ => Err(ApiError::unknown_object(method.as_str(), act)),
         }
     }
 
     fn list(&self, req: &ApiRequest, digits: &str) -> Outcome {
         let selection = match req.param("fields") {
-            Some(f) => FieldSelection::parse(f).map_err(GraphError::invalid_param)?,
+            Some(f) => FieldSelection::parse(f).map_err(ApiError::invalid_param)?,
             None => FieldSelection::default_id_only(),
         };
         let limit = match req.param("limit") {
             Some(text) => text
                 .trim()
                 .parse::<usize>()
-                .map_err(|_| {
-                    GraphError::invalid_param("Param limit must be a non-negative integer")
-                })?
+                .map_err(|_| ApiError::invalid_param("Param limit must be a non-negative integer"))?
                 .clamp(1, MAX_LIMIT),
             None => DEFAULT_LIMIT,
         };
@@ -349,13 +347,13 @@ impl Emulator {
     fn create(&self, req: &ApiRequest, digits: &str) -> Outcome {
         let name = req.param("name").map(str::trim).unwrap_or("");
         if name.is_empty() {
-            return Err(GraphError::invalid_param("The parameter name is required"));
+            return Err(ApiError::invalid_param("The parameter name is required"));
         }
         let rule_text = req.param("rule").filter(|r| !r.trim().is_empty());
         let advanced_text = req.param("advanced_rule").filter(|r| !r.trim().is_empty());
         if rule_text.is_none() && advanced_text.is_none() {
             return Err(
-                GraphError::invalid_param("Either rule or advanced_rule is required").with_user(
+                ApiError::invalid_param("Either rule or advanced_rule is required").with_user(
                     "Missing rule",
                     "A custom conversion needs a rule (or an advanced_rule).",
                 ),
@@ -364,7 +362,7 @@ impl Emulator {
         let rule = rule_text
             .map(|text| {
                 Rule::from_json_str(text).map_err(|e| {
-                    GraphError::invalid_param(format!("Param rule is not a valid rule: {e}"))
+                    ApiError::invalid_param(format!("Param rule is not a valid rule: {e}"))
                         .with_user("Invalid rule", e.to_string())
                 })
             })
@@ -374,13 +372,13 @@ impl Emulator {
                 serde_json::from_str::<Value>(text)
                     .map(|v| rule::canonical_json(&v).to_string())
                     .map_err(|e| {
-                        GraphError::invalid_param(format!("Param advanced_rule must be JSON: {e}"))
+                        ApiError::invalid_param(format!("Param advanced_rule must be JSON: {e}"))
                     })
             })
             .transpose()?;
         let custom_event_type = match req.param("custom_event_type") {
             Some(text) => Some(text.parse::<CustomEventType>().map_err(|e| {
-                GraphError::invalid_param(format!(
+                ApiError::invalid_param(format!(
                     "Param custom_event_type must be one of the custom event types: {e}"
                 ))
             })?),
@@ -388,7 +386,7 @@ impl Emulator {
         };
         let action_source_type = match req.param("action_source_type") {
             Some(text) => Some(text.parse::<ActionSourceType>().map_err(|e| {
-                GraphError::invalid_param(format!(
+                ApiError::invalid_param(format!(
                     "Param action_source_type must be one of the action source types: {e}"
                 ))
             })?),
@@ -396,9 +394,9 @@ impl Emulator {
         };
         let event_source_id = match req.param("event_source_id") {
             Some(text) => Some(
-                crate::ids::ObjectId::parse(text)
+                crate::model::ids::ObjectId::parse(text)
                     .map_err(|_| {
-                        GraphError::invalid_param(format!(
+                        ApiError::invalid_param(format!(
                             "Param event_source_id must be a valid ID, found `{text}`"
                         ))
                     })?
@@ -414,7 +412,7 @@ impl Emulator {
 
         let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
         if store.count(digits) >= self.config.cap {
-            return Err(GraphError::invalid_param(format!(
+            return Err(ApiError::invalid_param(format!(
                 "This ad account has reached its limit of {} custom conversions: delete one before creating another",
                 self.config.cap
             ))
@@ -447,13 +445,13 @@ impl Emulator {
 
     fn read_node(&self, req: &ApiRequest, id: &str) -> Outcome {
         let selection = match req.param("fields") {
-            Some(f) => FieldSelection::parse(f).map_err(GraphError::invalid_param)?,
+            Some(f) => FieldSelection::parse(f).map_err(ApiError::invalid_param)?,
             None => FieldSelection::default_id_only(),
         };
         let store = self.store.read().unwrap_or_else(|e| e.into_inner());
         let conversion = store
             .get(id)
-            .ok_or_else(|| GraphError::unknown_object("GET", id))?;
+            .ok_or_else(|| ApiError::unknown_object("GET", id))?;
         let mut body = String::with_capacity(256);
         conversion.write_object(&selection, &mut body);
         Ok((body, false))
@@ -469,14 +467,14 @@ impl Emulator {
             })
             .collect();
         if !refused.is_empty() {
-            return Err(GraphError::invalid_param(format!(
+            return Err(ApiError::invalid_param(format!(
                 "Cannot update {} of a custom conversion: only name, description and default_conversion_value can be changed (create a new conversion to change anything else)",
                 refused.join(", ")
             )));
         }
         let name = match req.param("name") {
             Some(n) if n.trim().is_empty() => {
-                return Err(GraphError::invalid_param(
+                return Err(ApiError::invalid_param(
                     "Param name must be a non-empty string",
                 ));
             }
@@ -497,7 +495,7 @@ impl Emulator {
             }
         });
         if !found {
-            return Err(GraphError::unknown_object("POST", id));
+            return Err(ApiError::unknown_object("POST", id));
         }
         Ok((json!({"success": true}).to_string(), true))
     }
@@ -510,24 +508,24 @@ impl Emulator {
             store.remove(id).is_some()
         };
         if !done {
-            return Err(GraphError::unknown_object("DELETE", id));
+            return Err(ApiError::unknown_object("DELETE", id));
         }
         Ok((json!({"success": true}).to_string(), true))
     }
 
     fn events(&self, req: &ApiRequest, pixel: &str) -> Outcome {
         if !pixel.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(GraphError::unknown_object("POST", pixel));
+            return Err(ApiError::unknown_object("POST", pixel));
         }
         let data = req
             .param("data")
-            .ok_or_else(|| GraphError::invalid_param("The parameter data is required"))?;
+            .ok_or_else(|| ApiError::invalid_param("The parameter data is required"))?;
         let now = Self::now();
-        let events = crate::capi::parse_data(data)
-            .and_then(|items| crate::capi::validate_batch(&items, now))
+        let events = crate::events::parse_data(data)
+            .and_then(|items| crate::events::validate_batch(&items, now))
             .map_err(|e| {
-                let mut error = GraphError::invalid_param("Invalid parameter")
-                    .with_user(e.title, e.to_string());
+                let mut error =
+                    ApiError::invalid_param("Invalid parameter").with_user(e.title, e.to_string());
                 error.message = "Invalid parameter".to_string();
                 if let Some(subcode) = e.subcode {
                     error = error.with_subcode(subcode);
@@ -598,11 +596,11 @@ fn classify(method: Method, rest: &[&str]) -> Route {
 }
 
 /// `default_conversion_value`: a number >= 0.
-fn parse_value(text: Option<&str>) -> Result<Option<f64>, GraphError> {
+fn parse_value(text: Option<&str>) -> Result<Option<f64>, ApiError> {
     let Some(text) = text else { return Ok(None) };
     match text.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
-        _ => Err(GraphError::invalid_param(format!(
+        _ => Err(ApiError::invalid_param(format!(
             "Param default_conversion_value must be a number greater than or equal to 0, found `{text}`"
         ))),
     }
@@ -614,7 +612,7 @@ fn predict_type(rule: &Rule) -> CustomEventType {
         .iter()
         .filter(|c| c.field == "event" && c.operator == rule::Operator::Eq)
         .find_map(|c| match &c.operand {
-            rule::Operand::Text(name) => crate::enums::standard_event_type(name),
+            rule::Operand::Text(name) => crate::model::event_types::standard_event_type(name),
             _ => None,
         })
         .unwrap_or(CustomEventType::Other)
@@ -625,13 +623,13 @@ fn encode_cursor(id: u64) -> String {
     hex::encode(id.to_string())
 }
 
-fn decode_cursor(text: &str) -> Result<u64, GraphError> {
+fn decode_cursor(text: &str) -> Result<u64, ApiError> {
     hex::decode(text.trim())
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| {
-            GraphError::invalid_param("Invalid cursor: pass back the cursor from a previous answer")
+            ApiError::invalid_param("Invalid cursor: pass back the cursor from a previous answer")
         })
 }
 

@@ -10,10 +10,10 @@
 
 use super::api::Emulator;
 use super::control::{AuthSource, InjectedFault};
-use super::error::GraphError;
+use super::error::ApiError;
 use super::http::fault_error;
 use super::request::{ApiRequest, Method, Params};
-use crate::secret::Secret;
+use crate::model::Secret;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -33,7 +33,7 @@ pub fn run(
     outer: &ApiRequest,
     version: Option<&str>,
     auth: Option<&(Secret, AuthSource)>,
-) -> Result<BatchAnswer, GraphError> {
+) -> Result<BatchAnswer, ApiError> {
     emulator.check_version(version, false, &[])?;
     if auth.is_some() {
         emulator.check_auth(auth)?;
@@ -41,17 +41,17 @@ pub fn run(
     }
     let text = outer
         .param("batch")
-        .ok_or_else(|| GraphError::invalid_param("The parameter batch is required"))?;
+        .ok_or_else(|| ApiError::invalid_param("The parameter batch is required"))?;
     let items: Vec<Value> = serde_json::from_str(text).map_err(|e| {
-        GraphError::invalid_param(format!("Param batch must be a JSON array of requests: {e}"))
+        ApiError::invalid_param(format!("Param batch must be a JSON array of requests: {e}"))
     })?;
     if items.is_empty() {
-        return Err(GraphError::invalid_param(
+        return Err(ApiError::invalid_param(
             "Param batch must contain at least one request",
         ));
     }
     if items.len() > MAX_BATCH {
-        return Err(GraphError::invalid_param(format!(
+        return Err(ApiError::invalid_param(format!(
             "Too many requests in batch message. Maximum batch size is {MAX_BATCH}"
         )));
     }
@@ -77,7 +77,7 @@ fn entry(emulator: &Emulator, status: u16, body: String, account: Option<&str>) 
     json!({"code": status, "headers": headers, "body": body})
 }
 
-fn error_entry(emulator: &Emulator, error: GraphError) -> Value {
+fn error_entry(emulator: &Emulator, error: ApiError) -> Value {
     let body = error.to_body(&emulator.control.trace_id());
     entry(emulator, error.status, body, None)
 }
@@ -93,7 +93,7 @@ fn run_one(
     let Some(object) = item.as_object() else {
         return error_entry(
             emulator,
-            GraphError::invalid_param("Each batch request must be a JSON object"),
+            ApiError::invalid_param("Each batch request must be a JSON object"),
         );
     };
     let method = match object
@@ -106,14 +106,14 @@ fn run_one(
         Some(None) => {
             return error_entry(
                 emulator,
-                GraphError::invalid_param("Unsupported method in batch request"),
+                ApiError::invalid_param("Unsupported method in batch request"),
             );
         }
     };
     let Some(relative_url) = object.get("relative_url").and_then(Value::as_str) else {
         return error_entry(
             emulator,
-            GraphError::invalid_param("Each batch request needs a relative_url"),
+            ApiError::invalid_param("Each batch request needs a relative_url"),
         );
     };
     let body_text = match object.get("body") {

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 /// One Graph error. `fbtrace_id` is filled in when the answer is rendered.
 #[derive(Clone, Debug, PartialEq)]
-pub struct GraphError {
+pub struct ApiError {
     pub status: u16,
     pub message: String,
     pub kind: &'static str,
@@ -20,9 +20,9 @@ pub struct GraphError {
     pub user_msg: Option<String>,
 }
 
-impl GraphError {
+impl ApiError {
     fn new(status: u16, kind: &'static str, code: u32, message: impl Into<String>) -> Self {
-        GraphError {
+        ApiError {
             status,
             message: message.into(),
             kind,
@@ -52,7 +52,7 @@ impl GraphError {
 
     /// Code 100, "(#100) ..." — a bad parameter. Never retryable.
     pub fn invalid_param(detail: impl AsRef<str>) -> Self {
-        GraphError::new(
+        ApiError::new(
             400,
             "OAuthException",
             100,
@@ -62,7 +62,7 @@ impl GraphError {
 
     /// Code 100 subcode 33: the object does not exist (or cannot be seen: they look the same).
     pub fn unknown_object(method: &str, id: &str) -> Self {
-        GraphError::new(
+        ApiError::new(
             400,
             "GraphMethodException",
             100,
@@ -76,7 +76,7 @@ impl GraphError {
 
     /// Code 2500: a path the API does not know.
     pub fn unknown_path(path: &str) -> Self {
-        GraphError::new(
+        ApiError::new(
             400,
             "OAuthException",
             2500,
@@ -86,7 +86,7 @@ impl GraphError {
 
     /// Code 104: no token at all.
     pub fn token_required() -> Self {
-        GraphError::new(
+        ApiError::new(
             400,
             "OAuthException",
             104,
@@ -96,7 +96,7 @@ impl GraphError {
 
     /// Code 190 subcode 467: a token the emulator does not accept.
     pub fn invalid_token() -> Self {
-        GraphError::new(
+        ApiError::new(
             400,
             "OAuthException",
             190,
@@ -106,7 +106,7 @@ impl GraphError {
     }
 
     pub fn proof_missing() -> Self {
-        GraphError::new(
+        ApiError::new(
             400,
             "GraphMethodException",
             100,
@@ -115,7 +115,7 @@ impl GraphError {
     }
 
     pub fn proof_invalid() -> Self {
-        GraphError::new(
+        ApiError::new(
             400,
             "GraphMethodException",
             100,
@@ -125,7 +125,7 @@ impl GraphError {
 
     /// Code 2635: a retired Marketing API version.
     pub fn deprecated_version() -> Self {
-        GraphError::new(
+        ApiError::new(
             400,
             "OAuthException",
             2635,
@@ -135,7 +135,7 @@ impl GraphError {
 
     /// Code 80004: too many calls to this ad account (HTTP 400, like the real API).
     pub fn account_throttled() -> Self {
-        GraphError::new(
+        ApiError::new(
             400,
             "OAuthException",
             80004,
@@ -146,12 +146,12 @@ impl GraphError {
 
     /// Code 1: unknown error (HTTP 500).
     pub fn unknown_error() -> Self {
-        GraphError::new(500, "OAuthException", 1, "An unknown error occurred").transient()
+        ApiError::new(500, "OAuthException", 1, "An unknown error occurred").transient()
     }
 
     /// Code 2: service temporarily unavailable (HTTP 503).
     pub fn service_unavailable() -> Self {
-        GraphError::new(
+        ApiError::new(
             503,
             "OAuthException",
             2,
@@ -162,7 +162,7 @@ impl GraphError {
 
     /// Code 17 subcode 2446079: ad-account score limit reached.
     pub fn user_limit() -> Self {
-        GraphError::new(
+        ApiError::new(
             400,
             "OAuthException",
             17,
@@ -216,7 +216,7 @@ mod tests {
 
     #[test]
     fn body_has_the_graph_shape() {
-        let body = GraphError::unknown_object("GET", "123").to_body("AbC");
+        let body = ApiError::unknown_object("GET", "123").to_body("AbC");
         let v: Value = serde_json::from_str(&body).unwrap();
         let e = &v["error"];
         assert_eq!(e["code"], 100);

@@ -9,7 +9,7 @@
 use super::api::Emulator;
 use super::batch;
 use super::control::{AfterCommit, InjectedFault, Route};
-use super::error::GraphError;
+use super::error::ApiError;
 use super::request::{ApiRequest, Method, Params, token_from_header};
 use super::store::Conversion;
 use axum::Router;
@@ -144,12 +144,12 @@ impl AsyncWrite for KillableStream {
 }
 
 /// The Graph error an injected fault answers with.
-pub fn fault_error(fault: InjectedFault) -> GraphError {
+pub fn fault_error(fault: InjectedFault) -> ApiError {
     match fault {
-        InjectedFault::Code1 | InjectedFault::Http500 => GraphError::unknown_error(),
-        InjectedFault::Code2 => GraphError::service_unavailable(),
-        InjectedFault::Code17 => GraphError::user_limit(),
-        InjectedFault::Code80004 => GraphError::account_throttled(),
+        InjectedFault::Code1 | InjectedFault::Http500 => ApiError::unknown_error(),
+        InjectedFault::Code2 => ApiError::service_unavailable(),
+        InjectedFault::Code17 => ApiError::user_limit(),
+        InjectedFault::Code80004 => ApiError::account_throttled(),
     }
 }
 
@@ -180,7 +180,7 @@ async fn entry(
     let body = match axum::body::to_bytes(body, BODY_LIMIT).await {
         Ok(b) => b,
         Err(_) => {
-            let e = GraphError::invalid_param("The request body is too large or was cut off");
+            let e = ApiError::invalid_param("The request body is too large or was cut off");
             let response = emulator.error_response(e, None);
             return respond(&emulator, response.status, response.body, None);
         }
@@ -255,7 +255,7 @@ async fn entry(
         match emulator.control.roll_after_commit() {
             AfterCommit::Answer => {}
             AfterCommit::Http500 => {
-                let r = emulator.error_response(GraphError::unknown_error(), None);
+                let r = emulator.error_response(ApiError::unknown_error(), None);
                 return respond(&emulator, 500, r.body, account.as_deref());
             }
             AfterCommit::DropConnection => {
@@ -269,7 +269,7 @@ async fn entry(
 
 /// The fields of a `multipart/form-data` body (what `curl -F`, as in Meta's documentation,
 /// sends); `None` for any other body.
-async fn multipart_params(headers: &HeaderMap, body: &Bytes) -> Result<Option<Params>, GraphError> {
+async fn multipart_params(headers: &HeaderMap, body: &Bytes) -> Result<Option<Params>, ApiError> {
     let Some(content_type) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -280,7 +280,7 @@ async fn multipart_params(headers: &HeaderMap, body: &Bytes) -> Result<Option<Pa
         return Ok(None);
     }
     let bad = |e: multer::Error| {
-        GraphError::invalid_param(format!("The multipart body cannot be read: {e}"))
+        ApiError::invalid_param(format!("The multipart body cannot be read: {e}"))
     };
     let boundary = multer::parse_boundary(content_type).map_err(bad)?;
     let body = body.clone();
@@ -302,9 +302,9 @@ fn build_request(
     body: &Bytes,
     path: &str,
     multipart: Option<Params>,
-) -> Result<ApiRequest, GraphError> {
+) -> Result<ApiRequest, ApiError> {
     let method = Method::parse(method.as_str())
-        .ok_or_else(|| GraphError::invalid_param(format!("Unsupported method {method}")))?;
+        .ok_or_else(|| ApiError::invalid_param(format!("Unsupported method {method}")))?;
     let query = Params::from_urlencoded(uri.query().unwrap_or("").as_bytes());
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -315,7 +315,7 @@ fn build_request(
     } else if body.is_empty() {
         Params::default()
     } else if content_type.starts_with("application/json") {
-        Params::from_json(body).map_err(GraphError::invalid_param)?
+        Params::from_json(body).map_err(ApiError::invalid_param)?
     } else {
         Params::from_urlencoded(body)
     };
@@ -387,7 +387,7 @@ pub struct SeedConversion {
 pub fn seed(emulator: &Emulator, seeds: Vec<SeedConversion>) -> Result<Vec<String>, String> {
     let mut prepared = Vec::with_capacity(seeds.len());
     for s in seeds {
-        let account = crate::ids::AdAccountId::parse(&s.account)?;
+        let account = crate::model::ids::AdAccountId::parse(&s.account)?;
         let rule = match &s.rule {
             None | Some(Value::Null) => None,
             Some(Value::String(text)) => {
@@ -405,13 +405,13 @@ pub fn seed(emulator: &Emulator, seeds: Vec<SeedConversion>) -> Result<Vec<Strin
             Some(v) => Some(crate::rule::canonical_json(v).to_string()),
         };
         if let Some(t) = &s.custom_event_type {
-            t.parse::<crate::enums::CustomEventType>()?;
+            t.parse::<crate::model::event_types::CustomEventType>()?;
         }
         if let Some(a) = &s.action_source_type {
-            a.parse::<crate::enums::ActionSourceType>()?;
+            a.parse::<crate::model::event_types::ActionSourceType>()?;
         }
         if let Some(p) = &s.event_source_id {
-            crate::ids::ObjectId::parse(p)?;
+            crate::model::ids::ObjectId::parse(p)?;
         }
         prepared.push((account, rule, advanced_rule, s));
     }

@@ -35,11 +35,11 @@ mod store;
 
 pub use api::{DEFAULT_LIMIT, MAX_LIMIT, SUBCODE_CAP};
 pub use control::Faults;
-pub use error::GraphError;
+pub use error::ApiError;
 pub use fields::graph_datetime;
 pub use http::SeedConversion;
 
-use crate::ids::AdAccountId;
+use crate::model::ids::AdAccountId;
 use anyhow::Context as _;
 use api::Emulator;
 use control::Control;
@@ -153,33 +153,6 @@ impl EmulatorConfig {
             drop_after_commit: self.drop_after_commit,
             rate_limit: self.rate_limit,
         }
-    }
-}
-
-impl TryFrom<&crate::cli::EmulatorArgs> for EmulatorConfig {
-    type Error = anyhow::Error;
-
-    fn try_from(args: &crate::cli::EmulatorArgs) -> anyhow::Result<Self> {
-        let accounts = args
-            .accounts
-            .iter()
-            .map(|a| AdAccountId::parse(a).map_err(|e| anyhow::anyhow!("--account: {e}")))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let config = EmulatorConfig {
-            state_file: args.state.clone(),
-            tokens: args.tokens.clone(),
-            app_secret: args.app_secret.clone(),
-            accounts,
-            cap: args.cap,
-            latency_ms: args.latency_ms,
-            fault_rate: args.fault_rate,
-            drop_after_commit: args.drop_after_commit,
-            rate_limit: args.rate_limit,
-            seed: args.seed,
-            delete_archives: args.delete_archives,
-        };
-        config.validate()?;
-        Ok(config)
     }
 }
 

@@ -5,7 +5,7 @@
 //! overrides, trailing slashes); it never decides whether a request is allowed.
 
 use super::control::AuthSource;
-use crate::secret::Secret;
+use crate::model::Secret;
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 use super::error::{ErrorKind, GraphError, json_i64};
 use super::transport::{Failure, Request, Transport};
 use super::usage::Usage;
-use crate::ids::AdAccountId;
+use crate::model::ids::AdAccountId;
 use reqwest::Method;
 use serde_json::{Value, json};
 

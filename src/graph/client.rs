@@ -5,7 +5,7 @@
 use super::config::GraphConfig;
 use super::error::GraphError;
 use super::transport::{LogSink, Transport};
-use crate::ids::{AdAccountId, ConversionId};
+use crate::model::ids::{AdAccountId, ConversionId};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};

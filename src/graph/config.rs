@@ -6,8 +6,7 @@
 //! error message; a missing token is an error that says how to provide one.
 
 use super::error::GraphError;
-use crate::cli::GlobalOptions;
-use crate::secret::Secret;
+use crate::model::Secret;
 use std::time::Duration;
 use url::Url;
 
@@ -106,67 +105,6 @@ impl GraphConfig {
         }
     }
 
-    /// From the global CLI options: `--api-base`/`CONVCTL_API_BASE`, `--api-version`, the token
-    /// from `--access-token-file` or `META_ACCESS_TOKEN`, `META_APP_SECRET` for
-    /// `appsecret_proof`. (`--sandbox` is the caller's business: it overrides base and token.)
-    pub fn from_options(opts: &GlobalOptions) -> Result<GraphConfig, GraphError> {
-        Self::from_options_with_env(opts, |name| std::env::var(name).ok())
-    }
-
-    /// [`from_options`](Self::from_options) with the environment given (for tests).
-    pub fn from_options_with_env(
-        opts: &GlobalOptions,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<GraphConfig, GraphError> {
-        let token = match &opts.access_token_file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    GraphError::config(format!(
-                        "cannot read the access token file {}: {e}; pass a readable file to --access-token-file",
-                        path.display()
-                    ))
-                })?;
-                let token = text.trim();
-                if token.is_empty() {
-                    return Err(GraphError::config(format!(
-                        "the access token file {} is empty; put the token in it (a single line)",
-                        path.display()
-                    )));
-                }
-                Secret::new(token)
-            }
-            None => match env("META_ACCESS_TOKEN").map(|t| t.trim().to_string()) {
-                Some(t) if !t.is_empty() => Secret::new(t),
-                _ => {
-                    return Err(GraphError::config(
-                        "no access token: pass --access-token-file FILE or set META_ACCESS_TOKEN \
-                         (a token with ads_management on the accounts), or try convctl without one \
-                         against the built-in emulator with --sandbox",
-                    ));
-                }
-            },
-        };
-        let app_secret = env("META_APP_SECRET")
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .map(Secret::new);
-        let parallelism = (opts.parallelism as usize).max(1);
-        let config = GraphConfig {
-            api_base: opts.api_base.clone(),
-            api_version: opts.api_version.clone(),
-            token,
-            app_secret,
-            parallelism,
-            per_account_parallelism: default_per_account(parallelism),
-            batch_size: (opts.batch_size as usize).clamp(1, 50),
-            verbose: opts.verbose,
-            retry: RetryPolicy::default(),
-        };
-        config.base_url()?;
-        config.checked_version()?;
-        Ok(config)
-    }
-
     /// The base as a URL: http or https, no query, no fragment; a trailing `/` is added.
     pub(crate) fn base_url(&self) -> Result<Url, GraphError> {
         let bad = |why: &str| {
@@ -219,103 +157,8 @@ impl GraphConfig {
     }
 }
 
-/// Half the global limit, between 1 and 4: enough to keep one account's batches flowing, never
+/// The default per-account limit: half the global limit, between 1 and 4: enough to keep one account's batches flowing, never
 /// the whole pool on one account.
-fn default_per_account(parallelism: usize) -> usize {
+pub fn default_per_account(parallelism: usize) -> usize {
     (parallelism / 2).clamp(1, 4)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cli::Cli;
-    use clap::Parser;
-
-    fn options(args: &[&str]) -> GlobalOptions {
-        let mut all = vec!["convctl"];
-        all.extend_from_slice(args);
-        all.push("validate");
-        Cli::try_parse_from(all).unwrap().global
-    }
-
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
-    }
-
-    #[test]
-    fn token_from_env_and_app_secret() {
-        let c = GraphConfig::from_options_with_env(
-            &options(&["--parallelism", "6", "--batch-size", "7"]),
-            env(&[("META_ACCESS_TOKEN", " tok \n"), ("META_APP_SECRET", "sec")]),
-        )
-        .unwrap();
-        assert_eq!(c.token.expose(), "tok");
-        assert_eq!(c.app_secret.as_ref().map(Secret::expose), Some("sec"));
-        assert_eq!(
-            (c.parallelism, c.per_account_parallelism, c.batch_size),
-            (6, 3, 7)
-        );
-        assert!(
-            !format!("{c:?}").contains("tok\""),
-            "Debug must not show the token"
-        );
-    }
-
-    #[test]
-    fn token_file_wins_and_is_trimmed() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("token");
-        std::fs::write(&path, "file-token\n").unwrap();
-        let c = GraphConfig::from_options_with_env(
-            &options(&["--access-token-file", path.to_str().unwrap()]),
-            env(&[("META_ACCESS_TOKEN", "env-token")]),
-        )
-        .unwrap();
-        assert_eq!(c.token.expose(), "file-token");
-        std::fs::write(&path, "  \n").unwrap();
-        let e = GraphConfig::from_options_with_env(
-            &options(&["--access-token-file", path.to_str().unwrap()]),
-            env(&[]),
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("is empty"), "{e}");
-    }
-
-    #[test]
-    fn missing_token_says_how_to_provide_one() {
-        let e = GraphConfig::from_options_with_env(&options(&[]), env(&[])).unwrap_err();
-        let text = e.to_string();
-        assert!(
-            text.contains("--access-token-file")
-                && text.contains("META_ACCESS_TOKEN")
-                && text.contains("--sandbox"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn bad_base_and_version_are_refused() {
-        let e = GraphConfig::from_options_with_env(
-            &options(&["--api-base", "ftp://x"]),
-            env(&[("META_ACCESS_TOKEN", "t")]),
-        );
-        assert!(e.unwrap_err().to_string().contains("--api-base"));
-        let e = GraphConfig::from_options_with_env(
-            &options(&["--api-base", "http://h/?access_token=x"]),
-            env(&[("META_ACCESS_TOKEN", "t")]),
-        );
-        assert!(e.is_err());
-        let e = GraphConfig::from_options_with_env(
-            &options(&["--api-version", "26"]),
-            env(&[("META_ACCESS_TOKEN", "t")]),
-        );
-        assert!(e.unwrap_err().to_string().contains("v26.0"));
-        let c = GraphConfig::new("http://127.0.0.1:9/prefix", Secret::new("t"));
-        assert_eq!(c.base_url().unwrap().as_str(), "http://127.0.0.1:9/prefix/");
-    }
 }

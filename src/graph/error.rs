@@ -7,7 +7,7 @@
 //! `appsecret_proof` or a `next` URL: every text that comes from outside passes through
 //! [`Redactor`] before it is stored here.
 
-use crate::ids::{AdAccountId, ConversionId};
+use crate::model::ids::{AdAccountId, ConversionId};
 use serde_json::Value;
 use std::fmt;
 
@@ -358,11 +358,11 @@ pub(crate) fn json_i64(value: &Value) -> Option<i64> {
 /// longer; the sandbox's dummy token `sandbox` must not turn every `--sandbox` into a blank).
 #[derive(Clone, Default)]
 pub(crate) struct Redactor {
-    secrets: Vec<crate::secret::Secret>,
+    secrets: Vec<crate::model::Secret>,
 }
 
 impl Redactor {
-    pub(crate) fn new(secrets: Vec<crate::secret::Secret>) -> Self {
+    pub(crate) fn new(secrets: Vec<crate::model::Secret>) -> Self {
         Redactor {
             secrets: secrets
                 .into_iter()
@@ -408,7 +408,7 @@ fn scrub_parameter(text: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use crate::model::Secret;
     use serde_json::json;
 
     fn parse(status: u16, body: Value) -> GraphError {

@@ -5,13 +5,13 @@
 //! a write that the API does not deduplicate, so only a failure that proves nothing was
 //! received (a 4xx error, a throttle, a refused connection) is retried; one whose answer was lost
 //! (HTTP 5xx, a dropped connection, a timeout) is reported as [`ErrorKind::Uncertain`] and never
-//! sent again blindly. The caller validates the events first (`crate::capi`); this module only
+//! sent again blindly. The caller validates the events first (`crate::events`); this module only
 //! moves them.
 
 use super::client::GraphClient;
 use super::error::{ErrorKind, GraphError, json_i64};
 use super::transport::{Backoff, Failure, Request};
-use crate::ids::ObjectId;
+use crate::model::ids::ObjectId;
 use reqwest::Method;
 use serde_json::Value;
 

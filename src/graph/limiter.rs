@@ -9,7 +9,7 @@
 
 use super::config::RetryPolicy;
 use super::usage::Usage;
-use crate::ids::AdAccountId;
+use crate::model::ids::AdAccountId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

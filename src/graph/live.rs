@@ -11,8 +11,8 @@
 //! would never be applied, on every plan, with no word said.
 
 use super::error::{ErrorKind, GraphError};
-use super::model::LiveConversion;
-use crate::ids::ConversionId;
+use crate::model::LiveConversion;
+use crate::model::ids::ConversionId;
 use serde_json::Value;
 
 /// The fields convctl reads: exactly what [`LiveConversion`] holds.

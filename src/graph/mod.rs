@@ -62,15 +62,15 @@ mod events;
 mod limiter;
 mod list;
 mod live;
-mod model;
+
 mod transport;
 mod usage;
 mod write;
 
 pub use client::GraphClient;
-pub use config::{GraphConfig, RetryPolicy};
+pub use config::{GraphConfig, RetryPolicy, default_per_account};
 pub use error::{ErrorKind, GraphError};
 pub use events::EventsReceipt;
-pub use model::*;
+
 pub use transport::LogSink;
 pub use write::WriteObserver;

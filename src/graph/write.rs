@@ -21,9 +21,9 @@
 use super::batch;
 use super::client::{GraphClient, Inner};
 use super::error::{ErrorKind, GraphError};
-use super::model::{LiveConversion, NewConversion, WriteOp, WriteOutcome};
 use super::transport::{Backoff, Failure, Request};
-use crate::ids::{AdAccountId, ConversionId};
+use crate::model::ids::{AdAccountId, ConversionId};
+use crate::model::{LiveConversion, NewConversion, WriteOp, WriteOutcome};
 use crate::rule::Rule;
 use reqwest::Method;
 use serde_json::Value;

@@ -7,7 +7,7 @@ use super::entry::{self, DEFAULTS_KEYS, ENTRY_KEYS};
 use super::model::{DesiredAccount, DesiredConversion, Ensure};
 use super::yaml::{Kind, Node, Resolved};
 use crate::ACCOUNT_CAP;
-use crate::ids::AdAccountId;
+use crate::model::ids::AdAccountId;
 use std::collections::HashMap;
 
 pub const DOCUMENT_KEYS: &[&str] = &["version", "account", "defaults", "prune", "conversions"];

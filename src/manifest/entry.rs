@@ -6,8 +6,8 @@ use super::context::{Ctx, boolean, enumerated, id_text, mapping, number, string}
 use super::model::{DesiredConversion, Ensure, RuleSpec, RuleTests};
 use super::rule_source::{self, SourcedRule};
 use super::yaml::{Kind, Node};
-use crate::enums::{ActionSourceType, CustomEventType};
-use crate::ids::ObjectId;
+use crate::model::event_types::{ActionSourceType, CustomEventType};
+use crate::model::ids::ObjectId;
 use crate::rule::Event;
 
 pub const ENTRY_KEYS: &[&str] = &[

@@ -1,5 +1,5 @@
 //! The manifest file format (`convctl/v1`) as serde types: one [`ManifestDocument`] per YAML
-//! document. `schema.json` is generated from these types (see `crate::schema`), and `import`
+//! document. `schema.json` is generated from these types (see `crate::manifest::schema`), and `import`
 //! serialises them to write manifests that load back unchanged.
 //!
 //! The loader does not deserialise through these types: it walks a positioned YAML tree so that
@@ -8,7 +8,7 @@
 //! passes the loader.
 
 use super::model::Ensure;
-use crate::enums::{ActionSourceType, CustomEventType};
+use crate::model::event_types::{ActionSourceType, CustomEventType};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -18,6 +18,7 @@ mod files;
 pub mod format;
 mod model;
 mod rule_source;
+pub mod schema;
 pub mod yaml;
 
 pub use entry::MAX_NAME_CHARS;

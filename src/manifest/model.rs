@@ -1,7 +1,7 @@
 //! The desired model: what the manifests declare, after defaults and normalisation.
 
-use crate::enums::{ActionSourceType, CustomEventType};
-use crate::ids::{AdAccountId, ConversionId, ObjectId};
+use crate::model::event_types::{ActionSourceType, CustomEventType};
+use crate::model::ids::{AdAccountId, ConversionId, ObjectId};
 use crate::rule::{Event, Rule};
 use serde::Serialize;
 use std::fmt;

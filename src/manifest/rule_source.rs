@@ -6,7 +6,7 @@
 use super::context::Ctx;
 use super::model::RuleSpec;
 use super::yaml::{Kind, Node, Pos, Resolved, key_text};
-use crate::enums::{CustomEventType, misspelled_standard_event, standard_event_type};
+use crate::model::event_types::{CustomEventType, misspelled_standard_event, standard_event_type};
 use crate::rule::{Operand, Operator, Rule, RuleStep, canonical_json};
 
 const RULE_HINT: &str = "write the rule as a mapping, e.g. `rule: {url: {i_contains: thankyou}}`, \

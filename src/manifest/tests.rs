@@ -2,7 +2,7 @@
 //! drives the binary over files).
 
 use super::*;
-use crate::enums::{ActionSourceType, CustomEventType};
+use crate::model::event_types::{ActionSourceType, CustomEventType};
 use std::path::Path;
 
 fn load(text: &str) -> Result<Manifests, Vec<Diagnostic>> {

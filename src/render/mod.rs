@@ -5,6 +5,7 @@
 //! never see a token (the document holds none). `plan` and `drift` share them; [`Mode`] changes
 //! the wording only.
 
+pub mod findings;
 pub mod json;
 pub mod markdown;
 pub mod text;
@@ -59,7 +60,7 @@ pub fn summary_line(summary: &Summary, mode: Mode) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{AdAccountId, ObjectId};
+    use crate::model::ids::{AdAccountId, ObjectId};
     use crate::plan::*;
     use serde_json::json;
 

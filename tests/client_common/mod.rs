@@ -4,10 +4,11 @@
 #![allow(dead_code)]
 
 use convctl::emulator::{self, EmulatorConfig, RunningEmulator};
-use convctl::enums::CustomEventType;
-use convctl::graph::{GraphClient, GraphConfig, LogSink, NewConversion, RetryPolicy};
-use convctl::ids::{AdAccountId, ObjectId};
-use convctl::secret::Secret;
+use convctl::graph::{GraphClient, GraphConfig, LogSink, RetryPolicy};
+use convctl::model::NewConversion;
+use convctl::model::Secret;
+use convctl::model::event_types::CustomEventType;
+use convctl::model::ids::{AdAccountId, ObjectId};
 use std::sync::{Arc, Mutex};
 
 /// A token that must never show up anywhere but the Authorization header.

@@ -5,13 +5,14 @@ use super::plan::{
     compare_accounts, fail, load_manifests, parse_accounts, print_doc, print_notes, select,
     with_session, write_stdout,
 };
-use crate::apply::execute;
-use crate::cli::{GlobalOptions, PlanFormat};
+use crate::cli::args::{GlobalOptions, PlanFormat};
+use crate::cli::exit;
+use crate::cli::session::Session;
 use crate::diff::mass_delete;
-use crate::exit;
 use crate::plan::{Action, PlanDocument, Summary, live_fingerprint};
+use crate::reconcile::LiveApi;
+use crate::reconcile::apply::execute;
 use crate::render::Mode;
-use crate::session::{LiveApi, Session};
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 

@@ -55,7 +55,7 @@ pub struct GlobalOptions {
     #[arg(long, global = true, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub batch_size: u32,
     /// Only the accounts whose id hashes to share K of N (K in 1..=N).
-    /// Checked at parse time (`crate::shard::Shard::parse`), kept as text; commands turn it into
+    /// Checked at parse time (`crate::reconcile::shard::Shard::parse`), kept as text; commands turn it into
     /// a `Shard` with `Shard::from_option`.
     #[arg(long, global = true, value_name = "K/N", value_parser = check_shard)]
     pub shard: Option<String>,
@@ -71,7 +71,7 @@ pub struct GlobalOptions {
 
 /// Rejects a malformed `--shard` while parsing, so the message comes before any work.
 fn check_shard(text: &str) -> Result<String, String> {
-    crate::shard::Shard::parse(text).map(|shard| shard.to_string())
+    crate::reconcile::shard::Shard::parse(text).map(|shard| shard.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -88,6 +88,16 @@ pub enum CheckFormat {
     Json,
     /// `::error file=...,line=...,col=...::message` workflow annotations.
     Github,
+}
+
+impl CheckFormat {
+    /// How findings are written as lines in this format (JSON documents are built whole).
+    pub fn line_style(self) -> crate::render::findings::LineStyle {
+        match self {
+            CheckFormat::Github => crate::render::findings::LineStyle::Github,
+            CheckFormat::Text | CheckFormat::Json => crate::render::findings::LineStyle::Text,
+        }
+    }
 }
 
 /// Output of `plan` and `drift`.
@@ -263,4 +273,29 @@ pub struct EmulatorArgs {
     /// DELETE archives instead of removing.
     #[arg(long)]
     pub delete_archives: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_global_option_is_checked_by_clap() {
+        let cli = Cli::try_parse_from(["convctl", "--shard", "2/3", "validate"]).unwrap();
+        let shard =
+            crate::reconcile::shard::Shard::from_option(cli.global.shard.as_deref()).unwrap();
+        assert_eq!(
+            shard,
+            Some(crate::reconcile::shard::Shard::parse("2/3").unwrap())
+        );
+        let error = Cli::try_parse_from(["convctl", "plan", "--shard", "4/3"]).unwrap_err();
+        assert!(
+            error.to_string().contains("K must be between 1 and 3"),
+            "{error}"
+        );
+        assert_eq!(
+            crate::reconcile::shard::Shard::from_option(None).unwrap(),
+            None
+        );
+    }
 }

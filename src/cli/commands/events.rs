@@ -1,5 +1,5 @@
 //! `convctl events send` and the live half of `convctl test --live`: Conversions API server
-//! events, checked offline first (seed 002 rules, `crate::capi`, the same code the emulator
+//! events, checked offline first (seed 002 rules, `crate::events`, the same code the emulator
 //! answers with), then sent with the Graph client (token in the header, never in a URL).
 //!
 //! Nothing is sent when any event of a request is invalid: the API would reject the whole
@@ -7,14 +7,14 @@
 //! that may have reached the API is never resent blindly (identical server events are counted
 //! twice); the error says so.
 
-use crate::capi;
-use crate::cli::{CheckFormat, EventsSendArgs, GlobalOptions, LiveTestArgs};
-use crate::exit;
+use crate::cli::args::{CheckFormat, EventsSendArgs, GlobalOptions, LiveTestArgs};
+use crate::cli::exit;
+use crate::cli::session::Session;
+use crate::events;
 use crate::graph::{EventsReceipt, GraphClient};
-use crate::ids::ObjectId;
-use crate::live_test::{self, LiveEvent};
-use crate::session::Session;
-use crate::shard::Shard;
+use crate::model::ids::ObjectId;
+use crate::reconcile::live_test::{self, LiveEvent};
+use crate::reconcile::shard::Shard;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -30,7 +30,7 @@ pub fn send(global: &GlobalOptions, args: &EventsSendArgs) -> i32 {
         Ok(items) => items,
         Err(e) => return fail(&e),
     };
-    if let Err(e) = capi::validate_batch(&items, now()) {
+    if let Err(e) = events::validate_batch(&items, now()) {
         return fail(&format!(
             "{}: {e}; nothing was sent",
             display_path(&args.file)
@@ -114,7 +114,7 @@ pub fn test_live(
     let requests = requests_by_pixel(events);
     for (pixel, chunk) in &requests {
         let payloads: Vec<Value> = chunk.iter().map(|e| e.payload.clone()).collect();
-        if let Err(e) = capi::validate_batch(&payloads, now()) {
+        if let Err(e) = events::validate_batch(&payloads, now()) {
             return fail(&format!(
                 "the test events for pixel {pixel} are invalid: {e}; nothing was sent"
             ));
@@ -150,7 +150,7 @@ pub fn test_live(
     }
 }
 
-/// Groups events by pixel, in requests of at most `capi::MAX_EVENTS`.
+/// Groups events by pixel, in requests of at most `events::MAX_EVENTS`.
 fn requests_by_pixel(events: Vec<LiveEvent>) -> Vec<(ObjectId, Vec<LiveEvent>)> {
     let mut by_pixel: BTreeMap<ObjectId, Vec<LiveEvent>> = BTreeMap::new();
     for event in events {
@@ -158,7 +158,7 @@ fn requests_by_pixel(events: Vec<LiveEvent>) -> Vec<(ObjectId, Vec<LiveEvent>)> 
     }
     let mut requests = Vec::new();
     for (pixel, events) in by_pixel {
-        for chunk in events.chunks(capi::MAX_EVENTS) {
+        for chunk in events.chunks(events::MAX_EVENTS) {
             requests.push((pixel.clone(), chunk.to_vec()));
         }
     }
@@ -201,7 +201,7 @@ fn read_events(path: &Path) -> Result<Vec<Value>, String> {
             ));
         }
     };
-    capi::parse_data(&data.to_string()).map_err(|e| format!("{name}: {e}"))
+    events::parse_data(&data.to_string()).map_err(|e| format!("{name}: {e}"))
 }
 
 fn describe(pixel: &ObjectId, receipt: &EventsReceipt, code: Option<&str>) -> String {

@@ -3,8 +3,9 @@
 //! tests/reconcile_*.rs.)
 
 use super::*;
-use crate::graph::LiveConversion;
-use crate::ids::{AdAccountId, ObjectId};
+use crate::graph::{ErrorKind, GraphError};
+use crate::model::LiveConversion;
+use crate::model::ids::{AdAccountId, ObjectId};
 use crate::plan::{AccountPlan, ConversionState, PlanDocument};
 use std::sync::Mutex;
 
@@ -19,15 +20,15 @@ impl LiveApi for Fake {
     async fn list_many(
         &self,
         accounts: &[AdAccountId],
-    ) -> Vec<Result<Vec<LiveConversion>, String>> {
+    ) -> Vec<Result<Vec<LiveConversion>, GraphError>> {
         accounts.iter().map(|_| Ok(vec![])).collect()
     }
 
     async fn write(
         &self,
         ops: Vec<WriteOp>,
-        on_done: crate::session::Progress,
-    ) -> Vec<Result<WriteOutcome, String>> {
+        on_done: crate::reconcile::Progress,
+    ) -> Vec<Result<WriteOutcome, GraphError>> {
         let mut batch = Vec::new();
         let results = ops
             .into_iter()
@@ -40,7 +41,10 @@ impl LiveApi for Fake {
                 };
                 batch.push(key.clone());
                 if self.fail.contains(&key) {
-                    return Err(format!("(#2) Service temporarily unavailable [{key}]"));
+                    return Err(GraphError::new(
+                        ErrorKind::Transient,
+                        format!("(#2) Service temporarily unavailable [{key}]"),
+                    ));
                 }
                 Ok(match op {
                     WriteOp::Create { .. } => {
@@ -226,7 +230,7 @@ impl LiveApi for Store {
     async fn list_many(
         &self,
         accounts: &[AdAccountId],
-    ) -> Vec<Result<Vec<LiveConversion>, String>> {
+    ) -> Vec<Result<Vec<LiveConversion>, GraphError>> {
         accounts
             .iter()
             .map(|_| Ok(self.live.lock().unwrap().clone()))
@@ -236,8 +240,8 @@ impl LiveApi for Store {
     async fn write(
         &self,
         ops: Vec<WriteOp>,
-        on_done: crate::session::Progress,
-    ) -> Vec<Result<WriteOutcome, String>> {
+        on_done: crate::reconcile::Progress,
+    ) -> Vec<Result<WriteOutcome, GraphError>> {
         let mut live = self.live.lock().unwrap();
         ops.into_iter()
             .map(|op| {
@@ -271,7 +275,10 @@ impl LiveApi for Store {
                         Ok(WriteOutcome::Created(id))
                     }
                     WriteOp::Update { id, update } => {
-                        let c = live.iter_mut().find(|c| c.id == id).ok_or("no such id")?;
+                        let c = live
+                            .iter_mut()
+                            .find(|c| c.id == id)
+                            .ok_or_else(|| GraphError::new(ErrorKind::NotFound, "no such id"))?;
                         if let Some(n) = update.name {
                             c.name = n;
                         }
@@ -312,9 +319,9 @@ mod convergence {
         r#"{"and":[{"event":{"eq":"Purchase"}},{"value":{"gt":100}}]}"#,
         r#"{"or":[{"url":{"i_contains":"thank\/you"}},{"url":{"eq":"y"}}]}"#,
     ];
-    const TYPES: [crate::enums::CustomEventType; 2] = [
-        crate::enums::CustomEventType::Purchase,
-        crate::enums::CustomEventType::Lead,
+    const TYPES: [crate::model::event_types::CustomEventType; 2] = [
+        crate::model::event_types::CustomEventType::Purchase,
+        crate::model::event_types::CustomEventType::Lead,
     ];
 
     fn live_strategy() -> impl Strategy<Value = Vec<LiveConversion>> {

@@ -5,9 +5,9 @@
 //! It never writes to the API and never overwrites an existing manifest (a user's file is
 //! worth more than an import); files are written atomically.
 
-use crate::graph::LiveConversion;
-use crate::ids::AdAccountId;
 use crate::manifest::format::{ConversionEntry, IdText, ManifestDocument, RuleText};
+use crate::model::LiveConversion;
+use crate::model::ids::AdAccountId;
 use crate::rule::{Rule, canonical_json};
 use std::collections::HashMap;
 use std::io::Write;
@@ -174,7 +174,7 @@ pub fn write_new(path: &Path, text: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::ObjectId;
+    use crate::model::ids::ObjectId;
 
     fn live(id: &str, name: &str, rule: &str) -> LiveConversion {
         LiveConversion {

@@ -14,10 +14,10 @@
 //! to do; running `apply` again after a failure finishes the job (the diff recognises what was
 //! done, including a replacement cut off half way), so nothing is duplicated.
 
-use crate::graph::{WriteOp, WriteOutcome};
-use crate::ids::ConversionId;
+use crate::model::ids::ConversionId;
+use crate::model::{WriteOp, WriteOutcome};
 use crate::plan::{AccountPlan, Action, DeleteReason, PlanDocument, ReplaceOrder, update_request};
-use crate::session::{LiveApi, Progress};
+use crate::reconcile::{LiveApi, Progress};
 use std::collections::HashMap;
 
 /// How one planned action ended.
@@ -261,7 +261,7 @@ pub async fn execute<A: LiveApi>(api: &A, mut doc: PlanDocument, on_done: Progre
             let (i, j) = actions[k];
             let action = &doc.accounts[i].actions[j];
             match result {
-                Err(e) => p.failed = Some(e),
+                Err(e) => p.failed = Some(e.to_string()),
                 Ok(outcome) => match step {
                     Step::CreateNew => {
                         p.new_id = match outcome {

@@ -10,11 +10,11 @@
 //!
 //! Pure: no clock (the caller passes `now`), no network, no files.
 
-use crate::enums::ActionSourceType;
-use crate::ids::{AdAccountId, ObjectId};
 use crate::manifest::{Ensure, Manifests, RuleSpec};
+use crate::model::event_types::ActionSourceType;
+use crate::model::ids::{AdAccountId, ObjectId};
+use crate::reconcile::shard::Shard;
 use crate::rule::{Event, Rule};
-use crate::shard::Shard;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -135,10 +135,10 @@ pub fn server_event(example: &Event, source: ActionSourceType, now: i64, event_i
 }
 
 /// The event as rules see it once received, read by the same code the emulator answers
-/// `/events` with (`capi::ServerEvent::rule_event`). An event capi refuses sees nothing.
+/// `/events` with (`events::ServerEvent::rule_event`). An event capi refuses sees nothing.
 fn as_seen_by_rules(payload: &Value) -> Event {
     let time = payload["event_time"].as_i64().unwrap_or_default();
-    crate::capi::validate_event(payload, 0, time)
+    crate::events::validate_event(payload, 0, time)
         .map(|event| event.rule_event())
         .unwrap_or_default()
 }
@@ -294,7 +294,7 @@ conversions:
     fn built_events_pass_the_offline_conversions_api_checks() {
         let (events, _) = build(&manifests(SHOP), None, NOW);
         let payloads: Vec<Value> = events.into_iter().map(|e| e.payload).collect();
-        crate::capi::validate_batch(&payloads, NOW).expect("valid server events");
+        crate::events::validate_batch(&payloads, NOW).expect("valid server events");
     }
 
     #[test]
@@ -305,7 +305,7 @@ conversions:
         assert!(skipped.is_empty(), "{skipped:?}");
         assert!(!events.is_empty());
         let payloads: Vec<Value> = events.into_iter().map(|e| e.payload).collect();
-        crate::capi::validate_batch(&payloads, NOW).expect("valid server events");
+        crate::events::validate_batch(&payloads, NOW).expect("valid server events");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The live model: custom conversions as the API reports them, and the writes convctl makes.
 
-use crate::enums::{ActionSourceType, CustomEventType};
-use crate::ids::{AdAccountId, ConversionId, ObjectId};
+use crate::model::event_types::{ActionSourceType, CustomEventType};
+use crate::model::ids::{AdAccountId, ConversionId, ObjectId};
 use serde::{Deserialize, Serialize};
 
 /// A custom conversion as read from the API. A field the answer did not carry is `None`: it is

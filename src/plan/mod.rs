@@ -6,8 +6,8 @@
 //! wrong with the file). It never decides what to change (that is `diff`) and never holds a
 //! token: nothing in it comes from the client's configuration.
 
-use crate::graph::{ConversionUpdate, LiveConversion, NewConversion};
-use crate::ids::{AdAccountId, ConversionId, ObjectId};
+use crate::model::ids::{AdAccountId, ConversionId, ObjectId};
+use crate::model::{ConversionUpdate, LiveConversion, NewConversion};
 use crate::rule::{Rule, canonical_json, number_value};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

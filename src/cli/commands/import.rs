@@ -1,10 +1,10 @@
 //! `convctl import ACT... --out DIR`: one manifest per account, ids pinned, never overwriting.
 
 use super::plan::{fail, parse_accounts, with_session};
-use crate::cli::GlobalOptions;
-use crate::exit;
-use crate::import::{manifest_for, manifest_path, write_new};
-use crate::session::LiveApi;
+use crate::cli::args::GlobalOptions;
+use crate::cli::exit;
+use crate::reconcile::LiveApi;
+use crate::reconcile::import::{manifest_for, manifest_path, write_new};
 use std::path::Path;
 
 pub fn run(global: &GlobalOptions, accounts: &[String], out: &Path) -> i32 {

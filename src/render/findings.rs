@@ -3,7 +3,6 @@
 //! so that CI puts each finding on the offending line of a pull request. It only formats; it
 //! never decides what is an error.
 
-use crate::cli::CheckFormat;
 use crate::manifest::{Diagnostic, Severity};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -78,16 +77,25 @@ pub fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Writes diagnostics in `text` or `github` form (JSON documents are built by each command).
+/// How findings are written as lines (JSON documents are built by each command).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineStyle {
+    /// `file:line:col: error: message` with its `help:` line, as a compiler prints.
+    Text,
+    /// `::error file=...,line=...,col=...::message` GitHub workflow annotations.
+    Github,
+}
+
+/// Writes diagnostics one per line in the given style.
 pub fn write_diagnostics(
     out: &mut dyn Write,
-    format: CheckFormat,
+    style: LineStyle,
     diags: &[Diagnostic],
 ) -> std::io::Result<()> {
     for d in diags {
-        match format {
-            CheckFormat::Github => writeln!(out, "{}", github_annotation(d))?,
-            _ => writeln!(out, "{d}")?,
+        match style {
+            LineStyle::Github => writeln!(out, "{}", github_annotation(d))?,
+            LineStyle::Text => writeln!(out, "{d}")?,
         }
     }
     Ok(())

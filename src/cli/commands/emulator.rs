@@ -3,9 +3,10 @@
 //! The first line on stdout is `listening on http://ADDR` (scripts wait for it); everything
 //! else goes to stderr. It never prints tokens or the app secret.
 
-use crate::cli::EmulatorArgs;
+use crate::cli::args::EmulatorArgs;
+use crate::cli::exit;
 use crate::emulator::{self, EmulatorConfig};
-use crate::exit;
+use crate::model::AdAccountId;
 use std::io::Write;
 use std::net::SocketAddr;
 
@@ -20,7 +21,7 @@ pub fn run(args: &EmulatorArgs) -> i32 {
 }
 
 fn run_inner(args: &EmulatorArgs) -> anyhow::Result<()> {
-    let config = EmulatorConfig::try_from(args)?;
+    let config = emulator_config(args)?;
     let listen: SocketAddr = args.listen.parse().map_err(|_| {
         anyhow::anyhow!(
             "--listen `{}` is not an address: write IP:PORT, e.g. 127.0.0.1:8080",
@@ -56,4 +57,28 @@ async fn wait_for_signal() -> anyhow::Result<()> {
     #[cfg(not(unix))]
     tokio::signal::ctrl_c().await?;
     Ok(())
+}
+
+/// The emulator's configuration from its command-line options (flag names in the errors).
+fn emulator_config(args: &EmulatorArgs) -> anyhow::Result<EmulatorConfig> {
+    let accounts = args
+        .accounts
+        .iter()
+        .map(|a| AdAccountId::parse(a).map_err(|e| anyhow::anyhow!("--account: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let config = EmulatorConfig {
+        state_file: args.state.clone(),
+        tokens: args.tokens.clone(),
+        app_secret: args.app_secret.clone(),
+        accounts,
+        cap: args.cap,
+        latency_ms: args.latency_ms,
+        fault_rate: args.fault_rate,
+        drop_after_commit: args.drop_after_commit,
+        rate_limit: args.rate_limit,
+        seed: args.seed,
+        delete_archives: args.delete_archives,
+    };
+    config.validate()?;
+    Ok(config)
 }

@@ -10,7 +10,7 @@
 //!
 //! This module only decides membership; it must never talk to the network or read manifests.
 
-use crate::ids::AdAccountId;
+use crate::model::ids::AdAccountId;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -154,21 +154,6 @@ mod tests {
                 share_of(&act("act_987654321"), n)
             );
         }
-    }
-
-    #[test]
-    fn the_global_option_is_checked_by_clap() {
-        use crate::cli::Cli;
-        use clap::Parser;
-        let cli = Cli::try_parse_from(["convctl", "--shard", "2/3", "validate"]).unwrap();
-        let shard = Shard::from_option(cli.global.shard.as_deref()).unwrap();
-        assert_eq!(shard, Some(Shard::parse("2/3").unwrap()));
-        let error = Cli::try_parse_from(["convctl", "plan", "--shard", "4/3"]).unwrap_err();
-        assert!(
-            error.to_string().contains("K must be between 1 and 3"),
-            "{error}"
-        );
-        assert_eq!(Shard::from_option(None).unwrap(), None);
     }
 
     #[test]

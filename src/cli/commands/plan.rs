@@ -2,16 +2,16 @@
 //! Also the helpers `apply` and `drift` share: loading and selecting accounts, colours, the
 //! runtime and the session around a command.
 
-use crate::cli::{ColorChoice, GlobalOptions, PlanFormat};
+use crate::cli::args::{ColorChoice, GlobalOptions, PlanFormat};
+use crate::cli::exit;
+use crate::cli::session::Session;
 use crate::diff::DiffOptions;
-use crate::drift::{Comparison, compare};
-use crate::exit;
-use crate::ids::AdAccountId;
 use crate::manifest::{DesiredAccount, Manifests};
+use crate::model::ids::AdAccountId;
 use crate::plan::PlanDocument;
+use crate::reconcile::compare::{Comparison, compare};
+use crate::reconcile::shard::Shard;
 use crate::render::{self, Mode, RenderOptions};
-use crate::session::Session;
-use crate::shard::Shard;
 use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
 use std::path::{Path, PathBuf};
 

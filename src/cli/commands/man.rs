@@ -3,8 +3,8 @@
 //! stdout (`convctl man | man -l -`); with it, `convctl.1` and one `convctl-<command>.1` per
 //! command are written into DIR. Never touches anything outside DIR.
 
-use crate::cli::Cli;
-use crate::exit;
+use crate::cli::args::Cli;
+use crate::cli::exit;
 use clap::CommandFactory;
 use std::io::Write;
 use std::path::Path;

@@ -2,10 +2,10 @@
 //! 0 when valid, 1 when not. Text goes to stderr (findings) and stdout (the verdict); JSON and
 //! GitHub annotations go to stdout. It never touches the network.
 
-use crate::cli::CheckFormat;
-use crate::exit;
+use crate::cli::args::CheckFormat;
+use crate::cli::exit;
 use crate::manifest::{self, Diagnostic, Manifests};
-use crate::report::{self, counts, plural};
+use crate::render::findings::{self, counts, plural};
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
@@ -38,7 +38,7 @@ pub fn run(paths: &[PathBuf], format: CheckFormat) -> i32 {
                 "files": files,
                 "accounts": accounts,
                 "conversions": conversions,
-                "diagnostics": diags.iter().map(report::diagnostic_json).collect::<Vec<_>>(),
+                "diagnostics": diags.iter().map(findings::diagnostic_json).collect::<Vec<_>>(),
             });
             writeln!(
                 out,
@@ -48,9 +48,13 @@ pub fn run(paths: &[PathBuf], format: CheckFormat) -> i32 {
         }
         CheckFormat::Github | CheckFormat::Text => {
             let r = if format == CheckFormat::Github {
-                report::write_diagnostics(&mut out, format, diags)
+                findings::write_diagnostics(&mut out, format.line_style(), diags)
             } else {
-                report::write_diagnostics(&mut std::io::stderr().lock(), format, diags)
+                findings::write_diagnostics(
+                    &mut std::io::stderr().lock(),
+                    format.line_style(),
+                    diags,
+                )
             };
             r.and_then(|_| {
                 if valid {

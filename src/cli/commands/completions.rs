@@ -1,8 +1,8 @@
 //! `convctl completions SHELL`: a completion script generated from the clap definition, so it
 //! can never fall out of step with the real options. Writes to the given writer only.
 
-use crate::cli::{Cli, CompletionShell};
-use crate::exit;
+use crate::cli::args::{Cli, CompletionShell};
+use crate::cli::exit;
 use clap::CommandFactory;
 use clap_complete::Shell;
 use std::io::Write;

@@ -4,11 +4,10 @@
 //! differs). It never writes to the API.
 
 use crate::diff::{DiffOptions, diff_account};
-use crate::exit;
-use crate::graph::LiveConversion;
 use crate::manifest::DesiredAccount;
+use crate::model::LiveConversion;
 use crate::plan::PlanDocument;
-use crate::session::LiveApi;
+use crate::reconcile::LiveApi;
 
 /// The plan of the selected accounts, with how many live conversions each had (in the same
 /// order as `doc.accounts`). The live listings themselves are not kept: at agency scale they
@@ -71,14 +70,5 @@ pub async fn compare<A: LiveApi>(
         })
     } else {
         Err(errors)
-    }
-}
-
-/// `drift`'s exit code: 2 when live state differs from the manifests, 0 in sync.
-pub fn exit_code(doc: &PlanDocument) -> i32 {
-    if doc.has_changes() {
-        exit::CHANGES
-    } else {
-        exit::SUCCESS
     }
 }

@@ -3,10 +3,10 @@
 //! uses, and exits 0 when all pass, 1 when one fails or the manifests are invalid. A failure
 //! names the event's file:line:col and the conditions that decided the outcome.
 
-use crate::cli::CheckFormat;
-use crate::exit;
+use crate::cli::args::CheckFormat;
+use crate::cli::exit;
 use crate::manifest::{self, Diagnostic, Location, RuleSpec, Severity};
-use crate::report::{self, plural};
+use crate::render::findings::{self, plural};
 use crate::rule::{Event, Rule};
 use serde_json::json;
 use std::io::Write;
@@ -95,7 +95,7 @@ pub fn run(paths: &[PathBuf], format: CheckFormat) -> i32 {
                     "column": o.location.map(|l| l.column),
                     "conditions": o.why,
                 })).collect::<Vec<_>>(),
-                "diagnostics": manifests.warnings.iter().map(report::diagnostic_json).collect::<Vec<_>>(),
+                "diagnostics": manifests.warnings.iter().map(findings::diagnostic_json).collect::<Vec<_>>(),
             });
             writeln!(
                 out,
@@ -105,11 +105,11 @@ pub fn run(paths: &[PathBuf], format: CheckFormat) -> i32 {
         }
         CheckFormat::Text | CheckFormat::Github => (|| {
             if format == CheckFormat::Github {
-                report::write_diagnostics(&mut out, format, &manifests.warnings)?;
+                findings::write_diagnostics(&mut out, format.line_style(), &manifests.warnings)?;
             } else {
-                report::write_diagnostics(
+                findings::write_diagnostics(
                     &mut std::io::stderr().lock(),
-                    format,
+                    format.line_style(),
                     &manifests.warnings,
                 )?;
             }
@@ -126,7 +126,7 @@ pub fn run(paths: &[PathBuf], format: CheckFormat) -> i32 {
                         )?;
                     }
                 } else if format == CheckFormat::Github {
-                    writeln!(out, "{}", report::github_annotation(&as_diagnostic(o)))?;
+                    writeln!(out, "{}", findings::github_annotation(&as_diagnostic(o)))?;
                 } else {
                     writeln!(out, "FAIL  {}", as_diagnostic(o))?;
                 }
@@ -190,7 +190,7 @@ fn explain(rule: &Rule, event: &Event, expect_match: bool) -> Vec<String> {
 }
 
 fn invalid(diags: &[Diagnostic], format: CheckFormat) -> i32 {
-    let c = report::counts(diags);
+    let c = findings::counts(diags);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let _ = match format {
@@ -200,20 +200,21 @@ fn invalid(diags: &[Diagnostic], format: CheckFormat) -> i32 {
             serde_json::to_string_pretty(&json!({
                 "passed": false,
                 "valid": false,
-                "diagnostics": diags.iter().map(report::diagnostic_json).collect::<Vec<_>>(),
+                "diagnostics": diags.iter().map(findings::diagnostic_json).collect::<Vec<_>>(),
             }))
             .unwrap_or_default()
         ),
-        CheckFormat::Github => report::write_diagnostics(&mut out, format, diags),
+        CheckFormat::Github => findings::write_diagnostics(&mut out, format.line_style(), diags),
         CheckFormat::Text => {
-            report::write_diagnostics(&mut std::io::stderr().lock(), format, diags).and_then(|_| {
-                writeln!(
-                    out,
-                    "invalid: {}, {}; no tests were run",
-                    plural(c.errors, "error"),
-                    plural(c.warnings, "warning")
-                )
-            })
+            findings::write_diagnostics(&mut std::io::stderr().lock(), format.line_style(), diags)
+                .and_then(|_| {
+                    writeln!(
+                        out,
+                        "invalid: {}, {}; no tests were run",
+                        plural(c.errors, "error"),
+                        plural(c.warnings, "warning")
+                    )
+                })
         }
     };
     exit::ERROR

@@ -5,7 +5,7 @@
 //! answer `/events`, and `convctl events send` uses it to check events offline before sending.
 //! One invalid event rejects the whole batch, so validation returns the first error found.
 
-use crate::enums::ActionSourceType;
+use crate::model::event_types::ActionSourceType;
 use serde_json::{Map, Value};
 
 /// At most this many events in one request.

@@ -8,8 +8,8 @@ mod plan;
 mod test;
 mod validate;
 
-use crate::cli::{Cli, Command, EventsCommand};
-use crate::exit;
+use crate::cli::args::{Cli, Command, EventsCommand};
+use crate::cli::exit;
 
 pub mod completions;
 pub mod emulator;

@@ -4,8 +4,8 @@
 use super::plan::{
     compare_accounts, fail, load_manifests, print_doc, print_notes, select, with_session,
 };
-use crate::cli::{GlobalOptions, PlanFormat};
-use crate::exit;
+use crate::cli::args::{GlobalOptions, PlanFormat};
+use crate::cli::exit;
 use crate::render::Mode;
 use std::path::PathBuf;
 
@@ -30,6 +30,10 @@ pub fn run(
         if let Err(e) = print_doc(&comparison.doc, format, Mode::Drift, global) {
             return fail(&e);
         }
-        crate::drift::exit_code(&comparison.doc)
+        if comparison.doc.has_changes() {
+            exit::CHANGES
+        } else {
+            exit::SUCCESS
+        }
     })
 }

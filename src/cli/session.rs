@@ -1,0 +1,257 @@
+//! How a command reaches live state: [`Session`], which builds the Graph API client from the global options and, for
+//! `--sandbox[=FILE]`, starts the in-process emulator with that state file (a dummy token, no
+//! Meta account needed) and shuts it down at the end, saving its state.
+//!
+//! It never decides what to change, and never prints or stores the token.
+
+use crate::cli::args::GlobalOptions;
+use crate::emulator::{EmulatorConfig, RunningEmulator};
+use crate::graph::GraphError;
+use crate::graph::{GraphClient, GraphConfig, RetryPolicy};
+use crate::model::Secret;
+use crate::model::{AdAccountId, LiveConversion, WriteOp, WriteOutcome};
+use crate::reconcile::{LiveApi, Progress};
+use std::path::Path;
+
+/// A command's connection to live state: the client, and the in-process emulator behind it
+/// when `--sandbox` was given. Call [`Session::finish`] at the end (it saves sandbox state).
+pub struct Session {
+    client: GraphClient,
+    sandbox: Option<RunningEmulator>,
+}
+
+impl Session {
+    /// Builds the client from the global options; with `--sandbox[=FILE]`, first starts the
+    /// emulator on an ephemeral loopback port with state in FILE (its directory is created)
+    /// and points the client at it with a dummy token.
+    pub async fn start(global: &GlobalOptions) -> Result<Session, String> {
+        let (config, sandbox) = match &global.sandbox {
+            None => (graph_config(global).map_err(|e| e.to_string())?, None),
+            Some(state) => {
+                let emulator = start_sandbox(state).await?;
+                let mut config = GraphConfig::new(emulator.base_url(), Secret::new("sandbox"));
+                config.api_version = global.api_version.clone();
+                (config, Some(emulator))
+            }
+        };
+        let config = GraphConfig {
+            parallelism: global.parallelism as usize,
+            per_account_parallelism: config
+                .per_account_parallelism
+                .min(global.parallelism as usize)
+                .max(1),
+            batch_size: global.batch_size as usize,
+            verbose: global.verbose,
+            ..config
+        };
+        let client = GraphClient::new(config).map_err(|e| e.to_string())?;
+        Ok(Session { client, sandbox })
+    }
+
+    pub fn client(&self) -> &GraphClient {
+        &self.client
+    }
+
+    /// Stops the sandbox emulator, saving its state; nothing to do against a real API.
+    pub async fn finish(self) -> Result<(), String> {
+        match self.sandbox {
+            Some(emulator) => emulator
+                .shutdown()
+                .await
+                .map_err(|e| format!("the sandbox could not save its state: {e:#}")),
+            None => Ok(()),
+        }
+    }
+}
+
+async fn start_sandbox(state: &Path) -> Result<RunningEmulator, String> {
+    if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the sandbox directory {}: {e}", dir.display()))?;
+    }
+    let config = EmulatorConfig {
+        state_file: Some(state.to_path_buf()),
+        ..EmulatorConfig::default()
+    };
+    let listen = "127.0.0.1:0".parse().expect("a valid loopback address");
+    crate::emulator::start(config, listen).await.map_err(|e| {
+        format!(
+            "cannot start the sandbox (state {}): {e:#}",
+            state.display()
+        )
+    })
+}
+
+impl LiveApi for Session {
+    async fn list_many(
+        &self,
+        accounts: &[AdAccountId],
+    ) -> Vec<Result<Vec<LiveConversion>, GraphError>> {
+        LiveApi::list_many(&self.client, accounts).await
+    }
+
+    async fn write(
+        &self,
+        ops: Vec<WriteOp>,
+        on_done: Progress,
+    ) -> Vec<Result<WriteOutcome, GraphError>> {
+        LiveApi::write(&self.client, ops, on_done).await
+    }
+}
+
+/// From the global CLI options: `--api-base`/`CONVCTL_API_BASE`, `--api-version`, the token
+/// from `--access-token-file` or `META_ACCESS_TOKEN`, `META_APP_SECRET` for
+/// `appsecret_proof`. (`--sandbox` is the caller's business: it overrides base and token.)
+pub fn graph_config(opts: &GlobalOptions) -> Result<GraphConfig, GraphError> {
+    graph_config_with_env(opts, |name| std::env::var(name).ok())
+}
+
+/// [`graph_config`] with the environment given (for tests).
+pub fn graph_config_with_env(
+    opts: &GlobalOptions,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<GraphConfig, GraphError> {
+    let token = match &opts.access_token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                GraphError::config(format!(
+                    "cannot read the access token file {}: {e}; pass a readable file to --access-token-file",
+                    path.display()
+                ))
+            })?;
+            let token = text.trim();
+            if token.is_empty() {
+                return Err(GraphError::config(format!(
+                    "the access token file {} is empty; put the token in it (a single line)",
+                    path.display()
+                )));
+            }
+            Secret::new(token)
+        }
+        None => match env("META_ACCESS_TOKEN").map(|t| t.trim().to_string()) {
+            Some(t) if !t.is_empty() => Secret::new(t),
+            _ => {
+                return Err(GraphError::config(
+                    "no access token: pass --access-token-file FILE or set META_ACCESS_TOKEN \
+                     (a token with ads_management on the accounts), or try convctl without one \
+                     against the built-in emulator with --sandbox",
+                ));
+            }
+        },
+    };
+    let app_secret = env("META_APP_SECRET")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .map(Secret::new);
+    let parallelism = (opts.parallelism as usize).max(1);
+    let config = GraphConfig {
+        api_base: opts.api_base.clone(),
+        api_version: opts.api_version.clone(),
+        token,
+        app_secret,
+        parallelism,
+        per_account_parallelism: crate::graph::default_per_account(parallelism),
+        batch_size: (opts.batch_size as usize).clamp(1, 50),
+        verbose: opts.verbose,
+        retry: RetryPolicy::default(),
+    };
+    config.base_url()?;
+    config.checked_version()?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::args::Cli;
+    use crate::model::Secret;
+    use clap::Parser;
+
+    fn options(args: &[&str]) -> GlobalOptions {
+        let mut all = vec!["convctl"];
+        all.extend_from_slice(args);
+        all.push("validate");
+        Cli::try_parse_from(all).unwrap().global
+    }
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn token_from_env_and_app_secret() {
+        let c = graph_config_with_env(
+            &options(&["--parallelism", "6", "--batch-size", "7"]),
+            env(&[("META_ACCESS_TOKEN", " tok \n"), ("META_APP_SECRET", "sec")]),
+        )
+        .unwrap();
+        assert_eq!(c.token.expose(), "tok");
+        assert_eq!(c.app_secret.as_ref().map(Secret::expose), Some("sec"));
+        assert_eq!(
+            (c.parallelism, c.per_account_parallelism, c.batch_size),
+            (6, 3, 7)
+        );
+        assert!(
+            !format!("{c:?}").contains("tok\""),
+            "Debug must not show the token"
+        );
+    }
+
+    #[test]
+    fn token_file_wins_and_is_trimmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "file-token\n").unwrap();
+        let c = graph_config_with_env(
+            &options(&["--access-token-file", path.to_str().unwrap()]),
+            env(&[("META_ACCESS_TOKEN", "env-token")]),
+        )
+        .unwrap();
+        assert_eq!(c.token.expose(), "file-token");
+        std::fs::write(&path, "  \n").unwrap();
+        let e = graph_config_with_env(
+            &options(&["--access-token-file", path.to_str().unwrap()]),
+            env(&[]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("is empty"), "{e}");
+    }
+
+    #[test]
+    fn missing_token_says_how_to_provide_one() {
+        let e = graph_config_with_env(&options(&[]), env(&[])).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("--access-token-file")
+                && text.contains("META_ACCESS_TOKEN")
+                && text.contains("--sandbox"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn bad_base_and_version_are_refused() {
+        let e = graph_config_with_env(
+            &options(&["--api-base", "ftp://x"]),
+            env(&[("META_ACCESS_TOKEN", "t")]),
+        );
+        assert!(e.unwrap_err().to_string().contains("--api-base"));
+        let e = graph_config_with_env(
+            &options(&["--api-base", "http://h/?access_token=x"]),
+            env(&[("META_ACCESS_TOKEN", "t")]),
+        );
+        assert!(e.is_err());
+        let e = graph_config_with_env(
+            &options(&["--api-version", "26"]),
+            env(&[("META_ACCESS_TOKEN", "t")]),
+        );
+        assert!(e.unwrap_err().to_string().contains("v26.0"));
+        let c = GraphConfig::new("http://127.0.0.1:9/prefix", Secret::new("t"));
+        assert_eq!(c.base_url().unwrap().as_str(), "http://127.0.0.1:9/prefix/");
+    }
+}

@@ -1,0 +1,16 @@
+//! The shared vocabulary every layer speaks: identifiers, secrets, the API's closed
+//! vocabularies (event types, action sources) and the live model (custom conversions as the
+//! API reports them, and the writes convctl makes).
+//!
+//! Pure data: no I/O, and no knowledge of the manifest, the client or the command line. The
+//! diff and the plan document take their types from here, so they never import the HTTP client.
+
+pub mod event_types;
+pub mod ids;
+mod live;
+mod secret;
+
+pub use event_types::{ActionSourceType, CustomEventType};
+pub use ids::{AdAccountId, ConversionId, ObjectId};
+pub use live::{ConversionUpdate, LiveConversion, NewConversion, WriteOp, WriteOutcome};
+pub use secret::Secret;

@@ -1,0 +1,20 @@
+//! Operations: what `plan`, `apply`, `drift`, `import` and `test --live` do, as library
+//! functions returning values. Each reaches live state only through [`LiveApi`], so every
+//! decision is tested against in-memory fakes as well as the emulator.
+//!
+//! - [`compare`]: list the selected accounts and diff each (shared by plan, apply and drift);
+//! - [`apply`]: execute a plan in phases and report exactly what was done;
+//! - [`import`]: live accounts → manifests with ids pinned;
+//! - [`live_test`]: rule-test examples → Conversions API server events;
+//! - [`shard`]: `--shard K/N`, a stable share of the accounts.
+//!
+//! It never parses the command line and never prints: commands in `cli` do both.
+
+pub mod apply;
+pub mod compare;
+pub mod import;
+mod live_api;
+pub mod live_test;
+pub mod shard;
+
+pub use live_api::{LiveApi, Progress};
