@@ -406,6 +406,9 @@ impl Store {
 }
 
 /// Writes `bytes` to `path` so that a reader sees the old or the new file, never a torn one.
+/// Each save has a temporary file of its own (tempfile picks a unique name): the debounced
+/// saver and the final save at shutdown may overlap, and with one shared name one of them
+/// would rename the other's file away ("No such file or directory").
 pub fn save_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
     let dir = path
@@ -414,27 +417,52 @@ pub fn save_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let result = (|| -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&tmp)?;
+        let mut file = tempfile::Builder::new()
+            .prefix(".convctl-state-")
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        file.as_file().sync_all()?;
+        file.persist(path).map_err(|e| e.error)?;
+        Ok(())
     })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        anyhow::bail!("cannot save emulator state to {}: {e}", path.display());
-    }
-    Ok(())
+    result.map_err(|e| anyhow::anyhow!("cannot save emulator state to {}: {e}", path.display()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlapping_saves_of_one_file_all_succeed() {
+        // The saver task and shutdown may save at the same moment (a fuzz test met this).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::thread::scope(|scope| {
+            let saves: Vec<_> = (0..8)
+                .map(|i| {
+                    let path = &path;
+                    scope.spawn(move || {
+                        for _ in 0..50 {
+                            save_atomically(path, format!("{{\"n\": {i}}}").as_bytes())?;
+                        }
+                        anyhow::Ok(())
+                    })
+                })
+                .collect();
+            for save in saves {
+                save.join().unwrap().unwrap();
+            }
+        });
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&text).is_ok(),
+            "{text}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "temporary files left behind");
+    }
 
     fn store_with(n: usize) -> Store {
         let mut s = Store::new();
