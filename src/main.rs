@@ -18,7 +18,7 @@ fn main() {
             });
         }
     };
-    std::process::exit(convctl::cli::commands::run(cli));
+    std::process::exit(convctl::cli::run(cli));
 }
 
 /// `convctl plan | head`: once the reader has gone, `print!` panics with "failed printing to

@@ -1,6 +1,7 @@
 //! The command line (spec section 3), parsed with clap. It only describes and parses: the
 //! commands in `commands` wire parsed options to library operations.
 
+use crate::reconcile::shard::Shard;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -54,11 +55,10 @@ pub struct GlobalOptions {
     /// takes at most 50).
     #[arg(long, global = true, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub batch_size: u32,
-    /// Only the accounts whose id hashes to share K of N (K in 1..=N).
-    /// Checked at parse time (`crate::reconcile::shard::Shard::parse`), kept as text; commands turn it into
-    /// a `Shard` with `Shard::from_option`.
-    #[arg(long, global = true, value_name = "K/N", value_parser = check_shard)]
-    pub shard: Option<String>,
+    /// Only the accounts whose id hashes to share K of N (K in 1..=N): split a fleet across
+    /// N parallel CI jobs, each with its own K; every account falls in exactly one share.
+    #[arg(long, global = true, value_name = "K/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// More detail on stderr (never secrets).
@@ -67,11 +67,6 @@ pub struct GlobalOptions {
     /// Only results and errors; no progress.
     #[arg(short, long, global = true)]
     pub quiet: bool,
-}
-
-/// Rejects a malformed `--shard` while parsing, so the message comes before any work.
-fn check_shard(text: &str) -> Result<String, String> {
-    crate::reconcile::shard::Shard::parse(text).map(|shard| shard.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -282,20 +277,13 @@ mod tests {
     #[test]
     fn the_global_option_is_checked_by_clap() {
         let cli = Cli::try_parse_from(["convctl", "--shard", "2/3", "validate"]).unwrap();
-        let shard =
-            crate::reconcile::shard::Shard::from_option(cli.global.shard.as_deref()).unwrap();
-        assert_eq!(
-            shard,
-            Some(crate::reconcile::shard::Shard::parse("2/3").unwrap())
-        );
+        assert_eq!(cli.global.shard, Some(Shard::parse("2/3").unwrap()));
         let error = Cli::try_parse_from(["convctl", "plan", "--shard", "4/3"]).unwrap_err();
         assert!(
             error.to_string().contains("K must be between 1 and 3"),
             "{error}"
         );
-        assert_eq!(
-            crate::reconcile::shard::Shard::from_option(None).unwrap(),
-            None
-        );
+        let cli = Cli::try_parse_from(["convctl", "validate"]).unwrap();
+        assert_eq!(cli.global.shard, None);
     }
 }

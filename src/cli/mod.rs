@@ -6,4 +6,21 @@
 pub mod args;
 pub mod commands;
 pub mod exit;
+mod failure;
+mod output;
 pub mod session;
+mod steps;
+
+pub use failure::{Failure, Outcome};
+
+/// Runs a parsed command line: the exit code, after printing a failure (once) on stderr.
+pub fn run(cli: args::Cli) -> i32 {
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(failure) => {
+            // Nothing more can be said when stderr is gone too.
+            let _ = failure.write_to(&mut std::io::stderr().lock());
+            exit::ERROR
+        }
+    }
+}

@@ -18,6 +18,7 @@ mod files;
 pub mod format;
 mod model;
 mod rule_source;
+pub mod rule_tests;
 pub mod schema;
 pub mod yaml;
 

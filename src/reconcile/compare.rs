@@ -4,7 +4,9 @@
 //! differs). It never writes to the API.
 
 use crate::diff::{DiffOptions, diff_account};
+use crate::graph::GraphError;
 use crate::manifest::DesiredAccount;
+use crate::model::AdAccountId;
 use crate::model::LiveConversion;
 use crate::plan::PlanDocument;
 use crate::reconcile::LiveApi;
@@ -46,10 +48,7 @@ pub async fn compare<A: LiveApi>(
     let mut active_counts = Vec::new();
     for (desired, result) in accounts.iter().zip(listed) {
         match result {
-            Err(e) => errors.push(format!(
-                "error: {}: cannot list custom conversions: {e}",
-                desired.account
-            )),
+            Err(e) => errors.push(format!("error: {}", cannot_list(&desired.account, &e))),
             Ok(live) => match diff_account(desired, &live, opts) {
                 Ok(plan) => {
                     plans.push(plan);
@@ -71,4 +70,9 @@ pub async fn compare<A: LiveApi>(
     } else {
         Err(errors)
     }
+}
+
+/// The one way a failed listing is told: `act_…: cannot list custom conversions: <why>`.
+pub fn cannot_list(account: &AdAccountId, error: &GraphError) -> String {
+    format!("{account}: cannot list custom conversions: {error}")
 }

@@ -51,11 +51,6 @@ impl Shard {
         Ok(Shard { index, count })
     }
 
-    /// The `--shard` global option (already checked by clap) as a shard; `None` means all.
-    pub fn from_option(option: Option<&str>) -> Result<Option<Shard>, String> {
-        option.map(Shard::parse).transpose()
-    }
-
     /// The whole set: shard 1 of 1 contains every account.
     pub fn all() -> Shard {
         Shard { index: 1, count: 1 }

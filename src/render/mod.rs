@@ -8,6 +8,7 @@
 pub mod findings;
 pub mod json;
 pub mod markdown;
+pub mod rule_tests;
 pub mod text;
 
 use crate::plan::Summary;

@@ -1,17 +1,16 @@
 //! `convctl apply`: make (or take, with `--plan FILE`) the plan, show it, refuse what safety
 //! rules forbid, confirm, execute in phases with progress, print what was done.
 
-use super::plan::{
-    compare_accounts, fail, load_manifests, parse_accounts, print_doc, print_notes, select,
-    with_session, write_stdout,
-};
 use crate::cli::args::{GlobalOptions, PlanFormat};
 use crate::cli::exit;
-use crate::cli::session::Session;
+use crate::cli::failure::{Failure, Outcome};
+use crate::cli::output::{print_doc, progress_bar, warn, write_stdout};
+use crate::cli::steps::{compare_accounts, load_manifests, parse_accounts, select, with_session};
 use crate::diff::mass_delete;
-use crate::plan::{Action, PlanDocument, Summary, live_fingerprint};
+use crate::plan::{Action, PlanDocument, Summary};
 use crate::reconcile::LiveApi;
 use crate::reconcile::apply::execute;
+use crate::reconcile::staleness::still_true;
 use crate::render::Mode;
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -24,38 +23,27 @@ pub struct ApplyArgs<'a> {
     pub accounts: &'a [String],
 }
 
-pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
+pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> Outcome {
     // Manifests are read before anything touches the network (a typo costs no API call).
     let manifests = match args.plan {
         Some(_) => None,
-        None => match load_manifests(args.paths, global) {
-            Some(m) => Some(m),
-            None => return exit::ERROR,
-        },
+        None => Some(load_manifests(args.paths, global)?),
     };
     with_session(global, async move |session| {
         let (doc, active) = match (manifests, args.plan) {
-            (_, Some(file)) => match saved_plan(session, file, args.accounts).await {
-                Ok((doc, active)) => {
-                    if !global.quiet {
-                        for w in provenance_warnings(&doc, global) {
-                            eprintln!("warning: {w}");
-                        }
-                    }
-                    (doc, active)
-                }
-                Err(e) => return fail(&e),
-            },
+            (_, Some(file)) => {
+                let (doc, active) = saved_plan(session, file, args.accounts).await?;
+                warn(
+                    global,
+                    provenance_warnings(&doc, global)
+                        .iter()
+                        .map(|w| format!("warning: {w}")),
+                );
+                (doc, active)
+            }
             (Some(manifests), None) => {
-                let selected = match select(manifests, args.accounts, global) {
-                    Ok(s) => s,
-                    Err(e) => return fail(&e),
-                };
-                let Some(comparison) = compare_accounts(session, selected, global, false).await
-                else {
-                    return exit::ERROR;
-                };
-                print_notes(&comparison, global);
+                let selected = select(manifests, args.accounts, global)?;
+                let comparison = compare_accounts(session, selected, global, false).await?;
                 let active = (0..comparison.doc.accounts.len())
                     .map(|i| comparison.active_count(i))
                     .collect();
@@ -64,140 +52,103 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
             (None, None) => unreachable!("manifests are loaded when there is no saved plan"),
         };
 
-        if let Err(e) = print_doc(&doc, PlanFormat::Text, Mode::Plan, global) {
-            return fail(&format!("{e}; nothing was done"));
-        }
+        print_doc(&doc, PlanFormat::Text, Mode::Plan, global)
+            .map_err(|e| e.and(Failure::new("nothing was done")))?;
         if !doc.has_changes() {
-            return exit::SUCCESS;
+            return Ok(exit::SUCCESS);
         }
-        let refused: Vec<String> = doc
-            .accounts
-            .iter()
-            .zip(&active)
-            .filter_map(|(account, live)| mass_delete(account, *live))
-            .map(|m| m.to_string())
-            .collect();
-        if !refused.is_empty() && !args.allow_mass_delete {
-            for r in &refused {
-                eprintln!("error: {r}");
-            }
-            return fail(
-                "refusing a mass delete; nothing was done. Check the manifests (a missing file or a wrong account?), or pass --allow-mass-delete if you mean it",
-            );
-        }
+        refuse_mass_delete(&doc, &active, args.allow_mass_delete)?;
         if !args.auto_approve {
-            match confirm() {
-                Ok(true) => {}
-                Ok(false) => return fail("apply cancelled; nothing was done"),
-                Err(e) => return fail(&e),
+            if !confirm()? {
+                return Err(Failure::new("apply cancelled; nothing was done"));
             }
             // Time passed at the prompt: apply only what was approved, on the state it was
             // made from.
-            if let Err(problems) = still_true(session, &doc).await {
-                for p in &problems {
-                    eprintln!("error: {p}");
-                }
-                return fail(
+            still_true(session, &doc).await.map_err(|problems| {
+                Failure::with_details(
+                    problems.iter().map(|p| format!("error: {p}")).collect(),
                     "live state changed while the plan was awaiting approval; nothing was done. Run apply again",
-                );
-            }
+                )
+            })?;
         }
-
-        let writes = count_writes(&doc);
-        let bar = progress_bar(writes, global);
-        let ticker = bar.clone();
-        // The plan is handed over: execute frees what each write no longer needs.
-        let report = execute(session, doc, std::sync::Arc::new(move || ticker.inc(1))).await;
-        bar.finish_and_clear();
-        if let Err(e) = write_stdout(|out| report.render_to(out)) {
-            // The writes are done (or not) whatever happens to stdout: say so on stderr.
-            fail(&format!(
-                "cannot write the apply report to stdout ({e}); {}",
-                match report.is_complete() {
-                    true => "every action was done",
-                    false => "some actions were not done: run `convctl apply` again",
-                }
-            ));
-            return exit::ERROR;
-        }
-        if report.is_complete() {
-            exit::SUCCESS
-        } else {
-            exit::ERROR
-        }
+        execute_and_report(session, doc, global).await
     })
+}
+
+/// The mass-delete guard (spec section 2): refused unless `--allow-mass-delete`.
+fn refuse_mass_delete(doc: &PlanDocument, active: &[usize], allowed: bool) -> Result<(), Failure> {
+    let refused: Vec<String> = doc
+        .accounts
+        .iter()
+        .zip(active)
+        .filter_map(|(account, live)| mass_delete(account, *live))
+        .map(|m| format!("error: {m}"))
+        .collect();
+    if refused.is_empty() || allowed {
+        return Ok(());
+    }
+    Err(Failure::with_details(
+        refused,
+        "refusing a mass delete; nothing was done. Check the manifests (a missing file or a wrong account?), or pass --allow-mass-delete if you mean it",
+    ))
+}
+
+/// Executes the plan with progress and prints what was done; exit 1 unless all of it was.
+async fn execute_and_report(
+    api: &impl LiveApi,
+    doc: PlanDocument,
+    global: &GlobalOptions,
+) -> Outcome {
+    let bar = progress_bar(count_writes(&doc), global);
+    let ticker = bar.clone();
+    // The plan is handed over: execute frees what each write no longer needs.
+    let report = execute(api, doc, std::sync::Arc::new(move || ticker.inc(1))).await;
+    bar.finish_and_clear();
+    if let Err(e) = write_stdout(|out| report.render_to(out)) {
+        // The writes are done (or not) whatever happens to stdout: say so on stderr.
+        return Err(Failure::new(format!(
+            "cannot write the apply report to stdout ({e}); {}",
+            match report.is_complete() {
+                true => "every action was done",
+                false => "some actions were not done: run `convctl apply` again",
+            }
+        )));
+    }
+    if report.is_complete() {
+        Ok(exit::SUCCESS)
+    } else {
+        // The report on stdout says what failed and what to do.
+        Err(Failure::quiet())
+    }
 }
 
 /// Loads a saved plan and checks it is still true: every account's live fingerprint must be
 /// what it was when the plan was made. Returns the plan and each account's active count.
 async fn saved_plan(
-    api: &Session,
+    api: &impl LiveApi,
     file: &Path,
     accounts: &[String],
-) -> Result<(PlanDocument, Vec<usize>), String> {
-    let mut doc = PlanDocument::load(file).map_err(|e| e.to_string())?;
+) -> Result<(PlanDocument, Vec<usize>), Failure> {
+    let mut doc = PlanDocument::load(file).map_err(Failure::new)?;
     let wanted = parse_accounts(accounts)?;
     if !wanted.is_empty() {
         doc.accounts.retain(|a| wanted.contains(&a.account));
         if doc.accounts.is_empty() {
-            return Err(format!(
+            return Err(Failure::new(format!(
                 "none of the --account values is in the plan {}",
                 file.display()
-            ));
+            )));
         }
         doc.summary = Summary::of(&doc.accounts);
     }
     match still_true(api, &doc).await {
         Ok(active) => Ok((doc, active)),
-        Err(problems) => Err(format!(
+        Err(problems) => Err(Failure::new(format!(
             "the saved plan {} is stale, nothing was done:\n  {}\nmake a new plan (`convctl plan --out {}`) and review it",
             file.display(),
             problems.join("\n  "),
             file.display()
-        )),
-    }
-}
-
-/// Lists the plan's accounts again: `Ok` with each account's active count when every live
-/// fingerprint is what the plan was made from, else what changed.
-async fn still_true(api: &Session, doc: &PlanDocument) -> Result<Vec<usize>, Vec<String>> {
-    let ids: Vec<_> = doc.accounts.iter().map(|a| a.account.clone()).collect();
-    let listed = api.list_many(&ids).await;
-    let mut problems = Vec::new();
-    let mut active = Vec::new();
-    for (account, result) in doc.accounts.iter().zip(listed) {
-        match result {
-            Err(e) => problems.push(format!(
-                "{}: cannot list custom conversions: {e}",
-                account.account
-            )),
-            Ok(live) => {
-                if live_fingerprint(&live) != account.live_fingerprint {
-                    problems.push(format!(
-                        "{}: live conversions changed since the plan was made",
-                        account.account
-                    ));
-                } else if let Some(stray) = account
-                    .actions
-                    .iter()
-                    .filter_map(Action::id)
-                    .find(|id| !live.iter().any(|c| &c.id == *id))
-                {
-                    // The fingerprint covers live state, not the file's actions: an edited or
-                    // damaged plan could otherwise update or delete another account's conversion.
-                    problems.push(format!(
-                        "{}: the plan names conversion {stray}, which is not one of this account's conversions (was the file edited?)",
-                        account.account
-                    ));
-                }
-                active.push(live.iter().filter(|c| !c.is_archived).count());
-            }
-        }
-    }
-    if problems.is_empty() {
-        Ok(active)
-    } else {
-        Err(problems)
+        ))),
     }
 }
 
@@ -222,12 +173,12 @@ fn provenance_warnings(doc: &PlanDocument, global: &GlobalOptions) -> Vec<String
 }
 
 /// Asks for `yes` on a terminal; without one, `--auto-approve` is required.
-fn confirm() -> Result<bool, String> {
+fn confirm() -> Result<bool, Failure> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
-        return Err(
-            "apply needs --auto-approve when not run from a terminal; nothing was done".into(),
-        );
+        return Err(Failure::new(
+            "apply needs --auto-approve when not run from a terminal; nothing was done",
+        ));
     }
     eprint!(
         "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
@@ -236,7 +187,7 @@ fn confirm() -> Result<bool, String> {
     stdin
         .lock()
         .read_line(&mut line)
-        .map_err(|e| format!("cannot read the answer: {e}"))?;
+        .map_err(|e| Failure::new(format!("cannot read the answer: {e}")))?;
     Ok(line.trim() == "yes")
 }
 
@@ -250,18 +201,4 @@ fn count_writes(doc: &PlanDocument) -> u64 {
             _ => 1,
         })
         .sum()
-}
-
-/// Progress on stderr, only on a terminal and without --quiet (never in pipes or CI logs).
-fn progress_bar(total: u64, global: &GlobalOptions) -> indicatif::ProgressBar {
-    if global.quiet || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} writes {elapsed}")
-    {
-        bar.set_style(style);
-    }
-    bar
 }

@@ -3,12 +3,13 @@
 
 use crate::cli::args::{Cli, CompletionShell};
 use crate::cli::exit;
+use crate::cli::failure::{Failure, Outcome};
 use clap::CommandFactory;
 use clap_complete::Shell;
 use std::io::Write;
 
-/// Writes the script for `shell` to `out`; returns the exit code.
-pub fn run(shell: CompletionShell, out: &mut dyn Write) -> i32 {
+/// Writes the script for `shell` to `out`.
+pub fn run(shell: CompletionShell, out: &mut dyn Write) -> Outcome {
     let shell = match shell {
         CompletionShell::Bash => Shell::Bash,
         CompletionShell::Zsh => Shell::Zsh,
@@ -17,13 +18,9 @@ pub fn run(shell: CompletionShell, out: &mut dyn Write) -> i32 {
     };
     let mut command = Cli::command();
     clap_complete::generate(shell, &mut command, "convctl", out);
-    match out.flush() {
-        Ok(()) => exit::SUCCESS,
-        Err(error) => {
-            eprintln!("error: cannot write the completion script: {error}");
-            exit::ERROR
-        }
-    }
+    out.flush()
+        .map(|()| exit::SUCCESS)
+        .map_err(|error| Failure::new(format!("cannot write the completion script: {error}")))
 }
 
 #[cfg(test)]
@@ -32,7 +29,7 @@ mod tests {
 
     fn script(shell: CompletionShell) -> String {
         let mut out = Vec::new();
-        assert_eq!(run(shell, &mut out), exit::SUCCESS);
+        assert_eq!(run(shell, &mut out).unwrap(), exit::SUCCESS);
         String::from_utf8(out).unwrap()
     }
 

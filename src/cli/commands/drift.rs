@@ -1,11 +1,11 @@
 //! `convctl drift`: compare live accounts with the manifests without changing anything;
 //! exit 0 in sync, 2 drift found (each drifted field shown), 1 error.
 
-use super::plan::{
-    compare_accounts, fail, load_manifests, print_doc, print_notes, select, with_session,
-};
 use crate::cli::args::{GlobalOptions, PlanFormat};
 use crate::cli::exit;
+use crate::cli::failure::Outcome;
+use crate::cli::output::print_doc;
+use crate::cli::steps::{compare_accounts, load_manifests, select, with_session};
 use crate::render::Mode;
 use std::path::PathBuf;
 
@@ -14,26 +14,16 @@ pub fn run(
     paths: &[PathBuf],
     format: PlanFormat,
     accounts: &[String],
-) -> i32 {
-    let Some(manifests) = load_manifests(paths, global) else {
-        return exit::ERROR;
-    };
-    let selected = match select(manifests, accounts, global) {
-        Ok(s) => s,
-        Err(e) => return fail(&e),
-    };
+) -> Outcome {
+    let manifests = load_manifests(paths, global)?;
+    let selected = select(manifests, accounts, global)?;
     with_session(global, async move |session| {
-        let Some(comparison) = compare_accounts(session, selected, global, true).await else {
-            return exit::ERROR;
-        };
-        print_notes(&comparison, global);
-        if let Err(e) = print_doc(&comparison.doc, format, Mode::Drift, global) {
-            return fail(&e);
-        }
-        if comparison.doc.has_changes() {
+        let comparison = compare_accounts(session, selected, global, true).await?;
+        print_doc(&comparison.doc, format, Mode::Drift, global)?;
+        Ok(if comparison.doc.has_changes() {
             exit::CHANGES
         } else {
             exit::SUCCESS
-        }
+        })
     })
 }

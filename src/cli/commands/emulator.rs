@@ -5,22 +5,19 @@
 
 use crate::cli::args::EmulatorArgs;
 use crate::cli::exit;
+use crate::cli::failure::Outcome;
 use crate::emulator::{self, EmulatorConfig};
 use crate::model::AdAccountId;
 use std::io::Write;
 use std::net::SocketAddr;
 
-pub fn run(args: &EmulatorArgs) -> i32 {
-    match run_inner(args) {
-        Ok(()) => exit::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            exit::ERROR
-        }
-    }
+pub fn run(args: &EmulatorArgs) -> Outcome {
+    serve(args)?;
+    Ok(exit::SUCCESS)
 }
 
-fn run_inner(args: &EmulatorArgs) -> anyhow::Result<()> {
+/// Starts the emulator and serves until a signal (anyhow: this is the edge).
+fn serve(args: &EmulatorArgs) -> anyhow::Result<()> {
     let config = emulator_config(args)?;
     let listen: SocketAddr = args.listen.parse().map_err(|_| {
         anyhow::anyhow!(

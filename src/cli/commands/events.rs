@@ -9,59 +9,51 @@
 
 use crate::cli::args::{CheckFormat, EventsSendArgs, GlobalOptions, LiveTestArgs};
 use crate::cli::exit;
-use crate::cli::session::Session;
+use crate::cli::failure::{Failure, Outcome};
+use crate::cli::steps::with_session;
 use crate::events;
-use crate::graph::{EventsReceipt, GraphClient};
+use crate::graph::EventsReceipt;
 use crate::model::ids::ObjectId;
 use crate::reconcile::live_test::{self, LiveEvent};
-use crate::reconcile::shard::Shard;
+use crate::render::findings::plural;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// `convctl events send`.
-pub fn send(global: &GlobalOptions, args: &EventsSendArgs) -> i32 {
-    let pixel = match ObjectId::parse(&args.pixel) {
-        Ok(p) => p,
-        Err(e) => return fail(&format!("--pixel: {e}")),
-    };
-    let items = match read_events(&args.file) {
-        Ok(items) => items,
-        Err(e) => return fail(&e),
-    };
+pub fn send(global: &GlobalOptions, args: &EventsSendArgs) -> Outcome {
+    let pixel = ObjectId::parse(&args.pixel).map_err(|e| Failure::new(format!("--pixel: {e}")))?;
+    let items = read_events(&args.file).map_err(Failure::new)?;
     if let Err(e) = events::validate_batch(&items, now()) {
-        return fail(&format!(
+        return Err(Failure::new(format!(
             "{}: {e}; nothing was sent",
             display_path(&args.file)
-        ));
+        )));
     }
     if args.dry_run {
         println!(
             "{} valid for pixel {pixel}; nothing sent (--dry-run)",
             plural(items.len(), "event")
         );
-        return exit::SUCCESS;
+        return Ok(exit::SUCCESS);
     }
     if args.test_event_code.is_none() {
         eprintln!(
             "warning: no --test-event-code: these events are processed as real events, not only shown in Test Events"
         );
     }
-    with_client(global, |client| async move {
-        match client
+    with_session(global, async |session| {
+        let receipt = session
+            .client()
             .send_events(&pixel, &items, args.test_event_code.as_deref())
             .await
-        {
-            Ok(receipt) => {
-                println!(
-                    "{}",
-                    describe(&pixel, &receipt, args.test_event_code.as_deref())
-                );
-                exit::SUCCESS
-            }
-            Err(e) => fail(&format!("sending events to pixel {pixel}: {e}")),
-        }
+            .map_err(|e| Failure::new(format!("sending events to pixel {pixel}: {e}")))?;
+        println!(
+            "{}",
+            describe(&pixel, &receipt, args.test_event_code.as_deref())
+        );
+        Ok(exit::SUCCESS)
     })
 }
 
@@ -72,7 +64,7 @@ pub fn test_live(
     paths: &[PathBuf],
     format: CheckFormat,
     args: &LiveTestArgs,
-) -> i32 {
+) -> Outcome {
     let report = move |line: &str| {
         if format == CheckFormat::Json {
             eprintln!("{line}");
@@ -81,51 +73,55 @@ pub fn test_live(
         }
     };
     if args.test_event_code.is_none() && global.sandbox.is_none() {
-        return fail(
+        return Err(Failure::new(
             "--live needs --test-event-code CODE (Events Manager → Test Events shows it): \
              without a code the test events would count as real conversions",
-        );
+        ));
     }
-    let manifests = match crate::manifest::load(paths) {
-        Ok(m) => m,
-        Err(_) => return fail("the manifests are invalid: run `convctl validate`"),
-    };
-    let shard = match Shard::from_option(global.shard.as_deref()) {
-        Ok(s) => s,
-        Err(e) => return fail(&e),
-    };
-    let (events, skipped) = live_test::build(&manifests, shard, now());
-    for s in &skipped {
-        eprintln!(
-            "error: {} \"{}\": cannot be tested live: {}",
-            s.account, s.conversion, s.reason
-        );
-    }
+    let manifests = crate::manifest::load(paths)
+        .map_err(|_| Failure::new("the manifests are invalid: run `convctl validate`"))?;
+    let (events, skipped) = live_test::build(&manifests, global.shard, now());
+    let mut failed: Vec<String> = skipped
+        .iter()
+        .map(|s| {
+            format!(
+                "error: {} \"{}\": cannot be tested live: {}",
+                s.account, s.conversion, s.reason
+            )
+        })
+        .collect();
     if events.is_empty() {
         report(
             "live: no rule test to send (no conversion with `tests.match` examples and a pixel)",
         );
-        return if skipped.is_empty() {
-            exit::SUCCESS
-        } else {
-            exit::ERROR
+        return match failed.is_empty() {
+            true => Ok(exit::SUCCESS),
+            false => Err(Failure::with_details(
+                failed,
+                "some rule tests cannot be tested live",
+            )),
         };
     }
     let requests = requests_by_pixel(events);
     for (pixel, chunk) in &requests {
         let payloads: Vec<Value> = chunk.iter().map(|e| e.payload.clone()).collect();
         if let Err(e) = events::validate_batch(&payloads, now()) {
-            return fail(&format!(
-                "the test events for pixel {pixel} are invalid: {e}; nothing was sent"
+            return Err(Failure::with_details(
+                failed,
+                format!("the test events for pixel {pixel} are invalid: {e}; nothing was sent"),
             ));
         }
     }
     let code = args.test_event_code.clone();
-    let sent_ok = with_client(global, |client| async move {
-        let mut status = exit::SUCCESS;
+    let send_failures = with_session(global, async |session| {
+        let mut send_failures = Vec::new();
         for (pixel, chunk) in &requests {
             let payloads: Vec<Value> = chunk.iter().map(|e| e.payload.clone()).collect();
-            match client.send_events(pixel, &payloads, code.as_deref()).await {
+            match session
+                .client()
+                .send_events(pixel, &payloads, code.as_deref())
+                .await
+            {
                 Ok(receipt) => {
                     for event in chunk {
                         report(&format!(
@@ -136,17 +132,19 @@ pub fn test_live(
                     report(&describe(pixel, &receipt, code.as_deref()));
                 }
                 Err(e) => {
-                    eprintln!("error: sending test events to pixel {pixel}: {e}");
-                    status = exit::ERROR;
+                    send_failures.push(format!("error: sending test events to pixel {pixel}: {e}"))
                 }
             }
         }
-        status
+        Ok(send_failures)
     });
-    if sent_ok == exit::SUCCESS && skipped.is_empty() {
-        exit::SUCCESS
-    } else {
-        exit::ERROR
+    failed.extend(send_failures?);
+    match failed.is_empty() {
+        true => Ok(exit::SUCCESS),
+        false => Err(Failure::with_details(
+            failed,
+            "not every rule test was sent",
+        )),
     }
 }
 
@@ -223,32 +221,6 @@ fn describe(pixel: &ObjectId, receipt: &EventsReceipt, code: Option<&str>) -> St
     line
 }
 
-/// Builds the client (or the in-process sandbox) and runs `work` on a runtime.
-fn with_client<F, Fut>(global: &GlobalOptions, work: F) -> i32
-where
-    F: FnOnce(GraphClient) -> Fut,
-    Fut: std::future::Future<Output = i32>,
-{
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
-    };
-    runtime.block_on(async {
-        let session = match Session::start(global).await {
-            Ok(s) => s,
-            Err(e) => return fail(&e.to_string()),
-        };
-        let code = work(session.client().clone()).await;
-        match session.finish().await {
-            Ok(()) => code,
-            Err(e) => fail(&e.to_string()),
-        }
-    })
-}
-
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -262,17 +234,4 @@ fn display_path(path: &Path) -> String {
     } else {
         path.display().to_string()
     }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
-
-fn fail(message: &str) -> i32 {
-    eprintln!("error: {message}");
-    exit::ERROR
 }

@@ -1,35 +1,34 @@
 //! `convctl import ACT... --out DIR`: one manifest per account, ids pinned, never overwriting.
 
-use super::plan::{fail, parse_accounts, with_session};
 use crate::cli::args::GlobalOptions;
 use crate::cli::exit;
+use crate::cli::failure::{Failure, Outcome};
+use crate::cli::steps::{parse_accounts, with_session};
 use crate::reconcile::LiveApi;
+use crate::reconcile::compare::cannot_list;
 use crate::reconcile::import::{manifest_for, manifest_path, write_new};
 use std::path::Path;
 
-pub fn run(global: &GlobalOptions, accounts: &[String], out: &Path) -> i32 {
-    let accounts = match parse_accounts(accounts) {
-        Ok(a) => a,
-        Err(e) => return fail(&e),
-    };
+pub fn run(global: &GlobalOptions, accounts: &[String], out: &Path) -> Outcome {
+    let accounts = parse_accounts(accounts)?;
     // Refuse before any API call when a target file exists.
     for account in &accounts {
         let path = manifest_path(out, account);
         if path.exists() {
-            return fail(&format!(
+            return Err(Failure::new(format!(
                 "{} already exists; convctl import never overwrites a manifest: move it away or pass another --out",
                 path.display()
-            ));
+            )));
         }
     }
     with_session(global, async |session| {
         let listed = session.list_many(&accounts).await;
-        let mut code = exit::SUCCESS;
+        let mut failed = Vec::new();
         for (account, result) in accounts.iter().zip(listed) {
             let live = match result {
                 Ok(live) => live,
                 Err(e) => {
-                    code = fail(&format!("{account}: cannot list custom conversions: {e}"));
+                    failed.push(cannot_list(account, &e));
                     continue;
                 }
             };
@@ -44,9 +43,19 @@ pub fn run(global: &GlobalOptions, accounts: &[String], out: &Path) -> i32 {
                     path.display(),
                     imported.conversions
                 ),
-                Err(e) => code = fail(&e),
+                Err(e) => failed.push(e),
             }
         }
-        code
+        match failed.len() {
+            0 => Ok(exit::SUCCESS),
+            1 => Err(Failure::new(failed.remove(0))),
+            n => {
+                let details = failed.iter().map(|f| format!("error: {f}")).collect();
+                Err(Failure::with_details(
+                    details,
+                    format!("{n} accounts were not imported"),
+                ))
+            }
+        }
     })
 }

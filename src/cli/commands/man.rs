@@ -5,28 +5,25 @@
 
 use crate::cli::args::Cli;
 use crate::cli::exit;
+use crate::cli::failure::{Failure, Outcome};
 use clap::CommandFactory;
 use std::io::Write;
 use std::path::Path;
 
-/// Renders the page(s); returns the exit code.
-pub fn run(out_dir: Option<&Path>, out: &mut dyn Write) -> i32 {
+/// Renders the page(s).
+pub fn run(out_dir: Option<&Path>, out: &mut dyn Write) -> Outcome {
     let result = match out_dir {
         None => clap_mangen::Man::new(Cli::command())
             .render(out)
             .and_then(|()| out.flush()),
         Some(dir) => write_pages(dir, out),
     };
-    match result {
-        Ok(()) => exit::SUCCESS,
-        Err(error) => {
-            let place = out_dir
-                .map(|dir| format!(" into {}", dir.display()))
-                .unwrap_or_default();
-            eprintln!("error: cannot write the man page{place}: {error}");
-            exit::ERROR
-        }
-    }
+    result.map(|()| exit::SUCCESS).map_err(|error| {
+        let place = out_dir
+            .map(|dir| format!(" into {}", dir.display()))
+            .unwrap_or_default();
+        Failure::new(format!("cannot write the man page{place}: {error}"))
+    })
 }
 
 fn write_pages(dir: &Path, out: &mut dyn Write) -> std::io::Result<()> {
@@ -42,7 +39,7 @@ mod tests {
     #[test]
     fn main_page_is_roff_with_commands_options_and_exit_codes() {
         let mut out = Vec::new();
-        assert_eq!(run(None, &mut out), exit::SUCCESS);
+        assert_eq!(run(None, &mut out).unwrap(), exit::SUCCESS);
         let page = String::from_utf8(out).unwrap();
         assert!(page.starts_with(".ie \\n(.g .ds Aq"), "{}", &page[..80]);
         assert!(page.contains(".TH convctl 1"));
@@ -66,7 +63,7 @@ mod tests {
     fn out_dir_gets_one_page_per_command() {
         let dir = tempfile::tempdir().unwrap();
         let mut out = Vec::new();
-        assert_eq!(run(Some(dir.path()), &mut out), exit::SUCCESS);
+        assert_eq!(run(Some(dir.path()), &mut out).unwrap(), exit::SUCCESS);
         for name in [
             "convctl.1",
             "convctl-plan.1",

@@ -1,5 +1,6 @@
-//! Commands: thin shells that wire parsed options to library operations and map outcomes to
-//! exit codes (spec section 3). Errors go to stderr, results to stdout.
+//! Commands: thin shells that wire parsed options to library operations and return the exit
+//! code, or a [`Failure`](crate::cli::Failure) that `main` prints once (spec section 3).
+//! Results go to stdout, errors to stderr.
 
 mod apply;
 mod drift;
@@ -10,14 +11,15 @@ mod validate;
 
 use crate::cli::args::{Cli, Command, EventsCommand};
 use crate::cli::exit;
+use crate::cli::failure::Outcome;
 
 pub mod completions;
 pub mod emulator;
 pub mod events;
 pub mod man;
 
-/// Runs a parsed command line; returns the process exit code.
-pub fn run(cli: Cli) -> i32 {
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Completions { shell } => completions::run(shell, &mut std::io::stdout().lock()),
         Command::Man { out } => man::run(out.as_deref(), &mut std::io::stdout().lock()),
@@ -26,9 +28,9 @@ pub fn run(cli: Cli) -> i32 {
             paths,
             format,
             live,
-        } => match test::run(&paths, format) {
+        } => match test::run(&paths, format)? {
             exit::SUCCESS if live.live => events::test_live(&cli.global, &paths, format, &live),
-            code => code,
+            code => Ok(code),
         },
         Command::Events {
             command: EventsCommand::Send(args),

@@ -4,13 +4,14 @@
 
 use crate::cli::args::CheckFormat;
 use crate::cli::exit;
+use crate::cli::failure::{Failure, Outcome};
 use crate::manifest::{self, Diagnostic, Manifests};
 use crate::render::findings::{self, counts, plural};
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
 
-pub fn run(paths: &[PathBuf], format: CheckFormat) -> i32 {
+pub fn run(paths: &[PathBuf], format: CheckFormat) -> Outcome {
     let result = manifest::load(paths);
     let (diags, model): (&[Diagnostic], Option<&Manifests>) = match &result {
         Ok(m) => (&m.warnings, Some(m)),
@@ -84,8 +85,11 @@ pub fn run(paths: &[PathBuf], format: CheckFormat) -> i32 {
     // The process ends right after: freeing tens of thousands of conversions one by one would
     // only cost time (about a tenth of a 500-account run).
     std::mem::forget(result);
-    if written.is_err() {
-        return exit::ERROR;
+    // The verdict was the output: an invalid manifest (or a closed stdout) has nothing more
+    // to say on stderr.
+    if written.is_ok() && valid {
+        Ok(exit::SUCCESS)
+    } else {
+        Err(Failure::quiet())
     }
-    if valid { exit::SUCCESS } else { exit::ERROR }
 }

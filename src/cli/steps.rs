@@ -1,0 +1,118 @@
+//! The steps `plan`, `apply`, `drift`, `import` and `test --live` share: load and select the
+//! manifests, run a command inside a session, list and diff. Each returns a [`Failure`]
+//! instead of printing it.
+
+use crate::cli::args::GlobalOptions;
+use crate::cli::failure::Failure;
+use crate::cli::output::{listing_spinner, warn};
+use crate::cli::session::Session;
+use crate::diff::DiffOptions;
+use crate::manifest::{DesiredAccount, Manifests};
+use crate::model::AdAccountId;
+use crate::reconcile::compare::{Comparison, compare};
+use std::path::PathBuf;
+
+/// Loads manifests, printing warnings (unless quiet); invalid manifests are a failure that
+/// lists every finding.
+pub fn load_manifests(paths: &[PathBuf], global: &GlobalOptions) -> Result<Manifests, Failure> {
+    match crate::manifest::load(paths) {
+        Ok(m) => {
+            warn(global, &m.warnings);
+            Ok(m)
+        }
+        Err(diags) => Err(Failure::with_details(
+            diags.iter().map(|d| d.to_string()).collect(),
+            "the manifests are invalid; `convctl validate` shows the same checks offline",
+        )),
+    }
+}
+
+/// The accounts to work on: `--account` (each must be declared) and `--shard K/N`. Takes the
+/// manifests: what is not selected is freed here, and the rest once it is diffed.
+pub fn select(
+    manifests: Manifests,
+    accounts: &[String],
+    global: &GlobalOptions,
+) -> Result<Vec<DesiredAccount>, Failure> {
+    let wanted = parse_accounts(accounts)?;
+    for w in &wanted {
+        if !manifests.accounts.iter().any(|a| &a.account == w) {
+            return Err(Failure::new(format!(
+                "--account {w} is not declared in the manifests; declared: {}",
+                manifests
+                    .accounts
+                    .iter()
+                    .map(|a| a.account.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    Ok(manifests
+        .accounts
+        .into_iter()
+        .filter(|a| wanted.is_empty() || wanted.contains(&a.account))
+        .filter(|a| global.shard.is_none_or(|s| s.contains(&a.account)))
+        .collect())
+}
+
+/// `--account` values as account ids.
+pub fn parse_accounts(accounts: &[String]) -> Result<Vec<AdAccountId>, Failure> {
+    accounts
+        .iter()
+        .map(|a| AdAccountId::parse(a).map_err(|e| Failure::new(format!("--account: {e}"))))
+        .collect()
+}
+
+/// Lists and diffs. `report_only` (drift): what apply would refuse is reported as drift with a
+/// warning, not an error. The desired accounts are consumed: nothing after the diff needs them,
+/// so they are freed before the plan is shown or applied (at agency scale, tens of MB).
+pub async fn compare_accounts(
+    session: &Session,
+    selected: Vec<DesiredAccount>,
+    global: &GlobalOptions,
+    report_only: bool,
+) -> Result<Comparison, Failure> {
+    let spinner = listing_spinner(selected.len(), global);
+    let accounts: Vec<&DesiredAccount> = selected.iter().collect();
+    let result = compare(
+        session,
+        &accounts,
+        &global.api_version,
+        &DiffOptions {
+            report_only,
+            ..DiffOptions::default()
+        },
+    )
+    .await;
+    spinner.finish_and_clear();
+    let comparison = result.map_err(|errors| {
+        let summary = format!("no plan: fix the {} problem(s) above", errors.len());
+        Failure::with_details(errors, summary)
+    })?;
+    if global.verbose {
+        for note in comparison.doc.accounts.iter().flat_map(|a| a.notes.iter()) {
+            eprintln!("note: {note}");
+        }
+    }
+    Ok(comparison)
+}
+
+/// Runs `body` inside a tokio runtime with a session (the client, and the sandbox emulator
+/// when asked), shutting the session down (saving sandbox state) whatever the outcome.
+pub fn with_session<T>(
+    global: &GlobalOptions,
+    body: impl AsyncFnOnce(&Session) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Failure::new(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let session = Session::start(global).await.map_err(Failure::new)?;
+        let result = body(&session).await;
+        match (result, session.finish().await) {
+            (result, Ok(())) => result,
+            (Ok(_), Err(e)) => Err(Failure::new(e)),
+            (Err(failure), Err(e)) => Err(failure.and(Failure::new(e))),
+        }
+    })
+}

@@ -1,0 +1,129 @@
+//! The offline half of `convctl test`: every `tests.match` / `tests.no_match` example of the
+//! manifests evaluated against its conversion's rule with the same evaluation the emulator
+//! uses. Pure: it returns outcomes; `render::rule_tests` shows them.
+
+use super::{Diagnostic, Location, Manifests, RuleSpec, Severity};
+use crate::rule::{Event, Rule};
+
+/// The outcome of one example event.
+pub struct ExampleOutcome<'a> {
+    pub account: &'a str,
+    pub conversion: &'a str,
+    pub expect_match: bool,
+    pub index: usize,
+    pub event: &'a Event,
+    pub location: Option<&'a Location>,
+    pub passed: bool,
+    /// For failures: the conditions that decided the outcome.
+    pub why: Vec<String>,
+}
+
+/// Every example's outcome, and how many conversions have no example at all.
+pub struct RuleTestRun<'a> {
+    pub outcomes: Vec<ExampleOutcome<'a>>,
+    pub untested: usize,
+}
+
+impl RuleTestRun<'_> {
+    /// How many examples failed.
+    pub fn failed(&self) -> usize {
+        self.outcomes.iter().filter(|o| !o.passed).count()
+    }
+}
+
+/// Runs every rule test of the manifests.
+pub fn run(manifests: &Manifests) -> RuleTestRun<'_> {
+    let mut outcomes = Vec::new();
+    let mut untested = 0usize;
+    for account in &manifests.accounts {
+        for c in &account.conversions {
+            let Some(RuleSpec::Rule(rule)) = &c.rule else {
+                continue;
+            };
+            let cases = c
+                .tests
+                .matches
+                .iter()
+                .map(|e| (true, e))
+                .enumerate()
+                .chain(c.tests.no_match.iter().map(|e| (false, e)).enumerate());
+            let mut any = false;
+            for (index, (expect_match, event)) in cases {
+                any = true;
+                let locations = if expect_match {
+                    &c.tests.match_locations
+                } else {
+                    &c.tests.no_match_locations
+                };
+                let passed = rule.matches(event) == expect_match;
+                outcomes.push(ExampleOutcome {
+                    account: account.account.as_str(),
+                    conversion: &c.name,
+                    expect_match,
+                    index,
+                    event,
+                    location: locations.get(index),
+                    passed,
+                    why: if passed {
+                        Vec::new()
+                    } else {
+                        explain(rule, event, expect_match)
+                    },
+                });
+            }
+            if !any {
+                untested += 1;
+            }
+        }
+    }
+    RuleTestRun { outcomes, untested }
+}
+
+impl ExampleOutcome<'_> {
+    /// `match` or `no_match`: which list the example is in.
+    pub fn expect(&self) -> &'static str {
+        if self.expect_match {
+            "match"
+        } else {
+            "no_match"
+        }
+    }
+
+    /// A failed example as a finding at the example's location.
+    pub fn diagnostic(&self) -> Diagnostic {
+        let event = serde_json::to_string(self.event).unwrap_or_default();
+        let verdict = if self.expect_match {
+            "should match this event, but does not"
+        } else {
+            "should not match this event, but does"
+        };
+        let why = if self.why.is_empty() {
+            String::new()
+        } else if self.expect_match {
+            format!("; false: {}", self.why.join(", "))
+        } else {
+            format!("; true: {}", self.why.join(", "))
+        };
+        Diagnostic {
+            severity: Severity::Error,
+            location: self.location.cloned(),
+            message: format!(
+                "{} \"{}\": the rule {verdict} ({}[{}]): {event}{why}",
+                self.account,
+                self.conversion,
+                self.expect(),
+                self.index
+            ),
+            hint: Some("fix the rule, or the example event if the rule is right".into()),
+        }
+    }
+}
+
+/// The conditions that made a rule miss (false ones) or match (true ones) an event.
+fn explain(rule: &Rule, event: &Event, expect_match: bool) -> Vec<String> {
+    rule.conditions()
+        .into_iter()
+        .filter(|c| Rule::Leaf((*c).clone()).matches(event) != expect_match)
+        .map(|c| Rule::Leaf(c.clone()).to_api_string())
+        .collect()
+}
