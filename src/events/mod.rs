@@ -127,147 +127,182 @@ pub fn validate_batch(items: &[Value], now: i64) -> Result<Vec<ServerEvent>, Eve
         .collect()
 }
 
-/// Validates one event (position `index` in `data`).
+/// Validates one event (position `index` in `data`). The checks run in the order the API
+/// reports them, so the first error is the one it would give.
 pub fn validate_event(item: &Value, index: usize, now: i64) -> Result<ServerEvent, EventError> {
-    let at = Some(index);
     let Value::Object(map) = item else {
         return Err(EventError::new(
-            at,
+            Some(index),
             "Invalid event",
             "each event must be a JSON object",
         ));
     };
-    let missing = |field: &str| {
-        EventError::new(
-            at,
-            "Missing parameter",
-            format!("the required parameter {field} is missing"),
-        )
+    let event = EventFields {
+        map,
+        at: Some(index),
     };
-    let event_name = match map.get("event_name") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-        Some(_) => {
-            return Err(EventError::new(
-                at,
-                "Invalid event_name",
-                "event_name must be a non-empty string",
-            ));
-        }
-        None => return Err(missing("event_name")),
-    };
-    let event_time = match map.get("event_time") {
-        Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
-        Some(_) => None,
-        None => return Err(missing("event_time")),
-    }
-    .ok_or_else(|| {
-        EventError::new(
-            at,
-            "Invalid event_time",
-            "event_time must be a unix timestamp in seconds",
-        )
-    })?;
-    let action_source: ActionSourceType = match map.get("action_source") {
-        Some(Value::String(s)) => s.parse().map_err(|e| {
-            EventError::new(at, "Invalid action_source", format!("action_source {e}"))
-        })?,
-        Some(_) => {
-            return Err(EventError::new(
-                at,
-                "Invalid action_source",
-                "action_source must be a string",
-            ));
-        }
-        None => return Err(missing("action_source")),
-    };
-    let max_age = if action_source == ActionSourceType::PhysicalStore {
-        MAX_AGE_PHYSICAL_STORE_SECS
-    } else {
-        MAX_AGE_SECS
-    };
-    if event_time < now - max_age {
-        let mut e = EventError::new(
-            at,
-            "Event Timestamp Too Old",
-            format!(
-                "The timestamp for this event is too far in the past. Events need to be sent within {} days of when they occurred.",
-                max_age / 86_400
-            ),
-        );
-        e.subcode = Some(SUBCODE_TOO_OLD);
-        return Err(e);
-    }
-    if event_time > now {
-        return Err(EventError::new(
-            at,
-            "Event Timestamp In Future",
-            "The timestamp for this event is in the future: event_time must be the time the event happened",
-        ));
-    }
-    let user_data = match map.get("user_data") {
-        Some(Value::Object(u)) => u.clone(),
-        Some(_) => {
-            return Err(EventError::new(
-                at,
-                "Invalid user_data",
-                "user_data must be an object",
-            ));
-        }
-        None => return Err(missing("user_data")),
-    };
-    let event_source_url = match map.get("event_source_url") {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            return Err(EventError::new(
-                at,
-                "Invalid event_source_url",
-                "event_source_url must be a string",
-            ));
-        }
-        None => None,
-    };
+    let event_name = event.event_name()?;
+    let event_time = event.event_time()?;
+    let action_source = event.action_source()?;
+    event.check_age(event_time, action_source, now)?;
+    let user_data = event.user_data()?;
+    let event_source_url = event.event_source_url()?;
     if action_source == ActionSourceType::Website {
-        if event_source_url.as_deref().is_none_or(str::is_empty) {
-            return Err(EventError::new(
-                at,
-                "Missing parameter",
-                "website events need event_source_url (the page the event happened on)",
-            ));
-        }
-        if !matches!(user_data.get("client_user_agent"), Some(Value::String(s)) if !s.is_empty()) {
-            return Err(EventError::new(
-                at,
-                "Missing parameter",
-                "website events need user_data.client_user_agent (the browser's user agent)",
-            ));
-        }
+        event.check_website(event_source_url.as_deref(), user_data)?;
     }
-    let custom_data = match map.get("custom_data") {
-        Some(Value::Object(c)) => c.clone(),
-        Some(Value::Null) | None => Map::new(),
-        Some(_) => {
-            return Err(EventError::new(
-                at,
-                "Invalid custom_data",
-                "custom_data must be an object",
-            ));
-        }
-    };
-    let event_id = match map.get("event_id") {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    };
     Ok(ServerEvent {
         event_name,
         event_time,
         action_source,
         event_source_url,
-        event_id,
-        user_data,
-        custom_data,
+        event_id: event.event_id(),
+        custom_data: event.custom_data()?,
+        user_data: user_data.clone(),
     })
+}
+
+/// One event's fields, read one named step at a time.
+struct EventFields<'a> {
+    map: &'a Map<String, Value>,
+    at: Option<usize>,
+}
+
+impl<'a> EventFields<'a> {
+    fn error(&self, title: &'static str, message: impl Into<String>) -> EventError {
+        EventError::new(self.at, title, message)
+    }
+
+    fn missing(&self, field: &str) -> EventError {
+        self.error(
+            "Missing parameter",
+            format!("the required parameter {field} is missing"),
+        )
+    }
+
+    fn event_name(&self) -> Result<String, EventError> {
+        match self.map.get("event_name") {
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+            Some(_) => Err(self.error(
+                "Invalid event_name",
+                "event_name must be a non-empty string",
+            )),
+            None => Err(self.missing("event_name")),
+        }
+    }
+
+    /// Seconds since the epoch, as a number or a string of digits.
+    fn event_time(&self) -> Result<i64, EventError> {
+        match self.map.get("event_time") {
+            Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+            Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+            Some(_) => None,
+            None => return Err(self.missing("event_time")),
+        }
+        .ok_or_else(|| {
+            self.error(
+                "Invalid event_time",
+                "event_time must be a unix timestamp in seconds",
+            )
+        })
+    }
+
+    fn action_source(&self) -> Result<ActionSourceType, EventError> {
+        match self.map.get("action_source") {
+            Some(Value::String(s)) => s
+                .parse()
+                .map_err(|e| self.error("Invalid action_source", format!("action_source {e}"))),
+            Some(_) => Err(self.error("Invalid action_source", "action_source must be a string")),
+            None => Err(self.missing("action_source")),
+        }
+    }
+
+    /// Not older than 7 days (62 for `physical_store`), not in the future.
+    fn check_age(
+        &self,
+        event_time: i64,
+        action_source: ActionSourceType,
+        now: i64,
+    ) -> Result<(), EventError> {
+        let max_age = if action_source == ActionSourceType::PhysicalStore {
+            MAX_AGE_PHYSICAL_STORE_SECS
+        } else {
+            MAX_AGE_SECS
+        };
+        if event_time < now - max_age {
+            let mut e = self.error(
+                "Event Timestamp Too Old",
+                format!(
+                    "The timestamp for this event is too far in the past. Events need to be sent within {} days of when they occurred.",
+                    max_age / 86_400
+                ),
+            );
+            e.subcode = Some(SUBCODE_TOO_OLD);
+            return Err(e);
+        }
+        if event_time > now {
+            return Err(self.error(
+                "Event Timestamp In Future",
+                "The timestamp for this event is in the future: event_time must be the time the event happened",
+            ));
+        }
+        Ok(())
+    }
+
+    fn user_data(&self) -> Result<&'a Map<String, Value>, EventError> {
+        match self.map.get("user_data") {
+            Some(Value::Object(u)) => Ok(u),
+            Some(_) => Err(self.error("Invalid user_data", "user_data must be an object")),
+            None => Err(self.missing("user_data")),
+        }
+    }
+
+    fn event_source_url(&self) -> Result<Option<String>, EventError> {
+        match self.map.get("event_source_url") {
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(self.error(
+                "Invalid event_source_url",
+                "event_source_url must be a string",
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// Website events need the page and the browser's user agent.
+    fn check_website(
+        &self,
+        event_source_url: Option<&str>,
+        user_data: &Map<String, Value>,
+    ) -> Result<(), EventError> {
+        if event_source_url.is_none_or(str::is_empty) {
+            return Err(self.error(
+                "Missing parameter",
+                "website events need event_source_url (the page the event happened on)",
+            ));
+        }
+        if !matches!(user_data.get("client_user_agent"), Some(Value::String(s)) if !s.is_empty()) {
+            return Err(self.error(
+                "Missing parameter",
+                "website events need user_data.client_user_agent (the browser's user agent)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn custom_data(&self) -> Result<Map<String, Value>, EventError> {
+        match self.map.get("custom_data") {
+            Some(Value::Object(c)) => Ok(c.clone()),
+            Some(Value::Null) | None => Ok(Map::new()),
+            Some(_) => Err(self.error("Invalid custom_data", "custom_data must be an object")),
+        }
+    }
+
+    fn event_id(&self) -> Option<String> {
+        match self.map.get("event_id") {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,21 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// A text that is not an id; `Display` says what was expected, with an example.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error("`{0}` is not an ad account id: write `act_` followed by digits, e.g. act_1234567890")]
+    AdAccount(String),
+    #[error("`{0}` is not an id: ids are strings of digits, e.g. \"23850000000000001\"")]
+    Object(String),
+}
+
+impl From<IdError> for String {
+    fn from(error: IdError) -> String {
+        error.to_string()
+    }
+}
+
 /// An ad account id, always written `act_<digits>`. Bare digits are normalised on parse.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -13,15 +28,13 @@ pub struct AdAccountId(String);
 
 impl AdAccountId {
     /// Parses `act_123` or `123`; anything else is an error that says what is expected.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, IdError> {
         let trimmed = text.trim();
         let digits = trimmed.strip_prefix("act_").unwrap_or(trimmed);
         if !digits.is_empty() && digits.len() <= 32 && digits.bytes().all(|b| b.is_ascii_digit()) {
             Ok(AdAccountId(format!("act_{digits}")))
         } else {
-            Err(format!(
-                "`{trimmed}` is not an ad account id: write `act_` followed by digits, e.g. act_1234567890"
-            ))
+            Err(IdError::AdAccount(trimmed.to_string()))
         }
     }
 
@@ -37,7 +50,7 @@ impl AdAccountId {
 }
 
 impl TryFrom<String> for AdAccountId {
-    type Error = String;
+    type Error = IdError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         AdAccountId::parse(&value)
     }
@@ -65,14 +78,12 @@ pub type ConversionId = ObjectId;
 
 impl ObjectId {
     /// Accepts a non-empty string of ASCII digits.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, IdError> {
         let t = text.trim();
         if !t.is_empty() && t.len() <= 32 && t.bytes().all(|b| b.is_ascii_digit()) {
             Ok(ObjectId(t.to_string()))
         } else {
-            Err(format!(
-                "`{t}` is not an id: ids are strings of digits, e.g. \"23850000000000001\""
-            ))
+            Err(IdError::Object(t.to_string()))
         }
     }
 
@@ -82,7 +93,7 @@ impl ObjectId {
 }
 
 impl TryFrom<String> for ObjectId {
-    type Error = String;
+    type Error = IdError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         ObjectId::parse(&value)
     }

@@ -14,6 +14,26 @@ use crate::model::ids::AdAccountId;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
+/// A text that is not `K/N`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a shard: {why}")]
+pub struct ShardError {
+    text: String,
+    why: ShardProblem,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+enum ShardProblem {
+    #[error("write K/N, for example 1/4 (job 1 of 4)")]
+    NoSlash,
+    #[error("{0} `{1}` is not a whole number; write K/N, for example 1/4")]
+    NotANumber(&'static str, String),
+    #[error("N (the number of shards) must be at least 1")]
+    NoShards,
+    #[error("K must be between 1 and {0} (shards count from 1)")]
+    OutOfRange(u64),
+}
+
 /// Shard `index` of `count` (1 ≤ index ≤ count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
@@ -23,30 +43,27 @@ pub struct Shard {
 
 impl Shard {
     /// Parses `K/N` (for example `2/4`): N ≥ 1 and K in 1..=N. Errors say what is expected.
-    pub fn parse(text: &str) -> Result<Shard, String> {
+    pub fn parse(text: &str) -> Result<Shard, ShardError> {
         let trimmed = text.trim();
-        let (k, n) = trimmed.split_once('/').ok_or_else(|| {
-            format!("`{trimmed}` is not a shard: write K/N, for example --shard 1/4 (job 1 of 4)")
-        })?;
-        let parse_number = |part: &str, what: &str| -> Result<u64, String> {
-            part.trim().parse::<u64>().map_err(|_| {
-                format!(
-                    "`{trimmed}` is not a shard: {what} `{}` is not a whole number; write K/N, for example --shard 1/4",
-                    part.trim()
-                )
-            })
+        let bad = |why: ShardProblem| ShardError {
+            text: trimmed.to_string(),
+            why,
         };
-        let index = parse_number(k, "K")?;
-        let count = parse_number(n, "N")?;
+        let (k, n) = trimmed
+            .split_once('/')
+            .ok_or_else(|| bad(ShardProblem::NoSlash))?;
+        let number = |part: &str, what: &'static str| {
+            part.trim()
+                .parse::<u64>()
+                .map_err(|_| bad(ShardProblem::NotANumber(what, part.trim().to_string())))
+        };
+        let index = number(k, "K")?;
+        let count = number(n, "N")?;
         if count == 0 {
-            return Err(format!(
-                "`{trimmed}` is not a shard: N (the number of shards) must be at least 1"
-            ));
+            return Err(bad(ShardProblem::NoShards));
         }
         if index == 0 || index > count {
-            return Err(format!(
-                "`{trimmed}` is not a shard: K must be between 1 and {count} (shards count from 1)"
-            ));
+            return Err(bad(ShardProblem::OutOfRange(count)));
         }
         Ok(Shard { index, count })
     }
@@ -120,7 +137,7 @@ mod tests {
             ("1/2/3", "N `2/3` is not a whole number"),
         ];
         for (input, expected) in cases {
-            let error = Shard::parse(input).unwrap_err();
+            let error = Shard::parse(input).unwrap_err().to_string();
             assert!(error.contains(expected), "{input:?}: {error}");
         }
     }
