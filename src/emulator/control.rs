@@ -29,6 +29,8 @@ pub enum Route {
     UpdateConversion,
     DeleteConversion,
     GetAccount,
+    /// `GET /?ids=a,b` (multi-object read).
+    ReadMany,
     Events,
     Batch,
     /// Answered by `--fault-rate` before anything else happened.
@@ -37,13 +39,14 @@ pub enum Route {
 }
 
 impl Route {
-    const ALL: [Route; 10] = [
+    const ALL: [Route; 11] = [
         Route::ListConversions,
         Route::CreateConversion,
         Route::GetConversion,
         Route::UpdateConversion,
         Route::DeleteConversion,
         Route::GetAccount,
+        Route::ReadMany,
         Route::Events,
         Route::Batch,
         Route::Faulted,
@@ -58,6 +61,7 @@ impl Route {
             Route::UpdateConversion => "POST /{id}",
             Route::DeleteConversion => "DELETE /{id}",
             Route::GetAccount => "GET /act_{id}",
+            Route::ReadMany => "GET /?ids=",
             Route::Events => "POST /{pixel_id}/events",
             Route::Batch => "POST / (batch)",
             Route::Faulted => "injected fault",
@@ -72,6 +76,8 @@ pub enum AuthSource {
     Header,
     Query,
     Form,
+    /// `access_token` in a JSON body.
+    Json,
 }
 
 /// Counters behind `GET /_emulator/stats`.
@@ -82,8 +88,8 @@ pub struct Stats {
     http_requests: AtomicU64,
     writes: AtomicU64,
     batches: AtomicU64,
-    by_route: [AtomicU64; 10],
-    auth: [AtomicU64; 3],
+    by_route: [AtomicU64; 11],
+    auth: [AtomicU64; 4],
     faults: AtomicU64,
     dropped: AtomicU64,
     throttled: AtomicU64,
@@ -93,7 +99,10 @@ pub struct Stats {
 impl Stats {
     pub fn request(&self, route: Route) {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let i = Route::ALL.iter().position(|r| *r == route).unwrap_or(9);
+        let i = Route::ALL
+            .iter()
+            .position(|r| *r == route)
+            .unwrap_or(Route::ALL.len() - 1);
         self.by_route[i].fetch_add(1, Ordering::Relaxed);
     }
     pub fn http_request(&self) {
@@ -136,7 +145,7 @@ impl Stats {
             "writes": get(&self.writes),
             "batches": get(&self.batches),
             "by_route": by_route,
-            "auth": {"header": get(&self.auth[0]), "query": get(&self.auth[1]), "form": get(&self.auth[2])},
+            "auth": {"header": get(&self.auth[0]), "query": get(&self.auth[1]), "form": get(&self.auth[2]), "json": get(&self.auth[3])},
             "faults_injected": get(&self.faults),
             "answers_dropped": get(&self.dropped),
             "throttled": get(&self.throttled),

@@ -7,9 +7,10 @@
 //!
 //! Whether the API reads back the fields whose readability is undocumented
 //! ([`OPTIONAL_FIELDS`]) is learnt once per run ([`FieldKnowledge`]): the first listing asks
-//! for them alone, while every other listing waits for its answer; a refusal makes every later
-//! request leave them out (they stay unknown), an answer makes every later one ask for them.
-//! Without this, a strict API would refuse each of the run's first concurrent requests.
+//! for them alone (a lone account, or, when many accounts take several batches, the first of
+//! them on its own) while every other listing waits for its answer; a refusal makes every
+//! later request leave them out (they stay unknown), an answer makes every later one ask for
+//! them. Without this, a strict API would refuse each of the run's first concurrent requests.
 //!
 //! Many accounts: the same first-page GETs go up to [`MAX_BATCH`] to a batch request, so that
 //! an agency's 500 accounts take 10 round trips instead of 500 (each sub-request still counts
@@ -127,9 +128,10 @@ impl GraphClient {
             (0..accounts.len()).map(|_| None).collect();
         let (mut batched, mut alone): (Vec<usize>, Vec<usize>) = (0..accounts.len())
             .partition(|&i| size > 1 && !inner.transport.limiter.is_paced(&accounts[i]));
-        // Find out first, on one account, whether the optional fields are read back: every
-        // batch then asks for the right fields.
-        if batched.len() > 1 && inner.fields.is_unknown() {
+        // When the listing takes several batches, find out first, on one account, whether the
+        // optional fields are read back: every batch then asks for the right fields, instead of
+        // each being refused once. (One batch finds out by itself at the same cost.)
+        if batched.len() > size && inner.fields.is_unknown() {
             let first = batched[0];
             if let Some(result) = inner.probe_fields(&accounts[first]).await {
                 out[first] = Some(result);
@@ -368,7 +370,7 @@ impl Inner {
         }
         t.log(|| {
             format!(
-                "first pages of {total} accounts in {rounds} round(s) of batches: {} read from a batch, {} listed on their own",
+                "first pages of {total} accounts: {} read from the batch, {} listed on their own ({rounds} round(s) of batches)",
                 started.len(),
                 alone.len()
             )
