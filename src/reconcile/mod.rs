@@ -6,7 +6,9 @@
 //! - [`apply`]: execute a plan in phases and report exactly what was done;
 //! - [`import`]: live accounts → manifests with ids pinned;
 //! - [`live_test`]: rule-test examples → Conversions API server events;
-//! - [`shard`]: `--shard K/N`, a stable share of the accounts.
+//! - [`shard`]: `--shard K/N`, a stable share of the accounts;
+//! - [`verify`]: after an apply, re-read what was written and report what the API stored
+//!   differently from what was sent.
 //!
 //! It never parses the command line and never prints: commands in `cli` do both.
 
@@ -16,5 +18,6 @@ pub mod import;
 mod live_api;
 pub mod live_test;
 pub mod shard;
+pub mod verify;
 
 pub use live_api::{LiveApi, Progress};

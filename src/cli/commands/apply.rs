@@ -11,7 +11,8 @@ use crate::cli::session::Session;
 use crate::diff::mass_delete;
 use crate::plan::{Action, PlanDocument, Summary, live_fingerprint};
 use crate::reconcile::LiveApi;
-use crate::reconcile::apply::execute;
+use crate::reconcile::apply::{ApplyReport, execute};
+use crate::reconcile::verify::{self, Expectations, verify};
 use crate::render::Mode;
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -106,6 +107,8 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
         let writes = count_writes(&doc);
         let bar = progress_bar(writes, global);
         let ticker = bar.clone();
+        // What each action sends, for the check after the writes (spec section 3).
+        let expected = Expectations::of(&doc);
         // The plan is handed over: execute frees what each write no longer needs.
         let report = execute(session, doc, std::sync::Arc::new(move || ticker.inc(1))).await;
         bar.finish_and_clear();
@@ -120,12 +123,39 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
             ));
             return exit::ERROR;
         }
-        if report.is_complete() {
+        let consistent = check_stored(session, &expected, &report).await;
+        if report.is_complete() && consistent {
             exit::SUCCESS
         } else {
             exit::ERROR
         }
     })
+}
+
+/// Re-reads the accounts the apply wrote and reports, per conversion and field, anything the
+/// API stored differently from what was sent ("inconsistent result after apply"). `false` when
+/// it found any; a check that could not be made is a warning.
+async fn check_stored(session: &Session, expected: &Expectations, report: &ApplyReport) -> bool {
+    match verify(session, expected, report).await {
+        Ok(found) if found.is_empty() => true,
+        Ok(found) => {
+            for inconsistency in &found {
+                eprintln!("error: inconsistent result after apply: {inconsistency}");
+            }
+            eprintln!(
+                "error: inconsistent result after apply: {} field(s) stored differently from what was sent (hint: {})",
+                found.len(),
+                verify::HINT
+            );
+            false
+        }
+        Err(e) => {
+            eprintln!(
+                "warning: {e}; run `convctl plan` to check that the accounts are as declared"
+            );
+            true
+        }
+    }
 }
 
 /// Loads a saved plan and checks it is still true: every account's live fingerprint must be
