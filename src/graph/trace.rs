@@ -146,3 +146,83 @@ pub(crate) fn line(exchange: &Exchange<'_>, redactor: &Redactor) -> String {
     );
     Value::Object(entry).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Secret;
+
+    /// Every secret is redacted wherever it appears: the token and the app secret by value,
+    /// the proof by value and as a parameter, and tokens inside `next` URLs of answers.
+    #[test]
+    fn a_line_holds_the_exchange_and_no_secret() {
+        let token = "EAAB-trace-canary-token-0123456789";
+        let secret = "app-secret-canary-abcdef";
+        let proof = "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f";
+        let redactor = Redactor::new(vec![
+            Secret::new(token),
+            Secret::new(secret),
+            Secret::new(proof),
+        ]);
+        let url = format!(
+            "https://graph.example/v26.0/act_1/customconversions?fields=name&appsecret_proof={proof}"
+        );
+        let body = format!(
+            r#"{{"data":[],"paging":{{"next":"https://graph.example/v26.0/act_1/customconversions?access_token=other-token-in-next&after=X"}},"echo":"{token} {secret}"}}"#
+        );
+        let exchange = Exchange {
+            method: "GET",
+            url: &url,
+            request_body: Some((
+                "application/x-www-form-urlencoded",
+                "batch=%5B%5D&appsecret_proof=abc",
+            )),
+            response: Some((
+                200,
+                vec![(
+                    "x-ad-account-usage".into(),
+                    r#"{"acc_id_util_pct":9.67}"#.into(),
+                )],
+                body.as_bytes(),
+            )),
+            error: None,
+            duration: Duration::from_millis(12),
+        };
+        let text = line(&exchange, &redactor);
+        for leaked in [
+            token,
+            secret,
+            proof,
+            "other-token-in-next",
+            "appsecret_proof=abc",
+        ] {
+            assert!(!text.contains(leaked), "{leaked} in {text}");
+        }
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["method"], "GET");
+        assert_eq!(v["status"], 200);
+        assert_eq!(v["duration_ms"], 12.0);
+        assert!(v["time"].as_str().unwrap().ends_with('Z'));
+        assert!(
+            v["url"]
+                .as_str()
+                .unwrap()
+                .contains("appsecret_proof=[redacted]")
+        );
+        assert_eq!(
+            v["response"]["headers"]["x-ad-account-usage"],
+            r#"{"acc_id_util_pct":9.67}"#
+        );
+        assert!(
+            v["response"]["body"]
+                .as_str()
+                .unwrap()
+                .contains("access_token=[redacted]")
+        );
+        assert_eq!(
+            v["request"]["headers"]["authorization"],
+            "Bearer [redacted]"
+        );
+        assert!(Trace::keeps("X-FB-Trace-ID") && !Trace::keeps("set-cookie"));
+    }
+}
