@@ -25,8 +25,8 @@
 //!   [`ErrorKind::Throttled`], naming the account and the wait. [`GraphClient::waits`] tells
 //!   every pause and block the client made.
 //! - **Retries.** Transient errors (`is_transient`, codes 1 and 2, HTTP 5xx), lost
-//!   connections, timeouts and throttling codes (4, 17, 32, 341, 613, 80000, 80003, 80004,
-//!   80014, and HTTP 429) are retried with exponential backoff and full jitter: a random wait
+//!   connections, timeouts and throttling codes (4, 17, 32, 341, 613, the Business Use Case
+//!   range 80000–80014, and HTTP 429) are retried with exponential backoff and full jitter: a random wait
 //!   in `[0, min(max_delay, base_delay × 2^n)]` (defaults 0.5 s, 60 s), or the wait the API
 //!   asked for when throttled, whichever is longer; at most `max_attempts` (8) attempts and
 //!   `max_total` (15 min) per request. A refused connection (wrong `--api-base`, no network)
