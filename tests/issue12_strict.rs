@@ -147,3 +147,43 @@ fn a_faulty_apply_ends_the_same_under_both_profiles() {
     assert_eq!(states[0].len(), 61, "no duplicates, the tombstone deleted");
     assert_eq!(states[0], states[1]);
 }
+
+/// `--sandbox` takes the strict profile from `CONVCTL_SANDBOX_STRICT=1`.
+#[test]
+fn the_sandbox_is_strict_with_convctl_sandbox_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("acme.yaml"),
+        "account: act_1\nconversions:\n  - name: A\n    custom_event_type: LEAD\n    rule: {url: {i_contains: a}}\n",
+    )
+    .unwrap();
+    let run = |strict: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_convctl"));
+        command
+            .args(["--sandbox=state.json", "-v", "plan", "acme.yaml"])
+            .current_dir(dir.path())
+            .env_remove("CONVCTL_SANDBOX_STRICT")
+            .env_remove("CONVCTL_API_BASE")
+            .stdin(std::process::Stdio::null());
+        if let Some(v) = strict {
+            command.env("CONVCTL_SANDBOX_STRICT", v);
+        }
+        let out = command.output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (lenient_plan, lenient_log) = run(None);
+    let (strict_plan, strict_log) = run(Some("1"));
+    assert!(
+        !lenient_log.contains("refused the full field list"),
+        "{lenient_log}"
+    );
+    assert!(
+        strict_log.contains("Tried accessing nonexisting field"),
+        "{strict_log}"
+    );
+    assert_eq!(lenient_plan, strict_plan);
+}
