@@ -288,17 +288,21 @@ fn run_scale(o: &Options, n: usize, samples: &mut Vec<Sample>) {
             ..measure(&emulator, dir.path(), &args, o, n, PER_ACCOUNT, true)
         };
         check(&sample.measured, "apply");
-        // A fresh emulator: its batch count is this apply's (first pages of 50 accounts, then
-        // the writes in batches of 50).
+        // A fresh emulator: its batch count is this apply's (first pages of 50 accounts, the
+        // writes in batches of 50, then the same listing again: apply re-reads what it wrote
+        // to check what the API stored). Under the strict profile (CONVCTL_TEST_STRICT=1: pages
+        // of 25, unrun batch entries) the round trips differ; the writes must not.
         let batches = emulator.stats()["by_route"]["POST / (batch)"]
             .as_u64()
             .unwrap();
         let list_batches = n.div_ceil(50) as u64;
+        let strict = std::env::var("CONVCTL_TEST_STRICT").is_ok_and(|v| v == "1");
         assert!(
-            batches == sample.write_batches + list_batches
-                && sample.list_calls == list_batches
+            (strict
+                || (batches == sample.write_batches + 2 * list_batches
+                    && sample.list_calls == 2 * list_batches))
                 && sample.writes == n * PER_ACCOUNT,
-            "listing and every write in batches of 50: {batches} batches, {} list calls, {} writes",
+            "listing (before and after), and every write in batches of 50: {batches} batches, {} list calls, {} writes",
             sample.list_calls,
             sample.writes
         );

@@ -548,7 +548,7 @@ async fn tokens_versions_proofs_and_usage_headers() {
     let stats = emu.stats();
     assert_eq!(
         stats["auth"],
-        json!({"header": 2, "query": 1, "form": 1}),
+        json!({"header": 2, "query": 1, "form": 1, "json": 0}),
         "{stats}"
     );
 

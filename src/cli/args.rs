@@ -67,6 +67,10 @@ pub struct GlobalOptions {
     /// Only results and errors; no progress.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Write every HTTP exchange with the Graph API to FILE, one JSON line each, secrets
+    /// redacted (attach it to a bug report).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -268,6 +272,16 @@ pub struct EmulatorArgs {
     /// DELETE archives instead of removing.
     #[arg(long)]
     pub delete_archives: bool,
+    /// Where the real API's behaviour is uncertain, take the less convenient reading: refuse
+    /// reading event_source_id, action_source_type and advanced_rule (code 100), pages of at
+    /// most 25, batch entries past the 40th not run (null), creates answering
+    /// is_custom_event_type_predicted.
+    #[arg(long)]
+    pub strict: bool,
+    /// Store every created rule with its `eq` string values lower-cased (to test the check
+    /// after apply).
+    #[arg(long)]
+    pub rewrite_rules: bool,
 }
 
 #[cfg(test)]

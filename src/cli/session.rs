@@ -7,7 +7,7 @@
 use crate::cli::args::GlobalOptions;
 use crate::emulator::{EmulatorConfig, RunningEmulator};
 use crate::graph::GraphError;
-use crate::graph::{GraphClient, GraphConfig, RetryPolicy};
+use crate::graph::{GraphClient, GraphConfig, RetryPolicy, Trace};
 use crate::model::Secret;
 use crate::model::{AdAccountId, LiveConversion, WriteOp, WriteOutcome};
 use crate::reconcile::{LiveApi, Progress};
@@ -45,6 +45,9 @@ impl Session {
             ..config
         };
         let client = GraphClient::new(config).map_err(|e| e.to_string())?;
+        if let Some(path) = &global.trace {
+            client.set_trace(Trace::create(path).map_err(|e| e.to_string())?);
+        }
         Ok(Session { client, sandbox })
     }
 
@@ -69,8 +72,12 @@ async fn start_sandbox(state: &Path) -> Result<RunningEmulator, String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the sandbox directory {}: {e}", dir.display()))?;
     }
+    // CONVCTL_SANDBOX_STRICT=1: the strict profile (the less convenient reading wherever the
+    // real API's behaviour is uncertain), to try a run as the real API might answer it.
+    let strict = std::env::var("CONVCTL_SANDBOX_STRICT").is_ok_and(|v| v.trim() == "1");
     let config = EmulatorConfig {
         state_file: Some(state.to_path_buf()),
+        strict,
         ..EmulatorConfig::default()
     };
     let listen = "127.0.0.1:0".parse().expect("a valid loopback address");

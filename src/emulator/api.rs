@@ -8,7 +8,7 @@
 use super::EmulatorConfig;
 use super::control::{AuthSource, Control, Route};
 use super::error::ApiError;
-use super::fields::FieldSelection;
+use super::fields::{Field, FieldSelection};
 use super::request::{ApiRequest, Method};
 use super::store::{Conversion, Store};
 use crate::model::Secret;
@@ -26,6 +26,14 @@ use tokio::sync::Notify;
 pub const DEFAULT_LIMIT: usize = 25;
 /// The largest page the emulator gives (convention).
 pub const MAX_LIMIT: usize = 100;
+/// The largest page under `--strict`: the default page size, whatever `limit` asks.
+pub const STRICT_MAX_LIMIT: usize = 25;
+/// Fields whose readability is undocumented: `--strict` refuses to read them.
+pub const STRICT_UNREADABLE: &[Field] = &[
+    Field::EventSourceId,
+    Field::ActionSourceType,
+    Field::AdvancedRule,
+];
 /// Subcode of "account at its custom conversion limit" (convention).
 pub const SUBCODE_CAP: u32 = 1_760_005;
 
@@ -268,13 +276,14 @@ impl Emulator {
                 match route {
                     Route::GetConversion => self.read_node(req, id),
                     Route::UpdateConversion => self.update(req, id),
-                    _ => self.delete(id),
+                    _ => self.delete(req, id),
                 }
             }
             (Route::Events, [pixel, _]) => {
                 self.control.admit(None).ok();
                 self.events(req, pixel)
             }
+            (Route::ReadMany, []) => self.read_many(req, account),
             _ => match rest.first() {
                 Some(id) if rest.len() == 1 => Err(ApiError::unknown_object(method.as_str(), id)),
                 _ => Err(ApiError::unknown_path(&format!("/{}", rest.join("/")))),
@@ -292,17 +301,33 @@ impl Emulator {
         }
     }
 
-    fn list(&self, req: &ApiRequest, digits: &str) -> Outcome {
+    /// The fields asked for (`id` only without `fields`). Under `--strict` reading a field
+    /// whose readability is undocumented is refused as the Graph API refuses a field a node
+    /// does not have.
+    fn selection(&self, req: &ApiRequest) -> Result<FieldSelection, ApiError> {
         let selection = match req.param("fields") {
             Some(f) => FieldSelection::parse(f).map_err(ApiError::invalid_param)?,
             None => FieldSelection::default_id_only(),
         };
+        if self.config.strict
+            && let Some(field) = selection.0.iter().find(|f| STRICT_UNREADABLE.contains(f))
+        {
+            return Err(ApiError::invalid_param(format!(
+                "Tried accessing nonexisting field ({}) on node type (CustomConversion)",
+                field.as_str()
+            )));
+        }
+        Ok(selection)
+    }
+
+    fn list(&self, req: &ApiRequest, digits: &str) -> Outcome {
+        let selection = self.selection(req)?;
         let limit = match req.param("limit") {
             Some(text) => text
                 .trim()
                 .parse::<usize>()
                 .map_err(|_| ApiError::invalid_param("Param limit must be a non-negative integer"))?
-                .clamp(1, MAX_LIMIT),
+                .clamp(1, self.max_limit()),
             None => DEFAULT_LIMIT,
         };
         let after = req.param("after").map(decode_cursor).transpose()?;
@@ -342,6 +367,14 @@ impl Emulator {
         }
         body.push('}');
         Ok((body, false))
+    }
+
+    fn max_limit(&self) -> usize {
+        if self.config.strict {
+            STRICT_MAX_LIMIT
+        } else {
+            MAX_LIMIT
+        }
     }
 
     fn create(&self, req: &ApiRequest, digits: &str) -> Outcome {
@@ -427,7 +460,13 @@ impl Emulator {
             Self::now(),
         );
         conversion.description = description;
-        conversion.rule = rule.map(|r| r.to_api_string());
+        conversion.rule = rule.map(|r| {
+            if self.config.rewrite_rules {
+                lowercase_eq_strings(&r.to_value()).to_string()
+            } else {
+                r.to_api_string()
+            }
+        });
         conversion.advanced_rule = advanced_rule;
         conversion.custom_event_type = event_type.as_str().to_string();
         conversion.event_source_id = event_source_id;
@@ -437,6 +476,9 @@ impl Emulator {
         drop(store);
         let body = if predicted {
             json!({"id": id, "is_custom_event_type_predicted": "1"})
+        } else if self.config.strict {
+            // The return type documents the field (seed 000): strict always sends it.
+            json!({"id": id, "is_custom_event_type_predicted": "0"})
         } else {
             json!({"id": id})
         };
@@ -444,10 +486,7 @@ impl Emulator {
     }
 
     fn read_node(&self, req: &ApiRequest, id: &str) -> Outcome {
-        let selection = match req.param("fields") {
-            Some(f) => FieldSelection::parse(f).map_err(ApiError::invalid_param)?,
-            None => FieldSelection::default_id_only(),
-        };
+        let selection = self.selection(req)?;
         let store = self.store.read().unwrap_or_else(|e| e.into_inner());
         let conversion = store
             .get(id)
@@ -457,13 +496,80 @@ impl Emulator {
         Ok((body, false))
     }
 
+    /// `GET /?ids=a,b&fields=...` (Graph's multi-object read): an object keyed by id, each
+    /// entry the node as a read of it alone would give. Any unknown id fails the whole read
+    /// (code 803), as the Graph API does; each object counts against its account.
+    fn read_many(&self, req: &ApiRequest, account: &mut Option<String>) -> Outcome {
+        let Some(text) = req.param("ids") else {
+            return Err(ApiError::unknown_path("/"));
+        };
+        let ids: Vec<&str> = text
+            .split(',')
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .collect();
+        if ids.is_empty() {
+            return Err(ApiError::invalid_param(
+                "Param ids must name at least one object",
+            ));
+        }
+        if ids.len() > 50 {
+            return Err(ApiError::invalid_param(
+                "Param ids may name at most 50 objects",
+            ));
+        }
+        let selection = self.selection(req)?;
+        let mut owners: Vec<String> = Vec::new();
+        let mut body = serde_json::Map::new();
+        {
+            let store = self.store.read().unwrap_or_else(|e| e.into_inner());
+            let mut missing = Vec::new();
+            for id in &ids {
+                if let Some(digits) = id.strip_prefix("act_") {
+                    if self.account_digits(id, Method::Get).is_err() {
+                        missing.push(*id);
+                        continue;
+                    }
+                    owners.push(digits.to_string());
+                    body.insert(id.to_string(), json!({"id": id, "account_id": digits}));
+                    continue;
+                }
+                let Some(conversion) = store.get(id) else {
+                    missing.push(*id);
+                    continue;
+                };
+                owners.push(conversion.account_id().to_string());
+                let mut text = String::with_capacity(256);
+                conversion.write_object(&selection, &mut text);
+                body.insert(
+                    id.to_string(),
+                    serde_json::from_str(&text).unwrap_or(Value::Null),
+                );
+            }
+            if !missing.is_empty() {
+                return Err(ApiError::aliases_missing(&missing));
+            }
+        }
+        owners.dedup();
+        for owner in &owners {
+            self.admit(owner)?;
+        }
+        if let [only] = owners.as_slice() {
+            *account = Some(only.clone());
+        }
+        Ok((Value::Object(body).to_string(), false))
+    }
+
     fn update(&self, req: &ApiRequest, id: &str) -> Outcome {
+        same_id(req, id)?;
         let refused: Vec<&str> = req
             .body
             .names()
             .filter(|n| {
-                !matches!(*n, "name" | "description" | "default_conversion_value")
-                    && !META_PARAMS.contains(n)
+                !matches!(
+                    *n,
+                    "name" | "description" | "default_conversion_value" | "id"
+                ) && !META_PARAMS.contains(n)
             })
             .collect();
         if !refused.is_empty() {
@@ -500,7 +606,8 @@ impl Emulator {
         Ok((json!({"success": true}).to_string(), true))
     }
 
-    fn delete(&self, id: &str) -> Outcome {
+    fn delete(&self, req: &ApiRequest, id: &str) -> Outcome {
+        same_id(req, id)?;
         let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
         let done = if self.config.delete_archives {
             store.update(id, |c| c.is_archived = true)
@@ -587,11 +694,49 @@ fn classify(method: Method, rest: &[&str]) -> Route {
             Route::CreateConversion
         }
         (Method::Get, [act]) if act.starts_with("act_") => Route::GetAccount,
+        (Method::Get, []) => Route::ReadMany,
         (Method::Get, [id]) if !id.starts_with("act_") => Route::GetConversion,
         (Method::Post, [id]) if !id.starts_with("act_") => Route::UpdateConversion,
         (Method::Delete, [id]) if !id.starts_with("act_") => Route::DeleteConversion,
         (Method::Post, [_, "events"]) => Route::Events,
         _ => Route::Other,
+    }
+}
+
+/// An `id` parameter (body or query) must be the path's own id: the official SDKs send an
+/// object's id back with its update and delete (node-sdk `exportData()`), which is not an
+/// attempt to change it. Any other id is.
+fn same_id(req: &ApiRequest, id: &str) -> Result<(), ApiError> {
+    for sent in [req.body.get("id"), req.query.get("id")]
+        .into_iter()
+        .flatten()
+    {
+        if sent.trim() != id {
+            return Err(ApiError::invalid_param(format!(
+                "Cannot update id of a custom conversion: the request is about {id} but carries id {sent}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `--rewrite-rules`: the rule with every `eq` string value lower-cased (keys sorted and
+/// compact, as the emulator stores rules).
+fn lowercase_eq_strings(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = match (k.as_str(), v) {
+                        ("eq", Value::String(text)) => Value::String(text.to_lowercase()),
+                        _ => lowercase_eq_strings(v),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(lowercase_eq_strings).collect()),
+        other => other.clone(),
     }
 }
 

@@ -29,6 +29,8 @@ pub enum Route {
     UpdateConversion,
     DeleteConversion,
     GetAccount,
+    /// `GET /?ids=a,b` (multi-object read).
+    ReadMany,
     Events,
     Batch,
     /// Answered by `--fault-rate` before anything else happened.
@@ -37,13 +39,14 @@ pub enum Route {
 }
 
 impl Route {
-    const ALL: [Route; 10] = [
+    const ALL: [Route; 11] = [
         Route::ListConversions,
         Route::CreateConversion,
         Route::GetConversion,
         Route::UpdateConversion,
         Route::DeleteConversion,
         Route::GetAccount,
+        Route::ReadMany,
         Route::Events,
         Route::Batch,
         Route::Faulted,
@@ -58,6 +61,7 @@ impl Route {
             Route::UpdateConversion => "POST /{id}",
             Route::DeleteConversion => "DELETE /{id}",
             Route::GetAccount => "GET /act_{id}",
+            Route::ReadMany => "GET /?ids=",
             Route::Events => "POST /{pixel_id}/events",
             Route::Batch => "POST / (batch)",
             Route::Faulted => "injected fault",
@@ -72,6 +76,8 @@ pub enum AuthSource {
     Header,
     Query,
     Form,
+    /// `access_token` in a JSON body.
+    Json,
 }
 
 /// Counters behind `GET /_emulator/stats`.
@@ -82,8 +88,8 @@ pub struct Stats {
     http_requests: AtomicU64,
     writes: AtomicU64,
     batches: AtomicU64,
-    by_route: [AtomicU64; 10],
-    auth: [AtomicU64; 3],
+    by_route: [AtomicU64; 11],
+    auth: [AtomicU64; 4],
     faults: AtomicU64,
     dropped: AtomicU64,
     throttled: AtomicU64,
@@ -93,7 +99,10 @@ pub struct Stats {
 impl Stats {
     pub fn request(&self, route: Route) {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let i = Route::ALL.iter().position(|r| *r == route).unwrap_or(9);
+        let i = Route::ALL
+            .iter()
+            .position(|r| *r == route)
+            .unwrap_or(Route::ALL.len() - 1);
         self.by_route[i].fetch_add(1, Ordering::Relaxed);
     }
     pub fn http_request(&self) {
@@ -136,7 +145,7 @@ impl Stats {
             "writes": get(&self.writes),
             "batches": get(&self.batches),
             "by_route": by_route,
-            "auth": {"header": get(&self.auth[0]), "query": get(&self.auth[1]), "form": get(&self.auth[2])},
+            "auth": {"header": get(&self.auth[0]), "query": get(&self.auth[1]), "form": get(&self.auth[2]), "json": get(&self.auth[3])},
             "faults_injected": get(&self.faults),
             "answers_dropped": get(&self.dropped),
             "throttled": get(&self.throttled),
@@ -329,60 +338,73 @@ impl Control {
         Ok(())
     }
 
-    /// The three usage headers for an answer about `account_digits` (reference: Rate-limit headers).
-    pub fn usage_headers(&self, account_digits: Option<&str>) -> [(&'static str, String); 3] {
+    /// The usage headers of an answer (reference: Rate-limit headers): `X-App-Usage` once the
+    /// app has made a call; for an answer about an account that has been called,
+    /// `X-Ad-Account-Usage` and `X-Business-Use-Case-Usage` too. As in Meta's sample,
+    /// `reset_time_duration` counts down to the end of the account's window whenever its usage
+    /// is above 0 (it is not a block); `estimated_time_to_regain_access` is above 0 only while
+    /// the account is over `--rate-limit`.
+    pub fn usage_headers(&self, account_digits: Option<&str>) -> Vec<(&'static str, String)> {
+        let mut headers = Vec::with_capacity(3);
         let app_pct = {
             let app = self.app_window.lock().unwrap_or_else(|e| e.into_inner());
+            if app.count == 0 {
+                return headers;
+            }
             (app.count * 100 / NOMINAL_APP_BUDGET).min(100)
         };
-        let app = format!(
-            r#"{{"call_count":{app_pct},"total_time":{app_pct},"total_cputime":{app_pct}}}"#
-        );
+        headers.push((
+            "x-app-usage",
+            format!(
+                r#"{{"call_count":{app_pct},"total_time":{app_pct},"total_cputime":{app_pct}}}"#
+            ),
+        ));
+        let Some(account) = account_digits else {
+            return headers;
+        };
         let limit = self.rate_limit.load(Ordering::Relaxed);
         let budget = if limit > 0 {
             limit
         } else {
             NOMINAL_ACCOUNT_BUDGET
         };
-        let (pct, regain_secs) = match account_digits {
-            Some(account) => {
-                let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-                match windows.get(account) {
-                    Some(w) if w.started.elapsed() < WINDOW => {
-                        let pct = (w.count as f64 * 100.0 / budget as f64).min(100.0);
-                        let regain = if limit > 0 && w.count >= limit {
-                            WINDOW.saturating_sub(w.started.elapsed()).as_secs().max(1)
-                        } else {
-                            0
-                        };
-                        (pct, regain)
-                    }
-                    _ => (0.0, 0),
-                }
+        let (pct, reset_secs, regain_secs) = {
+            let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(w) = windows.get(account) else {
+                return headers;
+            };
+            let left = WINDOW.saturating_sub(w.started.elapsed());
+            if left.is_zero() || w.count == 0 {
+                (0.0, 0, 0)
+            } else {
+                let pct = (w.count as f64 * 100.0 / budget as f64).min(100.0);
+                let reset = left.as_secs().max(1);
+                let regain = if limit > 0 && w.count >= limit {
+                    reset
+                } else {
+                    0
+                };
+                (pct, reset, regain)
             }
-            None => (0.0, 0),
         };
-        let pct = (pct * 10.0).round() / 10.0;
-        let ad_account = format!(
-            r#"{{"acc_id_util_pct":{pct},"reset_time_duration":{regain_secs},"ads_api_access_tier":"standard_access"}}"#
-        );
-        let buc = match account_digits {
-            Some(account) => {
-                let p = pct.round() as u64;
-                format!(
-                    r#"{{"{account}":[{{"type":"ads_management","call_count":{p},"total_cputime":{},"total_time":{},"estimated_time_to_regain_access":{}}}]}}"#,
-                    p / 2,
-                    p / 2,
-                    regain_secs.div_ceil(60)
-                )
-            }
-            None => "{}".to_string(),
-        };
-        [
-            ("x-app-usage", app),
-            ("x-ad-account-usage", ad_account),
-            ("x-business-use-case-usage", buc),
-        ]
+        let pct = (pct * 100.0).round() / 100.0;
+        headers.push((
+            "x-ad-account-usage",
+            format!(
+                r#"{{"acc_id_util_pct":{pct},"reset_time_duration":{reset_secs},"ads_api_access_tier":"standard_access"}}"#
+            ),
+        ));
+        let p = pct.round() as u64;
+        headers.push((
+            "x-business-use-case-usage",
+            format!(
+                r#"{{"{account}":[{{"type":"ads_management","call_count":{p},"total_cputime":{},"total_time":{},"estimated_time_to_regain_access":{}}}]}}"#,
+                p / 2,
+                p / 2,
+                regain_secs.div_ceil(60)
+            ),
+        ));
+        headers
     }
 }
 
@@ -421,5 +443,37 @@ mod tests {
         assert_eq!(buc["1"][0]["estimated_time_to_regain_access"], 1);
         let acc: Value = serde_json::from_str(&headers[1].1).unwrap();
         assert_eq!(acc["acc_id_util_pct"], 100.0);
+        let reset = acc["reset_time_duration"].as_u64().unwrap();
+        assert!((1..=60).contains(&reset), "{acc}");
+    }
+
+    /// Usage headers once called; `reset_time_duration` counts down while usage is above 0;
+    /// the regain figure stays 0 below the limit.
+    #[test]
+    fn usage_headers_once_called_with_a_reset_that_counts_down() {
+        let c = Control::new(faults(0.0, None), None);
+        assert!(
+            c.usage_headers(Some("7")).is_empty(),
+            "nothing before any call"
+        );
+        c.admit(Some("8")).unwrap();
+        let only_app = c.usage_headers(Some("7"));
+        assert_eq!(
+            only_app.len(),
+            1,
+            "account 7 was never called: {only_app:?}"
+        );
+        c.admit(Some("7")).unwrap();
+        let headers = c.usage_headers(Some("7"));
+        assert_eq!(headers.len(), 3);
+        let acc: Value = serde_json::from_str(&headers[1].1).unwrap();
+        assert!(acc["acc_id_util_pct"].as_f64().unwrap() > 0.0);
+        let reset = acc["reset_time_duration"].as_u64().unwrap();
+        assert!(
+            (59..=60).contains(&reset),
+            "counts down from the window's end: {acc}"
+        );
+        let buc: Value = serde_json::from_str(&headers[2].1).unwrap();
+        assert_eq!(buc["7"][0]["estimated_time_to_regain_access"], 0);
     }
 }

@@ -74,6 +74,20 @@ impl ApiError {
         .with_subcode(33)
     }
 
+    /// Code 803: a multi-object read (`?ids=`) names objects that do not exist (the Graph
+    /// API's answer; the exact wording is assumed).
+    pub fn aliases_missing(ids: &[&str]) -> Self {
+        ApiError::new(
+            404,
+            "OAuthException",
+            803,
+            format!(
+                "(#803) Some of the aliases you requested do not exist: {}",
+                ids.join(",")
+            ),
+        )
+    }
+
     /// Code 2500: a path the API does not know.
     pub fn unknown_path(path: &str) -> Self {
         ApiError::new(

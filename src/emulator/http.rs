@@ -310,11 +310,13 @@ fn build_request(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    let json_body =
+        multipart.is_none() && !body.is_empty() && content_type.starts_with("application/json");
     let body = if let Some(params) = multipart {
         params
     } else if body.is_empty() {
         Params::default()
-    } else if content_type.starts_with("application/json") {
+    } else if json_body {
         Params::from_json(body).map_err(ApiError::invalid_param)?
     } else {
         Params::from_urlencoded(body)
@@ -334,6 +336,7 @@ fn build_request(
         body,
         header_token,
         base_url: format!("http://{host}"),
+        json_body,
     })
 }
 

@@ -24,6 +24,21 @@
 //! 002). Older versions are retired; newer unknown ones answer code 2500. Paths without a
 //! version are taken as the current one.
 
+//! # Strict profile
+//! `--strict` (`EmulatorConfig::strict`; `--sandbox` takes it from `CONVCTL_SANDBOX_STRICT=1`):
+//! wherever the real API's behaviour is uncertain, the less convenient reading
+//! (docs/api-fidelity.md): reading `event_source_id`, `action_source_type` or `advanced_rule`
+//! is refused with code 100 "Tried accessing nonexisting field (...) on node type
+//! (CustomConversion)"; pages hold at most 25 whatever `limit` asks (with `next`); the entries
+//! of a batch past the 40th come back `null` (not run); creates always answer
+//! `is_custom_event_type_predicted`. `--rewrite-rules` (`EmulatorConfig::rewrite_rules`)
+//! stores every created rule with its `eq` string values lower-cased.
+//!
+//! Accepted as the official SDKs send it: an `id` equal to the path's id in update bodies and
+//! delete queries; `GET /?ids=a,b&fields=...` (answered keyed by id); JSON bodies as well as
+//! form and multipart bodies; the token in the `Authorization` header, the query, a form or a
+//! JSON body.
+
 mod api;
 mod batch;
 mod control;
@@ -80,6 +95,12 @@ pub struct EmulatorConfig {
     pub seed: Option<u64>,
     /// DELETE archives instead of removing.
     pub delete_archives: bool,
+    /// Where the real API's behaviour is uncertain, the less convenient reading (see
+    /// [`strict`](crate::emulator#strict-profile)).
+    pub strict: bool,
+    /// Store every created rule with its `eq` string values lower-cased (a rewrite convctl does
+    /// not know is equivalent: tests the check after apply).
+    pub rewrite_rules: bool,
 }
 
 impl fmt::Debug for EmulatorConfig {
@@ -100,6 +121,8 @@ impl fmt::Debug for EmulatorConfig {
             .field("rate_limit", &self.rate_limit)
             .field("seed", &self.seed)
             .field("delete_archives", &self.delete_archives)
+            .field("strict", &self.strict)
+            .field("rewrite_rules", &self.rewrite_rules)
             .finish()
     }
 }
@@ -118,6 +141,8 @@ impl Default for EmulatorConfig {
             rate_limit: None,
             seed: None,
             delete_archives: false,
+            strict: false,
+            rewrite_rules: false,
         }
     }
 }

@@ -93,6 +93,8 @@ pub struct ApiRequest {
     pub header_token: Option<Secret>,
     /// `http://host:port`, for `next` links.
     pub base_url: String,
+    /// The body was JSON (`application/json`, as the Node SDK sends), not a form.
+    pub json_body: bool,
 }
 
 impl ApiRequest {
@@ -101,7 +103,7 @@ impl ApiRequest {
         self.body.get(name).or_else(|| self.query.get(name))
     }
 
-    /// The token and where it came from: header, then query, then form.
+    /// The token and where it came from: header, then query, then the body (form or JSON).
     pub fn token(&self) -> Option<(Secret, AuthSource)> {
         if let Some(token) = &self.header_token {
             return Some((token.clone(), AuthSource::Header));
@@ -109,9 +111,14 @@ impl ApiRequest {
         if let Some(token) = self.query.get("access_token") {
             return Some((Secret::new(token), AuthSource::Query));
         }
+        let source = if self.json_body {
+            AuthSource::Json
+        } else {
+            AuthSource::Form
+        };
         self.body
             .get("access_token")
-            .map(|t| (Secret::new(t), AuthSource::Form))
+            .map(|t| (Secret::new(t), source))
     }
 
     /// The method after a `method=` override (Graph lets a POST say `method=delete`).
@@ -151,6 +158,7 @@ mod tests {
             body,
             header_token: None,
             base_url: "http://x".into(),
+            json_body: false,
         };
         assert_eq!(req.param("fields"), Some("name,rule"));
         assert_eq!(req.param("rule"), Some(r#"{"url": {}}"#));

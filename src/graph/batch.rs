@@ -103,10 +103,10 @@ pub(crate) fn entry(
         )));
     }
     match entry.get("body") {
-        Some(Value::String(s)) => t.interpret(status, s.as_bytes(), &usage, is_write),
+        Some(Value::String(s)) => t.interpret(status, s.as_bytes(), &usage, account, is_write),
         Some(v @ Value::Object(_)) => {
-            t.interpret(status, v.to_string().as_bytes(), &usage, is_write)
+            t.interpret(status, v.to_string().as_bytes(), &usage, account, is_write)
         }
-        _ => t.interpret(status, &[], &usage, is_write),
+        _ => t.interpret(status, &[], &usage, account, is_write),
     }
 }

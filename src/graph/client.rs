@@ -4,10 +4,12 @@
 
 use super::config::GraphConfig;
 use super::error::GraphError;
+use super::limiter::Waits;
+use super::list::FieldKnowledge;
+use super::trace::Trace;
 use super::transport::{LogSink, Transport};
 use crate::model::ids::{AdAccountId, ConversionId};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use tokio::time::Instant;
 
@@ -20,8 +22,8 @@ pub struct GraphClient {
 pub(crate) struct Inner {
     pub(crate) transport: Transport,
     pub(crate) batch_size: usize,
-    /// Set once the API refused the optional fields: ask without them from then on.
-    pub(crate) reduced_fields: AtomicBool,
+    /// Whether the API reads back the optional fields (learnt once per run, see `list`).
+    pub(crate) fields: FieldKnowledge,
     pub(crate) ledger: Mutex<Ledger>,
 }
 
@@ -62,10 +64,22 @@ impl GraphClient {
             inner: Arc::new(Inner {
                 transport,
                 batch_size: config.batch_size.clamp(1, 50),
-                reduced_fields: AtomicBool::new(false),
+                fields: FieldKnowledge::default(),
                 ledger: Mutex::new(Ledger::default()),
             }),
         })
+    }
+
+    /// Records every HTTP exchange in `trace` from now on (`--trace FILE`). Call it before
+    /// the client is cloned or used; a second trace replaces the first.
+    pub fn set_trace(&self, trace: Trace) {
+        self.inner.transport.set_trace(trace);
+    }
+
+    /// Every pause the client made before a call (usage pacing, blocks) so far: its own
+    /// accounting, for verbose output and tests.
+    pub fn waits(&self) -> Waits {
+        self.inner.transport.limiter.waits()
     }
 
     /// The API version requests go to (`v26.0`).

@@ -101,7 +101,14 @@ impl ErrorKind {
 }
 
 /// Throttling codes (reference: Errors).
-pub(crate) const THROTTLE_CODES: &[i64] = &[4, 17, 32, 341, 613, 80000, 80003, 80004, 80014];
+/// Throttling codes besides the Business Use Case range (reference: Errors).
+pub(crate) const THROTTLE_CODES: &[i64] = &[4, 17, 32, 341, 613];
+
+/// Business Use Case rate limits, one code per use case (80000 ads insights ... 80004
+/// ads_management ... 80014): the whole range is throttling. Airbyte's connector
+/// (`streams/common.py`, `FACEBOOK_RATE_LIMIT_ERROR_CODES`) retries 80000-80006 and 80008;
+/// the reference names 80000-80014.
+pub(crate) const BUC_THROTTLE_CODES: std::ops::RangeInclusive<i64> = 80_000..=80_014;
 /// The subcode the emulator (and, by convention, the client) uses for "account at its cap".
 pub(crate) const CAP_SUBCODE: i64 = 1_760_005;
 
@@ -335,7 +342,9 @@ fn classify(
         Some(100) if subcode == Some(CAP_SUBCODE) => ErrorKind::CapReached,
         Some(100) if message.contains("appsecret_proof") => ErrorKind::Permission,
         Some(100) => ErrorKind::InvalidRequest,
-        Some(c) if THROTTLE_CODES.contains(&c) => ErrorKind::Throttled,
+        Some(c) if THROTTLE_CODES.contains(&c) || BUC_THROTTLE_CODES.contains(&c) => {
+            ErrorKind::Throttled
+        }
         Some(1 | 2) => ErrorKind::Transient,
         _ if transient || status >= 500 => ErrorKind::Transient,
         _ => ErrorKind::Api,
@@ -432,12 +441,16 @@ mod tests {
         assert_eq!(kind(100, None), ErrorKind::InvalidRequest);
         assert_eq!(kind(368, None), ErrorKind::Blocked);
         assert_eq!(kind(2635, None), ErrorKind::DeprecatedVersion);
-        for code in [4, 17, 32, 341, 613, 80000, 80003, 80004, 80014] {
+        for code in [
+            4, 17, 32, 341, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009,
+            80014,
+        ] {
             assert_eq!(kind(code, None), ErrorKind::Throttled, "code {code}");
         }
         assert_eq!(kind(1, None), ErrorKind::Transient);
         assert_eq!(kind(2, None), ErrorKind::Transient);
         assert_eq!(kind(12345, None), ErrorKind::Api);
+        assert_eq!(kind(80015, None), ErrorKind::Api);
         let transient = parse(
             400,
             json!({"error": {"message": "m", "code": 999, "is_transient": true}}),

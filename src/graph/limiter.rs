@@ -1,7 +1,14 @@
 //! Who may send a request now: at most `parallelism` requests in flight overall, at most
-//! `per_account_parallelism` for one ad account, nothing for an account (or the app) the API
-//! said is blocked until that time has passed, and a growing pause before each call as the
-//! usage the API reports nears 100%.
+//! `per_account_parallelism` for one ad account, nothing for an account (or the app) that is
+//! blocked until that time has passed, and a growing pause before each call as the usage the
+//! API reports nears 100%.
+//!
+//! Usage is pacing input, never a block by itself: a scope is blocked only when a usage
+//! figure reaches 100% (for the shorter of the regain figures the headers give, see
+//! [`Usage::block`]) or when the API answered a throttling error (for the wait it asked,
+//! [`Limiter::block`]). `reset_time_duration`, which is non-zero whenever usage is above 0,
+//! is never waited for on its own. The limiter keeps its own accounting ([`Waits`]) of every
+//! pause, so tests can prove that an answer cost no waiting.
 //!
 //! A caller first takes its account's permit, then waits out any block or pacing, then takes a
 //! global permit: a request waiting for a busy or throttled account never holds a global slot,
@@ -37,11 +44,11 @@ impl Pressure {
         policy.pacing_max_delay.mul_f64(share)
     }
 
-    fn record(&mut self, pct: Option<f64>, regain: Option<Duration>, now: Instant) {
+    fn record(&mut self, pct: Option<f64>, block: Option<Duration>, now: Instant) {
         if let Some(p) = pct {
             self.pct = p;
         }
-        if let Some(r) = regain {
+        if let Some(r) = block {
             let until = now + r;
             self.blocked_until = Some(self.blocked_until.map_or(until, |u| u.max(until)));
         }
@@ -53,8 +60,20 @@ struct AccountGate {
     pressure: Mutex<Pressure>,
 }
 
+/// What the limiter made callers wait, in total (the client's own accounting).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Waits {
+    /// Calls that paused before being sent (pacing or a block).
+    pub paused_calls: u64,
+    /// Their pauses added up.
+    pub paused: Duration,
+    /// Blocks imposed (usage at 100%, or a throttling error).
+    pub blocks: u64,
+}
+
 pub(crate) struct Limiter {
     global: Arc<Semaphore>,
+    waits: Mutex<Waits>,
     per_account: usize,
     policy: RetryPolicy,
     app: Mutex<Pressure>,
@@ -72,6 +91,7 @@ impl Limiter {
         let parallelism = parallelism.max(1);
         Limiter {
             global: Arc::new(Semaphore::new(parallelism)),
+            waits: Mutex::new(Waits::default()),
             per_account: per_account.clamp(1, parallelism),
             policy,
             app: Mutex::new(Pressure::default()),
@@ -158,6 +178,11 @@ impl Limiter {
             tokio::time::sleep(wait).await;
             waited += wait;
         }
+        if !waited.is_zero() {
+            let mut waits = self.waits.lock().unwrap_or_else(|e| e.into_inner());
+            waits.paused_calls += 1;
+            waits.paused += waited;
+        }
         let global_permit = self
             .global
             .clone()
@@ -204,21 +229,59 @@ impl Limiter {
         }
     }
 
-    /// Takes in what an answer's usage headers said about `account` and the app.
+    /// Takes in what an answer's usage headers said about `account` and the app: their usage,
+    /// and a block only where a figure is at 100%.
     pub(crate) fn record(&self, account: Option<&AdAccountId>, usage: &Usage) {
         if usage.is_empty() {
             return;
         }
         let now = Instant::now();
+        let block = usage.block();
+        let app_block = block.filter(|(_, app, _)| *app).map(|(w, _, _)| w);
+        let account_block = block.filter(|(_, _, acc)| *acc).map(|(w, _, _)| w);
+        self.count_blocks(u64::from(app_block.is_some()) + u64::from(account_block.is_some()));
         self.app
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .record(usage.app_pct, None, now);
+            .record(usage.app_pct, app_block, now);
         let gate = self.gate(account);
         gate.pressure
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .record(usage.account_pct, usage.regain, now);
+            .record(usage.account_pct, account_block, now);
+    }
+
+    /// The API answered a throttling error about `account` (or, with `app`, about the whole
+    /// app) and asked to wait `wait`: no call to it goes before then.
+    pub(crate) fn block(&self, account: Option<&AdAccountId>, app: bool, wait: Duration) {
+        if wait.is_zero() {
+            return;
+        }
+        self.count_blocks(1);
+        let now = Instant::now();
+        if app {
+            self.app
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .record(None, Some(wait), now);
+            return;
+        }
+        let gate = self.gate(account);
+        gate.pressure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(None, Some(wait), now);
+    }
+
+    fn count_blocks(&self, n: u64) {
+        if n > 0 {
+            self.waits.lock().unwrap_or_else(|e| e.into_inner()).blocks += n;
+        }
+    }
+
+    /// Every pause and block so far.
+    pub(crate) fn waits(&self) -> Waits {
+        *self.waits.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -283,12 +346,8 @@ mod tests {
         let limiter = Limiter::new(4, 2, policy);
         let acc = account(1);
         let started = Instant::now();
-        let blocked = Usage {
-            app_pct: None,
-            account_pct: Some(50.0),
-            regain: Some(Duration::from_millis(60)),
-        };
-        limiter.record(Some(&acc), &blocked);
+        // A throttling error's wait blocks the account.
+        limiter.block(Some(&acc), false, Duration::from_millis(60));
         let (first, waited) = limiter.acquire(Some(&acc), far()).await.unwrap();
         assert!(waited >= Duration::from_millis(50), "{waited:?}");
         assert!(started.elapsed() >= Duration::from_millis(60));
@@ -297,9 +356,8 @@ mod tests {
         assert_eq!(other_wait, Duration::ZERO);
         // 87.5% with pacing from 75%: half of the maximum pause.
         let busy = Usage {
-            app_pct: None,
             account_pct: Some(87.5),
-            regain: None,
+            ..Usage::default()
         };
         limiter.record(Some(&acc), &busy);
         drop(first);
@@ -307,9 +365,9 @@ mod tests {
         assert_eq!(paced, Duration::from_millis(20));
         // A block beyond the caller's deadline is not waited for.
         let long = Usage {
-            app_pct: None,
-            account_pct: None,
+            account_pct: Some(100.0),
             regain: Some(Duration::from_secs(30)),
+            ..Usage::default()
         };
         limiter.record(Some(&acc), &long);
         drop(_again);
@@ -326,19 +384,50 @@ mod tests {
         let acc = account(7);
         assert!(!limiter.is_paced(&acc));
         let calm = Usage {
-            app_pct: None,
             account_pct: Some(40.0),
-            regain: None,
+            reset: Some(Duration::from_secs(100)),
+            ..Usage::default()
         };
         limiter.record(Some(&acc), &calm);
         assert!(!limiter.is_paced(&acc), "below the pacing threshold");
         let busy = Usage {
-            app_pct: None,
             account_pct: Some(90.0),
-            regain: None,
+            ..Usage::default()
         };
         limiter.record(Some(&acc), &busy);
         assert!(limiter.is_paced(&acc));
         assert!(!limiter.is_paced(&account(8)), "other accounts are not");
+    }
+
+    /// Usage below 100% never blocks, whatever `reset_time_duration` says; at 100% the block
+    /// is the shorter figure; every pause is counted.
+    #[tokio::test]
+    async fn only_full_usage_blocks_and_pauses_are_counted() {
+        let limiter = Limiter::new(4, 2, RetryPolicy::fast());
+        let acc = account(9);
+        let sample = Usage {
+            account_pct: Some(9.67),
+            reset: Some(Duration::from_secs(100)),
+            ..Usage::default()
+        };
+        limiter.record(Some(&acc), &sample);
+        let (_p, waited) = limiter.acquire(Some(&acc), far()).await.unwrap();
+        assert_eq!(waited, Duration::ZERO);
+        assert_eq!(limiter.waits(), Waits::default());
+        drop(_p);
+        let full = Usage {
+            account_pct: Some(100.0),
+            reset: Some(Duration::from_millis(30)),
+            regain: Some(Duration::from_secs(60)),
+            ..Usage::default()
+        };
+        limiter.record(Some(&acc), &full);
+        let (_p, waited) = limiter.acquire(Some(&acc), far()).await.unwrap();
+        assert!(
+            waited >= Duration::from_millis(25) && waited < Duration::from_secs(1),
+            "{waited:?}"
+        );
+        let waits = limiter.waits();
+        assert_eq!((waits.paused_calls, waits.blocks), (1, 1));
     }
 }

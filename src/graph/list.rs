@@ -5,16 +5,25 @@
 //! only on the configured scheme, host and port (the token never goes anywhere else), with any
 //! `access_token`/`appsecret_proof` copied into it removed. Cursors are never stored.
 //!
+//! Whether the API reads back the fields whose readability is undocumented
+//! ([`OPTIONAL_FIELDS`]) is learnt once per run ([`FieldKnowledge`]): the first listing asks
+//! for them alone (a lone account, or, when many accounts take several batches, the first of
+//! them on its own) while every other listing waits for its answer; a refusal makes every
+//! later request leave them out (they stay unknown), an answer makes every later one ask for
+//! them. Without this, a strict API would refuse each of the run's first concurrent requests.
+//!
 //! Many accounts: the same first-page GETs go up to [`MAX_BATCH`] to a batch request, so that
 //! an agency's 500 accounts take 10 round trips instead of 500 (each sub-request still counts
-//! against the rate limits; a batch about many accounts takes a global slot only). Each entry is
-//! settled as the single-account path would settle that answer: a page is read and its `next`
-//! followed on its own; a refusal is the account's error; a refusal of the optional fields is
-//! asked again, in a batch, without them; a throttled, failed-for-now or unrun entry is asked
-//! again in the next batch after the backoff. A batch that cannot be had in a few tries leaves
-//! its accounts to be listed on their own (with their own retries), unless no connection could
-//! be made at all. Accounts the API asked to slow down are not batched. `batch_size` 1 lists
-//! one request per account.
+//! against the rate limits; a batch about many accounts takes a global slot only). Batches go
+//! in rounds: every batch of a round is sent at once, every entry is settled as the
+//! single-account path would settle that answer, and whatever must be asked again (an unrun
+//! `null` entry, a throttled or failed-for-now one, a refusal of the optional fields) from all
+//! the round's batches is cut into the next round's batches, after one backoff. So a few unrun
+//! entries in each of ten batches cost one more round trip, not ten. A page is read and its
+//! `next` followed on its own. An account whose batch could not be had in [`BATCH_ATTEMPTS`]
+//! rounds, or whose batch was refused as a whole, is listed on its own (with its own
+//! retries), unless no connection could be made at all. Accounts the API asked to slow down
+//! are not batched. `batch_size` 1 lists one request per account.
 
 use super::batch::{self, MAX_BATCH};
 use super::client::{GraphClient, Inner};
@@ -26,7 +35,8 @@ use crate::model::ids::AdAccountId;
 use reqwest::Method;
 use serde_json::Value;
 use std::collections::HashSet;
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 use url::Url;
@@ -38,8 +48,47 @@ const MAX_PAGES: usize = 1000;
 /// Conversions of one account, each with the instant the answer that showed it arrived.
 pub(crate) type Listed = Vec<(LiveConversion, Instant)>;
 
-/// Tries of one batch of first pages before its accounts are listed on their own.
+/// Rounds of batches a first page is asked in before its account is listed on its own.
 const BATCH_ATTEMPTS: u32 = 3;
+
+/// What this run knows about reading back the optional fields (learnt once per run).
+#[derive(Default)]
+pub(crate) struct FieldKnowledge {
+    /// [`UNKNOWN`], [`READABLE`] or [`REFUSED`].
+    state: AtomicU8,
+    /// Held by the listing that finds out, while the others wait.
+    probe: tokio::sync::Mutex<()>,
+}
+
+const UNKNOWN: u8 = 0;
+const READABLE: u8 = 1;
+const REFUSED: u8 = 2;
+
+impl FieldKnowledge {
+    fn state(&self) -> u8 {
+        self.state.load(Ordering::Acquire)
+    }
+
+    /// Ask without the optional fields?
+    pub(crate) fn reduced(&self) -> bool {
+        self.state() == REFUSED
+    }
+
+    fn is_unknown(&self) -> bool {
+        self.state() == UNKNOWN
+    }
+
+    fn learn(&self, readable: bool) {
+        // A refusal is final; an answer does not undo it.
+        let new = if readable { READABLE } else { REFUSED };
+        let _ = self
+            .state
+            .compare_exchange(UNKNOWN, new, Ordering::AcqRel, Ordering::Acquire);
+        if !readable {
+            self.state.store(REFUSED, Ordering::Release);
+        }
+    }
+}
 
 /// An account's listing while its pages are read.
 #[derive(Default)]
@@ -73,56 +122,52 @@ impl GraphClient {
         &self,
         accounts: &[AdAccountId],
     ) -> Vec<Result<Vec<LiveConversion>, GraphError>> {
-        let size = self.inner.batch_size.min(MAX_BATCH);
-        let (batched, alone): (Vec<usize>, Vec<usize>) = (0..accounts.len())
-            .partition(|&i| size > 1 && !self.inner.transport.limiter.is_paced(&accounts[i]));
-        // A lone account gains nothing from a batch: a plain request is the same round trip.
-        let mut singles = alone;
-        let mut groups: Vec<Vec<usize>> = Vec::new();
-        for chunk in batched.chunks(size.max(1)) {
-            match chunk {
-                [one] => singles.push(*one),
-                _ => groups.push(chunk.to_vec()),
+        let inner = &self.inner;
+        let size = inner.batch_size.min(MAX_BATCH);
+        let mut out: Vec<Option<Result<Listed, GraphError>>> =
+            (0..accounts.len()).map(|_| None).collect();
+        let (mut batched, mut alone): (Vec<usize>, Vec<usize>) = (0..accounts.len())
+            .partition(|&i| size > 1 && !inner.transport.limiter.is_paced(&accounts[i]));
+        // When the listing takes several batches, find out first, on one account, whether the
+        // optional fields are read back: every batch then asks for the right fields, instead of
+        // each being refused once. (One batch finds out by itself at the same cost.)
+        if batched.len() > size && inner.fields.is_unknown() {
+            let first = batched[0];
+            if let Some(result) = inner.probe_fields(&accounts[first]).await {
+                out[first] = Some(result);
+                batched.remove(0);
             }
         }
-        // One task per batch and per lone account (JSON work spreads over the runtime's
-        // threads); the limiter bounds what is in flight.
-        let tasks = groups
-            .into_iter()
-            .chain(singles.into_iter().map(|i| vec![i]))
-            .map(|group| {
-                let inner = self.inner.clone();
-                let chunk: Vec<AdAccountId> = group.iter().map(|&i| accounts[i].clone()).collect();
-                let task = tokio::spawn(async move {
-                    let listed = if chunk.len() == 1 {
-                        vec![inner.fetch_all(&chunk[0]).await]
-                    } else {
-                        inner.fetch_batch(&chunk).await
-                    };
-                    chunk
-                        .iter()
-                        .zip(listed)
-                        .map(|(account, result)| {
-                            result.map(|listed| {
-                                inner.remember(account, &listed);
-                                listed.into_iter().map(|(c, _)| c).collect()
-                            })
-                        })
-                        .collect::<Vec<_>>()
-                });
-                async move {
-                    let results = task
-                        .await
-                        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-                    group.into_iter().zip(results)
-                }
-            });
-        let mut out: Vec<Option<Result<Vec<LiveConversion>, GraphError>>> =
-            (0..accounts.len()).map(|_| None).collect();
-        for (i, result) in futures::future::join_all(tasks).await.into_iter().flatten() {
+        // A lone account gains nothing from a batch: a plain request is the same round trip.
+        if batched.len() == 1 {
+            alone.append(&mut batched);
+        }
+        let lone = alone.into_iter().map(|i| {
+            let (inner, account) = (inner.clone(), accounts[i].clone());
+            let task = tokio::spawn(async move { inner.fetch_all(&account).await });
+            async move {
+                let result = task
+                    .await
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+                (i, result)
+            }
+        });
+        let in_batches = inner.list_in_batches(accounts, batched, size);
+        let (lone, in_batches) =
+            futures::future::join(futures::future::join_all(lone), in_batches).await;
+        for (i, result) in lone.into_iter().chain(in_batches) {
             out[i] = Some(result);
         }
         all_settled(out)
+            .into_iter()
+            .zip(accounts)
+            .map(|(result, account)| {
+                result.map(|listed| {
+                    inner.remember(account, &listed);
+                    listed.into_iter().map(|(c, _)| c).collect()
+                })
+            })
+            .collect()
     }
 }
 
@@ -152,20 +197,74 @@ fn refuses_a_field(error: &GraphError) -> bool {
         && (message.contains("field") || OPTIONAL_FIELDS.iter().any(|f| message.contains(f)))
 }
 
+/// How one account's first page came out of a round of batches.
+enum Settled {
+    /// Read: pages to follow on its own.
+    Started(Pages),
+    /// Final: that account's result.
+    Done(Result<Listed, GraphError>),
+    /// Ask again in the next round (`wait`: what the API asked; `error`: why).
+    Again {
+        wait: Option<Duration>,
+        error: Option<GraphError>,
+    },
+    /// List it on its own.
+    Alone,
+}
+
+/// The outcome of one batch request of a round: per account index, how it settled; and
+/// whether no connection could be made at all.
+struct BatchOutcome {
+    settled: Vec<(usize, Settled)>,
+    unreachable: Option<GraphError>,
+}
+
 impl Inner {
     /// Every conversion of the account with the instant its page arrived; records nothing.
     pub(crate) async fn fetch_all(&self, account: &AdAccountId) -> Result<Listed, GraphError> {
-        let reduced = self.reduced_fields.load(Ordering::Relaxed);
-        match self.fetch_pages(account, reduced).await {
+        // While the optional fields are not known to be readable or refused, one listing at a
+        // time finds out; the others wait here and then know.
+        let probe = if self.fields.is_unknown() {
+            let guard = self.fields.probe.lock().await;
+            self.fields.is_unknown().then_some(guard)
+        } else {
+            None
+        };
+        let reduced = self.fields.reduced();
+        let result = match self.fetch_pages(account, reduced).await {
             Err(e) if !reduced && refuses_a_field(&e) => {
                 self.log_refused_fields(account, &e);
-                let result = self.fetch_pages(account, true).await;
-                if result.is_ok() {
-                    self.reduced_fields.store(true, Ordering::Relaxed);
-                }
-                result
+                self.fields.learn(false);
+                drop(probe);
+                return self.fetch_pages(account, true).await;
             }
             other => other,
+        };
+        if result.is_ok() && !reduced {
+            self.fields.learn(true);
+        }
+        result
+    }
+
+    /// The first listing of a run, asked alone with the optional fields: `Some(result)` when
+    /// it settled the account (read, or failed for another reason), `None` when the API
+    /// refused the fields (now known; the account is to be listed with the others).
+    async fn probe_fields(&self, account: &AdAccountId) -> Option<Result<Listed, GraphError>> {
+        let _probe = self.fields.probe.lock().await;
+        if !self.fields.is_unknown() {
+            return None;
+        }
+        match self.fetch_pages(account, false).await {
+            Err(e) if refuses_a_field(&e) => {
+                self.log_refused_fields(account, &e);
+                self.fields.learn(false);
+                None
+            }
+            Ok(listed) => {
+                self.fields.learn(true);
+                Some(Ok(listed))
+            }
+            Err(e) => Some(Err(e)),
         }
     }
 
@@ -173,144 +272,85 @@ impl Inner {
     fn log_refused_fields(&self, account: &AdAccountId, e: &GraphError) {
         self.transport.log(|| {
             format!(
-                "{account}: the API refused the full field list ({}); asking again without {} (they stay unknown)",
+                "{account}: the API refused the full field list ({}); asking again without {}, for the rest of the run (they stay unknown)",
                 e.message(),
                 OPTIONAL_FIELDS.join(", ")
             )
         });
     }
 
-    /// Several accounts' listings, their first pages in batch requests; results in order.
-    ///
-    /// Each entry is settled like a page of the single-account path: a page is read (and
-    /// `next` followed on its own); a throttled, failed-for-now or unrun entry is asked again
-    /// in the next batch after the backoff (the API's wait when it gave one); a refusal of the
-    /// optional fields asks again without them; any other refusal is that account's error.
-    /// A batch that is refused or answered with something other than one result per request,
-    /// or that cannot be had within [`BATCH_ATTEMPTS`] tries (timeouts, 5xx, throttling),
-    /// leaves its accounts to be listed on their own ([`fetch_all`], with their own retries),
-    /// except when no connection could be made at all: that is every account's error, not 50
-    /// more waits for the same refusal.
-    ///
-    /// [`fetch_all`]: Inner::fetch_all
-    async fn fetch_batch(&self, accounts: &[AdAccountId]) -> Vec<Result<Listed, GraphError>> {
+    /// The listings of `accounts[i]` for every `i` in `indices`, their first pages in rounds of
+    /// batches of up to `size` (see the module documentation); results by index.
+    async fn list_in_batches(
+        self: &Arc<Self>,
+        accounts: &[AdAccountId],
+        indices: Vec<usize>,
+        size: usize,
+    ) -> Vec<(usize, Result<Listed, GraphError>)> {
         let t = &self.transport;
-        let mut settled: Vec<Option<Result<Listed, GraphError>>> =
-            accounts.iter().map(|_| None).collect();
+        let total = indices.len();
+        if total == 0 {
+            return Vec::new();
+        }
+        let mut done: Vec<(usize, Result<Listed, GraphError>)> = Vec::with_capacity(total);
         let mut started: Vec<(usize, Pages)> = Vec::new();
         let mut alone: Vec<usize> = Vec::new();
-        let mut pending: Vec<usize> = (0..accounts.len()).collect();
+        let mut pending = indices;
         let mut backoff = Backoff::new(&t.policy);
-        let mut without_optional = self.reduced_fields.load(Ordering::Relaxed);
-        let mut tries = 0;
+        let mut rounds = 0;
         while !pending.is_empty() {
-            tries += 1;
-            let reduced = without_optional;
-            let entries = pending
-                .iter()
-                .map(|&i| {
-                    let url = self.first_page(&accounts[i], reduced);
-                    let path = url
-                        .path()
-                        .strip_prefix(t.url("").path())
-                        .unwrap_or_default();
-                    let path = format!("{path}?{}", url.query().unwrap_or_default());
-                    batch::sub_request(t, Method::GET, &path, None)
-                })
-                .collect();
-            let mut request = batch::request(t, entries, None);
-            request.many_accounts = true;
-            request.note = format!("first pages of {} accounts", pending.len());
-            let answer = t.attempt(&request, false, backoff.deadline()).await;
-            drop(request);
-            let (again, server_wait, why) = match answer {
-                Ok(Value::Array(entries)) if entries.len() == pending.len() => {
-                    let arrived = Instant::now();
-                    let mut again = Vec::new();
-                    let mut server_wait: Option<Duration> = None;
-                    let mut why = None;
-                    // Each page is parsed into conversions and dropped before the next is read:
-                    // 50 accounts' pages never sit in memory at once as JSON trees.
-                    for (i, entry) in pending.iter().copied().zip(entries) {
-                        let account = &accounts[i];
-                        let page = batch::entry(t, &entry, Some(account), false);
-                        drop(entry);
-                        match page {
-                            Ok(page) => {
-                                let mut pages = Pages::default();
-                                match self.read_page(account, page, arrived, &mut pages) {
-                                    Ok(()) => started.push((i, pages)),
-                                    Err(e) => settled[i] = Some(Err(e)),
-                                }
-                                if reduced {
-                                    self.reduced_fields.store(true, Ordering::Relaxed);
-                                }
-                            }
-                            Err(Failure::Fatal(e)) if !reduced && refuses_a_field(&e) => {
-                                without_optional = true;
-                                self.log_refused_fields(account, &e);
-                                again.push(i);
-                            }
-                            Err(Failure::Fatal(e)) => {
-                                settled[i] = Some(Err(e
-                                    .with_attempts(backoff.attempts + 1)
-                                    .with_account(Some(account))));
-                            }
-                            Err(failure) => {
-                                if let Failure::Retry { wait, .. } = &failure {
-                                    server_wait = server_wait.max(*wait);
-                                }
-                                let error = failure.into_error();
-                                t.log(|| {
-                                    format!(
-                                        "{account}: first page not read from the batch: {error}"
-                                    )
-                                });
-                                why = Some(error);
-                                again.push(i);
-                            }
+            rounds += 1;
+            let outcomes = self
+                .send_round(accounts, &pending, size, backoff.deadline())
+                .await;
+            let mut again = Vec::new();
+            let mut server_wait: Option<Duration> = None;
+            let mut why: Option<GraphError> = None;
+            let mut unreachable = None;
+            for outcome in outcomes {
+                unreachable = unreachable.or(outcome.unreachable);
+                for (i, settled) in outcome.settled {
+                    match settled {
+                        Settled::Started(pages) => started.push((i, pages)),
+                        Settled::Done(result) => done.push((i, result)),
+                        Settled::Alone => alone.push(i),
+                        Settled::Again { wait, error } => {
+                            server_wait = server_wait.max(wait);
+                            why = why.or(error);
+                            again.push(i);
                         }
                     }
-                    (again, server_wait, why)
                 }
-                Ok(_) => {
-                    t.log(|| "the batch answer is not a list of one result per request: listing each account on its own".to_string());
-                    alone.append(&mut pending);
-                    break;
-                }
-                Err(Failure::Unreachable(e)) => match backoff.next_unreachable() {
+            }
+            if let Some(e) = unreachable {
+                match backoff.next_unreachable() {
                     Some(delay) => {
                         tokio::time::sleep(delay).await;
+                        pending = again;
                         continue;
                     }
                     None => {
                         let e = backoff.exhausted(e);
-                        for &i in &pending {
-                            settled[i] = Some(Err(e.clone().with_account(Some(&accounts[i]))));
-                        }
+                        done.extend(
+                            again
+                                .into_iter()
+                                .map(|i| (i, Err(e.clone().with_account(Some(&accounts[i]))))),
+                        );
                         break;
                     }
-                },
-                Err(Failure::Fatal(e)) => {
-                    t.log(|| format!("the batch of first pages was refused ({e}): listing each account on its own"));
-                    alone.append(&mut pending);
-                    break;
                 }
-                Err(failure) => {
-                    let wait = match &failure {
-                        Failure::Retry { wait, .. } => *wait,
-                        _ => None,
-                    };
-                    (pending.clone(), wait, Some(failure.into_error()))
-                }
-            };
+            }
             pending = again;
             if pending.is_empty() {
                 break;
             }
-            // A refusal of the optional fields is asked again at once; anything else waits.
+            // A refusal of the optional fields alone is asked again at once; anything else
+            // waits out the backoff (or the API's wait), and gives up after a few rounds.
             if let Some(error) = why {
-                match backoff.next(server_wait).filter(|_| tries < BATCH_ATTEMPTS) {
+                match backoff
+                    .next(server_wait)
+                    .filter(|_| rounds < BATCH_ATTEMPTS)
+                {
                     Some(delay) => {
                         t.log(|| {
                             format!(
@@ -328,14 +368,173 @@ impl Inner {
                 }
             }
         }
-        let read = started.len();
         t.log(|| {
             format!(
-                "first pages of {} accounts: {read} read from the batch, {} listed on their own",
-                accounts.len(),
+                "first pages of {total} accounts: {} read from the batch, {} listed on their own ({rounds} round(s) of batches)",
+                started.len(),
                 alone.len()
             )
         });
+        self.finish_listings(accounts, started, alone, done).await
+    }
+
+    /// One round: the pending accounts cut into batches, all sent at once (one task each, so
+    /// that parsing spreads over the runtime's threads; the limiter bounds what is in flight).
+    async fn send_round(
+        self: &Arc<Self>,
+        accounts: &[AdAccountId],
+        pending: &[usize],
+        size: usize,
+        deadline: Instant,
+    ) -> Vec<BatchOutcome> {
+        let tasks = pending.chunks(size.max(1)).map(|chunk| {
+            let inner = Arc::clone(self);
+            let members: Vec<(usize, AdAccountId)> =
+                chunk.iter().map(|&i| (i, accounts[i].clone())).collect();
+            let task = tokio::spawn(async move { inner.send_batch(members, deadline).await });
+            async move {
+                task.await
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+            }
+        });
+        futures::future::join_all(tasks).await
+    }
+
+    /// One batch of first pages, sent and settled entry by entry.
+    async fn send_batch(
+        &self,
+        members: Vec<(usize, AdAccountId)>,
+        deadline: Instant,
+    ) -> BatchOutcome {
+        let t = &self.transport;
+        let reduced = self.fields.reduced();
+        let entries = members
+            .iter()
+            .map(|(_, account)| {
+                let url = self.first_page(account, reduced);
+                let path = url
+                    .path()
+                    .strip_prefix(t.url("").path())
+                    .unwrap_or_default();
+                let path = format!("{path}?{}", url.query().unwrap_or_default());
+                batch::sub_request(t, Method::GET, &path, None)
+            })
+            .collect();
+        let mut request = batch::request(t, entries, None);
+        request.many_accounts = true;
+        request.note = format!("first pages of {} accounts", members.len());
+        let answer = t.attempt(&request, false, deadline).await;
+        drop(request);
+        let whole = |settled: &dyn Fn() -> Settled| BatchOutcome {
+            settled: members.iter().map(|(i, _)| (*i, settled())).collect(),
+            unreachable: None,
+        };
+        match answer {
+            Ok(Value::Array(entries)) if entries.len() == members.len() => {
+                self.settle_entries(&members, entries, reduced)
+            }
+            Ok(_) => {
+                t.log(|| "the batch answer is not a list of one result per request: listing each account on its own".to_string());
+                whole(&|| Settled::Alone)
+            }
+            Err(Failure::Unreachable(e)) => BatchOutcome {
+                settled: members
+                    .iter()
+                    .map(|(i, _)| {
+                        (
+                            *i,
+                            Settled::Again {
+                                wait: None,
+                                error: None,
+                            },
+                        )
+                    })
+                    .collect(),
+                unreachable: Some(e),
+            },
+            Err(Failure::Fatal(e)) => {
+                t.log(|| format!("the batch of first pages was refused ({e}): listing each account on its own"));
+                whole(&|| Settled::Alone)
+            }
+            Err(failure) => {
+                let wait = match &failure {
+                    Failure::Retry { wait, .. } => *wait,
+                    _ => None,
+                };
+                let error = failure.into_error();
+                whole(&|| Settled::Again {
+                    wait,
+                    error: Some(error.clone()),
+                })
+            }
+        }
+    }
+
+    /// Each entry of a batch answer settled like a page of the single-account path. Each page
+    /// is parsed into conversions and dropped before the next is read: 50 accounts' pages
+    /// never sit in memory at once as JSON trees.
+    fn settle_entries(
+        &self,
+        members: &[(usize, AdAccountId)],
+        entries: Vec<Value>,
+        reduced: bool,
+    ) -> BatchOutcome {
+        let t = &self.transport;
+        let arrived = Instant::now();
+        let mut settled = Vec::with_capacity(members.len());
+        for ((i, account), entry) in members.iter().zip(entries) {
+            let page = batch::entry(t, &entry, Some(account), false);
+            drop(entry);
+            let outcome = match page {
+                Ok(page) => {
+                    if !reduced {
+                        self.fields.learn(true);
+                    }
+                    let mut pages = Pages::default();
+                    match self.read_page(account, page, arrived, &mut pages) {
+                        Ok(()) => Settled::Started(pages),
+                        Err(e) => Settled::Done(Err(e)),
+                    }
+                }
+                Err(Failure::Fatal(e)) if !reduced && refuses_a_field(&e) => {
+                    self.log_refused_fields(account, &e);
+                    self.fields.learn(false);
+                    Settled::Again {
+                        wait: None,
+                        error: None,
+                    }
+                }
+                Err(Failure::Fatal(e)) => Settled::Done(Err(e.with_account(Some(account)))),
+                Err(failure) => {
+                    let wait = match &failure {
+                        Failure::Retry { wait, .. } => *wait,
+                        _ => None,
+                    };
+                    let error = failure.into_error();
+                    t.log(|| format!("{account}: first page not read from the batch: {error}"));
+                    Settled::Again {
+                        wait,
+                        error: Some(error),
+                    }
+                }
+            };
+            settled.push((*i, outcome));
+        }
+        BatchOutcome {
+            settled,
+            unreachable: None,
+        }
+    }
+
+    /// The rest of the listings: pages after the first of those read from a batch, and the
+    /// accounts listed on their own, all at once.
+    async fn finish_listings(
+        &self,
+        accounts: &[AdAccountId],
+        started: Vec<(usize, Pages)>,
+        alone: Vec<usize>,
+        mut done: Vec<(usize, Result<Listed, GraphError>)>,
+    ) -> Vec<(usize, Result<Listed, GraphError>)> {
         let follow = futures::future::join_all(
             started
                 .into_iter()
@@ -347,10 +546,9 @@ impl Inner {
                 .map(|i| async move { (i, self.fetch_all(&accounts[i]).await) }),
         );
         let (followed, lone) = futures::future::join(follow, lone).await;
-        for (i, result) in followed.into_iter().chain(lone) {
-            settled[i] = Some(result);
-        }
-        all_settled(settled)
+        done.extend(followed);
+        done.extend(lone);
+        done
     }
 
     /// The URL of an account's first page.
@@ -366,7 +564,6 @@ impl Inner {
             .append_pair("limit", "100");
         url
     }
-
     /// All pages of an account, asked one by one.
     async fn fetch_pages(
         &self,

@@ -10,17 +10,23 @@
 //!   `per_account_parallelism` (default half of that, 1 to 4) for one ad account. Updates and
 //!   deletes count against the account whose listing showed the conversion. A request waiting
 //!   for its account holds no global slot, so other accounts keep moving.
-//! - **Usage headers.** `X-App-Usage`, `X-Ad-Account-Usage` and `X-Business-Use-Case-Usage`
+//! - **Usage headers** are pacing input, read as Meta means them (evidence:
+//!   docs/api-fidelity.md). `X-App-Usage`, `X-Ad-Account-Usage` and `X-Business-Use-Case-Usage`
 //!   (absent or garbage: ignored; batch entries' headers too) set each account's and the app's
 //!   usage, the highest figure of each header. Above `pacing_threshold_pct` (75%) every call to
 //!   that account (for app usage: every call) first pauses, linearly up to `pacing_max_delay`
-//!   (5 s) at 100%. When the headers say how long until access is regained
-//!   (`reset_time_duration` seconds, `estimated_time_to_regain_access` minutes), the account
-//!   takes no call before then; if that is beyond the request's time budget the call is not
-//!   sent and fails at once with [`ErrorKind::Throttled`], naming the account and the wait.
+//!   (5 s) at 100%. `reset_time_duration` (the time for usage to decay to 0: non-zero whenever
+//!   usage is above 0) is never a block on its own. A scope is blocked only (a) when a usage
+//!   figure reaches 100%, for the shorter of `reset_time_duration` (seconds) and
+//!   `estimated_time_to_regain_access` (minutes), never longer than the API says, or (b) when
+//!   the API answers a throttling error, for the wait its headers give (code 4 blocks the app,
+//!   the others the account). A blocked scope takes no call before then; if that is beyond the
+//!   request's time budget the call is not sent and fails at once with
+//!   [`ErrorKind::Throttled`], naming the account and the wait. [`GraphClient::waits`] tells
+//!   every pause and block the client made.
 //! - **Retries.** Transient errors (`is_transient`, codes 1 and 2, HTTP 5xx), lost
-//!   connections, timeouts and throttling codes (4, 17, 32, 341, 613, 80000, 80003, 80004,
-//!   80014, and HTTP 429) are retried with exponential backoff and full jitter: a random wait
+//!   connections, timeouts and throttling codes (4, 17, 32, 341, 613, the Business Use Case
+//!   range 80000–80014, and HTTP 429) are retried with exponential backoff and full jitter: a random wait
 //!   in `[0, min(max_delay, base_delay × 2^n)]` (defaults 0.5 s, 60 s), or the wait the API
 //!   asked for when throttled, whichever is longer; at most `max_attempts` (8) attempts and
 //!   `max_total` (15 min) per request. A refused connection (wrong `--api-base`, no network)
@@ -38,17 +44,20 @@
 //!   [`ErrorKind::Uncertain`], never repeated.
 //! - **Reading.** `GET act_<ID>/customconversions?fields=…&limit=100`, following `next` to the
 //!   end (an empty page may still have one) only on the configured scheme, host and port, with
-//!   any `access_token`/`appsecret_proof` copied into it dropped. If the API refuses a field
-//!   whose readability is undocumented (`advanced_rule`, `event_source_id`, `pixel`,
-//!   `action_source_type`), the list is asked again without them; they stay unknown (`None`).
-//!   Many accounts' first pages go in batch requests of up to `batch_size` (50 by default):
-//!   500 accounts take 10 round trips instead of 500 (each sub-request still counts against
-//!   the rate limits; such a batch takes a global slot only). A throttled, failed-for-now or
-//!   unrun entry is asked again in the next batch after the backoff, a refusal of the optional
-//!   fields without them; a batch that fails 3 times leaves its accounts to be listed on their
-//!   own with the retries above (unless no connection could be made); further pages are
-//!   asked on their own; accounts being paced are never batched. `batch_size` 1 lists one
-//!   request per account.
+//!   any `access_token`/`appsecret_proof` copied into it dropped. Whether the API reads back
+//!   the fields whose readability is undocumented (`advanced_rule`, `event_source_id`, `pixel`,
+//!   `action_source_type`) is learnt once per run: the first listing asks for them alone while
+//!   the others wait; after a refusal every request leaves them out and they stay unknown
+//!   (`None`). Many accounts' first pages go in batch requests of up to `batch_size` (50 by
+//!   default): 500 accounts take 10 round trips instead of 500 (each sub-request still counts
+//!   against the rate limits; such a batch takes a global slot only). Batches go in rounds: a
+//!   throttled, failed-for-now or unrun entry of any batch of a round is asked again in the
+//!   next round's batches after one backoff, a refusal of the optional fields without them; an
+//!   account whose batch fails 3 rounds is listed on its own with the retries above (unless no
+//!   connection could be made); further pages are asked on their own; accounts being paced are
+//!   never batched. `batch_size` 1 lists one request per account.
+//! - **Tracing.** With [`GraphClient::set_trace`] (`--trace FILE`) every HTTP exchange is
+//!   written as one JSON line, redacted like the verbose lines (see `trace`).
 //! - **Secrets.** The token travels only in the `Authorization: Bearer` header, the proof as a
 //!   parameter; errors and verbose lines (method, path without query, status, usage, retries)
 //!   are scrubbed of the token, app secret, proof and any `access_token=` parameter, and never
@@ -63,6 +72,7 @@ mod limiter;
 mod list;
 mod live;
 
+mod trace;
 mod transport;
 mod usage;
 mod write;
@@ -71,6 +81,8 @@ pub use client::GraphClient;
 pub use config::{GraphConfig, RetryPolicy, default_per_account};
 pub use error::{ErrorKind, GraphError};
 pub use events::EventsReceipt;
+pub use limiter::Waits;
+pub use trace::Trace;
 
 pub use transport::LogSink;
 pub use write::WriteObserver;

@@ -10,6 +10,7 @@
 use super::config::{GraphConfig, RetryPolicy};
 use super::error::{ErrorKind, GraphError, Redactor};
 use super::limiter::{Limiter, Permit};
+use super::trace::{Exchange, Trace};
 use super::usage::Usage;
 use crate::model::Secret;
 use crate::model::ids::AdAccountId;
@@ -17,7 +18,7 @@ use hmac::{KeyInit, Mac};
 use rand::RngExt;
 use reqwest::Method;
 use serde_json::Value;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::time::Instant;
 use url::Url;
@@ -87,6 +88,8 @@ pub(crate) struct Transport {
     pub(crate) limiter: Limiter,
     pub(crate) redactor: Redactor,
     log: Option<LogSink>,
+    /// `--trace FILE`: every exchange as a JSON line (see `trace`).
+    trace: OnceLock<Trace>,
 }
 
 impl Transport {
@@ -143,7 +146,13 @@ impl Transport {
                     .verbose
                     .then(|| Arc::new(|line: &str| eprintln!("{line}")) as LogSink)
             }),
+            trace: OnceLock::new(),
         })
+    }
+
+    /// Records every exchange in `trace` from now on (the first trace set stays).
+    pub(crate) fn set_trace(&self, trace: Trace) {
+        let _ = self.trace.set(trace);
     }
 
     /// `{base}{version}/{path}`.
@@ -257,14 +266,20 @@ impl Transport {
                 }
             }
         }
+        let trace = self.trace.get();
+        let traced_url = trace.map(|_| url.to_string());
         let mut builder = self.http.request(request.method.clone(), url).header(
             reqwest::header::AUTHORIZATION,
             format!("Bearer {}", self.token.expose()),
         );
+        let mut traced_body = None;
         if let Some(fields) = &form {
             let body = url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(fields)
                 .finish();
+            if trace.is_some() {
+                traced_body = Some(body.clone());
+            }
             builder = builder
                 .header(
                     reqwest::header::CONTENT_TYPE,
@@ -274,9 +289,35 @@ impl Transport {
         }
         let started = Instant::now();
         let sent = builder.send().await;
+        let record = |response: Option<(u16, &reqwest::header::HeaderMap, &[u8])>,
+                      error: Option<String>| {
+            if let (Some(trace), Some(url)) = (trace, &traced_url) {
+                let exchange = Exchange {
+                    method: request.method.as_str(),
+                    url,
+                    request_body: traced_body
+                        .as_deref()
+                        .map(|b| ("application/x-www-form-urlencoded", b)),
+                    response: response.map(|(status, headers, body)| {
+                        let kept = headers
+                            .iter()
+                            .filter(|(k, _)| Trace::keeps(k.as_str()))
+                            .filter_map(|(k, v)| {
+                                Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))
+                            })
+                            .collect();
+                        (status, kept, body)
+                    }),
+                    error,
+                    duration: started.elapsed(),
+                };
+                trace.record(&exchange, &self.redactor);
+            }
+        };
         let response = match sent {
             Ok(r) => r,
             Err(e) => {
+                record(None, Some(self.describe(&e)));
                 drop(permit);
                 self.log(|| {
                     format!(
@@ -299,6 +340,16 @@ impl Transport {
             self.limiter.record(request.account.as_ref(), &usage);
         }
         let bytes = read_body(response).await;
+        match &bytes {
+            Ok(body) => record(Some((status, &headers, body)), None),
+            Err(BodyError::Network(e)) => {
+                record(Some((status, &headers, &[])), Some(self.describe(e)))
+            }
+            Err(BodyError::TooLarge) => record(
+                Some((status, &headers, &[])),
+                Some("the answer was too large to read".into()),
+            ),
+        }
         drop(permit);
         let elapsed = started.elapsed().as_millis();
         self.log(|| {
@@ -333,15 +384,17 @@ impl Transport {
                 });
             }
         };
-        self.interpret(status, &bytes, &usage, is_write)
+        self.interpret(status, &bytes, &usage, request.account.as_ref(), is_write)
     }
 
-    /// An answer (HTTP, or a batch entry) as JSON, or what its failure means.
+    /// An answer (HTTP, or a batch entry) as JSON, or what its failure means. A throttling
+    /// error blocks `account` (`None`: the app, or unknown) for the wait the API gave.
     pub(crate) fn interpret(
         &self,
         status: u16,
         body: &[u8],
         usage: &Usage,
+        account: Option<&AdAccountId>,
         is_write: bool,
     ) -> Result<Value, Failure> {
         let json: Option<Value> = serde_json::from_slice(body).ok();
@@ -349,7 +402,7 @@ impl Transport {
             .as_ref()
             .and_then(|v| GraphError::from_api_body(status, v, &self.redactor))
         {
-            return Err(self.failure_of(error, usage, is_write));
+            return Err(self.failure_of(error, usage, account, is_write));
         }
         match (status, json) {
             (200..=299, Some(value)) => Ok(value),
@@ -379,7 +432,7 @@ impl Transport {
                 if is_write {
                     Err(Failure::Uncertain(e))
                 } else {
-                    Err(self.failure_of(e, usage, is_write))
+                    Err(self.failure_of(e, usage, account, is_write))
                 }
             }
             (500..=599, _) => {
@@ -388,7 +441,7 @@ impl Transport {
                     format!("the API answered HTTP {status} without a Graph error"),
                 );
                 e.http_status = Some(status);
-                Err(self.failure_of(e, usage, is_write))
+                Err(self.failure_of(e, usage, account, is_write))
             }
             (_, _) => {
                 let mut e = GraphError::new(
@@ -403,14 +456,26 @@ impl Transport {
         }
     }
 
-    fn failure_of(&self, error: GraphError, usage: &Usage, is_write: bool) -> Failure {
+    fn failure_of(
+        &self,
+        error: GraphError,
+        usage: &Usage,
+        account: Option<&AdAccountId>,
+        is_write: bool,
+    ) -> Failure {
         let server_error = error.http_status.is_some_and(|s| s >= 500);
         match error.kind {
             ErrorKind::Transient if is_write && server_error => Failure::Uncertain(error),
-            ErrorKind::Throttled => Failure::Retry {
-                error,
-                wait: usage.regain,
-            },
+            ErrorKind::Throttled => {
+                // A throttling error is a block: what the headers say to wait (the shorter
+                // figure), for every call to that account, not only this one.
+                let wait = usage.wait();
+                if let Some(wait) = wait {
+                    // Code 4 is the app's limit; the others are about the account.
+                    self.limiter.block(account, error.code == Some(4), wait);
+                }
+                Failure::Retry { error, wait }
+            }
             kind if kind.is_retryable() => Failure::Retry { error, wait: None },
             _ => Failure::Fatal(error),
         }

@@ -8,6 +8,8 @@
 //! - [`live_test`]: rule-test examples → Conversions API server events;
 //! - [`shard`]: `--shard K/N`, a stable share of the accounts;
 //! - [`staleness`]: is a saved or approved plan still true of live state?
+//! - [`verify`]: after an apply, re-read what was written and report what the API stored
+//!   differently from what was sent.
 //!
 //! It never parses the command line and never prints: commands in `cli` do both.
 
@@ -18,5 +20,6 @@ mod live_api;
 pub mod live_test;
 pub mod shard;
 pub mod staleness;
+pub mod verify;
 
 pub use live_api::{LiveApi, Progress};

@@ -24,8 +24,13 @@ fi
 token="sdk-test-token"
 secret="sdk-test-secret"
 cap=40
+# CONVCTL_TEST_STRICT=1 (scripts/test's second run): the emulator's strict profile.
+strict=()
+if [ "${CONVCTL_TEST_STRICT:-}" = "1" ]; then
+    strict=(--strict)
+fi
 out="$(mktemp)"
-"$bin" emulator --listen 127.0.0.1:0 --token "$token" --app-secret "$secret" --cap "$cap" >"$out" 2>&1 &
+"$bin" emulator --listen 127.0.0.1:0 --token "$token" --app-secret "$secret" --cap "$cap" "${strict[@]}" >"$out" 2>&1 &
 pid=$!
 cleanup() {
     kill -TERM "$pid" 2>/dev/null || true

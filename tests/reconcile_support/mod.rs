@@ -11,6 +11,11 @@ use std::process::{Command, Output, Stdio};
 
 pub const TOKEN: &str = "test-token-do-not-print";
 
+/// `CONVCTL_TEST_STRICT=1`: start every emulator with `--strict`.
+pub fn strict_profile() -> bool {
+    std::env::var("CONVCTL_TEST_STRICT").is_ok_and(|v| v == "1")
+}
+
 pub struct Env {
     pub rt: tokio::runtime::Runtime,
     pub emulator: Option<RunningEmulator>,
@@ -60,7 +65,11 @@ impl Env {
         Env::with(EmulatorConfig::default())
     }
 
-    pub fn with(config: EmulatorConfig) -> Env {
+    /// The emulator with `config`; under `CONVCTL_TEST_STRICT=1` (scripts/test runs the
+    /// reconcile tests a second time so) with its strict profile, which must give the same
+    /// results.
+    pub fn with(mut config: EmulatorConfig) -> Env {
+        config.strict |= strict_profile();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -42,9 +42,13 @@ impl ChildEmulator {
             Some(path) => Stdio::from(std::fs::File::create(path).expect("emulator log")),
             None => Stdio::inherit(),
         };
+        // CONVCTL_TEST_STRICT=1 (scripts/test's second run): the strict profile.
+        let strict = std::env::var("CONVCTL_TEST_STRICT").is_ok_and(|v| v == "1")
+            && !extra.contains(&"--strict");
         let mut child = Command::new(convctl())
             .args(["emulator", "--listen", "127.0.0.1:0"])
             .args(extra)
+            .args(strict.then_some("--strict"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)

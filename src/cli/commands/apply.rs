@@ -9,8 +9,9 @@ use crate::cli::steps::{compare_accounts, load_manifests, parse_accounts, select
 use crate::diff::mass_delete;
 use crate::plan::{Action, PlanDocument, Summary};
 use crate::reconcile::LiveApi;
-use crate::reconcile::apply::execute;
+use crate::reconcile::apply::{ApplyReport, execute};
 use crate::reconcile::staleness::still_true;
+use crate::reconcile::verify::{self, Expectations, verify};
 use crate::render::Mode;
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -93,7 +94,8 @@ fn refuse_mass_delete(doc: &PlanDocument, active: &[usize], allowed: bool) -> Re
     ))
 }
 
-/// Executes the plan with progress and prints what was done; exit 1 unless all of it was.
+/// Executes the plan with progress, prints what was done, then checks what the API stored;
+/// exit 1 unless all of it was done as sent.
 async fn execute_and_report(
     api: &impl LiveApi,
     doc: PlanDocument,
@@ -101,6 +103,8 @@ async fn execute_and_report(
 ) -> Outcome {
     let bar = progress_bar(count_writes(&doc), global);
     let ticker = bar.clone();
+    // What each action sends, for the check after the writes (spec section 3).
+    let expected = Expectations::of(&doc);
     // The plan is handed over: execute frees what each write no longer needs.
     let report = execute(api, doc, std::sync::Arc::new(move || ticker.inc(1))).await;
     bar.finish_and_clear();
@@ -114,11 +118,42 @@ async fn execute_and_report(
             }
         )));
     }
+    check_stored(api, &expected, &report).await?;
     if report.is_complete() {
         Ok(exit::SUCCESS)
     } else {
         // The report on stdout says what failed and what to do.
         Err(Failure::quiet())
+    }
+}
+
+/// Re-reads the accounts the apply wrote and reports, per conversion and field, anything the
+/// API stored differently from what was sent ("inconsistent result after apply"). A check that
+/// could not be made is a warning.
+async fn check_stored(
+    api: &impl LiveApi,
+    expected: &Expectations,
+    report: &ApplyReport,
+) -> Result<(), Failure> {
+    match verify(api, expected, report).await {
+        Ok(found) if found.is_empty() => Ok(()),
+        Ok(found) => Err(Failure::with_details(
+            found
+                .iter()
+                .map(|i| format!("error: inconsistent result after apply: {i}"))
+                .collect(),
+            format!(
+                "inconsistent result after apply: {} field(s) stored differently from what was sent (hint: {})",
+                found.len(),
+                verify::HINT
+            ),
+        )),
+        Err(e) => {
+            eprintln!(
+                "warning: {e}; run `convctl plan` to check that the accounts are as declared"
+            );
+            Ok(())
+        }
     }
 }
 

@@ -75,6 +75,8 @@ fn emulator_config(args: &EmulatorArgs) -> anyhow::Result<EmulatorConfig> {
         rate_limit: args.rate_limit,
         seed: args.seed,
         delete_archives: args.delete_archives,
+        strict: args.strict,
+        rewrite_rules: args.rewrite_rules,
     };
     config.validate()?;
     Ok(config)
