@@ -136,6 +136,8 @@ pub enum Command {
         /// Exit 2 when there are changes (0 none, 1 error).
         #[arg(long)]
         detailed_exitcode: bool,
+        #[command(flatten)]
+        report: ReportArgs,
     },
     /// Make the live accounts match the manifests.
     Apply {
@@ -159,8 +161,11 @@ pub enum Command {
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
+        /// Only these accounts (repeatable).
         #[arg(long = "account", value_name = "ACT")]
         accounts: Vec<String>,
+        #[command(flatten)]
+        report: ReportArgs,
     },
     /// Write manifests for live accounts, ids pinned.
     Import {
@@ -187,6 +192,25 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+}
+
+/// How `plan` and `drift` show their report: a saved document instead of live accounts, and
+/// the size of markdown meant for a pull-request comment.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReportArgs {
+    /// Show this saved document (from `plan --out`, or `--format json`) instead of reading the
+    /// accounts; works offline.
+    #[arg(long, value_name = "FILE", conflicts_with = "accounts")]
+    pub show: Option<PathBuf>,
+    /// Markdown of at most N characters (default 65536, one GitHub comment; 0: no limit).
+    /// Whole entries are left out, deletes and replacements last; the totals and every
+    /// account's row always stay, and a last line says what is not shown.
+    #[arg(long, value_name = "N")]
+    pub max_chars: Option<usize>,
+    /// Where the whole report can be read, e.g. a CI run's artifacts: named in the line
+    /// that says what is not shown.
+    #[arg(long, value_name = "URL", env = "CONVCTL_FULL_PLAN_URL")]
+    pub full_plan_url: Option<String>,
 }
 
 /// `test --live`: also send the `match` examples as Conversions API test events.
