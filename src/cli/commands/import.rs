@@ -7,6 +7,7 @@ use crate::cli::steps::{parse_accounts, with_session};
 use crate::reconcile::LiveApi;
 use crate::reconcile::compare::cannot_list;
 use crate::reconcile::import::{manifest_for, manifest_path, write_new};
+use std::io::Write;
 use std::path::Path;
 
 pub fn run(global: &GlobalOptions, accounts: &[String], out: &Path) -> Outcome {
@@ -38,11 +39,15 @@ pub fn run(global: &GlobalOptions, accounts: &[String], out: &Path) -> Outcome {
             }
             let path = manifest_path(out, account);
             match write_new(&path, &imported.yaml) {
-                Ok(()) => println!(
-                    "Wrote {} ({} conversions, ids pinned).",
-                    path.display(),
-                    imported.conversions
-                ),
+                Ok(()) => {
+                    // A closed stdout must not stop the import half way: the file is written.
+                    let _ = writeln!(
+                        std::io::stdout(),
+                        "Wrote {} ({} conversions, ids pinned).",
+                        path.display(),
+                        imported.conversions
+                    );
+                }
                 Err(e) => failed.push(e),
             }
         }
