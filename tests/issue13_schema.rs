@@ -258,3 +258,38 @@ fn check_jsonschema_agrees_when_installed() {
         assert!(!out.status.success(), "check-jsonschema accepts {name}");
     }
 }
+
+/// An editor applies a modeline to the document it is in only: every document of every
+/// example carries one (the first may have it above its `---`).
+#[test]
+fn every_example_document_declares_the_schema() {
+    for file in example_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut documents: Vec<String> = vec![String::new()];
+        for line in text.lines() {
+            if line.trim_end() == "---" {
+                documents.push(String::new());
+            } else {
+                documents.last_mut().unwrap().push_str(line);
+                documents.last_mut().unwrap().push('\n');
+            }
+        }
+        // A leading `---` only separates the comments above it from the first document.
+        if text.lines().any(|l| l.trim_end() == "---")
+            && documents[0]
+                .lines()
+                .all(|l| l.starts_with('#') || l.trim().is_empty())
+        {
+            let head = documents.remove(0);
+            documents[0].insert_str(0, &head);
+        }
+        for (i, doc) in documents.iter().enumerate() {
+            assert!(
+                doc.contains("# yaml-language-server: $schema="),
+                "{} document {} has no schema modeline",
+                file.display(),
+                i + 1
+            );
+        }
+    }
+}
