@@ -3,11 +3,9 @@
 //! A usage error exits 1, not clap's default 2: pipelines read 2 as "changes present"
 //! (`drift`, `plan --detailed-exitcode`), so a mistyped option must never look like drift.
 
-use clap::Parser;
-
 fn main() {
     end_quietly_on_broken_pipe();
-    let cli = match convctl::cli::args::Cli::try_parse() {
+    let cli = match convctl::cli::args::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
@@ -21,11 +19,12 @@ fn main() {
     std::process::exit(convctl::cli::run(cli));
 }
 
-/// `convctl plan | head`: once the reader has gone, `print!` panics with "failed printing to
-/// stdout: Broken pipe". That is not a bug to report with a backtrace but the end of the
-/// conversation: exit 1 (nothing more can be said) without a panic message. Every other panic
-/// goes to the default hook. (Restoring SIGPIPE's default action instead would also let a
-/// write to a reset *socket* kill the process in the middle of an apply.)
+/// `convctl plan | head`, `convctl man 2>&1 | head`: once the reader has gone, `print!` and
+/// `eprint!` panic with "failed printing to stdout: Broken pipe". That is not a bug to report
+/// with a backtrace but the end of the conversation: the reader has what it wanted, so exit 0
+/// without a word (as the paths that write explicitly do, see `cli::exit::write_failed`).
+/// Every other panic goes to the default hook. (Restoring SIGPIPE's default action instead
+/// would also let a write to a reset *socket* kill the process in the middle of an apply.)
 fn end_quietly_on_broken_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -35,10 +34,10 @@ fn end_quietly_on_broken_pipe() {
             .map(String::as_str)
             .or_else(|| payload.downcast_ref::<&str>().copied())
             .unwrap_or("");
-        if message.starts_with("failed printing to stdout")
-            && message.to_ascii_lowercase().contains("broken pipe")
-        {
-            std::process::exit(convctl::cli::exit::ERROR);
+        let printing = message.starts_with("failed printing to stdout")
+            || message.starts_with("failed printing to stderr");
+        if printing && message.to_ascii_lowercase().contains("broken pipe") {
+            std::process::exit(convctl::cli::exit::SUCCESS);
         }
         default(info);
     }));

@@ -64,7 +64,7 @@ fn man_prints_roff_and_writes_pages() {
     assert!(
         String::from_utf8(output.stdout)
             .unwrap()
-            .contains(".TH convctl 1")
+            .contains(".TH CONVCTL 1 ")
     );
 
     let dir = tempfile::tempdir().unwrap();

@@ -39,16 +39,37 @@ async fn pull_request_plan_comment_then_apply_then_nightly_drift() {
     .await
     .unwrap();
     let runner = std::sync::Arc::new(Runner::new(emu.base_url()));
-    let pr = template("convctl-pull-request.yml");
-    let main = template("convctl-main.yml");
-    let nightly = template("convctl-drift.yml");
+    // The templates call the action; its steps are what runs.
+    for name in [
+        "convctl-pull-request.yml",
+        "convctl-main.yml",
+        "convctl-drift.yml",
+    ] {
+        assert!(
+            std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("examples/ci/github")
+                    .join(name)
+            )
+            .unwrap()
+            .contains("/convctl@v"),
+            "{name} uses the action"
+        );
+    }
+    let shards = SHARDS.to_string();
 
     // -- pull request: one plan per shard, then the comment job joins them.
-    let plan_script = step(&pr, "plan", "Plan");
     let r = runner.clone();
+    let s = shards.clone();
     in_background(move || {
         for k in 1..=SHARDS {
-            let (code, _, stderr) = r.bash(&plan_script, &[("SHARD", k.to_string())]);
+            let shard = k.to_string();
+            let inputs = [
+                ("shard", shard.as_str()),
+                ("shards", s.as_str()),
+                ("out-dir", "plans"),
+            ];
+            let (code, _, stderr) = r.action_step("Plan", &inputs, &[]);
             assert_eq!(code, 0, "shard {k}: {stderr}");
         }
     })
@@ -60,6 +81,11 @@ async fn pull_request_plan_comment_then_apply_then_nightly_drift() {
             serde_json::from_str(&runner.read(&format!("plans/plan-{k}.json"))).unwrap();
         all_accounts.extend(accounts_in(&plan));
         creates += plan["summary"]["create"].as_u64().unwrap();
+        assert!(
+            runner
+                .read(&format!("plans/plan-{k}.txt"))
+                .contains("Plan: ")
+        );
     }
     let unique: BTreeSet<&String> = all_accounts.iter().collect();
     assert_eq!(
@@ -73,17 +99,26 @@ async fn pull_request_plan_comment_then_apply_then_nightly_drift() {
         "every example account in some shard: {all_accounts:?}"
     );
     assert!(creates > 0);
+    assert!(runner.read("summary.md").contains("### Shard 3/3"));
 
-    let join = step(&pr, "comment", "Join the shard plans into one comment");
-    let marker = pr["jobs"]["comment"]["env"]["MARKER"]
+    let marker = action()["inputs"]["marker"]["default"]
         .as_str()
         .unwrap()
         .to_string();
-    let r = runner.clone();
-    let m = marker.clone();
-    let (code, _, stderr) = in_background(move || r.bash(&join, &[("MARKER", m)])).await;
-    assert_eq!(code, 0, "{stderr}");
-    let comment = runner.read("comment.md");
+    let join = |runner: std::sync::Arc<Runner>, shards: String| async move {
+        in_background(move || {
+            r_join(&runner, &shards);
+        })
+        .await
+    };
+    fn r_join(r: &Runner, shards: &str) {
+        let inputs = [("shards", shards), ("out-dir", "plans")];
+        let (code, _, stderr) =
+            r.action_step("Join the shard plans into one comment", &inputs, &[]);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    join(runner.clone(), shards.clone()).await;
+    let comment = runner.read("plans/comment.md");
     assert!(
         comment.starts_with(&format!("{marker}\n## convctl plan for 0123456")),
         "{comment}"
@@ -94,63 +129,87 @@ async fn pull_request_plan_comment_then_apply_then_nightly_drift() {
         )),
         "{comment}"
     );
+    assert!(comment.len() <= 65_536);
     for k in 1..=SHARDS {
         assert!(
             comment.contains(&format!("<summary>Shard {k}/{SHARDS}</summary>")),
             "{comment}"
         );
     }
-    for account in &all_accounts {
-        assert!(
-            comment.contains(&format!("`{account}`")),
-            "{account} in the comment"
-        );
+    // Every account with something to do has its row; the others are counted.
+    for k in 1..=SHARDS {
+        let plan: Value =
+            serde_json::from_str(&runner.read(&format!("plans/plan-{k}.json"))).unwrap();
+        for account in plan["accounts"].as_array().unwrap() {
+            let id = account["account"].as_str().unwrap();
+            let busy = !account["actions"].as_array().unwrap().is_empty();
+            assert_eq!(
+                comment.contains(&format!("| `{id}` |")),
+                busy,
+                "{id} in the comment"
+            );
+        }
     }
     // A failed shard leaves a visible hole, never a silent "no changes".
     std::fs::remove_file(runner.path("plans/plan-2.md")).unwrap();
-    let join = step(&pr, "comment", "Join the shard plans into one comment");
-    let r = runner.clone();
-    let (code, _, _) = in_background(move || r.bash(&join, &[("MARKER", marker)])).await;
-    assert_eq!(code, 0);
+    join(runner.clone(), shards.clone()).await;
     assert!(
         runner
-            .read("comment.md")
+            .read("plans/comment.md")
             .contains(":warning: shard 2/3 produced no plan")
     );
 
     // -- merge to main: plan this commit per shard, then apply exactly the saved plans.
     std::fs::remove_dir_all(runner.path("plans")).unwrap();
-    let plan_script = step(&main, "plan", "Plan and save");
-    let apply_script = step(&main, "apply", "Apply the saved plan");
     let r = runner.clone();
+    let s = shards.clone();
     in_background(move || {
         for k in 1..=SHARDS {
-            let (code, _, stderr) = r.bash(&plan_script, &[("SHARD", k.to_string())]);
+            let shard = k.to_string();
+            let inputs = [
+                ("shard", shard.as_str()),
+                ("shards", s.as_str()),
+                ("out-dir", "plans"),
+            ];
+            let (code, _, stderr) = r.action_step("Plan", &inputs, &[]);
             assert_eq!(code, 0, "plan shard {k}: {stderr}");
         }
         for k in 1..=SHARDS {
-            let (code, stdout, stderr) = r.bash(&apply_script, &[("SHARD", k.to_string())]);
+            let shard = k.to_string();
+            let inputs = [("shard", shard.as_str()), ("out-dir", "plans")];
+            let (code, stdout, stderr) = r.action_step("Apply the saved plan", &inputs, &[]);
             assert_eq!(code, 0, "apply shard {k}: {stdout}{stderr}");
         }
     })
     .await;
     let live = emu.state()["conversions"].as_array().unwrap().len() as u64;
     assert_eq!(live, creates, "every planned create applied once");
-    assert!(runner.read("summary.md").contains("### Shard 3/3"));
 
     // -- nightly: in sync everywhere...
-    let drift_script = step(&nightly, "drift", "Drift");
-    let report_script = step(&nightly, "report", "Join the shard reports");
+    let drift = |r: &Runner, k: u64, extra: &[(&str, String)]| {
+        let shard = k.to_string();
+        let shards = SHARDS.to_string();
+        let inputs = [
+            ("shard", shard.as_str()),
+            ("shards", shards.as_str()),
+            ("out-dir", "drift"),
+        ];
+        r.action_step("Drift", &inputs, extra)
+    };
+    let report = |r: &Runner| {
+        std::fs::write(r.path("output.txt"), "").unwrap();
+        let shards = SHARDS.to_string();
+        let inputs = [("shards", shards.as_str()), ("out-dir", "drift")];
+        let (code, _, stderr) = r.action_step("Join the shard reports", &inputs, &[]);
+        assert_eq!(code, 0, "{stderr}");
+    };
     let r = runner.clone();
-    let (d, rep) = (drift_script.clone(), report_script.clone());
     in_background(move || {
         for k in 1..=SHARDS {
-            let (code, _, stderr) = r.bash(&d, &[("SHARD", k.to_string())]);
+            let (code, _, stderr) = drift(&r, k, &[]);
             assert_eq!(code, 0, "drift shard {k}: {stderr}");
         }
-        std::fs::write(r.path("output.txt"), "").unwrap();
-        let (code, _, stderr) = r.bash(&rep, &[]);
-        assert_eq!(code, 0, "{stderr}");
+        report(&r);
     })
     .await;
     assert_eq!(runner.read("output.txt"), "drifted=0\nfailed=0\n");
@@ -174,12 +233,10 @@ async fn pull_request_plan_comment_then_apply_then_nightly_drift() {
     let r = runner.clone();
     in_background(move || {
         for k in 1..=SHARDS {
-            let (code, _, stderr) = r.bash(&drift_script, &[("SHARD", k.to_string())]);
+            let (code, _, stderr) = drift(&r, k, &[]);
             assert_eq!(code, 0, "drift shard {k}: {stderr}");
         }
-        std::fs::write(r.path("output.txt"), "").unwrap();
-        let (code, _, stderr) = r.bash(&report_script, &[]);
-        assert_eq!(code, 0, "{stderr}");
+        report(&r);
     })
     .await;
     let exits: Vec<String> = (1..=SHARDS)
@@ -188,28 +245,26 @@ async fn pull_request_plan_comment_then_apply_then_nightly_drift() {
     assert_eq!(exits.iter().filter(|c| *c == "2").count(), 1, "{exits:?}");
     assert_eq!(exits.iter().filter(|c| *c == "0").count(), 2, "{exits:?}");
     assert_eq!(runner.read("output.txt"), "drifted=1\nfailed=0\n");
-    let issue = runner.read("issue.md");
+    let issue = runner.read("drift/issue.md");
     assert!(issue.contains(&account), "{issue}");
     assert!(issue.contains("edited in Events Manager"), "{issue}");
 
-    // A drift check that cannot run fails its job loudly (exit 1 → the step fails).
+    // A drift check that cannot run fails its job loudly: the error is said, and the next
+    // step (after the reports are uploaded) fails.
     let r = runner.clone();
-    let script = step(&nightly, "drift", "Drift");
-    let (code, stdout, _) = in_background(move || {
-        r.bash(
-            &script,
-            &[
-                ("SHARD", "1".into()),
-                ("CONVCTL_API_BASE", "http://127.0.0.1:9".into()),
-            ],
-        )
-    })
-    .await;
-    assert_eq!(code, 1, "{stdout}");
+    let (code, stdout, _) =
+        in_background(move || drift(&r, 1, &[("CONVCTL_API_BASE", "http://127.0.0.1:9".into())]))
+            .await;
+    assert_eq!(code, 0, "{stdout}");
     assert!(
         stdout.contains("::error::convctl drift failed (exit 1) in shard 1/3"),
         "{stdout}"
     );
+    let (fail, _) = action_step("Fail when the check could not run", &[]);
+    for (code, expected) in [("1", 1), ("0", 0), ("2", 0)] {
+        let (got, _, _) = runner.bash(&fail, &[("CODE", code.to_string())]);
+        assert_eq!(got, expected, "exit {code}");
+    }
     emu.shutdown().await.unwrap();
 }
 

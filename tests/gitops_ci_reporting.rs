@@ -328,23 +328,13 @@ async fn github_comment_is_created_then_edited_and_the_drift_issue_follows_the_s
     std::fs::write(&gh, FAKE_GH).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let pr = template("convctl-pull-request.yml");
-    let drift = template("convctl-drift.yml");
-    let comment = step(&pr, "comment", "Create or update the comment");
-    let open = step(&drift, "report", "Open or update the issue");
-    let close = step(
-        &drift,
-        "report",
-        "Close the issue when everything is in sync",
-    );
-    let marker = pr["jobs"]["comment"]["env"]["MARKER"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let label = drift["jobs"]["report"]["env"]["LABEL"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    // The templates call the action: its steps are what runs.
+    let (comment, _) = action_step("Create or update the comment", &[]);
+    let (open, _) = action_step("Open or update the issue", &[]);
+    let (close, _) = action_step("Close the issue when everything is in sync", &[]);
+    let inputs = action()["inputs"].clone();
+    let marker = inputs["marker"]["default"].as_str().unwrap().to_string();
+    let label = inputs["label"]["default"].as_str().unwrap().to_string();
     let path = format!(
         "{}:{}",
         fake.join("bin").display(),
@@ -357,6 +347,7 @@ async fn github_comment_is_created_then_edited_and_the_drift_issue_follows_the_s
         ("PR", "9".to_string()),
         ("MARKER", marker.clone()),
         ("LABEL", label.clone()),
+        ("OUT", "out".to_string()),
     ];
     let set = |name: &str, value: Value| {
         std::fs::write(fake.join(name), value.to_string()).unwrap();
@@ -373,13 +364,14 @@ async fn github_comment_is_created_then_edited_and_the_drift_issue_follows_the_s
             assert_eq!(code, 0, "{stderr}");
         }
     };
-    std::fs::write(runner.path("comment.md"), format!("{marker}\nthe plan")).unwrap();
+    std::fs::create_dir_all(runner.path("out")).unwrap();
+    std::fs::write(runner.path("out/comment.md"), format!("{marker}\nthe plan")).unwrap();
 
     // No earlier comment: one is created.
     set("comments.json", json!([{"id": 11, "body": "nice"}]));
     run(&comment).await;
     assert!(
-        calls().contains("gh api --method POST repos/acme/ads/issues/9/comments -F body=@comment.md\n  file <!-- convctl-plan -->"),
+        calls().contains("gh api --method POST repos/acme/ads/issues/9/comments -F body=@out/comment.md\n  file <!-- convctl-plan -->"),
         "{}",
         calls()
     );
@@ -391,26 +383,26 @@ async fn github_comment_is_created_then_edited_and_the_drift_issue_follows_the_s
     run(&comment).await;
     assert!(
         calls().contains(
-            "gh api --method PATCH repos/acme/ads/issues/comments/12 -F body=@comment.md"
+            "gh api --method PATCH repos/acme/ads/issues/comments/12 -F body=@out/comment.md"
         ),
         "{}",
         calls()
     );
 
     // Drift and no open issue: created with the label; with one open: edited and commented.
-    std::fs::write(runner.path("issue.md"), "act_1 drifted").unwrap();
+    std::fs::write(runner.path("out/issue.md"), "act_1 drifted").unwrap();
     set("issues.json", json!([]));
     run(&open).await;
     let log = calls();
     assert!(
-        log.contains(&format!("gh issue create --title convctl: live accounts drifted from main --label {label} --body-file issue.md\n  file act_1 drifted")),
+        log.contains(&format!("gh issue create --title convctl: live accounts drifted from main --label {label} --body-file out/issue.md\n  file act_1 drifted")),
         "{log}"
     );
     set("issues.json", json!([{"number": 5}]));
     run(&open).await;
     let log = calls();
     assert!(
-        log.contains("gh issue edit 5 --body-file issue.md")
+        log.contains("gh issue edit 5 --body-file out/issue.md")
             && log.contains("gh issue comment 5 --body Drift still present on"),
         "{log}"
     );

@@ -270,5 +270,6 @@ fn a_closed_stdout_does_not_leak_or_panic() {
         "convctl panicked on a closed stdout (exit {:?}):\n{stderr}",
         out.status.code()
     );
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // Issue 13: the reader went away, which is not an error: a quiet exit 0.
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
 }

@@ -2,7 +2,8 @@
 //! commands in `commands` wire parsed options to library operations.
 
 use crate::reconcile::shard::Shard;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -10,6 +11,11 @@ use std::path::PathBuf;
     name = "convctl",
     version = concat!(env!("CARGO_PKG_VERSION"), " (Graph API ", "v26.0", ")"),
     about = "Meta custom conversions as code: validate, plan, apply and watch for drift",
+    long_about = "Meta custom conversions as code: validate, plan, apply and watch for drift.\n\n\
+The custom conversions of your ad accounts are kept in YAML manifests, one document per ad \
+account. `validate` and `test` check the manifests offline; `plan` shows what `apply` would \
+change in the live accounts, and `apply` makes them match; `drift` reports where the accounts \
+moved away from the manifests; `import` writes manifests for conversions that already exist.",
     propagate_version = true,
     after_long_help = AFTER_LONG_HELP
 )]
@@ -18,6 +24,84 @@ pub struct Cli {
     pub global: GlobalOptions,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Commands that take none of the global options: they print a document and never talk to
+/// the API, colour nothing and report no progress. Their help, man page and completions do not
+/// offer the global options, and giving one is an error.
+const WITHOUT_GLOBAL_OPTIONS: &[&str] = &["completions", "man"];
+
+/// The command-line definition as users see it (help, man pages, completions): [`Cli`] with
+/// the global options as options of each command they apply to, and not of the others. (Parsing
+/// uses [`Cli`] itself, whose global options may stand before or after the command.)
+pub fn command() -> clap::Command {
+    let globals: Vec<clap::Arg> = Cli::command()
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .map(|a| a.clone().global(false).help_heading("Global options"))
+        .collect();
+    fn give(sub: clap::Command, globals: &[clap::Arg]) -> clap::Command {
+        if WITHOUT_GLOBAL_OPTIONS.contains(&sub.get_name()) {
+            return sub;
+        }
+        sub.args(globals.iter().cloned())
+            .mut_subcommands(|nested| give(nested, globals))
+    }
+    Cli::command()
+        .mut_args(|a| {
+            if a.is_global_set() {
+                a.global(false)
+            } else {
+                a
+            }
+        })
+        .mut_subcommands(|sub| give(sub, &globals))
+}
+
+/// Parses the process's arguments; a global option given to a command it does not apply to is
+/// a usage error, and help is shown as [`command`] has it.
+pub fn try_parse() -> Result<Cli, clap::Error> {
+    try_parse_from(std::env::args_os())
+}
+
+/// [`try_parse`] over given arguments (the first is the program name).
+pub fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let mut cmd = Cli::command();
+    let matches = match cmd.try_get_matches_from_mut(args.iter()) {
+        Ok(m) => m,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            return Err(command().try_get_matches_from(args).err().unwrap_or(e));
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some((name, sub)) = matches.subcommand()
+        && WITHOUT_GLOBAL_OPTIONS.contains(&name)
+    {
+        let globals: Vec<clap::Arg> = cmd
+            .get_arguments()
+            .filter(|a| a.is_global_set())
+            .cloned()
+            .collect();
+        for arg in &globals {
+            let id = arg.get_id().as_str();
+            let given = [&matches, sub]
+                .iter()
+                .any(|m| m.value_source(id) == Some(ValueSource::CommandLine));
+            if given {
+                let option = arg.get_long().unwrap_or(id);
+                return Err(cmd.error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!("--{option} does not apply to `convctl {name}`"),
+                ));
+            }
+        }
+    }
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
 
 /// Shown by `--help` and as the last section of the man page: what a pipeline branches on.
@@ -35,36 +119,37 @@ Environment:
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOptions {
-    /// Graph API base URL.
+    /// Address of the Graph API (a local emulator's, for tests).
     #[arg(long, global = true, env = "CONVCTL_API_BASE", default_value = crate::DEFAULT_API_BASE)]
     pub api_base: String,
-    /// Graph API version.
+    /// Graph API version to call, e.g. v26.0.
     #[arg(long, global = true, env = "CONVCTL_API_VERSION", default_value = crate::DEFAULT_API_VERSION)]
     pub api_version: String,
-    /// File holding the access token (else the META_ACCESS_TOKEN environment variable).
+    /// Read the access token from FILE instead of the META_ACCESS_TOKEN environment variable.
     #[arg(long, global = true, value_name = "FILE")]
     pub access_token_file: Option<PathBuf>,
-    /// Use the built-in emulator in-process, state in STATE_FILE; no token needed.
+    /// Work against a built-in emulator instead of Meta, keeping its state in STATE_FILE
+    /// (default .convctl/sandbox.json); no token needed. For trying convctl out safely.
     #[arg(long, global = true, value_name = "STATE_FILE", num_args = 0..=1,
           default_missing_value = ".convctl/sandbox.json", require_equals = true)]
     pub sandbox: Option<PathBuf>,
-    /// Requests in flight at once, across accounts.
+    /// At most N requests to the API at once, across all accounts.
     #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub parallelism: u32,
-    /// Writes, and accounts' first list pages, per batch request (1 = no batching; the API
-    /// takes at most 50).
+    /// Requests sent together in one batch call (1 to 50; 1 sends each on its own).
     #[arg(long, global = true, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub batch_size: u32,
-    /// Only the accounts whose id hashes to share K of N (K in 1..=N): split a fleet across
-    /// N parallel CI jobs, each with its own K; every account falls in exactly one share.
+    /// Work on share K of N of the accounts (for N parallel CI jobs, K from 1 to N). Every
+    /// account falls in exactly one share, always the same one.
     #[arg(long, global = true, value_name = "K/N", value_parser = Shard::parse)]
     pub shard: Option<Shard>,
+    /// Colour the output: auto (on a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// More detail on stderr (never secrets).
+    /// Say more on stderr about what is done (never a secret).
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
-    /// Only results and errors; no progress.
+    /// Print only results and errors: no progress, no warnings.
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Write every HTTP exchange with the Graph API to FILE, one JSON line each, secrets
@@ -75,6 +160,7 @@ pub struct GlobalOptions {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
     Auto,
     Always,
     Never,
@@ -83,9 +169,11 @@ pub enum ColorChoice {
 /// Output of `validate` and `test`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CheckFormat {
+    /// For people at a terminal.
     Text,
+    /// One document, for scripts.
     Json,
-    /// `::error file=...,line=...,col=...::message` workflow annotations.
+    /// GitHub Actions annotations on the offending lines.
     Github,
 }
 
@@ -102,8 +190,11 @@ impl CheckFormat {
 /// Output of `plan` and `drift`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PlanFormat {
+    /// For people at a terminal.
     Text,
+    /// The plan document, for scripts (the same as `--out` saves).
     Json,
+    /// For a pull-request comment, an issue or a CI summary.
     Markdown,
 }
 
@@ -111,15 +202,19 @@ pub enum PlanFormat {
 pub enum Command {
     /// Check manifests offline: 0 valid, 1 invalid.
     Validate {
+        /// Manifest files or directories (searched for *.yaml and *.yml).
         #[arg(default_value = "conversions")]
         paths: Vec<PathBuf>,
+        /// How findings are written.
         #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
         format: CheckFormat,
     },
     /// Run the manifests' rule tests offline: 0 all pass, 1 otherwise.
     Test {
+        /// Manifest files or directories (searched for *.yaml and *.yml).
         #[arg(default_value = "conversions")]
         paths: Vec<PathBuf>,
+        /// How results are written.
         #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
         format: CheckFormat,
         #[command(flatten)]
@@ -127,49 +222,62 @@ pub enum Command {
     },
     /// Show what apply would change.
     Plan {
+        /// Manifest files or directories (searched for *.yaml and *.yml).
         #[arg(default_value = "conversions")]
         paths: Vec<PathBuf>,
         /// Only these accounts (repeatable).
         #[arg(long = "account", value_name = "ACT")]
         accounts: Vec<String>,
-        /// Save the plan document for `apply --plan`.
+        /// Also save the plan to FILE, for `convctl apply --plan FILE`.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// How the plan is shown.
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
         /// Exit 2 when there are changes (0 none, 1 error).
         #[arg(long)]
         detailed_exitcode: bool,
+        #[command(flatten)]
+        report: ReportArgs,
     },
     /// Make the live accounts match the manifests.
     Apply {
+        /// Manifest files or directories (searched for *.yaml and *.yml).
         #[arg(default_value = "conversions")]
         paths: Vec<PathBuf>,
-        /// Execute exactly this saved plan (refused when live state changed since).
+        /// Do exactly what this saved plan says (refused if the accounts changed since).
         #[arg(long, value_name = "FILE")]
         plan: Option<PathBuf>,
-        /// Do not ask for confirmation.
+        /// Do not ask for confirmation (needed when there is no terminal to ask on).
         #[arg(long)]
         auto_approve: bool,
         /// Allow a plan that deletes or replaces more than 10 conversions and 30% of an account.
         #[arg(long)]
         allow_mass_delete: bool,
+        /// Only these accounts (repeatable).
         #[arg(long = "account", value_name = "ACT")]
         accounts: Vec<String>,
     },
     /// Compare live accounts with the manifests: 0 in sync, 2 drift, 1 error.
     Drift {
+        /// Manifest files or directories (searched for *.yaml and *.yml).
         #[arg(default_value = "conversions")]
         paths: Vec<PathBuf>,
+        /// How the differences are shown.
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
+        /// Only these accounts (repeatable).
         #[arg(long = "account", value_name = "ACT")]
         accounts: Vec<String>,
+        #[command(flatten)]
+        report: ReportArgs,
     },
     /// Write manifests for live accounts, ids pinned.
     Import {
+        /// The ad accounts to import (act_ and digits).
         #[arg(required = true, value_name = "ACT")]
         accounts: Vec<String>,
+        /// Directory to write act_<digits>.yaml into (existing files are never overwritten).
         #[arg(long, default_value = "conversions")]
         out: PathBuf,
     },
@@ -182,15 +290,35 @@ pub enum Command {
     },
     /// Print a shell completion script to stdout.
     Completions {
+        /// The shell to write the script for.
         #[arg(value_enum)]
         shell: CompletionShell,
     },
-    /// Print the man page (roff) to stdout, or write one page per command into DIR.
+    /// Print the manual page, or write one page per command into a directory.
     Man {
-        /// Write convctl.1 and convctl-<command>.1 into this directory.
+        /// Write convctl.1 and one convctl-COMMAND.1 per command into DIR instead.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+}
+
+/// How `plan` and `drift` show their report: a saved document instead of live accounts, and
+/// the size of markdown meant for a pull-request comment.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReportArgs {
+    /// Show this saved document (from `plan --out`, or `--format json`) instead of reading the
+    /// accounts; works offline.
+    #[arg(long, value_name = "FILE", conflicts_with = "accounts")]
+    pub show: Option<PathBuf>,
+    /// Keep markdown within N characters (default 65536: one GitHub comment; 0: no limit).
+    /// Whole changes are left out, creates before deletes; the totals and every account's
+    /// row always stay, and a last line says how many changes are not shown.
+    #[arg(long, value_name = "N")]
+    pub max_chars: Option<usize>,
+    /// Where the whole plan can be read (a CI run's artifacts, say): the last line of a
+    /// shortened markdown report links to it.
+    #[arg(long, value_name = "URL", env = "CONVCTL_FULL_PLAN_URL")]
+    pub full_plan_url: Option<String>,
 }
 
 /// `test --live`: also send the `match` examples as Conversions API test events.
@@ -237,6 +365,7 @@ pub enum CompletionShell {
 
 #[derive(Debug, Clone, Args)]
 pub struct EmulatorArgs {
+    /// Address to listen on (port 0: any free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: String,
     /// Load state from FILE at start (when it exists) and save it there atomically.
@@ -251,10 +380,10 @@ pub struct EmulatorArgs {
     /// Accounts that exist (repeatable); without any, every act_<digits> exists.
     #[arg(long = "account", value_name = "ACT")]
     pub accounts: Vec<String>,
-    /// Custom conversions per account.
+    /// Most custom conversions an account may hold.
     #[arg(long, default_value_t = 100)]
     pub cap: usize,
-    /// Added to every answer.
+    /// Delay added to every answer, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
     /// Fraction of requests failing with a transient error before doing anything.
@@ -269,7 +398,7 @@ pub struct EmulatorArgs {
     /// Seed for repeatable faults.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// DELETE archives instead of removing.
+    /// Make deletes archive conversions instead of removing them.
     #[arg(long)]
     pub delete_archives: bool,
     /// Where the real API's behaviour is uncertain, take the less convenient reading: refuse

@@ -2,7 +2,7 @@
 //! colours decided once (`--color`, `NO_COLOR`, a terminal or not), and progress on stderr
 //! only on a terminal and never with `--quiet` (never in pipes or CI logs).
 
-use crate::cli::args::{ColorChoice, GlobalOptions, PlanFormat};
+use crate::cli::args::{ColorChoice, GlobalOptions, PlanFormat, ReportArgs};
 use crate::cli::failure::Failure;
 use crate::plan::PlanDocument;
 use crate::render::{self, Mode, RenderOptions};
@@ -16,22 +16,96 @@ pub fn print_doc(
     mode: Mode,
     global: &GlobalOptions,
 ) -> Result<(), Failure> {
+    print_report(doc, format, mode, global, None)
+}
+
+/// [`print_doc`], markdown within `bound` (see [`markdown_bound`]).
+pub fn print_report(
+    doc: &PlanDocument,
+    format: PlanFormat,
+    mode: Mode,
+    global: &GlobalOptions,
+    bound: Option<&MarkdownBound>,
+) -> Result<(), Failure> {
     let color = color_stdout(global);
+    let bound = bound.map(|b| render::markdown::Bound {
+        max_chars: b.max_chars,
+        full_plan_url: b.full_plan_url.as_deref(),
+    });
     write_stdout(|out| match format {
         PlanFormat::Text => render::text::render_to(out, doc, RenderOptions { mode, color }),
         PlanFormat::Json => render::json::render_to(out, doc),
-        PlanFormat::Markdown => render::markdown::render_to(out, doc, mode),
+        PlanFormat::Markdown => render::markdown::render_bounded_to(out, doc, mode, bound.as_ref()),
     })
     .map_err(|e| Failure::new(format!("cannot write the plan to stdout: {e}")))
 }
 
-/// Runs `write` on a buffered, locked stdout and flushes it.
+/// `--max-chars` and `--full-plan-url` of `plan` and `drift`, checked.
+pub struct MarkdownBound {
+    max_chars: usize,
+    full_plan_url: Option<String>,
+}
+
+/// The bound of markdown output: `--max-chars N` (0: none), by default one GitHub comment.
+/// Only markdown has one; `--max-chars` with another format is a mistake worth saying.
+pub fn markdown_bound(
+    report: &ReportArgs,
+    format: PlanFormat,
+) -> Result<Option<MarkdownBound>, Failure> {
+    if format != PlanFormat::Markdown {
+        if report.max_chars.is_some() {
+            return Err(Failure::new(
+                "--max-chars bounds markdown; add --format markdown",
+            ));
+        }
+        return Ok(None);
+    }
+    if let Some(url) = &report.full_plan_url {
+        let parsed = url::Url::parse(url).map_err(|e| {
+            Failure::new(format!(
+                "--full-plan-url (or CONVCTL_FULL_PLAN_URL) is not a URL: {e}"
+            ))
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Failure::new(format!(
+                "--full-plan-url (or CONVCTL_FULL_PLAN_URL) must be an http(s) URL, not {}",
+                parsed.scheme()
+            )));
+        }
+    }
+    match report.max_chars.unwrap_or(render::markdown::COMMENT_LIMIT) {
+        0 => Ok(None),
+        n if n < 1_000 => Err(Failure::new(format!(
+            "--max-chars {n} leaves no room for the totals; give at least 1000 (0: no limit)"
+        ))),
+        max_chars => Ok(Some(MarkdownBound {
+            max_chars,
+            full_plan_url: report.full_plan_url.clone(),
+        })),
+    }
+}
+
+/// A saved document, for `--show`.
+pub fn load_shown(file: &std::path::Path) -> Result<PlanDocument, Failure> {
+    PlanDocument::load(file).map_err(Failure::new)
+}
+
+/// Runs `write` on a buffered, locked stdout and flushes it. A reader that went away
+/// (`convctl plan | head`) is not an error: what it read is all it wanted, so the rest is
+/// not written and the command goes on (saving `--out`, keeping its exit code).
 pub fn write_stdout(
     write: impl FnOnce(&mut BufWriter<StdoutLock<'static>>) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
-    write(&mut out)?;
-    out.flush()
+    let written = write(&mut out).and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            // The buffer still holds what could not be written: drop it without a last try.
+            let _ = out.into_parts();
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// Colours on stdout: `--color always`, or `auto` on a terminal without `NO_COLOR`.

@@ -17,40 +17,95 @@ use std::borrow::Cow;
 /// One YAML document: the custom conversions of one ad account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "convctl manifest (convctl/v1)")]
+#[schemars(
+    title = "convctl manifest (convctl/v1)",
+    description = "The custom conversions of one Meta ad account. A file may hold several documents separated by ---, one per account.",
+    transform = document_rules
+)]
 pub struct ManifestDocument {
     /// Format version; only 1 exists. Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "version_schema")]
+    #[schemars(
+        schema_with = "version_schema",
+        title = "Format version",
+        description = "The manifest format version. Optional; only 1 exists.",
+        extend("markdownDescription" = "The manifest format version. Optional; only `1` exists.")
+    )]
     pub version: Option<u32>,
     /// The ad account: `act_` followed by digits (bare digits are accepted and normalised).
-    #[schemars(schema_with = "account_schema")]
+    #[schemars(
+        schema_with = "account_schema",
+        title = "Ad account",
+        description = "The ad account these conversions belong to: act_ followed by its digits (the digits alone are accepted too). Required.",
+        extend("markdownDescription" = "The ad account these conversions belong to: `act_` followed by its digits, e.g. `act_1234567890` (the digits alone are accepted too). **Required.**")
+    )]
     pub account: IdText,
     /// Applied to every conversion below that does not set the field itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Defaults",
+        description = "Values for every conversion of this account that does not set them itself.",
+        extend("markdownDescription" = "Values for every conversion of this account that does not set them itself, e.g. the pixel (`event_source_id`) they all count.")
+    )]
     pub defaults: Option<Defaults>,
     /// `true`: delete live conversions that no entry declares. Default false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Delete undeclared conversions",
+        description = "true: conversions of the account that no entry declares are deleted. Default false: they are only listed as unmanaged.",
+        extend("markdownDescription" = "`true`: conversions of the account that no entry declares are **deleted**. Default `false`: they are only listed as unmanaged in plans.")
+    )]
     pub prune: Option<bool>,
     /// The custom conversions (at most 100 present ones per account).
     #[serde(default)]
+    #[schemars(
+        title = "Custom conversions",
+        description = "The account's custom conversions: at most 100 present ones (tombstones do not count).",
+        extend("markdownDescription" = "The account's custom conversions: at most 100 present ones (tombstones, `ensure: absent`, do not count).")
+    )]
     pub conversions: Vec<ConversionEntry>,
 }
 
 /// Settings applied to every conversion of the document.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "Defaults",
+    description = "Values for every conversion of this account that does not set them itself."
+)]
 pub struct Defaults {
     /// Pixel / dataset id (a string of digits, or an integer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "id_schema")]
+    #[schemars(
+        schema_with = "id_schema",
+        title = "Pixel or dataset",
+        description = "The pixel or dataset whose events the conversions count, by its id (digits).",
+        extend("markdownDescription" = "The pixel or dataset whose events the conversions count, by its id (digits; quote it: `\"998877665544\"`).")
+    )]
     pub event_source_id: Option<IdText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        schema_with = "action_source_schema",
+        title = "Action source",
+        description = "Where the events happen: website, app, physical_store, ...",
+        extend("markdownDescription" = "Where the events happen: `website`, `app`, `physical_store`, ...")
+    )]
     pub action_source_type: Option<ActionSourceType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        schema_with = "event_type_schema",
+        title = "Event type",
+        description = "The standard event type the conversions report as, e.g. PURCHASE or LEAD.",
+        extend("markdownDescription" = "The standard event type the conversions report as, e.g. `PURCHASE` or `LEAD`.")
+    )]
     pub custom_event_type: Option<CustomEventType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(
+        range(min = 0),
+        title = "Default value",
+        description = "The value counted for a conversion whose event carries none: a number, 0 or more.",
+        extend("markdownDescription" = "The value counted for a conversion whose event carries none: a number, `0` or more.")
+    )]
     pub default_conversion_value: Option<f64>,
 }
 
@@ -59,44 +114,112 @@ pub struct Defaults {
 /// `name` or an `id`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "Custom conversion",
+    description = "One custom conversion: a name, an event type and a rule. A tombstone (ensure: absent) needs only a name or an id.",
+    transform = entry_rules
+)]
 pub struct ConversionEntry {
     /// Unique within the account, 1 to 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(
+        length(min = 1, max = 100),
+        title = "Name",
+        description = "The conversion's name: unique within the account, 1 to 100 characters. Renaming without an id pin replaces the conversion.",
+        extend("markdownDescription" = "The conversion's name: unique within the account, 1 to 100 characters. **Required.** Renaming it without an `id` pin replaces the conversion.")
+    )]
     pub name: Option<String>,
     /// Pin to a live conversion id: makes renames safe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "id_schema")]
+    #[schemars(
+        schema_with = "id_schema",
+        title = "Live id",
+        description = "Pins the entry to an existing conversion by its id (digits), so that renaming it updates it instead of replacing it.",
+        extend("markdownDescription" = "Pins the entry to an existing conversion by its id (digits, quoted), so that renaming it updates it instead of replacing it. `convctl import` writes it.")
+    )]
     pub id: Option<IdText>,
     /// `present` (default) or `absent` (a tombstone: delete it if it exists).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        schema_with = "ensure_schema",
+        title = "Present or absent",
+        description = "present (the default) keeps the conversion; absent makes the entry a tombstone: the conversion is deleted if it exists.",
+        extend("markdownDescription" = "`present` (the default) keeps the conversion; `absent` makes the entry a tombstone: the conversion is deleted if it exists. A tombstone needs only a `name` or an `id`.")
+    )]
     pub ensure: Option<Ensure>,
     /// Never deleted or replaced; a plan that needs to fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Protect",
+        description = "true: the conversion is never deleted or replaced; a plan that would do it fails instead.",
+        extend("markdownDescription" = "`true`: the conversion is never deleted or replaced; a plan that would do it fails instead.")
+    )]
     pub protect: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Description",
+        description = "Free text shown with the conversion in Events Manager.",
+        extend("markdownDescription" = "Free text shown with the conversion in Events Manager.")
+    )]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        schema_with = "event_type_schema",
+        title = "Event type",
+        description = "The standard event type this conversion reports as, e.g. PURCHASE or LEAD. Required here or under defaults; changing it replaces the conversion.",
+        extend("markdownDescription" = "The standard event type this conversion reports as, e.g. `PURCHASE` or `LEAD`. **Required** here or under `defaults`; changing it replaces the conversion.")
+    )]
     pub custom_event_type: Option<CustomEventType>,
     /// Number >= 0, default 0. Whole numbers avoid perpetual changes (the API may round).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(
+        range(min = 0),
+        title = "Default value",
+        description = "The value counted when the event carries none: a number, 0 or more (default 0). Whole numbers avoid changes that never settle.",
+        extend("markdownDescription" = "The value counted when the event carries none: a number, `0` or more (default `0`). Whole numbers avoid changes that never settle.")
+    )]
     pub default_conversion_value: Option<f64>,
     /// What counts: a mapping, or the rule as a JSON string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Rule",
+        description = "Which events count: and, or and not over conditions on a field, as a mapping or as a JSON string. Changing it replaces the conversion.",
+        extend("markdownDescription" = "Which events count: `and`, `or` and `not` over conditions on a field, e.g.\n\n```yaml\nrule:\n  and:\n    - event: {eq: Purchase}\n    - value: {gt: 100}\n```\n\nas a mapping or as a JSON string. Changing it replaces the conversion.")
+    )]
     pub rule: Option<RuleText>,
     /// Opaque JSON rule (a mapping or a JSON string), instead of `rule`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "advanced_rule_schema")]
+    #[schemars(
+        schema_with = "advanced_rule_schema",
+        title = "Advanced rule",
+        description = "A rule in a form convctl does not check, sent as written (a mapping or a JSON object as a string). Instead of rule, never with it; it cannot have tests.",
+        extend("markdownDescription" = "A rule in a form convctl does not check, sent as written (a mapping or a JSON object as a string). Instead of `rule`, never with it; it cannot have `tests`.")
+    )]
     pub advanced_rule: Option<Value>,
     /// Pixel / dataset id (a string of digits, or an integer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "id_schema")]
+    #[schemars(
+        schema_with = "id_schema",
+        title = "Pixel or dataset",
+        description = "The pixel or dataset whose events this conversion counts, by its id (digits).",
+        extend("markdownDescription" = "The pixel or dataset whose events this conversion counts, by its id (digits; quote it: `\"998877665544\"`).")
+    )]
     pub event_source_id: Option<IdText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        schema_with = "action_source_schema",
+        title = "Action source",
+        description = "Where the events happen: website, app, physical_store, ...",
+        extend("markdownDescription" = "Where the events happen: `website`, `app`, `physical_store`, ...")
+    )]
     pub action_source_type: Option<ActionSourceType>,
     /// Example events that `convctl test` checks offline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Rule tests",
+        description = "Example events that convctl test checks offline: those under match must match the rule, those under no_match must not.",
+        extend("markdownDescription" = "Example events that `convctl test` checks offline: those under `match` must match the rule, those under `no_match` must not.")
+    )]
     pub tests: Option<RuleTestsEntry>,
 }
 
@@ -142,12 +265,28 @@ impl RuleText {
 /// `tests:` of an entry.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "Rule tests",
+    description = "Example events checked offline against the rule."
+)]
 pub struct RuleTestsEntry {
     /// Events the rule must match.
     #[serde(default, rename = "match", skip_serializing_if = "Vec::is_empty")]
+    #[schemars(
+        schema_with = "events_schema",
+        title = "Must match",
+        description = "Events the rule must match, e.g. {event: Purchase, value: 150}.",
+        extend("markdownDescription" = "Events the rule must match, e.g. `{event: Purchase, value: 150}`.")
+    )]
     pub matches: Vec<TestEvent>,
     /// Events the rule must not match.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(
+        schema_with = "events_schema",
+        title = "Must not match",
+        description = "Events the rule must not match, e.g. {event: Purchase, value: 50}.",
+        extend("markdownDescription" = "Events the rule must not match, e.g. `{event: Purchase, value: 50}`.")
+    )]
     pub no_match: Vec<TestEvent>,
 }
 
@@ -155,12 +294,11 @@ pub struct RuleTestsEntry {
 pub type TestEvent = Map<String, Value>;
 
 fn version_schema(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({"description": "Format version; only 1 exists.", "enum": [1]})
+    json_schema!({"enum": [1]})
 }
 
 fn account_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
-        "description": "The ad account: act_ followed by digits (bare digits are normalised).",
         "anyOf": [
             {"type": "string", "pattern": "^\\s*(act_)?[0-9]{1,32}\\s*$"},
             {"type": "integer", "minimum": 0}
@@ -170,7 +308,6 @@ fn account_schema(_: &mut SchemaGenerator) -> Schema {
 
 fn id_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
-        "description": "An id: a string of digits (or an integer).",
         "anyOf": [
             {"type": "string", "pattern": "^\\s*[0-9]{1,32}\\s*$"},
             {"type": "integer", "minimum": 0}
@@ -178,11 +315,93 @@ fn id_schema(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+fn event_type_schema(_: &mut SchemaGenerator) -> Schema {
+    let values: Vec<&str> = CustomEventType::ALL.iter().map(|t| t.as_str()).collect();
+    json_schema!({"type": "string", "enum": values})
+}
+
+fn action_source_schema(_: &mut SchemaGenerator) -> Schema {
+    let values: Vec<&str> = ActionSourceType::ALL.iter().map(|t| t.as_str()).collect();
+    json_schema!({"type": "string", "enum": values})
+}
+
+fn ensure_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "string", "enum": ["present", "absent"]})
+}
+
+fn events_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "title": "Event",
+            "description": "An event as rules see it: url, event and custom parameters such as value or currency.",
+            "markdownDescription": "An event as rules see it: `url`, `event` and custom parameters such as `value` or `currency`."
+        }
+    })
+}
+
+/// An `advanced_rule` written as a string must be a JSON object's text.
 fn advanced_rule_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
-        "description": "Opaque JSON rule (a mapping or a JSON string); compared in canonical form.",
-        "type": ["object", "string"]
+        "anyOf": [
+            {"type": "object"},
+            {"type": "string", "pattern": JSON_OBJECT_TEXT}
+        ]
     })
+}
+
+/// The text of a JSON object: `{`, then a quoted key or `}`, ... `}`. A pattern cannot check
+/// that brackets balance (that is not a regular language), so this is as far as JSON Schema
+/// can check JSON inside a string; `convctl validate` parses it.
+const JSON_OBJECT_TEXT: &str = "^\\s*\\{\\s*(\"[\\s\\S]*)?\\}\\s*$";
+
+/// A rule's JSON text: an object with one quoted key.
+const RULE_TEXT: &str = "^\\s*\\{\\s*\"[\\s\\S]*\\}\\s*$";
+
+/// The schema of an entry beyond its fields: a present entry needs a name and exactly one of
+/// `rule` and `advanced_rule` (its event type is required by the document, which knows the
+/// defaults); a tombstone needs a name or an id and cannot be protected. `rule` and
+/// `advanced_rule` are never both given, and tests need a `rule`.
+fn entry_rules(schema: &mut Schema) {
+    let rules = json!([
+        {
+            "if": {"properties": {"ensure": {"const": "absent"}}, "required": ["ensure"]},
+            "then": {
+                "anyOf": [{"required": ["name"]}, {"required": ["id"]}],
+                "not": {"properties": {"protect": {"const": true}}, "required": ["protect"]}
+            },
+            "else": {
+                "required": ["name"],
+                "anyOf": [{"required": ["rule"]}, {"required": ["advanced_rule"]}]
+            }
+        },
+        {"not": {"required": ["rule", "advanced_rule"]}},
+        {"not": {"required": ["advanced_rule", "tests"]}}
+    ]);
+    schema.insert("allOf".into(), rules);
+}
+
+/// The schema of a document beyond its fields: without `custom_event_type` under `defaults`,
+/// every present entry needs its own.
+fn document_rules(schema: &mut Schema) {
+    let rules = json!([{
+        "if": {
+            "properties": {"defaults": {"required": ["custom_event_type"]}},
+            "required": ["defaults"]
+        },
+        "else": {
+            "properties": {
+                "conversions": {
+                    "items": {
+                        "if": {"properties": {"ensure": {"const": "absent"}}, "required": ["ensure"]},
+                        "else": {"required": ["custom_event_type"]}
+                    }
+                }
+            }
+        }
+    }]);
+    schema.insert("allOf".into(), rules);
 }
 
 impl JsonSchema for RuleText {
@@ -193,9 +412,14 @@ impl JsonSchema for RuleText {
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
         let node = generator.subschema_for::<RuleNode>();
         json_schema!({
-            "description": "A rule: a mapping such as {and: [{event: {eq: Purchase}}, {value: {gt: 100}}]}, or the same as a JSON string.",
             "anyOf": [
-                {"type": "string", "description": "The rule as JSON text."},
+                {
+                    "type": "string",
+                    "pattern": RULE_TEXT,
+                    "title": "Rule as JSON",
+                    "description": "The rule as JSON text, e.g. {\"url\": {\"i_contains\": \"thankyou\"}}.",
+                    "markdownDescription": "The rule as JSON text, e.g. `'{\"url\": {\"i_contains\": \"thankyou\"}}'`."
+                },
                 node
             ]
         })
@@ -213,15 +437,36 @@ impl JsonSchema for RuleNode {
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
         let node = generator.subschema_for::<RuleNode>();
         let condition = generator.subschema_for::<Condition>();
+        let list = |title: &str, plain: &str, markdown: &str| {
+            json!({
+                "type": "array", "minItems": 1, "items": node,
+                "title": title, "description": plain, "markdownDescription": markdown
+            })
+        };
         json_schema!({
-            "description": "`and`/`or` over a list of rules, `not` over a rule, or `<field>: {<operator>: <value>}` where the field is `url`, `event` or a custom parameter.",
+            "title": "Rule",
+            "description": "One of: and, or (each over a list of rules), not (over one rule), or a condition on a field: url, event or a custom parameter, with one operator.",
+            "markdownDescription": "One of: `and`, `or` (each over a list of rules), `not` (over one rule), or a condition on a field (`url`, `event` or a custom parameter such as `value`) with one operator: `url: {i_contains: thankyou}`.",
             "type": "object",
             "minProperties": 1,
             "maxProperties": 1,
             "properties": {
-                "and": {"type": "array", "minItems": 1, "items": node},
-                "or": {"type": "array", "minItems": 1, "items": node},
-                "not": node
+                "and": list(
+                    "All of",
+                    "Matches when every rule of the list matches.",
+                    "Matches when **every** rule of the list matches."
+                ),
+                "or": list(
+                    "Any of",
+                    "Matches when at least one rule of the list matches.",
+                    "Matches when **at least one** rule of the list matches."
+                ),
+                "not": {
+                    "allOf": [node],
+                    "title": "Not",
+                    "description": "Matches when the rule under it does not.",
+                    "markdownDescription": "Matches when the rule under it does **not**."
+                }
             },
             "additionalProperties": condition
         })
@@ -231,25 +476,114 @@ impl JsonSchema for RuleNode {
 /// Schema-only: `{<operator>: <value>}`.
 struct Condition;
 
+/// Every operator: (name, title, what it checks, whether it compares numbers).
+const OPERATORS: &[(&str, &str, &str, bool)] = &[
+    (
+        "i_contains",
+        "Contains, any case",
+        "The field contains this text, ignoring upper and lower case.",
+        false,
+    ),
+    (
+        "i_not_contains",
+        "Does not contain, any case",
+        "The field does not contain this text, ignoring upper and lower case.",
+        false,
+    ),
+    (
+        "contains",
+        "Contains",
+        "The field contains this text, case-sensitive.",
+        false,
+    ),
+    (
+        "not_contains",
+        "Does not contain",
+        "The field does not contain this text, case-sensitive.",
+        false,
+    ),
+    (
+        "eq",
+        "Equals",
+        "The field equals this value exactly.",
+        false,
+    ),
+    (
+        "neq",
+        "Does not equal",
+        "The field does not equal this value.",
+        false,
+    ),
+    (
+        "lt",
+        "Less than",
+        "The field is a number less than this one.",
+        true,
+    ),
+    (
+        "lte",
+        "At most",
+        "The field is a number less than or equal to this one.",
+        true,
+    ),
+    (
+        "gt",
+        "Greater than",
+        "The field is a number greater than this one.",
+        true,
+    ),
+    (
+        "gte",
+        "At least",
+        "The field is a number greater than or equal to this one.",
+        true,
+    ),
+    (
+        "regex_match",
+        "Matches the pattern",
+        "The field matches this regular expression (PCRE syntax; convctl validate checks it).",
+        false,
+    ),
+];
+
 impl JsonSchema for Condition {
     fn schema_name() -> Cow<'static, str> {
         "Condition".into()
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let text = json!({"type": ["string", "number", "boolean"]});
-        let number = json!({"type": "number", "description": "Numeric operators compare numbers: write the value unquoted."});
+        let mut properties = Map::new();
+        for (name, title, plain, numeric) in OPERATORS {
+            let (kind, note) = match (*name, *numeric) {
+                (_, true) => (
+                    json!("number"),
+                    " Write the number unquoted: gt: 100, not gt: \"100\".",
+                ),
+                ("regex_match", _) => (json!("string"), ""),
+                _ => (json!(["string", "number", "boolean"]), ""),
+            };
+            let markdown = format!(
+                "`{name}`: {plain}{}",
+                note.replace("gt: 100, not gt: \"100\"", "`gt: 100`, not `gt: \"100\"`")
+            );
+            properties.insert(
+                name.to_string(),
+                json!({
+                    "type": kind,
+                    "title": title,
+                    "description": format!("{plain}{note}"),
+                    "markdownDescription": markdown
+                }),
+            );
+        }
         json_schema!({
-            "description": "Exactly one operator and its value.",
+            "title": "Condition",
+            "description": "Exactly one operator and its value, e.g. i_contains: thankyou.",
+            "markdownDescription": "Exactly one operator and its value, e.g. `i_contains: thankyou`.",
             "type": "object",
             "minProperties": 1,
             "maxProperties": 1,
-            "properties": {
-                "i_contains": text, "i_not_contains": text, "contains": text, "not_contains": text,
-                "eq": text, "neq": text,
-                "lt": number, "lte": number, "gt": number, "gte": number,
-                "regex_match": {"type": "string", "description": "A PCRE pattern."}
-            },
+            "properties": properties,
             "additionalProperties": false
         })
     }

@@ -146,6 +146,44 @@ fn entry_for(
     }
 }
 
+/// The comment that tells YAML language servers (VS Code's YAML extension and others) which
+/// schema a document follows. It covers the document it is in only, so every document of a
+/// file needs its own.
+pub fn schema_modeline(schema: &str) -> String {
+    format!("# yaml-language-server: $schema={schema}\n")
+}
+
+/// `yaml` with the schema modeline at the top of every document.
+pub fn with_modeline(yaml: &str, schema: &str) -> String {
+    let line = schema_modeline(schema);
+    let mut out = line.clone();
+    for text in yaml.split_inclusive('\n') {
+        out.push_str(text);
+        if text.trim_end() == "---" {
+            out.push_str(&line);
+        }
+    }
+    out
+}
+
+/// What the modeline of a manifest written into `dir` points to: the path from `dir` to the
+/// nearest `schema.json` in it or above it (up to the top of its git repository), else
+/// `../schema.json` (a copy at the top of a repository whose manifests are in `conversions/`).
+pub fn schema_ref(dir: &Path) -> String {
+    let start = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mut up = String::new();
+    for ancestor in start.ancestors() {
+        if ancestor.join("schema.json").is_file() {
+            return format!("{up}schema.json");
+        }
+        if ancestor.join(".git").exists() {
+            break; // the top of the repository
+        }
+        up.push_str("../");
+    }
+    "../schema.json".to_string()
+}
+
 /// `DIR/act_<digits>.yaml`.
 pub fn manifest_path(dir: &Path, account: &AdAccountId) -> PathBuf {
     dir.join(format!("{account}.yaml"))
@@ -173,6 +211,34 @@ pub fn write_new(path: &Path, text: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_document_gets_the_modeline() {
+        let yaml = "a: 1\n---\nb: 2\n---\nc: 3\n";
+        let out = with_modeline(yaml, "../schema.json");
+        assert_eq!(
+            out.matches("# yaml-language-server: $schema=../schema.json\n")
+                .count(),
+            3,
+            "{out}"
+        );
+        assert!(
+            out.starts_with("# yaml-language-server: $schema=../schema.json\na: 1\n---\n# yaml")
+        );
+    }
+
+    #[test]
+    fn the_modeline_points_at_the_nearest_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".git")).unwrap();
+        let out = dir.path().join("conversions/clients");
+        assert_eq!(schema_ref(&out), "../schema.json", "none: the fallback");
+        std::fs::write(dir.path().join("schema.json"), "{}").unwrap();
+        assert_eq!(schema_ref(&out), "../../schema.json");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("schema.json"), "{}").unwrap();
+        assert_eq!(schema_ref(&out), "schema.json");
+    }
+
     use super::*;
     use crate::model::ids::ObjectId;
 

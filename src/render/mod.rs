@@ -5,6 +5,7 @@
 //! never see a token (the document holds none). `plan` and `drift` share them; [`Mode`] changes
 //! the wording only.
 
+mod diff_block;
 pub mod findings;
 pub mod json;
 pub mod markdown;
@@ -70,7 +71,7 @@ mod tests {
     }
 
     /// One of each action, an unmanaged conversion and a warning.
-    fn sample() -> PlanDocument {
+    pub(crate) fn sample() -> PlanDocument {
         let before = ConversionState {
             name: "Checkout".into(),
             description: Some(String::new()),
@@ -78,7 +79,10 @@ mod tests {
             default_conversion_value: Some(0.0),
             event_source_id: Some("55".into()),
             action_source_type: None,
-            rule: Some(json!({"or": [{"url": {"i_contains": "/checkout"}}]}).into()),
+            rule: Some(
+                json!({"or": [{"url": {"i_contains": "/checkout"}}, {"url": {"i_contains": "/basket"}}]})
+                    .into(),
+            ),
             advanced_rule: None,
         };
         let after = ConversionState {

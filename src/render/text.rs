@@ -15,7 +15,7 @@ use std::io;
 
 /// Paints text when colours are on; a no-op otherwise.
 #[derive(Clone, Copy)]
-pub(crate) struct Painter(pub bool);
+struct Painter(pub bool);
 
 impl Painter {
     fn paint(self, style: Style, text: &str) -> String {
@@ -101,8 +101,8 @@ fn render_account(out: &mut String, account: &AccountPlan, mode: Mode, p: Painte
     out.push('\n');
 }
 
-/// One action as a Terraform-style block (also used, uncoloured, by the markdown renderer).
-pub(crate) fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
+/// One action as a Terraform-style block.
+fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
     let mut out = String::new();
     // Names are user text: quoted and escaped (a line break or a quote in a name must not
     // break the block, nor a code fence around it in markdown).
@@ -207,7 +207,7 @@ fn value_rows(
 }
 
 /// The declared fields of a state, in plan order (empty description left out).
-fn state_rows(state: &ConversionState) -> Vec<(Field, Value)> {
+pub(super) fn state_rows(state: &ConversionState) -> Vec<(Field, Value)> {
     [
         Field::Name,
         Field::Description,
@@ -263,20 +263,20 @@ fn change_rows(
 
 /// How a value is shown: on its field's line, or pretty-printed below it (rules that do not fit
 /// on one line).
-enum Shown {
+pub(super) enum Shown {
     Line(String),
     Lines(String),
 }
 
 impl Shown {
-    fn text(&self) -> &str {
+    pub(super) fn text(&self) -> &str {
         match self {
             Shown::Line(text) | Shown::Lines(text) => text,
         }
     }
 }
 
-fn shown(value: &Value) -> Shown {
+pub(super) fn shown(value: &Value) -> Shown {
     match value {
         Value::Object(_) | Value::Array(_) => {
             let mut out = String::new();

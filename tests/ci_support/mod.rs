@@ -131,3 +131,66 @@ pub async fn in_background<T: Send + 'static>(work: impl FnOnce() -> T + Send + 
         .expect("in time")
         .unwrap()
 }
+
+/// The composite action at the top of the repository (action.yml), which the GitHub
+/// templates use.
+pub fn action() -> Yaml {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml");
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The action's step called `name`: its `run` script and its `env:` as the runner would set
+/// it for `inputs` (an input not given takes its default; `${{ inputs.x }}` is the only
+/// expression resolved: any other one is left out, for the test to set).
+pub fn action_step(name: &str, inputs: &[(&str, &str)]) -> (String, Vec<(String, String)>) {
+    let action = action();
+    let step = action["runs"]["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"].as_str() == Some(name))
+        .unwrap_or_else(|| panic!("no step {name:?} in action.yml"))
+        .clone();
+    let input = |key: &str| -> Option<String> {
+        inputs
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
+            .or_else(|| {
+                action["inputs"][key]["default"]
+                    .as_str()
+                    .map(str::to_string)
+            })
+    };
+    let mut env = Vec::new();
+    if let Some(map) = step["env"].as_mapping() {
+        for (k, v) in map {
+            let value = v.as_str().unwrap_or_default().trim();
+            let resolved = value
+                .strip_prefix("${{ inputs.")
+                .and_then(|rest| rest.strip_suffix(" }}"))
+                .map(|key| input(key).unwrap_or_default())
+                .or_else(|| (!value.contains("${{")).then(|| value.to_string()));
+            if let Some(resolved) = resolved {
+                env.push((k.as_str().unwrap().to_string(), resolved));
+            }
+        }
+    }
+    (step["run"].as_str().unwrap().to_string(), env)
+}
+
+impl Runner {
+    /// Runs a step of the action with its env (see [`action_step`]) and `extra` on top.
+    pub fn action_step(
+        &self,
+        name: &str,
+        inputs: &[(&str, &str)],
+        extra: &[(&str, String)],
+    ) -> (i32, String, String) {
+        let (script, env) = action_step(name, inputs);
+        let mut all: Vec<(&str, String)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        all.extend(extra.iter().cloned());
+        self.bash(&script, &all)
+    }
+}

@@ -1,10 +1,11 @@
 //! `convctl drift`: compare live accounts with the manifests without changing anything;
-//! exit 0 in sync, 2 drift found (each drifted field shown), 1 error.
+//! exit 0 in sync, 2 drift found (each drifted field shown), 1 error. With `--show FILE`, a
+//! saved report (`drift --format json`) is shown offline, with the same exit codes.
 
-use crate::cli::args::{GlobalOptions, PlanFormat};
+use crate::cli::args::{GlobalOptions, PlanFormat, ReportArgs};
 use crate::cli::exit;
 use crate::cli::failure::Outcome;
-use crate::cli::output::print_doc;
+use crate::cli::output::{load_shown, markdown_bound, print_report};
 use crate::cli::steps::{compare_accounts, load_manifests, select, with_session};
 use crate::render::Mode;
 use std::path::PathBuf;
@@ -14,16 +15,20 @@ pub fn run(
     paths: &[PathBuf],
     format: PlanFormat,
     accounts: &[String],
+    report: &ReportArgs,
 ) -> Outcome {
+    let bound = markdown_bound(report, format)?;
+    let exit_code = |drift: bool| if drift { exit::CHANGES } else { exit::SUCCESS };
+    if let Some(file) = &report.show {
+        let doc = load_shown(file)?;
+        print_report(&doc, format, Mode::Drift, global, bound.as_ref())?;
+        return Ok(exit_code(doc.has_changes()));
+    }
     let manifests = load_manifests(paths, global)?;
     let selected = select(manifests, accounts, global)?;
     with_session(global, async move |session| {
         let comparison = compare_accounts(session, selected, global, true).await?;
-        print_doc(&comparison.doc, format, Mode::Drift, global)?;
-        Ok(if comparison.doc.has_changes() {
-            exit::CHANGES
-        } else {
-            exit::SUCCESS
-        })
+        print_report(&comparison.doc, format, Mode::Drift, global, bound.as_ref())?;
+        Ok(exit_code(comparison.doc.has_changes()))
     })
 }

@@ -6,7 +6,8 @@ use crate::cli::failure::{Failure, Outcome};
 use crate::cli::steps::{parse_accounts, with_session};
 use crate::reconcile::LiveApi;
 use crate::reconcile::compare::cannot_list;
-use crate::reconcile::import::{manifest_for, manifest_path, write_new};
+use crate::reconcile::import::{manifest_for, manifest_path, schema_ref, with_modeline, write_new};
+use std::io::Write;
 use std::path::Path;
 
 pub fn run(global: &GlobalOptions, accounts: &[String], out: &Path) -> Outcome {
@@ -37,12 +38,17 @@ pub fn run(global: &GlobalOptions, accounts: &[String], out: &Path) -> Outcome {
                 eprintln!("warning: {w}");
             }
             let path = manifest_path(out, account);
-            match write_new(&path, &imported.yaml) {
-                Ok(()) => println!(
-                    "Wrote {} ({} conversions, ids pinned).",
-                    path.display(),
-                    imported.conversions
-                ),
+            let text = with_modeline(&imported.yaml, &schema_ref(out));
+            match write_new(&path, &text) {
+                Ok(()) => {
+                    // A closed stdout must not stop the import half way: the file is written.
+                    let _ = writeln!(
+                        std::io::stdout(),
+                        "Wrote {} ({} conversions, ids pinned).",
+                        path.display(),
+                        imported.conversions
+                    );
+                }
                 Err(e) => failed.push(e),
             }
         }

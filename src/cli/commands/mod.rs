@@ -41,6 +41,7 @@ pub fn run(cli: Cli) -> Outcome {
             out,
             format,
             detailed_exitcode,
+            report,
         } => plan::run(
             &cli.global,
             plan::PlanArgs {
@@ -49,6 +50,7 @@ pub fn run(cli: Cli) -> Outcome {
                 out: out.as_deref(),
                 format,
                 detailed_exitcode,
+                report: &report,
             },
         ),
         Command::Apply {
@@ -71,7 +73,8 @@ pub fn run(cli: Cli) -> Outcome {
             paths,
             format,
             accounts,
-        } => drift::run(&cli.global, &paths, format, &accounts),
+            report,
+        } => drift::run(&cli.global, &paths, format, &accounts, &report),
         Command::Import { accounts, out } => import::run(&cli.global, &accounts, &out),
         Command::Emulator(args) => emulator::run(&args),
     }

@@ -1,9 +1,10 @@
-//! `convctl plan`: load manifests, compare with live state, show (and optionally save) the plan.
+//! `convctl plan`: load manifests, compare with live state, show (and optionally save) the plan;
+//! or, with `--show FILE`, show a saved plan offline.
 
-use crate::cli::args::{GlobalOptions, PlanFormat};
+use crate::cli::args::{GlobalOptions, PlanFormat, ReportArgs};
 use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
-use crate::cli::output::print_doc;
+use crate::cli::output::{load_shown, markdown_bound, print_report};
 use crate::cli::steps::{compare_accounts, load_manifests, select, with_session};
 use crate::render::Mode;
 use std::path::{Path, PathBuf};
@@ -14,15 +15,34 @@ pub struct PlanArgs<'a> {
     pub out: Option<&'a Path>,
     pub format: PlanFormat,
     pub detailed_exitcode: bool,
+    pub report: &'a ReportArgs,
 }
 
 pub fn run(global: &GlobalOptions, args: PlanArgs<'_>) -> Outcome {
+    let bound = markdown_bound(args.report, args.format)?;
+    let exit_code = |changes: bool| {
+        if args.detailed_exitcode && changes {
+            exit::CHANGES
+        } else {
+            exit::SUCCESS
+        }
+    };
+    if let Some(file) = &args.report.show {
+        if args.out.is_some() {
+            return Err(Failure::new(
+                "--show shows a saved plan; it cannot be saved again with --out",
+            ));
+        }
+        let doc = load_shown(file)?;
+        print_report(&doc, args.format, Mode::Plan, global, bound.as_ref())?;
+        return Ok(exit_code(doc.has_changes()));
+    }
     let manifests = load_manifests(args.paths, global)?;
     let selected = select(manifests, args.accounts, global)?;
     with_session(global, async move |session| {
         let comparison = compare_accounts(session, selected, global, false).await?;
         let doc = &comparison.doc;
-        print_doc(doc, args.format, Mode::Plan, global)?;
+        print_report(doc, args.format, Mode::Plan, global, bound.as_ref())?;
         if let Some(out) = args.out {
             doc.save(out).map_err(Failure::new)?;
             if !global.quiet {
@@ -32,10 +52,6 @@ pub fn run(global: &GlobalOptions, args: PlanArgs<'_>) -> Outcome {
                 );
             }
         }
-        Ok(if args.detailed_exitcode && doc.has_changes() {
-            exit::CHANGES
-        } else {
-            exit::SUCCESS
-        })
+        Ok(exit_code(doc.has_changes()))
     })
 }

@@ -41,7 +41,7 @@ pub fn run(paths: &[PathBuf], format: CheckFormat) -> Outcome {
             warnings.and_then(|_| write_lines(&mut out, &run, format.line_style()))
         }
     };
-    if written.is_err() || run.failed() > 0 {
+    if exit::write_failed(&written) || run.failed() > 0 {
         Err(Failure::quiet())
     } else {
         Ok(exit::SUCCESS)

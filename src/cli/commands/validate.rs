@@ -85,9 +85,9 @@ pub fn run(paths: &[PathBuf], format: CheckFormat) -> Outcome {
     // The process ends right after: freeing tens of thousands of conversions one by one would
     // only cost time (about a tenth of a 500-account run).
     std::mem::forget(result);
-    // The verdict was the output: an invalid manifest (or a closed stdout) has nothing more
-    // to say on stderr.
-    if written.is_ok() && valid {
+    // The verdict was the output: an invalid manifest has nothing more to say on stderr. A
+    // closed stdout is no failure (the reader has what it wanted).
+    if !exit::write_failed(&written) && valid {
         Ok(exit::SUCCESS)
     } else {
         Err(Failure::quiet())
