@@ -11,7 +11,8 @@
 //! the child is reaped with `wait4` to read its own CPU time and peak memory. Every run is
 //! bounded in time, and asserted never to print [`TOKEN`] or [`APP_SECRET`].
 //!
-//! Self-contained (std, libc, tempfile): `benches/scale.rs` includes this file by path.
+//! Self-contained (std, libc, tempfile, shell-words): `benches/scale.rs` includes this file by
+//! path.
 
 use std::ffi::{OsStr, OsString};
 use std::io::{Read, Seek, Write};
