@@ -21,14 +21,37 @@
 //! (`http_requests` in `/_emulator/stats`; a batch is one round trip; listing, then writing,
 //! add up). It prints a Markdown report (tables and an ASCII chart) on stdout.
 
-#[path = "../tests/scale_support/mod.rs"]
-mod support;
+// The integration suite's support for the real binary and the child emulator, shared by path;
+// the suite uses all of these modules, the benchmark only part of each.
+#[path = "../tests/suite/support/binary.rs"]
+#[allow(dead_code, reason = "shared with tests/suite, which uses the rest")]
+mod binary;
+#[path = "../tests/suite/support/child.rs"]
+#[allow(dead_code, reason = "shared with tests/suite, which uses the rest")]
+mod child;
+#[path = "../tests/suite/support/generate.rs"]
+#[allow(dead_code, reason = "shared with tests/suite, which uses the rest")]
+mod generate;
 
+use binary::{Convctl, Run, TOKEN};
+use child::ChildEmulator;
+use generate::{manifest_document, seed_account};
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
-use support::{ChildEmulator, Invocation, Measured, TOKEN, manifest_document, seed_account};
+
+/// A benchmark run may take long at large scales; it is still bounded.
+const RUN_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// `convctl --api-base <emulator> ARGS` in `dir`, bounded by [`RUN_TIMEOUT`].
+fn convctl<'a>(emulator: &ChildEmulator, dir: &Path, args: &[&str]) -> Convctl<'a> {
+    Convctl::new()
+        .against(&emulator.base)
+        .current_dir(dir)
+        .args(args)
+        .timeout(RUN_TIMEOUT)
+}
 
 /// Conversions per account (the API's cap).
 const PER_ACCOUNT: usize = 100;
@@ -113,7 +136,7 @@ struct Sample {
     what: String,
     accounts: usize,
     writes: usize,
-    measured: Measured,
+    measured: Run,
     /// HTTP round trips that listed (plain pages, or batches of first pages).
     list_calls: u64,
     /// Batches that carried writes.
@@ -172,9 +195,7 @@ fn measure(
     let latency = Duration::from_millis(o.latency_ms);
     let before = emulator.stats();
     let emulator_cpu = emulator.cpu();
-    let mut invocation = Invocation::new(&emulator.base, dir, args);
-    invocation.measure_with_time = true;
-    let measured = invocation.run();
+    let measured = convctl(emulator, dir, args).measure_with_time().run();
     let emulator_cpu = emulator.cpu().saturating_sub(emulator_cpu);
     let after = emulator.stats();
     let d = |route: &str| counter(&after, route) - counter(&before, route);
@@ -214,12 +235,12 @@ fn measure(
     }
 }
 
-fn check(m: &Measured, what: &str) {
+fn check(m: &Run, what: &str) {
     assert!(
         !m.stdout.contains(TOKEN) && !m.stderr.contains(TOKEN),
         "{what}: the token leaked"
     );
-    assert_eq!(m.code, Some(0), "{what} failed:\n{m}");
+    assert_eq!(m.code, 0, "{what} failed:\n{m}");
 }
 
 fn run_scale(o: &Options, n: usize, samples: &mut Vec<Sample>) {
@@ -341,7 +362,7 @@ fn explain_apply(o: &Options, n: usize) -> String {
         "--auto-approve",
         "apply",
     ];
-    let m = Invocation::new(&emulator.base, dir.path(), &args).run();
+    let m = convctl(&emulator, dir.path(), &args).run();
     check(&m, "apply --verbose");
     let mut paced = 0u64;
     let mut waited_ms = 0u64;
@@ -413,9 +434,9 @@ fn run_local(o: &Options) -> (Vec<Duration>, u64, String) {
     let mut times = Vec::new();
     let mut rss = 0;
     for _ in 0..o.local_runs.max(1) {
-        let mut invocation = Invocation::new(&emulator.base, dir.path(), &args);
-        invocation.measure_with_time = true;
-        let m = invocation.run();
+        let m = convctl(&emulator, dir.path(), &args)
+            .measure_with_time()
+            .run();
         check(&m, "one-account plan");
         rss = rss.max(m.max_rss_kib);
         times.push(m.wall);

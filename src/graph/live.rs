@@ -299,7 +299,7 @@ mod tests {
 
     /// A damaged answer (`false` where a name, a text or a rule belongs) is refused, never read
     /// as a conversion that differs (which made the check of a lost create send it again:
-    /// found by tests/fuzz_api_responses.rs).
+    /// found by tests/suite/faults/damaged_answers.rs).
     #[test]
     fn wrong_types_in_text_or_rule_fields_are_refused() {
         for (key, bad) in [

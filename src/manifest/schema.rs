@@ -1,9 +1,9 @@
 //! `schema.json`: the JSON Schema of one manifest document, generated from the file-format types
 //! in `manifest::format` (draft-07, what editors' YAML language servers read best). The test
-//! `tests/manifest_schema.rs` fails when the checked-in file is stale; `UPDATE_SCHEMA=1 cargo
-//! test --test manifest_schema` rewrites it. It never decides validity: `convctl validate` does,
-//! and the schema rejects all it can of what `validate` rejects (tests/issue13_schema.rs lists
-//! what JSON Schema cannot express).
+//! `tests/suite/manifest/schema.rs` fails when the checked-in file is stale; `UPDATE_SCHEMA=1
+//! cargo test --test suite manifest::schema` rewrites it. It never decides validity: `convctl
+//! validate` does, and the schema rejects all it can of what `validate` rejects
+//! (tests/suite/manifest/schema_strictness.rs lists what JSON Schema cannot express).
 //!
 //! Optional fields are simply not required: the `null` that schemars allows for an `Option`
 //! is taken out, because a manifest never needs to write `null` and editors would otherwise

@@ -1,6 +1,6 @@
 //! Apply against an in-memory fake API that can fail chosen writes: phases, dependencies and
 //! the report of a failure part way. (End-to-end runs against the emulator are in
-//! tests/reconcile_*.rs.)
+//! tests/suite/, modules `apply`, `plan`, `safety`.)
 
 use super::*;
 use crate::graph::{ErrorKind, GraphError};

@@ -1,0 +1,457 @@
+//! The Graph API client against the in-process emulator: reads, batched writes, adoption of
+//! lost creates, faults, dropped answers, rate limits, and header-only authentication.
+
+use crate::support::{self, APP_SECRET, TOKEN, client::*, emulator::start};
+use convctl::emulator::EmulatorConfig;
+use convctl::graph::ErrorKind;
+use convctl::model::ids::ConversionId;
+use convctl::model::{ConversionUpdate, WriteOp, WriteOutcome};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+fn live_state(state: &Value) -> Vec<&Value> {
+    state["conversions"].as_array().unwrap().iter().collect()
+}
+
+#[tokio::test]
+async fn reads_and_batched_writes_round_trip_with_header_authentication_only() {
+    let emu = start(EmulatorConfig::default()).await;
+    let mut cfg = config(&emu.base_url(), TOKEN);
+    cfg.batch_size = 4;
+    let (client, log) = client(cfg);
+    let acc = account(101);
+
+    assert!(client.list_conversions(&acc).await.unwrap().is_empty());
+    let creates: Vec<WriteOp> = (0..10)
+        .map(|i| WriteOp::Create {
+            account: acc.clone(),
+            conversion: new_conversion(&format!("c{i}"), i),
+        })
+        .collect();
+    let results = client.write(creates).await;
+    let ids: Vec<ConversionId> = results
+        .into_iter()
+        .map(|r| match r.unwrap() {
+            WriteOutcome::Created(id) => id,
+            other => panic!("expected a create, got {other:?}"),
+        })
+        .collect();
+
+    let live = client.list_conversions(&acc).await.unwrap();
+    assert_eq!(live.len(), 10);
+    let c3 = live.iter().find(|c| c.name == "c3").unwrap();
+    assert_eq!(c3.id, ids[3], "results come back in input order");
+    assert_eq!(c3.event_source_id.as_deref(), Some("5550001"));
+    assert_eq!(c3.custom_event_type.as_deref(), Some("PURCHASE"));
+    assert_eq!(c3.default_conversion_value, Some(12.0));
+    assert_eq!(c3.description.as_deref(), Some("c3 described"));
+    let rule = convctl::rule::Rule::from_json_str(c3.rule.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        rule,
+        convctl::rule::Rule::from_json_str(new_conversion("x", 3).rule.as_deref().unwrap())
+            .unwrap()
+    );
+
+    let update = ConversionUpdate {
+        name: Some("c0 renamed".into()),
+        description: Some(String::new()),
+        default_conversion_value: Some(7.5),
+    };
+    let results = client
+        .write(vec![
+            WriteOp::Update {
+                id: ids[0].clone(),
+                update,
+            },
+            WriteOp::Delete { id: ids[1].clone() },
+            WriteOp::Delete { id: ids[2].clone() },
+        ])
+        .await;
+    assert_eq!(
+        results,
+        vec![
+            Ok(WriteOutcome::Updated),
+            Ok(WriteOutcome::Deleted),
+            Ok(WriteOutcome::Deleted)
+        ]
+    );
+    let live = client.list_conversions(&acc).await.unwrap();
+    assert_eq!(live.len(), 8);
+    let c0 = live.iter().find(|c| c.id == ids[0]).unwrap();
+    assert_eq!(
+        (c0.name.as_str(), c0.default_conversion_value),
+        ("c0 renamed", Some(7.5))
+    );
+
+    // A delete of something that is gone, with no lost answer before: reported, not hidden.
+    let again = client
+        .write(vec![WriteOp::Delete { id: ids[1].clone() }])
+        .await;
+    let err = again[0].clone().unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    assert_eq!(err.conversion(), Some(&ids[1]));
+
+    let stats = emu.stats();
+    assert_eq!(stats["auth"]["query"], 0, "{stats}");
+    assert_eq!(stats["auth"]["form"], 0, "{stats}");
+    assert!(stats["auth"]["header"].as_u64().unwrap() >= 6, "{stats}");
+    assert!(
+        stats["batches"].as_u64().unwrap() >= 3,
+        "10 creates by 4 are 3 batches: {stats}"
+    );
+    let text = log.text();
+    assert!(
+        text.contains("GET /v26.0/act_101/customconversions"),
+        "{text}"
+    );
+    assert!(!text.contains(TOKEN), "{text}");
+}
+
+#[tokio::test]
+async fn batch_size_one_sends_plain_requests() {
+    let emu = start(EmulatorConfig::default()).await;
+    let mut cfg = config(&emu.base_url(), TOKEN);
+    cfg.batch_size = 1;
+    let (client, _) = client(cfg);
+    let acc = account(102);
+    let ops = (0..3)
+        .map(|i| WriteOp::Create {
+            account: acc.clone(),
+            conversion: new_conversion(&format!("p{i}"), i),
+        })
+        .collect();
+    assert!(
+        client
+            .write(ops)
+            .await
+            .iter()
+            .all(|r| matches!(r, Ok(WriteOutcome::Created(_))))
+    );
+    assert_eq!(emu.stats()["batches"], 0);
+}
+
+/// The acceptance test of issue 5: faults before doing anything, answers dropped after a
+/// commit, and a per-account rate limit; every read completes and every write is applied
+/// exactly once.
+#[tokio::test]
+async fn under_faults_dropped_answers_and_rate_limits_every_write_happens_exactly_once() {
+    let emu = start(EmulatorConfig {
+        fault_rate: 0.3,
+        drop_after_commit: 0.2,
+        rate_limit: Some(400),
+        seed: Some(5),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let mut cfg = config(&emu.base_url(), TOKEN);
+    cfg.batch_size = 5;
+    let (client, log) = client(cfg);
+    let accounts: Vec<_> = (201..205).map(account).collect();
+
+    // Reads: every account lists completely despite the faults.
+    for listed in client.list_many(&accounts).await {
+        assert!(listed.unwrap().is_empty());
+    }
+    // Creates, including two with identical content in one account (both must exist once).
+    let mut ops = Vec::new();
+    for acc in &accounts {
+        for i in 0..12 {
+            ops.push(WriteOp::Create {
+                account: acc.clone(),
+                conversion: new_conversion(&format!("{acc}-{i}"), i),
+            });
+        }
+        ops.push(WriteOp::Create {
+            account: acc.clone(),
+            conversion: new_conversion("twin", 99),
+        });
+        ops.push(WriteOp::Create {
+            account: acc.clone(),
+            conversion: new_conversion("twin", 99),
+        });
+    }
+    let results = client.write(ops.clone()).await;
+    let mut ids = Vec::new();
+    let mut adopted = 0;
+    for (op, result) in ops.iter().zip(&results) {
+        match result {
+            Ok(WriteOutcome::Created(id)) => ids.push(id.clone()),
+            Ok(WriteOutcome::Adopted(id)) => {
+                adopted += 1;
+                ids.push(id.clone())
+            }
+            other => panic!("{op:?} → {other:?}\n{}", log.text()),
+        }
+    }
+    let distinct: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        ids.len(),
+        "two writes claimed one conversion"
+    );
+
+    // Updates of every other one, deletes of every third one.
+    let mut second = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        if i % 3 == 0 {
+            second.push(WriteOp::Delete { id: id.clone() });
+        } else if i % 2 == 0 {
+            let update = ConversionUpdate {
+                name: None,
+                description: Some(format!("updated {i}")),
+                default_conversion_value: Some(i as f64),
+            };
+            second.push(WriteOp::Update {
+                id: id.clone(),
+                update,
+            });
+        }
+    }
+    let results = client.write(second.clone()).await;
+    for (op, result) in second.iter().zip(&results) {
+        assert!(
+            matches!(
+                result,
+                Ok(WriteOutcome::Updated | WriteOutcome::Deleted | WriteOutcome::AlreadyGone)
+            ),
+            "{op:?} → {result:?}"
+        );
+    }
+
+    // Final state, through the client and through the emulator's own state document.
+    let state = emu.state();
+    let mut by_account: HashMap<String, Vec<&Value>> = HashMap::new();
+    for c in live_state(&state) {
+        by_account
+            .entry(c["account_id"].as_str().unwrap().to_string())
+            .or_default()
+            .push(c);
+    }
+    for (a, acc) in accounts.iter().enumerate() {
+        let live = client.list_conversions(acc).await.unwrap();
+        let in_state = &by_account[acc.digits()];
+        assert_eq!(live.len(), in_state.len());
+        let expected: Vec<usize> = (0..14).filter(|i| (a * 14 + i) % 3 != 0).collect();
+        assert_eq!(live.len(), expected.len(), "{acc}: {live:#?}");
+        for i in expected {
+            let global = a * 14 + i;
+            let c = live
+                .iter()
+                .find(|c| c.id == ids[global])
+                .unwrap_or_else(|| panic!("{} missing", ids[global]));
+            if global % 2 == 0 {
+                assert_eq!(
+                    c.description.as_deref(),
+                    Some(format!("updated {global}").as_str())
+                );
+            }
+        }
+        assert_eq!(
+            live.iter().filter(|c| c.name == "twin").count(),
+            (12..14).filter(|i| (a * 14 + i) % 3 != 0).count()
+        );
+    }
+    let stats = emu.stats();
+    assert!(stats["faults_injected"].as_u64().unwrap() > 0, "{stats}");
+    assert!(stats["answers_dropped"].as_u64().unwrap() > 0, "{stats}");
+    assert_eq!(
+        (
+            stats["auth"]["query"].as_u64(),
+            stats["auth"]["form"].as_u64()
+        ),
+        (Some(0), Some(0)),
+        "{stats}"
+    );
+    eprintln!("adopted {adopted}; stats {stats}");
+    let text = log.text();
+    assert!(text.contains("retry"), "retries are logged");
+    assert!(!text.contains(TOKEN));
+}
+
+#[tokio::test]
+async fn appsecret_proof_is_accepted_and_bad_tokens_are_not_retried_nor_leaked() {
+    let emu = start(EmulatorConfig {
+        tokens: vec![TOKEN.to_string()],
+        app_secret: Some(APP_SECRET.to_string()),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let acc = account(301);
+    let mut good = config(&emu.base_url(), TOKEN);
+    good.app_secret = Some(convctl::model::Secret::new(APP_SECRET));
+    let (client, log) = client(good);
+    let created = client
+        .write(vec![WriteOp::Create {
+            account: acc.clone(),
+            conversion: new_conversion("proof", 1),
+        }])
+        .await;
+    assert!(
+        matches!(created[0], Ok(WriteOutcome::Created(_))),
+        "{created:?}"
+    );
+    assert_eq!(client.list_conversions(&acc).await.unwrap().len(), 1);
+
+    // Without the proof the emulator refuses (code 100): reported, not retried.
+    let (no_proof, _) = support::client::client(config(&emu.base_url(), TOKEN));
+    let before = emu.stats()["requests"].as_u64().unwrap();
+    let err = no_proof.list_conversions(&acc).await.unwrap_err();
+    assert_eq!(
+        emu.stats()["requests"].as_u64().unwrap(),
+        before + 1,
+        "a refused proof is not retried"
+    );
+    assert!(err.message().contains("appsecret_proof"), "{err}");
+
+    // A wrong token: code 190, one request, and the token is nowhere in what we show.
+    let wrong = format!("{TOKEN}-revoked");
+    let mut bad = config(&emu.base_url(), &wrong);
+    bad.app_secret = Some(convctl::model::Secret::new(APP_SECRET));
+    let (bad_client, bad_log) = support::client::client(bad);
+    let started = Instant::now();
+    let err = bad_client.list_conversions(&acc).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Auth);
+    assert_eq!(err.code, Some(190));
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let write_err = bad_client
+        .write(vec![WriteOp::Delete {
+            id: ConversionId::parse("1").unwrap(),
+        }])
+        .await;
+    let shown = format!(
+        "{err} {err:?} {write_err:?} {} {} {:?}",
+        bad_log.text(),
+        log.text(),
+        bad_client
+    );
+    for secret in [TOKEN, APP_SECRET] {
+        assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+    }
+    assert!(emu.stats()["auth"]["query"] == 0 && emu.stats()["auth"]["form"] == 0);
+}
+
+#[tokio::test]
+async fn a_rate_limited_account_is_paced_then_left_alone_while_others_go_on() {
+    let emu = start(EmulatorConfig {
+        rate_limit: Some(5),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let (client, log) = client(config(&emu.base_url(), TOKEN));
+    let (busy, other) = (account(401), account(402));
+    for _ in 0..5 {
+        client.list_conversions(&busy).await.unwrap();
+    }
+    assert!(
+        log.text().contains("pacing"),
+        "usage at 80% and more slows the client down: {}",
+        log.text()
+    );
+    // The 5th answer said the account is spent for the rest of the minute (more than the
+    // test budget of 30 s): the 6th call is not even sent, and the error says why at once.
+    let requests = emu.stats()["requests"].as_u64().unwrap();
+    let started = Instant::now();
+    let err = client.list_conversions(&busy).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Throttled);
+    assert!(
+        err.message().contains("act_401") && err.message().contains("not sent"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(emu.stats()["requests"].as_u64().unwrap(), requests);
+    // A client that did not see those headers gets the API's 80004 once, and stops there.
+    let (fresh, _) = support::client::client(config(&emu.base_url(), TOKEN));
+    let err = fresh.list_conversions(&busy).await.unwrap_err();
+    assert_eq!(
+        (err.kind, err.code),
+        (ErrorKind::Throttled, Some(80004)),
+        "{err}"
+    );
+    assert_eq!(emu.stats()["throttled"], 1);
+    // Other accounts are not held up.
+    let started = Instant::now();
+    client.list_conversions(&other).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn deletes_that_only_archive_and_lose_their_answers_still_complete_once() {
+    let emu = start(EmulatorConfig {
+        delete_archives: true,
+        drop_after_commit: 0.5,
+        seed: Some(3),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let mut cfg = config(&emu.base_url(), TOKEN);
+    cfg.batch_size = 3;
+    let (client, log) = client(cfg);
+    let acc = account(501);
+    let ops: Vec<WriteOp> = (0..8)
+        .map(|i| WriteOp::Create {
+            account: acc.clone(),
+            conversion: new_conversion(&format!("a{i}"), i),
+        })
+        .collect();
+    let ids: Vec<ConversionId> = client
+        .write(ops)
+        .await
+        .into_iter()
+        .map(|r| match r {
+            Ok(WriteOutcome::Created(id) | WriteOutcome::Adopted(id)) => id,
+            other => panic!("{other:?}\n{}", log.text()),
+        })
+        .collect();
+    let deletes = ids
+        .iter()
+        .map(|id| WriteOp::Delete { id: id.clone() })
+        .collect();
+    for result in client.write(deletes).await {
+        assert!(
+            matches!(
+                result,
+                Ok(WriteOutcome::Deleted | WriteOutcome::AlreadyGone)
+            ),
+            "{result:?}\n{}",
+            log.text()
+        );
+    }
+    let live = client.list_conversions(&acc).await.unwrap();
+    assert_eq!(
+        live.len(),
+        8,
+        "archived ones stay listed, none duplicated: {live:#?}"
+    );
+    assert!(live.iter().all(|c| c.is_archived));
+    assert!(emu.stats()["answers_dropped"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn the_account_cap_is_reported_as_such_and_not_retried() {
+    let emu = start(EmulatorConfig {
+        cap: 2,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let (client, _) = client(config(&emu.base_url(), TOKEN));
+    let acc = account(601);
+    let ops = (0..3)
+        .map(|i| WriteOp::Create {
+            account: acc.clone(),
+            conversion: new_conversion(&format!("k{i}"), i),
+        })
+        .collect();
+    let results = client.write(ops).await;
+    let refused: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(refused.len(), 1, "{results:?}");
+    let err = refused[0];
+    assert_eq!(
+        (err.kind, err.code, err.attempts),
+        (ErrorKind::CapReached, Some(100), 1)
+    );
+    assert_eq!(err.account(), Some(&acc));
+    assert!(err.conversion_name().is_some_and(|n| n.starts_with('k')));
+    assert!(err.to_string().contains("at most 100"), "{err}");
+    assert_eq!(client.list_conversions(&acc).await.unwrap().len(), 2);
+}

@@ -1,0 +1,152 @@
+//! State persistence (atomic save after writes and at shutdown, loaded at start) and the
+//! `convctl emulator` command: first stdout line, clean stop on SIGTERM/SIGINT with state saved.
+
+use crate::support::Convctl;
+use crate::support::child::ChildEmulator;
+use crate::support::emulator::{start, try_start};
+use convctl::emulator::EmulatorConfig;
+use reqwest::Client;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+async fn create(client: &Client, base: &str, name: &str) -> String {
+    let v: Value = client
+        .post(format!("{base}/v26.0/act_1/customconversions"))
+        .bearer_auth("tok")
+        .form(&[("name", name), ("rule", r#"{"url":{"i_contains":"x"}}"#)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn state_is_saved_after_writes_and_at_shutdown_and_loaded_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested").join("state.json");
+    let config = EmulatorConfig {
+        state_file: Some(path.clone()),
+        ..EmulatorConfig::default()
+    };
+    let emu = start(config.clone()).await;
+    let client = Client::new();
+    let id = create(&client, &emu.base_url(), "kept").await;
+    // Saved while running (debounced), without waiting for shutdown.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "state not saved after a write");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    create(&client, &emu.base_url(), "also kept").await;
+    emu.shutdown().await.unwrap();
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(saved["conversions"].as_array().unwrap().len(), 2);
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temp files left behind");
+
+    let emu = start(config).await;
+    let v: Value = client
+        .get(format!("{}/v26.0/{id}?fields=name", emu.base_url()))
+        .bearer_auth("tok")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["name"], "kept");
+    let third = create(&client, &emu.base_url(), "new").await;
+    assert!(third > id, "ids keep increasing after a reload");
+    emu.shutdown().await.unwrap();
+
+    std::fs::write(&path, "{broken").unwrap();
+    let e = try_start(EmulatorConfig {
+        state_file: Some(path.clone()),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .err()
+    .expect("a broken state file is an error");
+    assert!(e.to_string().contains("state.json"), "{e}");
+}
+
+#[test]
+fn bad_options_are_clear_errors() {
+    let args = |extra: &[&str]| {
+        let out = Convctl::new().arg("emulator").args(extra).run();
+        (Some(out.code), out.stderr)
+    };
+    let (code, err) = args(&["--fault-rate", "1.5"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("--fault-rate") && err.contains("between 0 and 1"),
+        "{err}"
+    );
+    let (code, err) = args(&["--account", "acct_1"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("act_"), "{err}");
+    let (code, err) = args(&["--listen", "nowhere"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("--listen"), "{err}");
+}
+
+#[test]
+fn command_prints_its_address_and_saves_on_sigterm() {
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("s.json");
+        let log = dir.path().join("emulator.log");
+        // Not ChildEmulator::start: without `--listen`, to see the default address.
+        let mut emulator = ChildEmulator::spawn(
+            &[
+                "--state",
+                state.to_str().unwrap(),
+                "--token",
+                "secret-token-canary",
+            ],
+            Some(&log),
+        );
+        let base = emulator.base.clone();
+        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let client = Client::new();
+            let r = client
+                .post(format!("{base}/v26.0/act_1/customconversions"))
+                .bearer_auth("secret-token-canary")
+                .form(&[("name", "n"), ("rule", r#"{"url":{"i_contains":"x"}}"#)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let r = client
+                .get(format!("{base}/v26.0/act_1/customconversions"))
+                .bearer_auth("wrong")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 400);
+        });
+        let exit = emulator
+            .stop(signal, Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("the emulator did not stop on {signal}"));
+        assert_eq!(exit.code(), Some(0), "{signal}");
+        let stderr = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            !stderr.contains("canary"),
+            "the token never appears: {stderr}"
+        );
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+        assert_eq!(
+            saved["conversions"].as_array().unwrap().len(),
+            1,
+            "{signal}"
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! `schema.json` is generated from the file-format types and must not go stale; every example
+//! manifest must fit those types. Regenerate with `UPDATE_SCHEMA=1 cargo test --test suite manifest::schema`.
+
+use convctl::manifest::format::ManifestDocument;
+use serde::Deserialize;
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn schema_json_is_fresh() {
+    let path = root().join("schema.json");
+    let generated = convctl::manifest::schema::manifest_schema_text();
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "schema.json is stale: run `UPDATE_SCHEMA=1 cargo test --test suite manifest::schema` and commit it"
+    );
+}
+
+fn example_files() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(root().join("examples/conversions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3, "at least three example manifests");
+    files
+}
+
+#[test]
+fn examples_fit_the_format_types_and_round_trip() {
+    for file in example_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for doc in serde_yaml::Deserializer::from_str(&text) {
+            let parsed = ManifestDocument::deserialize(doc)
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            // What import would write loads back to the same desired model.
+            let written = serde_yaml::to_string(&parsed).unwrap();
+            let again: ManifestDocument = serde_yaml::from_str(&written).unwrap();
+            assert_eq!(parsed, again);
+            let a = convctl::manifest::load_str(Path::new("x.yaml"), &written)
+                .unwrap_or_else(|e| panic!("{written}\n{e:?}"));
+            assert_eq!(a.accounts.len(), 1);
+        }
+    }
+}
+
+#[test]
+fn examples_declare_the_schema_for_editors() {
+    for file in example_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=../../schema.json\n"),
+            "{} must start with the yaml-language-server schema line",
+            file.display()
+        );
+    }
+}
+
+/// Every YAML document of a file, as JSON (what an editor's language server validates).
+fn documents_as_json(text: &str) -> Vec<serde_json::Value> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(|doc| serde_json::to_value(serde_yaml::Value::deserialize(doc).unwrap()).unwrap())
+        .collect()
+}
+
+fn schema_validator() -> jsonschema::Validator {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("schema.json")).unwrap())
+            .unwrap();
+    jsonschema::validator_for(&schema).expect("schema.json is a valid JSON Schema")
+}
+
+#[test]
+fn examples_pass_the_schema() {
+    let validator = schema_validator();
+    for file in example_files() {
+        for doc in documents_as_json(&std::fs::read_to_string(&file).unwrap()) {
+            let errors: Vec<String> = validator
+                .iter_errors(&doc)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
+            assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
+        }
+    }
+}
+
+#[test]
+fn the_schema_rejects_what_validate_rejects_in_shape() {
+    let validator = schema_validator();
+    for name in [
+        "unknown-top-level-key.yaml",
+        "unknown-entry-key.yaml",
+        "custom-event-type-lowercase.yaml",
+        "action-source-unknown.yaml",
+        "id-not-digits.yaml",
+        "account-malformed.yaml",
+        "version-2.yaml",
+        "name-too-long.yaml",
+        "name-empty.yaml",
+        "value-negative.yaml",
+        "value-quoted.yaml",
+        "rule-unknown-operator.yaml",
+        "rule-numeric-operator-on-string.yaml",
+        "rule-two-keys-in-one-object.yaml",
+        "ensure-bad-value.yaml",
+        "tests-not-a-list.yaml",
+    ] {
+        let text = std::fs::read_to_string(root().join("tests/corpus").join(name)).unwrap();
+        let docs = documents_as_json(&text);
+        assert!(
+            docs.iter().any(|d| !validator.is_valid(d)),
+            "schema.json accepts tests/corpus/{name}"
+        );
+    }
+}
