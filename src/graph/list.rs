@@ -653,8 +653,22 @@ impl Inner {
                 Some(before) => before.into_iter().filter(|f| here.contains(f)).collect(),
             });
         }
-        // `next` is absent on the last page, and only then: short pages may still have it.
-        if let Some(Value::String(next)) = value.get("paging").and_then(|p| p.get("next"))
+        // `next` is absent on the last page, and only then: short pages may still have it. A
+        // `paging` or `next` of the wrong type is a damaged answer, never "the last page": read
+        // as the end, it would hide conversions (and a create checked against such a listing
+        // would be sent again).
+        let next = match value.get("paging") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(paging)) => match paging.get("next") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(next)) => Some(next),
+                Some(_) => {
+                    return Err(damaged_paging(account, "`paging.next` is not a URL string"));
+                }
+            },
+            Some(_) => return Err(damaged_paging(account, "`paging` is not an object")),
+        };
+        if let Some(next) = next
             && !next.is_empty()
         {
             let url = self.checked_next(account, next)?;
@@ -712,4 +726,13 @@ impl Inner {
         }
         ledger.seen.entry(account.clone()).or_default();
     }
+}
+
+/// An answer whose paging cannot be trusted.
+fn damaged_paging(account: &AdAccountId, why: &str) -> GraphError {
+    GraphError::new(
+        ErrorKind::Protocol,
+        format!("the API's list answer is damaged: {why}"),
+    )
+    .with_account(Some(account))
 }
