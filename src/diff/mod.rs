@@ -73,6 +73,7 @@ pub fn diff_account(
     let Matching {
         matched,
         leftovers,
+        duplicates,
         claimed,
         warnings,
         mut errors,
@@ -84,7 +85,7 @@ pub fn diff_account(
         notes: Vec::new(),
         refusals: Vec::new(),
     };
-    planner.plan_entries(&matched, &leftovers);
+    planner.plan_entries(&matched, &leftovers, &duplicates);
     let unmanaged = planner.plan_undeclared(&active, &claimed);
     planner.make_room(live.len(), live.len() - active.len(), opts.cap);
     let Planner {
@@ -132,16 +133,21 @@ struct Planner<'d> {
 
 impl Planner<'_> {
     /// Each entry's action(s), in manifest order: the old half of an interrupted replacement it
-    /// finishes, then its own delete, create, update or replacement.
+    /// finishes and the duplicates of its conversion, then its own delete, create, update or
+    /// replacement.
     fn plan_entries(
         &mut self,
         matched: &[Option<&LiveConversion>],
         leftovers: &HashMap<usize, &LiveConversion>,
+        duplicates: &HashMap<usize, Vec<&LiveConversion>>,
     ) {
         let desired = self.desired;
         for (i, entry) in desired.conversions.iter().enumerate() {
             if let Some(old) = leftovers.get(&i) {
                 self.finish_replacement(entry, old);
+            }
+            for copy in duplicates.get(&i).into_iter().flatten() {
+                self.delete_duplicate(entry, copy);
             }
             match (entry.ensure, matched[i]) {
                 (Ensure::Absent, None) => {}
@@ -164,9 +170,27 @@ impl Planner<'_> {
         }
         self.actions.push(Action::Delete {
             id: old.id.clone(),
-            name: old.name.clone(),
+            // A pinned old half may have come back without a name: the entry's is shown.
+            name: old.name.clone().unwrap_or_else(|| entry.name.clone()),
             reason: DeleteReason::Replaced,
             before: Some(Box::new(ConversionState::from_live(old))),
+        });
+    }
+
+    /// An extra copy of the entry's conversion (same name, same immutable fields): deleted,
+    /// the oldest being kept. `protect` blocks it like any delete.
+    fn delete_duplicate(&mut self, entry: &DesiredConversion, copy: &LiveConversion) {
+        if entry.protect {
+            self.refusals.push(protect_error(
+                entry,
+                &format!("delete its duplicate {}", copy.id),
+            ));
+        }
+        self.actions.push(Action::Delete {
+            id: copy.id.clone(),
+            name: entry.name.clone(),
+            reason: DeleteReason::Duplicate,
+            before: Some(Box::new(ConversionState::from_live(copy))),
         });
     }
 
@@ -177,7 +201,8 @@ impl Planner<'_> {
         }
         self.actions.push(Action::Delete {
             id: live.id.clone(),
-            name: live.name.clone(),
+            // Matched by name, or by its pin (then perhaps without a reported name).
+            name: live.name.clone().unwrap_or_else(|| entry.name.clone()),
             reason: DeleteReason::Absent,
             before: Some(Box::new(ConversionState::from_live(live))),
         });
@@ -223,30 +248,37 @@ impl Planner<'_> {
     }
 
     /// What no entry declares: deleted with prune, listed as unmanaged otherwise (returned).
+    /// One whose name the API did not report is neither: it is never pruned (nothing proves
+    /// it is not an entry's), and a warning says so.
     fn plan_undeclared(
         &mut self,
         active: &[&LiveConversion],
         claimed: &HashSet<&ConversionId>,
     ) -> Vec<Unmanaged> {
         let mut unmanaged = Vec::new();
-        let mut undeclared: Vec<&LiveConversion> = active
-            .iter()
-            .copied()
-            .filter(|c| !claimed.contains(&c.id))
-            .collect();
-        undeclared.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
-        for live in undeclared {
+        let mut undeclared: Vec<(&String, &LiveConversion)> = Vec::new();
+        for live in active.iter().copied().filter(|c| !claimed.contains(&c.id)) {
+            match &live.name {
+                Some(name) => undeclared.push((name, live)),
+                None => self.warnings.push(format!(
+                    "conversion {} of {} came back without a name: convctl does not match it by name, list it as unmanaged or prune it; pin its id on an entry to manage it",
+                    live.id, self.desired.account
+                )),
+            }
+        }
+        undeclared.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+        for (name, live) in undeclared {
             if self.desired.prune {
                 self.actions.push(Action::Delete {
                     id: live.id.clone(),
-                    name: live.name.clone(),
+                    name: name.clone(),
                     reason: DeleteReason::Prune,
                     before: Some(Box::new(ConversionState::from_live(live))),
                 });
             } else {
                 unmanaged.push(Unmanaged {
                     id: live.id.clone(),
-                    name: live.name.clone(),
+                    name: name.clone(),
                 });
             }
         }
@@ -327,19 +359,27 @@ fn destruction_warnings(
                 .and_then(|t| fired_recently(t, now))
         {
             warnings.push(format!(
-                "\"{}\" ({id}) last fired {ago}: {verb} it loses its history; reports and ads optimising for it stay with the old id",
-                live.name
+                "{} ({id}) last fired {ago}: {verb} it loses its history; reports and ads optimising for it stay with the old id",
+                shown_name(live)
             ));
         }
     }
     for live in active {
         if live.is_unavailable {
             warnings.push(format!(
-                "\"{}\" ({}) is unavailable: Meta flagged its name as suggesting health or financial status, and it cannot be used in new campaigns",
-                live.name, live.id
+                "{} ({}) is unavailable: Meta flagged its name as suggesting health or financial status, and it cannot be used in new campaigns",
+                shown_name(live),
+                live.id
             ));
         }
     }
+}
+
+/// A live conversion's name for messages: quoted, or that the API did not report it.
+fn shown_name(live: &LiveConversion) -> String {
+    live.name
+        .as_deref()
+        .map_or_else(|| "(name not reported)".to_string(), |n| format!("\"{n}\""))
 }
 
 fn protect_error(entry: &DesiredConversion, what: &str) -> Diagnostic {
@@ -409,4 +449,4 @@ fn order_for_cap(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -185,6 +185,9 @@ pub enum DeleteReason {
     Prune,
     /// The old half of a replacement that was cut off after its create: finishing it.
     Replaced,
+    /// A second live conversion with a declared one's name and immutable fields (two applies
+    /// that met, a lost answer): the oldest is kept, the others deleted.
+    Duplicate,
 }
 
 impl DeleteReason {
@@ -193,6 +196,7 @@ impl DeleteReason {
             DeleteReason::Absent => "ensure: absent",
             DeleteReason::Prune => "not declared, prune: true",
             DeleteReason::Replaced => "finishes an interrupted replacement",
+            DeleteReason::Duplicate => "a duplicate: the oldest with this name is kept",
         }
     }
 }
@@ -229,7 +233,8 @@ impl ConversionState {
     /// What the API reported, rules in canonical form so that plans show meaning, not bytes.
     pub fn from_live(live: &LiveConversion) -> ConversionState {
         ConversionState {
-            name: live.name.clone(),
+            // Unknown (not reported) shows as empty; identity never relies on it.
+            name: live.name.clone().unwrap_or_default(),
             description: live.description.clone(),
             custom_event_type: live.custom_event_type.clone(),
             default_conversion_value: live.default_conversion_value,
@@ -529,7 +534,10 @@ fn fingerprint_item(c: &LiveConversion) -> Value {
     }
     text(&mut state, "description", &c.description);
     text(&mut state, "event_source_id", &c.event_source_id);
-    state.insert("name".into(), Value::String(c.name.clone()));
+    // Omitted when the API did not report it (a reported name gives the same bytes as ever).
+    if let Some(name) = &c.name {
+        state.insert("name".into(), Value::String(name.clone()));
+    }
     if let Some(r) = &c.rule {
         state.insert("rule".into(), live_rule_value(r));
     }
@@ -548,7 +556,7 @@ mod tests {
     pub(crate) fn live(id: &str, name: &str, rule: &str) -> LiveConversion {
         LiveConversion {
             id: ObjectId::parse(id).unwrap(),
-            name: name.into(),
+            name: Some(name.into()),
             description: Some(String::new()),
             rule: Some(rule.into()),
             advanced_rule: None,
@@ -662,7 +670,7 @@ mod tests {
                 )| {
                     LiveConversion {
                         id: ObjectId::parse(&id.to_string()).unwrap(),
-                        name,
+                        name: Some(name),
                         description,
                         rule: rule.map(|i| RULES[i].to_string()),
                         advanced_rule: advanced.map(|i| RULES[i].to_string()),

@@ -18,7 +18,7 @@
 
 use crate::graph::GraphError;
 use crate::model::ids::ConversionId;
-use crate::model::{WriteOp, WriteOutcome};
+use crate::model::{LiveConversion, WriteOp, WriteOutcome};
 use crate::plan::{AccountPlan, Action, DeleteReason, PlanDocument, ReplaceOrder, update_request};
 use crate::reconcile::{LiveApi, Progress};
 use std::collections::HashMap;
@@ -109,6 +109,12 @@ impl ApplyReport {
 struct Track {
     new_id: Option<ConversionId>,
     old_deleted: bool,
+    /// The conversion to delete was found gone already ("does not exist", confirmed by a
+    /// listing): the delete is done, nothing was deleted by this apply.
+    already_gone: bool,
+    /// The delete was answered "does not exist" (100/33): to be confirmed by listing the
+    /// account (`failed` holds the answer meanwhile).
+    gone_unconfirmed: bool,
     /// The delete of a `delete_before_create` replacement only archived it: no room was made.
     archived_only: bool,
     failed: Option<String>,
@@ -194,6 +200,8 @@ impl<'a, A: LiveApi> Execution<'a, A> {
             .map(|_| Track {
                 new_id: None,
                 old_deleted: false,
+                already_gone: false,
+                gone_unconfirmed: false,
                 archived_only: false,
                 failed: None,
                 skipped: None,
@@ -248,6 +256,7 @@ impl<'a, A: LiveApi> Execution<'a, A> {
         for ((k, step), result) in owners.into_iter().zip(results) {
             self.record(k, step, result);
         }
+        self.confirm_gone().await;
     }
 
     /// The write action `k` makes in `phase`, if any (a delete-first replacement whose account
@@ -342,6 +351,10 @@ impl<'a, A: LiveApi> Execution<'a, A> {
         let action = &self.doc.accounts[i].actions[j];
         let p = &mut self.progress[k];
         match result {
+            Err(e) if matches!(step, Step::DeleteOld) && e.is_not_found() => {
+                p.failed = Some(e.to_string());
+                p.gone_unconfirmed = true;
+            }
             Err(e) => p.failed = Some(e.to_string()),
             Ok(outcome) => match step {
                 Step::CreateNew => {
@@ -354,10 +367,58 @@ impl<'a, A: LiveApi> Execution<'a, A> {
                 }
                 Step::Update => p.done = true,
                 Step::DeleteOld => {
-                    p.old_deleted = true;
-                    p.done = matches!(action, Action::Delete { .. }) || p.new_id.is_some();
+                    p.already_gone = outcome == WriteOutcome::AlreadyGone;
+                    deleted(action, p);
                 }
             },
+        }
+    }
+
+    /// Deletes answered "does not exist" (100/33): what the delete wanted is true when the
+    /// account, listed again, no longer has the conversion (another apply deleted it, or a
+    /// person did): done, "already gone". Still listed, the answer meant something else (a
+    /// permission?): it stays a failure. Deletes are idempotent, so two applies that meet never
+    /// fail each other's deletes.
+    async fn confirm_gone(&mut self) {
+        let pending: Vec<usize> = (0..self.actions.len())
+            .filter(|&k| self.progress[k].gone_unconfirmed)
+            .collect();
+        if pending.is_empty() {
+            return;
+        }
+        let mut accounts: Vec<usize> = pending.iter().map(|&k| self.actions[k].0).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        let ids: Vec<_> = accounts
+            .iter()
+            .map(|&i| self.doc.accounts[i].account.clone())
+            .collect();
+        let listed = self.api.list_many(&ids).await;
+        let listed: HashMap<usize, Result<Vec<LiveConversion>, GraphError>> =
+            accounts.into_iter().zip(listed).collect();
+        for k in pending {
+            let (i, j) = self.actions[k];
+            let action = &self.doc.accounts[i].actions[j];
+            let id = action.id().expect("deletes and replaces have an id");
+            let p = &mut self.progress[k];
+            p.gone_unconfirmed = false;
+            let answer = p.failed.take().unwrap_or_default();
+            match &listed[&i] {
+                Ok(live) if !live.iter().any(|c| &c.id == id && !c.is_archived) => {
+                    p.already_gone = true;
+                    deleted(action, p);
+                }
+                Ok(_) => {
+                    p.failed = Some(format!(
+                        "{answer} (the account still lists id {id}, so it is not gone)"
+                    ))
+                }
+                Err(e) => {
+                    p.failed = Some(format!(
+                        "{answer} (listing the account to check that id {id} is gone failed: {e})"
+                    ))
+                }
+            }
         }
     }
 
@@ -388,6 +449,12 @@ impl<'a, A: LiveApi> Execution<'a, A> {
             .collect();
         ApplyReport { actions: reports }
     }
+}
+
+/// The old conversion of `action` is gone (deleted now, or found gone).
+fn deleted(action: &Action, p: &mut Track) {
+    p.old_deleted = true;
+    p.done = matches!(action, Action::Delete { .. }) || p.new_id.is_some();
 }
 
 fn is_delete_first(action: &Action) -> bool {
@@ -473,6 +540,7 @@ fn report(account: &str, action: &Action, p: Track) -> ActionReport {
                     DeleteReason::Absent => "ensure: absent",
                     DeleteReason::Prune => "prune",
                     DeleteReason::Replaced => "old half of an interrupted replacement",
+                    DeleteReason::Duplicate => "duplicate",
                 }
             ),
         ),
@@ -481,32 +549,53 @@ fn report(account: &str, action: &Action, p: Track) -> ActionReport {
         (_, None) if p.done => Status::Done(match action {
             Action::Create { .. } => format!("created, id {}", id_text(&p.new_id)),
             Action::Update { .. } => "updated".into(),
+            Action::Replace { id, .. } if p.already_gone => {
+                format!("new id {}, old id {id} already gone", id_text(&p.new_id))
+            }
             Action::Replace { id, .. } => {
                 format!("new id {}, old id {id} deleted", id_text(&p.new_id))
             }
+            Action::Delete { .. } if p.already_gone => "already gone".into(),
             Action::Delete { .. } => "deleted".into(),
         }),
         (_, None) => Status::NotDone(p.skipped.clone().unwrap_or_else(|| "not reached".into())),
         (Action::Replace { .. }, Some(e)) if p.archived_only => Status::Failed(format!(
             "{e}. The old conversion is archived (restore it in Events Manager if needed)"
         )),
-        (Action::Replace { id, order, .. }, Some(e)) => {
-            match (order, p.new_id.is_some(), p.old_deleted) {
-                (_, true, false) => Status::Failed(format!(
-                    "the new conversion was created (id {}) but deleting the old id {id} failed: {e}",
-                    id_text(&p.new_id)
-                )),
-                (_, false, true) => Status::Failed(format!(
-                    "the old id {id} was deleted (account at its limit) but creating the new one failed: {e}"
-                )),
-                (ReplaceOrder::CreateBeforeDelete, _, _) => Status::Failed(format!(
-                    "creating the new conversion failed, so the old id {id} was kept: {e}"
-                )),
-                (ReplaceOrder::DeleteBeforeCreate, _, _) => Status::Failed(format!(
-                    "deleting the old id {id} failed, so nothing was created: {e}"
-                )),
-            }
-        }
+        (
+            Action::Replace {
+                id,
+                order,
+                pinned_at,
+                ..
+            },
+            Some(e),
+        ) => match (order, p.new_id.is_some(), p.old_deleted) {
+            (_, true, false) => Status::Failed(format!(
+                "the new conversion was created (id {}) but deleting the old id {id} failed: {e}",
+                id_text(&p.new_id)
+            )),
+            (_, false, true) => Status::Failed(format!(
+                "the old id {id} was {} (account at its limit) but creating the new one failed: {e}. {}",
+                if p.already_gone {
+                    "already gone"
+                } else {
+                    "deleted"
+                },
+                match pinned_at {
+                    Some(at) => format!(
+                        "Run apply again: it creates the conversion (the pin at {at} names the deleted id, which is accepted with a warning while no live conversion has this name); then update the pin to the new id apply prints"
+                    ),
+                    None => "Run apply again: it creates the conversion".to_string(),
+                }
+            )),
+            (ReplaceOrder::CreateBeforeDelete, _, _) => Status::Failed(format!(
+                "creating the new conversion failed, so the old id {id} was kept: {e}"
+            )),
+            (ReplaceOrder::DeleteBeforeCreate, _, _) => Status::Failed(format!(
+                "deleting the old id {id} failed, so nothing was created: {e}"
+            )),
+        },
         (_, Some(e)) => Status::Failed(e.clone()),
     };
     let repin = match (action, &status, &p.new_id) {
