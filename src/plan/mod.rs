@@ -16,6 +16,7 @@ use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub mod check;
 mod compact;
 pub use compact::CompactJson;
 

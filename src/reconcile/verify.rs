@@ -240,7 +240,7 @@ fn check(
                 .or_else(|| {
                     // By name, never the old half of a replacement; the closest match first.
                     live.iter()
-                        .filter(|c| c.name == after.name && Some(&c.id) != old.as_ref())
+                        .filter(|c| c.name.as_deref() == Some(after.name.as_str()) && Some(&c.id) != old.as_ref())
                         .min_by_key(|c| differences(after, c).len())
                 });
             let Some(stored) = found else {

@@ -225,7 +225,9 @@ fn replacing_a_pinned_conversion_prints_the_new_id_and_tolerates_the_old_pin() {
     let create = env.run(&["plan"]);
     assert_eq!(create.code, 0, "{create}");
     assert!(
-        create.stdout.contains("is pinned to id 999, which no longer exists")
+        create
+            .stdout
+            .contains("is pinned to id 999, which no longer exists")
             && create.stdout.contains("it will be created"),
         "{create}"
     );
