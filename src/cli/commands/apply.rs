@@ -63,6 +63,8 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> Outcome {
             if !confirm()? {
                 return Err(Failure::new("apply cancelled; nothing was done"));
             }
+            // --timeout is the API's time, not the person's at the prompt.
+            session.budget().restart();
             // Time passed at the prompt: apply only what was approved, on the state it was
             // made from.
             still_true(session, &doc).await.map_err(|refusal| {
