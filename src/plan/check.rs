@@ -78,8 +78,9 @@ pub fn check_account(plan: &AccountPlan, live: &[LiveConversion], cap: usize) ->
                             ));
                         }
                     }
+                    // (A pinned conversion may come back without a name: then it is unknown.)
                     if !changes.iter().any(|c| c.field == Field::Name) {
-                        live_name(&mut problem, live, name, true);
+                        live_name(&mut problem, live, name, false);
                     }
                 }
             }

@@ -239,3 +239,22 @@ fn a_duplicate_delete_needs_a_kept_copy() {
         problems(&both, &live)
     );
 }
+
+/// Plans the diff makes for a pinned conversion the API returned without a name pass.
+#[test]
+fn plans_for_a_nameless_pinned_conversion_pass() {
+    let mut nameless = live("1", "A", R1);
+    nameless.name = None;
+    let mut e = entry("A", R1);
+    e.id = Some(ObjectId::parse("1").unwrap());
+    e.description = "new".into();
+    let mut tomb = entry("B", R1);
+    tomb.ensure = Ensure::Absent;
+    tomb.id = Some(ObjectId::parse("2").unwrap());
+    let mut other = live("2", "B", R1);
+    other.name = None;
+    let lives = vec![nameless, other];
+    let plan = diff_account(&account(vec![e, tomb]), &lives, &DiffOptions::default()).unwrap();
+    assert_eq!(plan.actions.len(), 2, "{:?}", plan.actions);
+    assert_eq!(problems(&plan, &lives), "");
+}
