@@ -6,13 +6,11 @@
 //! killed with SIGKILL part way. Deletes that find the conversion gone (the other run deleted it)
 //! are "already gone", never failures; duplicates the two runs made are repaired by the next.
 
-mod reliability_support;
-mod scale_support;
-
+use crate::support::child::ChildEmulator;
+use crate::support::scenario::Scenario;
+use crate::support::{Convctl, Run as Measured, TOKEN};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use reliability_support::Scenario;
-use scale_support::{ChildEmulator, Invocation, Measured, TOKEN};
 use std::path::Path;
 use std::time::Duration;
 
@@ -31,16 +29,12 @@ const ARGS: &[&str] = &[
     "--auto-approve",
 ];
 
-fn write_manifests(dir: &Path, scenario: &Scenario) {
-    let root = dir.join("conversions");
-    std::fs::create_dir_all(&root).unwrap();
-    for k in 0..scenario.accounts.len() {
-        std::fs::write(
-            root.join(format!("{}.yaml", scenario.accounts[k])),
-            scenario.manifest(k),
-        )
-        .unwrap();
-    }
+fn convctl(emulator: &ChildEmulator, dir: &Path, args: &[&str]) -> Measured {
+    Convctl::new()
+        .against(&emulator.base)
+        .current_dir(dir)
+        .args(args)
+        .run()
 }
 
 fn no_leak(run: &Measured) {
@@ -71,11 +65,14 @@ fn race(
                     }
                     let at = kill.filter(|(who, _)| *who == i).map(|(_, k)| k);
                     let by_progress = move |_: Duration| at.is_some_and(|k| writes() - start >= k);
-                    let mut run = Invocation::new(&emulator.base, dir, ARGS);
-                    if at.is_some() {
-                        run.kill_when = Some(&by_progress);
+                    let run = Convctl::new()
+                        .against(&emulator.base)
+                        .current_dir(dir)
+                        .args(ARGS);
+                    match at {
+                        Some(_) => run.kill_when(&by_progress).run(),
+                        None => run.run(),
                     }
-                    run.run()
                 })
             })
             .collect();
@@ -95,7 +92,7 @@ fn trial(
         .map(|k| format!("act_{}", 7_500_000 + trial * 10 + k))
         .collect();
     let scenario = Scenario::seed(emulator, accounts, 10);
-    write_manifests(dir.path(), &scenario);
+    scenario.write_manifests(dir.path());
     let [a, b] = race(emulator, dir.path(), stagger, kill);
     for (i, run) in [&a, &b].into_iter().enumerate() {
         no_leak(run);
@@ -105,20 +102,15 @@ fn trial(
         }
         // Meeting another apply is not a failure: its deletes are "already gone".
         assert_eq!(
-            run.code,
-            Some(0),
+            run.code, 0,
             "trial {trial}: run {i} (stagger {stagger:?}, kill {kill:?}) failed:\n{run}"
         );
     }
     let met = [&a, &b].iter().any(|r| r.stdout.contains("already gone"));
     // One more apply repairs what the two made twice.
-    let third = Invocation::new(&emulator.base, dir.path(), ARGS).run();
+    let third = convctl(emulator, dir.path(), ARGS);
     no_leak(&third);
-    assert_eq!(
-        third.code,
-        Some(0),
-        "trial {trial}: the third apply:\n{third}"
-    );
+    assert_eq!(third.code, 0, "trial {trial}: the third apply:\n{third}");
     let repaired = third.stdout.matches("duplicate): deleted").count();
     if let Err(problems) = scenario.check(&emulator.state()) {
         panic!(
@@ -126,8 +118,8 @@ fn trial(
             problems.join("\n  ")
         );
     }
-    let plan = Invocation::new(&emulator.base, dir.path(), &["plan"]).run();
-    assert_eq!(plan.code, Some(0), "{plan}");
+    let plan = convctl(emulator, dir.path(), &["plan"]);
+    assert_eq!(plan.code, 0, "{plan}");
     assert!(plan.stdout.trim_end().ends_with("No changes."), "{plan}");
     eprintln!(
         "trial {trial}: stagger {} ms, kill {kill:?}: runs exit {:?}/{:?} (signal {:?}/{:?}), already gone seen: {met}, duplicates repaired: {repaired}",
@@ -149,9 +141,9 @@ fn two_applies_that_meet_end_exact_after_one_more() {
     let dir = tempfile::tempdir().unwrap();
     let accounts = (0..5).map(|k| format!("act_{}", 7_599_900 + k)).collect();
     let scenario = Scenario::seed(&emulator, accounts, 10);
-    write_manifests(dir.path(), &scenario);
-    let alone = Invocation::new(&emulator.base, dir.path(), ARGS).run();
-    assert_eq!(alone.code, Some(0), "{alone}");
+    scenario.write_manifests(dir.path());
+    let alone = convctl(&emulator, dir.path(), ARGS);
+    assert_eq!(alone.code, 0, "{alone}");
     scenario.check(&emulator.state()).unwrap();
 
     let mut duplicates_made = 0;

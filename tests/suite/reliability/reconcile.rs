@@ -1,9 +1,7 @@
 //! Never delete what is not ours, never run an edited plan (issue 15, items 2, 5, 6), end to
 //! end: the real binary against the in-process emulator.
 
-mod reconcile_support;
-
-use reconcile_support::Env;
+use crate::support::Harness as Env;
 use serde_json::{Value, json};
 
 fn conversion(account: &str, name: &str, needle: &str) -> Value {
