@@ -156,6 +156,28 @@ pub struct GlobalOptions {
     /// redacted (attach it to a bug report).
     #[arg(long, global = true, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// The whole command's time budget, every request, retry and wait included (`90s`, `10m`,
+    /// `1h30m`; `0` = no limit). When it runs out the command stops with exit 1 and says which
+    /// account and call were still waiting.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "10m", value_parser = parse_timeout)]
+    pub timeout: std::time::Duration,
+}
+
+/// `--timeout`: `90s`, `10m`, `1h`, `1h30m`, `2.5s` (jiff's friendly format, or ISO 8601
+/// `PT10M`); `0` is no limit.
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    let hint = "write a duration such as 90s, 10m or 1h (0 for no limit)";
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(format!("`{text}` has no unit; {hint}"));
+    }
+    let signed: jiff::SignedDuration = text
+        .parse()
+        .map_err(|e| format!("`{text}` is not a duration ({e}); {hint}"))?;
+    std::time::Duration::try_from(signed).map_err(|_| format!("`{text}` is negative; {hint}"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -428,5 +450,44 @@ mod tests {
         );
         let cli = Cli::try_parse_from(["convctl", "validate"]).unwrap();
         assert_eq!(cli.global.shard, None);
+    }
+
+    #[test]
+    fn timeouts_parse_like_90s_10m_1h() {
+        use std::time::Duration;
+        let parse = |args: &[&str]| {
+            let mut all = vec!["convctl"];
+            all.extend_from_slice(args);
+            all.push("validate");
+            Cli::try_parse_from(all).map(|c| c.global.timeout)
+        };
+        assert_eq!(parse(&[]).unwrap(), Duration::from_secs(600), "default 10m");
+        for (text, secs) in [
+            ("90s", 90.0),
+            ("10m", 600.0),
+            ("1h", 3600.0),
+            ("1h30m", 5400.0),
+            ("2.5s", 2.5),
+            ("PT2M", 120.0),
+            ("0", 0.0),
+        ] {
+            assert_eq!(
+                parse(&["--timeout", text]).unwrap(),
+                Duration::from_secs_f64(secs),
+                "{text}"
+            );
+        }
+        for bad in ["90", "ten minutes", "--timeout=-5s", ""] {
+            let args: Vec<&str> = match bad.strip_prefix("--timeout=") {
+                Some(_) => vec![bad],
+                None => vec!["--timeout", bad],
+            };
+            let e = parse(&args).unwrap_err().to_string();
+            assert!(e.contains("90s, 10m or 1h"), "{bad}: {e}");
+        }
+        assert_eq!(
+            crate::graph::describe_duration(Duration::from_secs(5400)),
+            "1h 30m"
+        );
     }
 }

@@ -7,7 +7,7 @@
 use crate::cli::args::GlobalOptions;
 use crate::emulator::{EmulatorConfig, RunningEmulator};
 use crate::graph::GraphError;
-use crate::graph::{GraphClient, GraphConfig, RetryPolicy, Trace};
+use crate::graph::{CommandBudget, GraphClient, GraphConfig, RetryPolicy, Trace};
 use crate::model::Secret;
 use crate::model::{AdAccountId, LiveConversion, WriteOp, WriteOutcome};
 use crate::reconcile::{LiveApi, Progress};
@@ -18,6 +18,7 @@ use std::path::Path;
 pub struct Session {
     client: GraphClient,
     sandbox: Option<RunningEmulator>,
+    budget: CommandBudget,
 }
 
 impl Session {
@@ -34,7 +35,16 @@ impl Session {
                 (config, Some(emulator))
             }
         };
+        // The budget starts now, before the first call (`--timeout 0`: none).
+        let budget = match global.timeout.is_zero() {
+            true => CommandBudget::unlimited(),
+            false => CommandBudget::new(global.timeout),
+        };
         let config = GraphConfig {
+            retry: RetryPolicy {
+                budget: budget.clone(),
+                ..config.retry
+            },
             parallelism: global.parallelism as usize,
             per_account_parallelism: config
                 .per_account_parallelism
@@ -48,11 +58,20 @@ impl Session {
         if let Some(path) = &global.trace {
             client.set_trace(Trace::create(path).map_err(|e| e.to_string())?);
         }
-        Ok(Session { client, sandbox })
+        Ok(Session {
+            client,
+            sandbox,
+            budget,
+        })
     }
 
     pub fn client(&self) -> &GraphClient {
         &self.client
+    }
+
+    /// The command's time budget (`--timeout`), shared by every request of the client.
+    pub fn budget(&self) -> &CommandBudget {
+        &self.budget
     }
 
     /// Stops the sandbox emulator, saving its state; nothing to do against a real API.

@@ -108,11 +108,44 @@ pub fn with_session<T>(
         .map_err(|e| Failure::new(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         let session = Session::start(global).await.map_err(Failure::new)?;
-        let result = body(&session).await;
+        let result = tokio::select! {
+            result = body(&session) => result,
+            () = out_of_time(session.budget()) => {
+                let waiting = session.budget().still_waiting();
+                Err(Failure::new(format!(
+                    "the --timeout of {} ran out; {}. Nothing more was done (`apply` run again picks up where this stopped; a longer --timeout, or 0 for none, waits longer)",
+                    session.budget().describe(),
+                    match waiting.is_empty() {
+                        true => "no call was waiting for the API".to_string(),
+                        false => format!("still waiting for: {}", waiting.join(", ")),
+                    }
+                )))
+            }
+        };
         match (result, session.finish().await) {
             (result, Ok(())) => result,
             (Ok(_), Err(e)) => Err(Failure::new(e)),
             (Err(failure), Err(e)) => Err(failure.and(Failure::new(e))),
         }
     })
+}
+
+/// Completes once the command's time budget has been over for a moment. Requests end by the
+/// budget's deadline on their own (the client stops each exchange and every retry there); this
+/// is the backstop for anything else. The budget may be restarted (after apply's prompt): the
+/// deadline is read again each time.
+async fn out_of_time(budget: &crate::graph::CommandBudget) {
+    const GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+    loop {
+        let Some(deadline) = budget.deadline() else {
+            return std::future::pending().await;
+        };
+        tokio::time::sleep_until(deadline + GRACE).await;
+        if budget
+            .deadline()
+            .is_some_and(|d| d + GRACE <= tokio::time::Instant::now())
+        {
+            return;
+        }
+    }
 }

@@ -80,13 +80,15 @@ fn text_field(c: &mut Comparison, field: Field, desired: Option<&str>, live: Opt
 pub fn compare(d: &DesiredConversion, live: &LiveConversion) -> Comparison {
     let mut c = Comparison::default();
 
-    if live.name != d.name {
-        change(
+    match &live.name {
+        Some(name) if *name != d.name => change(
             &mut c,
             Field::Name,
-            live.name.clone().into(),
+            name.clone().into(),
             d.name.clone().into(),
-        );
+        ),
+        Some(_) => {}
+        None => c.unknown.push(Field::Name),
     }
     match &live.description {
         Some(desc) if *desc != d.description => change(

@@ -1,14 +1,30 @@
 //! Identity (spec section 2): which live conversion each declared entry means. Pins first,
-//! then names among what pins left; a name carried by two live conversions is an error unless
-//! it is a replacement cut off half way (then the new half is matched and the old one is left
-//! to delete); a pin whose id is gone is accepted, with a warning, when exactly one live
-//! conversion has that name and the declared immutable fields (a replaced pinned conversion).
+//! then names among what pins left.
+//!
+//! Several live conversions with an entry's name are sorted into those with the entry's
+//! immutable fields (the same conversion, made twice: by two applies that met, or a create
+//! whose answer was lost) and those without:
+//! - all the same: **duplicates**. The oldest (creation time, then id) is kept, as it carries
+//!   the history and the ads that optimise for it; the others are deleted (`duplicate`);
+//! - one old one that differs, and the kept one matches the manifest in every field and is the
+//!   *newer*: a replacement cut off half way. The old half is deleted (`replaced`), extra
+//!   copies of the new half are duplicates;
+//! - anything else (a different conversion someone made with the same name, an old one that is
+//!   newer than ours): an error asking for an `id` pin. convctl never deletes what it cannot
+//!   prove is its own.
+//!
+//! A live conversion whose name the API did not report is never matched by name (only a pin
+//! can mean it). A pin whose id is gone is accepted, with a warning, when a live conversion has
+//! the entry's name and declared immutable fields (a replaced pinned conversion); when none has
+//! the name at all, the entry is created, with a warning to update the pin.
 
 use super::compare::compare;
 use super::error;
-use crate::manifest::{DesiredAccount, DesiredConversion, Diagnostic, Ensure};
+use super::safety::parse_time;
+use crate::manifest::{DesiredAccount, Diagnostic, Ensure};
 use crate::model::LiveConversion;
 use crate::model::ids::ConversionId;
+use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
 /// The outcome of matching an account's entries to its live conversions.
@@ -17,6 +33,8 @@ pub(super) struct Matching<'a> {
     pub matched: Vec<Option<&'a LiveConversion>>,
     /// Old halves of interrupted replacements, keyed by the entry that finishes them.
     pub leftovers: HashMap<usize, &'a LiveConversion>,
+    /// Extra copies of an entry's conversion, to delete (`duplicate`), keyed by the entry.
+    pub duplicates: HashMap<usize, Vec<&'a LiveConversion>>,
     /// Every live id some entry accounts for (the rest is unmanaged or pruned).
     pub claimed: HashSet<&'a ConversionId>,
     pub warnings: Vec<String>,
@@ -29,153 +47,280 @@ pub(super) fn match_entries<'a>(
     active: &[&'a LiveConversion],
     by_id: &HashMap<&'a ConversionId, &'a LiveConversion>,
 ) -> Matching<'a> {
-    let account = &desired.account;
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
-    let mut claimed: HashSet<&ConversionId> = HashSet::new();
-    let mut matched: Vec<Option<&LiveConversion>> = vec![None; desired.conversions.len()];
-    // Old halves of interrupted replacements, keyed by the entry that finishes them.
-    let mut leftovers: HashMap<usize, &LiveConversion> = HashMap::new();
+    let mut m = Matching {
+        matched: vec![None; desired.conversions.len()],
+        leftovers: HashMap::new(),
+        duplicates: HashMap::new(),
+        claimed: HashSet::new(),
+        warnings: Vec::new(),
+        errors: Vec::new(),
+    };
+    let mut matcher = Matcher {
+        account: desired,
+        active,
+        m: &mut m,
+    };
+    matcher.claim_existing_pins(by_id);
+    matcher.finish_pinned_replacements();
+    matcher.resolve_missing_pins();
+    matcher.match_by_name();
+    m
+}
 
-    // 1. Pins that exist claim their conversion first, so that names never steal them.
-    for (i, entry) in desired.conversions.iter().enumerate() {
-        let Some(id) = &entry.id else { continue };
-        if let Some(live) = by_id.get(id) {
-            if !claimed.insert(&live.id) {
-                errors.push(error(
-                    entry,
-                    format!(
-                        "id {id} of \"{}\" is pinned by another entry of {account} too",
-                        entry.name
-                    ),
-                    "an id may be pinned by one entry only; remove the duplicate pin",
-                ));
-            }
-            matched[i] = Some(live);
-        }
-    }
-    // 1b. A pinned replacement cut off half way: the pinned id still exists with the old
-    //     immutable fields, and one unclaimed conversion of that name matches the manifest in
-    //     every field: that one is the new half; the pinned one is finished off.
-    for (i, entry) in desired.conversions.iter().enumerate() {
-        let (Some(old), Ensure::Present) = (matched[i], entry.ensure) else {
-            continue;
-        };
-        if compare(entry, old).forced_by.is_empty() {
-            continue;
-        }
-        let finished: Vec<&LiveConversion> = active
+struct Matcher<'m, 'a> {
+    account: &'m DesiredAccount,
+    active: &'m [&'a LiveConversion],
+    m: &'m mut Matching<'a>,
+}
+
+impl<'a> Matcher<'_, 'a> {
+    /// Live conversions with `name` that no entry claimed yet (never one without a name).
+    fn unclaimed_named(&self, name: &str) -> Vec<&'a LiveConversion> {
+        self.active
             .iter()
             .copied()
-            .filter(|c| {
-                c.name == entry.name && !claimed.contains(&c.id) && compare(entry, c).is_empty()
-            })
-            .collect();
-        if let [new] = finished.as_slice() {
-            claimed.insert(&new.id);
-            matched[i] = Some(new);
-            leftovers.insert(i, old);
-            warnings.push(format!(
-                "\"{}\": finishing an interrupted replacement: {} matches the manifest, the pinned old id {} will be deleted. Update the pin at {} to id: \"{}\"",
-                entry.name, new.id, old.id, entry.location, new.id
-            ));
-        }
+            .filter(|c| c.name.as_deref() == Some(name) && !self.m.claimed.contains(&c.id))
+            .collect()
     }
-    // 2. Pins that do not exist: gone for a tombstone; for a present entry, the replaced-pin
-    //    exception (one live conversion with that name and the declared immutable fields).
-    for (i, entry) in desired.conversions.iter().enumerate() {
-        let Some(id) = &entry.id else { continue };
-        if matched[i].is_some() || entry.ensure == Ensure::Absent {
-            continue;
+
+    /// Entry `i` keeps `kept`; `extra` copies of it are deleted as duplicates.
+    fn keep(&mut self, i: usize, kept: &'a LiveConversion, extra: Vec<&'a LiveConversion>) {
+        self.m.claimed.insert(&kept.id);
+        self.m.matched[i] = Some(kept);
+        if extra.is_empty() {
+            return;
         }
-        let candidates: Vec<&LiveConversion> = active
-            .iter()
-            .copied()
-            .filter(|c| c.name == entry.name && !claimed.contains(&c.id))
-            .filter(|c| compare(entry, c).forced_by.is_empty())
-            .collect();
-        if let [only] = candidates.as_slice() {
-            claimed.insert(&only.id);
-            matched[i] = Some(only);
-            warnings.push(format!(
-                "\"{}\" is pinned to id {id}, which no longer exists; {} (same name and declared fields) is taken as its replacement. Update the pin at {} to id: \"{}\"",
-                entry.name, only.id, entry.location, only.id
-            ));
-        } else {
-            errors.push(error(
-                entry,
-                format!("\"{}\" is pinned to id {id}, which does not exist in {account} (or is archived)", entry.name),
-                "check the id (`convctl import` lists live ids), or remove the `id:` line to match by name",
-            ));
+        let entry = &self.account.conversions[i];
+        for c in &extra {
+            self.m.claimed.insert(&c.id);
         }
+        self.m.warnings.push(format!(
+            "\"{}\": {} live conversions have this name and the same fields that force a replacement (made twice, by two applies at once or a lost answer): keeping the oldest, {}, and deleting {} as duplicate(s)",
+            entry.name,
+            extra.len() + 1,
+            kept.id,
+            ids(&extra)
+        ));
+        self.m.duplicates.insert(i, extra);
     }
-    // 3. Everything else by name, among the conversions no pin claimed.
-    for (i, entry) in desired.conversions.iter().enumerate() {
-        if entry.id.is_some() {
-            continue;
-        }
-        let candidates: Vec<&LiveConversion> = active
-            .iter()
-            .copied()
-            .filter(|c| c.name == entry.name && !claimed.contains(&c.id))
-            .collect();
-        match candidates.as_slice() {
-            [] => {}
-            [only] => {
-                claimed.insert(&only.id);
-                matched[i] = Some(only);
-            }
-            many => {
-                if let Some((new, old)) = interrupted_replacement(entry, many) {
-                    claimed.insert(&new.id);
-                    claimed.insert(&old.id);
-                    matched[i] = Some(new);
-                    leftovers.insert(i, old);
-                    warnings.push(format!(
-                        "\"{}\": finishing an interrupted replacement: {} matches the manifest, the old {} will be deleted",
-                        entry.name, new.id, old.id
-                    ));
-                } else {
-                    let ids: Vec<String> = many.iter().map(|c| c.id.to_string()).collect();
-                    errors.push(error(
+
+    /// 1. Pins that exist claim their conversion first, so that names never steal them.
+    fn claim_existing_pins(&mut self, by_id: &HashMap<&'a ConversionId, &'a LiveConversion>) {
+        let account = &self.account.account;
+        for (i, entry) in self.account.conversions.iter().enumerate() {
+            let Some(id) = &entry.id else { continue };
+            if let Some(live) = by_id.get(id) {
+                if !self.m.claimed.insert(&live.id) {
+                    self.m.errors.push(error(
                         entry,
                         format!(
-                            "{} live conversions in {account} are named \"{}\" (ids {}); convctl cannot tell which one this entry means",
-                            many.len(),
-                            entry.name,
-                            ids.join(", ")
+                            "id {id} of \"{}\" is pinned by another entry of {account} too",
+                            entry.name
                         ),
-                        format!("pin the one to manage with `id: \"{}\"` on this entry (and delete or rename the others)", ids[0]),
+                        "an id may be pinned by one entry only; remove the duplicate pin",
                     ));
                 }
+                self.m.matched[i] = Some(live);
             }
         }
     }
 
-    Matching {
-        matched,
-        leftovers,
-        claimed,
-        warnings,
-        errors,
+    /// 1b. A pinned replacement cut off half way: the pinned id still exists with the old
+    ///     immutable fields, and an unclaimed conversion of the entry's name, newer than it,
+    ///     matches the manifest in every field: that one is the new half (further copies of it
+    ///     are duplicates); the pinned one is finished off.
+    fn finish_pinned_replacements(&mut self) {
+        let account = self.account;
+        for (i, entry) in account.conversions.iter().enumerate() {
+            let (Some(old), Some(_), Ensure::Present) =
+                (self.m.matched[i], &entry.id, entry.ensure)
+            else {
+                continue;
+            };
+            if compare(entry, old).forced_by.is_empty() {
+                continue;
+            }
+            let mut same = self.unclaimed_named(&entry.name);
+            same.retain(|c| compare(entry, c).forced_by.is_empty());
+            let Some(kept) = oldest(&same) else { continue };
+            if !compare(entry, kept).is_empty() || !newer(kept, old) {
+                continue;
+            }
+            let extra = same.into_iter().filter(|c| c.id != kept.id).collect();
+            self.keep(i, kept, extra);
+            self.m.leftovers.insert(i, old);
+            self.m.warnings.push(format!(
+                "\"{}\": finishing an interrupted replacement: {} matches the manifest, the pinned old id {} will be deleted. Update the pin at {} to id: \"{}\"",
+                entry.name, kept.id, old.id, entry.location, kept.id
+            ));
+        }
+    }
+
+    /// 2. Pins that do not exist: gone for a tombstone. For a present entry: the live
+    ///    conversion(s) with its name and declared immutable fields replaced it (the oldest is
+    ///    taken, the others are duplicates); none with its name at all: it is created.
+    fn resolve_missing_pins(&mut self) {
+        let account = self.account;
+        for (i, entry) in account.conversions.iter().enumerate() {
+            let Some(id) = &entry.id else { continue };
+            if self.m.matched[i].is_some() || entry.ensure == Ensure::Absent {
+                continue;
+            }
+            let named = self.unclaimed_named(&entry.name);
+            let same: Vec<&LiveConversion> = named
+                .iter()
+                .copied()
+                .filter(|c| compare(entry, c).forced_by.is_empty())
+                .collect();
+            if let Some(kept) = oldest(&same) {
+                let extra = same.iter().copied().filter(|c| c.id != kept.id).collect();
+                self.keep(i, kept, extra);
+                self.m.warnings.push(format!(
+                    "\"{}\" is pinned to id {id}, which no longer exists; {} (same name and declared fields) is taken as its replacement. Update the pin at {} to id: \"{}\"",
+                    entry.name, kept.id, entry.location, kept.id
+                ));
+            } else if named.is_empty() {
+                // A delete-first replacement whose create failed, or a conversion deleted by
+                // hand: nothing is left to confuse it with.
+                self.m.warnings.push(format!(
+                    "\"{}\" is pinned to id {id}, which no longer exists, and no live conversion of {} has its name: it will be created. Update the pin at {}: set it to the new id apply prints, or remove the `id:` line",
+                    entry.name, account.account, entry.location
+                ));
+            } else {
+                self.m.errors.push(error(
+                    entry,
+                    format!(
+                        "\"{}\" is pinned to id {id}, which does not exist in {} (or is archived); {} named \"{}\" differ(s) from it in fields that force a replacement",
+                        entry.name,
+                        account.account,
+                        ids(&named),
+                        entry.name
+                    ),
+                    "check the id (`convctl import` lists live ids): pin the one to manage, or remove the `id:` line and rename or delete the others",
+                ));
+            }
+        }
+    }
+
+    /// 3. Everything else by name, among the conversions no pin claimed.
+    fn match_by_name(&mut self) {
+        let account = self.account;
+        for (i, entry) in account.conversions.iter().enumerate() {
+            if entry.id.is_some() {
+                continue;
+            }
+            match self.unclaimed_named(&entry.name).as_slice() {
+                [] => {}
+                [only] => {
+                    self.m.claimed.insert(&only.id);
+                    self.m.matched[i] = Some(only);
+                }
+                many => self.several_named(i, many),
+            }
+        }
+    }
+
+    /// Several live conversions carry an unpinned entry's name (see the module doc).
+    fn several_named(&mut self, i: usize, many: &[&'a LiveConversion]) {
+        let entry = &self.account.conversions[i];
+        let (same, differ): (Vec<&LiveConversion>, Vec<&LiveConversion>) = many
+            .iter()
+            .copied()
+            .partition(|c| compare(entry, c).forced_by.is_empty());
+        let mut why_not = String::new();
+        if entry.ensure == Ensure::Present
+            && let Some(kept) = oldest(&same)
+        {
+            let extra: Vec<&LiveConversion> =
+                same.iter().copied().filter(|c| c.id != kept.id).collect();
+            match differ.as_slice() {
+                [] => return self.keep(i, kept, extra),
+                [old] if compare(entry, kept).is_empty() && newer(kept, old) => {
+                    self.keep(i, kept, extra);
+                    self.m.claimed.insert(&old.id);
+                    self.m.leftovers.insert(i, old);
+                    self.m.warnings.push(format!(
+                        "\"{}\": finishing an interrupted replacement: {} matches the manifest, the old {} will be deleted",
+                        entry.name, kept.id, old.id
+                    ));
+                    return;
+                }
+                [old] if compare(entry, kept).is_empty() => {
+                    why_not = format!(
+                        "; {} differs from the manifest and is not older than {}, so it is not the old half of an interrupted replacement (made by hand?)",
+                        old.id, kept.id
+                    );
+                }
+                _ => {}
+            }
+        }
+        let ids: Vec<String> = many.iter().map(|c| c.id.to_string()).collect();
+        let differ_note = match entry.ensure {
+            Ensure::Present => " and differ in fields that force a replacement",
+            Ensure::Absent => "",
+        };
+        self.m.errors.push(error(
+            entry,
+            format!(
+                "{} live conversions in {} are named \"{}\" (ids {}){differ_note}; convctl cannot tell which one this entry means{why_not}",
+                many.len(),
+                self.account.account,
+                entry.name,
+                ids.join(", ")
+            ),
+            format!(
+                "pin the one to manage with `id: \"{}\"` on this entry (and delete or rename the others)",
+                ids[0]
+            ),
+        ));
     }
 }
 
-/// Two (or more) live conversions carry the entry's name: a replacement cut off after its
-/// create left the new one (matching the manifest in every field) and the old one (differing
-/// in a field that forces replacement). Anything else is ambiguous.
-fn interrupted_replacement<'a>(
-    entry: &DesiredConversion,
-    candidates: &[&'a LiveConversion],
-) -> Option<(&'a LiveConversion, &'a LiveConversion)> {
-    if entry.ensure != Ensure::Present || candidates.len() != 2 {
-        return None;
+/// `1, 2 and 3`.
+fn ids(conversions: &[&LiveConversion]) -> String {
+    let ids: Vec<String> = conversions.iter().map(|c| c.id.to_string()).collect();
+    match ids.as_slice() {
+        [] => String::new(),
+        [only] => only.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
-    let (a, b) = (candidates[0], candidates[1]);
-    let (ca, cb) = (compare(entry, a), compare(entry, b));
-    match (ca.is_empty(), cb.is_empty()) {
-        (true, false) if !cb.forced_by.is_empty() => Some((a, b)),
-        (false, true) if !ca.forced_by.is_empty() => Some((b, a)),
-        _ => None,
-    }
+}
+
+/// When a conversion was made, for ordering: creation time when readable, then the id (ids
+/// compared as numbers: `9` before `10`).
+fn age(c: &LiveConversion) -> (Option<i64>, u128, &str) {
+    let time = c
+        .creation_time
+        .as_deref()
+        .and_then(parse_time)
+        .map(|t| t.as_second());
+    (
+        time,
+        c.id.as_str().parse().unwrap_or(u128::MAX),
+        c.id.as_str(),
+    )
+}
+
+/// The oldest: earliest creation time (an unknown time counts as newest), then lowest id.
+fn oldest<'a>(conversions: &[&'a LiveConversion]) -> Option<&'a LiveConversion> {
+    conversions.iter().copied().min_by(|a, b| {
+        let (ta, ia, sa) = age(a);
+        let (tb, ib, sb) = age(b);
+        let time = match (ta, tb) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        };
+        time.then(ia.cmp(&ib)).then(sa.cmp(sb))
+    })
+}
+
+/// `a` was provably made after `b`: both creation times are known and `a`'s is later, or the
+/// same second and `a`'s id is higher. Unknown times prove nothing.
+fn newer(a: &LiveConversion, b: &LiveConversion) -> bool {
+    let ((Some(ta), ia, _), (Some(tb), ib, _)) = (age(a), age(b)) else {
+        return false;
+    };
+    ta > tb || (ta == tb && ia > ib)
 }

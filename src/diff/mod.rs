@@ -21,7 +21,7 @@ use crate::plan::{
     AccountPlan, Action, ConversionState, DeleteReason, ReplaceOrder, Unmanaged, live_fingerprint,
 };
 use identity::Matching;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What the diff needs from outside: the clock (for last-fired warnings), the account cap, and
 /// whether the plan is only reported (`drift`).
@@ -55,12 +55,16 @@ fn error(entry: &DesiredConversion, message: String, hint: impl Into<String>) ->
 
 /// Plans one account. Errors (unknown pins, ambiguous names, protected conversions the plan
 /// would destroy, no room at the cap) name the entry's file:line:col and how to fix them.
+///
+/// The steps, in order: match entries to live conversions ([`identity`]), plan each entry's
+/// action in manifest order, then what no entry declares (prune or unmanaged), order the
+/// replacements for the cap, settle what apply would refuse (errors, or warnings for drift),
+/// and warn about what the plan destroys.
 pub fn diff_account(
     desired: &DesiredAccount,
     live: &[LiveConversion],
     opts: &DiffOptions,
 ) -> Result<AccountPlan, Vec<Diagnostic>> {
-    let account = &desired.account;
     // Archived conversions are gone as far as convctl is concerned (reference: Custom conversions).
     let active: Vec<&LiveConversion> = live.iter().filter(|c| !c.is_archived).collect();
     let by_id: HashMap<&ConversionId, &LiveConversion> =
@@ -69,136 +73,251 @@ pub fn diff_account(
     let Matching {
         matched,
         leftovers,
+        duplicates,
         claimed,
-        mut warnings,
+        warnings,
         mut errors,
     } = identity::match_entries(desired, &active, &by_id);
-    let mut notes = Vec::new();
-    // What apply refuses (protect, no room at the cap): errors for a plan, warnings for drift.
-    let mut refusals: Vec<Diagnostic> = Vec::new();
+    let mut planner = Planner {
+        desired,
+        actions: Vec::new(),
+        warnings,
+        notes: Vec::new(),
+        refusals: Vec::new(),
+    };
+    planner.plan_entries(&matched, &leftovers, &duplicates);
+    let unmanaged = planner.plan_undeclared(&active, &claimed);
+    planner.make_room(live.len(), live.len() - active.len(), opts.cap);
+    let Planner {
+        mut actions,
+        mut warnings,
+        notes,
+        refusals,
+        ..
+    } = planner;
+    settle_refusals(refusals, opts.report_only, &mut errors, &mut warnings);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    destruction_warnings(&actions, &active, &by_id, opts.now, &mut warnings);
+    // Plans of many accounts live until apply is done: no spare capacity (a Vec grown to 128
+    // slots for 100 actions wastes a fifth of the largest part of the plan).
+    actions.shrink_to_fit();
+    let mut plan = AccountPlan {
+        account: desired.account.clone(),
+        source: desired.location.file.display().to_string(),
+        live_fingerprint: live_fingerprint(live),
+        actions,
+        unmanaged,
+        warnings,
+        notes,
+    };
+    if let Some(mass) = mass_delete(&plan, active.len()) {
+        plan.warnings.push(format!(
+            "{mass}; apply refuses it without --allow-mass-delete"
+        ));
+    }
+    Ok(plan)
+}
 
-    // 4. Actions, in manifest order.
-    let mut actions = Vec::new();
-    for (i, entry) in desired.conversions.iter().enumerate() {
-        let live = matched[i];
-        if let Some(old) = leftovers.get(&i) {
-            if entry.protect {
-                refusals.push(protect_error(
-                    entry,
-                    "delete the old half of its interrupted replacement",
-                ));
+/// The account's plan while it is being made.
+struct Planner<'d> {
+    desired: &'d DesiredAccount,
+    actions: Vec<Action>,
+    warnings: Vec<String>,
+    /// Verbose-only remarks (unknown fields).
+    notes: Vec<String>,
+    /// What apply refuses (protect, no room at the cap): errors for a plan, warnings for drift.
+    refusals: Vec<Diagnostic>,
+}
+
+impl Planner<'_> {
+    /// Each entry's action(s), in manifest order: the old half of an interrupted replacement it
+    /// finishes and the duplicates of its conversion, then its own delete, create, update or
+    /// replacement.
+    fn plan_entries(
+        &mut self,
+        matched: &[Option<&LiveConversion>],
+        leftovers: &HashMap<usize, &LiveConversion>,
+        duplicates: &HashMap<usize, Vec<&LiveConversion>>,
+    ) {
+        let desired = self.desired;
+        for (i, entry) in desired.conversions.iter().enumerate() {
+            if let Some(old) = leftovers.get(&i) {
+                self.finish_replacement(entry, old);
             }
-            actions.push(Action::Delete {
-                id: old.id.clone(),
-                name: old.name.clone(),
-                reason: DeleteReason::Replaced,
-                before: Some(Box::new(ConversionState::from_live(old))),
-            });
-        }
-        match (entry.ensure, live) {
-            (Ensure::Absent, None) => {}
-            (Ensure::Absent, Some(live)) => {
-                if entry.protect {
-                    refusals.push(protect_error(entry, "delete it (ensure: absent)"));
-                }
-                actions.push(Action::Delete {
-                    id: live.id.clone(),
-                    name: live.name.clone(),
-                    reason: DeleteReason::Absent,
-                    before: Some(Box::new(ConversionState::from_live(live))),
-                });
+            for copy in duplicates.get(&i).into_iter().flatten() {
+                self.delete_duplicate(entry, copy);
             }
-            (Ensure::Present, None) => {
-                actions.push(Action::Create {
+            match (entry.ensure, matched[i]) {
+                (Ensure::Absent, None) => {}
+                (Ensure::Absent, Some(live)) => self.tombstone(entry, live),
+                (Ensure::Present, None) => self.actions.push(Action::Create {
                     name: entry.name.clone(),
                     after: desired_state(entry),
-                });
-            }
-            (Ensure::Present, Some(live)) => {
-                let cmp = compare(entry, live);
-                if !cmp.unknown.is_empty() {
-                    let fields: Vec<&str> = cmp.unknown.iter().map(|f| f.as_str()).collect();
-                    notes.push(format!(
-                        "\"{}\" ({}): the API did not report {}; unknown fields are not compared",
-                        entry.name,
-                        live.id,
-                        fields.join(", ")
-                    ));
-                }
-                if !cmp.forced_by.is_empty() {
-                    if entry.protect {
-                        let fields: Vec<&str> = cmp.forced_by.iter().map(|f| f.as_str()).collect();
-                        refusals.push(protect_error(
-                            entry,
-                            &format!("replace it ({} changed)", fields.join(", ")),
-                        ));
-                    }
-                    actions.push(Action::Replace {
-                        id: live.id.clone(),
-                        name: entry.name.clone(),
-                        forced_by: cmp.forced_by,
-                        order: ReplaceOrder::CreateBeforeDelete,
-                        changes: cmp.changes,
-                        before: Box::new(ConversionState::from_live(live)),
-                        after: Box::new(desired_state(entry)),
-                        pinned_at: entry.id.as_ref().map(|_| entry.location.to_string()),
-                    });
-                } else if !cmp.is_empty() {
-                    actions.push(Action::Update {
-                        id: live.id.clone(),
-                        name: entry.name.clone(),
-                        changes: cmp.changes,
-                    });
-                }
+                }),
+                (Ensure::Present, Some(live)) => self.change(entry, live),
             }
         }
     }
 
-    // 5. What no entry declares: deleted with prune, listed otherwise.
-    let mut unmanaged = Vec::new();
-    let mut undeclared: Vec<&LiveConversion> = active
-        .iter()
-        .copied()
-        .filter(|c| !claimed.contains(&c.id))
-        .collect();
-    undeclared.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
-    for live in undeclared {
-        if desired.prune {
-            actions.push(Action::Delete {
-                id: live.id.clone(),
-                name: live.name.clone(),
-                reason: DeleteReason::Prune,
-                before: Some(Box::new(ConversionState::from_live(live))),
-            });
-        } else {
-            unmanaged.push(Unmanaged {
-                id: live.id.clone(),
-                name: live.name.clone(),
-            });
+    fn finish_replacement(&mut self, entry: &DesiredConversion, old: &LiveConversion) {
+        if entry.protect {
+            self.refusals.push(protect_error(
+                entry,
+                "delete the old half of its interrupted replacement",
+            ));
         }
-    }
-
-    // 6. Room at the cap: replacements delete first only when they must.
-    let archived = live.len() - active.len();
-    if let Err(message) = order_for_cap(
-        &mut actions,
-        (live.len(), archived),
-        opts.cap,
-        &mut warnings,
-        desired,
-    ) {
-        refusals.push(Diagnostic {
-            severity: Severity::Error,
-            location: Some(desired.location.clone()),
-            message,
-            hint: Some(
-                "apply the deletes first (in a separate change), then add the new conversions"
-                    .into(),
-            ),
+        self.actions.push(Action::Delete {
+            id: old.id.clone(),
+            // A pinned old half may have come back without a name: the entry's is shown.
+            name: old.name.clone().unwrap_or_else(|| entry.name.clone()),
+            reason: DeleteReason::Replaced,
+            before: Some(Box::new(ConversionState::from_live(old))),
         });
     }
 
-    if opts.report_only {
+    /// An extra copy of the entry's conversion (same name, same immutable fields): deleted,
+    /// the oldest being kept. `protect` blocks it like any delete.
+    fn delete_duplicate(&mut self, entry: &DesiredConversion, copy: &LiveConversion) {
+        if entry.protect {
+            self.refusals.push(protect_error(
+                entry,
+                &format!("delete its duplicate {}", copy.id),
+            ));
+        }
+        self.actions.push(Action::Delete {
+            id: copy.id.clone(),
+            name: entry.name.clone(),
+            reason: DeleteReason::Duplicate,
+            before: Some(Box::new(ConversionState::from_live(copy))),
+        });
+    }
+
+    fn tombstone(&mut self, entry: &DesiredConversion, live: &LiveConversion) {
+        if entry.protect {
+            self.refusals
+                .push(protect_error(entry, "delete it (ensure: absent)"));
+        }
+        self.actions.push(Action::Delete {
+            id: live.id.clone(),
+            // Matched by name, or by its pin (then perhaps without a reported name).
+            name: live.name.clone().unwrap_or_else(|| entry.name.clone()),
+            reason: DeleteReason::Absent,
+            before: Some(Box::new(ConversionState::from_live(live))),
+        });
+    }
+
+    /// A present entry matched to a live conversion: nothing, an update or a replacement.
+    fn change(&mut self, entry: &DesiredConversion, live: &LiveConversion) {
+        let cmp = compare(entry, live);
+        if !cmp.unknown.is_empty() {
+            let fields: Vec<&str> = cmp.unknown.iter().map(|f| f.as_str()).collect();
+            self.notes.push(format!(
+                "\"{}\" ({}): the API did not report {}; unknown fields are not compared",
+                entry.name,
+                live.id,
+                fields.join(", ")
+            ));
+        }
+        if !cmp.forced_by.is_empty() {
+            if entry.protect {
+                let fields: Vec<&str> = cmp.forced_by.iter().map(|f| f.as_str()).collect();
+                self.refusals.push(protect_error(
+                    entry,
+                    &format!("replace it ({} changed)", fields.join(", ")),
+                ));
+            }
+            self.actions.push(Action::Replace {
+                id: live.id.clone(),
+                name: entry.name.clone(),
+                forced_by: cmp.forced_by,
+                order: ReplaceOrder::CreateBeforeDelete,
+                changes: cmp.changes,
+                before: Box::new(ConversionState::from_live(live)),
+                after: Box::new(desired_state(entry)),
+                pinned_at: entry.id.as_ref().map(|_| entry.location.to_string()),
+            });
+        } else if !cmp.is_empty() {
+            self.actions.push(Action::Update {
+                id: live.id.clone(),
+                name: entry.name.clone(),
+                changes: cmp.changes,
+            });
+        }
+    }
+
+    /// What no entry declares: deleted with prune, listed as unmanaged otherwise (returned).
+    /// One whose name the API did not report is neither: it is never pruned (nothing proves
+    /// it is not an entry's), and a warning says so.
+    fn plan_undeclared(
+        &mut self,
+        active: &[&LiveConversion],
+        claimed: &HashSet<&ConversionId>,
+    ) -> Vec<Unmanaged> {
+        let mut unmanaged = Vec::new();
+        let mut undeclared: Vec<(&String, &LiveConversion)> = Vec::new();
+        for live in active.iter().copied().filter(|c| !claimed.contains(&c.id)) {
+            match &live.name {
+                Some(name) => undeclared.push((name, live)),
+                None => self.warnings.push(format!(
+                    "conversion {} of {} came back without a name: convctl does not match it by name, list it as unmanaged or prune it; pin its id on an entry to manage it",
+                    live.id, self.desired.account
+                )),
+            }
+        }
+        undeclared.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+        for (name, live) in undeclared {
+            if self.desired.prune {
+                self.actions.push(Action::Delete {
+                    id: live.id.clone(),
+                    name: name.clone(),
+                    reason: DeleteReason::Prune,
+                    before: Some(Box::new(ConversionState::from_live(live))),
+                });
+            } else {
+                unmanaged.push(Unmanaged {
+                    id: live.id.clone(),
+                    name: name.clone(),
+                });
+            }
+        }
+        unmanaged
+    }
+
+    /// Room at the cap: replacements delete first only when they must (see [`order_for_cap`]);
+    /// no room even then is a refusal.
+    fn make_room(&mut self, listed: usize, archived: usize, cap: usize) {
+        let desired = self.desired;
+        if let Err(message) = order_for_cap(
+            &mut self.actions,
+            (listed, archived),
+            cap,
+            &mut self.warnings,
+            desired,
+        ) {
+            self.refusals.push(Diagnostic {
+                severity: Severity::Error,
+                location: Some(desired.location.clone()),
+                message,
+                hint: Some(
+                    "apply the deletes first (in a separate change), then add the new conversions"
+                        .into(),
+                ),
+            });
+        }
+    }
+}
+
+/// What apply refuses: errors for a plan; for drift (`report_only`), warnings that say apply
+/// refuses it, so that the drift is reported rather than hidden.
+fn settle_refusals(
+    refusals: Vec<Diagnostic>,
+    report_only: bool,
+    errors: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<String>,
+) {
+    if report_only {
         warnings.extend(refusals.into_iter().map(|d| {
             format!(
                 "{}: {}; apply refuses this until it is resolved",
@@ -212,12 +331,17 @@ pub fn diff_account(
     } else {
         errors.extend(refusals);
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+}
 
-    // 7. Warnings about what the plan destroys or what is unusable.
-    for action in &actions {
+/// Warnings about what the plan destroys (fired recently) or what is unusable (unavailable).
+fn destruction_warnings(
+    actions: &[Action],
+    active: &[&LiveConversion],
+    by_id: &HashMap<&ConversionId, &LiveConversion>,
+    now: jiff::Timestamp,
+    warnings: &mut Vec<String>,
+) {
+    for action in actions {
         let (Some(id), verb) = (
             action.id(),
             match action {
@@ -232,40 +356,30 @@ pub fn diff_account(
             && let Some(ago) = live
                 .last_fired_time
                 .as_deref()
-                .and_then(|t| fired_recently(t, opts.now))
+                .and_then(|t| fired_recently(t, now))
         {
             warnings.push(format!(
-                "\"{}\" ({id}) last fired {ago}: {verb} it loses its history; reports and ads optimising for it stay with the old id",
-                live.name
+                "{} ({id}) last fired {ago}: {verb} it loses its history; reports and ads optimising for it stay with the old id",
+                shown_name(live)
             ));
         }
     }
-    for live in &active {
+    for live in active {
         if live.is_unavailable {
             warnings.push(format!(
-                "\"{}\" ({}) is unavailable: Meta flagged its name as suggesting health or financial status, and it cannot be used in new campaigns",
-                live.name, live.id
+                "{} ({}) is unavailable: Meta flagged its name as suggesting health or financial status, and it cannot be used in new campaigns",
+                shown_name(live),
+                live.id
             ));
         }
     }
-    // Plans of many accounts live until apply is done: no spare capacity (a Vec grown to 128
-    // slots for 100 actions wastes a fifth of the largest part of the plan).
-    actions.shrink_to_fit();
-    let mut plan = AccountPlan {
-        account: account.clone(),
-        source: desired.location.file.display().to_string(),
-        live_fingerprint: live_fingerprint(live),
-        actions,
-        unmanaged,
-        warnings,
-        notes,
-    };
-    if let Some(mass) = mass_delete(&plan, active.len()) {
-        plan.warnings.push(format!(
-            "{mass}; apply refuses it without --allow-mass-delete"
-        ));
-    }
-    Ok(plan)
+}
+
+/// A live conversion's name for messages: quoted, or that the API did not report it.
+fn shown_name(live: &LiveConversion) -> String {
+    live.name
+        .as_deref()
+        .map_or_else(|| "(name not reported)".to_string(), |n| format!("\"{n}\""))
 }
 
 fn protect_error(entry: &DesiredConversion, what: &str) -> Diagnostic {
@@ -335,4 +449,4 @@ fn order_for_cap(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -61,7 +61,7 @@ pub fn fired_recently(text: &str, now: jiff::Timestamp) -> Option<String> {
     })
 }
 
-fn parse_time(text: &str) -> Option<jiff::Timestamp> {
+pub(super) fn parse_time(text: &str) -> Option<jiff::Timestamp> {
     let t = text.trim();
     if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
         return jiff::Timestamp::from_second(t.parse().ok()?).ok();

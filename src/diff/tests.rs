@@ -33,10 +33,12 @@ pub(crate) fn entry(name: &str, rule: &str) -> DesiredConversion {
     }
 }
 
+/// A live conversion, created `id` seconds after a fixed moment (so higher ids are newer).
 pub(crate) fn live(id: &str, name: &str, rule: &str) -> LiveConversion {
+    let created = 1_767_225_600 + id.parse::<i64>().unwrap_or(0);
     LiveConversion {
         id: ObjectId::parse(id).unwrap(),
-        name: name.into(),
+        name: Some(name.into()),
         description: Some(String::new()),
         rule: Some(rule.into()),
         advanced_rule: None,
@@ -46,7 +48,7 @@ pub(crate) fn live(id: &str, name: &str, rule: &str) -> LiveConversion {
         default_conversion_value: Some(0.0),
         is_archived: false,
         is_unavailable: false,
-        creation_time: None,
+        creation_time: Some(created.to_string()),
         first_fired_time: None,
         last_fired_time: None,
     }
@@ -229,6 +231,7 @@ fn protect_blocks_replace_and_delete() {
 
 #[test]
 fn duplicate_names_need_a_pin() {
+    // Two that both differ from the entry in a field that forces replacement.
     let msg = errors(
         account(vec![entry("A", R1)]),
         &[live("1", "A", R2), live("2", "A", R2)],
@@ -237,6 +240,11 @@ fn duplicate_names_need_a_pin() {
         msg.contains("ids 1, 2") && msg.contains("id: \"1\""),
         "{msg}"
     );
+    // A tombstone cannot tell which one to delete either.
+    let mut t = entry("A", R1);
+    t.ensure = Ensure::Absent;
+    let msg = errors(account(vec![t]), &[live("1", "A", R1), live("2", "A", R1)]);
+    assert!(msg.contains("ids 1, 2"), "{msg}");
     // With a pin, the other one is unmanaged.
     let mut e = entry("A", R2);
     e.id = Some(ObjectId::parse("2").unwrap());
@@ -357,4 +365,241 @@ fn an_interrupted_replacement_of_a_pinned_conversion_is_finished() {
     };
     assert_eq!(id.as_str(), "1");
     assert!(p.warnings[0].contains("id: \"2\""), "{:?}", p.warnings);
+}
+
+/// Item 2 of issue 15: two applies that met (or a lost answer) leave the same conversion twice:
+/// the oldest is kept (and updated), the others deleted with reason `duplicate`.
+#[test]
+fn duplicates_are_repaired_keeping_the_oldest() {
+    let mut e = entry("A", R1);
+    e.description = "new".into();
+    // Listed newest first, ids out of order: age decides, not listing order.
+    let mut newest = live("30", "A", R1);
+    newest.creation_time = Some("2026-11-20T10:00:00+0000".into());
+    let mut oldest = live("40", "A", R1);
+    oldest.creation_time = Some("2026-11-01T10:00:00+0000".into());
+    let mut middle = live("10", "A", R1);
+    middle.creation_time = Some("2026-11-10T10:00:00+0000".into());
+    let p = plan(vec![e], &[newest, middle, oldest]);
+    let kinds: Vec<(&str, Option<&str>, Option<DeleteReason>)> = p
+        .actions
+        .iter()
+        .map(|a| match a {
+            Action::Delete { id, reason, .. } => ("delete", Some(id.as_str()), Some(*reason)),
+            Action::Update { id, .. } => ("update", Some(id.as_str()), None),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("delete", Some("30"), Some(DeleteReason::Duplicate)),
+            ("delete", Some("10"), Some(DeleteReason::Duplicate)),
+            ("update", Some("40"), None),
+        ]
+    );
+    assert!(
+        p.warnings[0].contains("keeping the oldest, 40") && p.warnings[0].contains("30 and 10"),
+        "{:?}",
+        p.warnings
+    );
+    assert!(p.unmanaged.is_empty());
+    // Same creation second (or none reported): the lower id is the older.
+    let mut a = live("7", "A", R1);
+    let mut b = live("12", "A", R1);
+    a.creation_time = None;
+    b.creation_time = None;
+    let p = plan(vec![entry("A", R1)], &[b, a]);
+    assert!(
+        matches!(&p.actions[..], [Action::Delete { id, reason: DeleteReason::Duplicate, .. }] if id.as_str() == "12"),
+        "{:?}",
+        p.actions
+    );
+}
+
+#[test]
+fn deleting_duplicates_respects_protect_and_the_mass_delete_guard() {
+    let mut e = entry("A", R1);
+    e.protect = true;
+    let msg = errors(account(vec![e]), &[live("1", "A", R1), live("2", "A", R1)]);
+    assert!(
+        msg.contains("protected") && msg.contains("duplicate 2"),
+        "{msg}"
+    );
+    // 12 copies of one conversion in an account of 13: the guard counts the 11 deletes.
+    let copies: Vec<LiveConversion> = (1..=12).map(|i| live(&i.to_string(), "A", R1)).collect();
+    let mut lives = copies;
+    lives.push(live("99", "B", R2));
+    let p = plan(vec![entry("A", R1), entry("B", R2)], &lives);
+    assert_eq!(p.actions.len(), 11);
+    assert!(
+        p.warnings.iter().any(|w| w.contains("--allow-mass-delete")),
+        "{:?}",
+        p.warnings
+    );
+    assert!(mass_delete(&p, lives.len()).is_some());
+}
+
+/// Item 5 of issue 15: a conversion someone made by hand with our name (and another rule),
+/// *after* ours, is not the old half of an interrupted replacement: nothing is deleted.
+#[test]
+fn a_newer_conversion_with_our_name_is_never_taken_for_an_old_half() {
+    // Ours (1) matches the manifest; the hand-made one (2) is newer, with another rule.
+    let msg = errors(
+        account(vec![entry("Purchase", R1)]),
+        &[live("1", "Purchase", R1), live("2", "Purchase", R2)],
+    );
+    assert!(msg.contains("ids 1, 2") && msg.contains("pin"), "{msg}");
+    assert!(msg.contains("not the old half"), "{msg}");
+    // Unknown creation times prove nothing either.
+    let mut old = live("1", "Purchase", R1);
+    let mut new = live("2", "Purchase", R2);
+    old.creation_time = None;
+    new.creation_time = None;
+    let msg = errors(account(vec![entry("Purchase", R2)]), &[old, new]);
+    assert!(msg.contains("cannot tell"), "{msg}");
+    // The kept one must match the manifest in every field, not only the immutable ones.
+    let mut e = entry("Purchase", R2);
+    e.description = "changed since".into();
+    let msg = errors(
+        account(vec![e]),
+        &[live("1", "Purchase", R1), live("2", "Purchase", R2)],
+    );
+    assert!(msg.contains("cannot tell"), "{msg}");
+    // Two old ones that differ: not one interrupted replacement.
+    let msg = errors(
+        account(vec![entry("Purchase", R2)]),
+        &[
+            live("1", "Purchase", R1),
+            live("2", "Purchase", r#"{"url":{"eq":"z"}}"#),
+            live("3", "Purchase", R2),
+        ],
+    );
+    assert!(msg.contains("3 live conversions"), "{msg}");
+    // The pinned form: a newer hand-made one is not taken as the new half.
+    let mut pinned = entry("Purchase", R2);
+    pinned.id = Some(ObjectId::parse("5").unwrap());
+    let p = plan(
+        vec![pinned],
+        &[live("5", "Purchase", R1), live("3", "Purchase", R2)],
+    );
+    assert!(
+        matches!(&p.actions[..], [Action::Replace { id, .. }] if id.as_str() == "5"),
+        "{:?}",
+        p.actions
+    );
+    assert_eq!(
+        p.unmanaged.len(),
+        1,
+        "the older same-named one is left alone"
+    );
+}
+
+/// An interrupted replacement whose new half was made twice (two applies met): the old half
+/// is finished off, the extra new half is a duplicate.
+#[test]
+fn an_interrupted_replacement_made_twice_is_finished_and_deduplicated() {
+    let p = plan(
+        vec![entry("A", R2)],
+        &[live("1", "A", R1), live("2", "A", R2), live("3", "A", R2)],
+    );
+    let deleted: Vec<(&str, DeleteReason)> = p
+        .actions
+        .iter()
+        .map(|a| match a {
+            Action::Delete { id, reason, .. } => (id.as_str(), *reason),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        deleted,
+        vec![
+            ("1", DeleteReason::Replaced),
+            ("3", DeleteReason::Duplicate)
+        ]
+    );
+    // The pinned form, pin on the old half.
+    let mut e = entry("A", R2);
+    e.id = Some(ObjectId::parse("1").unwrap());
+    let p = plan(
+        vec![e],
+        &[live("1", "A", R1), live("2", "A", R2), live("3", "A", R2)],
+    );
+    assert_eq!(p.actions.len(), 2, "{:?}", p.actions);
+    assert!(
+        p.warnings.iter().any(|w| w.contains("id: \"2\"")),
+        "{:?}",
+        p.warnings
+    );
+}
+
+/// Item 5 of issue 15: an answer without `name` is unknown, not `""`: never matched by name,
+/// pruned or deleted by name; a pin still means it, and its name is then not a change.
+#[test]
+fn a_conversion_without_a_reported_name_is_never_matched_pruned_or_deleted_by_name() {
+    let mut nameless = live("1", "A", R1);
+    nameless.name = None;
+    let mut d = account(vec![entry("A", R1)]);
+    d.prune = true;
+    let p = diff_account(&d, &[nameless.clone()], &opts()).unwrap();
+    assert!(
+        matches!(&p.actions[..], [Action::Create { name, .. }] if name == "A"),
+        "not matched by name, not pruned: {:?}",
+        p.actions
+    );
+    assert!(p.unmanaged.is_empty());
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("conversion 1") && w.contains("without a name")),
+        "{:?}",
+        p.warnings
+    );
+    // A tombstone of that name finds nothing to delete.
+    let mut t = entry("A", R1);
+    t.ensure = Ensure::Absent;
+    let mut d = account(vec![t]);
+    d.prune = true;
+    let p = diff_account(&d, &[nameless.clone()], &opts()).unwrap();
+    assert!(p.actions.is_empty(), "{:?}", p.actions);
+    // Pinned: matched by id; the unknown name is not a rename.
+    let mut e = entry("A", R1);
+    e.id = Some(ObjectId::parse("1").unwrap());
+    let p = plan(vec![e], &[nameless]);
+    assert!(p.actions.is_empty(), "{:?}", p.actions);
+    assert!(p.notes.iter().any(|n| n.contains("name")), "{:?}", p.notes);
+}
+
+/// Item 7 of issue 15: a delete-first replacement deleted the pinned id, then its create failed.
+/// The next plan creates the conversion (with a warning to update the pin) instead of failing
+/// forever with "pinned to id ..., which does not exist".
+#[test]
+fn a_pin_whose_id_is_gone_and_whose_name_nobody_has_is_created() {
+    let mut e = entry("A", R2);
+    e.id = Some(ObjectId::parse("1").unwrap());
+    let p = plan(vec![e.clone()], &[live("5", "B", R1)]);
+    assert!(
+        matches!(&p.actions[..], [Action::Create { name, .. }] if name == "A"),
+        "{:?}",
+        p.actions
+    );
+    assert!(
+        p.warnings.iter().any(|w| w.contains("pinned to id 1")
+            && w.contains("will be created")
+            && w.contains("conversions/acme.yaml:7:5")),
+        "{:?}",
+        p.warnings
+    );
+    // Two replacements that met: both new halves have the name: the oldest is taken.
+    let p = plan(vec![e], &[live("3", "A", R2), live("4", "A", R2)]);
+    assert!(
+        matches!(&p.actions[..], [Action::Delete { id, reason: DeleteReason::Duplicate, .. }] if id.as_str() == "4"),
+        "{:?}",
+        p.actions
+    );
+    assert!(
+        p.warnings.iter().any(|w| w.contains("id: \"3\"")),
+        "{:?}",
+        p.warnings
+    );
 }

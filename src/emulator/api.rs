@@ -644,6 +644,9 @@ impl Emulator {
             .map(|e| (e.event_time, e.rule_event()))
             .collect();
         let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
+        // Every rule is evaluated before anything is recorded: a rule that cannot be evaluated
+        // (a regex PCRE gives up on) fails the request as a whole, never counts as "no match".
+        let mut fired = Vec::new();
         for id in store.on_pixel(pixel) {
             let Some(rule) = store
                 .get(&id)
@@ -655,16 +658,25 @@ impl Emulator {
             let Ok(rule) = Rule::from_json_str(&rule) else {
                 continue;
             };
-            let times: Vec<i64> = rule_events
-                .iter()
-                .filter(|(_, e)| rule.matches(e))
-                .map(|(t, _)| *t)
-                .collect();
-            let (Some(first), Some(last)) =
+            let mut times = Vec::new();
+            for (time, event) in &rule_events {
+                match rule.matches(event) {
+                    Ok(true) => times.push(*time),
+                    Ok(false) => {}
+                    Err(e) => {
+                        return Err(ApiError::invalid_param(format!(
+                            "the rule of custom conversion {id} cannot be evaluated: {e}"
+                        )));
+                    }
+                }
+            }
+            if let (Some(first), Some(last)) =
                 (times.iter().min().copied(), times.iter().max().copied())
-            else {
-                continue;
-            };
+            {
+                fired.push((id, first, last));
+            }
+        }
+        for (id, first, last) in fired {
             store.update(&id, |c| {
                 c.first_fired_time = Some(c.first_fired_time.map_or(first, |t| t.min(first)));
                 c.last_fired_time = Some(c.last_fired_time.map_or(last, |t| t.max(last)));

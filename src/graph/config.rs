@@ -7,7 +7,11 @@
 
 use super::error::GraphError;
 use crate::model::Secret;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::time::Instant;
 use url::Url;
 
 /// Everything the client needs to talk to the Graph API.
@@ -47,13 +51,139 @@ pub struct RetryPolicy {
     /// Time budget of a logical request, all waits included. A throttle that asks to wait
     /// beyond it fails at once with [`ErrorKind::Throttled`](super::ErrorKind::Throttled).
     pub max_total: Duration,
-    /// Timeout of one HTTP exchange.
+    /// Time limit of one HTTP exchange as a whole: connecting, sending, the answer's headers
+    /// and its whole body (not per read: a server that sends one byte a second is cut off).
     pub request_timeout: Duration,
     pub connect_timeout: Duration,
     /// Above this usage (percent, from the usage headers) the client paces its calls.
     pub pacing_threshold_pct: f64,
     /// The pause before each call at 100% usage (scaled linearly from the threshold).
     pub pacing_max_delay: Duration,
+    /// The whole command's time budget, shared by every request of the client: no exchange,
+    /// backoff or throttle wait runs past its end (unlimited by default).
+    pub budget: CommandBudget,
+}
+
+/// The whole command's time budget (the command line's `--timeout`), shared by every request:
+/// each exchange ends by its deadline at the latest, retries stop before it, and an exchange
+/// that would start after it is not sent. It knows which calls are waiting for an answer, so
+/// that running out can say which account and call were still waiting. Clones share one budget.
+#[derive(Clone, Default)]
+pub struct CommandBudget(Option<Arc<BudgetInner>>);
+
+struct BudgetInner {
+    length: Duration,
+    started: Mutex<Instant>,
+    next: AtomicU64,
+    /// Calls waiting for an answer: `GET /v26.0/act_1/customconversions (act_1)`.
+    waiting: Mutex<BTreeMap<u64, String>>,
+}
+
+impl CommandBudget {
+    /// No limit.
+    pub fn unlimited() -> Self {
+        CommandBudget(None)
+    }
+
+    /// `length` from now.
+    pub fn new(length: Duration) -> Self {
+        CommandBudget(Some(Arc::new(BudgetInner {
+            length,
+            started: Mutex::new(Instant::now()),
+            next: AtomicU64::new(0),
+            waiting: Mutex::new(BTreeMap::new()),
+        })))
+    }
+
+    /// The budget's length (`None`: unlimited).
+    pub fn length(&self) -> Option<Duration> {
+        self.0.as_ref().map(|b| b.length)
+    }
+
+    /// When it ends (`None`: never).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.0
+            .as_ref()
+            .map(|b| *b.started.lock().unwrap_or_else(|e| e.into_inner()) + b.length)
+    }
+
+    /// Starts the budget again from now: time spent waiting for a person (apply's prompt) is
+    /// not the API's.
+    pub fn restart(&self) {
+        if let Some(b) = &self.0 {
+            *b.started.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        }
+    }
+
+    /// The budget's length for a person: `10m`, `1h 30m`, `90s`.
+    pub fn describe(&self) -> String {
+        self.length()
+            .map_or_else(|| "unlimited".to_string(), describe_duration)
+    }
+
+    /// Marks `call` as waiting for an answer until the guard is dropped.
+    pub(crate) fn waiting_for(&self, call: String) -> Waiting {
+        let Some(b) = &self.0 else {
+            return Waiting(None);
+        };
+        let key = b.next.fetch_add(1, Ordering::Relaxed);
+        b.waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, call);
+        Waiting(Some((b.clone(), key)))
+    }
+
+    /// The calls waiting for an answer now, oldest first.
+    pub fn still_waiting(&self) -> Vec<String> {
+        self.0.as_ref().map_or_else(Vec::new, |b| {
+            b.waiting
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .values()
+                .cloned()
+                .collect()
+        })
+    }
+}
+
+/// A duration for a person, in the form `--timeout` takes (`10m`, `1h 30m`, `2.5s`).
+pub fn describe_duration(d: Duration) -> String {
+    match jiff::SignedDuration::try_from(d) {
+        Ok(signed) => format!("{signed:#}"),
+        Err(_) => format!("{} s", d.as_secs()),
+    }
+}
+
+/// A call registered by [`CommandBudget::waiting_for`]; removed when dropped.
+pub(crate) struct Waiting(Option<(Arc<BudgetInner>, u64)>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if let Some((b, key)) = &self.0 {
+            b.waiting
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(key);
+        }
+    }
+}
+
+impl PartialEq for CommandBudget {
+    /// The same budget (clones), or both unlimited.
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Debug for CommandBudget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CommandBudget({})", self.describe())
+    }
 }
 
 impl Default for RetryPolicy {
@@ -68,6 +198,7 @@ impl Default for RetryPolicy {
             connect_timeout: Duration::from_secs(10),
             pacing_threshold_pct: 75.0,
             pacing_max_delay: Duration::from_secs(5),
+            budget: CommandBudget::unlimited(),
         }
     }
 }
@@ -85,6 +216,7 @@ impl RetryPolicy {
             connect_timeout: Duration::from_secs(2),
             pacing_threshold_pct: 75.0,
             pacing_max_delay: Duration::from_millis(20),
+            budget: CommandBudget::unlimited(),
         }
     }
 }

@@ -123,7 +123,7 @@ pub(crate) fn parse_conversion(item: &Value) -> Result<LiveConversion, GraphErro
         });
     Ok(LiveConversion {
         id,
-        name: text(item, "name").unwrap_or_default(),
+        name: text(item, "name"),
         description: text(item, "description")
             .or_else(|| absent(item, "description").then(String::new)),
         rule: json_text(item, "rule"),
@@ -254,7 +254,7 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(c.id.as_str(), "123");
-        assert_eq!(c.name, "");
+        assert_eq!(c.name, None, "a name the answer did not carry is unknown");
         assert_eq!(c.default_conversion_value, Some(12.5));
         assert!(c.is_archived);
         assert_eq!(c.event_source_id.as_deref(), Some("777"));

@@ -32,6 +32,11 @@
 //!   `max_total` (15 min) per request. A refused connection (wrong `--api-base`, no network)
 //!   is tried `max_connect_attempts` (3) times. Codes 100, 102, 190, 200–299, 10, 368 and 2635
 //!   are never retried. [`RetryPolicy::fast`] is the same policy with millisecond waits (tests).
+//! - **Time.** Every exchange has a deadline for the whole exchange (connect, send, headers
+//!   and the whole body: a server that sends a byte a second is cut off), `request_timeout`
+//!   (60 s) or the request's budget, whichever ends first. [`CommandBudget`] (the command
+//!   line's `--timeout`) bounds everything: retries stop before it, an exchange in flight ends
+//!   at it, nothing is sent after it, and it knows which calls were still waiting.
 //! - **Writes that may have been committed** (HTTP 5xx, lost connection, timeout, an empty
 //!   batch entry) are never blindly repeated. After the round of requests they were in has
 //!   settled, a create is checked by listing its account and adopting a conversion that
@@ -78,7 +83,7 @@ mod usage;
 mod write;
 
 pub use client::GraphClient;
-pub use config::{GraphConfig, RetryPolicy, default_per_account};
+pub use config::{CommandBudget, GraphConfig, RetryPolicy, default_per_account, describe_duration};
 pub use error::{ErrorKind, GraphError};
 pub use events::EventsReceipt;
 pub use limiter::Waits;

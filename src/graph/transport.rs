@@ -76,6 +76,9 @@ impl Failure {
 pub(crate) struct Admission {
     permit: Permit,
     waited: Duration,
+    /// The end of the request's time budget (its own and the command's): the exchange is over
+    /// by then, answered or not.
+    deadline: Instant,
 }
 
 pub(crate) struct Transport {
@@ -114,7 +117,8 @@ impl Transport {
             .as_ref()
             .map(|secret| appsecret_proof(&config.token, secret));
         let http = reqwest::Client::builder()
-            .timeout(config.retry.request_timeout)
+            // A backstop only: `send` ends each exchange by its own deadline first, and says so.
+            .timeout(config.retry.request_timeout + Duration::from_secs(5))
             .connect_timeout(config.retry.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("convctl/", env!("CARGO_PKG_VERSION")))
@@ -206,21 +210,26 @@ impl Transport {
         deadline: Instant,
     ) -> Result<Admission, Failure> {
         let granted = self.limiter.acquire(account, deadline).await;
-        Self::admission(granted, account)
+        Self::admission(granted, account, deadline)
     }
 
     /// [`admit`](Self::admit) for a request about many accounts (see [`Request`]).
     pub(crate) async fn admit_many(&self, deadline: Instant) -> Result<Admission, Failure> {
         let granted = self.limiter.acquire_for_many(deadline).await;
-        Self::admission(granted, None)
+        Self::admission(granted, None, deadline)
     }
 
     fn admission(
         granted: Result<(Permit, Duration), Duration>,
         account: Option<&AdAccountId>,
+        deadline: Instant,
     ) -> Result<Admission, Failure> {
         match granted {
-            Ok((permit, waited)) => Ok(Admission { permit, waited }),
+            Ok((permit, waited)) => Ok(Admission {
+                permit,
+                waited,
+                deadline,
+            }),
             Err(left) => {
                 let whom = account.map_or_else(|| "the app".to_string(), |a| a.to_string());
                 let mut e = GraphError::new(
@@ -237,14 +246,108 @@ impl Transport {
     }
 
     /// Sends an admitted request (see [`admit`](Self::admit)); the slot is given back once its
-    /// answer has been read.
+    /// answer has been read. The whole exchange (connecting, sending, headers and the whole
+    /// body) ends by `request_timeout` or the admission's deadline, whichever comes first; a
+    /// request whose deadline has already passed is not sent at all.
     pub(crate) async fn send(
         &self,
         admission: Admission,
         request: &Request,
         is_write: bool,
     ) -> Result<Value, Failure> {
-        let Admission { permit, waited } = admission;
+        let Admission {
+            permit,
+            waited,
+            deadline,
+        } = admission;
+        let now = Instant::now();
+        let own_limit = now + self.policy.request_timeout;
+        let exchange_deadline = own_limit.min(deadline);
+        // What ends the wait, when it is not the exchange's own limit.
+        let budget = match self.policy.budget.deadline() {
+            Some(end) if end <= exchange_deadline => Budget::Command,
+            _ => Budget::Request,
+        };
+        if exchange_deadline <= now {
+            drop(permit);
+            return Err(Failure::Fatal(self.out_of_time(request, budget, false)));
+        }
+        let _waiting = self.policy.budget.waiting_for(self.call_name(request));
+        match tokio::time::timeout_at(
+            exchange_deadline,
+            self.exchange(permit, waited, request, is_write),
+        )
+        .await
+        {
+            Ok(answer) => answer,
+            Err(_) => {
+                let e = if exchange_deadline < own_limit {
+                    self.out_of_time(request, budget, true)
+                } else {
+                    GraphError::new(
+                        ErrorKind::Network,
+                        format!(
+                            "no complete answer to {} {} within {} (the whole exchange, not per read)",
+                            request.method,
+                            request.url.path(),
+                            super::config::describe_duration(self.policy.request_timeout)
+                        ),
+                    )
+                    .with_account(request.account.as_ref())
+                };
+                self.log(|| e.to_string());
+                // A write may have been committed; a read may be tried again (in the budget).
+                Err(if is_write {
+                    Failure::Uncertain(e)
+                } else {
+                    Failure::Retry {
+                        error: e,
+                        wait: None,
+                    }
+                })
+            }
+        }
+    }
+
+    /// `GET /v26.0/act_1/customconversions (act_1)`: which call, for people (no query).
+    fn call_name(&self, request: &Request) -> String {
+        let whom = match (&request.account, request.many_accounts) {
+            (Some(account), _) => format!(" ({account})"),
+            (None, true) => format!(" ({})", request.note),
+            (None, false) => String::new(),
+        };
+        format!("{} {}{whom}", request.method, request.url.path())
+    }
+
+    /// The request's time ran out (`sent`: while waiting for its answer; otherwise it was never
+    /// sent), and which budget it was.
+    fn out_of_time(&self, request: &Request, budget: Budget, sent: bool) -> GraphError {
+        let call = format!("{} {}", request.method, request.url.path());
+        let what = match sent {
+            true => format!("while waiting for the answer to {call}"),
+            false => format!("before {call} could be sent; it was not sent"),
+        };
+        let message = match budget {
+            Budget::Command => format!(
+                "the command's time budget ({}) ran out {what}",
+                self.policy.budget.describe()
+            ),
+            Budget::Request => format!(
+                "the request's time budget ({}, retries included) ran out {what}",
+                super::config::describe_duration(self.policy.max_total)
+            ),
+        };
+        GraphError::new(ErrorKind::Network, message).with_account(request.account.as_ref())
+    }
+
+    /// The exchange itself: send, read usage headers and the whole body, interpret.
+    async fn exchange(
+        &self,
+        permit: Permit,
+        waited: Duration,
+        request: &Request,
+        is_write: bool,
+    ) -> Result<Value, Failure> {
         if waited >= Duration::from_millis(1) {
             self.log(|| {
                 format!(
@@ -554,6 +657,15 @@ impl Transport {
     }
 }
 
+/// Which time budget ended a wait.
+#[derive(Clone, Copy)]
+enum Budget {
+    /// The whole command's ([`CommandBudget`](super::config::CommandBudget)).
+    Command,
+    /// The logical request's (`max_total`, retries included).
+    Request,
+}
+
 /// The largest answer read (a page of 100 conversions is a few hundred KiB): a hostile or
 /// broken server cannot make the client hold gigabytes.
 const MAX_BODY: usize = 32 << 20;
@@ -628,7 +740,7 @@ impl Backoff {
             cap.mul_f64(rand::rng().random_range(0.0..=1.0))
         };
         let delay = jitter.max(server_wait.unwrap_or_default());
-        if self.started.elapsed() + delay > self.policy.max_total {
+        if Instant::now() + delay >= self.deadline() {
             return None;
         }
         Some(delay)
@@ -645,9 +757,10 @@ impl Backoff {
         self.next(None)
     }
 
-    /// When this request's time budget ends.
+    /// When this request's time budget ends: its own, or the command's if that ends first.
     pub(crate) fn deadline(&self) -> Instant {
-        self.started + self.policy.max_total
+        let own = self.started + self.policy.max_total;
+        self.policy.budget.deadline().map_or(own, |d| d.min(own))
     }
 
     /// The error to report when giving up.

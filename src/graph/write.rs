@@ -593,7 +593,7 @@ pub(crate) fn matches_exactly(want: &NewConversion, live: &LiveConversion) -> bo
         None => true,
     };
     !live.is_archived
-        && want.name == live.name
+        && live.name.as_deref() == Some(want.name.as_str())
         && live
             .description
             .as_deref()

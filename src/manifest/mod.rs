@@ -14,7 +14,7 @@
 mod context;
 mod document;
 mod entry;
-mod files;
+pub mod files;
 pub mod format;
 mod model;
 mod rule_source;

@@ -22,6 +22,9 @@ pub struct SourcedRule<'n> {
 
 /// `rule:`: a mapping or a JSON string.
 pub fn rule<'n>(ctx: &mut Ctx, node: &'n Node) -> Option<SourcedRule<'n>> {
+    if refuse_duplicate_keys(ctx, node, "the rule") {
+        return None;
+    }
     let (parsed, tree) = match &node.kind {
         Kind::Map(_) => (Rule::from_value(&node.to_json()), Some(node)),
         Kind::Scalar(s) if matches!(s.resolve(), Resolved::Str(_)) => {
@@ -62,6 +65,41 @@ pub fn rule<'n>(ctx: &mut Ctx, node: &'n Node) -> Option<SourcedRule<'n>> {
     }
 }
 
+/// A mapping inside a rule that repeats a key: converted to JSON, only one of the values would
+/// remain, silently (a JSON string rule that repeats a key is refused by the rule parser).
+/// Reports the first one found; `true` when there was one.
+fn refuse_duplicate_keys(ctx: &mut Ctx, node: &Node, what: &str) -> bool {
+    fn find(node: &Node) -> Option<(&Node, &Node)> {
+        match &node.kind {
+            Kind::Scalar(_) => None,
+            Kind::Seq(items) => items.iter().find_map(find),
+            Kind::Map(entries) => entries
+                .iter()
+                .enumerate()
+                .find_map(|(i, (key, _))| {
+                    entries[..i]
+                        .iter()
+                        .find(|(earlier, _)| key_text(earlier) == key_text(key))
+                        .map(|(earlier, _)| (key, earlier))
+                })
+                .or_else(|| entries.iter().find_map(|(_, value)| find(value))),
+        }
+    }
+    let Some((again, first)) = find(node) else {
+        return false;
+    };
+    let first = ctx.loc(first.pos);
+    ctx.error(
+        again.pos,
+        format!(
+            "duplicate key `{}` in {what} (first set at {first})",
+            key_text(again)
+        ),
+        "a mapping keeps only one value per key: combine the conditions with `and`",
+    );
+    true
+}
+
 fn rule_hint(message: &str) -> String {
     if message.contains("PCRE") {
         "regex_match takes a PCRE pattern; escape literal characters such as `.`, `(`, `[` with a backslash".into()
@@ -77,6 +115,9 @@ fn rule_hint(message: &str) -> String {
 
 /// `advanced_rule:` opaque JSON (a mapping or a JSON string), compared in canonical form.
 pub fn advanced_rule(ctx: &mut Ctx, node: &Node) -> Option<RuleSpec> {
+    if refuse_duplicate_keys(ctx, node, "`advanced_rule`") {
+        return None;
+    }
     let value = match &node.kind {
         Kind::Map(_) => node.to_json(),
         Kind::Scalar(s) if matches!(s.resolve(), Resolved::Str(_)) => {

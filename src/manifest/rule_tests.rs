@@ -3,7 +3,7 @@
 //! uses. Pure: it returns outcomes; `render::rule_tests` shows them.
 
 use super::{Diagnostic, Location, Manifests, RuleSpec, Severity};
-use crate::rule::{Event, Rule};
+use crate::rule::{EvalError, Event, Rule};
 
 /// The outcome of one example event.
 pub struct ExampleOutcome<'a> {
@@ -16,6 +16,9 @@ pub struct ExampleOutcome<'a> {
     pub passed: bool,
     /// For failures: the conditions that decided the outcome.
     pub why: Vec<String>,
+    /// The rule could not be evaluated against the event (a `regex_match` too expensive for
+    /// PCRE): a failure, never a guessed outcome.
+    pub error: Option<EvalError>,
 }
 
 /// Every example's outcome, and how many conversions have no example at all.
@@ -55,7 +58,10 @@ pub fn run(manifests: &Manifests) -> RuleTestRun<'_> {
                 } else {
                     &c.tests.no_match_locations
                 };
-                let passed = rule.matches(event) == expect_match;
+                let (passed, error) = match rule.matches(event) {
+                    Ok(matched) => (matched == expect_match, None),
+                    Err(e) => (false, Some(e)),
+                };
                 outcomes.push(ExampleOutcome {
                     account: account.account.as_str(),
                     conversion: &c.name,
@@ -64,11 +70,12 @@ pub fn run(manifests: &Manifests) -> RuleTestRun<'_> {
                     event,
                     location: locations.get(index),
                     passed,
-                    why: if passed {
+                    why: if passed || error.is_some() {
                         Vec::new()
                     } else {
                         explain(rule, event, expect_match)
                     },
+                    error,
                 });
             }
             if !any {
@@ -92,6 +99,24 @@ impl ExampleOutcome<'_> {
     /// A failed example as a finding at the example's location.
     pub fn diagnostic(&self) -> Diagnostic {
         let event = serde_json::to_string(self.event).unwrap_or_default();
+        if let Some(e) = &self.error {
+            return Diagnostic {
+                severity: Severity::Error,
+                location: self.location.cloned(),
+                message: format!(
+                    "{} \"{}\": the rule cannot be evaluated against this event ({}[{}]): {event}: {e}",
+                    self.account,
+                    self.conversion,
+                    self.expect(),
+                    self.index
+                ),
+                hint: Some(if e.is_too_expensive() {
+                    "PCRE gave up rather than answer: convctl counts that as an error, never as a match or a miss; simplify the pattern".into()
+                } else {
+                    "fix the pattern".into()
+                }),
+            };
+        }
         let verdict = if self.expect_match {
             "should match this event, but does not"
         } else {
@@ -123,7 +148,11 @@ impl ExampleOutcome<'_> {
 fn explain(rule: &Rule, event: &Event, expect_match: bool) -> Vec<String> {
     rule.conditions()
         .into_iter()
-        .filter(|c| Rule::Leaf((*c).clone()).matches(event) != expect_match)
+        .filter(|c| {
+            Rule::Leaf((*c).clone())
+                .matches(event)
+                .is_ok_and(|m| m != expect_match)
+        })
         .map(|c| Rule::Leaf(c.clone()).to_api_string())
         .collect()
 }

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LiveConversion {
     pub id: ConversionId,
-    pub name: String,
+    /// `None` when the answer did not carry it: such a conversion is never matched, pruned,
+    /// or deleted by name (only an entry that pins its id can mean it).
+    pub name: Option<String>,
     pub description: Option<String>,
     /// The rule exactly as the API serialised it; compare by meaning via `rule::Rule`.
     pub rule: Option<String>,

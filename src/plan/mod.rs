@@ -16,11 +16,16 @@ use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub mod check;
 mod compact;
 pub use compact::CompactJson;
 
 /// The version of the document's shape; a file with another one is refused on load.
 pub const FORMAT_VERSION: u32 = 1;
+
+/// Saved plans larger than this are refused on load: 500 accounts of 100 replacements each are
+/// about 150 MB of JSON.
+pub const MAX_PLAN_BYTES: u64 = 512 << 20;
 
 /// The whole plan, over every account concerned.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -185,6 +190,9 @@ pub enum DeleteReason {
     Prune,
     /// The old half of a replacement that was cut off after its create: finishing it.
     Replaced,
+    /// A second live conversion with a declared one's name and immutable fields (two applies
+    /// that met, a lost answer): the oldest is kept, the others deleted.
+    Duplicate,
 }
 
 impl DeleteReason {
@@ -193,6 +201,7 @@ impl DeleteReason {
             DeleteReason::Absent => "ensure: absent",
             DeleteReason::Prune => "not declared, prune: true",
             DeleteReason::Replaced => "finishes an interrupted replacement",
+            DeleteReason::Duplicate => "a duplicate: the oldest with this name is kept",
         }
     }
 }
@@ -229,7 +238,8 @@ impl ConversionState {
     /// What the API reported, rules in canonical form so that plans show meaning, not bytes.
     pub fn from_live(live: &LiveConversion) -> ConversionState {
         ConversionState {
-            name: live.name.clone(),
+            // Unknown (not reported) shows as empty; identity never relies on it.
+            name: live.name.clone().unwrap_or_default(),
             description: live.description.clone(),
             custom_event_type: live.custom_event_type.clone(),
             default_conversion_value: live.default_conversion_value,
@@ -397,33 +407,66 @@ impl PlanDocument {
         out.write_all(b"\n")
     }
 
-    /// Writes the document to `path` atomically (a temporary file in the same directory, then
-    /// a rename), so that a crash never leaves half a plan for `apply --plan` to execute.
+    /// Writes the document to `path` atomically (a temporary file next to the target, then a
+    /// rename), so that a crash never leaves half a plan for `apply --plan` to execute.
+    ///
+    /// The target is `path`, or what a symlink at `path` points to (followed: the link stays,
+    /// the file it names is replaced). It must be a regular file or not exist yet: a directory,
+    /// a device (`/dev/full`, `/dev/null`), a FIFO or a socket is refused, never replaced by a
+    /// plain file. A replaced file keeps its permissions.
     pub fn save(&self, path: &Path) -> Result<(), PlanFileError> {
         let err = |source: std::io::Error| PlanFileError::Io {
             path: path.to_path_buf(),
             source,
         };
-        let dir = match path.parent() {
+        let target = save_target(path)?;
+        let dir = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
         std::fs::create_dir_all(&dir).map_err(err)?;
         let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(err)?;
+        if let Ok(meta) = std::fs::metadata(&target) {
+            tmp.as_file()
+                .set_permissions(meta.permissions())
+                .map_err(err)?;
+        }
         let mut file = std::io::BufWriter::new(tmp.as_file_mut());
         self.write_json(&mut file).map_err(err)?;
         file.flush().map_err(err)?;
         drop(file);
         tmp.as_file().sync_all().map_err(err)?;
-        tmp.persist(path).map_err(|e| err(e.error))?;
+        tmp.persist(&target).map_err(|e| err(e.error))?;
         Ok(())
     }
 
     /// Reads a saved plan, refusing files that are not plans or come from another format.
+    /// Reading is bounded by what is read ([`MAX_PLAN_BYTES`]; `/dev/zero` fails at once).
     pub fn load(path: &Path) -> Result<PlanDocument, PlanFileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PlanFileError::Io {
+        use crate::manifest::files::{LimitedRead, read_limited};
+        let io = |source| PlanFileError::Io {
             path: path.to_path_buf(),
             source,
+        };
+        let invalid = |reason: String| PlanFileError::Invalid {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let bytes = match read_limited(file, MAX_PLAN_BYTES, true) {
+            Ok(bytes) => bytes,
+            Err(LimitedRead::Io(e)) => return Err(io(e)),
+            Err(e @ (LimitedRead::TooLarge { .. } | LimitedRead::Nul { .. })) => {
+                return Err(invalid(format!(
+                    "{e}; a plan is JSON text saved with `convctl plan --out`"
+                )));
+            }
+        };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            invalid(format!(
+                "not UTF-8 text (invalid byte at offset {}); was it saved with `convctl plan --out`?",
+                e.utf8_error().valid_up_to()
+            ))
         })?;
         PlanDocument::from_json_str(&text).map_err(|reason| PlanFileError::Invalid {
             path: path.to_path_buf(),
@@ -479,6 +522,73 @@ impl PlanDocument {
     }
 }
 
+/// Where `save` writes for `path`: `path` itself when it is a regular file or does not exist,
+/// the file a symlink points to (followed to the end) when that is one; anything else refused.
+fn save_target(path: &Path) -> Result<PathBuf, PlanFileError> {
+    let refuse = |reason: String| PlanFileError::Refused {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let meta = match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(path.to_path_buf()),
+        Err(source) => {
+            return Err(PlanFileError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+        Ok(meta) => meta,
+    };
+    if meta.file_type().is_symlink() {
+        let target = std::fs::canonicalize(path).map_err(|e| {
+            refuse(format!(
+                "it is a symlink that leads nowhere ({e}); --out follows symlinks to a regular file only"
+            ))
+        })?;
+        return match std::fs::metadata(&target) {
+            Ok(m) if m.is_file() => Ok(target),
+            Ok(m) => Err(refuse(format!(
+                "it is a symlink to {}, which is {}; --out follows symlinks to a regular file only",
+                target.display(),
+                kind_of(&m.file_type())
+            ))),
+            Err(source) => Err(PlanFileError::Io {
+                path: path.to_path_buf(),
+                source,
+            }),
+        };
+    }
+    if meta.is_file() {
+        Ok(path.to_path_buf())
+    } else {
+        Err(refuse(format!(
+            "it is {}; --out writes a plan only to a regular file (replaced atomically) or a new path",
+            kind_of(&meta.file_type())
+        )))
+    }
+}
+
+fn kind_of(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device, not a regular file";
+        }
+        if kind.is_fifo() {
+            return "a FIFO, not a regular file";
+        }
+        if kind.is_socket() {
+            return "a socket, not a regular file";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
 /// A plan file that cannot be saved or used.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanFileError {
@@ -489,6 +599,8 @@ pub enum PlanFileError {
     },
     #[error("{} is not a usable plan: {reason}", path.display())]
     Invalid { path: PathBuf, reason: String },
+    #[error("will not write the plan to {}: {reason}", path.display())]
+    Refused { path: PathBuf, reason: String },
 }
 
 /// sha256 (hex) over a canonical serialisation of an account's live conversions: sorted by id,
@@ -529,7 +641,10 @@ fn fingerprint_item(c: &LiveConversion) -> Value {
     }
     text(&mut state, "description", &c.description);
     text(&mut state, "event_source_id", &c.event_source_id);
-    state.insert("name".into(), Value::String(c.name.clone()));
+    // Omitted when the API did not report it (a reported name gives the same bytes as ever).
+    if let Some(name) = &c.name {
+        state.insert("name".into(), Value::String(name.clone()));
+    }
     if let Some(r) = &c.rule {
         state.insert("rule".into(), live_rule_value(r));
     }
@@ -548,7 +663,7 @@ mod tests {
     pub(crate) fn live(id: &str, name: &str, rule: &str) -> LiveConversion {
         LiveConversion {
             id: ObjectId::parse(id).unwrap(),
-            name: name.into(),
+            name: Some(name.into()),
             description: Some(String::new()),
             rule: Some(rule.into()),
             advanced_rule: None,
@@ -662,7 +777,7 @@ mod tests {
                 )| {
                     LiveConversion {
                         id: ObjectId::parse(&id.to_string()).unwrap(),
-                        name,
+                        name: Some(name),
                         description,
                         rule: rule.map(|i| RULES[i].to_string()),
                         advanced_rule: advanced.map(|i| RULES[i].to_string()),

@@ -31,10 +31,12 @@ pub fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Imported 
 
     let mut names: HashMap<&str, Vec<String>> = HashMap::new();
     for c in &active {
-        names
-            .entry(c.name.as_str())
-            .or_default()
-            .push(c.id.to_string());
+        if let Some(name) = &c.name {
+            names
+                .entry(name.as_str())
+                .or_default()
+                .push(c.id.to_string());
+        }
     }
     let mut duplicates: Vec<(&&str, &Vec<String>)> =
         names.iter().filter(|(_, ids)| ids.len() > 1).collect();
@@ -75,7 +77,16 @@ fn entry_for(
     c: &LiveConversion,
     warnings: &mut Vec<String>,
 ) -> ConversionEntry {
-    let what = format!("{account}: \"{}\" ({})", c.name, c.id);
+    // A name the API did not report stays unknown to plan (never a rename): the entry gets a
+    // placeholder, pinned by id, and the user is told to write the real name.
+    let name = c.name.clone().unwrap_or_else(|| {
+        warnings.push(format!(
+            "{account}: the API did not report the name of conversion {0}; it is written as \"Unnamed conversion {0}\", pinned by id: put its real name in the manifest",
+            c.id
+        ));
+        format!("Unnamed conversion {}", c.id)
+    });
+    let what = format!("{account}: \"{name}\" ({})", c.id);
     let custom_event_type = match c.custom_event_type.as_deref().map(str::parse) {
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
@@ -133,7 +144,7 @@ fn entry_for(
         ));
     }
     ConversionEntry {
-        name: Some(c.name.clone()),
+        name: Some(name),
         id: Some(IdText::Text(c.id.to_string())),
         description: c.description.clone().filter(|d| !d.is_empty()),
         custom_event_type,
@@ -245,7 +256,7 @@ mod tests {
     fn live(id: &str, name: &str, rule: &str) -> LiveConversion {
         LiveConversion {
             id: ObjectId::parse(id).unwrap(),
-            name: name.into(),
+            name: Some(name.into()),
             description: Some("d".into()),
             rule: Some(rule.into()),
             advanced_rule: None,

@@ -1,28 +1,39 @@
 //! Is a plan still true? Before a saved plan (`apply --plan`) or an approved one (after the
 //! prompt) is executed, its accounts are listed again: every live fingerprint must be what the
-//! plan was made from, and every id an action names must be one of that account's conversions.
-//! Otherwise nothing is done. Generic over [`LiveApi`], so fakes test it without a server.
+//! plan was made from, and every action must agree with the live conversion it names
+//! ([`check_account`]: id, name, `before`, offline-valid `after`, delete-first only at the cap,
+//! no duplicate creates). Otherwise nothing is done. Generic over [`LiveApi`], so fakes test it
+//! without a server.
 
 use super::LiveApi;
 use super::compare::cannot_list;
 use crate::model::LiveConversion;
-use crate::plan::{AccountPlan, Action, PlanDocument};
+use crate::plan::check::check_account;
+use crate::plan::{AccountPlan, PlanDocument};
+
+/// Why a plan may not be executed.
+#[derive(Debug)]
+pub struct Refusal {
+    pub problems: Vec<String>,
+    /// Some action disagrees with the live conversion it names (not only: live state moved).
+    pub edited: bool,
+}
 
 /// `Ok` with each account's count of non-archived live conversions (what the mass-delete
 /// guard counts) when the plan is still true, else every reason it is not.
-pub async fn still_true<A: LiveApi>(
-    api: &A,
-    doc: &PlanDocument,
-) -> Result<Vec<usize>, Vec<String>> {
+pub async fn still_true<A: LiveApi>(api: &A, doc: &PlanDocument) -> Result<Vec<usize>, Refusal> {
     let ids: Vec<_> = doc.accounts.iter().map(|a| a.account.clone()).collect();
     let listed = api.list_many(&ids).await;
     let mut problems = Vec::new();
+    let mut edited = false;
     let mut active = Vec::new();
     for (account, result) in doc.accounts.iter().zip(listed) {
         match result {
             Err(e) => problems.push(cannot_list(&account.account, &e)),
             Ok(live) => {
-                problems.extend(account_problem(account, &live));
+                let wrong = account_problems(account, &live);
+                edited |= wrong.edited;
+                problems.extend(wrong.problems);
                 active.push(live.iter().filter(|c| !c.is_archived).count());
             }
         }
@@ -30,27 +41,30 @@ pub async fn still_true<A: LiveApi>(
     if problems.is_empty() {
         Ok(active)
     } else {
-        Err(problems)
+        Err(Refusal { problems, edited })
     }
 }
 
-/// Why one account's plan no longer holds, if it does not.
-fn account_problem(account: &AccountPlan, live: &[LiveConversion]) -> Option<String> {
+/// Why one account's plan no longer holds (nothing when it does).
+fn account_problems(account: &AccountPlan, live: &[LiveConversion]) -> Refusal {
     if crate::plan::live_fingerprint(live) != account.live_fingerprint {
-        return Some(format!(
-            "{}: live conversions changed since the plan was made",
-            account.account
-        ));
+        return Refusal {
+            problems: vec![format!(
+                "{}: live conversions changed since the plan was made",
+                account.account
+            )],
+            edited: false,
+        };
     }
     // The fingerprint covers live state, not the file's actions: an edited or damaged plan
-    // could otherwise update or delete another account's conversion.
-    let stray = account
-        .actions
-        .iter()
-        .filter_map(Action::id)
-        .find(|id| !live.iter().any(|c| &c.id == *id))?;
-    Some(format!(
-        "{}: the plan names conversion {stray}, which is not one of this account's conversions (was the file edited?)",
-        account.account
-    ))
+    // could otherwise delete a kept conversion under another's name, reach another account's
+    // conversion, or write what no manifest could say.
+    let problems: Vec<String> = check_account(account, live, crate::ACCOUNT_CAP)
+        .into_iter()
+        .map(|p| format!("{}: {p}", account.account))
+        .collect();
+    Refusal {
+        edited: !problems.is_empty(),
+        problems,
+    }
 }

@@ -240,7 +240,10 @@ fn check(
                 .or_else(|| {
                     // By name, never the old half of a replacement; the closest match first.
                     live.iter()
-                        .filter(|c| c.name == after.name && Some(&c.id) != old.as_ref())
+                        .filter(|c| {
+                            c.name.as_deref() == Some(after.name.as_str())
+                                && Some(&c.id) != old.as_ref()
+                        })
                         .min_by_key(|c| differences(after, c).len())
                 });
             let Some(stored) = found else {
@@ -335,7 +338,7 @@ mod tests {
     fn live(id: &str, name: &str, rule: &str, value: f64) -> LiveConversion {
         LiveConversion {
             id: ConversionId::parse(id).unwrap(),
-            name: name.into(),
+            name: Some(name.into()),
             description: Some(String::new()),
             rule: Some(rule.into()),
             advanced_rule: None,

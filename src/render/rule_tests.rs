@@ -26,6 +26,7 @@ pub fn json_report(run: &RuleTestRun<'_>, warnings: &[Diagnostic]) -> Value {
             "line": o.location.map(|l| l.line),
             "column": o.location.map(|l| l.column),
             "conditions": o.why,
+            "error": o.error.as_ref().map(ToString::to_string),
         })).collect::<Vec<_>>(),
         "diagnostics": warnings.iter().map(findings::diagnostic_json).collect::<Vec<_>>(),
     })

@@ -8,7 +8,7 @@
 mod eval;
 mod parse;
 
-pub use eval::Event;
+pub use eval::{EvalError, Event};
 pub use parse::{RuleError, RuleStep, suggest};
 
 use serde_json::Value;
@@ -144,8 +144,10 @@ impl Rule {
         serde_json::to_string_pretty(&self.to_value()).unwrap_or_default()
     }
 
-    /// Does an event satisfy the rule? (reference: Rules; a missing field is false).
-    pub fn matches(&self, event: &Event) -> bool {
+    /// Does an event satisfy the rule? (reference: Rules; a missing field is false). An error
+    /// when a `regex_match` that decides the outcome cannot be evaluated (PCRE's match or
+    /// depth limit, an invalid pattern): never a guess.
+    pub fn matches(&self, event: &Event) -> Result<bool, EvalError> {
         eval::matches(self, event)
     }
 

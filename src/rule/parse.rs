@@ -52,16 +52,96 @@ impl RuleError {
 }
 
 pub(super) fn from_json_str(text: &str) -> Result<Rule, RuleError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        RuleError::at(
-            &[],
-            format!(
-                "the rule is not valid JSON: {e}; write it as a JSON object such as \
-                 {{\"url\":{{\"i_contains\":\"thankyou\"}}}}"
-            ),
-        )
+    let value = strict_json(text).map_err(|e| {
+        let message = e.to_string();
+        if message.starts_with(DUPLICATE_KEY) {
+            // The position is serde_json's: the end of the repeated key.
+            RuleError::at(
+                &[],
+                format!(
+                    "{message}; a JSON object must not repeat a key (which one would count is \
+                     undefined): combine the conditions with `and`"
+                ),
+            )
+        } else {
+            RuleError::at(
+                &[],
+                format!(
+                    "the rule is not valid JSON: {e}; write it as a JSON object such as \
+                     {{\"url\":{{\"i_contains\":\"thankyou\"}}}}"
+                ),
+            )
+        }
     })?;
     from_value(&value)
+}
+
+const DUPLICATE_KEY: &str = "duplicate key";
+
+/// JSON text as a [`Value`], refusing an object that repeats a key (serde_json would silently
+/// keep the last one; the YAML form refuses them too).
+fn strict_json(text: &str) -> Result<Value, serde_json::Error> {
+    use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+
+    struct Strict;
+
+    impl<'de> DeserializeSeed<'de> for Strict {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Strict {
+        type Value = Value;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_string()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element_seed(Strict)? {
+                items.push(item);
+            }
+            Ok(Value::Array(items))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut out = serde_json::Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    return Err(A::Error::custom(format!("{DUPLICATE_KEY} `{key}`")));
+                }
+                let value = map.next_value_seed(Strict)?;
+                out.insert(key, value);
+            }
+            Ok(Value::Object(out))
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = Strict.deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
 }
 
 pub(super) fn from_value(value: &Value) -> Result<Rule, RuleError> {
@@ -295,6 +375,28 @@ fn levenshtein(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The YAML form refuses a repeated key; the JSON string form did not (serde_json keeps the
+    /// last one, so `{"url":..., "url":...}` silently meant one condition).
+    #[test]
+    fn a_json_rule_with_a_repeated_key_is_refused() {
+        for text in [
+            r#"{"url":{"i_contains":"a"},"url":{"i_contains":"b"}}"#,
+            r#"{"and":[{"url":{"eq":"a","eq":"b"}}]}"#,
+            r#"{"or":[{"event":{"eq":"Lead"}}],"or":[]}"#,
+        ] {
+            let e = Rule::from_json_str(text).unwrap_err();
+            assert!(e.message.starts_with("duplicate key `"), "{text}: {e}");
+            assert!(e.message.contains("must not repeat a key"), "{e}");
+        }
+        // The same key in different objects is fine.
+        assert!(Rule::from_json_str(r#"{"and":[{"url":{"eq":"a"}},{"url":{"eq":"b"}}]}"#).is_ok());
+        // Other errors still say "not valid JSON".
+        let e = Rule::from_json_str(r#"{"url":"#).unwrap_err();
+        assert!(e.message.contains("not valid JSON"), "{e}");
+        let e = Rule::from_json_str(r#"{"url":{"eq":"a"}} x"#).unwrap_err();
+        assert!(e.message.contains("not valid JSON"), "{e}");
+    }
 
     #[test]
     fn meaning_not_bytes() {

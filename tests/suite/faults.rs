@@ -82,7 +82,10 @@ async fn apply_converges_without_duplicates_when_requests_fail_and_answers_are_l
         let account = convctl::model::ids::AdAccountId::parse(account).unwrap();
         let live = client.list_conversions(&account).await.unwrap();
         let active: Vec<_> = live.iter().filter(|c| !c.is_archived).collect();
-        let mut names: Vec<&str> = active.iter().map(|c| c.name.as_str()).collect();
+        let mut names: Vec<&str> = active
+            .iter()
+            .map(|c| c.name.as_deref().unwrap_or_default())
+            .collect();
         names.sort();
         names.dedup();
         assert_eq!(

@@ -21,6 +21,7 @@ mod faults;
 mod import;
 mod manifest;
 mod plan;
+mod reliability;
 mod rule_tests;
 mod safety;
 mod sandbox;

@@ -213,12 +213,30 @@ fn replacing_a_pinned_conversion_prints_the_new_id_and_tolerates_the_old_pin() {
         plan.stdout.contains(&format!("to id: \"{new_id}\"")),
         "{plan}"
     );
-    // A pin to an id that never existed is an error.
+    // A pin to an id that does not exist, where no live conversion has the entry's name (a
+    // delete-first replacement whose create failed, issue 15 item 7): created, with a warning.
     env.write(
         "conversions/a.yaml",
         &format!(
             "{}    id: \"999\"\n",
             manifest("act_1", &[entry("Q", "new")])
+        ),
+    );
+    let create = env.run(&["plan"]);
+    assert_eq!(create.code, 0, "{create}");
+    assert!(
+        create
+            .stdout
+            .contains("is pinned to id 999, which no longer exists")
+            && create.stdout.contains("it will be created"),
+        "{create}"
+    );
+    // Where a live conversion has the name but other immutable fields, it stays an error.
+    env.write(
+        "conversions/a.yaml",
+        &format!(
+            "{}    id: \"999\"\n",
+            manifest("act_1", &[entry("P", "other")])
         ),
     );
     let bad = env.run(&["plan"]);

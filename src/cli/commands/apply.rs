@@ -63,11 +63,13 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> Outcome {
             if !confirm()? {
                 return Err(Failure::new("apply cancelled; nothing was done"));
             }
+            // --timeout is the API's time, not the person's at the prompt.
+            session.budget().restart();
             // Time passed at the prompt: apply only what was approved, on the state it was
             // made from.
-            still_true(session, &doc).await.map_err(|problems| {
+            still_true(session, &doc).await.map_err(|refusal| {
                 Failure::with_details(
-                    problems.iter().map(|p| format!("error: {p}")).collect(),
+                    refusal.problems.iter().map(|p| format!("error: {p}")).collect(),
                     "live state changed while the plan was awaiting approval; nothing was done. Run apply again",
                 )
             })?;
@@ -178,10 +180,15 @@ async fn saved_plan(
     }
     match still_true(api, &doc).await {
         Ok(active) => Ok((doc, active)),
-        Err(problems) => Err(Failure::new(format!(
-            "the saved plan {} is stale, nothing was done:\n  {}\nmake a new plan (`convctl plan --out {}`) and review it",
+        Err(refusal) => Err(Failure::new(format!(
+            "the saved plan {} {}, nothing was done:\n  {}\nmake a new plan (`convctl plan --out {}`) and review it",
             file.display(),
-            problems.join("\n  "),
+            if refusal.edited {
+                "does not match the live conversions it names (edited?)"
+            } else {
+                "is stale"
+            },
+            refusal.problems.join("\n  "),
             file.display()
         ))),
     }

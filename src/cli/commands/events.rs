@@ -18,7 +18,6 @@ use crate::reconcile::live_test::{self, LiveEvent};
 use crate::render::findings::plural;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// `convctl events send`.
@@ -163,19 +162,35 @@ fn requests_by_pixel(events: Vec<LiveEvent>) -> Vec<(ObjectId, Vec<LiveEvent>)> 
     requests
 }
 
+/// An events file larger than this is refused: 1,000 events (the most one request takes) are
+/// a few MB.
+const MAX_EVENTS_FILE_BYTES: u64 = 32 << 20;
+
 /// Reads a JSON array of events, or an object with a `data` array (items may be JSON strings,
 /// as the Python SDK sends them). `-` is stdin.
 fn read_events(path: &Path) -> Result<Vec<Value>, String> {
+    use crate::manifest::files::{describe_bytes, read_limited};
     let name = display_path(path);
-    let text = if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| format!("{name}: cannot read: {e}"))?;
-        text
+    // Bounded by what is read (stdin, a FIFO and /dev/zero report no size).
+    let bytes = if path.as_os_str() == "-" {
+        read_limited(std::io::stdin().lock(), MAX_EVENTS_FILE_BYTES, true)
     } else {
-        std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?
-    };
+        let file = std::fs::File::open(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+        read_limited(file, MAX_EVENTS_FILE_BYTES, true)
+    }
+    .map_err(|e| {
+        format!(
+            "{name}: {e}; events are a JSON text of at most {} ({} events per request)",
+            describe_bytes(MAX_EVENTS_FILE_BYTES),
+            events::MAX_EVENTS
+        )
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{name}: not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
     let value: Value = serde_json::from_str(&text).map_err(|e| {
         format!(
             "{name}:{}:{}: not JSON: {e}; write a JSON array of events, or {{\"data\": [...]}}",

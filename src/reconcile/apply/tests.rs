@@ -13,6 +13,10 @@ use std::sync::Mutex;
 struct Fake {
     log: Mutex<Vec<String>>,
     fail: Vec<String>,
+    /// Writes answered "does not exist" (100/33).
+    not_found: Vec<String>,
+    /// What listing any account shows (ids only matter).
+    listed: Vec<&'static str>,
     next: Mutex<u64>,
 }
 
@@ -21,7 +25,13 @@ impl LiveApi for Fake {
         &self,
         accounts: &[AdAccountId],
     ) -> Vec<Result<Vec<LiveConversion>, GraphError>> {
-        accounts.iter().map(|_| Ok(vec![])).collect()
+        self.log.lock().unwrap().push("list".into());
+        let listed: Vec<LiveConversion> = self
+            .listed
+            .iter()
+            .map(|id| crate::diff::tests::live(id, "listed", r#"{"url":{"i_contains":"x"}}"#))
+            .collect();
+        accounts.iter().map(|_| Ok(listed.clone())).collect()
     }
 
     async fn write(
@@ -44,6 +54,12 @@ impl LiveApi for Fake {
                     return Err(GraphError::new(
                         ErrorKind::Transient,
                         format!("(#2) Service temporarily unavailable [{key}]"),
+                    ));
+                }
+                if self.not_found.contains(&key) {
+                    return Err(GraphError::new(
+                        ErrorKind::NotFound,
+                        format!("Unsupported delete request. Object does not exist [{key}]"),
                     ));
                 }
                 Ok(match op {
@@ -148,6 +164,7 @@ async fn runs_in_phases_and_reports_everything_done() {
         *fake.log.lock().unwrap(),
         [
             "delete 5",
+            "list", // did deleting make room?
             "create A, update 2, create C, create E",
             "delete 3, delete 4"
         ]
@@ -217,6 +234,88 @@ async fn a_failed_delete_after_a_create_is_reported_half_done() {
     assert!(text.contains("Run `convctl apply` again"), "{text}");
 }
 
+/// Item 1 of issue 15: a delete answered "does not exist" (another apply, or a person, deleted
+/// it first) is done, once a listing confirms the conversion is gone: "already gone", for a
+/// tombstone, a prune and the old half of a replacement alike.
+#[tokio::test]
+async fn a_delete_that_finds_the_conversion_gone_is_done() {
+    let fake = Fake {
+        not_found: vec!["delete 3".into(), "delete 4".into(), "delete 5".into()],
+        ..Default::default()
+    };
+    let report = execute(&fake, every_kind(), std::sync::Arc::new(|| {})).await;
+    let text = report.render();
+    assert!(report.is_complete(), "{text}");
+    assert!(
+        text.contains("act_1: - delete \"D\" (id 4, ensure: absent): already gone"),
+        "{text}"
+    );
+    assert!(
+        text.contains("act_1: -/+ replace \"C\" (id 3): new id 102, old id 3 already gone"),
+        "{text}"
+    );
+    assert!(
+        text.contains("act_1: -/+ replace \"E\" (id 5): new id 103, old id 5 already gone"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Apply complete: 5 of 5 actions done."),
+        "{text}"
+    );
+    // One listing per phase that met such an answer (besides the probe's own check).
+    let log = fake.log.lock().unwrap().join(" | ");
+    assert_eq!(
+        log,
+        "delete 5 | list | list | create A, update 2, create C, create E | delete 3, delete 4 | list"
+    );
+}
+
+/// "does not exist" while the account still lists the conversion means something else (a
+/// permission, a wrong id): a failure, and the old half of a replacement is reported half done.
+#[tokio::test]
+async fn a_delete_answered_does_not_exist_while_still_listed_fails() {
+    let fake = Fake {
+        not_found: vec!["delete 3".into(), "delete 4".into()],
+        listed: vec!["3", "4"],
+        ..Default::default()
+    };
+    let report = execute(&fake, every_kind(), std::sync::Arc::new(|| {})).await;
+    let text = report.render();
+    assert!(!report.is_complete(), "{text}");
+    assert!(
+        text.contains("FAILED delete \"D\" (id 4, ensure: absent): ")
+            && text.contains("the account still lists id 4, so it is not gone"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the new conversion was created (id 102) but deleting the old id 3 failed"),
+        "{text}"
+    );
+}
+
+/// Item 7 of issue 15: a delete-first replacement whose create failed says what the next
+/// apply does, and what to do about the pin.
+#[tokio::test]
+async fn a_delete_first_replacement_whose_create_failed_says_how_to_finish() {
+    let fake = Fake {
+        fail: vec!["create E".into()],
+        ..Default::default()
+    };
+    let report = execute(
+        &fake,
+        doc(vec![replace("5", "E", ReplaceOrder::DeleteBeforeCreate)]),
+        std::sync::Arc::new(|| {}),
+    )
+    .await;
+    let text = report.render();
+    assert!(
+        text.contains("the old id 5 was deleted (account at its limit) but creating the new one failed")
+            && text.contains("Run apply again: it creates the conversion (the pin at conversions/a.yaml:9:5 names the deleted id")
+            && text.contains("then update the pin to the new id apply prints"),
+        "{text}"
+    );
+}
+
 /// A stateful in-memory API: what `apply` writes is what the next listing shows, with rules
 /// re-serialised the way the API does (keys sorted, compact), so that convergence is tested
 /// against a store that does not echo the manifest's bytes.
@@ -258,7 +357,7 @@ impl LiveApi for Store {
                         };
                         live.push(LiveConversion {
                             id: id.clone(),
-                            name: c.name,
+                            name: Some(c.name),
                             description: Some(c.description),
                             rule: c.rule.as_ref().map(reserialise),
                             advanced_rule: c.advanced_rule.as_ref().map(reserialise),
@@ -268,7 +367,7 @@ impl LiveApi for Store {
                             default_conversion_value: Some(c.default_conversion_value),
                             is_archived: false,
                             is_unavailable: false,
-                            creation_time: None,
+                            creation_time: Some("2026-06-01T00:00:00+0000".into()),
                             first_fired_time: None,
                             last_fired_time: None,
                         });
@@ -280,7 +379,7 @@ impl LiveApi for Store {
                             .find(|c| c.id == id)
                             .ok_or_else(|| GraphError::new(ErrorKind::NotFound, "no such id"))?;
                         if let Some(n) = update.name {
-                            c.name = n;
+                            c.name = Some(n);
                         }
                         if let Some(d) = update.description {
                             c.description = Some(d);
@@ -335,7 +434,7 @@ mod convergence {
                 .enumerate()
                 .map(|(i, (name, rule, ty, value, described))| LiveConversion {
                     id: ObjectId::parse(&format!("{}", i + 1)).unwrap(),
-                    name: NAMES[name].into(),
+                    name: Some(NAMES[name].into()),
                     description: Some(if described { "d".into() } else { String::new() }),
                     rule: Some(RULES[rule].into()),
                     advanced_rule: None,
@@ -345,7 +444,7 @@ mod convergence {
                     default_conversion_value: Some(f64::from(value) * 12.0),
                     is_archived: false,
                     is_unavailable: false,
-                    creation_time: None,
+                    creation_time: Some(format!("2026-01-01T00:00:{i:02}+0000")),
                     first_fired_time: None,
                     last_fired_time: None,
                 })
@@ -417,7 +516,7 @@ mod convergence {
             prop_assert!(again.actions.is_empty(), "{:?}", again.actions);
             // An oracle independent of the diff: the live fields are the declared ones.
             for entry in &desired.conversions {
-                let found: Vec<&LiveConversion> = after.iter().filter(|c| c.name == entry.name).collect();
+                let found: Vec<&LiveConversion> = after.iter().filter(|c| c.name.as_deref() == Some(entry.name.as_str())).collect();
                 prop_assert_eq!(found.len(), usize::from(entry.ensure == Ensure::Present), "{}", entry.name);
                 if let [c] = found.as_slice() {
                     prop_assert_eq!(c.description.as_deref(), Some(entry.description.as_str()));
@@ -428,7 +527,7 @@ mod convergence {
                 }
             }
             if desired.prune {
-                prop_assert!(after.iter().all(|c| desired.conversions.iter().any(|e| e.name == c.name)));
+                prop_assert!(after.iter().all(|c| desired.conversions.iter().any(|e| c.name.as_deref() == Some(e.name.as_str()))));
             }
         }
     }

@@ -23,7 +23,10 @@ fn batch_of(seen: &Seen) -> Option<Vec<Value>> {
 }
 
 fn names(listed: &[LiveConversion]) -> Vec<&str> {
-    listed.iter().map(|c| c.name.as_str()).collect()
+    listed
+        .iter()
+        .map(|c| c.name.as_deref().unwrap_or_default())
+        .collect()
 }
 
 /// One batch for five accounts; each entry answers differently, and each account ends up with

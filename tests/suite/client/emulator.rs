@@ -40,7 +40,10 @@ async fn reads_and_batched_writes_round_trip_with_header_authentication_only() {
 
     let live = client.list_conversions(&acc).await.unwrap();
     assert_eq!(live.len(), 10);
-    let c3 = live.iter().find(|c| c.name == "c3").unwrap();
+    let c3 = live
+        .iter()
+        .find(|c| c.name.as_deref() == Some("c3"))
+        .unwrap();
     assert_eq!(c3.id, ids[3], "results come back in input order");
     assert_eq!(c3.event_source_id.as_deref(), Some("5550001"));
     assert_eq!(c3.custom_event_type.as_deref(), Some("PURCHASE"));
@@ -80,7 +83,7 @@ async fn reads_and_batched_writes_round_trip_with_header_authentication_only() {
     assert_eq!(live.len(), 8);
     let c0 = live.iter().find(|c| c.id == ids[0]).unwrap();
     assert_eq!(
-        (c0.name.as_str(), c0.default_conversion_value),
+        (c0.name.as_deref().unwrap(), c0.default_conversion_value),
         ("c0 renamed", Some(7.5))
     );
 
@@ -248,7 +251,9 @@ async fn under_faults_dropped_answers_and_rate_limits_every_write_happens_exactl
             }
         }
         assert_eq!(
-            live.iter().filter(|c| c.name == "twin").count(),
+            live.iter()
+                .filter(|c| c.name.as_deref() == Some("twin"))
+                .count(),
             (12..14).filter(|i| (a * 14 + i) % 3 != 0).count()
         );
     }

@@ -80,7 +80,10 @@ async fn paging_follows_next_through_empty_pages_to_the_end_with_the_token_only_
     let (client, log) = client(config(&server.base, TOKEN));
 
     let live = client.list_conversions(&account(7)).await.unwrap();
-    let names: Vec<&str> = live.iter().map(|c| c.name.as_str()).collect();
+    let names: Vec<&str> = live
+        .iter()
+        .map(|c| c.name.as_deref().unwrap_or_default())
+        .collect();
     assert_eq!(names, ["a", "b", "c"]);
     assert_eq!(
         (live[1].default_conversion_value, live[1].is_archived),

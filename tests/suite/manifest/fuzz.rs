@@ -137,7 +137,7 @@ fn live_copy(plan: &convctl::plan::AccountPlan) -> Vec<LiveConversion> {
         .enumerate()
         .map(|(i, c)| LiveConversion {
             id: convctl::model::ids::ConversionId::parse(&format!("{}", 1000 + i)).unwrap(),
-            name: c.name,
+            name: Some(c.name),
             description: Some(c.description),
             rule: c.rule,
             advanced_rule: c.advanced_rule,

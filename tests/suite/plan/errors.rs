@@ -10,7 +10,10 @@ fn identity_errors_read_like_validate_errors() {
     let env = Harness::new();
     env.seed(json!([
         {"account": "act_1", "name": "Dup", "custom_event_type": "PURCHASE", "rule": {"url": {"i_contains": "a"}}},
-        {"account": "act_1", "name": "Dup", "custom_event_type": "PURCHASE", "rule": {"url": {"i_contains": "b"}}}
+        {"account": "act_1", "name": "Dup", "custom_event_type": "PURCHASE", "rule": {"url": {"i_contains": "b"}}},
+        // Same name as the pinned entry, another rule: the missing pin stays an error (with no
+        // conversion of that name at all, it would be created, with a warning).
+        {"account": "act_1", "name": "Pinned", "custom_event_type": "PURCHASE", "rule": {"url": {"i_contains": "q"}}}
     ]));
     env.write(
         "conversions/a.yaml",

@@ -1,0 +1,237 @@
+//! Never delete what is not ours, never run an edited plan (issue 15, items 2, 5, 6), end to
+//! end: the real binary against the in-process emulator.
+
+use crate::support::Harness as Env;
+use serde_json::{Value, json};
+
+fn conversion(account: &str, name: &str, needle: &str) -> Value {
+    json!({"account": account, "name": name, "custom_event_type": "PURCHASE",
+           "rule": {"url": {"i_contains": needle}}})
+}
+
+fn entry(name: &str, needle: &str) -> String {
+    format!(
+        "  - name: {name}\n    custom_event_type: PURCHASE\n    rule: {{url: {{i_contains: \"{needle}\"}}}}\n"
+    )
+}
+
+fn manifest(account: &str, entries: &[String]) -> String {
+    format!("account: {account}\nconversions:\n{}", entries.concat())
+}
+
+fn writes(env: &Env) -> u64 {
+    env.stats()["writes"].as_u64().expect("writes stat")
+}
+
+/// The first scenario of issue 15: a person makes a second `Purchase` by hand a moment after
+/// convctl made its own. It is newer and has another rule, so it is not the old half of an
+/// interrupted replacement: convctl deletes nothing and asks for a pin.
+#[test]
+fn a_conversion_made_by_hand_with_our_name_is_never_deleted() {
+    let env = Env::new();
+    env.write(
+        "conversions/a.yaml",
+        &manifest("act_1", &[entry("Purchase", "/thanks")]),
+    );
+    assert_eq!(env.run(&["apply", "--auto-approve"]).code, 0);
+    let ours = env.id_of("act_1", "Purchase");
+    // A second later (creation times are whole seconds), by hand over the API.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let by_hand = env.graph(
+        reqwest::Method::POST,
+        "act_1/customconversions",
+        &[
+            ("name", "Purchase"),
+            ("custom_event_type", "PURCHASE"),
+            ("rule", r#"{"url":{"i_contains":"/thanks-v2"}}"#),
+        ],
+    );
+    let by_hand = by_hand["id"].as_str().expect("created").to_string();
+    let before = writes(&env);
+    let again = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(again.code, 1, "{again}");
+    assert!(
+        again.stderr.contains(&format!("ids {ours}, {by_hand}"))
+            || again.stderr.contains(&format!("ids {by_hand}, {ours}")),
+        "{again}"
+    );
+    assert!(again.stderr.contains("not the old half"), "{again}");
+    assert!(again.stderr.contains("pin the one to manage"), "{again}");
+    assert_eq!(writes(&env), before, "nothing written");
+    assert_eq!(env.live("act_1").len(), 2);
+}
+
+/// Item 2: the same conversion twice (two applies that met) is repaired: the oldest is kept,
+/// the other deleted with reason `duplicate`, shown in every rendering of the plan.
+#[test]
+fn duplicates_are_shown_for_review_and_repaired_keeping_the_oldest() {
+    let env = Env::new();
+    let ids = env.seed(json!([
+        conversion("act_1", "A", "a"),
+        conversion("act_1", "A", "a"),
+        conversion("act_1", "B", "b"),
+    ]));
+    env.write(
+        "conversions/a.yaml",
+        &manifest("act_1", &[entry("A", "a"), entry("B", "b")]),
+    );
+    let text = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(text.code, 2, "{text}");
+    assert!(
+        text.stdout.contains(&format!(
+            "\"A\" (id {}) will be deleted (a duplicate: the oldest with this name is kept)",
+            ids[1]
+        )),
+        "{text}"
+    );
+    assert!(
+        text.stdout
+            .contains(&format!("keeping the oldest, {}", ids[0])),
+        "{text}"
+    );
+    assert!(
+        text.stdout
+            .trim_end()
+            .ends_with("Plan: 0 to create, 0 to update, 0 to replace, 1 to delete."),
+        "{text}"
+    );
+    let json = env.run(&["plan", "--format", "json"]);
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    let action = &doc["accounts"][0]["actions"][0];
+    assert_eq!(action["action"], "delete", "{doc}");
+    assert_eq!(action["reason"], "duplicate", "{doc}");
+    assert_eq!(action["id"], ids[1].as_str(), "{doc}");
+    let markdown = env.run(&["plan", "--format", "markdown"]);
+    assert!(
+        markdown
+            .stdout
+            .contains("a duplicate: the oldest with this name is kept"),
+        "{markdown}"
+    );
+    let apply = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply}");
+    assert!(
+        apply.stdout.contains(&format!(
+            "- delete \"A\" (id {}, duplicate): deleted",
+            ids[1]
+        )),
+        "{apply}"
+    );
+    assert_eq!(env.id_of("act_1", "A"), ids[0]);
+    assert_eq!(env.run(&["plan"]).last_line(), "No changes.");
+}
+
+/// Item 6: every edit of a saved plan that issue 15 saw executed is refused before any write.
+#[test]
+fn edited_saved_plans_are_refused_before_any_write() {
+    let env = Env::new();
+    let ids = env.seed(json!([
+        conversion("act_1", "Keep", "k"),
+        conversion("act_1", "Old", "o"),
+        conversion("act_1", "Swap", "s"),
+    ]));
+    env.write(
+        "conversions/a.yaml",
+        &format!(
+            "{}  - name: Old\n    ensure: absent\n",
+            manifest(
+                "act_1",
+                &[entry("Keep", "k"), entry("Swap", "s2"), entry("New", "n")]
+            )
+        ),
+    );
+    let saved = env.run(&["plan", "--out", "plan.json"]);
+    assert_eq!(saved.code, 0, "{saved}");
+    let original: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("plan.json")).unwrap()).unwrap();
+    let actions = |doc: &mut Value| -> Vec<Value> {
+        doc["accounts"][0]["actions"].as_array().unwrap().clone()
+    };
+    let find = |doc: &Value, kind: &str| -> usize {
+        doc["accounts"][0]["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|a| a["action"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {doc}"))
+    };
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let (keep, old) = (ids[0].clone(), ids[1].clone());
+    let edits: Vec<(&str, Edit, &str)> = vec![
+        (
+            "tombstone pointed at a kept conversion",
+            Box::new(move |doc| {
+                let i = find(doc, "delete");
+                doc["accounts"][0]["actions"][i]["id"] = json!(keep);
+            }),
+            "is named \"Keep\", not \"Old\"",
+        ),
+        (
+            "replacement switched to delete_before_create off the cap",
+            Box::new(move |doc| {
+                let i = find(doc, "replace");
+                doc["accounts"][0]["actions"][i]["order"] = json!("delete_before_create");
+            }),
+            "delete first",
+        ),
+        (
+            "a duplicate create",
+            Box::new(move |doc| {
+                let i = find(doc, "create");
+                let mut all = actions(doc);
+                all.push(all[i].clone());
+                doc["accounts"][0]["actions"] = json!(all);
+                doc["summary"]["create"] = json!(2);
+            }),
+            "creates \"New\" 2 times",
+        ),
+        (
+            "a 500-character name",
+            Box::new(move |doc| {
+                let i = find(doc, "create");
+                let long = "x".repeat(500);
+                doc["accounts"][0]["actions"][i]["name"] = json!(long);
+                doc["accounts"][0]["actions"][i]["after"]["name"] = json!(long);
+            }),
+            "its name is 500 characters long",
+        ),
+        (
+            "an invalid rule",
+            Box::new(move |doc| {
+                let i = find(doc, "create");
+                doc["accounts"][0]["actions"][i]["after"]["rule"] =
+                    json!({"url": {"regex_match": "(unclosed"}});
+            }),
+            "its rule is invalid",
+        ),
+        (
+            "a tombstone whose `before` was edited",
+            Box::new(move |doc| {
+                let i = find(doc, "delete");
+                doc["accounts"][0]["actions"][i]["before"]["description"] = json!("x");
+            }),
+            "`before` differs",
+        ),
+    ];
+    let before = writes(&env);
+    for (what, edit, expected) in edits {
+        let mut doc = original.clone();
+        edit(&mut doc);
+        std::fs::write(env.path("edited.json"), doc.to_string()).unwrap();
+        let run = env.run(&["apply", "--plan", "edited.json", "--auto-approve"]);
+        assert_eq!(run.code, 1, "{what}: {run}");
+        assert!(
+            run.stderr.contains(
+                "does not match the live conversions it names (edited?), nothing was done"
+            ),
+            "{what}: {run}"
+        );
+        assert!(run.stderr.contains(expected), "{what}: {run}");
+        assert_eq!(writes(&env), before, "{what}: nothing may be written");
+    }
+    assert_eq!(env.id_of("act_1", "Old"), old, "still there");
+    // The plan as saved runs.
+    let run = env.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(env.run(&["plan"]).last_line(), "No changes.");
+}
