@@ -12,6 +12,7 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
         .map(|i| Action::Delete {
             id: id(i),
             name: format!("d{i}"),
+            set: None,
             reason: DeleteReason::Prune,
             before: None,
         })
@@ -19,6 +20,7 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
     actions.extend((0..replaces).map(|i| Action::Replace {
         id: id(1000 + i),
         name: format!("r{i}"),
+        set: None,
         forced_by: vec![Field::Rule],
         order: ReplaceOrder::CreateBeforeDelete,
         changes: vec![],
@@ -29,6 +31,7 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
     // Updates and creates never count.
     actions.push(Action::Create {
         name: "new".into(),
+        set: None,
         after: ConversionState::default(),
     });
     AccountPlan {
@@ -38,6 +41,7 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
         actions,
         unmanaged: vec![],
         warnings: vec![],
+        safety: None,
         notes: vec![],
     }
 }

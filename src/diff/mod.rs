@@ -9,6 +9,7 @@
 
 mod compare;
 mod identity;
+mod renames;
 mod safety;
 
 pub use compare::{Comparison, compare, desired_state};
@@ -91,6 +92,7 @@ pub fn diff_account(
             actions.push(Action::Delete {
                 id: old.id.clone(),
                 name: old.name.clone(),
+                set: set_of(entry),
                 reason: DeleteReason::Replaced,
                 before: Some(Box::new(ConversionState::from_live(old))),
             });
@@ -104,6 +106,7 @@ pub fn diff_account(
                 actions.push(Action::Delete {
                     id: live.id.clone(),
                     name: live.name.clone(),
+                    set: set_of(entry),
                     reason: DeleteReason::Absent,
                     before: Some(Box::new(ConversionState::from_live(live))),
                 });
@@ -111,6 +114,7 @@ pub fn diff_account(
             (Ensure::Present, None) => {
                 actions.push(Action::Create {
                     name: entry.name.clone(),
+                    set: set_of(entry),
                     after: desired_state(entry),
                 });
             }
@@ -136,6 +140,7 @@ pub fn diff_account(
                     actions.push(Action::Replace {
                         id: live.id.clone(),
                         name: entry.name.clone(),
+                        set: set_of(entry),
                         forced_by: cmp.forced_by,
                         order: ReplaceOrder::CreateBeforeDelete,
                         changes: cmp.changes,
@@ -147,6 +152,7 @@ pub fn diff_account(
                     actions.push(Action::Update {
                         id: live.id.clone(),
                         name: entry.name.clone(),
+                        set: set_of(entry),
                         changes: cmp.changes,
                     });
                 }
@@ -167,6 +173,7 @@ pub fn diff_account(
             actions.push(Action::Delete {
                 id: live.id.clone(),
                 name: live.name.clone(),
+                set: None,
                 reason: DeleteReason::Prune,
                 before: Some(Box::new(ConversionState::from_live(live))),
             });
@@ -258,6 +265,7 @@ pub fn diff_account(
         actions,
         unmanaged,
         warnings,
+        safety: desired.safety,
         notes,
     };
     if let Some(mass) = mass_delete(&plan, active.len()) {
@@ -266,6 +274,11 @@ pub fn diff_account(
         ));
     }
     Ok(plan)
+}
+
+/// The name of the set an entry comes from (plans say it on every action).
+fn set_of(entry: &DesiredConversion) -> Option<String> {
+    entry.set.as_ref().map(|s| s.name.clone())
 }
 
 fn protect_error(entry: &DesiredConversion, what: &str) -> Diagnostic {

@@ -23,6 +23,24 @@ pub const ENTRY_KEYS: &[&str] = &[
     "event_source_id",
     "action_source_type",
     "tests",
+    "renamed_from",
+];
+
+/// The keys of an entry of a set: an account's, minus `id` (ids are per account: a `use`
+/// pins them with `ids:`).
+pub const SET_ENTRY_KEYS: &[&str] = &[
+    "name",
+    "ensure",
+    "protect",
+    "description",
+    "custom_event_type",
+    "default_conversion_value",
+    "rule",
+    "advanced_rule",
+    "event_source_id",
+    "action_source_type",
+    "tests",
+    "renamed_from",
 ];
 
 pub const DEFAULTS_KEYS: &[&str] = &[
@@ -36,7 +54,7 @@ pub const DEFAULTS_KEYS: &[&str] = &[
 pub const MAX_NAME_CHARS: usize = 100;
 
 /// `defaults:` of a document, checked.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Defaults {
     pub event_source_id: Option<ObjectId>,
     pub action_source_type: Option<ActionSourceType>,
@@ -133,9 +151,37 @@ pub fn entry(ctx: &mut Ctx, node: &Node, defaults: &Defaults) -> Option<DesiredC
         ENTRY_KEYS,
         &entry_key_elsewhere,
     )?;
+    checked_entry(ctx, node, f, defaults)
+}
+
+/// An entry of a set, its parameters already substituted: as [`entry`], without `id`.
+pub fn set_entry(ctx: &mut Ctx, node: &Node, defaults: &Defaults) -> Option<DesiredConversion> {
+    let elsewhere = |k: &str| {
+        match k {
+        "id" => Some(
+            "ids are per account: pin it in the account's `use:` item, with `ids: {<name>: \"<id>\"}`"
+                .to_string(),
+        ),
+        _ => entry_key_elsewhere(k),
+    }
+    };
+    let f = mapping(ctx, node, "an entry of a set", SET_ENTRY_KEYS, &elsewhere)?;
+    checked_entry(ctx, node, f, defaults)
+}
+
+fn checked_entry(
+    ctx: &mut Ctx,
+    node: &Node,
+    f: Fields,
+    defaults: &Defaults,
+) -> Option<DesiredConversion> {
     let errors_before = error_count(ctx);
     let ensure = ensure_of(ctx, &f);
     let fields = read_fields(ctx, &f);
+    let renamed_from = f
+        .get("renamed_from")
+        .map(|n| renamed_from(ctx, n))
+        .unwrap_or_default();
     let (sourced, rule) = rule_of(ctx, &f);
     let tests = match f.get("tests") {
         Some(t) => tests(ctx, t),
@@ -173,8 +219,44 @@ pub fn entry(ctx: &mut Ctx, node: &Node, defaults: &Defaults) -> Option<DesiredC
             .or_else(|| defaults.event_source_id.clone()),
         action_source_type: fields.action_source_type.or(defaults.action_source_type),
         tests,
+        renamed_from,
+        set: None,
         location: ctx.loc(node.pos),
     })
+}
+
+/// `renamed_from: [Old name, Older name]` (or one name): names of 1 to 100 characters.
+fn renamed_from(ctx: &mut Ctx, node: &Node) -> Vec<String> {
+    let items: Vec<&Node> = match &node.kind {
+        Kind::Seq(items) => items.iter().collect(),
+        Kind::Scalar(_) => vec![node],
+        Kind::Map(_) => {
+            ctx.error(
+                node.pos,
+                "`renamed_from` must be a list of earlier names, found a mapping",
+                "write e.g. renamed_from: [Old name]",
+            );
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(name) = string(ctx, item, "renamed_from") else {
+            continue;
+        };
+        if name.trim().is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            ctx.error(
+                item.pos,
+                format!(
+                    "an earlier name in `renamed_from` must be 1 to {MAX_NAME_CHARS} characters"
+                ),
+                "write the name the conversion had before, as it is live",
+            );
+            continue;
+        }
+        out.push(name);
+    }
+    out
 }
 
 /// Where a key that is not an entry's belongs, for the "unknown key" hint.

@@ -6,6 +6,7 @@
 //! the wording only.
 
 pub mod findings;
+mod fleet;
 pub mod json;
 pub mod markdown;
 pub mod text;
@@ -95,6 +96,7 @@ mod tests {
             actions: vec![
                 Action::Create {
                     name: "High value purchase".into(),
+                    set: None,
                     after: ConversionState {
                         name: "High value purchase".into(),
                         description: Some("Purchases over 100".into()),
@@ -112,6 +114,7 @@ mod tests {
                 Action::Update {
                     id: id("2"),
                     name: "Thank you page".into(),
+                    set: None,
                     changes: vec![FieldChange {
                         field: Field::Description,
                         before: json!(""),
@@ -121,6 +124,7 @@ mod tests {
                 Action::Replace {
                     id: id("3"),
                     name: "Checkout".into(),
+                    set: None,
                     forced_by: vec![Field::CustomEventType, Field::Rule],
                     order: ReplaceOrder::CreateBeforeDelete,
                     changes: vec![
@@ -142,6 +146,7 @@ mod tests {
                 Action::Delete {
                     id: id("4"),
                     name: "Old spring campaign".into(),
+                    set: None,
                     reason: DeleteReason::Absent,
                     before: Some(Box::new(ConversionState {
                         name: "Old spring campaign".into(),
@@ -160,6 +165,7 @@ mod tests {
             warnings: vec![
                 "\"Checkout\" (3) last fired 2 hours ago: replacing it loses its history".into(),
             ],
+            safety: None,
             notes: vec![],
         };
         let quiet = AccountPlan {
@@ -169,6 +175,7 @@ mod tests {
             actions: vec![],
             unmanaged: vec![],
             warnings: vec![],
+            safety: None,
             notes: vec![],
         };
         PlanDocument::new("v26.0", vec![account, quiet])

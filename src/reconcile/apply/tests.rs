@@ -81,6 +81,7 @@ fn replace(old: &str, name: &str, order: ReplaceOrder) -> Action {
     Action::Replace {
         id: id(old),
         name: name.into(),
+        set: None,
         forced_by: vec![crate::plan::Field::Rule],
         order,
         changes: vec![],
@@ -100,6 +101,7 @@ fn doc(actions: Vec<Action>) -> PlanDocument {
             actions,
             unmanaged: vec![],
             warnings: vec![],
+            safety: None,
             notes: vec![],
         }],
     )
@@ -109,11 +111,13 @@ fn every_kind() -> PlanDocument {
     doc(vec![
         Action::Create {
             name: "A".into(),
+            set: None,
             after: *state("A"),
         },
         Action::Update {
             id: id("2"),
             name: "B".into(),
+            set: None,
             changes: vec![crate::plan::FieldChange {
                 field: crate::plan::Field::Description,
                 before: "".into(),
@@ -125,6 +129,7 @@ fn every_kind() -> PlanDocument {
         Action::Delete {
             id: id("4"),
             name: "D".into(),
+            set: None,
             reason: DeleteReason::Absent,
             before: None,
         },
@@ -364,6 +369,8 @@ mod convergence {
                     column: 1,
                 },
                 prune,
+                token_env: None,
+                safety: None,
                 conversions: entries
                     .into_iter()
                     .enumerate()
@@ -387,6 +394,8 @@ mod convergence {
                             event_source_id: None,
                             action_source_type: None,
                             tests: RuleTests::default(),
+                            renamed_from: Vec::new(),
+                            set: None,
                             location: Location {
                                 file: "m.yaml".into(),
                                 line: i + 3,
