@@ -13,6 +13,7 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
             id: id(i),
             name: format!("d{i}"),
             set: None,
+            set_entry: None,
             reason: DeleteReason::Prune,
             before: None,
         })
@@ -21,6 +22,7 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
         id: id(1000 + i),
         name: format!("r{i}"),
         set: None,
+        set_entry: None,
         forced_by: vec![Field::Rule],
         order: ReplaceOrder::CreateBeforeDelete,
         changes: vec![],
@@ -32,6 +34,7 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
     actions.push(Action::Create {
         name: "new".into(),
         set: None,
+        set_entry: None,
         after: ConversionState::default(),
     });
     AccountPlan {
@@ -42,6 +45,7 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
         unmanaged: vec![],
         warnings: vec![],
         safety: None,
+        token_env: None,
         notes: vec![],
     }
 }

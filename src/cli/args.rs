@@ -244,7 +244,8 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Accepted tokens (repeatable); without any, every non-empty token is accepted.
-    #[arg(long = "token", value_name = "T")]
+    /// `T:act_1,act_2` accepts T for those accounts only (code 200 on others).
+    #[arg(long = "token", value_name = "T[:ACCOUNTS]")]
     pub tokens: Vec<String>,
     /// Require appsecret_proof computed with this secret.
     #[arg(long, value_name = "S")]

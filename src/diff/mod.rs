@@ -93,6 +93,7 @@ pub fn diff_account(
                 id: old.id.clone(),
                 name: old.name.clone(),
                 set: set_of(entry),
+                set_entry: entry.set.as_ref().map(|s| s.entry.clone()),
                 reason: DeleteReason::Replaced,
                 before: Some(Box::new(ConversionState::from_live(old))),
             });
@@ -107,6 +108,7 @@ pub fn diff_account(
                     id: live.id.clone(),
                     name: live.name.clone(),
                     set: set_of(entry),
+                    set_entry: entry.set.as_ref().map(|s| s.entry.clone()),
                     reason: DeleteReason::Absent,
                     before: Some(Box::new(ConversionState::from_live(live))),
                 });
@@ -115,6 +117,7 @@ pub fn diff_account(
                 actions.push(Action::Create {
                     name: entry.name.clone(),
                     set: set_of(entry),
+                    set_entry: entry.set.as_ref().map(|s| s.entry.clone()),
                     after: desired_state(entry),
                 });
             }
@@ -141,6 +144,7 @@ pub fn diff_account(
                         id: live.id.clone(),
                         name: entry.name.clone(),
                         set: set_of(entry),
+                        set_entry: entry.set.as_ref().map(|s| s.entry.clone()),
                         forced_by: cmp.forced_by,
                         order: ReplaceOrder::CreateBeforeDelete,
                         changes: cmp.changes,
@@ -153,6 +157,7 @@ pub fn diff_account(
                         id: live.id.clone(),
                         name: entry.name.clone(),
                         set: set_of(entry),
+                        set_entry: entry.set.as_ref().map(|s| s.entry.clone()),
                         changes: cmp.changes,
                     });
                 }
@@ -174,6 +179,7 @@ pub fn diff_account(
                 id: live.id.clone(),
                 name: live.name.clone(),
                 set: None,
+                set_entry: None,
                 reason: DeleteReason::Prune,
                 before: Some(Box::new(ConversionState::from_live(live))),
             });
@@ -266,6 +272,7 @@ pub fn diff_account(
         unmanaged,
         warnings,
         safety: desired.safety,
+        token_env: desired.token_env.clone(),
         notes,
     };
     if let Some(mass) = mass_delete(&plan, active.len()) {

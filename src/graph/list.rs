@@ -74,8 +74,12 @@ impl GraphClient {
         accounts: &[AdAccountId],
     ) -> Vec<Result<Vec<LiveConversion>, GraphError>> {
         let size = self.inner.batch_size.min(MAX_BATCH);
-        let (batched, alone): (Vec<usize>, Vec<usize>) = (0..accounts.len())
-            .partition(|&i| size > 1 && !self.inner.transport.limiter.is_paced(&accounts[i]));
+        let (batched, alone): (Vec<usize>, Vec<usize>) = (0..accounts.len()).partition(|&i| {
+            size > 1
+                    && !self.inner.transport.limiter.is_paced(&accounts[i])
+                    // A batch carries one token: an account with its own is listed alone.
+                    && !self.inner.transport.has_own_token(&accounts[i])
+        });
         // A lone account gains nothing from a batch: a plain request is the same round trip.
         let mut singles = alone;
         let mut groups: Vec<Vec<usize>> = Vec::new();

@@ -62,6 +62,8 @@ impl Default for Safety {
 pub struct SetOrigin {
     /// The set's name (`set: ecommerce`).
     pub name: String,
+    /// The entry's name as the set writes it (`Lead (${domain})`).
+    pub entry: String,
     /// The `- set: ecommerce` item of the account's `use:` list.
     pub used_at: Location,
 }

@@ -576,6 +576,7 @@ pub fn expand(
     }
     let origin = SetOrigin {
         name: set.name.clone(),
+        entry: String::new(),
         used_at: u.location.clone(),
     };
     let user = format!("{} at {}", account.account, u.location);
@@ -607,7 +608,10 @@ pub fn expand(
             .iter()
             .find(|(n, _, _)| matches(n))
             .map(|(_, _, id)| id.clone());
-        c.set = Some(origin.clone());
+        c.set = Some(SetOrigin {
+            entry: raw.unwrap_or(&c.name).to_string(),
+            ..origin.clone()
+        });
         account.conversions.push(c);
     }
 }

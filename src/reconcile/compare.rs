@@ -47,8 +47,13 @@ pub async fn compare<A: LiveApi>(
     for (desired, result) in accounts.iter().zip(listed) {
         match result {
             Err(e) => errors.push(format!(
-                "error: {}: cannot list custom conversions: {e}",
-                desired.account
+                "error: {}: cannot list custom conversions{}: {e}",
+                desired.account,
+                desired
+                    .token_env
+                    .as_ref()
+                    .map(|v| format!(" with the token from {v} (its `token_env`)"))
+                    .unwrap_or_default()
             )),
             Ok(live) => match diff_account(desired, &live, opts) {
                 Ok(plan) => {

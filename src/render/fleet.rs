@@ -53,7 +53,13 @@ pub(crate) fn group(doc: &PlanDocument) -> Fleet<'_> {
     for (a, account) in doc.accounts.iter().enumerate() {
         for (i, action) in account.actions.iter().enumerate() {
             let Some(set) = action.set() else { continue };
-            let key = (set, kind(action), action.name());
+            // The entry as the set names it: `Lead (${domain})` is one change in every
+            // account, whatever each calls it.
+            let key = (
+                set,
+                kind(action),
+                action.set_entry().unwrap_or(action.name()),
+            );
             let slot = *index.entry(key).or_insert_with(|| {
                 found.push(Vec::new());
                 found.len() - 1
@@ -199,13 +205,16 @@ fn rows(action: &Action, p: Painter) -> Vec<Row> {
 /// that differs each value with its accounts.
 pub(crate) fn render_group(out: &mut String, group: &Group, mode: Mode, p: Painter) {
     let (_, first) = group.members[0];
+    // Named as the set names the entry (`Lead (${domain})`): each account's own name for it
+    // shows below when they differ.
+    let name = quoted(first.set_entry().unwrap_or(first.name()));
     let accounts: Vec<&AdAccountId> = group.members.iter().map(|(a, _)| *a).collect();
     let _ = writeln!(
         out,
         "  {}",
         p.dim(&format!(
-            "# {} {}, in {} accounts: {}",
-            label(first),
+            "# {name} (set {}) {}, in {} accounts: {}",
+            first.set().unwrap_or_default(),
             what(first, mode),
             accounts.len(),
             accounts_list(&accounts)
@@ -241,7 +250,7 @@ pub(crate) fn render_group(out: &mut String, group: &Group, mode: Mode, p: Paint
         Action::Create { .. } => format!("  {marker}"),
         _ => marker,
     };
-    let _ = writeln!(out, "{marker} conversion {} {{", quoted(first.name()));
+    let _ = writeln!(out, "{marker} conversion {name} {{");
 
     let per_member: Vec<Vec<Row>> = group.members.iter().map(|(_, a)| rows(a, p)).collect();
     // Fields in the order they first appear.
@@ -351,6 +360,7 @@ mod tests {
             id: crate::model::ids::ObjectId::parse(id).unwrap(),
             name: "Purchase".into(),
             set: Some("ecommerce".into()),
+            set_entry: Some("Purchase".into()),
             changes: vec![
                 FieldChange {
                     field: Field::Description,
@@ -375,6 +385,7 @@ mod tests {
             unmanaged: vec![],
             warnings: vec![],
             safety: None,
+            token_env: None,
             notes: vec![],
         }
     }
@@ -390,6 +401,7 @@ mod tests {
             id: crate::model::ids::ObjectId::parse("99").unwrap(),
             name: "Old".into(),
             set: None,
+            set_entry: None,
             reason: crate::plan::DeleteReason::Absent,
             before: None,
         });

@@ -97,6 +97,7 @@ mod tests {
                 Action::Create {
                     name: "High value purchase".into(),
                     set: None,
+                    set_entry: None,
                     after: ConversionState {
                         name: "High value purchase".into(),
                         description: Some("Purchases over 100".into()),
@@ -115,6 +116,7 @@ mod tests {
                     id: id("2"),
                     name: "Thank you page".into(),
                     set: None,
+                    set_entry: None,
                     changes: vec![FieldChange {
                         field: Field::Description,
                         before: json!(""),
@@ -125,6 +127,7 @@ mod tests {
                     id: id("3"),
                     name: "Checkout".into(),
                     set: None,
+                    set_entry: None,
                     forced_by: vec![Field::CustomEventType, Field::Rule],
                     order: ReplaceOrder::CreateBeforeDelete,
                     changes: vec![
@@ -147,6 +150,7 @@ mod tests {
                     id: id("4"),
                     name: "Old spring campaign".into(),
                     set: None,
+                    set_entry: None,
                     reason: DeleteReason::Absent,
                     before: Some(Box::new(ConversionState {
                         name: "Old spring campaign".into(),
@@ -166,6 +170,7 @@ mod tests {
                 "\"Checkout\" (3) last fired 2 hours ago: replacing it loses its history".into(),
             ],
             safety: None,
+            token_env: None,
             notes: vec![],
         };
         let quiet = AccountPlan {
@@ -176,6 +181,7 @@ mod tests {
             unmanaged: vec![],
             warnings: vec![],
             safety: None,
+            token_env: None,
             notes: vec![],
         };
         PlanDocument::new("v26.0", vec![account, quiet])

@@ -3,11 +3,12 @@
 
 use super::plan::{
     compare_accounts, fail, load_manifests, parse_accounts, print_doc, print_notes, select,
-    with_session, write_stdout,
+    tokens_of, with_session_for, write_stdout,
 };
 use crate::cli::args::{GlobalOptions, PlanFormat};
 use crate::cli::exit;
 use crate::cli::session::Session;
+use crate::cli::session::account_tokens;
 use crate::diff::mass_delete;
 use crate::plan::{Action, PlanDocument, Summary, live_fingerprint};
 use crate::reconcile::LiveApi;
@@ -15,6 +16,12 @@ use crate::reconcile::apply::execute;
 use crate::render::Mode;
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
+
+/// What apply executes: a plan made now from the selected accounts, or a saved one.
+enum Source {
+    Manifests(Vec<crate::manifest::DesiredAccount>),
+    Saved(PlanDocument),
+}
 
 pub struct ApplyArgs<'a> {
     pub paths: &'a [PathBuf],
@@ -25,32 +32,55 @@ pub struct ApplyArgs<'a> {
 }
 
 pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
-    // Manifests are read before anything touches the network (a typo costs no API call).
-    let manifests = match args.plan {
-        Some(_) => None,
+    // Manifests (or the saved plan) are read before anything touches the network (a typo
+    // costs no API call), and so are the accounts' own tokens.
+    let source = match args.plan {
+        Some(file) => match PlanDocument::load(file) {
+            Ok(doc) => Source::Saved(doc),
+            Err(e) => return fail(&e.to_string()),
+        },
         None => match load_manifests(args.paths, global) {
-            Some(m) => Some(m),
+            Some(m) => match select(m, args.accounts, global) {
+                Ok(s) => Source::Manifests(s),
+                Err(e) => return fail(&e),
+            },
             None => return exit::ERROR,
         },
     };
-    with_session(global, async move |session| {
-        let (doc, active) = match (manifests, args.plan) {
-            (_, Some(file)) => match saved_plan(session, file, args.accounts).await {
-                Ok((doc, active)) => {
-                    if !global.quiet {
-                        for w in provenance_warnings(&doc, global) {
-                            eprintln!("warning: {w}");
+    let tokens = match &source {
+        Source::Manifests(selected) => tokens_of(global, selected),
+        Source::Saved(doc) => parse_accounts(args.accounts).and_then(|wanted| {
+            account_tokens(
+                global,
+                doc.accounts
+                    .iter()
+                    .filter(|a| wanted.is_empty() || wanted.contains(&a.account))
+                    .map(|a| (&a.account, a.token_env.as_deref())),
+                |name| std::env::var(name).ok(),
+            )
+        }),
+    };
+    let tokens = match tokens {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    with_session_for(global, tokens, async move |session| {
+        let (doc, active) = match source {
+            Source::Saved(doc) => {
+                let file = args.plan.expect("a saved plan was given");
+                match saved_plan(session, doc, file, args.accounts).await {
+                    Ok((doc, active)) => {
+                        if !global.quiet {
+                            for w in provenance_warnings(&doc, global) {
+                                eprintln!("warning: {w}");
+                            }
                         }
+                        (doc, active)
                     }
-                    (doc, active)
-                }
-                Err(e) => return fail(&e),
-            },
-            (Some(manifests), None) => {
-                let selected = match select(manifests, args.accounts, global) {
-                    Ok(s) => s,
                     Err(e) => return fail(&e),
-                };
+                }
+            }
+            Source::Manifests(selected) => {
                 let Some(comparison) = compare_accounts(session, selected, global, false).await
                 else {
                     return exit::ERROR;
@@ -61,7 +91,6 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
                     .collect();
                 (comparison.doc, active)
             }
-            (None, None) => unreachable!("manifests are loaded when there is no saved plan"),
         };
 
         if let Err(e) = print_doc(&doc, PlanFormat::Text, Mode::Plan, global) {
@@ -132,10 +161,10 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> i32 {
 /// what it was when the plan was made. Returns the plan and each account's active count.
 async fn saved_plan(
     api: &Session,
+    mut doc: PlanDocument,
     file: &Path,
     accounts: &[String],
 ) -> Result<(PlanDocument, Vec<usize>), String> {
-    let mut doc = PlanDocument::load(file).map_err(|e| e.to_string())?;
     let wanted = parse_accounts(accounts)?;
     if !wanted.is_empty() {
         doc.accounts.retain(|a| wanted.contains(&a.account));

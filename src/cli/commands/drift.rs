@@ -2,7 +2,8 @@
 //! exit 0 in sync, 2 drift found (each drifted field shown), 1 error.
 
 use super::plan::{
-    compare_accounts, fail, load_manifests, print_doc, print_notes, select, with_session,
+    compare_accounts, fail, load_manifests, print_doc, print_notes, select, tokens_of,
+    with_session_for,
 };
 use crate::cli::args::{GlobalOptions, PlanFormat};
 use crate::cli::exit;
@@ -22,7 +23,11 @@ pub fn run(
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    with_session(global, async move |session| {
+    let tokens = match tokens_of(global, &selected) {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    with_session_for(global, tokens, async move |session| {
         let Some(comparison) = compare_accounts(session, selected, global, true).await else {
             return exit::ERROR;
         };

@@ -4,7 +4,7 @@
 
 use crate::cli::args::{ColorChoice, GlobalOptions, PlanFormat};
 use crate::cli::exit;
-use crate::cli::session::Session;
+use crate::cli::session::{AccountTokens, Session, account_tokens};
 use crate::diff::DiffOptions;
 use crate::manifest::{DesiredAccount, Manifests};
 use crate::model::ids::AdAccountId;
@@ -31,7 +31,11 @@ pub fn run(global: &GlobalOptions, args: PlanArgs<'_>) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    with_session(global, async move |session| {
+    let tokens = match tokens_of(global, &selected) {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    with_session_for(global, tokens, async move |session| {
         let comparison = match compare_accounts(session, selected, global, false).await {
             Some(c) => c,
             None => return exit::ERROR,
@@ -216,9 +220,31 @@ pub(super) fn color_stdout(global: &GlobalOptions) -> bool {
     }
 }
 
+/// The own tokens of the selected accounts (`token_env`), read before any call.
+pub(super) fn tokens_of(
+    global: &GlobalOptions,
+    selected: &[DesiredAccount],
+) -> Result<AccountTokens, String> {
+    account_tokens(
+        global,
+        selected
+            .iter()
+            .map(|a| (&a.account, a.token_env.as_deref())),
+        |name| std::env::var(name).ok(),
+    )
+}
+
 /// Runs `body` inside a tokio runtime with a session (client, and the sandbox emulator when
 /// asked), shutting the session down (saving sandbox state) whatever the outcome.
 pub(super) fn with_session<F>(global: &GlobalOptions, body: F) -> i32
+where
+    F: AsyncFnOnce(&Session) -> i32,
+{
+    with_session_for(global, AccountTokens::default(), body)
+}
+
+/// [`with_session`] with accounts' own tokens.
+pub(super) fn with_session_for<F>(global: &GlobalOptions, tokens: AccountTokens, body: F) -> i32
 where
     F: AsyncFnOnce(&Session) -> i32,
 {
@@ -227,7 +253,7 @@ where
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
     runtime.block_on(async {
-        let session = match Session::start(global).await {
+        let session = match Session::start_with(global, tokens).await {
             Ok(s) => s,
             Err(e) => return fail(&e),
         };

@@ -82,6 +82,7 @@ fn replace(old: &str, name: &str, order: ReplaceOrder) -> Action {
         id: id(old),
         name: name.into(),
         set: None,
+        set_entry: None,
         forced_by: vec![crate::plan::Field::Rule],
         order,
         changes: vec![],
@@ -102,6 +103,7 @@ fn doc(actions: Vec<Action>) -> PlanDocument {
             unmanaged: vec![],
             warnings: vec![],
             safety: None,
+            token_env: None,
             notes: vec![],
         }],
     )
@@ -112,12 +114,14 @@ fn every_kind() -> PlanDocument {
         Action::Create {
             name: "A".into(),
             set: None,
+            set_entry: None,
             after: *state("A"),
         },
         Action::Update {
             id: id("2"),
             name: "B".into(),
             set: None,
+            set_entry: None,
             changes: vec![crate::plan::FieldChange {
                 field: crate::plan::Field::Description,
                 before: "".into(),
@@ -130,6 +134,7 @@ fn every_kind() -> PlanDocument {
             id: id("4"),
             name: "D".into(),
             set: None,
+            set_entry: None,
             reason: DeleteReason::Absent,
             before: None,
         },
