@@ -1,15 +1,15 @@
-//! `schema.json`: the JSON Schema of one manifest document, generated from the file-format types
+//! `schema.json`: the JSON Schema of one manifest document (an account or a set), generated from the file-format types
 //! in `manifest::format` (draft-07, what editors' YAML language servers read best). The test
 //! `tests/manifest_schema.rs` fails when the checked-in file is stale; `UPDATE_SCHEMA=1 cargo
 //! test --test manifest_schema` rewrites it. It never decides validity: `convctl validate` does.
 
-use crate::manifest::format::ManifestDocument;
+use crate::manifest::format::AnyDocument;
 use schemars::generate::SchemaSettings;
 
 /// The schema as a JSON value.
 pub fn manifest_schema() -> serde_json::Value {
     let generator = SchemaSettings::draft07().into_generator();
-    let schema = generator.into_root_schema_for::<ManifestDocument>();
+    let schema = generator.into_root_schema_for::<AnyDocument>();
     schema.to_value()
 }
 
