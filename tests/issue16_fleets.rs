@@ -334,3 +334,65 @@ fn safety_thresholds_are_per_account() {
     assert_eq!(apply.code, 0, "{apply}");
     assert!(env.live_names("act_2").is_empty());
 }
+
+/// `import --use` moves existing accounts onto a set: params inferred, the rest own entries,
+/// and `plan` on the result (with the set) shows no changes.
+#[test]
+fn import_onto_a_set_infers_params_and_plans_no_changes() {
+    let env = Env::new();
+    for n in 1..=2u32 {
+        let account = format!("act_{n}");
+        let pixel = format!("{n}{n}{n}");
+        env.seed(json!([
+            {"account": account, "name": "Purchase", "custom_event_type": "PURCHASE",
+             "event_source_id": pixel, "description": format!("Purchases on shop-{n}.example"),
+             "default_conversion_value": n * 10,
+             "rule": {"and": [{"event": {"eq": "Purchase"}}, {"url": {"i_contains": format!("shop-{n}.example/thank-you")}}]}},
+            {"account": account, "name": format!("Lead (shop-{n}.example)"), "custom_event_type": "LEAD",
+             "event_source_id": pixel, "rule": {"event": {"eq": "Lead"}}},
+            {"account": account, "name": "Newsletter", "custom_event_type": "COMPLETE_REGISTRATION",
+             "event_source_id": pixel, "rule": {"url": {"i_contains": "/newsletter"}}},
+        ]));
+    }
+    // act_3 has only the purchase: the lead entry is excluded.
+    env.seed(json!([
+        {"account": "act_3", "name": "Purchase", "custom_event_type": "PURCHASE",
+         "event_source_id": "333", "description": "Purchases on shop-3.example",
+         "default_conversion_value": 30,
+         "rule": {"and": [{"event": {"eq": "Purchase"}}, {"url": {"i_contains": "shop-3.example/thank-you"}}]}},
+    ]));
+    env.write("sets/ecommerce.yaml", SET);
+    let run = env.run(&[
+        "import",
+        "act_1",
+        "act_2",
+        "act_3",
+        "--use",
+        "ecommerce",
+        "--from",
+        "sets",
+        "--out",
+        "conversions",
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("as a use of set ecommerce"), "{run}");
+    let one = std::fs::read_to_string(env.path("conversions/act_1.yaml")).unwrap();
+    let doc: Value = serde_yaml::from_str(&one).unwrap();
+    assert_eq!(doc["use"][0]["set"], "ecommerce", "{one}");
+    assert_eq!(doc["use"][0]["params"]["domain"], "shop-1.example", "{one}");
+    assert_eq!(doc["use"][0]["params"]["purchase_value"], 10, "{one}");
+    assert_eq!(doc["defaults"]["event_source_id"], "111", "{one}");
+    assert_eq!(
+        doc["conversions"].as_array().unwrap().len(),
+        1,
+        "the newsletter is an own entry: {one}"
+    );
+    let three = std::fs::read_to_string(env.path("conversions/act_3.yaml")).unwrap();
+    let doc3: Value = serde_yaml::from_str(&three).unwrap();
+    assert_eq!(doc3["use"][0]["exclude"][0], "Lead (${domain})", "{three}");
+
+    env.write("conversions/sets/ecommerce.yaml", SET);
+    let plan = env.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan}");
+    assert_eq!(plan.last_line(), "No changes.", "{plan}");
+}

@@ -167,12 +167,19 @@ pub enum Command {
         #[arg(long = "account", value_name = "ACT")]
         accounts: Vec<String>,
     },
-    /// Write manifests for live accounts, ids pinned.
+    /// Write manifests for live accounts, ids pinned (or as uses of a set, with --use).
     Import {
         #[arg(required = true, value_name = "ACT")]
         accounts: Vec<String>,
         #[arg(long, default_value = "conversions")]
         out: PathBuf,
+        /// Write each account as a `use` of this set (parameters inferred from its live
+        /// conversions), plus own entries for what the set does not cover.
+        #[arg(long = "use", value_name = "SET")]
+        use_set: Option<String>,
+        /// The file or folder that holds the set (with --use).
+        #[arg(long, value_name = "PATH", requires = "use_set")]
+        from: Option<PathBuf>,
     },
     /// Run a local Graph API.
     Emulator(EmulatorArgs),

@@ -82,8 +82,29 @@ struct FileResult {
 /// findings inside sets are merged across the accounts that hit them.
 fn expand_accounts(parsed: FileResult, diags: &mut Vec<Diagnostic>) -> Vec<DesiredAccount> {
     let sets = Sets::new(parsed.sets, diags);
+    warn_unused_sets(&parsed.accounts, &sets, diags);
+    expand_with(parsed.accounts, &sets, diags)
+}
+
+/// Loads the accounts of `text` against sets already loaded (what `import --use` checks its
+/// result with); sets declared in `text` are ignored.
+pub fn load_str_with_sets(
+    file: &Path,
+    text: &str,
+    sets: &Sets,
+) -> Result<Manifests, Vec<Diagnostic>> {
+    let mut parsed = FileResult::default();
+    parse_text(file, text, &mut parsed);
+    let mut diags = std::mem::take(&mut parsed.diags);
+    let accounts = expand_with(parsed.accounts, sets, &mut diags);
+    check_duplicate_accounts(&accounts, &mut diags);
+    finish(accounts, diags)
+}
+
+/// A set that no account uses is never checked: say so.
+fn warn_unused_sets(accounts: &[PendingAccount], sets: &Sets, diags: &mut Vec<Diagnostic>) {
     let mut used: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for a in &parsed.accounts {
+    for a in accounts {
         used.extend(a.uses.iter().map(|u| u.set.as_str()));
     }
     let mut unused: Vec<&SetDef> = sets
@@ -105,7 +126,16 @@ fn expand_accounts(parsed: FileResult, diags: &mut Vec<Diagnostic>) -> Vec<Desir
             )),
         });
     }
-    let results = par_map_owned(parsed.accounts, |pending| {
+}
+
+/// Expands every account's `use` (on all cores, in order); findings inside sets are merged
+/// across the accounts that hit them.
+fn expand_with(
+    accounts: Vec<PendingAccount>,
+    sets: &Sets,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<DesiredAccount> {
+    let results = par_map_owned(accounts, |pending| {
         let mut d = Vec::new();
         let mut findings = Vec::new();
         let account = if pending.uses.is_empty() {
@@ -114,7 +144,7 @@ fn expand_accounts(parsed: FileResult, diags: &mut Vec<Diagnostic>) -> Vec<Desir
             let ok = !d.iter().any(|x| x.severity == Severity::Error);
             ok.then_some(pending.account)
         } else {
-            document::finish_account(pending, &sets, &mut d, &mut findings)
+            document::finish_account(pending, sets, &mut d, &mut findings)
         };
         (account, d, findings)
     });

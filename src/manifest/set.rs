@@ -42,7 +42,7 @@ pub struct SetDef {
 
 impl SetDef {
     /// The name of an entry as written in the set (`Lead (${domain})`), if it has one.
-    fn raw_name(entry: &Node) -> Option<&str> {
+    pub fn raw_name(entry: &Node) -> Option<&str> {
         let Kind::Map(pairs) = &entry.kind else {
             return None;
         };
@@ -266,13 +266,13 @@ fn is_param_name(name: &str) -> bool {
 
 /// A piece of a string with parameters.
 #[derive(Debug, PartialEq)]
-enum Piece<'a> {
+pub enum Piece<'a> {
     Text(&'a str),
     Param(&'a str),
 }
 
 /// Splits `text` at its `${name}` references (`$${` is a literal `${`).
-fn pieces(text: &str) -> Result<Vec<Piece<'_>>, String> {
+pub fn pieces(text: &str) -> Result<Vec<Piece<'_>>, String> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(at) = rest.find("${") {

@@ -73,7 +73,7 @@ pub fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Imported 
     }
 }
 
-fn entry_for(
+pub(super) fn entry_for(
     account: &AdAccountId,
     c: &LiveConversion,
     warnings: &mut Vec<String>,

@@ -70,7 +70,16 @@ pub fn run(cli: Cli) -> i32 {
             format,
             accounts,
         } => drift::run(&cli.global, &paths, format, &accounts),
-        Command::Import { accounts, out } => import::run(&cli.global, &accounts, &out),
+        Command::Import {
+            accounts,
+            out,
+            use_set,
+            from,
+        } => {
+            let from = from.unwrap_or_else(|| "conversions".into());
+            let fleet = use_set.as_deref().map(|set| (set, from.as_path()));
+            import::run(&cli.global, &accounts, &out, fleet)
+        }
         Command::Emulator(args) => emulator::run(&args),
     }
 }
