@@ -291,10 +291,14 @@ pub(crate) fn render_group(out: &mut String, group: &Group, mode: Mode, p: Paint
         );
         // Each distinct value, with its accounts, in order of first appearance.
         let mut variants: Vec<(Option<&Row>, Vec<&AdAccountId>)> = Vec::new();
+        let mut seen: HashMap<Option<&Row>, usize> = HashMap::new();
         for (value, (account, _)) in values.iter().zip(&group.members) {
-            match variants.iter_mut().find(|(v, _)| v == value) {
-                Some((_, list)) => list.push(account),
-                None => variants.push((*value, vec![account])),
+            match seen.get(value) {
+                Some(&i) => variants[i].1.push(account),
+                None => {
+                    seen.insert(*value, variants.len());
+                    variants.push((*value, vec![account]));
+                }
             }
         }
         for (value, list) in variants {
