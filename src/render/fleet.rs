@@ -352,6 +352,33 @@ fn write_row(out: &mut String, lead: &str, row: &Row, forces: &str, marker: &str
     }
 }
 
+/// The groups for a pull-request comment: one collapsible block each, the text rendering
+/// (uncoloured) in a `diff` fence (`fence_for` picks a fence longer than any backtick run).
+pub(crate) fn markdown_groups(
+    out: &mut String,
+    fleet: &Fleet,
+    mode: Mode,
+    fence_for: fn(&str) -> String,
+    code: fn(&str) -> String,
+) {
+    if fleet.groups.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n#### Changes from sets, grouped across accounts\n");
+    for group in &fleet.groups {
+        let (_, first) = group.members[0];
+        let mut block = String::new();
+        render_group(&mut block, group, mode, Painter(false));
+        let fence = fence_for(&block);
+        let _ = writeln!(
+            out,
+            "<details><summary>{} accounts: set {}</summary>\n\n{fence}diff\n{block}{fence}\n\n</details>\n",
+            group.members.len(),
+            code(first.set().unwrap_or_default())
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,6 +446,14 @@ mod tests {
         assert_eq!(text.matches("conversion \"Purchase\"").count(), 1, "{text}");
         assert!(text.contains("in 12 accounts: act_1, act_2"), "{text}");
         assert!(text.contains("Plan: 0 to create, 12 to update, 0 to replace, 1 to delete."));
+    }
+
+    #[test]
+    fn markdown_groups_too() {
+        let md = crate::render::markdown::render(&fleet_doc(), Mode::Plan);
+        assert_eq!(md.matches("conversion \"Purchase\"").count(), 1, "{md}");
+        assert!(md.contains("12 accounts: set"), "{md}");
+        assert!(md.contains("\"Old\""), "own entries stay per account: {md}");
     }
 
     #[test]

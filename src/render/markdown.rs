@@ -25,10 +25,14 @@ pub fn render(doc: &PlanDocument, mode: Mode) -> String {
 pub fn render_to(out: &mut impl io::Write, doc: &PlanDocument, mode: Mode) -> io::Result<()> {
     let mut part = String::new();
     head(&mut part, doc, mode);
+    let fleet = super::fleet::group(doc);
+    super::fleet::markdown_groups(&mut part, &fleet, mode, fence_for, code);
     out.write_all(part.as_bytes())?;
-    for account in &doc.accounts {
+    for (a, account) in doc.accounts.iter().enumerate() {
         part.clear();
-        account_details(&mut part, account, mode);
+        account_details(&mut part, account, mode, &|i| {
+            !fleet.grouped.contains(&(a, i))
+        });
         out.write_all(part.as_bytes())?;
     }
     Ok(())
@@ -68,7 +72,12 @@ fn head(out: &mut String, doc: &PlanDocument, mode: Mode) {
 }
 
 /// One account's warnings, actions and unmanaged conversions (nothing when it has none).
-fn account_details(out: &mut String, account: &AccountPlan, mode: Mode) {
+fn account_details(
+    out: &mut String,
+    account: &AccountPlan,
+    mode: Mode,
+    own: &dyn Fn(usize) -> bool,
+) {
     if account.actions.is_empty() && account.unmanaged.is_empty() && account.warnings.is_empty() {
         return;
     }
@@ -76,7 +85,7 @@ fn account_details(out: &mut String, account: &AccountPlan, mode: Mode) {
     for warning in &account.warnings {
         let _ = writeln!(out, "> [!WARNING]\n> {}\n", escape(warning));
     }
-    for action in &account.actions {
+    for (_, action) in account.actions.iter().enumerate().filter(|(i, _)| own(*i)) {
         let (marker, verb) = match action {
             Action::Create { .. } => ("+", "create"),
             Action::Update { .. } => ("~", "update"),
