@@ -75,7 +75,8 @@ fn generate(root: &Path) -> (u64, u64) {
     let written = root.join("written");
     std::fs::create_dir_all(fleet.join("sets")).unwrap();
     std::fs::create_dir_all(&written).unwrap();
-    let mut set = String::from("version: 1\nset: standard\nparams: [domain, purchase_value]\nconversions:\n");
+    let mut set =
+        String::from("version: 1\nset: standard\nparams: [domain, purchase_value]\nconversions:\n");
     for i in 0..ENTRIES {
         entry(&mut set, i, None);
     }
@@ -136,7 +137,11 @@ fn run(dir: &Path, args: &[&str]) -> (Duration, Duration, String) {
 }
 
 /// Median wall and CPU of `n` runs (after one to warm the page cache), and the last stdout.
-fn measure(dir: &Path, n: usize, args: impl Fn(usize) -> Vec<String>) -> (Duration, Duration, String) {
+fn measure(
+    dir: &Path,
+    n: usize,
+    args: impl Fn(usize) -> Vec<String>,
+) -> (Duration, Duration, String) {
     let call = |k: usize| {
         let a = args(k);
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
@@ -195,7 +200,12 @@ fn fleet_of_500_accounts_is_no_slower_than_written_out() {
         writeln!(
             report,
             "| {layout} | {:.1} MB | {:.2} s | {:.2} s | {:.2} s | {:.2} s | {} KB |",
-            if layout == "fleet" { fleet_bytes } else { written_bytes } as f64 / 1e6,
+            if layout == "fleet" {
+                fleet_bytes
+            } else {
+                written_bytes
+            } as f64
+                / 1e6,
             vw.as_secs_f64(),
             vc.as_secs_f64(),
             pw.as_secs_f64(),
