@@ -152,6 +152,9 @@ pub(super) fn match_entries<'a>(
         }
     }
 
+    // 4. Entries still unmatched, by an earlier name (`renamed_from`): renamed in place.
+    super::renames::match_earlier_names(desired, active, &mut matched, &mut claimed, &mut errors);
+
     Matching {
         matched,
         leftovers,

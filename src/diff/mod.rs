@@ -9,6 +9,7 @@
 
 mod compare;
 mod identity;
+mod renames;
 mod safety;
 
 pub use compare::{Comparison, compare, desired_state};
@@ -91,6 +92,8 @@ pub fn diff_account(
             actions.push(Action::Delete {
                 id: old.id.clone(),
                 name: old.name.clone(),
+                set: set_of(entry),
+                set_entry: entry.set.as_ref().map(|s| s.entry.clone()),
                 reason: DeleteReason::Replaced,
                 before: Some(Box::new(ConversionState::from_live(old))),
             });
@@ -104,6 +107,8 @@ pub fn diff_account(
                 actions.push(Action::Delete {
                     id: live.id.clone(),
                     name: live.name.clone(),
+                    set: set_of(entry),
+                    set_entry: entry.set.as_ref().map(|s| s.entry.clone()),
                     reason: DeleteReason::Absent,
                     before: Some(Box::new(ConversionState::from_live(live))),
                 });
@@ -111,6 +116,8 @@ pub fn diff_account(
             (Ensure::Present, None) => {
                 actions.push(Action::Create {
                     name: entry.name.clone(),
+                    set: set_of(entry),
+                    set_entry: entry.set.as_ref().map(|s| s.entry.clone()),
                     after: desired_state(entry),
                 });
             }
@@ -136,6 +143,8 @@ pub fn diff_account(
                     actions.push(Action::Replace {
                         id: live.id.clone(),
                         name: entry.name.clone(),
+                        set: set_of(entry),
+                        set_entry: entry.set.as_ref().map(|s| s.entry.clone()),
                         forced_by: cmp.forced_by,
                         order: ReplaceOrder::CreateBeforeDelete,
                         changes: cmp.changes,
@@ -147,6 +156,8 @@ pub fn diff_account(
                     actions.push(Action::Update {
                         id: live.id.clone(),
                         name: entry.name.clone(),
+                        set: set_of(entry),
+                        set_entry: entry.set.as_ref().map(|s| s.entry.clone()),
                         changes: cmp.changes,
                     });
                 }
@@ -167,6 +178,8 @@ pub fn diff_account(
             actions.push(Action::Delete {
                 id: live.id.clone(),
                 name: live.name.clone(),
+                set: None,
+                set_entry: None,
                 reason: DeleteReason::Prune,
                 before: Some(Box::new(ConversionState::from_live(live))),
             });
@@ -258,6 +271,8 @@ pub fn diff_account(
         actions,
         unmanaged,
         warnings,
+        safety: desired.safety,
+        token_env: desired.token_env.clone(),
         notes,
     };
     if let Some(mass) = mass_delete(&plan, active.len()) {
@@ -266,6 +281,11 @@ pub fn diff_account(
         ));
     }
     Ok(plan)
+}
+
+/// The name of the set an entry comes from (plans say it on every action).
+fn set_of(entry: &DesiredConversion) -> Option<String> {
+    entry.set.as_ref().map(|s| s.name.clone())
 }
 
 fn protect_error(entry: &DesiredConversion, what: &str) -> Diagnostic {

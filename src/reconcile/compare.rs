@@ -48,7 +48,15 @@ pub async fn compare<A: LiveApi>(
     let mut active_counts = Vec::new();
     for (desired, result) in accounts.iter().zip(listed) {
         match result {
-            Err(e) => errors.push(format!("error: {}", cannot_list(&desired.account, &e))),
+            Err(e) => errors.push(format!(
+                "error: {}{}",
+                cannot_list(&desired.account, &e),
+                desired
+                    .token_env
+                    .as_ref()
+                    .map(|v| format!(" (with the token from {v}, its `token_env`)"))
+                    .unwrap_or_default()
+            )),
             Ok(live) => match diff_account(desired, &live, opts) {
                 Ok(plan) => {
                     plans.push(plan);
