@@ -294,7 +294,7 @@ pub enum Command {
         #[command(flatten)]
         report: ReportArgs,
     },
-    /// Write manifests for live accounts, ids pinned.
+    /// Write manifests for live accounts, ids pinned (or as uses of a set, with --use).
     Import {
         /// The ad accounts to import (act_ and digits).
         #[arg(required = true, value_name = "ACT")]
@@ -302,6 +302,13 @@ pub enum Command {
         /// Directory to write act_<digits>.yaml into (existing files are never overwritten).
         #[arg(long, default_value = "conversions")]
         out: PathBuf,
+        /// Write each account as a `use` of this set (parameters inferred from its live
+        /// conversions), plus own entries for what the set does not cover.
+        #[arg(long = "use", value_name = "SET")]
+        use_set: Option<String>,
+        /// The file or folder that holds the set (with --use).
+        #[arg(long, value_name = "PATH", requires = "use_set")]
+        from: Option<PathBuf>,
     },
     /// Run a local Graph API.
     Emulator(EmulatorArgs),
@@ -394,7 +401,8 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Accepted tokens (repeatable); without any, every non-empty token is accepted.
-    #[arg(long = "token", value_name = "T")]
+    /// `T:act_1,act_2` accepts T for those accounts only (code 200 on others).
+    #[arg(long = "token", value_name = "T[:ACCOUNTS]")]
     pub tokens: Vec<String>,
     /// Require appsecret_proof computed with this secret.
     #[arg(long, value_name = "S")]

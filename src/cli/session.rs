@@ -11,6 +11,7 @@ use crate::graph::{CommandBudget, GraphClient, GraphConfig, RetryPolicy, Trace};
 use crate::model::Secret;
 use crate::model::{AdAccountId, LiveConversion, WriteOp, WriteOutcome};
 use crate::reconcile::{LiveApi, Progress};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// A command's connection to live state: the client, and the in-process emulator behind it
@@ -26,8 +27,30 @@ impl Session {
     /// emulator on an ephemeral loopback port with state in FILE (its directory is created)
     /// and points the client at it with a dummy token.
     pub async fn start(global: &GlobalOptions) -> Result<Session, String> {
+        Session::start_with(global, AccountTokens::default()).await
+    }
+
+    /// [`start`](Self::start), with accounts' own tokens (`token_env`, see
+    /// [`account_tokens`]); `--sandbox` ignores them.
+    pub async fn start_with(
+        global: &GlobalOptions,
+        tokens: AccountTokens,
+    ) -> Result<Session, String> {
         let (config, sandbox) = match &global.sandbox {
-            None => (graph_config(global).map_err(|e| e.to_string())?, None),
+            None => {
+                let fallback = tokens.fallback.clone();
+                let mut config = graph_config_with_env(global, |name| match name {
+                    // Every account has a token of its own: no global one is needed.
+                    "META_ACCESS_TOKEN" => std::env::var(name)
+                        .ok()
+                        .filter(|t| !t.trim().is_empty())
+                        .or_else(|| fallback.as_ref().map(|s| s.expose().to_string())),
+                    _ => std::env::var(name).ok(),
+                })
+                .map_err(|e| e.to_string())?;
+                config.account_tokens = tokens.tokens;
+                (config, None)
+            }
             Some(state) => {
                 let emulator = start_sandbox(state).await?;
                 let mut config = GraphConfig::new(emulator.base_url(), Secret::new("sandbox"));
@@ -125,6 +148,55 @@ impl LiveApi for Session {
     }
 }
 
+/// Accounts' own tokens, read from the variables their manifests name (`token_env`).
+#[derive(Default)]
+pub struct AccountTokens {
+    pub tokens: HashMap<AdAccountId, Secret>,
+    /// When every account has its own token: one of them stands in for the global token
+    /// (which then carries no call about any other account).
+    fallback: Option<Secret>,
+}
+
+/// Reads the token of every account that names a `token_env`, before any call: a variable
+/// that is not set (or empty) is an error naming the account and the variable. `--sandbox`
+/// ignores `token_env` (its emulator takes any token).
+pub fn account_tokens<'a>(
+    global: &GlobalOptions,
+    accounts: impl IntoIterator<Item = (&'a AdAccountId, Option<&'a str>)>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<AccountTokens, String> {
+    let mut out = AccountTokens::default();
+    if global.sandbox.is_some() {
+        return Ok(out);
+    }
+    let mut all_own = true;
+    let mut problems = Vec::new();
+    for (account, var) in accounts {
+        let Some(var) = var else {
+            all_own = false;
+            continue;
+        };
+        match env(var).map(|t| t.trim().to_string()) {
+            Some(t) if !t.is_empty() => {
+                out.tokens.insert(account.clone(), Secret::new(t));
+            }
+            _ => problems.push(format!(
+                "{account}: its manifest says `token_env: {var}`, but the environment variable {var} is not set (or empty); set it to the token for {account}, or remove `token_env` to use the global token"
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(format!(
+            "{}; nothing was called",
+            problems.join("\nerror: ")
+        ));
+    }
+    if all_own && global.access_token_file.is_none() {
+        out.fallback = out.tokens.values().next().cloned();
+    }
+    Ok(out)
+}
+
 /// From the global CLI options: `--api-base`/`CONVCTL_API_BASE`, `--api-version`, the token
 /// from `--access-token-file` or `META_ACCESS_TOKEN`, `META_APP_SECRET` for
 /// `appsecret_proof`. (`--sandbox` is the caller's business: it overrides base and token.)
@@ -174,6 +246,7 @@ pub fn graph_config_with_env(
         api_base: opts.api_base.clone(),
         api_version: opts.api_version.clone(),
         token,
+        account_tokens: HashMap::new(),
         app_secret,
         parallelism,
         per_account_parallelism: crate::graph::default_per_account(parallelism),

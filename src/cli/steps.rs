@@ -5,7 +5,7 @@
 use crate::cli::args::GlobalOptions;
 use crate::cli::failure::Failure;
 use crate::cli::output::{listing_spinner, warn};
-use crate::cli::session::Session;
+use crate::cli::session::{AccountTokens, Session, account_tokens};
 use crate::diff::DiffOptions;
 use crate::manifest::{DesiredAccount, Manifests};
 use crate::model::AdAccountId;
@@ -98,16 +98,49 @@ pub async fn compare_accounts(
     Ok(comparison)
 }
 
+/// The own tokens (`token_env`) of the given accounts, read before any call: a variable that
+/// is not set is an error naming the account and the variable.
+pub fn tokens_of<'a>(
+    global: &GlobalOptions,
+    accounts: impl IntoIterator<Item = (&'a AdAccountId, Option<&'a str>)>,
+) -> Result<AccountTokens, Failure> {
+    account_tokens(global, accounts, |name| std::env::var(name).ok()).map_err(Failure::new)
+}
+
+/// The own tokens of the selected accounts.
+pub fn tokens_of_selected(
+    global: &GlobalOptions,
+    selected: &[DesiredAccount],
+) -> Result<AccountTokens, Failure> {
+    tokens_of(
+        global,
+        selected
+            .iter()
+            .map(|a| (&a.account, a.token_env.as_deref())),
+    )
+}
+
 /// Runs `body` inside a tokio runtime with a session (the client, and the sandbox emulator
 /// when asked), shutting the session down (saving sandbox state) whatever the outcome.
 pub fn with_session<T>(
     global: &GlobalOptions,
     body: impl AsyncFnOnce(&Session) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
+    with_session_for(global, AccountTokens::default(), body)
+}
+
+/// [`with_session`], with accounts' own tokens.
+pub fn with_session_for<T>(
+    global: &GlobalOptions,
+    tokens: AccountTokens,
+    body: impl AsyncFnOnce(&Session) -> Result<T, Failure>,
+) -> Result<T, Failure> {
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Failure::new(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
-        let session = Session::start(global).await.map_err(Failure::new)?;
+        let session = Session::start_with(global, tokens)
+            .await
+            .map_err(Failure::new)?;
         let result = tokio::select! {
             result = body(&session) => result,
             () = out_of_time(session.budget()) => {

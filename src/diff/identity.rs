@@ -64,6 +64,14 @@ pub(super) fn match_entries<'a>(
     matcher.finish_pinned_replacements();
     matcher.resolve_missing_pins();
     matcher.match_by_name();
+    // Entries still unmatched, by an earlier name (`renamed_from`): renamed in place.
+    super::renames::match_earlier_names(
+        desired,
+        active,
+        &mut m.matched,
+        &mut m.claimed,
+        &mut m.errors,
+    );
     m
 }
 

@@ -9,6 +9,7 @@
 
 mod compare;
 mod identity;
+mod renames;
 mod safety;
 
 pub use compare::{Comparison, compare, desired_state};
@@ -110,6 +111,8 @@ pub fn diff_account(
         actions,
         unmanaged,
         warnings,
+        safety: desired.safety,
+        token_env: desired.token_env.clone(),
         notes,
     };
     if let Some(mass) = mass_delete(&plan, active.len()) {
@@ -154,6 +157,8 @@ impl Planner<'_> {
                 (Ensure::Absent, Some(live)) => self.tombstone(entry, live),
                 (Ensure::Present, None) => self.actions.push(Action::Create {
                     name: entry.name.clone(),
+                    set: set_of(entry),
+                    set_entry: set_entry_of(entry),
                     after: desired_state(entry),
                 }),
                 (Ensure::Present, Some(live)) => self.change(entry, live),
@@ -172,6 +177,8 @@ impl Planner<'_> {
             id: old.id.clone(),
             // A pinned old half may have come back without a name: the entry's is shown.
             name: old.name.clone().unwrap_or_else(|| entry.name.clone()),
+            set: set_of(entry),
+            set_entry: set_entry_of(entry),
             reason: DeleteReason::Replaced,
             before: Some(Box::new(ConversionState::from_live(old))),
         });
@@ -189,6 +196,8 @@ impl Planner<'_> {
         self.actions.push(Action::Delete {
             id: copy.id.clone(),
             name: entry.name.clone(),
+            set: set_of(entry),
+            set_entry: set_entry_of(entry),
             reason: DeleteReason::Duplicate,
             before: Some(Box::new(ConversionState::from_live(copy))),
         });
@@ -203,6 +212,8 @@ impl Planner<'_> {
             id: live.id.clone(),
             // Matched by name, or by its pin (then perhaps without a reported name).
             name: live.name.clone().unwrap_or_else(|| entry.name.clone()),
+            set: set_of(entry),
+            set_entry: set_entry_of(entry),
             reason: DeleteReason::Absent,
             before: Some(Box::new(ConversionState::from_live(live))),
         });
@@ -231,6 +242,8 @@ impl Planner<'_> {
             self.actions.push(Action::Replace {
                 id: live.id.clone(),
                 name: entry.name.clone(),
+                set: set_of(entry),
+                set_entry: set_entry_of(entry),
                 forced_by: cmp.forced_by,
                 order: ReplaceOrder::CreateBeforeDelete,
                 changes: cmp.changes,
@@ -242,6 +255,8 @@ impl Planner<'_> {
             self.actions.push(Action::Update {
                 id: live.id.clone(),
                 name: entry.name.clone(),
+                set: set_of(entry),
+                set_entry: set_entry_of(entry),
                 changes: cmp.changes,
             });
         }
@@ -272,6 +287,8 @@ impl Planner<'_> {
                 self.actions.push(Action::Delete {
                     id: live.id.clone(),
                     name: name.clone(),
+                    set: None,
+                    set_entry: None,
                     reason: DeleteReason::Prune,
                     before: Some(Box::new(ConversionState::from_live(live))),
                 });
@@ -450,3 +467,13 @@ fn order_for_cap(
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+/// The name of the set an entry comes from (plans say it on every action).
+fn set_of(entry: &DesiredConversion) -> Option<String> {
+    entry.set.as_ref().map(|s| s.name.clone())
+}
+
+/// The entry's name as its set writes it (`Lead (${domain})`), for grouping across accounts.
+fn set_entry_of(entry: &DesiredConversion) -> Option<String> {
+    entry.set.as_ref().map(|s| s.entry.clone())
+}

@@ -17,28 +17,48 @@ pub struct MassDelete {
     pub account: String,
     pub destroyed: usize,
     pub live: usize,
+    /// The thresholds applied (the account's `safety`, or 10 and 30).
+    pub max_deletes: usize,
+    pub max_delete_pct: usize,
+    pub own_thresholds: bool,
 }
 
 impl fmt::Display for MassDelete {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "the plan deletes or replaces {} of the {} live conversions of {} (more than {MASS_DELETE_COUNT} and more than {MASS_DELETE_PERCENT}%)",
-            self.destroyed, self.live, self.account
+            "the plan deletes or replaces {} of the {} live conversions of {} (more than {} and more than {}%{})",
+            self.destroyed,
+            self.live,
+            self.account,
+            self.max_deletes,
+            self.max_delete_pct,
+            if self.own_thresholds {
+                ", the account's `safety`"
+            } else {
+                ""
+            }
         )
     }
 }
 
 /// `Some` when the plan deletes or replaces more than 10 conversions AND more than 30% of the
-/// account's `live` (non-archived) ones.
+/// account's `live` (non-archived) ones; an account's `safety` (carried by its plan) replaces
+/// both thresholds.
 pub fn mass_delete(plan: &AccountPlan, live: usize) -> Option<MassDelete> {
+    let (max_deletes, max_delete_pct) = plan
+        .safety
+        .map_or((MASS_DELETE_COUNT, MASS_DELETE_PERCENT), |s| {
+            (s.max_deletes, s.max_delete_pct)
+        });
     let destroyed = plan.actions.iter().filter(|a| a.is_destructive()).count();
-    (destroyed > MASS_DELETE_COUNT && destroyed * 100 > live * MASS_DELETE_PERCENT).then(|| {
-        MassDelete {
-            account: plan.account.to_string(),
-            destroyed,
-            live,
-        }
+    (destroyed > max_deletes && destroyed * 100 > live * max_delete_pct).then(|| MassDelete {
+        account: plan.account.to_string(),
+        destroyed,
+        live,
+        max_deletes,
+        max_delete_pct,
+        own_thresholds: plan.safety.is_some(),
     })
 }
 
@@ -79,6 +99,16 @@ pub(super) fn parse_time(text: &str) -> Option<jiff::Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The manifest's default `safety` is this guard's.
+    #[test]
+    fn manifest_defaults_are_the_guard_defaults() {
+        let d = crate::manifest::Safety::default();
+        assert_eq!(
+            (d.max_deletes, d.max_delete_pct),
+            (MASS_DELETE_COUNT, MASS_DELETE_PERCENT)
+        );
+    }
 
     #[test]
     fn reads_the_api_time_formats() {

@@ -29,6 +29,8 @@ pub(crate) fn entry(name: &str, rule: &str) -> DesiredConversion {
         event_source_id: Some(ObjectId::parse("55").unwrap()),
         action_source_type: None,
         tests: RuleTests::default(),
+        renamed_from: Vec::new(),
+        set: None,
         location: loc(7),
     }
 }
@@ -59,6 +61,8 @@ fn account(conversions: Vec<DesiredConversion>) -> DesiredAccount {
         account: AdAccountId::parse("act_1").unwrap(),
         location: loc(2),
         prune: false,
+        token_env: None,
+        safety: None,
         conversions,
     }
 }

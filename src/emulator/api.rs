@@ -17,7 +17,7 @@ use crate::rule::{self, Rule};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Notify;
@@ -83,15 +83,42 @@ pub struct Emulator {
     pub control: Control,
     pub dirty: AtomicBool,
     pub save_wanted: Notify,
-    tokens: HashSet<String>,
+    /// Accepted tokens, each with the account digits it may see (`None`: every account).
+    tokens: HashMap<String, Option<HashSet<String>>>,
     accounts: HashSet<String>,
+}
+
+/// `T` (every account) or `T:act_1,act_2` (those accounts only): the token, and the digits of
+/// the accounts it may see. The error never repeats the token.
+pub fn parse_token_scope(entry: &str) -> Result<(String, Option<HashSet<String>>), String> {
+    let Some((token, scope)) = entry.split_once(':') else {
+        return Ok((entry.to_string(), None));
+    };
+    if token.is_empty() {
+        return Err("--token T:act_1,act_2: the token before `:` is empty".into());
+    }
+    let mut digits = HashSet::new();
+    for account in scope.split(',') {
+        let id = crate::model::ids::AdAccountId::parse(account.trim()).map_err(|e| {
+            format!(
+                "--token T:ACCOUNTS: `{}` is not an ad account ({e})",
+                account.trim()
+            )
+        })?;
+        digits.insert(id.digits().to_string());
+    }
+    Ok((token.to_string(), Some(digits)))
 }
 
 type Outcome = Result<(String, bool), ApiError>;
 
 impl Emulator {
     pub fn new(config: EmulatorConfig, store: Store, control: Control) -> Self {
-        let tokens = config.tokens.iter().cloned().collect();
+        let tokens = config
+            .tokens
+            .iter()
+            .filter_map(|t| parse_token_scope(t).ok())
+            .collect();
         let accounts = config
             .accounts
             .iter()
@@ -145,7 +172,7 @@ impl Emulator {
             .check_version(version.as_deref(), route == Route::Events, rest)
             .and_then(|()| self.check_auth(auth))
             .and_then(|()| self.check_proof(req, auth))
-            .and_then(|()| self.dispatch(req, method, rest, route, &mut account));
+            .and_then(|()| self.dispatch(req, auth, method, rest, route, &mut account));
         match outcome {
             Ok((body, committed)) => {
                 if committed {
@@ -203,10 +230,29 @@ impl Emulator {
         let Some((token, _)) = auth else {
             return Err(ApiError::token_required());
         };
-        if token.is_empty() || (!self.tokens.is_empty() && !self.tokens.contains(token.expose())) {
+        if token.is_empty()
+            || (!self.tokens.is_empty() && !self.tokens.contains_key(token.expose()))
+        {
             return Err(ApiError::invalid_token());
         }
         Ok(())
+    }
+
+    /// A token scoped to some accounts (`--token T:act_1,act_2`) may not see the others.
+    fn check_scope(
+        &self,
+        auth: Option<&(Secret, AuthSource)>,
+        digits: &str,
+    ) -> Result<(), ApiError> {
+        let Some((token, _)) = auth else {
+            return Ok(());
+        };
+        match self.tokens.get(token.expose()) {
+            Some(Some(scope)) if !scope.contains(digits) => {
+                Err(ApiError::no_permission(&format!("act_{digits}")))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Checks `appsecret_proof` when `--app-secret` is set.
@@ -241,6 +287,7 @@ impl Emulator {
     fn dispatch(
         &self,
         req: &ApiRequest,
+        auth: Option<&(Secret, AuthSource)>,
         method: Method,
         rest: &[&str],
         route: Route,
@@ -251,6 +298,7 @@ impl Emulator {
             | (Route::GetAccount, [act]) => {
                 let digits = self.account_digits(act, method)?;
                 *account = Some(digits.clone());
+                self.check_scope(auth, &digits)?;
                 self.admit(&digits)?;
                 match route {
                     Route::ListConversions => self.list(req, &digits),
@@ -272,6 +320,7 @@ impl Emulator {
                     return Err(ApiError::unknown_object(method.as_str(), id));
                 };
                 *account = Some(owner.clone());
+                self.check_scope(auth, &owner)?;
                 self.admit(&owner)?;
                 match route {
                     Route::GetConversion => self.read_node(req, id),

@@ -98,6 +98,18 @@ impl ApiError {
         )
     }
 
+    /// Code 200: the token may not manage this ad account (a scoped `--token T:act_1`).
+    pub fn no_permission(account: &str) -> Self {
+        ApiError::new(
+            400,
+            "OAuthException",
+            200,
+            format!(
+                "(#200) Ad account owner has NOT grant ads_management or ads_read permission to this token for {account}"
+            ),
+        )
+    }
+
     /// Code 104: no token at all.
     pub fn token_required() -> Self {
         ApiError::new(

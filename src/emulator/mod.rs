@@ -76,7 +76,8 @@ const SAVE_DEBOUNCE: Duration = Duration::from_millis(200);
 pub struct EmulatorConfig {
     /// Load at start when it exists; save atomically after writes and at shutdown.
     pub state_file: Option<PathBuf>,
-    /// Accepted tokens; empty = any non-empty token.
+    /// Accepted tokens; empty = any non-empty token. `T:act_1,act_2` accepts `T` for those
+    /// accounts only (code 200 on any other); a bare `T` sees every account.
     pub tokens: Vec<String>,
     /// When set, every call needs a valid `appsecret_proof`.
     pub app_secret: Option<String>,
@@ -167,6 +168,9 @@ impl EmulatorConfig {
         }
         if self.tokens.iter().any(String::is_empty) {
             anyhow::bail!("--token must not be empty");
+        }
+        for entry in &self.tokens {
+            api::parse_token_scope(entry).map_err(|e| anyhow::anyhow!(e))?;
         }
         Ok(())
     }

@@ -7,7 +7,8 @@
 
 use super::error::GraphError;
 use crate::model::Secret;
-use std::collections::BTreeMap;
+use crate::model::ids::AdAccountId;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,6 +23,10 @@ pub struct GraphConfig {
     /// `v26.0`.
     pub api_version: String,
     pub token: Secret,
+    /// Tokens of their own for some accounts (an agency's clients in other Business Managers,
+    /// `token_env` in their manifests): every call about such an account carries its token,
+    /// the others `token`. Accounts with a token of their own are never batched with others.
+    pub account_tokens: HashMap<AdAccountId, Secret>,
     /// When set, every call carries `appsecret_proof` = hex HMAC-SHA256(token, key = secret).
     pub app_secret: Option<Secret>,
     /// Requests in flight at once, across all accounts.
@@ -228,6 +233,7 @@ impl GraphConfig {
             api_base: api_base.into(),
             api_version: crate::DEFAULT_API_VERSION.to_string(),
             token,
+            account_tokens: HashMap::new(),
             app_secret: None,
             parallelism: 8,
             per_account_parallelism: default_per_account(8),

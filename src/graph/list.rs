@@ -126,8 +126,13 @@ impl GraphClient {
         let size = inner.batch_size.min(MAX_BATCH);
         let mut out: Vec<Option<Result<Listed, GraphError>>> =
             (0..accounts.len()).map(|_| None).collect();
-        let (mut batched, mut alone): (Vec<usize>, Vec<usize>) = (0..accounts.len())
-            .partition(|&i| size > 1 && !inner.transport.limiter.is_paced(&accounts[i]));
+        let (mut batched, mut alone): (Vec<usize>, Vec<usize>) =
+            (0..accounts.len()).partition(|&i| {
+                size > 1
+                    && !inner.transport.limiter.is_paced(&accounts[i])
+                    // A batch carries one token: an account with its own is listed alone.
+                    && !inner.transport.has_own_token(&accounts[i])
+            });
         // When the listing takes several batches, find out first, on one account, whether the
         // optional fields are read back: every batch then asks for the right fields, instead of
         // each being refused once. (One batch finds out by itself at the same cost.)

@@ -18,6 +18,7 @@ use hmac::{KeyInit, Mac};
 use rand::RngExt;
 use reqwest::Method;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -87,6 +88,8 @@ pub(crate) struct Transport {
     pub(crate) version: String,
     token: Secret,
     proof: Option<Secret>,
+    /// Accounts' own tokens (and their proofs), chosen per request by its account.
+    account_tokens: HashMap<AdAccountId, (Secret, Option<Secret>)>,
     pub(crate) policy: Arc<RetryPolicy>,
     pub(crate) limiter: Limiter,
     pub(crate) redactor: Redactor,
@@ -99,23 +102,20 @@ impl Transport {
     pub(crate) fn new(config: &GraphConfig, log: Option<LogSink>) -> Result<Transport, GraphError> {
         let base = config.base_url()?;
         let version = config.checked_version()?.to_string();
-        if config.token.is_empty() {
-            return Err(GraphError::config("the access token is empty"));
-        }
-        if config
-            .token
-            .expose()
-            .chars()
-            .any(|c| c.is_control() || c == ' ')
-        {
-            return Err(GraphError::config(
-                "the access token contains spaces or control characters; check the token file",
-            ));
-        }
+        check_token(&config.token, None)?;
         let proof = config
             .app_secret
             .as_ref()
             .map(|secret| appsecret_proof(&config.token, secret));
+        let mut account_tokens = HashMap::new();
+        for (account, token) in &config.account_tokens {
+            check_token(token, Some(account))?;
+            let proof = config
+                .app_secret
+                .as_ref()
+                .map(|secret| appsecret_proof(token, secret));
+            account_tokens.insert(account.clone(), (token.clone(), proof));
+        }
         let http = reqwest::Client::builder()
             // A backstop only: `send` ends each exchange by its own deadline first, and says so.
             .timeout(config.retry.request_timeout + Duration::from_secs(5))
@@ -132,12 +132,17 @@ impl Transport {
         let mut secrets = vec![config.token.clone()];
         secrets.extend(config.app_secret.iter().cloned());
         secrets.extend(proof.iter().cloned());
+        for (token, proof) in account_tokens.values() {
+            secrets.push(token.clone());
+            secrets.extend(proof.iter().cloned());
+        }
         Ok(Transport {
             http,
             base,
             version,
             token: config.token.clone(),
             proof,
+            account_tokens,
             policy: Arc::new(config.retry.clone()),
             limiter: Limiter::new(
                 config.parallelism,
@@ -157,6 +162,19 @@ impl Transport {
     /// Records every exchange in `trace` from now on (the first trace set stays).
     pub(crate) fn set_trace(&self, trace: Trace) {
         let _ = self.trace.set(trace);
+    }
+
+    /// Whether `account` has a token of its own (then it is never batched with others).
+    pub(crate) fn has_own_token(&self, account: &AdAccountId) -> bool {
+        self.account_tokens.contains_key(account)
+    }
+
+    /// The token (and proof) of a request: its account's own, or the global one.
+    fn credentials(&self, account: Option<&AdAccountId>) -> (&Secret, Option<&Secret>) {
+        match account.and_then(|a| self.account_tokens.get(a)) {
+            Some((token, proof)) => (token, proof.as_ref()),
+            None => (&self.token, self.proof.as_ref()),
+        }
     }
 
     /// `{base}{version}/{path}`.
@@ -360,7 +378,8 @@ impl Transport {
         }
         let mut url = request.url.clone();
         let mut form = request.form.clone();
-        if let Some(proof) = &self.proof {
+        let (token, proof) = self.credentials(request.account.as_ref());
+        if let Some(proof) = proof {
             match &mut form {
                 Some(fields) => fields.push(("appsecret_proof".into(), proof.expose().to_string())),
                 None => {
@@ -373,7 +392,7 @@ impl Transport {
         let traced_url = trace.map(|_| url.to_string());
         let mut builder = self.http.request(request.method.clone(), url).header(
             reqwest::header::AUTHORIZATION,
-            format!("Bearer {}", self.token.expose()),
+            format!("Bearer {}", token.expose()),
         );
         let mut traced_body = None;
         if let Some(fields) = &form {
@@ -767,6 +786,24 @@ impl Backoff {
     pub(crate) fn exhausted(&self, error: GraphError) -> GraphError {
         error.with_attempts(self.attempts)
     }
+}
+
+/// A token must be non-empty and free of spaces and control characters (a pasted line
+/// break); `account` names whose token it is.
+fn check_token(token: &Secret, account: Option<&AdAccountId>) -> Result<(), GraphError> {
+    let whose = account.map_or_else(
+        || "the access token".to_string(),
+        |a| format!("the access token of {a}"),
+    );
+    if token.is_empty() {
+        return Err(GraphError::config(format!("{whose} is empty")));
+    }
+    if token.expose().chars().any(|c| c.is_control() || c == ' ') {
+        return Err(GraphError::config(format!(
+            "{whose} contains spaces or control characters; check the token file"
+        )));
+    }
+    Ok(())
 }
 
 /// `appsecret_proof`: lowercase hex HMAC-SHA256 of the token keyed by the app secret.

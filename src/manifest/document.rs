@@ -1,19 +1,39 @@
 //! One YAML document → one [`DesiredAccount`]: the top-level keys (`version`, `account`,
-//! `defaults`, `prune`, `conversions`), then the checks that span the entries of an account
-//! (duplicate names and ids naming both places, protected tombstones, the 100 cap).
+//! `defaults`, `prune`, `token_env`, `safety`, `use`, `conversions`), then (once the sets it
+//! uses are expanded, see [`super::set`]) the checks that span the entries of an account
+//! (duplicate names and ids naming both places, earlier names also declared, the 100 cap).
 
-use super::context::{Ctx, boolean, id_text, mapping};
-use super::entry::{self, DEFAULTS_KEYS, ENTRY_KEYS};
-use super::model::{DesiredAccount, DesiredConversion, Ensure};
+use super::context::{Ctx, boolean, id_text, mapping, number, string};
+use super::entry::{self, DEFAULTS_KEYS, Defaults, ENTRY_KEYS};
+use super::model::{DesiredAccount, DesiredConversion, Diagnostic, Ensure, Safety, Severity};
+use super::set::{self, UseClause};
 use super::yaml::{Kind, Node, Resolved};
 use crate::ACCOUNT_CAP;
 use crate::model::ids::AdAccountId;
 use std::collections::HashMap;
 
-pub const DOCUMENT_KEYS: &[&str] = &["version", "account", "defaults", "prune", "conversions"];
+pub const DOCUMENT_KEYS: &[&str] = &[
+    "version",
+    "account",
+    "defaults",
+    "prune",
+    "token_env",
+    "safety",
+    "use",
+    "conversions",
+];
+
+/// An account as its document declares it, before the sets it uses are expanded.
+pub struct PendingAccount {
+    /// Its own entries only; [`finish_account`] adds the sets' and checks the whole.
+    pub account: DesiredAccount,
+    /// Applied to the sets' entries too.
+    pub defaults: Defaults,
+    pub uses: Vec<UseClause>,
+}
 
 /// The account a document declares, or `None` when it has errors (already reported).
-pub fn account(ctx: &mut Ctx, root: &Node) -> Option<DesiredAccount> {
+pub fn account(ctx: &mut Ctx, root: &Node) -> Option<PendingAccount> {
     let elsewhere = |k: &str| {
         if ENTRY_KEYS.contains(&k) {
             Some(format!(
@@ -30,18 +50,7 @@ pub fn account(ctx: &mut Ctx, root: &Node) -> Option<DesiredAccount> {
     let errors_before = ctx.errors;
 
     if let Some(v) = f.get("version") {
-        let ok = matches!(v.as_scalar().map(|s| s.resolve()), Some(Resolved::Number { value, integral: true }) if value == 1.0);
-        if !ok {
-            ctx.error(
-                v.pos,
-                format!(
-                    "unsupported manifest version {}; this convctl reads version 1",
-                    v.as_scalar()
-                        .map_or_else(|| v.describe().to_string(), |s| format!("`{}`", s.text))
-                ),
-                "write version: 1 (or leave it out)",
-            );
-        }
+        check_version(ctx, v);
     }
     let account = match (f.get("account"), f.key_pos("account")) {
         (Some(node), Some(key_pos)) => {
@@ -75,6 +84,12 @@ pub fn account(ctx: &mut Ctx, root: &Node) -> Option<DesiredAccount> {
         .get("prune")
         .and_then(|n| boolean(ctx, n, "prune"))
         .unwrap_or(false);
+    let token_env = f.get("token_env").and_then(|n| token_env(ctx, n));
+    let safety = f.get("safety").and_then(|n| safety(ctx, n));
+    let uses = f
+        .get("use")
+        .map(|n| set::use_list(ctx, n))
+        .unwrap_or_default();
     let mut conversions = Vec::new();
     if let Some(list) = f.get("conversions") {
         match &list.kind {
@@ -97,61 +112,128 @@ pub fn account(ctx: &mut Ctx, root: &Node) -> Option<DesiredAccount> {
         }
     }
     let (account, key_pos) = account?;
-    check_account(ctx, &account, &conversions);
     if ctx.errors > errors_before {
         return None;
     }
-    Some(DesiredAccount {
-        account,
-        location: ctx.loc(key_pos),
-        prune,
-        conversions,
+    Some(PendingAccount {
+        account: DesiredAccount {
+            account,
+            location: ctx.loc(key_pos),
+            prune,
+            token_env,
+            safety,
+            conversions,
+        },
+        defaults,
+        uses,
     })
 }
 
-/// Checks across the entries of one account.
-fn check_account(ctx: &mut Ctx, account: &AdAccountId, conversions: &[DesiredConversion]) {
-    let mut names: HashMap<&str, &DesiredConversion> = HashMap::new();
-    let mut ids: HashMap<&str, &DesiredConversion> = HashMap::new();
-    for c in conversions {
-        if !c.name.is_empty()
-            && let Some(first) = names.insert(c.name.as_str(), c)
-        {
-            names.insert(first.name.as_str(), first);
-            let pos = pos_of(c);
-            ctx.error(
-                pos,
-                format!(
-                    "duplicate conversion name \"{}\" in {account}: also declared at {}",
-                    c.name, first.location
-                ),
-                "names are unique within an account; rename one, or pin the live one with `id:`",
-            );
-        }
-        if let Some(id) = &c.id
-            && let Some(first) = ids.insert(id.as_str(), c)
-        {
-            ids.insert(id.as_str(), first);
-            ctx.error(
-                pos_of(c),
-                format!(
-                    "duplicate id {id} in {account}: also declared at {}",
-                    first.location
-                ),
-                "each entry pins a different live conversion; remove one of them",
-            );
-        }
+/// `version: 1` (the only one).
+pub fn check_version(ctx: &mut Ctx, v: &Node) {
+    let ok = matches!(v.as_scalar().map(|s| s.resolve()), Some(Resolved::Number { value, integral: true }) if value == 1.0);
+    if !ok {
+        ctx.error(
+            v.pos,
+            format!(
+                "unsupported manifest version {}; this convctl reads version 1",
+                v.as_scalar()
+                    .map_or_else(|| v.describe().to_string(), |s| format!("`{}`", s.text))
+            ),
+            "write version: 1 (or leave it out)",
+        );
     }
+}
+
+/// `token_env: META_TOKEN_CLIENT_A`: the name of an environment variable (never a token).
+fn token_env(ctx: &mut Ctx, node: &Node) -> Option<String> {
+    let name = string(ctx, node, "token_env")?;
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        // Never echo the value: a token pasted here by mistake must not reach a log.
+        ctx.error(
+            node.pos,
+            "`token_env` must be the name of an environment variable (letters, digits and `_`), not a token",
+            "write e.g. token_env: META_TOKEN_CLIENT_A, and put the token in that variable",
+        );
+        return None;
+    }
+    Some(name)
+}
+
+/// `safety: {max_deletes: 20, max_delete_pct: 50}`; a key left out keeps its default.
+fn safety(ctx: &mut Ctx, node: &Node) -> Option<Safety> {
+    let f = mapping(
+        ctx,
+        node,
+        "`safety`",
+        &["max_deletes", "max_delete_pct"],
+        &|_| None,
+    )?;
+    let mut read = |key: &str, max: Option<f64>| -> Option<Option<usize>> {
+        let Some(n) = f.get(key) else {
+            return Some(None);
+        };
+        let v = number(ctx, n, key)?;
+        if v < 0.0 || v.fract() != 0.0 || max.is_some_and(|m| v > m) {
+            ctx.error(
+                n.pos,
+                format!(
+                    "`{key}` must be a whole number{}, found {v}",
+                    if max.is_some() {
+                        " from 0 to 100"
+                    } else {
+                        " of 0 or more"
+                    }
+                ),
+                "write e.g. safety: {max_deletes: 20, max_delete_pct: 50}",
+            );
+            return None;
+        }
+        Some(Some(v as usize))
+    };
+    let max_deletes = read("max_deletes", None)?;
+    let max_delete_pct = read("max_delete_pct", Some(100.0))?;
+    Some(Safety {
+        max_deletes: max_deletes.unwrap_or(Safety::default().max_deletes),
+        max_delete_pct: max_delete_pct.unwrap_or(Safety::default().max_delete_pct),
+    })
+}
+
+/// Checks across the entries of one account, own and expanded from sets (so that locations
+/// may be in other files: each diagnostic carries its own).
+pub fn check_account(account: &DesiredAccount, diags: &mut Vec<Diagnostic>) {
+    let conversions = &account.conversions;
+    let account_id = &account.account;
+    let mut error = |c: &DesiredConversion, message: String, hint: &str| {
+        diags.push(Diagnostic {
+            severity: Severity::Error,
+            location: Some(c.location.clone()),
+            message: match &c.set {
+                None => message,
+                Some(o) => format!(
+                    "{message} (in set {}, used by {account_id} at {})",
+                    o.name, o.used_at
+                ),
+            },
+            hint: Some(hint.to_string()),
+        })
+    };
+    check_names(account, &mut error);
     let present: Vec<&DesiredConversion> = conversions
         .iter()
         .filter(|c| c.ensure == Ensure::Present)
         .collect();
     if present.len() > ACCOUNT_CAP {
         let extra = present[ACCOUNT_CAP];
-        ctx.error(
-            pos_of(extra),
+        error(
+            extra,
             format!(
-                "{account} declares {} present conversions; the API allows at most {ACCOUNT_CAP} per ad account (the {}st starts here)",
+                "{account_id} declares {} present conversions; the API allows at most {ACCOUNT_CAP} per ad account (the {}st starts here)",
                 present.len(),
                 ACCOUNT_CAP + 1
             ),
@@ -160,9 +242,98 @@ fn check_account(ctx: &mut Ctx, account: &AdAccountId, conversions: &[DesiredCon
     }
 }
 
-fn pos_of(c: &DesiredConversion) -> super::yaml::Pos {
-    super::yaml::Pos {
-        line: c.location.line,
-        column: c.location.column,
+/// Names and ids are unique within an account; an earlier name (`renamed_from`) is no
+/// declared name.
+fn check_names(account: &DesiredAccount, error: &mut impl FnMut(&DesiredConversion, String, &str)) {
+    let conversions = &account.conversions;
+    let account = &account.account;
+    let mut names: HashMap<&str, &DesiredConversion> = HashMap::new();
+    let mut ids: HashMap<&str, &DesiredConversion> = HashMap::new();
+    for c in conversions {
+        if !c.name.is_empty()
+            && let Some(first) = names.insert(c.name.as_str(), c)
+        {
+            names.insert(first.name.as_str(), first);
+            let hint = match (&first.set, &c.set) {
+                (Some(a), Some(b)) if a.name != b.name => {
+                    "two sets this account uses declare the name: `exclude` it from one of the uses"
+                }
+                (None, Some(_)) | (Some(_), None) => {
+                    "an own entry cannot redeclare an entry of a set it uses: `exclude` the set's entry in the `use`, or rename the own entry"
+                }
+                _ => {
+                    "names are unique within an account; rename one, or pin the live one with `id:`"
+                }
+            };
+            error(
+                c,
+                format!(
+                    "duplicate conversion name \"{}\" in {account}: also declared at {}",
+                    c.name,
+                    first.place()
+                ),
+                hint,
+            );
+        }
+        if let Some(id) = &c.id
+            && let Some(first) = ids.insert(id.as_str(), c)
+        {
+            ids.insert(id.as_str(), first);
+            error(
+                c,
+                format!(
+                    "duplicate id {id} in {account}: also declared at {}",
+                    first.place()
+                ),
+                "each entry pins a different live conversion; remove one of them",
+            );
+        }
     }
+    for c in conversions {
+        for old in &c.renamed_from {
+            if let Some(other) = names.get(old.as_str()) {
+                error(
+                    c,
+                    format!(
+                        "\"{}\" lists \"{old}\" in `renamed_from`, but \"{old}\" is also declared in {account} at {}",
+                        c.name,
+                        other.place()
+                    ),
+                    "an earlier name cannot also be a current one: remove it from `renamed_from`, or remove (or rename) the other entry",
+                );
+            }
+        }
+    }
+}
+
+/// The account with the sets it uses expanded and every cross-entry check done; `None` when
+/// anything is wrong (reported in `diags`).
+pub fn finish_account(
+    pending: PendingAccount,
+    sets: &set::Sets,
+    diags: &mut Vec<Diagnostic>,
+    findings: &mut Vec<set::SetFinding>,
+) -> Option<DesiredAccount> {
+    let PendingAccount {
+        mut account,
+        defaults,
+        uses,
+    } = pending;
+    let errors_before = count_errors(diags);
+    let findings_before = findings.len();
+    for u in &uses {
+        set::expand(&mut account, &defaults, u, sets, diags, findings);
+    }
+    check_account(&account, diags);
+    let set_errors = findings[findings_before..]
+        .iter()
+        .any(|f| f.diag.severity == Severity::Error);
+    (count_errors(diags) == errors_before && !set_errors).then_some(account)
+}
+
+fn count_errors(diags: &[Diagnostic]) -> usize {
+    diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count()
 }

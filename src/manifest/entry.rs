@@ -2,7 +2,7 @@
 //! account's `defaults` applied and every field checked (types, enums, ids, name length, rule,
 //! tests), plus the per-entry lints.
 
-use super::context::{Ctx, boolean, enumerated, id_text, mapping, number, string};
+use super::context::{Ctx, Fields, boolean, enumerated, id_text, mapping, number, string};
 use super::model::{DesiredConversion, Ensure, RuleSpec, RuleTests};
 use super::rule_source::{self, SourcedRule};
 use super::yaml::{Kind, Node};
@@ -23,6 +23,24 @@ pub const ENTRY_KEYS: &[&str] = &[
     "event_source_id",
     "action_source_type",
     "tests",
+    "renamed_from",
+];
+
+/// The keys of an entry of a set: an account's, minus `id` (ids are per account: a `use`
+/// pins them with `ids:`).
+pub const SET_ENTRY_KEYS: &[&str] = &[
+    "name",
+    "ensure",
+    "protect",
+    "description",
+    "custom_event_type",
+    "default_conversion_value",
+    "rule",
+    "advanced_rule",
+    "event_source_id",
+    "action_source_type",
+    "tests",
+    "renamed_from",
 ];
 
 pub const DEFAULTS_KEYS: &[&str] = &[
@@ -36,7 +54,7 @@ pub const DEFAULTS_KEYS: &[&str] = &[
 pub const MAX_NAME_CHARS: usize = 100;
 
 /// `defaults:` of a document, checked.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Defaults {
     pub event_source_id: Option<ObjectId>,
     pub action_source_type: Option<ActionSourceType>,
@@ -122,168 +140,58 @@ fn value(ctx: &mut Ctx, node: &Node) -> Option<f64> {
     Some(v)
 }
 
-/// An entry, or `None` when it has errors (already reported).
+/// An entry, or `None` when it has errors (already reported). The steps: the keys, `ensure`,
+/// the checked fields, the rule, the checks that depend on `ensure`, the lints, and the entry
+/// with the account's defaults applied.
 pub fn entry(ctx: &mut Ctx, node: &Node, defaults: &Defaults) -> Option<DesiredConversion> {
-    let elsewhere = |k: &str| match k {
-        "account" | "prune" | "defaults" | "version" | "conversions" => Some(format!(
-            "`{k}` belongs at the top of the document, not in a conversion entry"
-        )),
-        "match" | "no_match" => Some(format!("`{k}` goes under `tests:`")),
-        _ => None,
-    };
-    let f = mapping(ctx, node, "a conversion entry", ENTRY_KEYS, &elsewhere)?;
-    let errors_before = error_count(ctx);
+    let f = mapping(
+        ctx,
+        node,
+        "a conversion entry",
+        ENTRY_KEYS,
+        &entry_key_elsewhere,
+    )?;
+    checked_entry(ctx, node, f, defaults)
+}
 
-    let ensure = match f.get("ensure") {
-        None => Ensure::Present,
-        Some(n) => match n.as_scalar().map(|s| s.text.as_str()) {
-            Some("present") => Ensure::Present,
-            Some("absent") => Ensure::Absent,
-            _ => {
-                ctx.error(
-                    n.pos,
-                    format!(
-                        "`ensure` must be `present` or `absent`, found {}",
-                        describe_scalar(n)
-                    ),
-                    "write ensure: absent to delete the conversion, or leave `ensure` out",
-                );
-                Ensure::Present
-            }
-        },
-    };
-    let name = f.get("name").and_then(|n| string(ctx, n, "name"));
-    if let (Some(name), Some(n)) = (&name, f.get("name")) {
-        let chars = name.chars().count();
-        if name.trim().is_empty() {
-            ctx.error(
-                n.pos,
-                "`name` is empty",
-                "give the conversion a name of 1 to 100 characters",
-            );
-        } else if chars > MAX_NAME_CHARS {
-            ctx.error(
-                n.pos,
-                format!(
-                    "`name` is {chars} characters long; the API takes at most {MAX_NAME_CHARS}"
-                ),
-                "shorten the name; put details in `description`",
-            );
-        } else if name.trim() != name {
-            ctx.warn(
-                n.pos,
-                format!("`name` \"{name}\" has leading or trailing spaces"),
-                "remove them: the API may trim names, which would show as a rename on every plan",
-            );
-        }
-    }
-    let id = f.get("id").and_then(|n| object_id(ctx, n, "id"));
-    let protect = f
-        .get("protect")
-        .and_then(|n| boolean(ctx, n, "protect"))
-        .unwrap_or(false);
-    let description = f
-        .get("description")
-        .and_then(|n| string(ctx, n, "description"))
-        .unwrap_or_default();
-    let custom_event_type = f.get("custom_event_type").and_then(|n| event_type(ctx, n));
-    let default_conversion_value = f
-        .get("default_conversion_value")
-        .and_then(|n| value(ctx, n));
-    let event_source_id = f
-        .get("event_source_id")
-        .and_then(|n| object_id(ctx, n, "event_source_id"));
-    let action_source_type = f
-        .get("action_source_type")
-        .and_then(|n| action_source(ctx, n));
-
-    let mut sourced: Option<SourcedRule> = None;
-    let mut rule: Option<RuleSpec> = None;
-    match (f.get("rule"), f.get("advanced_rule")) {
-        (Some(_), Some(a)) => ctx.error(
-            a.pos,
-            "an entry takes `rule` or `advanced_rule`, not both",
-            "keep `rule` (the documented grammar) unless you need `advanced_rule`",
+/// An entry of a set, its parameters already substituted: as [`entry`], without `id`.
+pub fn set_entry(ctx: &mut Ctx, node: &Node, defaults: &Defaults) -> Option<DesiredConversion> {
+    let elsewhere = |k: &str| {
+        match k {
+        "id" => Some(
+            "ids are per account: pin it in the account's `use:` item, with `ids: {<name>: \"<id>\"}`"
+                .to_string(),
         ),
-        (Some(r), None) => {
-            sourced = rule_source::rule(ctx, r);
-            rule = sourced.as_ref().map(|s| s.spec.clone());
-        }
-        (None, Some(a)) => rule = rule_source::advanced_rule(ctx, a),
-        (None, None) => {}
+        _ => entry_key_elsewhere(k),
     }
+    };
+    let f = mapping(ctx, node, "an entry of a set", SET_ENTRY_KEYS, &elsewhere)?;
+    checked_entry(ctx, node, f, defaults)
+}
+
+fn checked_entry(
+    ctx: &mut Ctx,
+    node: &Node,
+    f: Fields,
+    defaults: &Defaults,
+) -> Option<DesiredConversion> {
+    let errors_before = error_count(ctx);
+    let ensure = ensure_of(ctx, &f);
+    let fields = read_fields(ctx, &f);
+    let renamed_from = f
+        .get("renamed_from")
+        .map(|n| renamed_from(ctx, n))
+        .unwrap_or_default();
+    let (sourced, rule) = rule_of(ctx, &f);
     let tests = match f.get("tests") {
         Some(t) => tests(ctx, t),
         None => RuleTests::default(),
     };
-
     match ensure {
-        Ensure::Absent => {
-            if name.is_none() && id.is_none() && !f.has("name") && !f.has("id") {
-                ctx.error(
-                    node.pos,
-                    "a tombstone (`ensure: absent`) needs a `name` or an `id`",
-                    "name the conversion to delete: name: Old campaign",
-                );
-            }
-            if protect {
-                ctx.error(
-                    f.key_pos("protect").unwrap_or(node.pos),
-                    "a protected conversion cannot be `ensure: absent`",
-                    "remove `protect: true` to allow deleting it",
-                );
-            }
-            for key in [
-                "rule",
-                "advanced_rule",
-                "tests",
-                "custom_event_type",
-                "default_conversion_value",
-                "description",
-            ] {
-                if let Some(pos) = f.key_pos(key) {
-                    ctx.warn(
-                        pos,
-                        format!("`{key}` is ignored on a tombstone (`ensure: absent`)"),
-                        "remove it, or remove `ensure: absent` to keep the conversion",
-                    );
-                }
-            }
-        }
-        Ensure::Present => {
-            if !f.has_or_misspelled("name") {
-                ctx.error(
-                    node.pos,
-                    "a conversion entry needs a `name`",
-                    "add `name:` (1 to 100 characters, unique within the account)",
-                );
-            }
-            if !f.has_or_misspelled("custom_event_type") && defaults.custom_event_type.is_none() {
-                ctx.error(
-                    node.pos,
-                    format!("conversion {} needs a `custom_event_type`", quoted(&name)),
-                    "add e.g. custom_event_type: PURCHASE (or set it under `defaults:`)",
-                );
-            }
-            if !f.has_or_misspelled("rule") && !f.has_or_misspelled("advanced_rule") {
-                ctx.error(
-                    node.pos,
-                    format!("conversion {} needs a `rule`", quoted(&name)),
-                    "add e.g. rule: {url: {i_contains: thankyou}}",
-                );
-            }
-            if let (Some(t), None) = (f.key_pos("tests"), &sourced)
-                && f.has("advanced_rule")
-            {
-                ctx.error(
-                    t,
-                    "`tests` need a `rule`: an `advanced_rule` cannot be evaluated offline",
-                    "remove `tests`, or express the rule with `rule:`",
-                );
-            }
-        }
+        Ensure::Absent => check_tombstone(ctx, node, &f, &fields),
+        Ensure::Present => check_present(ctx, node, &f, &fields, defaults, sourced.is_some()),
     }
-    let custom_event_type = custom_event_type.or(if f.has("custom_event_type") {
+    let custom_event_type = fields.custom_event_type.or(if f.has("custom_event_type") {
         None
     } else {
         defaults.custom_event_type
@@ -295,21 +203,259 @@ pub fn entry(ctx: &mut Ctx, node: &Node, defaults: &Defaults) -> Option<DesiredC
         return None;
     }
     Some(DesiredConversion {
-        name: name.unwrap_or_default(),
-        id,
+        name: fields.name.unwrap_or_default(),
+        id: fields.id,
         ensure,
-        protect,
-        description,
+        protect: fields.protect,
+        description: fields.description,
         custom_event_type,
-        default_conversion_value: default_conversion_value
+        default_conversion_value: fields
+            .default_conversion_value
             .or(defaults.default_conversion_value)
             .unwrap_or(0.0),
         rule,
-        event_source_id: event_source_id.or_else(|| defaults.event_source_id.clone()),
-        action_source_type: action_source_type.or(defaults.action_source_type),
+        event_source_id: fields
+            .event_source_id
+            .or_else(|| defaults.event_source_id.clone()),
+        action_source_type: fields.action_source_type.or(defaults.action_source_type),
         tests,
+        renamed_from,
+        set: None,
         location: ctx.loc(node.pos),
     })
+}
+
+/// `renamed_from: [Old name, Older name]` (or one name): names of 1 to 100 characters.
+fn renamed_from(ctx: &mut Ctx, node: &Node) -> Vec<String> {
+    let items: Vec<&Node> = match &node.kind {
+        Kind::Seq(items) => items.iter().collect(),
+        Kind::Scalar(_) => vec![node],
+        Kind::Map(_) => {
+            ctx.error(
+                node.pos,
+                "`renamed_from` must be a list of earlier names, found a mapping",
+                "write e.g. renamed_from: [Old name]",
+            );
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(name) = string(ctx, item, "renamed_from") else {
+            continue;
+        };
+        if name.trim().is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            ctx.error(
+                item.pos,
+                format!(
+                    "an earlier name in `renamed_from` must be 1 to {MAX_NAME_CHARS} characters"
+                ),
+                "write the name the conversion had before, as it is live",
+            );
+            continue;
+        }
+        out.push(name);
+    }
+    out
+}
+
+/// Where a key that is not an entry's belongs, for the "unknown key" hint.
+fn entry_key_elsewhere(k: &str) -> Option<String> {
+    match k {
+        "account" | "prune" | "defaults" | "version" | "conversions" => Some(format!(
+            "`{k}` belongs at the top of the document, not in a conversion entry"
+        )),
+        "match" | "no_match" => Some(format!("`{k}` goes under `tests:`")),
+        _ => None,
+    }
+}
+
+/// `ensure:` (`present` when left out; a bad value is reported and read as `present`).
+fn ensure_of(ctx: &mut Ctx, f: &Fields) -> Ensure {
+    let Some(n) = f.get("ensure") else {
+        return Ensure::Present;
+    };
+    match n.as_scalar().map(|s| s.text.as_str()) {
+        Some("present") => Ensure::Present,
+        Some("absent") => Ensure::Absent,
+        _ => {
+            ctx.error(
+                n.pos,
+                format!(
+                    "`ensure` must be `present` or `absent`, found {}",
+                    describe_scalar(n)
+                ),
+                "write ensure: absent to delete the conversion, or leave `ensure` out",
+            );
+            Ensure::Present
+        }
+    }
+}
+
+/// The scalar fields of an entry, each checked on its own (defaults not yet applied).
+struct EntryFields {
+    name: Option<String>,
+    id: Option<ObjectId>,
+    protect: bool,
+    description: String,
+    custom_event_type: Option<CustomEventType>,
+    default_conversion_value: Option<f64>,
+    event_source_id: Option<ObjectId>,
+    action_source_type: Option<ActionSourceType>,
+}
+
+fn read_fields(ctx: &mut Ctx, f: &Fields) -> EntryFields {
+    let name = f.get("name").and_then(|n| string(ctx, n, "name"));
+    if let (Some(name), Some(n)) = (&name, f.get("name")) {
+        check_name(ctx, name, n);
+    }
+    EntryFields {
+        name,
+        id: f.get("id").and_then(|n| object_id(ctx, n, "id")),
+        protect: f
+            .get("protect")
+            .and_then(|n| boolean(ctx, n, "protect"))
+            .unwrap_or(false),
+        description: f
+            .get("description")
+            .and_then(|n| string(ctx, n, "description"))
+            .unwrap_or_default(),
+        custom_event_type: f.get("custom_event_type").and_then(|n| event_type(ctx, n)),
+        default_conversion_value: f
+            .get("default_conversion_value")
+            .and_then(|n| value(ctx, n)),
+        event_source_id: f
+            .get("event_source_id")
+            .and_then(|n| object_id(ctx, n, "event_source_id")),
+        action_source_type: f
+            .get("action_source_type")
+            .and_then(|n| action_source(ctx, n)),
+    }
+}
+
+/// A name is 1 to 100 characters, without leading or trailing spaces (a warning).
+fn check_name(ctx: &mut Ctx, name: &str, n: &Node) {
+    let chars = name.chars().count();
+    if name.trim().is_empty() {
+        ctx.error(
+            n.pos,
+            "`name` is empty",
+            "give the conversion a name of 1 to 100 characters",
+        );
+    } else if chars > MAX_NAME_CHARS {
+        ctx.error(
+            n.pos,
+            format!("`name` is {chars} characters long; the API takes at most {MAX_NAME_CHARS}"),
+            "shorten the name; put details in `description`",
+        );
+    } else if name.trim() != name {
+        ctx.warn(
+            n.pos,
+            format!("`name` \"{name}\" has leading or trailing spaces"),
+            "remove them: the API may trim names, which would show as a rename on every plan",
+        );
+    }
+}
+
+/// `rule:` or `advanced_rule:` (not both): the rule, and for `rule:` what is needed to point
+/// into it (tests and lints).
+fn rule_of<'n>(ctx: &mut Ctx, f: &Fields<'n>) -> (Option<SourcedRule<'n>>, Option<RuleSpec>) {
+    match (f.get("rule"), f.get("advanced_rule")) {
+        (Some(_), Some(a)) => {
+            ctx.error(
+                a.pos,
+                "an entry takes `rule` or `advanced_rule`, not both",
+                "keep `rule` (the documented grammar) unless you need `advanced_rule`",
+            );
+            (None, None)
+        }
+        (Some(r), None) => {
+            let sourced = rule_source::rule(ctx, r);
+            let rule = sourced.as_ref().map(|s| s.spec.clone());
+            (sourced, rule)
+        }
+        (None, Some(a)) => (None, rule_source::advanced_rule(ctx, a)),
+        (None, None) => (None, None),
+    }
+}
+
+/// A tombstone needs a name or an id, cannot be protected, and ignores the other fields.
+fn check_tombstone(ctx: &mut Ctx, node: &Node, f: &Fields, fields: &EntryFields) {
+    if fields.name.is_none() && fields.id.is_none() && !f.has("name") && !f.has("id") {
+        ctx.error(
+            node.pos,
+            "a tombstone (`ensure: absent`) needs a `name` or an `id`",
+            "name the conversion to delete: name: Old campaign",
+        );
+    }
+    if fields.protect {
+        ctx.error(
+            f.key_pos("protect").unwrap_or(node.pos),
+            "a protected conversion cannot be `ensure: absent`",
+            "remove `protect: true` to allow deleting it",
+        );
+    }
+    for key in [
+        "rule",
+        "advanced_rule",
+        "tests",
+        "custom_event_type",
+        "default_conversion_value",
+        "description",
+    ] {
+        if let Some(pos) = f.key_pos(key) {
+            ctx.warn(
+                pos,
+                format!("`{key}` is ignored on a tombstone (`ensure: absent`)"),
+                "remove it, or remove `ensure: absent` to keep the conversion",
+            );
+        }
+    }
+}
+
+/// A present entry needs a name, a custom event type (here or in `defaults`) and a rule;
+/// `tests` need a `rule` (an `advanced_rule` cannot be evaluated offline).
+fn check_present(
+    ctx: &mut Ctx,
+    node: &Node,
+    f: &Fields,
+    fields: &EntryFields,
+    defaults: &Defaults,
+    has_sourced_rule: bool,
+) {
+    if !f.has_or_misspelled("name") {
+        ctx.error(
+            node.pos,
+            "a conversion entry needs a `name`",
+            "add `name:` (1 to 100 characters, unique within the account)",
+        );
+    }
+    if !f.has_or_misspelled("custom_event_type") && defaults.custom_event_type.is_none() {
+        ctx.error(
+            node.pos,
+            format!(
+                "conversion {} needs a `custom_event_type`",
+                quoted(&fields.name)
+            ),
+            "add e.g. custom_event_type: PURCHASE (or set it under `defaults:`)",
+        );
+    }
+    if !f.has_or_misspelled("rule") && !f.has_or_misspelled("advanced_rule") {
+        ctx.error(
+            node.pos,
+            format!("conversion {} needs a `rule`", quoted(&fields.name)),
+            "add e.g. rule: {url: {i_contains: thankyou}}",
+        );
+    }
+    if let (Some(t), false) = (f.key_pos("tests"), has_sourced_rule)
+        && f.has("advanced_rule")
+    {
+        ctx.error(
+            t,
+            "`tests` need a `rule`: an `advanced_rule` cannot be evaluated offline",
+            "remove `tests`, or express the rule with `rule:`",
+        );
+    }
 }
 
 fn quoted(name: &Option<String>) -> String {

@@ -56,7 +56,18 @@ pub struct ManifestDocument {
         extend("markdownDescription" = "`true`: conversions of the account that no entry declares are **deleted**. Default `false`: they are only listed as unmanaged in plans.")
     )]
     pub prune: Option<bool>,
-    /// The custom conversions (at most 100 present ones per account).
+    /// The environment variable holding this account's token (a name, never the token): for
+    /// client accounts in other Business Managers. Without it, the global token is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub token_env: Option<String>,
+    /// This account's mass-delete thresholds (default: more than 10 and more than 30%).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safety: Option<SafetyEntry>,
+    /// Sets this account uses, each with its parameter values.
+    #[serde(default, rename = "use", skip_serializing_if = "Vec::is_empty")]
+    pub uses: Vec<UseEntry>,
+    /// The custom conversions (at most 100 present ones per account, sets' entries included).
     #[serde(default)]
     #[schemars(
         title = "Custom conversions",
@@ -64,6 +75,69 @@ pub struct ManifestDocument {
         extend("markdownDescription" = "The account's custom conversions: at most 100 present ones (tombstones, `ensure: absent`, do not count).")
     )]
     pub conversions: Vec<ConversionEntry>,
+}
+
+/// A set: conversions declared once, with parameters, for the accounts that `use` it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "convctl set (convctl/v1)")]
+pub struct SetDocument {
+    /// Format version; only 1 exists. Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "version_schema")]
+    pub version: Option<u32>,
+    /// The set's name, unique across the paths given.
+    #[schemars(length(min = 1))]
+    pub set: String,
+    /// Parameters every using account gives (`${name}` in any string of the entries; a
+    /// string that is exactly `${name}` takes the value with its type).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<String>,
+    /// The set's entries: as an account's, without `id` (a `use` pins ids with `ids:`).
+    #[serde(default)]
+    pub conversions: Vec<SetEntry>,
+}
+
+/// One document: an account, or a set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(title = "convctl manifest document (convctl/v1)")]
+pub enum AnyDocument {
+    Account(ManifestDocument),
+    Set(SetDocument),
+}
+
+/// `safety:` of an account.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SafetyEntry {
+    /// A plan deleting or replacing more than this many conversions...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_deletes: Option<u32>,
+    /// ...and more than this percentage of the live ones is refused without
+    /// `--allow-mass-delete`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 100))]
+    pub max_delete_pct: Option<u32>,
+}
+
+/// One item of `use:`: a set and this account's values for its parameters.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UseEntry {
+    /// The set's name (`set: ecommerce` in its document).
+    pub set: String,
+    /// A value (string, number or boolean) for every parameter of the set.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[schemars(schema_with = "params_schema")]
+    pub params: std::collections::BTreeMap<String, Value>,
+    /// Entries of the set this account does not take (by name as the set writes it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// Pins of the set's entries in this account: entry name (as the set writes it) → id.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[schemars(schema_with = "ids_schema")]
+    pub ids: std::collections::BTreeMap<String, IdText>,
 }
 
 /// Settings applied to every conversion of the document.
@@ -221,6 +295,46 @@ pub struct ConversionEntry {
         extend("markdownDescription" = "Example events that `convctl test` checks offline: those under `match` must match the rule, those under `no_match` must not.")
     )]
     pub tests: Option<RuleTestsEntry>,
+    /// Earlier names: when no live conversion has `name`, the one with an earlier name is this
+    /// entry, renamed in place (never a create and a delete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<Vec<String>>,
+}
+
+/// An entry of a set: as an account's entry, without `id`; any string may use `${param}`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ensure: Option<Ensure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protect: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A type, or `${param}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_event_type: Option<String>,
+    /// A number >= 0, or `${param}` (then the value's number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "number_or_param_schema")]
+    pub default_conversion_value: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<RuleText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "advanced_rule_schema")]
+    pub advanced_rule: Option<Value>,
+    /// An id, or `${param}`; usually left to the account's `defaults`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "id_or_param_schema")]
+    pub event_source_id: Option<IdText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_source_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tests: Option<RuleTestsEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<Vec<String>>,
 }
 
 /// An id written as a string or an integer. Write strings: integers above 2^53 lose digits in
@@ -295,6 +409,42 @@ pub type TestEvent = Map<String, Value>;
 
 fn version_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"enum": [1]})
+}
+
+fn params_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "Parameter values: name → a string, number or boolean.",
+        "type": "object",
+        "additionalProperties": {"type": ["string", "number", "boolean"]}
+    })
+}
+
+fn ids_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "Entry name (as the set writes it) → live conversion id.",
+        "type": "object",
+        "additionalProperties": {"anyOf": [
+            {"type": "string", "pattern": "^\\s*[0-9]{1,32}\\s*$"},
+            {"type": "integer", "minimum": 0}
+        ]}
+    })
+}
+
+fn id_or_param_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "An id (a string of digits, or an integer), or a parameter `${name}`.",
+        "anyOf": [
+            {"type": "string", "pattern": "^\\s*([0-9]{1,32}|\\$\\{[A-Za-z_][A-Za-z0-9_]*\\})\\s*$"},
+            {"type": "integer", "minimum": 0}
+        ]
+    })
+}
+
+fn number_or_param_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "Number >= 0, or a parameter `${name}` whose value is one.",
+        "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": "^\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}$"}]
+    })
 }
 
 fn account_schema(_: &mut SchemaGenerator) -> Schema {

@@ -29,7 +29,43 @@ pub struct DesiredAccount {
     pub location: Location,
     /// `prune: true`: delete live conversions that no entry declares.
     pub prune: bool,
+    /// `token_env`: the environment variable that holds this account's token (`None`: the
+    /// global token).
+    pub token_env: Option<String>,
+    /// `safety`: this account's mass-delete thresholds (`None`: the defaults, 10 and 30%).
+    pub safety: Option<Safety>,
+    /// Own entries first, then the entries of each `use` in order (expanded once, here).
     pub conversions: Vec<DesiredConversion>,
+}
+
+/// `safety: {max_deletes, max_delete_pct}`: a plan that deletes or replaces more than
+/// `max_deletes` conversions **and** more than `max_delete_pct` percent of the live ones is
+/// refused without `--allow-mass-delete`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Safety {
+    pub max_deletes: usize,
+    pub max_delete_pct: usize,
+}
+
+impl Default for Safety {
+    /// The thresholds of spec section 2: more than 10 and more than 30%.
+    fn default() -> Self {
+        Safety {
+            max_deletes: 10,
+            max_delete_pct: 30,
+        }
+    }
+}
+
+/// Where an entry expanded from a set came from: the set, and the account's `use` of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetOrigin {
+    /// The set's name (`set: ecommerce`).
+    pub name: String,
+    /// The entry's name as the set writes it (`Lead (${domain})`).
+    pub entry: String,
+    /// The `- set: ecommerce` item of the account's `use:` list.
+    pub used_at: Location,
 }
 
 /// `ensure: present` (the default) or `ensure: absent` (a tombstone).
@@ -72,8 +108,27 @@ pub struct DesiredConversion {
     /// `None`: not declared, so not managed (never forces a replacement).
     pub action_source_type: Option<ActionSourceType>,
     pub tests: RuleTests,
-    /// The entry (`- name:` line).
+    /// `renamed_from`: earlier names. When no live conversion has `name`, one with an earlier
+    /// name is this entry (renamed in place).
+    pub renamed_from: Vec<String>,
+    /// `Some` for an entry that comes from a set the account uses.
+    pub set: Option<SetOrigin>,
+    /// The entry (`- name:` line); for a set's entry, in the set's file.
     pub location: Location,
+}
+
+impl DesiredConversion {
+    /// Where the entry was declared, for messages: `file:line:col`, and for a set's entry
+    /// also the set and the account's `use` (`(set ecommerce, used at a.yaml:7:5)`).
+    pub fn place(&self) -> String {
+        match &self.set {
+            None => self.location.to_string(),
+            Some(origin) => format!(
+                "{} (set {}, used at {})",
+                self.location, origin.name, origin.used_at
+            ),
+        }
+    }
 }
 
 /// Example events for `convctl test`.

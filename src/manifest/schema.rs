@@ -1,5 +1,5 @@
-//! `schema.json`: the JSON Schema of one manifest document, generated from the file-format types
-//! in `manifest::format` (draft-07, what editors' YAML language servers read best). The test
+//! `schema.json`: the JSON Schema of one manifest document (an account or a set), generated
+//! from the file-format types in `manifest::format` (draft-07, what editors' YAML language servers read best). The test
 //! `tests/suite/manifest/schema.rs` fails when the checked-in file is stale; `UPDATE_SCHEMA=1
 //! cargo test --test suite manifest::schema` rewrites it. It never decides validity: `convctl
 //! validate` does, and the schema rejects all it can of what `validate` rejects
@@ -9,14 +9,14 @@
 //! is taken out, because a manifest never needs to write `null` and editors would otherwise
 //! offer it as a completion and report "is not of type 'null'" as the best match.
 
-use crate::manifest::format::ManifestDocument;
+use crate::manifest::format::AnyDocument;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value};
 
 /// The schema as a JSON value.
 pub fn manifest_schema() -> Value {
     let generator = SchemaSettings::draft07().into_generator();
-    let schema = generator.into_root_schema_for::<ManifestDocument>();
+    let schema = generator.into_root_schema_for::<AnyDocument>();
     let mut value = schema.to_value();
     without_null(&mut value);
     value

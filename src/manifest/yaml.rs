@@ -273,16 +273,11 @@ enum Open {
 }
 
 /// Parses every document of `text`. Stops at the first syntax error: YAML cannot be read past
-/// it reliably.
+/// it reliably. Each event goes to the [`Builder`], which opens and closes containers, expands
+/// aliases within the node budget and attaches every finished node to its parent.
 pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
     let mut parser = Parser::new_from_str(text);
-    let mut docs = Vec::new();
-    let mut stack: Vec<Open> = Vec::new();
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
-    let mut node_count = 0usize;
-    let mut doc_pos = Pos::default();
-    let mut root: Option<Node> = None;
-
+    let mut builder = Builder::default();
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| YamlError {
             pos: Pos {
@@ -292,114 +287,74 @@ pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
             message: format!("invalid YAML: {}", e.info()),
             hint: SYNTAX_HINT,
         })?;
-        let pos = pos_of(&span);
-        let finished: Option<(Node, usize)> = match event {
-            Event::StreamStart | Event::Nothing => None,
-            Event::StreamEnd => break,
+        if matches!(event, Event::StreamEnd) {
+            break;
+        }
+        builder.event(event, pos_of(&span))?;
+    }
+    Ok(builder.docs)
+}
+
+/// The state of [`parse`] between events.
+#[derive(Default)]
+struct Builder {
+    docs: Vec<Document>,
+    stack: Vec<Open>,
+    anchors: HashMap<usize, Node>,
+    node_count: usize,
+    doc_pos: Pos,
+    root: Option<Node>,
+}
+
+impl Builder {
+    /// One event: a node finished by it (a scalar, an alias, a closed container) is attached.
+    fn event(&mut self, event: Event, pos: Pos) -> Result<(), YamlError> {
+        let finished = match event {
+            Event::StreamStart | Event::Nothing | Event::StreamEnd => None,
             Event::DocumentStart(_) => {
-                doc_pos = pos;
-                root = None;
-                anchors.clear();
+                self.doc_pos = pos;
+                self.root = None;
+                self.anchors.clear();
                 None
             }
             Event::DocumentEnd => {
-                docs.push(Document {
-                    root: root.take(),
-                    pos: doc_pos,
+                self.docs.push(Document {
+                    root: self.root.take(),
+                    pos: self.doc_pos,
                 });
                 None
             }
-            Event::Alias(id) => {
-                let target = anchors.get(&id).ok_or_else(|| YamlError {
-                    pos,
-                    message: "invalid YAML: an alias refers to an unknown anchor".into(),
-                    hint: "define the anchor (`&name`) before using the alias (`*name`)",
-                })?;
-                node_count += count_nodes(target);
-                if node_count > MAX_NODES {
-                    return Err(YamlError {
-                        pos,
-                        message: format!(
-                            "the file expands to more than {MAX_NODES} YAML nodes (aliases included); \
-                             this is not a manifest"
-                        ),
-                        hint: SIZE_HINT,
-                    });
-                }
-                Some((
-                    Node {
-                        kind: target.kind.clone(),
-                        pos,
-                    },
-                    0,
-                ))
-            }
+            Event::Alias(id) => Some(self.alias(id, pos)?),
             Event::Scalar(text, style, anchor, tag) => {
                 let tagged_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
                 let is_string = tagged_str || !matches!(style, ScalarStyle::Plain);
-                node_count += 1;
-                Some((
-                    Node {
-                        kind: Kind::Scalar(Scalar {
-                            text: text.into_owned(),
-                            is_string,
-                        }),
-                        pos,
-                    },
-                    anchor,
-                ))
-            }
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                if stack.len() >= MAX_DEPTH {
-                    return Err(YamlError {
-                        pos,
-                        message: format!(
-                            "the YAML is nested deeper than {MAX_DEPTH} levels; a manifest needs about ten"
-                        ),
-                        hint: SIZE_HINT,
-                    });
-                }
-                node_count += 1;
-                stack.push(if matches!(event, Event::SequenceStart(..)) {
-                    Open::Seq {
-                        pos,
-                        anchor,
-                        items: Vec::new(),
-                    }
-                } else {
-                    Open::Map {
-                        pos,
-                        anchor,
-                        entries: Vec::new(),
-                        key: None,
-                    }
+                self.node_count += 1;
+                let kind = Kind::Scalar(Scalar {
+                    text: text.into_owned(),
+                    is_string,
                 });
-                None
+                Some((Node { kind, pos }, anchor))
             }
-            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
-                Some(Open::Seq { pos, anchor, items }) => Some((
-                    Node {
-                        kind: Kind::Seq(items),
-                        pos,
-                    },
-                    anchor,
-                )),
-                Some(Open::Map {
+            Event::SequenceStart(anchor, _) => {
+                self.open(Open::Seq {
                     pos,
                     anchor,
-                    entries,
-                    ..
-                }) => Some((
-                    Node {
-                        kind: Kind::Map(entries),
-                        pos,
-                    },
+                    items: Vec::new(),
+                })?;
+                None
+            }
+            Event::MappingStart(anchor, _) => {
+                self.open(Open::Map {
+                    pos,
                     anchor,
-                )),
-                None => None,
-            },
+                    entries: Vec::new(),
+                    key: None,
+                })?;
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => self.close(),
         };
-        if node_count > MAX_NODES {
+        if self.node_count > MAX_NODES {
             return Err(YamlError {
                 pos,
                 message: format!(
@@ -408,14 +363,86 @@ pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
                 hint: SIZE_HINT,
             });
         }
-        let Some((node, anchor)) = finished else {
-            continue;
-        };
-        if anchor != 0 {
-            anchors.insert(anchor, node.clone());
+        if let Some((node, anchor)) = finished {
+            self.attach(node, anchor);
         }
-        match stack.last_mut() {
-            None => root = Some(node),
+        Ok(())
+    }
+
+    /// An alias: a copy of its anchor's node, counted against the node budget.
+    fn alias(&mut self, id: usize, pos: Pos) -> Result<(Node, usize), YamlError> {
+        let target = self.anchors.get(&id).ok_or_else(|| YamlError {
+            pos,
+            message: "invalid YAML: an alias refers to an unknown anchor".into(),
+            hint: "define the anchor (`&name`) before using the alias (`*name`)",
+        })?;
+        self.node_count += count_nodes(target);
+        if self.node_count > MAX_NODES {
+            return Err(YamlError {
+                pos,
+                message: format!(
+                    "the file expands to more than {MAX_NODES} YAML nodes (aliases included); \
+                     this is not a manifest"
+                ),
+                hint: SIZE_HINT,
+            });
+        }
+        let kind = target.kind.clone();
+        Ok((Node { kind, pos }, 0))
+    }
+
+    /// A container starts, within the depth limit.
+    fn open(&mut self, open: Open) -> Result<(), YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            let pos = match &open {
+                Open::Seq { pos, .. } | Open::Map { pos, .. } => *pos,
+            };
+            return Err(YamlError {
+                pos,
+                message: format!(
+                    "the YAML is nested deeper than {MAX_DEPTH} levels; a manifest needs about ten"
+                ),
+                hint: SIZE_HINT,
+            });
+        }
+        self.node_count += 1;
+        self.stack.push(open);
+        Ok(())
+    }
+
+    /// The innermost container ends: it is a finished node.
+    fn close(&mut self) -> Option<(Node, usize)> {
+        match self.stack.pop()? {
+            Open::Seq { pos, anchor, items } => Some((
+                Node {
+                    kind: Kind::Seq(items),
+                    pos,
+                },
+                anchor,
+            )),
+            Open::Map {
+                pos,
+                anchor,
+                entries,
+                ..
+            } => Some((
+                Node {
+                    kind: Kind::Map(entries),
+                    pos,
+                },
+                anchor,
+            )),
+        }
+    }
+
+    /// A finished node goes to its anchor (if any) and to its parent: the document's root,
+    /// a list's next item, or a mapping's next key or value.
+    fn attach(&mut self, node: Node, anchor: usize) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
             Some(Open::Seq { items, .. }) => items.push(node),
             Some(Open::Map { entries, key, .. }) => match key.take() {
                 None => *key = Some(node),
@@ -423,7 +450,6 @@ pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
             },
         }
     }
-    Ok(docs)
 }
 
 /// Nodes in a subtree, counted without recursion.

@@ -54,7 +54,7 @@ pub fn check_account(plan: &AccountPlan, live: &[LiveConversion], cap: usize) ->
             }
         };
         match action {
-            Action::Create { name, after } => {
+            Action::Create { name, after, .. } => {
                 same_name(&mut problem, "after", &after.name, name);
                 valid_state(&mut problem, after);
                 *created.entry(name).or_default() += 1;
@@ -113,6 +113,7 @@ pub fn check_account(plan: &AccountPlan, live: &[LiveConversion], cap: usize) ->
                 name,
                 reason,
                 before,
+                ..
             } => {
                 deleted.insert(id);
                 if let Some(live) = target {

@@ -48,6 +48,14 @@ pub struct AccountPlan {
     pub actions: Vec<Action>,
     pub unmanaged: Vec<Unmanaged>,
     pub warnings: Vec<String>,
+    /// The account's own mass-delete thresholds (`safety:` in its manifest), saved with the
+    /// plan so that `apply --plan` applies the same guard; `None`: the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safety: Option<crate::manifest::Safety>,
+    /// The environment variable that holds this account's token (`token_env:` in its
+    /// manifest; a name, never a token), so that `apply --plan` uses the same token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_env: Option<String>,
     /// Verbose-only remarks (e.g. fields the live answer did not report); not saved.
     #[serde(skip)]
     pub notes: Vec<String>,
@@ -59,16 +67,37 @@ pub struct AccountPlan {
 pub enum Action {
     Create {
         name: String,
+        /// The set the entry comes from (`use:` of the account), when it does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        set: Option<String>,
+        /// The set's entry as the set names it (`Lead (${domain})`): what is the same change
+        /// in every account, for grouping.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        set_entry: Option<String>,
         after: ConversionState,
     },
     Update {
         id: ConversionId,
         name: String,
+        /// The set the entry comes from (`use:` of the account), when it does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        set: Option<String>,
+        /// The set's entry as the set names it (`Lead (${domain})`): what is the same change
+        /// in every account, for grouping.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        set_entry: Option<String>,
         changes: Vec<FieldChange>,
     },
     Replace {
         id: ConversionId,
         name: String,
+        /// The set the entry comes from (`use:` of the account), when it does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        set: Option<String>,
+        /// The set's entry as the set names it (`Lead (${domain})`): what is the same change
+        /// in every account, for grouping.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        set_entry: Option<String>,
         /// The immutable fields whose change forces the replacement.
         forced_by: Vec<Field>,
         order: ReplaceOrder,
@@ -85,6 +114,13 @@ pub enum Action {
     Delete {
         id: ConversionId,
         name: String,
+        /// The set the entry comes from (`use:` of the account), when it does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        set: Option<String>,
+        /// The set's entry as the set names it (`Lead (${domain})`): what is the same change
+        /// in every account, for grouping.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        set_entry: Option<String>,
         reason: DeleteReason,
         /// What is deleted, as the API reported it (for review; not needed to execute).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,6 +136,26 @@ impl Action {
             | Action::Update { name, .. }
             | Action::Replace { name, .. }
             | Action::Delete { name, .. } => name,
+        }
+    }
+
+    /// The set the action's entry comes from, if any.
+    pub fn set(&self) -> Option<&str> {
+        match self {
+            Action::Create { set, .. }
+            | Action::Update { set, .. }
+            | Action::Replace { set, .. }
+            | Action::Delete { set, .. } => set.as_deref(),
+        }
+    }
+
+    /// The set's entry the action comes from, as the set names it (`Lead (${domain})`).
+    pub fn set_entry(&self) -> Option<&str> {
+        match self {
+            Action::Create { set_entry, .. }
+            | Action::Update { set_entry, .. }
+            | Action::Replace { set_entry, .. }
+            | Action::Delete { set_entry, .. } => set_entry.as_deref(),
         }
     }
 
@@ -813,11 +869,15 @@ mod tests {
             actions: vec![Action::Delete {
                 id: ObjectId::parse("3").unwrap(),
                 name: "D".into(),
+                set: Some("ecommerce".into()),
+                set_entry: Some("Purchase".into()),
                 reason: DeleteReason::Absent,
                 before: None,
             }],
             unmanaged: vec![],
             warnings: vec![],
+            safety: None,
+            token_env: None,
             notes: vec![],
         };
         let doc = PlanDocument::new("v26.0", vec![account]);

@@ -48,7 +48,10 @@ pub async fn compare<A: LiveApi>(
     let mut active_counts = Vec::new();
     for (desired, result) in accounts.iter().zip(listed) {
         match result {
-            Err(e) => errors.push(format!("error: {}", cannot_list(&desired.account, &e))),
+            Err(e) => errors.push(format!(
+                "error: {}",
+                cannot_list_with(&desired.account, desired.token_env.as_deref(), &e)
+            )),
             Ok(live) => match diff_account(desired, &live, opts) {
                 Ok(plan) => {
                     plans.push(plan);
@@ -74,5 +77,17 @@ pub async fn compare<A: LiveApi>(
 
 /// The one way a failed listing is told: `act_…: cannot list custom conversions: <why>`.
 pub fn cannot_list(account: &AdAccountId, error: &GraphError) -> String {
-    format!("{account}: cannot list custom conversions: {error}")
+    cannot_list_with(account, None, error)
+}
+
+/// [`cannot_list`], naming the variable the account's own token came from (`token_env`).
+pub fn cannot_list_with(
+    account: &AdAccountId,
+    token_env: Option<&str>,
+    error: &GraphError,
+) -> String {
+    let token = token_env
+        .map(|v| format!(" with the token from {v} (its `token_env`)"))
+        .unwrap_or_default();
+    format!("{account}: cannot list custom conversions{token}: {error}")
 }

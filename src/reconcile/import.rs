@@ -58,6 +58,9 @@ pub fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Imported 
         account: IdText::Text(account.to_string()),
         defaults: None,
         prune: None,
+        token_env: None,
+        safety: None,
+        uses: Vec::new(),
         conversions,
     };
     let body = serde_yaml::to_string(&doc).expect("a manifest always serialises");
@@ -72,7 +75,7 @@ pub fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Imported 
     }
 }
 
-fn entry_for(
+pub(super) fn entry_for(
     account: &AdAccountId,
     c: &LiveConversion,
     warnings: &mut Vec<String>,

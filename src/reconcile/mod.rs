@@ -4,7 +4,7 @@
 //!
 //! - [`compare`]: list the selected accounts and diff each (shared by plan, apply and drift);
 //! - [`apply`]: execute a plan in phases and report exactly what was done;
-//! - [`import`]: live accounts → manifests with ids pinned;
+//! - [`import`]: live accounts → manifests with ids pinned ([`import_set`]: as uses of a set);
 //! - [`live_test`]: rule-test examples → Conversions API server events;
 //! - [`shard`]: `--shard K/N`, a stable share of the accounts;
 //! - [`staleness`]: is a saved or approved plan still true of live state?
@@ -16,6 +16,7 @@
 pub mod apply;
 pub mod compare;
 pub mod import;
+pub mod import_set;
 mod live_api;
 pub mod live_test;
 pub mod shard;

@@ -19,6 +19,7 @@
 //! hostile name cannot close a block, split a table row or end a fence.
 
 use super::diff_block::diff_block;
+use super::fleet::Fleet;
 use super::{Mode, summary_line};
 use crate::plan::{AccountPlan, Action, PlanDocument, Summary};
 use std::fmt::Write;
@@ -63,12 +64,17 @@ pub fn render_bounded_to(
     bound: Option<&Bound>,
 ) -> io::Result<()> {
     let head = Head::of(doc, mode);
+    // A set entry changed in many accounts is one block, shown once after the table.
+    let fleet = super::fleet::group(doc);
+    let mut groups = String::new();
+    super::fleet::markdown_groups(&mut groups, &fleet, mode, fence_for, code);
     let layout = match bound {
-        None => Layout::everything(doc),
-        Some(bound) => Layout::within(doc, mode, &head, bound),
+        None => Layout::everything(doc, &fleet),
+        Some(bound) => Layout::within(doc, mode, &head, &fleet, groups.len(), bound),
     };
     let mut part = String::new();
     head.write(&mut part, layout.rows);
+    part.push_str(&groups);
     out.write_all(part.as_bytes())?;
     let mut entry = String::new();
     for (a, account) in doc.accounts.iter().enumerate() {
@@ -79,7 +85,7 @@ pub fn render_bounded_to(
         part.clear();
         account_heading(&mut part, account);
         out.write_all(part.as_bytes())?;
-        for (e, kind) in entries(account).enumerate() {
+        for (e, kind) in entries(account, |i| fleet.grouped.contains(&(a, i))).enumerate() {
             if shown[e] {
                 entry.clear();
                 write_entry(&mut entry, account, kind, mode);
@@ -118,11 +124,14 @@ struct Layout {
 }
 
 impl Layout {
-    fn everything(doc: &PlanDocument) -> Layout {
+    fn everything(doc: &PlanDocument, fleet: &Fleet) -> Layout {
         let shown: Vec<Vec<bool>> = doc
             .accounts
             .iter()
-            .map(|a| vec![true; entries(a).count()])
+            .enumerate()
+            .map(|(a, account)| {
+                vec![true; entries(account, |i| fleet.grouped.contains(&(a, i))).count()]
+            })
             .collect();
         let total = shown.iter().map(Vec::len).sum();
         Layout {
@@ -134,12 +143,20 @@ impl Layout {
         }
     }
 
-    fn within(doc: &PlanDocument, mode: Mode, head: &Head, bound: &Bound) -> Layout {
+    /// `groups`: the size of the fleet groups, always shown after the head.
+    fn within(
+        doc: &PlanDocument,
+        mode: Mode,
+        head: &Head,
+        fleet: &Fleet,
+        groups: usize,
+        bound: &Bound,
+    ) -> Layout {
         // Every entry's size, measured once; its text is rebuilt when it is written.
         let mut text = String::new();
         let mut candidates = Vec::new();
         let mut headings = Vec::with_capacity(doc.accounts.len());
-        let mut everything = head.len(head.rows.len());
+        let mut everything = head.len(head.rows.len()) + groups;
         for (a, account) in doc.accounts.iter().enumerate() {
             text.clear();
             account_heading(&mut text, account);
@@ -147,7 +164,7 @@ impl Layout {
             headings.push(heading);
             let mut rank = [0usize; PRIORITIES];
             let mut any = false;
-            for (e, kind) in entries(account).enumerate() {
+            for (e, kind) in entries(account, |i| fleet.grouped.contains(&(a, i))).enumerate() {
                 text.clear();
                 write_entry(&mut text, account, kind, mode);
                 let priority = kind.priority();
@@ -169,7 +186,10 @@ impl Layout {
         let mut shown: Vec<Vec<bool>> = doc
             .accounts
             .iter()
-            .map(|a| vec![false; entries(a).count()])
+            .enumerate()
+            .map(|(a, account)| {
+                vec![false; entries(account, |i| fleet.grouped.contains(&(a, i))).count()]
+            })
             .collect();
         let total = candidates.len();
         if everything <= bound.max_chars {
@@ -200,7 +220,7 @@ impl Layout {
         while rows > 0 && head.len(rows) > budget {
             rows -= 1;
         }
-        budget = budget.saturating_sub(head.len(rows));
+        budget = budget.saturating_sub(head.len(rows) + groups);
         candidates.sort_by_key(|c| (c.priority, c.rank, c.account, c.entry));
         let mut opened = vec![false; doc.accounts.len()];
         for c in &candidates {
@@ -261,13 +281,24 @@ impl Entry<'_> {
     }
 }
 
-/// An account's entries, in the order they are shown.
-fn entries(account: &AccountPlan) -> impl Iterator<Item = Entry<'_>> {
+/// An account's entries, in the order they are shown; an action shown in a fleet group
+/// (`in_group` of its index) is not one of them.
+fn entries<'a>(
+    account: &'a AccountPlan,
+    in_group: impl Fn(usize) -> bool + 'a,
+) -> impl Iterator<Item = Entry<'a>> + 'a {
     account
         .warnings
         .iter()
         .map(|w| Entry::Warning(w))
-        .chain(account.actions.iter().map(Entry::Action))
+        .chain(
+            account
+                .actions
+                .iter()
+                .enumerate()
+                .filter(move |(i, _)| !in_group(*i))
+                .map(|(_, action)| Entry::Action(action)),
+        )
         .chain((!account.unmanaged.is_empty()).then_some(Entry::Unmanaged))
 }
 
@@ -535,6 +566,8 @@ mod tests {
         let name = format!("Purchase over {n}");
         Action::Create {
             name: name.clone(),
+            set: None,
+            set_entry: None,
             after: ConversionState {
                 name,
                 description: Some(format!("Purchases above {n} in the spring campaign")),
@@ -560,6 +593,8 @@ mod tests {
             actions,
             unmanaged: vec![],
             warnings: vec![],
+            safety: None,
+            token_env: None,
             notes: vec![],
         }
     }
@@ -712,6 +747,8 @@ mod tests {
         last.actions.push(Action::Delete {
             id: crate::model::ids::ObjectId::parse("77").unwrap(),
             name: "Revenue (old)".into(),
+            set: None,
+            set_entry: None,
             reason: DeleteReason::Prune,
             before: None,
         });

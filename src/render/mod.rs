@@ -7,6 +7,7 @@
 
 mod diff_block;
 pub mod findings;
+mod fleet;
 pub mod json;
 pub mod markdown;
 pub mod rule_tests;
@@ -100,6 +101,8 @@ mod tests {
             actions: vec![
                 Action::Create {
                     name: "High value purchase".into(),
+                    set: None,
+                    set_entry: None,
                     after: ConversionState {
                         name: "High value purchase".into(),
                         description: Some("Purchases over 100".into()),
@@ -117,6 +120,8 @@ mod tests {
                 Action::Update {
                     id: id("2"),
                     name: "Thank you page".into(),
+                    set: None,
+                    set_entry: None,
                     changes: vec![FieldChange {
                         field: Field::Description,
                         before: json!(""),
@@ -126,6 +131,8 @@ mod tests {
                 Action::Replace {
                     id: id("3"),
                     name: "Checkout".into(),
+                    set: None,
+                    set_entry: None,
                     forced_by: vec![Field::CustomEventType, Field::Rule],
                     order: ReplaceOrder::CreateBeforeDelete,
                     changes: vec![
@@ -147,6 +154,8 @@ mod tests {
                 Action::Delete {
                     id: id("4"),
                     name: "Old spring campaign".into(),
+                    set: None,
+                    set_entry: None,
                     reason: DeleteReason::Absent,
                     before: Some(Box::new(ConversionState {
                         name: "Old spring campaign".into(),
@@ -165,6 +174,8 @@ mod tests {
             warnings: vec![
                 "\"Checkout\" (3) last fired 2 hours ago: replacing it loses its history".into(),
             ],
+            safety: None,
+            token_env: None,
             notes: vec![],
         };
         let quiet = AccountPlan {
@@ -174,6 +185,8 @@ mod tests {
             actions: vec![],
             unmanaged: vec![],
             warnings: vec![],
+            safety: None,
+            token_env: None,
             notes: vec![],
         };
         PlanDocument::new("v26.0", vec![account, quiet])

@@ -15,7 +15,7 @@ use std::io;
 
 /// Paints text when colours are on; a no-op otherwise.
 #[derive(Clone, Copy)]
-struct Painter(pub bool);
+pub(crate) struct Painter(pub bool);
 
 impl Painter {
     fn paint(self, style: Style, text: &str) -> String {
@@ -25,19 +25,19 @@ impl Painter {
             text.to_string()
         }
     }
-    fn green(self, t: &str) -> String {
+    pub(super) fn green(self, t: &str) -> String {
         self.paint(AnsiColor::Green.on_default(), t)
     }
-    fn yellow(self, t: &str) -> String {
+    pub(super) fn yellow(self, t: &str) -> String {
         self.paint(AnsiColor::Yellow.on_default(), t)
     }
-    fn red(self, t: &str) -> String {
+    pub(super) fn red(self, t: &str) -> String {
         self.paint(AnsiColor::Red.on_default(), t)
     }
-    fn bold(self, t: &str) -> String {
+    pub(super) fn bold(self, t: &str) -> String {
         self.paint(Style::new().bold(), t)
     }
-    fn dim(self, t: &str) -> String {
+    pub(super) fn dim(self, t: &str) -> String {
         self.paint(Style::new().dimmed(), t)
     }
 }
@@ -58,15 +58,52 @@ pub fn render_to(
 ) -> io::Result<()> {
     let p = Painter(opts.color);
     let mut account_text = String::new();
-    for account in &doc.accounts {
-        account_text.clear();
-        render_account(&mut account_text, account, opts.mode, p);
+    // A fleet: what sets change the same way in several accounts is shown once, first.
+    let fleet = super::fleet::group(doc);
+    if !fleet.groups.is_empty() {
+        account_text.push_str(&p.bold(
+            "Changes from sets, grouped across the accounts that use them (each account's own changes follow):",
+        ));
+        account_text.push('\n');
+        for group in &fleet.groups {
+            account_text.push('\n');
+            super::fleet::render_group(&mut account_text, group, opts.mode, p);
+        }
+        account_text.push('\n');
         out.write_all(account_text.as_bytes())?;
+    }
+    let mut only_grouped = 0usize;
+    for (a, account) in doc.accounts.iter().enumerate() {
+        let own = |i: usize| !fleet.grouped.contains(&(a, i));
+        let has_own = (0..account.actions.len()).any(own);
+        if !account.actions.is_empty()
+            && !has_own
+            && account.unmanaged.is_empty()
+            && account.warnings.is_empty()
+        {
+            only_grouped += 1;
+            continue;
+        }
+        account_text.clear();
+        render_account(&mut account_text, account, opts.mode, p, &own);
+        out.write_all(account_text.as_bytes())?;
+    }
+    if only_grouped > 0 {
+        writeln!(
+            out,
+            "{only_grouped} more account(s) change only as the sets above show.\n"
+        )?;
     }
     writeln!(out, "{}", p.bold(&summary_line(&doc.summary, opts.mode)))
 }
 
-fn render_account(out: &mut String, account: &AccountPlan, mode: Mode, p: Painter) {
+fn render_account(
+    out: &mut String,
+    account: &AccountPlan,
+    mode: Mode,
+    p: Painter,
+    own: &dyn Fn(usize) -> bool,
+) {
     let title = format!("{} ({})", account.account, account.source);
     if account.actions.is_empty() {
         let state = match mode {
@@ -81,9 +118,23 @@ fn render_account(out: &mut String, account: &AccountPlan, mode: Mode, p: Painte
         };
         let _ = writeln!(out, "{} {intro}:", p.bold(&title));
     }
-    for action in &account.actions {
+    let mut from_sets = 0usize;
+    for (i, action) in account.actions.iter().enumerate() {
+        if !own(i) {
+            from_sets += 1;
+            continue;
+        }
         out.push('\n');
         out.push_str(&action_block(action, mode, p));
+    }
+    if from_sets > 0 {
+        let _ = writeln!(
+            out,
+            "\n  {}",
+            p.dim(&format!(
+                "# and {from_sets} change(s) from sets, shown above with the other accounts"
+            ))
+        );
     }
     if !account.unmanaged.is_empty() {
         let _ = writeln!(
@@ -107,13 +158,14 @@ fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
     // Names are user text: quoted and escaped (a line break or a quote in a name must not
     // break the block, nor a code fence around it in markdown).
     let name = quoted(action.name());
+    let label = super::fleet::label(action);
     match action {
         Action::Create { after, .. } => {
             let what = match mode {
                 Mode::Plan => "will be created",
                 Mode::Drift => "is declared but missing live",
             };
-            let _ = writeln!(out, "  {}", p.dim(&format!("# {name} {what}")));
+            let _ = writeln!(out, "  {}", p.dim(&format!("# {label} {what}")));
             let _ = writeln!(out, "  {} conversion {name} {{", p.green("+"));
             let rows = state_rows(after)
                 .into_iter()
@@ -127,7 +179,7 @@ fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
                 Mode::Plan => "will be updated in place",
                 Mode::Drift => "differs (fixable in place)",
             };
-            let _ = writeln!(out, "  {}", p.dim(&format!("# {name} (id {id}) {what}")));
+            let _ = writeln!(out, "  {}", p.dim(&format!("# {label} (id {id}) {what}")));
             let _ = writeln!(out, "  {} conversion {name} {{", p.yellow("~"));
             change_rows(&mut out, id.as_str(), changes, &[], p);
             let _ = writeln!(out, "    }}");
@@ -149,7 +201,7 @@ fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
                 Mode::Plan => format!("must be replaced: {how}"),
                 Mode::Drift => "differs in fields that force replacement".to_string(),
             };
-            let _ = writeln!(out, "  {}", p.dim(&format!("# {name} (id {id}) {what}")));
+            let _ = writeln!(out, "  {}", p.dim(&format!("# {label} (id {id}) {what}")));
             let _ = writeln!(out, "{} conversion {name} {{", p.red("-/+"));
             change_rows(&mut out, id.as_str(), changes, forced_by, p);
             let _ = writeln!(out, "    }}");
@@ -165,7 +217,7 @@ fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
                 out,
                 "  {}",
                 p.dim(&format!(
-                    "# {name} (id {id}) {what} ({})",
+                    "# {label} (id {id}) {what} ({})",
                     reason.describe()
                 ))
             );
@@ -402,7 +454,7 @@ fn scalar(value: &Value) -> String {
 /// A line-by-line diff of two pretty-printed values, unchanged lines kept for context. Lines
 /// are compared without their trailing comma, so that appending a condition shows one `+`
 /// line, not also the previous last line gaining its comma (unchanged lines show as after).
-fn line_diff(out: &mut String, before: &str, after: &str, p: Painter) {
+pub(super) fn line_diff(out: &mut String, before: &str, after: &str, p: Painter) {
     let old: Vec<&str> = before.lines().collect();
     let new: Vec<&str> = after.lines().collect();
     let ops = similar::capture_diff_slices_by_key(similar::Algorithm::Myers, &old, &new, |l| {

@@ -18,6 +18,7 @@ mod drift;
 mod emulator;
 mod events;
 mod faults;
+mod fleets;
 mod import;
 mod manifest;
 mod plan;

@@ -5,8 +5,12 @@ use crate::cli::args::{GlobalOptions, PlanFormat};
 use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
 use crate::cli::output::{print_doc, progress_bar, warn, write_stdout};
-use crate::cli::steps::{compare_accounts, load_manifests, parse_accounts, select, with_session};
+use crate::cli::steps::{
+    compare_accounts, load_manifests, parse_accounts, select, tokens_of, tokens_of_selected,
+    with_session_for,
+};
 use crate::diff::mass_delete;
+use crate::manifest::DesiredAccount;
 use crate::plan::{Action, PlanDocument, Summary};
 use crate::reconcile::LiveApi;
 use crate::reconcile::apply::{ApplyReport, execute};
@@ -24,16 +28,41 @@ pub struct ApplyArgs<'a> {
     pub accounts: &'a [String],
 }
 
+/// What apply executes: a plan made now from the selected accounts, or a saved one.
+enum Source {
+    Manifests(Vec<DesiredAccount>),
+    Saved(PlanDocument),
+}
+
 pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> Outcome {
-    // Manifests are read before anything touches the network (a typo costs no API call).
-    let manifests = match args.plan {
-        Some(_) => None,
-        None => Some(load_manifests(args.paths, global)?),
+    // Manifests (or the saved plan) are read before anything touches the network (a typo
+    // costs no API call), and so are the accounts' own tokens.
+    let source = match args.plan {
+        Some(file) => Source::Saved(PlanDocument::load(file).map_err(Failure::new)?),
+        None => Source::Manifests(select(
+            load_manifests(args.paths, global)?,
+            args.accounts,
+            global,
+        )?),
     };
-    with_session(global, async move |session| {
-        let (doc, active) = match (manifests, args.plan) {
-            (_, Some(file)) => {
-                let (doc, active) = saved_plan(session, file, args.accounts).await?;
+    let tokens = match &source {
+        Source::Manifests(selected) => tokens_of_selected(global, selected)?,
+        Source::Saved(doc) => {
+            let wanted = parse_accounts(args.accounts)?;
+            tokens_of(
+                global,
+                doc.accounts
+                    .iter()
+                    .filter(|a| wanted.is_empty() || wanted.contains(&a.account))
+                    .map(|a| (&a.account, a.token_env.as_deref())),
+            )?
+        }
+    };
+    with_session_for(global, tokens, async move |session| {
+        let (doc, active) = match source {
+            Source::Saved(doc) => {
+                let file = args.plan.expect("a saved plan was given");
+                let (doc, active) = saved_plan(session, doc, file, args.accounts).await?;
                 warn(
                     global,
                     provenance_warnings(&doc, global)
@@ -42,15 +71,13 @@ pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> Outcome {
                 );
                 (doc, active)
             }
-            (Some(manifests), None) => {
-                let selected = select(manifests, args.accounts, global)?;
+            Source::Manifests(selected) => {
                 let comparison = compare_accounts(session, selected, global, false).await?;
                 let active = (0..comparison.doc.accounts.len())
                     .map(|i| comparison.active_count(i))
                     .collect();
                 (comparison.doc, active)
             }
-            (None, None) => unreachable!("manifests are loaded when there is no saved plan"),
         };
 
         print_doc(&doc, PlanFormat::Text, Mode::Plan, global)
@@ -163,10 +190,10 @@ async fn check_stored(
 /// what it was when the plan was made. Returns the plan and each account's active count.
 async fn saved_plan(
     api: &impl LiveApi,
+    mut doc: PlanDocument,
     file: &Path,
     accounts: &[String],
 ) -> Result<(PlanDocument, Vec<usize>), Failure> {
-    let mut doc = PlanDocument::load(file).map_err(Failure::new)?;
     let wanted = parse_accounts(accounts)?;
     if !wanted.is_empty() {
         doc.accounts.retain(|a| wanted.contains(&a.account));

@@ -6,7 +6,9 @@ use crate::cli::args::{GlobalOptions, PlanFormat, ReportArgs};
 use crate::cli::exit;
 use crate::cli::failure::Outcome;
 use crate::cli::output::{load_shown, markdown_bound, print_report};
-use crate::cli::steps::{compare_accounts, load_manifests, select, with_session};
+use crate::cli::steps::{
+    compare_accounts, load_manifests, select, tokens_of_selected, with_session_for,
+};
 use crate::render::Mode;
 use std::path::PathBuf;
 
@@ -26,7 +28,8 @@ pub fn run(
     }
     let manifests = load_manifests(paths, global)?;
     let selected = select(manifests, accounts, global)?;
-    with_session(global, async move |session| {
+    let tokens = tokens_of_selected(global, &selected)?;
+    with_session_for(global, tokens, async move |session| {
         let comparison = compare_accounts(session, selected, global, true).await?;
         print_report(&comparison.doc, format, Mode::Drift, global, bound.as_ref())?;
         Ok(exit_code(comparison.doc.has_changes()))

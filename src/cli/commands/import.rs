@@ -1,17 +1,27 @@
-//! `convctl import ACT... --out DIR`: one manifest per account, ids pinned, never overwriting.
+//! `convctl import ACT... --out DIR [--use SET --from PATH]`: one manifest per account, ids
+//! pinned, never overwriting; with `--use`, each account as a use of the set.
 
 use crate::cli::args::GlobalOptions;
 use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
 use crate::cli::steps::{parse_accounts, with_session};
+use crate::manifest::set::Sets;
 use crate::reconcile::LiveApi;
 use crate::reconcile::compare::cannot_list;
 use crate::reconcile::import::{manifest_for, manifest_path, schema_ref, with_modeline, write_new};
+use crate::reconcile::import_set::manifest_for_set;
 use std::io::Write;
 use std::path::Path;
 
-pub fn run(global: &GlobalOptions, accounts: &[String], out: &Path) -> Outcome {
+pub fn run(
+    global: &GlobalOptions,
+    accounts: &[String],
+    out: &Path,
+    fleet: Option<(&str, &Path)>,
+) -> Outcome {
     let accounts = parse_accounts(accounts)?;
+    // The set is read (and checked) before any API call.
+    let sets = fleet.map(|(name, from)| load_set(name, from)).transpose()?;
     // Refuse before any API call when a target file exists.
     for account in &accounts {
         let path = manifest_path(out, account);
@@ -33,7 +43,13 @@ pub fn run(global: &GlobalOptions, accounts: &[String], out: &Path) -> Outcome {
                     continue;
                 }
             };
-            let imported = manifest_for(account, &live);
+            let imported = match &sets {
+                Some((sets, name)) => {
+                    let set = sets.get(name).expect("checked when loaded");
+                    manifest_for_set(account, &live, set, sets)
+                }
+                None => manifest_for(account, &live),
+            };
             for w in &imported.warnings {
                 eprintln!("warning: {w}");
             }
@@ -44,9 +60,12 @@ pub fn run(global: &GlobalOptions, accounts: &[String], out: &Path) -> Outcome {
                     // A closed stdout must not stop the import half way: the file is written.
                     let _ = writeln!(
                         std::io::stdout(),
-                        "Wrote {} ({} conversions, ids pinned).",
+                        "Wrote {} ({} conversions, ids pinned{}).",
                         path.display(),
-                        imported.conversions
+                        imported.conversions,
+                        sets.as_ref()
+                            .map(|(_, name)| format!(", as a use of set {name}"))
+                            .unwrap_or_default()
                     );
                 }
                 Err(e) => failed.push(e),
@@ -64,4 +83,31 @@ pub fn run(global: &GlobalOptions, accounts: &[String], out: &Path) -> Outcome {
             }
         }
     })
+}
+
+/// The sets under `from`, checked to hold the set named `name`.
+fn load_set<'a>(name: &'a str, from: &Path) -> Result<(Sets, &'a str), Failure> {
+    let (sets, _warnings) = crate::manifest::load_sets(&[from.to_path_buf()]).map_err(|diags| {
+        Failure::with_details(
+            diags.iter().map(|d| d.to_string()).collect(),
+            format!(
+                "the manifests under {} are invalid; fix them before importing onto a set",
+                from.display()
+            ),
+        )
+    })?;
+    if sets.get(name).is_none() {
+        let names = sets.names();
+        return Err(Failure::new(format!(
+            "--use {name}: no set named \"{name}\" under {}{}",
+            from.display(),
+            if names.is_empty() {
+                " (it declares no set); pass the file or folder that holds it with --from"
+                    .to_string()
+            } else {
+                format!("; the sets there are: {}", names.join(", "))
+            }
+        )));
+    }
+    Ok((sets, name))
 }

@@ -75,7 +75,16 @@ pub fn run(cli: Cli) -> Outcome {
             accounts,
             report,
         } => drift::run(&cli.global, &paths, format, &accounts, &report),
-        Command::Import { accounts, out } => import::run(&cli.global, &accounts, &out),
+        Command::Import {
+            accounts,
+            out,
+            use_set,
+            from,
+        } => {
+            let from = from.unwrap_or_else(|| "conversions".into());
+            let fleet = use_set.as_deref().map(|set| (set, from.as_path()));
+            import::run(&cli.global, &accounts, &out, fleet)
+        }
         Command::Emulator(args) => emulator::run(&args),
     }
 }

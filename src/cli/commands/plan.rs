@@ -5,7 +5,9 @@ use crate::cli::args::{GlobalOptions, PlanFormat, ReportArgs};
 use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
 use crate::cli::output::{load_shown, markdown_bound, print_report};
-use crate::cli::steps::{compare_accounts, load_manifests, select, with_session};
+use crate::cli::steps::{
+    compare_accounts, load_manifests, select, tokens_of_selected, with_session_for,
+};
 use crate::render::Mode;
 use std::path::{Path, PathBuf};
 
@@ -39,7 +41,8 @@ pub fn run(global: &GlobalOptions, args: PlanArgs<'_>) -> Outcome {
     }
     let manifests = load_manifests(args.paths, global)?;
     let selected = select(manifests, args.accounts, global)?;
-    with_session(global, async move |session| {
+    let tokens = tokens_of_selected(global, &selected)?;
+    with_session_for(global, tokens, async move |session| {
         let comparison = compare_accounts(session, selected, global, false).await?;
         let doc = &comparison.doc;
         print_report(doc, args.format, Mode::Plan, global, bound.as_ref())?;

@@ -21,9 +21,17 @@ pub fn run(paths: &[PathBuf], format: CheckFormat) -> Outcome {
     let accounts = model.map_or(0, |m| m.accounts.len());
     let conversions = model.map_or(0, |m| m.accounts.iter().map(|a| a.conversions.len()).sum());
     let files = model.map_or(0, |m| {
+        // Files of accounts, and of the sets they use.
         m.accounts
             .iter()
             .map(|a| &a.location.file)
+            .chain(
+                m.accounts
+                    .iter()
+                    .flat_map(|a| &a.conversions)
+                    .filter(|c| c.set.is_some())
+                    .map(|c| &c.location.file),
+            )
             .collect::<std::collections::BTreeSet<_>>()
             .len()
     });

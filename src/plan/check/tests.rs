@@ -21,6 +21,8 @@ fn account(conversions: Vec<crate::manifest::DesiredConversion>) -> DesiredAccou
         },
         prune: false,
         conversions,
+        safety: None,
+        token_env: None,
     }
 }
 
@@ -128,7 +130,7 @@ fn an_after_that_fails_offline_validation_is_refused() {
     let edit = |f: &dyn Fn(&mut ConversionState)| {
         let mut plan = plan.clone();
         for action in &mut plan.actions {
-            if let Action::Create { after, name } = action {
+            if let Action::Create { after, name, .. } = action {
                 f(after);
                 *name = after.name.clone();
             }

@@ -97,6 +97,8 @@ fn replace(old: &str, name: &str, order: ReplaceOrder) -> Action {
     Action::Replace {
         id: id(old),
         name: name.into(),
+        set: None,
+        set_entry: None,
         forced_by: vec![crate::plan::Field::Rule],
         order,
         changes: vec![],
@@ -116,6 +118,8 @@ fn doc(actions: Vec<Action>) -> PlanDocument {
             actions,
             unmanaged: vec![],
             warnings: vec![],
+            safety: None,
+            token_env: None,
             notes: vec![],
         }],
     )
@@ -125,11 +129,15 @@ fn every_kind() -> PlanDocument {
     doc(vec![
         Action::Create {
             name: "A".into(),
+            set: None,
+            set_entry: None,
             after: *state("A"),
         },
         Action::Update {
             id: id("2"),
             name: "B".into(),
+            set: None,
+            set_entry: None,
             changes: vec![crate::plan::FieldChange {
                 field: crate::plan::Field::Description,
                 before: "".into(),
@@ -141,6 +149,8 @@ fn every_kind() -> PlanDocument {
         Action::Delete {
             id: id("4"),
             name: "D".into(),
+            set: None,
+            set_entry: None,
             reason: DeleteReason::Absent,
             before: None,
         },
@@ -463,6 +473,8 @@ mod convergence {
                     column: 1,
                 },
                 prune,
+                token_env: None,
+                safety: None,
                 conversions: entries
                     .into_iter()
                     .enumerate()
@@ -486,6 +498,8 @@ mod convergence {
                             event_source_id: None,
                             action_source_type: None,
                             tests: RuleTests::default(),
+                            renamed_from: Vec::new(),
+                            set: None,
                             location: Location {
                                 file: "m.yaml".into(),
                                 line: i + 3,

@@ -87,7 +87,7 @@ async fn pull_request_plan_comment_then_apply_then_nightly_drift() {
     );
     assert_eq!(
         all_accounts.len(),
-        5,
+        8,
         "every example account in some shard: {all_accounts:?}"
     );
     assert!(creates > 0);

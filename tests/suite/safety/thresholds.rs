@@ -12,6 +12,8 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
         .map(|i| Action::Delete {
             id: id(i),
             name: format!("d{i}"),
+            set: None,
+            set_entry: None,
             reason: DeleteReason::Prune,
             before: None,
         })
@@ -19,6 +21,8 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
     actions.extend((0..replaces).map(|i| Action::Replace {
         id: id(1000 + i),
         name: format!("r{i}"),
+        set: None,
+        set_entry: None,
         forced_by: vec![Field::Rule],
         order: ReplaceOrder::CreateBeforeDelete,
         changes: vec![],
@@ -29,6 +33,8 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
     // Updates and creates never count.
     actions.push(Action::Create {
         name: "new".into(),
+        set: None,
+        set_entry: None,
         after: ConversionState::default(),
     });
     AccountPlan {
@@ -38,6 +44,8 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
         actions,
         unmanaged: vec![],
         warnings: vec![],
+        safety: None,
+        token_env: None,
         notes: vec![],
     }
 }
