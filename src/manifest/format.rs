@@ -60,12 +60,27 @@ pub struct ManifestDocument {
     /// client accounts in other Business Managers. Without it, the global token is used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    #[schemars(
+        title = "Token variable",
+        description = "The name of the environment variable that holds this account's access token (never the token itself), for client accounts in other Business Managers. Without it, the global token is used.",
+        extend("markdownDescription" = "The name of the environment variable that holds this account's access token (never the token itself), for client accounts in other Business Managers. Without it, the global token is used. `--sandbox` ignores it.")
+    )]
     pub token_env: Option<String>,
     /// This account's mass-delete thresholds (default: more than 10 and more than 30%).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Mass-delete thresholds",
+        description = "This account's own mass-delete thresholds, instead of the defaults (more than 10 conversions and more than 30% of the live ones).",
+        extend("markdownDescription" = "This account's own mass-delete thresholds, instead of the defaults (more than 10 conversions and more than 30% of the live ones).")
+    )]
     pub safety: Option<SafetyEntry>,
     /// Sets this account uses, each with its parameter values.
     #[serde(default, rename = "use", skip_serializing_if = "Vec::is_empty")]
+    #[schemars(
+        title = "Sets used",
+        description = "Sets of conversions this account takes, each with this account's parameter values.",
+        extend("markdownDescription" = "Sets of conversions this account takes, each with this account's values for the set's `params`.")
+    )]
     pub uses: Vec<UseEntry>,
     /// The custom conversions (at most 100 present ones per account, sets' entries included).
     #[serde(default)]
@@ -85,16 +100,36 @@ pub struct SetDocument {
     /// Format version; only 1 exists. Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "version_schema")]
+    #[schemars(
+        title = "Format version",
+        description = "The manifest format version. Optional; only 1 exists.",
+        extend("markdownDescription" = "The manifest format version. Optional; only `1` exists.")
+    )]
     pub version: Option<u32>,
     /// The set's name, unique across the paths given.
     #[schemars(length(min = 1))]
+    #[schemars(
+        title = "Set name",
+        description = "The set's name, unique across the manifests; accounts use it by this name. Required.",
+        extend("markdownDescription" = "The set's name, unique across the manifests; accounts `use` it by this name. **Required.**")
+    )]
     pub set: String,
     /// Parameters every using account gives (`${name}` in any string of the entries; a
     /// string that is exactly `${name}` takes the value with its type).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(
+        title = "Parameters",
+        description = "The parameters every using account must give. Written ${name} in any string of the entries; a string that is exactly ${name} takes the value with its type.",
+        extend("markdownDescription" = "The parameters every using account must give. Written `${name}` in any string of the entries; a string that is exactly `${name}` takes the value with its type.")
+    )]
     pub params: Vec<String>,
     /// The set's entries: as an account's, without `id` (a `use` pins ids with `ids:`).
     #[serde(default)]
+    #[schemars(
+        title = "Custom conversions",
+        description = "The set's conversions, as in an account but without id (an account pins ids under its use's ids).",
+        extend("markdownDescription" = "The set's conversions, as in an account but without `id` (an account pins ids under its `use`'s `ids`).")
+    )]
     pub conversions: Vec<SetEntry>,
 }
 
@@ -113,11 +148,21 @@ pub enum AnyDocument {
 pub struct SafetyEntry {
     /// A plan deleting or replacing more than this many conversions...
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Most deletes",
+        description = "A plan that deletes or replaces more than this many of the account's conversions (and more than the percentage) is refused without --allow-mass-delete. Default 10.",
+        extend("markdownDescription" = "A plan that deletes or replaces more than this many of the account's conversions (and more than `max_delete_pct`) is refused without `--allow-mass-delete`. Default `10`.")
+    )]
     pub max_deletes: Option<u32>,
     /// ...and more than this percentage of the live ones is refused without
     /// `--allow-mass-delete`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 100))]
+    #[schemars(
+        title = "Most deletes, in percent",
+        description = "A plan that deletes or replaces more than this percentage of the account's live conversions (and more than the count) is refused without --allow-mass-delete. Default 30.",
+        extend("markdownDescription" = "A plan that deletes or replaces more than this percentage of the account's live conversions (and more than `max_deletes`) is refused without `--allow-mass-delete`. Default `30`.")
+    )]
     pub max_delete_pct: Option<u32>,
 }
 
@@ -126,17 +171,37 @@ pub struct SafetyEntry {
 #[serde(deny_unknown_fields)]
 pub struct UseEntry {
     /// The set's name (`set: ecommerce` in its document).
+    #[schemars(
+        title = "Set",
+        description = "The name of the set to use. Required.",
+        extend("markdownDescription" = "The name of the set to use (its `set:`). **Required.**")
+    )]
     pub set: String,
     /// A value (string, number or boolean) for every parameter of the set.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     #[schemars(schema_with = "params_schema")]
+    #[schemars(
+        title = "Parameter values",
+        description = "A value (text, number or true/false) for every parameter of the set.",
+        extend("markdownDescription" = "A value (text, number or true/false) for every parameter of the set.")
+    )]
     pub params: std::collections::BTreeMap<String, Value>,
     /// Entries of the set this account does not take (by name as the set writes it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(
+        title = "Excluded entries",
+        description = "Entries of the set this account does not take, by name as the set writes them (quote names that contain ${...}).",
+        extend("markdownDescription" = "Entries of the set this account does not take, by name as the set writes them (quote names that contain `${...}`).")
+    )]
     pub exclude: Vec<String>,
     /// Pins of the set's entries in this account: entry name (as the set writes it) → id.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     #[schemars(schema_with = "ids_schema")]
+    #[schemars(
+        title = "Pinned ids",
+        description = "Pins of the set's entries in this account: the entry's name, as the set writes it, to the live conversion's id.",
+        extend("markdownDescription" = "Pins of the set's entries in this account: the entry's name, as the set writes it, to the live conversion's id.")
+    )]
     pub ids: std::collections::BTreeMap<String, IdText>,
 }
 
@@ -298,6 +363,11 @@ pub struct ConversionEntry {
     /// Earlier names: when no live conversion has `name`, the one with an earlier name is this
     /// entry, renamed in place (never a create and a delete).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Earlier names",
+        description = "Names this conversion had before: when no live conversion has the name, the one with an earlier name is this one and is renamed in place (never deleted and created again).",
+        extend("markdownDescription" = "Names this conversion had before: when no live conversion has `name`, the one with an earlier name is this one and is renamed in place (never deleted and created again).")
+    )]
     pub renamed_from: Option<Vec<String>>,
 }
 
@@ -306,34 +376,94 @@ pub struct ConversionEntry {
 #[serde(deny_unknown_fields)]
 pub struct SetEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Name",
+        description = "The conversion's name, unique within each account that uses the set; parameters may appear in it. Required.",
+        extend("markdownDescription" = "The conversion's name, unique within each account that uses the set; `${param}` may appear in it. **Required.**")
+    )]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Present or absent",
+        description = "absent: delete the conversion of this name in every using account. Default present.",
+        extend("markdownDescription" = "`absent`: delete the conversion of this name in every using account. Default `present`.")
+    )]
     pub ensure: Option<Ensure>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Protect",
+        description = "true: never deleted or replaced in any using account; a plan that needs to is refused.",
+        extend("markdownDescription" = "`true`: never deleted or replaced in any using account; a plan that needs to is refused.")
+    )]
     pub protect: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Description",
+        description = "A description shown in Events Manager; parameters may appear in it.",
+        extend("markdownDescription" = "A description shown in Events Manager; `${param}` may appear in it.")
+    )]
     pub description: Option<String>,
     /// A type, or `${param}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Event type",
+        description = "The standard event the conversion counts as (for example PURCHASE or LEAD), or a parameter.",
+        extend("markdownDescription" = "The standard event the conversion counts as (for example `PURCHASE` or `LEAD`), or `${param}`.")
+    )]
     pub custom_event_type: Option<String>,
     /// A number >= 0, or `${param}` (then the value's number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "number_or_param_schema")]
+    #[schemars(
+        title = "Default value",
+        description = "The value of one conversion when the event carries none: a number of at least 0, or a parameter that gives one.",
+        extend("markdownDescription" = "The value of one conversion when the event carries none: a number of at least `0`, or `${param}` that gives one.")
+    )]
     pub default_conversion_value: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Rule",
+        description = "Which events count: a mapping of conditions, or the same as a JSON string; parameters may appear in values. Exactly one of rule and advanced_rule.",
+        extend("markdownDescription" = "Which events count: a mapping of conditions, or the same as a JSON string; `${param}` may appear in values. Exactly one of `rule` and `advanced_rule`.")
+    )]
     pub rule: Option<RuleText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "advanced_rule_schema")]
+    #[schemars(
+        title = "Advanced rule",
+        description = "The advanced rule form of the Graph API, as it accepts it. Exactly one of rule and advanced_rule.",
+        extend("markdownDescription" = "The advanced rule form of the Graph API, as it accepts it. Exactly one of `rule` and `advanced_rule`.")
+    )]
     pub advanced_rule: Option<Value>,
     /// An id, or `${param}`; usually left to the account's `defaults`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "id_or_param_schema")]
+    #[schemars(
+        title = "Event source",
+        description = "The pixel or dataset id whose events count, or a parameter; usually left to each account's defaults.",
+        extend("markdownDescription" = "The pixel or dataset id whose events count, or `${param}`; usually left to each account's `defaults`.")
+    )]
     pub event_source_id: Option<IdText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Action source",
+        description = "Where the events happen (for example website or app).",
+        extend("markdownDescription" = "Where the events happen (for example `website` or `app`).")
+    )]
     pub action_source_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Rule tests",
+        description = "Example events convctl test checks for every using account, with that account's parameters: those under match must match, those under no_match must not.",
+        extend("markdownDescription" = "Example events `convctl test` checks for every using account, with that account's parameters: those under `match` must match, those under `no_match` must not.")
+    )]
     pub tests: Option<RuleTestsEntry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Earlier names",
+        description = "Names this conversion had before: when no live conversion has the name, the one with an earlier name is this one and is renamed in place (never deleted and created again).",
+        extend("markdownDescription" = "Names this conversion had before: when no live conversion has `name`, the one with an earlier name is this one and is renamed in place (never deleted and created again).")
+    )]
     pub renamed_from: Option<Vec<String>>,
 }
 
