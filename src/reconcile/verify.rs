@@ -170,7 +170,7 @@ pub async fn verify<A: LiveApi>(
         .zip(&report.actions)
         .filter(|(e, a)| a.account == e.account.to_string())
         .filter_map(|(e, a)| match &a.status {
-            Status::Done(what) => Some((e, new_id(what))),
+            Status::Done(_) => Some((e, a.new_id.clone())),
             _ => None,
         })
         .collect();
@@ -206,18 +206,6 @@ pub async fn verify<A: LiveApi>(
         found.extend(check(expected, created_id.as_ref(), conversions));
     }
     Ok(found)
-}
-
-/// The id a done create or replacement reports (`created, id 7`, `new id 9, old id 3 deleted`):
-/// the first `id <digits>` of the text. A hint only: when it is not listed, the conversion is
-/// looked up by name.
-fn new_id(what: &str) -> Option<ConversionId> {
-    let at = what.find("id ")?;
-    let digits: String = what[at + 3..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    ConversionId::parse(&digits).ok()
 }
 
 fn check(
@@ -352,13 +340,6 @@ mod tests {
             first_fired_time: None,
             last_fired_time: None,
         }
-    }
-
-    #[test]
-    fn reads_the_new_id_of_a_done_create_or_replace() {
-        assert_eq!(new_id("created, id 7").unwrap().as_str(), "7");
-        assert_eq!(new_id("new id 9, old id 3 deleted").unwrap().as_str(), "9");
-        assert!(new_id("updated").is_none());
     }
 
     /// Rules compare by meaning (both sides canonical), values numerically; a field the live

@@ -44,6 +44,8 @@ pub struct ActionReport {
     pub status: Status,
     /// For a replacement of a pinned conversion: the new id and where to pin it.
     pub repin: Option<(ConversionId, String)>,
+    /// The id of the conversion a create or replacement made (or adopted), when it did.
+    pub new_id: Option<ConversionId>,
 }
 
 /// Everything apply did.
@@ -615,6 +617,7 @@ fn report(account: &str, action: &Action, p: Track) -> ActionReport {
         marker,
         status,
         repin,
+        new_id: p.new_id.clone(),
     }
 }
 

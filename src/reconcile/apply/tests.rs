@@ -216,6 +216,19 @@ async fn never_deletes_the_old_half_when_the_new_one_failed() {
         text.contains("act_1: + create \"A\": created, id 101"),
         "{text}"
     );
+    // The new id is also in the report as data (the check after apply reads it there).
+    let create = report
+        .actions
+        .iter()
+        .find(|a| a.what == "create \"A\"")
+        .unwrap();
+    assert_eq!(create.new_id.as_ref().map(|id| id.as_str()), Some("101"));
+    let failed = report
+        .actions
+        .iter()
+        .find(|a| a.what.starts_with("replace \"C\""))
+        .unwrap();
+    assert_eq!(failed.new_id, None);
     assert!(text.contains("3 done, 2 failed, 0 not done"), "{text}");
     // `apply` prints the report through `render_to`, a line at a time: the same bytes.
     let mut streamed = Vec::new();
