@@ -72,7 +72,7 @@ impl GraphClient {
 
     /// Records every HTTP exchange in `trace` from now on (`--trace FILE`). Call it before
     /// the client is cloned or used; a second trace replaces the first.
-    pub fn set_trace(&self, trace: Trace) {
+    pub(crate) fn set_trace(&self, trace: Trace) {
         self.inner.transport.set_trace(trace);
     }
 
@@ -83,7 +83,7 @@ impl GraphClient {
     }
 
     /// The API version requests go to (`v26.0`).
-    pub fn api_version(&self) -> &str {
+    pub(crate) fn api_version(&self) -> &str {
         &self.inner.transport.version
     }
 }

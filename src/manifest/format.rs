@@ -31,7 +31,7 @@ pub struct ManifestDocument {
         description = "The manifest format version. Optional; only 1 exists.",
         extend("markdownDescription" = "The manifest format version. Optional; only `1` exists.")
     )]
-    pub version: Option<u32>,
+    pub(crate) version: Option<u32>,
     /// The ad account: `act_` followed by digits (bare digits are accepted and normalised).
     #[schemars(
         schema_with = "account_schema",
@@ -39,7 +39,7 @@ pub struct ManifestDocument {
         description = "The ad account these conversions belong to: act_ followed by its digits (the digits alone are accepted too). Required.",
         extend("markdownDescription" = "The ad account these conversions belong to: `act_` followed by its digits, e.g. `act_1234567890` (the digits alone are accepted too). **Required.**")
     )]
-    pub account: IdText,
+    pub(crate) account: IdText,
     /// Applied to every conversion below that does not set the field itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -47,7 +47,7 @@ pub struct ManifestDocument {
         description = "Values for every conversion of this account that does not set them itself.",
         extend("markdownDescription" = "Values for every conversion of this account that does not set them itself, e.g. the pixel (`event_source_id`) they all count.")
     )]
-    pub defaults: Option<Defaults>,
+    pub(crate) defaults: Option<Defaults>,
     /// `true`: delete live conversions that no entry declares. Default false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -55,18 +55,18 @@ pub struct ManifestDocument {
         description = "true: conversions of the account that no entry declares are deleted. Default false: they are only listed as unmanaged.",
         extend("markdownDescription" = "`true`: conversions of the account that no entry declares are **deleted**. Default `false`: they are only listed as unmanaged in plans.")
     )]
-    pub prune: Option<bool>,
+    pub(crate) prune: Option<bool>,
     /// The environment variable holding this account's token (a name, never the token): for
     /// client accounts in other Business Managers. Without it, the global token is used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
-    pub token_env: Option<String>,
+    pub(crate) token_env: Option<String>,
     /// This account's mass-delete thresholds (default: more than 10 and more than 30%).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub safety: Option<SafetyEntry>,
+    pub(crate) safety: Option<SafetyEntry>,
     /// Sets this account uses, each with its parameter values.
     #[serde(default, rename = "use", skip_serializing_if = "Vec::is_empty")]
-    pub uses: Vec<UseEntry>,
+    pub(crate) uses: Vec<UseEntry>,
     /// The custom conversions (at most 100 present ones per account, sets' entries included).
     #[serde(default)]
     #[schemars(
@@ -74,7 +74,7 @@ pub struct ManifestDocument {
         description = "The account's custom conversions: at most 100 present ones (tombstones do not count).",
         extend("markdownDescription" = "The account's custom conversions: at most 100 present ones (tombstones, `ensure: absent`, do not count).")
     )]
-    pub conversions: Vec<ConversionEntry>,
+    pub(crate) conversions: Vec<ConversionEntry>,
 }
 
 /// A set: conversions declared once, with parameters, for the accounts that `use` it.
@@ -85,17 +85,17 @@ pub struct SetDocument {
     /// Format version; only 1 exists. Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "version_schema")]
-    pub version: Option<u32>,
+    pub(crate) version: Option<u32>,
     /// The set's name, unique across the paths given.
     #[schemars(length(min = 1))]
-    pub set: String,
+    pub(crate) set: String,
     /// Parameters every using account gives (`${name}` in any string of the entries; a
     /// string that is exactly `${name}` takes the value with its type).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub params: Vec<String>,
+    pub(crate) params: Vec<String>,
     /// The set's entries: as an account's, without `id` (a `use` pins ids with `ids:`).
     #[serde(default)]
-    pub conversions: Vec<SetEntry>,
+    pub(crate) conversions: Vec<SetEntry>,
 }
 
 /// One document: an account, or a set.
@@ -113,31 +113,31 @@ pub enum AnyDocument {
 pub struct SafetyEntry {
     /// A plan deleting or replacing more than this many conversions...
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_deletes: Option<u32>,
+    pub(crate) max_deletes: Option<u32>,
     /// ...and more than this percentage of the live ones is refused without
     /// `--allow-mass-delete`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 100))]
-    pub max_delete_pct: Option<u32>,
+    pub(crate) max_delete_pct: Option<u32>,
 }
 
 /// One item of `use:`: a set and this account's values for its parameters.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UseEntry {
+pub(crate) struct UseEntry {
     /// The set's name (`set: ecommerce` in its document).
-    pub set: String,
+    pub(crate) set: String,
     /// A value (string, number or boolean) for every parameter of the set.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     #[schemars(schema_with = "params_schema")]
-    pub params: std::collections::BTreeMap<String, Value>,
+    pub(crate) params: std::collections::BTreeMap<String, Value>,
     /// Entries of the set this account does not take (by name as the set writes it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub exclude: Vec<String>,
+    pub(crate) exclude: Vec<String>,
     /// Pins of the set's entries in this account: entry name (as the set writes it) → id.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     #[schemars(schema_with = "ids_schema")]
-    pub ids: std::collections::BTreeMap<String, IdText>,
+    pub(crate) ids: std::collections::BTreeMap<String, IdText>,
 }
 
 /// Settings applied to every conversion of the document.
@@ -147,7 +147,7 @@ pub struct UseEntry {
     title = "Defaults",
     description = "Values for every conversion of this account that does not set them itself."
 )]
-pub struct Defaults {
+pub(crate) struct Defaults {
     /// Pixel / dataset id (a string of digits, or an integer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -156,7 +156,7 @@ pub struct Defaults {
         description = "The pixel or dataset whose events the conversions count, by its id (digits).",
         extend("markdownDescription" = "The pixel or dataset whose events the conversions count, by its id (digits; quote it: `\"998877665544\"`).")
     )]
-    pub event_source_id: Option<IdText>,
+    pub(crate) event_source_id: Option<IdText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         schema_with = "action_source_schema",
@@ -164,7 +164,7 @@ pub struct Defaults {
         description = "Where the events happen: website, app, physical_store, ...",
         extend("markdownDescription" = "Where the events happen: `website`, `app`, `physical_store`, ...")
     )]
-    pub action_source_type: Option<ActionSourceType>,
+    pub(crate) action_source_type: Option<ActionSourceType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         schema_with = "event_type_schema",
@@ -172,7 +172,7 @@ pub struct Defaults {
         description = "The standard event type the conversions report as, e.g. PURCHASE or LEAD.",
         extend("markdownDescription" = "The standard event type the conversions report as, e.g. `PURCHASE` or `LEAD`.")
     )]
-    pub custom_event_type: Option<CustomEventType>,
+    pub(crate) custom_event_type: Option<CustomEventType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         range(min = 0),
@@ -180,7 +180,7 @@ pub struct Defaults {
         description = "The value counted for a conversion whose event carries none: a number, 0 or more.",
         extend("markdownDescription" = "The value counted for a conversion whose event carries none: a number, `0` or more.")
     )]
-    pub default_conversion_value: Option<f64>,
+    pub(crate) default_conversion_value: Option<f64>,
 }
 
 /// One custom conversion. A present entry needs `name`, `custom_event_type` (here or in
@@ -193,7 +193,7 @@ pub struct Defaults {
     description = "One custom conversion: a name, an event type and a rule. A tombstone (ensure: absent) needs only a name or an id.",
     transform = entry_rules
 )]
-pub struct ConversionEntry {
+pub(crate) struct ConversionEntry {
     /// Unique within the account, 1 to 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -202,7 +202,7 @@ pub struct ConversionEntry {
         description = "The conversion's name: unique within the account, 1 to 100 characters. Renaming without an id pin replaces the conversion.",
         extend("markdownDescription" = "The conversion's name: unique within the account, 1 to 100 characters. **Required.** Renaming it without an `id` pin replaces the conversion.")
     )]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Pin to a live conversion id: makes renames safe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -211,7 +211,7 @@ pub struct ConversionEntry {
         description = "Pins the entry to an existing conversion by its id (digits), so that renaming it updates it instead of replacing it.",
         extend("markdownDescription" = "Pins the entry to an existing conversion by its id (digits, quoted), so that renaming it updates it instead of replacing it. `convctl import` writes it.")
     )]
-    pub id: Option<IdText>,
+    pub(crate) id: Option<IdText>,
     /// `present` (default) or `absent` (a tombstone: delete it if it exists).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -220,7 +220,7 @@ pub struct ConversionEntry {
         description = "present (the default) keeps the conversion; absent makes the entry a tombstone: the conversion is deleted if it exists.",
         extend("markdownDescription" = "`present` (the default) keeps the conversion; `absent` makes the entry a tombstone: the conversion is deleted if it exists. A tombstone needs only a `name` or an `id`.")
     )]
-    pub ensure: Option<Ensure>,
+    pub(crate) ensure: Option<Ensure>,
     /// Never deleted or replaced; a plan that needs to fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -228,14 +228,14 @@ pub struct ConversionEntry {
         description = "true: the conversion is never deleted or replaced; a plan that would do it fails instead.",
         extend("markdownDescription" = "`true`: the conversion is never deleted or replaced; a plan that would do it fails instead.")
     )]
-    pub protect: Option<bool>,
+    pub(crate) protect: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         title = "Description",
         description = "Free text shown with the conversion in Events Manager.",
         extend("markdownDescription" = "Free text shown with the conversion in Events Manager.")
     )]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         schema_with = "event_type_schema",
@@ -243,7 +243,7 @@ pub struct ConversionEntry {
         description = "The standard event type this conversion reports as, e.g. PURCHASE or LEAD. Required here or under defaults; changing it replaces the conversion.",
         extend("markdownDescription" = "The standard event type this conversion reports as, e.g. `PURCHASE` or `LEAD`. **Required** here or under `defaults`; changing it replaces the conversion.")
     )]
-    pub custom_event_type: Option<CustomEventType>,
+    pub(crate) custom_event_type: Option<CustomEventType>,
     /// Number >= 0, default 0. Whole numbers avoid perpetual changes (the API may round).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -252,7 +252,7 @@ pub struct ConversionEntry {
         description = "The value counted when the event carries none: a number, 0 or more (default 0). Whole numbers avoid changes that never settle.",
         extend("markdownDescription" = "The value counted when the event carries none: a number, `0` or more (default `0`). Whole numbers avoid changes that never settle.")
     )]
-    pub default_conversion_value: Option<f64>,
+    pub(crate) default_conversion_value: Option<f64>,
     /// What counts: a mapping, or the rule as a JSON string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -260,7 +260,7 @@ pub struct ConversionEntry {
         description = "Which events count: and, or and not over conditions on a field, as a mapping or as a JSON string. Changing it replaces the conversion.",
         extend("markdownDescription" = "Which events count: `and`, `or` and `not` over conditions on a field, e.g.\n\n```yaml\nrule:\n  and:\n    - event: {eq: Purchase}\n    - value: {gt: 100}\n```\n\nas a mapping or as a JSON string. Changing it replaces the conversion.")
     )]
-    pub rule: Option<RuleText>,
+    pub(crate) rule: Option<RuleText>,
     /// Opaque JSON rule (a mapping or a JSON string), instead of `rule`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -269,7 +269,7 @@ pub struct ConversionEntry {
         description = "A rule in a form convctl does not check, sent as written (a mapping or a JSON object as a string). Instead of rule, never with it; it cannot have tests.",
         extend("markdownDescription" = "A rule in a form convctl does not check, sent as written (a mapping or a JSON object as a string). Instead of `rule`, never with it; it cannot have `tests`.")
     )]
-    pub advanced_rule: Option<Value>,
+    pub(crate) advanced_rule: Option<Value>,
     /// Pixel / dataset id (a string of digits, or an integer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -278,7 +278,7 @@ pub struct ConversionEntry {
         description = "The pixel or dataset whose events this conversion counts, by its id (digits).",
         extend("markdownDescription" = "The pixel or dataset whose events this conversion counts, by its id (digits; quote it: `\"998877665544\"`).")
     )]
-    pub event_source_id: Option<IdText>,
+    pub(crate) event_source_id: Option<IdText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         schema_with = "action_source_schema",
@@ -286,7 +286,7 @@ pub struct ConversionEntry {
         description = "Where the events happen: website, app, physical_store, ...",
         extend("markdownDescription" = "Where the events happen: `website`, `app`, `physical_store`, ...")
     )]
-    pub action_source_type: Option<ActionSourceType>,
+    pub(crate) action_source_type: Option<ActionSourceType>,
     /// Example events that `convctl test` checks offline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -294,60 +294,60 @@ pub struct ConversionEntry {
         description = "Example events that convctl test checks offline: those under match must match the rule, those under no_match must not.",
         extend("markdownDescription" = "Example events that `convctl test` checks offline: those under `match` must match the rule, those under `no_match` must not.")
     )]
-    pub tests: Option<RuleTestsEntry>,
+    pub(crate) tests: Option<RuleTestsEntry>,
     /// Earlier names: when no live conversion has `name`, the one with an earlier name is this
     /// entry, renamed in place (never a create and a delete).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub renamed_from: Option<Vec<String>>,
+    pub(crate) renamed_from: Option<Vec<String>>,
 }
 
 /// An entry of a set: as an account's entry, without `id`; any string may use `${param}`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SetEntry {
+pub(crate) struct SetEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ensure: Option<Ensure>,
+    pub(crate) ensure: Option<Ensure>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub protect: Option<bool>,
+    pub(crate) protect: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// A type, or `${param}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_event_type: Option<String>,
+    pub(crate) custom_event_type: Option<String>,
     /// A number >= 0, or `${param}` (then the value's number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "number_or_param_schema")]
-    pub default_conversion_value: Option<Value>,
+    pub(crate) default_conversion_value: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<RuleText>,
+    pub(crate) rule: Option<RuleText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "advanced_rule_schema")]
-    pub advanced_rule: Option<Value>,
+    pub(crate) advanced_rule: Option<Value>,
     /// An id, or `${param}`; usually left to the account's `defaults`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "id_or_param_schema")]
-    pub event_source_id: Option<IdText>,
+    pub(crate) event_source_id: Option<IdText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action_source_type: Option<String>,
+    pub(crate) action_source_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tests: Option<RuleTestsEntry>,
+    pub(crate) tests: Option<RuleTestsEntry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub renamed_from: Option<Vec<String>>,
+    pub(crate) renamed_from: Option<Vec<String>>,
 }
 
 /// An id written as a string or an integer. Write strings: integers above 2^53 lose digits in
 /// many tools (convctl itself keeps the digits as written).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum IdText {
+pub(crate) enum IdText {
     Text(String),
     Number(u64),
 }
 
 impl IdText {
-    pub fn as_text(&self) -> String {
+    pub(crate) fn as_text(&self) -> String {
         match self {
             IdText::Text(t) => t.clone(),
             IdText::Number(n) => n.to_string(),
@@ -364,14 +364,14 @@ impl From<&str> for IdText {
 /// A rule: a mapping (`{and: [...]}`), or its JSON text.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum RuleText {
+pub(crate) enum RuleText {
     Json(String),
     Tree(Value),
 }
 
 impl RuleText {
     /// The rule written as a YAML mapping (what `import` should emit: readable and diffable).
-    pub fn from_rule(rule: &crate::rule::Rule) -> Self {
+    pub(crate) fn from_rule(rule: &crate::rule::Rule) -> Self {
         RuleText::Tree(rule.to_value())
     }
 }
@@ -383,7 +383,7 @@ impl RuleText {
     title = "Rule tests",
     description = "Example events checked offline against the rule."
 )]
-pub struct RuleTestsEntry {
+pub(crate) struct RuleTestsEntry {
     /// Events the rule must match.
     #[serde(default, rename = "match", skip_serializing_if = "Vec::is_empty")]
     #[schemars(
@@ -392,7 +392,7 @@ pub struct RuleTestsEntry {
         description = "Events the rule must match, e.g. {event: Purchase, value: 150}.",
         extend("markdownDescription" = "Events the rule must match, e.g. `{event: Purchase, value: 150}`.")
     )]
-    pub matches: Vec<TestEvent>,
+    pub(crate) matches: Vec<TestEvent>,
     /// Events the rule must not match.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(
@@ -401,11 +401,11 @@ pub struct RuleTestsEntry {
         description = "Events the rule must not match, e.g. {event: Purchase, value: 50}.",
         extend("markdownDescription" = "Events the rule must not match, e.g. `{event: Purchase, value: 50}`.")
     )]
-    pub no_match: Vec<TestEvent>,
+    pub(crate) no_match: Vec<TestEvent>,
 }
 
 /// An event as rules see it: `url`, `event` and custom parameters (`value`, `currency`, ...).
-pub type TestEvent = Map<String, Value>;
+pub(crate) type TestEvent = Map<String, Value>;
 
 fn version_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"enum": [1]})

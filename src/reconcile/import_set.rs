@@ -23,7 +23,7 @@ use std::path::Path;
 type Bindings = HashMap<String, Value>;
 
 /// The manifest of `account` as a `use` of `set`, plus own entries for the rest.
-pub fn manifest_for_set(
+pub(crate) fn manifest_for_set(
     account: &AdAccountId,
     live: &[LiveConversion],
     set: &SetDef,
