@@ -21,7 +21,7 @@ moved away from the manifests; `import` writes manifests for conversions that al
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub global: GlobalOptions,
+    pub(crate) global: GlobalOptions,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -34,7 +34,7 @@ const WITHOUT_GLOBAL_OPTIONS: &[&str] = &["completions", "man"];
 /// The command-line definition as users see it (help, man pages, completions): [`Cli`] with
 /// the global options as options of each command they apply to, and not of the others. (Parsing
 /// uses [`Cli`] itself, whose global options may stand before or after the command.)
-pub fn command() -> clap::Command {
+pub(crate) fn command() -> clap::Command {
     let globals: Vec<clap::Arg> = Cli::command()
         .get_arguments()
         .filter(|a| a.is_global_set())
@@ -65,7 +65,7 @@ pub fn try_parse() -> Result<Cli, clap::Error> {
 }
 
 /// [`try_parse`] over given arguments (the first is the program name).
-pub fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+pub(crate) fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
@@ -118,49 +118,49 @@ Environment:
   CONVCTL_API_VERSION  Graph API version (--api-version)";
 
 #[derive(Debug, Clone, Args)]
-pub struct GlobalOptions {
+pub(crate) struct GlobalOptions {
     /// Address of the Graph API (a local emulator's, for tests).
     #[arg(long, global = true, env = "CONVCTL_API_BASE", default_value = crate::DEFAULT_API_BASE)]
-    pub api_base: String,
+    pub(crate) api_base: String,
     /// Graph API version to call, e.g. v26.0.
     #[arg(long, global = true, env = "CONVCTL_API_VERSION", default_value = crate::DEFAULT_API_VERSION)]
-    pub api_version: String,
+    pub(crate) api_version: String,
     /// Read the access token from FILE instead of the META_ACCESS_TOKEN environment variable.
     #[arg(long, global = true, value_name = "FILE")]
-    pub access_token_file: Option<PathBuf>,
+    pub(crate) access_token_file: Option<PathBuf>,
     /// Work against a built-in emulator instead of Meta, keeping its state in STATE_FILE
     /// (default .convctl/sandbox.json); no token needed. For trying convctl out safely.
     #[arg(long, global = true, value_name = "STATE_FILE", num_args = 0..=1,
           default_missing_value = ".convctl/sandbox.json", require_equals = true)]
-    pub sandbox: Option<PathBuf>,
+    pub(crate) sandbox: Option<PathBuf>,
     /// At most N requests to the API at once, across all accounts.
     #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
-    pub parallelism: u32,
+    pub(crate) parallelism: u32,
     /// Requests sent together in one batch call (1 to 50; 1 sends each on its own).
     #[arg(long, global = true, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=50))]
-    pub batch_size: u32,
+    pub(crate) batch_size: u32,
     /// Work on share K of N of the accounts (for N parallel CI jobs, K from 1 to N). Every
     /// account falls in exactly one share, always the same one.
     #[arg(long, global = true, value_name = "K/N", value_parser = Shard::parse)]
-    pub shard: Option<Shard>,
+    pub(crate) shard: Option<Shard>,
     /// Colour the output: auto (on a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    pub(crate) color: ColorChoice,
     /// Say more on stderr about what is done (never a secret).
     #[arg(short, long, global = true, conflicts_with = "quiet")]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
     /// Print only results and errors: no progress, no warnings.
     #[arg(short, long, global = true)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// Write every HTTP exchange with the Graph API to FILE, one JSON line each, secrets
     /// redacted (attach it to a bug report).
     #[arg(long, global = true, value_name = "FILE")]
-    pub trace: Option<PathBuf>,
+    pub(crate) trace: Option<PathBuf>,
     /// The whole command's time budget, every request, retry and wait included (`90s`, `10m`,
     /// `1h30m`; `0` = no limit). When it runs out the command stops with exit 1 and says which
     /// account and call were still waiting.
     #[arg(long, global = true, value_name = "DURATION", default_value = "10m", value_parser = parse_timeout)]
-    pub timeout: std::time::Duration,
+    pub(crate) timeout: std::time::Duration,
 }
 
 /// `--timeout`: `90s`, `10m`, `1h`, `1h30m`, `2.5s` (jiff's friendly format, or ISO 8601
@@ -181,7 +181,7 @@ fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     /// On a terminal, unless NO_COLOR is set.
     Auto,
     Always,
@@ -201,7 +201,7 @@ pub enum CheckFormat {
 
 impl CheckFormat {
     /// How findings are written as lines in this format (JSON documents are built whole).
-    pub fn line_style(self) -> crate::render::findings::LineStyle {
+    pub(crate) fn line_style(self) -> crate::render::findings::LineStyle {
         match self {
             CheckFormat::Github => crate::render::findings::LineStyle::Github,
             CheckFormat::Text | CheckFormat::Json => crate::render::findings::LineStyle::Text,
@@ -338,16 +338,16 @@ pub struct ReportArgs {
     /// Show this saved document (from `plan --out`, or `--format json`) instead of reading the
     /// accounts; works offline.
     #[arg(long, value_name = "FILE", conflicts_with = "accounts")]
-    pub show: Option<PathBuf>,
+    pub(crate) show: Option<PathBuf>,
     /// Keep markdown within N characters (default 65536: one GitHub comment; 0: no limit).
     /// Whole changes are left out, creates before deletes; the totals and every account's
     /// row always stay, and a last line says how many changes are not shown.
     #[arg(long, value_name = "N")]
-    pub max_chars: Option<usize>,
+    pub(crate) max_chars: Option<usize>,
     /// Where the whole plan can be read (a CI run's artifacts, say): the last line of a
     /// shortened markdown report links to it.
     #[arg(long, value_name = "URL", env = "CONVCTL_FULL_PLAN_URL")]
-    pub full_plan_url: Option<String>,
+    pub(crate) full_plan_url: Option<String>,
 }
 
 /// `test --live`: also send the `match` examples as Conversions API test events.
@@ -355,10 +355,10 @@ pub struct ReportArgs {
 pub struct LiveTestArgs {
     /// After the offline tests pass, send each `match` example to its conversion's pixel.
     #[arg(long)]
-    pub live: bool,
+    pub(crate) live: bool,
     /// Test Events code (Events Manager → Test Events); required with --live unless --sandbox.
     #[arg(long, value_name = "CODE", requires = "live")]
-    pub test_event_code: Option<String>,
+    pub(crate) test_event_code: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -371,16 +371,16 @@ pub enum EventsCommand {
 pub struct EventsSendArgs {
     /// The pixel / dataset id the events go to.
     #[arg(long, value_name = "ID")]
-    pub pixel: String,
+    pub(crate) pixel: String,
     /// A JSON array of events, or an object with a `data` array; `-` reads stdin.
     #[arg(long, value_name = "FILE")]
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// Show the events in Events Manager → Test Events under this code.
     #[arg(long, value_name = "CODE")]
-    pub test_event_code: Option<String>,
+    pub(crate) test_event_code: Option<String>,
     /// Validate offline only; send nothing.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 /// Shells `convctl completions` writes a script for.
@@ -396,51 +396,51 @@ pub enum CompletionShell {
 pub struct EmulatorArgs {
     /// Address to listen on (port 0: any free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:0")]
-    pub listen: String,
+    pub(crate) listen: String,
     /// Load state from FILE at start (when it exists) and save it there atomically.
     #[arg(long, value_name = "FILE")]
-    pub state: Option<PathBuf>,
+    pub(crate) state: Option<PathBuf>,
     /// Accepted tokens (repeatable); without any, every non-empty token is accepted.
     /// `T:act_1,act_2` accepts T for those accounts only (code 200 on others).
     #[arg(long = "token", value_name = "T[:ACCOUNTS]")]
-    pub tokens: Vec<String>,
+    pub(crate) tokens: Vec<String>,
     /// Require appsecret_proof computed with this secret.
     #[arg(long, value_name = "S")]
-    pub app_secret: Option<String>,
+    pub(crate) app_secret: Option<String>,
     /// Accounts that exist (repeatable); without any, every act_<digits> exists.
     #[arg(long = "account", value_name = "ACT")]
-    pub accounts: Vec<String>,
+    pub(crate) accounts: Vec<String>,
     /// Most custom conversions an account may hold.
     #[arg(long, default_value_t = 100)]
-    pub cap: usize,
+    pub(crate) cap: usize,
     /// Delay added to every answer, in milliseconds.
     #[arg(long, default_value_t = 0)]
-    pub latency_ms: u64,
+    pub(crate) latency_ms: u64,
     /// Fraction of requests failing with a transient error before doing anything.
     #[arg(long, default_value_t = 0.0)]
-    pub fault_rate: f64,
+    pub(crate) fault_rate: f64,
     /// Fraction of writes committed and then answered with HTTP 500 or a dropped connection.
     #[arg(long, default_value_t = 0.0)]
-    pub drop_after_commit: f64,
+    pub(crate) drop_after_commit: f64,
     /// At most N calls per account per minute, then code 80004.
     #[arg(long, value_name = "N")]
-    pub rate_limit: Option<u32>,
+    pub(crate) rate_limit: Option<u32>,
     /// Seed for repeatable faults.
     #[arg(long)]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Make deletes archive conversions instead of removing them.
     #[arg(long)]
-    pub delete_archives: bool,
+    pub(crate) delete_archives: bool,
     /// Where the real API's behaviour is uncertain, take the less convenient reading: refuse
     /// reading event_source_id, action_source_type and advanced_rule (code 100), pages of at
     /// most 25, batch entries past the 40th not run (null), creates answering
     /// is_custom_event_type_predicted.
     #[arg(long)]
-    pub strict: bool,
+    pub(crate) strict: bool,
     /// Store every created rule with its `eq` string values lower-cased (to test the check
     /// after apply).
     #[arg(long)]
-    pub rewrite_rules: bool,
+    pub(crate) rewrite_rules: bool,
 }
 
 #[cfg(test)]

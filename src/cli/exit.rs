@@ -10,6 +10,6 @@ pub const CHANGES: i32 = 2;
 /// Whether writing a result failed for a reason worth an error. A closed pipe is not one: the
 /// reader (`convctl validate | head`) has what it wanted, so output stops quietly and the
 /// command keeps the exit code it decided on.
-pub fn write_failed<T>(result: &std::io::Result<T>) -> bool {
+pub(crate) fn write_failed<T>(result: &std::io::Result<T>) -> bool {
     matches!(result, Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe)
 }

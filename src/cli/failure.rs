@@ -7,20 +7,20 @@ use std::io::Write;
 
 /// What a command returns: the exit code of a command that ran (0, or 2 for "changes
 /// present"), or why it failed.
-pub type Outcome = Result<i32, Failure>;
+pub(crate) type Outcome = Result<i32, Failure>;
 
 /// Why a command failed: findings printed as they are (complete lines such as
 /// `file:line:col: error: ...`), then the summary as `error: ...`. A quiet failure has nothing
 /// more to say (the verdict was the command's output, as `validate` prints "invalid: ...").
 #[derive(Debug, Default)]
-pub struct Failure {
+pub(crate) struct Failure {
     details: Vec<String>,
     summary: Option<String>,
 }
 
 impl Failure {
     /// One error, printed as `error: {message}`.
-    pub fn new(message: impl fmt::Display) -> Failure {
+    pub(crate) fn new(message: impl fmt::Display) -> Failure {
         Failure {
             details: Vec::new(),
             summary: Some(message.to_string()),
@@ -28,7 +28,7 @@ impl Failure {
     }
 
     /// Findings (each a complete line, printed as it is), then `error: {summary}`.
-    pub fn with_details(details: Vec<String>, summary: impl fmt::Display) -> Failure {
+    pub(crate) fn with_details(details: Vec<String>, summary: impl fmt::Display) -> Failure {
         Failure {
             details,
             summary: Some(summary.to_string()),
@@ -36,12 +36,12 @@ impl Failure {
     }
 
     /// Exit 1 with nothing more to print: the command's output already said why.
-    pub fn quiet() -> Failure {
+    pub(crate) fn quiet() -> Failure {
         Failure::default()
     }
 
     /// Both failures, this one first (a command that failed and then could not clean up).
-    pub fn and(mut self, then: Failure) -> Failure {
+    pub(crate) fn and(mut self, then: Failure) -> Failure {
         self.details
             .extend(self.summary.take().map(|s| format!("error: {s}")));
         self.details.extend(then.details);
@@ -50,7 +50,7 @@ impl Failure {
     }
 
     /// Writes the failure as `main` prints it.
-    pub fn write_to(&self, out: &mut dyn Write) -> std::io::Result<()> {
+    pub(crate) fn write_to(&self, out: &mut dyn Write) -> std::io::Result<()> {
         for line in &self.details {
             writeln!(out, "{line}")?;
         }

@@ -4,14 +4,12 @@
 //! outcome to an exit code. Nothing below `cli` imports it.
 
 pub mod args;
-pub mod commands;
+pub(crate) mod commands;
 pub mod exit;
 mod failure;
 mod output;
-pub mod session;
+pub(crate) mod session;
 mod steps;
-
-pub use failure::{Failure, Outcome};
 
 /// Runs a parsed command line: the exit code, after printing a failure (once) on stderr.
 pub fn run(cli: args::Cli) -> i32 {

@@ -10,7 +10,7 @@ use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
 
 /// Renders the document straight to stdout (buffered), never as one string: a plan of 50,000
 /// creates is some 16 MB of text. An error (stdout closed) says so; nothing was printed whole.
-pub fn print_doc(
+pub(crate) fn print_doc(
     doc: &PlanDocument,
     format: PlanFormat,
     mode: Mode,
@@ -20,7 +20,7 @@ pub fn print_doc(
 }
 
 /// [`print_doc`], markdown within `bound` (see [`markdown_bound`]).
-pub fn print_report(
+pub(crate) fn print_report(
     doc: &PlanDocument,
     format: PlanFormat,
     mode: Mode,
@@ -41,14 +41,14 @@ pub fn print_report(
 }
 
 /// `--max-chars` and `--full-plan-url` of `plan` and `drift`, checked.
-pub struct MarkdownBound {
+pub(crate) struct MarkdownBound {
     max_chars: usize,
     full_plan_url: Option<String>,
 }
 
 /// The bound of markdown output: `--max-chars N` (0: none), by default one GitHub comment.
 /// Only markdown has one; `--max-chars` with another format is a mistake worth saying.
-pub fn markdown_bound(
+pub(crate) fn markdown_bound(
     report: &ReportArgs,
     format: PlanFormat,
 ) -> Result<Option<MarkdownBound>, Failure> {
@@ -86,14 +86,14 @@ pub fn markdown_bound(
 }
 
 /// A saved document, for `--show`.
-pub fn load_shown(file: &std::path::Path) -> Result<PlanDocument, Failure> {
+pub(crate) fn load_shown(file: &std::path::Path) -> Result<PlanDocument, Failure> {
     PlanDocument::load(file).map_err(Failure::new)
 }
 
 /// Runs `write` on a buffered, locked stdout and flushes it. A reader that went away
 /// (`convctl plan | head`) is not an error: what it read is all it wanted, so the rest is
 /// not written and the command goes on (saving `--out`, keeping its exit code).
-pub fn write_stdout(
+pub(crate) fn write_stdout(
     write: impl FnOnce(&mut BufWriter<StdoutLock<'static>>) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
@@ -109,7 +109,7 @@ pub fn write_stdout(
 }
 
 /// Colours on stdout: `--color always`, or `auto` on a terminal without `NO_COLOR`.
-pub fn color_stdout(global: &GlobalOptions) -> bool {
+pub(crate) fn color_stdout(global: &GlobalOptions) -> bool {
     match global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -123,7 +123,7 @@ fn progress_allowed(global: &GlobalOptions) -> bool {
 }
 
 /// A spinner on stderr while accounts are listed.
-pub fn listing_spinner(accounts: usize, global: &GlobalOptions) -> indicatif::ProgressBar {
+pub(crate) fn listing_spinner(accounts: usize, global: &GlobalOptions) -> indicatif::ProgressBar {
     if !progress_allowed(global) {
         return indicatif::ProgressBar::hidden();
     }
@@ -134,7 +134,7 @@ pub fn listing_spinner(accounts: usize, global: &GlobalOptions) -> indicatif::Pr
 }
 
 /// A progress bar on stderr counting writes.
-pub fn progress_bar(total: u64, global: &GlobalOptions) -> indicatif::ProgressBar {
+pub(crate) fn progress_bar(total: u64, global: &GlobalOptions) -> indicatif::ProgressBar {
     if !progress_allowed(global) {
         return indicatif::ProgressBar::hidden();
     }
@@ -148,7 +148,10 @@ pub fn progress_bar(total: u64, global: &GlobalOptions) -> indicatif::ProgressBa
 }
 
 /// Warnings on stderr, unless `--quiet`.
-pub fn warn(global: &GlobalOptions, lines: impl IntoIterator<Item = impl std::fmt::Display>) {
+pub(crate) fn warn(
+    global: &GlobalOptions,
+    lines: impl IntoIterator<Item = impl std::fmt::Display>,
+) {
     if !global.quiet {
         for line in lines {
             eprintln!("{line}");

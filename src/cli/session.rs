@@ -16,23 +16,16 @@ use std::path::Path;
 
 /// A command's connection to live state: the client, and the in-process emulator behind it
 /// when `--sandbox` was given. Call [`Session::finish`] at the end (it saves sandbox state).
-pub struct Session {
+pub(crate) struct Session {
     client: GraphClient,
     sandbox: Option<RunningEmulator>,
     budget: CommandBudget,
 }
 
 impl Session {
-    /// Builds the client from the global options; with `--sandbox[=FILE]`, first starts the
-    /// emulator on an ephemeral loopback port with state in FILE (its directory is created)
-    /// and points the client at it with a dummy token.
-    pub async fn start(global: &GlobalOptions) -> Result<Session, String> {
-        Session::start_with(global, AccountTokens::default()).await
-    }
-
     /// [`start`](Self::start), with accounts' own tokens (`token_env`, see
     /// [`account_tokens`]); `--sandbox` ignores them.
-    pub async fn start_with(
+    pub(crate) async fn start_with(
         global: &GlobalOptions,
         tokens: AccountTokens,
     ) -> Result<Session, String> {
@@ -88,17 +81,17 @@ impl Session {
         })
     }
 
-    pub fn client(&self) -> &GraphClient {
+    pub(crate) fn client(&self) -> &GraphClient {
         &self.client
     }
 
     /// The command's time budget (`--timeout`), shared by every request of the client.
-    pub fn budget(&self) -> &CommandBudget {
+    pub(crate) fn budget(&self) -> &CommandBudget {
         &self.budget
     }
 
     /// Stops the sandbox emulator, saving its state; nothing to do against a real API.
-    pub async fn finish(self) -> Result<(), String> {
+    pub(crate) async fn finish(self) -> Result<(), String> {
         match self.sandbox {
             Some(emulator) => emulator
                 .shutdown()
@@ -150,8 +143,8 @@ impl LiveApi for Session {
 
 /// Accounts' own tokens, read from the variables their manifests name (`token_env`).
 #[derive(Default)]
-pub struct AccountTokens {
-    pub tokens: HashMap<AdAccountId, Secret>,
+pub(crate) struct AccountTokens {
+    pub(crate) tokens: HashMap<AdAccountId, Secret>,
     /// When every account has its own token: one of them stands in for the global token
     /// (which then carries no call about any other account).
     fallback: Option<Secret>,
@@ -160,7 +153,7 @@ pub struct AccountTokens {
 /// Reads the token of every account that names a `token_env`, before any call: a variable
 /// that is not set (or empty) is an error naming the account and the variable. `--sandbox`
 /// ignores `token_env` (its emulator takes any token).
-pub fn account_tokens<'a>(
+pub(crate) fn account_tokens<'a>(
     global: &GlobalOptions,
     accounts: impl IntoIterator<Item = (&'a AdAccountId, Option<&'a str>)>,
     env: impl Fn(&str) -> Option<String>,
@@ -197,15 +190,8 @@ pub fn account_tokens<'a>(
     Ok(out)
 }
 
-/// From the global CLI options: `--api-base`/`CONVCTL_API_BASE`, `--api-version`, the token
-/// from `--access-token-file` or `META_ACCESS_TOKEN`, `META_APP_SECRET` for
-/// `appsecret_proof`. (`--sandbox` is the caller's business: it overrides base and token.)
-pub fn graph_config(opts: &GlobalOptions) -> Result<GraphConfig, GraphError> {
-    graph_config_with_env(opts, |name| std::env::var(name).ok())
-}
-
 /// [`graph_config`] with the environment given (for tests).
-pub fn graph_config_with_env(
+pub(crate) fn graph_config_with_env(
     opts: &GlobalOptions,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<GraphConfig, GraphError> {

@@ -14,7 +14,10 @@ use std::path::PathBuf;
 
 /// Loads manifests, printing warnings (unless quiet); invalid manifests are a failure that
 /// lists every finding.
-pub fn load_manifests(paths: &[PathBuf], global: &GlobalOptions) -> Result<Manifests, Failure> {
+pub(crate) fn load_manifests(
+    paths: &[PathBuf],
+    global: &GlobalOptions,
+) -> Result<Manifests, Failure> {
     match crate::manifest::load(paths) {
         Ok(m) => {
             warn(global, &m.warnings);
@@ -29,7 +32,7 @@ pub fn load_manifests(paths: &[PathBuf], global: &GlobalOptions) -> Result<Manif
 
 /// The accounts to work on: `--account` (each must be declared) and `--shard K/N`. Takes the
 /// manifests: what is not selected is freed here, and the rest once it is diffed.
-pub fn select(
+pub(crate) fn select(
     manifests: Manifests,
     accounts: &[String],
     global: &GlobalOptions,
@@ -57,7 +60,7 @@ pub fn select(
 }
 
 /// `--account` values as account ids.
-pub fn parse_accounts(accounts: &[String]) -> Result<Vec<AdAccountId>, Failure> {
+pub(crate) fn parse_accounts(accounts: &[String]) -> Result<Vec<AdAccountId>, Failure> {
     accounts
         .iter()
         .map(|a| AdAccountId::parse(a).map_err(|e| Failure::new(format!("--account: {e}"))))
@@ -67,7 +70,7 @@ pub fn parse_accounts(accounts: &[String]) -> Result<Vec<AdAccountId>, Failure> 
 /// Lists and diffs. `report_only` (drift): what apply would refuse is reported as drift with a
 /// warning, not an error. The desired accounts are consumed: nothing after the diff needs them,
 /// so they are freed before the plan is shown or applied (at agency scale, tens of MB).
-pub async fn compare_accounts(
+pub(crate) async fn compare_accounts(
     session: &Session,
     selected: Vec<DesiredAccount>,
     global: &GlobalOptions,
@@ -100,7 +103,7 @@ pub async fn compare_accounts(
 
 /// The own tokens (`token_env`) of the given accounts, read before any call: a variable that
 /// is not set is an error naming the account and the variable.
-pub fn tokens_of<'a>(
+pub(crate) fn tokens_of<'a>(
     global: &GlobalOptions,
     accounts: impl IntoIterator<Item = (&'a AdAccountId, Option<&'a str>)>,
 ) -> Result<AccountTokens, Failure> {
@@ -108,7 +111,7 @@ pub fn tokens_of<'a>(
 }
 
 /// The own tokens of the selected accounts.
-pub fn tokens_of_selected(
+pub(crate) fn tokens_of_selected(
     global: &GlobalOptions,
     selected: &[DesiredAccount],
 ) -> Result<AccountTokens, Failure> {
@@ -122,7 +125,7 @@ pub fn tokens_of_selected(
 
 /// Runs `body` inside a tokio runtime with a session (the client, and the sandbox emulator
 /// when asked), shutting the session down (saving sandbox state) whatever the outcome.
-pub fn with_session<T>(
+pub(crate) fn with_session<T>(
     global: &GlobalOptions,
     body: impl AsyncFnOnce(&Session) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
@@ -130,7 +133,7 @@ pub fn with_session<T>(
 }
 
 /// [`with_session`], with accounts' own tokens.
-pub fn with_session_for<T>(
+pub(crate) fn with_session_for<T>(
     global: &GlobalOptions,
     tokens: AccountTokens,
     body: impl AsyncFnOnce(&Session) -> Result<T, Failure>,

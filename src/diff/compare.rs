@@ -12,23 +12,23 @@ use serde_json::Value;
 
 /// What differs between a declared conversion and the live one it matched.
 #[derive(Debug, Default)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     /// Every differing field, in plan order.
-    pub changes: Vec<FieldChange>,
+    pub(crate) changes: Vec<FieldChange>,
     /// Immutable fields among `changes`: a non-empty list means replacement.
-    pub forced_by: Vec<Field>,
+    pub(crate) forced_by: Vec<Field>,
     /// Fields the live answer did not report (unknown, so not compared).
-    pub unknown: Vec<Field>,
+    pub(crate) unknown: Vec<Field>,
 }
 
 impl Comparison {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
 }
 
 /// The plan's `after` for a declared conversion: rules in canonical form.
-pub fn desired_state(d: &DesiredConversion) -> ConversionState {
+pub(crate) fn desired_state(d: &DesiredConversion) -> ConversionState {
     let (rule, advanced_rule) = match &d.rule {
         Some(RuleSpec::Rule(r)) => (Some(r.to_value().into()), None),
         Some(RuleSpec::Advanced(v)) => (None, Some(canonical_json(v).into())),
@@ -77,7 +77,7 @@ fn text_field(c: &mut Comparison, field: Field, desired: Option<&str>, live: Opt
 }
 
 /// Compares a declared conversion with the live one it matched.
-pub fn compare(d: &DesiredConversion, live: &LiveConversion) -> Comparison {
+pub(crate) fn compare(d: &DesiredConversion, live: &LiveConversion) -> Comparison {
     let mut c = Comparison::default();
 
     match &live.name {

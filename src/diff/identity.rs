@@ -30,15 +30,15 @@ use std::collections::{HashMap, HashSet};
 /// The outcome of matching an account's entries to its live conversions.
 pub(super) struct Matching<'a> {
     /// Per entry (manifest order), the live conversion it means, if any.
-    pub matched: Vec<Option<&'a LiveConversion>>,
+    pub(crate) matched: Vec<Option<&'a LiveConversion>>,
     /// Old halves of interrupted replacements, keyed by the entry that finishes them.
-    pub leftovers: HashMap<usize, &'a LiveConversion>,
+    pub(crate) leftovers: HashMap<usize, &'a LiveConversion>,
     /// Extra copies of an entry's conversion, to delete (`duplicate`), keyed by the entry.
-    pub duplicates: HashMap<usize, Vec<&'a LiveConversion>>,
+    pub(crate) duplicates: HashMap<usize, Vec<&'a LiveConversion>>,
     /// Every live id some entry accounts for (the rest is unmanaged or pruned).
-    pub claimed: HashSet<&'a ConversionId>,
-    pub warnings: Vec<String>,
-    pub errors: Vec<Diagnostic>,
+    pub(crate) claimed: HashSet<&'a ConversionId>,
+    pub(crate) warnings: Vec<String>,
+    pub(crate) errors: Vec<Diagnostic>,
 }
 
 /// Matches every entry of `desired` among the `active` (non-archived) live conversions.

@@ -12,7 +12,7 @@ mod identity;
 mod renames;
 mod safety;
 
-pub use compare::{Comparison, compare, desired_state};
+pub(crate) use compare::{compare, desired_state};
 pub use safety::{MassDelete, fired_recently, mass_delete};
 
 use crate::manifest::{DesiredAccount, DesiredConversion, Diagnostic, Ensure, Severity};
@@ -28,11 +28,11 @@ use std::collections::{HashMap, HashSet};
 /// whether the plan is only reported (`drift`).
 #[derive(Clone, Copy, Debug)]
 pub struct DiffOptions {
-    pub now: jiff::Timestamp,
-    pub cap: usize,
+    pub(crate) now: jiff::Timestamp,
+    pub(crate) cap: usize,
     /// `drift`: what `apply` would refuse (a protected conversion to destroy, no room at the
     /// cap) is drift to report, with a warning, not an error that hides it.
-    pub report_only: bool,
+    pub(crate) report_only: bool,
 }
 
 impl Default for DiffOptions {

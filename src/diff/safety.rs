@@ -5,22 +5,22 @@ use crate::plan::AccountPlan;
 use std::fmt;
 
 /// A plan that deletes or replaces more than this many conversions of an account...
-pub const MASS_DELETE_COUNT: usize = 10;
+pub(crate) const MASS_DELETE_COUNT: usize = 10;
 /// ...and more than this share (percent) of its live ones is refused without --allow-mass-delete.
-pub const MASS_DELETE_PERCENT: usize = 30;
+pub(crate) const MASS_DELETE_PERCENT: usize = 30;
 /// A conversion that fired within this many days carries a warning when destroyed.
-pub const RECENT_DAYS: i64 = 7;
+pub(crate) const RECENT_DAYS: i64 = 7;
 
 /// An account plan that trips the mass-delete guard.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MassDelete {
-    pub account: String,
+    pub(crate) account: String,
     pub destroyed: usize,
     pub live: usize,
     /// The thresholds applied (the account's `safety`, or 10 and 30).
-    pub max_deletes: usize,
-    pub max_delete_pct: usize,
-    pub own_thresholds: bool,
+    pub(crate) max_deletes: usize,
+    pub(crate) max_delete_pct: usize,
+    pub(crate) own_thresholds: bool,
 }
 
 impl fmt::Display for MassDelete {

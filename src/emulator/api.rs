@@ -23,19 +23,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Notify;
 
 /// Page size without `limit` (reference: Paging).
-pub const DEFAULT_LIMIT: usize = 25;
+pub(crate) const DEFAULT_LIMIT: usize = 25;
 /// The largest page the emulator gives (convention).
-pub const MAX_LIMIT: usize = 100;
+pub(crate) const MAX_LIMIT: usize = 100;
 /// The largest page under `--strict`: the default page size, whatever `limit` asks.
-pub const STRICT_MAX_LIMIT: usize = 25;
+pub(crate) const STRICT_MAX_LIMIT: usize = 25;
 /// Fields whose readability is undocumented: `--strict` refuses to read them.
-pub const STRICT_UNREADABLE: &[Field] = &[
+pub(crate) const STRICT_UNREADABLE: &[Field] = &[
     Field::EventSourceId,
     Field::ActionSourceType,
     Field::AdvancedRule,
 ];
 /// Subcode of "account at its custom conversion limit" (convention).
-pub const SUBCODE_CAP: u32 = 1_760_005;
+pub(crate) const SUBCODE_CAP: u32 = 1_760_005;
 
 /// Known versions and their release dates (unix seconds), oldest first (reference: versions).
 const VERSIONS: &[(&str, i64)] = &[
@@ -66,23 +66,23 @@ const META_PARAMS: &[&str] = &[
 
 /// What one request produced.
 #[derive(Debug)]
-pub struct ApiResponse {
-    pub status: u16,
-    pub body: String,
+pub(crate) struct ApiResponse {
+    pub(crate) status: u16,
+    pub(crate) body: String,
     /// The ad account (digits) the request was about, for usage headers.
-    pub account: Option<String>,
+    pub(crate) account: Option<String>,
     /// A write that changed state: `--drop-after-commit` may lose its answer.
-    pub committed: bool,
+    pub(crate) committed: bool,
 }
 
 /// The shared emulator: configuration, state and controls.
 #[derive(Debug)]
-pub struct Emulator {
-    pub config: EmulatorConfig,
-    pub store: RwLock<Store>,
-    pub control: Control,
-    pub dirty: AtomicBool,
-    pub save_wanted: Notify,
+pub(crate) struct Emulator {
+    pub(crate) config: EmulatorConfig,
+    pub(crate) store: RwLock<Store>,
+    pub(crate) control: Control,
+    pub(crate) dirty: AtomicBool,
+    pub(crate) save_wanted: Notify,
     /// Accepted tokens, each with the account digits it may see (`None`: every account).
     tokens: HashMap<String, Option<HashSet<String>>>,
     accounts: HashSet<String>,
@@ -90,7 +90,7 @@ pub struct Emulator {
 
 /// `T` (every account) or `T:act_1,act_2` (those accounts only): the token, and the digits of
 /// the accounts it may see. The error never repeats the token.
-pub fn parse_token_scope(entry: &str) -> Result<(String, Option<HashSet<String>>), String> {
+pub(crate) fn parse_token_scope(entry: &str) -> Result<(String, Option<HashSet<String>>), String> {
     let Some((token, scope)) = entry.split_once(':') else {
         return Ok((entry.to_string(), None));
     };
@@ -113,7 +113,7 @@ pub fn parse_token_scope(entry: &str) -> Result<(String, Option<HashSet<String>>
 type Outcome = Result<(String, bool), ApiError>;
 
 impl Emulator {
-    pub fn new(config: EmulatorConfig, store: Store, control: Control) -> Self {
+    pub(crate) fn new(config: EmulatorConfig, store: Store, control: Control) -> Self {
         let tokens = config
             .tokens
             .iter()
@@ -135,7 +135,7 @@ impl Emulator {
         }
     }
 
-    pub fn now() -> i64 {
+    pub(crate) fn now() -> i64 {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
@@ -148,7 +148,7 @@ impl Emulator {
     }
 
     /// An error answer with a fresh trace id.
-    pub fn error_response(&self, error: ApiError, account: Option<String>) -> ApiResponse {
+    pub(crate) fn error_response(&self, error: ApiError, account: Option<String>) -> ApiResponse {
         ApiResponse {
             status: error.status,
             body: error.to_body(&self.control.trace_id()),
@@ -158,7 +158,11 @@ impl Emulator {
     }
 
     /// Answers one request. `auth` is the token the caller found (header, query or form).
-    pub fn handle(&self, req: &ApiRequest, auth: Option<&(Secret, AuthSource)>) -> ApiResponse {
+    pub(crate) fn handle(
+        &self,
+        req: &ApiRequest,
+        auth: Option<&(Secret, AuthSource)>,
+    ) -> ApiResponse {
         let method = req.effective_method();
         let segments: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
         let (version, rest) = match segments.first() {

@@ -19,22 +19,22 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 
 /// At most this many requests in one batch.
-pub const MAX_BATCH: usize = 50;
+pub(crate) const MAX_BATCH: usize = 50;
 
 /// Under `--strict`, the sub-requests a batch runs before its time budget runs out; the ones
 /// after come back `null` (not run), as the real API answers entries that timed out. The real
 /// budget is time, not a count (convention: a deterministic stand-in, so that tests repeat).
-pub const STRICT_RUN_BUDGET: usize = 40;
+pub(crate) const STRICT_RUN_BUDGET: usize = 40;
 
 /// The answer to a whole batch.
-pub struct BatchAnswer {
-    pub body: String,
+pub(crate) struct BatchAnswer {
+    pub(crate) body: String,
     /// Some sub-request committed a write.
-    pub committed: bool,
+    pub(crate) committed: bool,
 }
 
 /// Runs a batch. Errors are about the batch as a whole (bad `batch`, bad version or token).
-pub fn run(
+pub(crate) fn run(
     emulator: &Emulator,
     outer: &ApiRequest,
     version: Option<&str>,

@@ -22,7 +22,7 @@ const NOMINAL_APP_BUDGET: u64 = 60_000;
 
 /// Routes counted in `by_route`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     ListConversions,
     CreateConversion,
     GetConversion,
@@ -53,7 +53,7 @@ impl Route {
         Route::Other,
     ];
 
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Route::ListConversions => "GET /act_{id}/customconversions",
             Route::CreateConversion => "POST /act_{id}/customconversions",
@@ -72,7 +72,7 @@ impl Route {
 
 /// How the token came (reference: authentication; counted in stats `auth`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AuthSource {
+pub(crate) enum AuthSource {
     Header,
     Query,
     Form,
@@ -82,7 +82,7 @@ pub enum AuthSource {
 
 /// Counters behind `GET /_emulator/stats`.
 #[derive(Debug, Default)]
-pub struct Stats {
+pub(crate) struct Stats {
     requests: AtomicU64,
     /// HTTP exchanges (a batch is one, whatever it carries): the round trips a client paid.
     http_requests: AtomicU64,
@@ -97,7 +97,7 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn request(&self, route: Route) {
+    pub(crate) fn request(&self, route: Route) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let i = Route::ALL
             .iter()
@@ -105,32 +105,32 @@ impl Stats {
             .unwrap_or(Route::ALL.len() - 1);
         self.by_route[i].fetch_add(1, Ordering::Relaxed);
     }
-    pub fn http_request(&self) {
+    pub(crate) fn http_request(&self) {
         self.http_requests.fetch_add(1, Ordering::Relaxed);
     }
-    pub fn write(&self) {
+    pub(crate) fn write(&self) {
         self.writes.fetch_add(1, Ordering::Relaxed);
     }
-    pub fn batch(&self) {
+    pub(crate) fn batch(&self) {
         self.batches.fetch_add(1, Ordering::Relaxed);
     }
-    pub fn auth(&self, source: AuthSource) {
+    pub(crate) fn auth(&self, source: AuthSource) {
         self.auth[source as usize].fetch_add(1, Ordering::Relaxed);
     }
-    pub fn fault(&self) {
+    pub(crate) fn fault(&self) {
         self.faults.fetch_add(1, Ordering::Relaxed);
     }
-    pub fn dropped(&self) {
+    pub(crate) fn dropped(&self) {
         self.dropped.fetch_add(1, Ordering::Relaxed);
     }
-    pub fn throttled(&self) {
+    pub(crate) fn throttled(&self) {
         self.throttled.fetch_add(1, Ordering::Relaxed);
     }
-    pub fn events(&self, n: usize) {
+    pub(crate) fn events(&self, n: usize) {
         self.events.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    pub fn to_json(&self, conversions: usize) -> Value {
+    pub(crate) fn to_json(&self, conversions: usize) -> Value {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let mut by_route = serde_json::Map::new();
         for (route, count) in Route::ALL.iter().zip(&self.by_route) {
@@ -167,7 +167,7 @@ pub struct Faults {
 
 /// A transient failure injected before the request does anything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InjectedFault {
+pub(crate) enum InjectedFault {
     Code1,
     Code2,
     Code17,
@@ -178,7 +178,7 @@ pub enum InjectedFault {
 
 /// What happens to the answer of a committed write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AfterCommit {
+pub(crate) enum AfterCommit {
     Answer,
     Http500,
     DropConnection,
@@ -192,8 +192,8 @@ struct Window {
 
 /// Fault dice, rate windows and usage figures.
 #[derive(Debug)]
-pub struct Control {
-    pub stats: Stats,
+pub(crate) struct Control {
+    pub(crate) stats: Stats,
     latency_ms: AtomicU64,
     fault_rate: AtomicU64,
     drop_after_commit: AtomicU64,
@@ -204,7 +204,7 @@ pub struct Control {
 }
 
 impl Control {
-    pub fn new(faults: Faults, seed: Option<u64>) -> Self {
+    pub(crate) fn new(faults: Faults, seed: Option<u64>) -> Self {
         let seed = seed.unwrap_or_else(|| rand::rng().random());
         let control = Control {
             stats: Stats::default(),
@@ -223,7 +223,7 @@ impl Control {
         control
     }
 
-    pub fn set_faults(&self, faults: Faults) {
+    pub(crate) fn set_faults(&self, faults: Faults) {
         self.latency_ms.store(faults.latency_ms, Ordering::Relaxed);
         self.fault_rate
             .store(faults.fault_rate.to_bits(), Ordering::Relaxed);
@@ -237,7 +237,7 @@ impl Control {
             .clear();
     }
 
-    pub fn faults(&self) -> Faults {
+    pub(crate) fn faults(&self) -> Faults {
         let limit = self.rate_limit.load(Ordering::Relaxed);
         Faults {
             latency_ms: self.latency_ms.load(Ordering::Relaxed),
@@ -247,12 +247,12 @@ impl Control {
         }
     }
 
-    pub fn latency(&self) -> Duration {
+    pub(crate) fn latency(&self) -> Duration {
         Duration::from_millis(self.latency_ms.load(Ordering::Relaxed))
     }
 
     /// Rolls the `--fault-rate` dice.
-    pub fn roll_fault(&self) -> Option<InjectedFault> {
+    pub(crate) fn roll_fault(&self) -> Option<InjectedFault> {
         let rate = f64::from_bits(self.fault_rate.load(Ordering::Relaxed));
         if rate <= 0.0 {
             return None;
@@ -272,7 +272,7 @@ impl Control {
     }
 
     /// Rolls the `--drop-after-commit` dice for a committed write.
-    pub fn roll_after_commit(&self) -> AfterCommit {
+    pub(crate) fn roll_after_commit(&self) -> AfterCommit {
         let rate = f64::from_bits(self.drop_after_commit.load(Ordering::Relaxed));
         if rate <= 0.0 {
             return AfterCommit::Answer;
@@ -290,7 +290,7 @@ impl Control {
     }
 
     /// A trace id like the real API's (11 characters, letters and digits).
-    pub fn trace_id(&self) -> String {
+    pub(crate) fn trace_id(&self) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
         (0..11)
@@ -300,7 +300,7 @@ impl Control {
 
     /// Counts one call against the app and, when given, the account. `Err(minutes)` when the
     /// account is over `--rate-limit` (the call is refused, and not counted).
-    pub fn admit(&self, account_digits: Option<&str>) -> Result<(), u64> {
+    pub(crate) fn admit(&self, account_digits: Option<&str>) -> Result<(), u64> {
         {
             let mut app = self.app_window.lock().unwrap_or_else(|e| e.into_inner());
             if app.started.elapsed() >= WINDOW {
@@ -344,7 +344,10 @@ impl Control {
     /// `reset_time_duration` counts down to the end of the account's window whenever its usage
     /// is above 0 (it is not a block); `estimated_time_to_regain_access` is above 0 only while
     /// the account is over `--rate-limit`.
-    pub fn usage_headers(&self, account_digits: Option<&str>) -> Vec<(&'static str, String)> {
+    pub(crate) fn usage_headers(
+        &self,
+        account_digits: Option<&str>,
+    ) -> Vec<(&'static str, String)> {
         let mut headers = Vec::with_capacity(3);
         let app_pct = {
             let app = self.app_window.lock().unwrap_or_else(|e| e.into_inner());

@@ -9,15 +9,15 @@ use serde::Serialize;
 
 /// One Graph error. `fbtrace_id` is filled in when the answer is rendered.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ApiError {
-    pub status: u16,
-    pub message: String,
-    pub kind: &'static str,
-    pub code: u32,
-    pub subcode: Option<u32>,
-    pub is_transient: bool,
-    pub user_title: Option<String>,
-    pub user_msg: Option<String>,
+pub(crate) struct ApiError {
+    pub(crate) status: u16,
+    pub(crate) message: String,
+    pub(crate) kind: &'static str,
+    pub(crate) code: u32,
+    pub(crate) subcode: Option<u32>,
+    pub(crate) is_transient: bool,
+    pub(crate) user_title: Option<String>,
+    pub(crate) user_msg: Option<String>,
 }
 
 impl ApiError {
@@ -34,24 +34,24 @@ impl ApiError {
         }
     }
 
-    pub fn with_subcode(mut self, subcode: u32) -> Self {
+    pub(crate) fn with_subcode(mut self, subcode: u32) -> Self {
         self.subcode = Some(subcode);
         self
     }
 
-    pub fn with_user(mut self, title: impl Into<String>, msg: impl Into<String>) -> Self {
+    pub(crate) fn with_user(mut self, title: impl Into<String>, msg: impl Into<String>) -> Self {
         self.user_title = Some(title.into());
         self.user_msg = Some(msg.into());
         self
     }
 
-    pub fn transient(mut self) -> Self {
+    pub(crate) fn transient(mut self) -> Self {
         self.is_transient = true;
         self
     }
 
     /// Code 100, "(#100) ..." — a bad parameter. Never retryable.
-    pub fn invalid_param(detail: impl AsRef<str>) -> Self {
+    pub(crate) fn invalid_param(detail: impl AsRef<str>) -> Self {
         ApiError::new(
             400,
             "OAuthException",
@@ -61,7 +61,7 @@ impl ApiError {
     }
 
     /// Code 100 subcode 33: the object does not exist (or cannot be seen: they look the same).
-    pub fn unknown_object(method: &str, id: &str) -> Self {
+    pub(crate) fn unknown_object(method: &str, id: &str) -> Self {
         ApiError::new(
             400,
             "GraphMethodException",
@@ -76,7 +76,7 @@ impl ApiError {
 
     /// Code 803: a multi-object read (`?ids=`) names objects that do not exist (the Graph
     /// API's answer; the exact wording is assumed).
-    pub fn aliases_missing(ids: &[&str]) -> Self {
+    pub(crate) fn aliases_missing(ids: &[&str]) -> Self {
         ApiError::new(
             404,
             "OAuthException",
@@ -89,7 +89,7 @@ impl ApiError {
     }
 
     /// Code 2500: a path the API does not know.
-    pub fn unknown_path(path: &str) -> Self {
+    pub(crate) fn unknown_path(path: &str) -> Self {
         ApiError::new(
             400,
             "OAuthException",
@@ -99,7 +99,7 @@ impl ApiError {
     }
 
     /// Code 200: the token may not manage this ad account (a scoped `--token T:act_1`).
-    pub fn no_permission(account: &str) -> Self {
+    pub(crate) fn no_permission(account: &str) -> Self {
         ApiError::new(
             400,
             "OAuthException",
@@ -111,7 +111,7 @@ impl ApiError {
     }
 
     /// Code 104: no token at all.
-    pub fn token_required() -> Self {
+    pub(crate) fn token_required() -> Self {
         ApiError::new(
             400,
             "OAuthException",
@@ -121,7 +121,7 @@ impl ApiError {
     }
 
     /// Code 190 subcode 467: a token the emulator does not accept.
-    pub fn invalid_token() -> Self {
+    pub(crate) fn invalid_token() -> Self {
         ApiError::new(
             400,
             "OAuthException",
@@ -131,7 +131,7 @@ impl ApiError {
         .with_subcode(467)
     }
 
-    pub fn proof_missing() -> Self {
+    pub(crate) fn proof_missing() -> Self {
         ApiError::new(
             400,
             "GraphMethodException",
@@ -140,7 +140,7 @@ impl ApiError {
         )
     }
 
-    pub fn proof_invalid() -> Self {
+    pub(crate) fn proof_invalid() -> Self {
         ApiError::new(
             400,
             "GraphMethodException",
@@ -150,7 +150,7 @@ impl ApiError {
     }
 
     /// Code 2635: a retired Marketing API version.
-    pub fn deprecated_version() -> Self {
+    pub(crate) fn deprecated_version() -> Self {
         ApiError::new(
             400,
             "OAuthException",
@@ -160,7 +160,7 @@ impl ApiError {
     }
 
     /// Code 80004: too many calls to this ad account (HTTP 400, like the real API).
-    pub fn account_throttled() -> Self {
+    pub(crate) fn account_throttled() -> Self {
         ApiError::new(
             400,
             "OAuthException",
@@ -171,12 +171,12 @@ impl ApiError {
     }
 
     /// Code 1: unknown error (HTTP 500).
-    pub fn unknown_error() -> Self {
+    pub(crate) fn unknown_error() -> Self {
         ApiError::new(500, "OAuthException", 1, "An unknown error occurred").transient()
     }
 
     /// Code 2: service temporarily unavailable (HTTP 503).
-    pub fn service_unavailable() -> Self {
+    pub(crate) fn service_unavailable() -> Self {
         ApiError::new(
             503,
             "OAuthException",
@@ -187,7 +187,7 @@ impl ApiError {
     }
 
     /// Code 17 subcode 2446079: ad-account score limit reached.
-    pub fn user_limit() -> Self {
+    pub(crate) fn user_limit() -> Self {
         ApiError::new(
             400,
             "OAuthException",
@@ -199,7 +199,7 @@ impl ApiError {
     }
 
     /// The JSON body, with the given trace id, keys in the real API's order.
-    pub fn to_body(&self, fbtrace_id: &str) -> String {
+    pub(crate) fn to_body(&self, fbtrace_id: &str) -> String {
         #[derive(Serialize)]
         struct Body<'a> {
             error: Inner<'a>,

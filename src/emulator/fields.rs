@@ -11,16 +11,16 @@ macro_rules! fields {
     ($($variant:ident = $text:literal),+ $(,)?) => {
         /// A readable field of the node (reference: Custom conversions).
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum Field { $($variant),+ }
+        pub(crate) enum Field { $($variant),+ }
 
         impl Field {
-            pub const ALL: &'static [Field] = &[$(Field::$variant),+];
+            pub(crate) const ALL: &'static [Field] = &[$(Field::$variant),+];
 
-            pub fn as_str(self) -> &'static str {
+            pub(crate) fn as_str(self) -> &'static str {
                 match self { $(Field::$variant => $text),+ }
             }
 
-            pub fn parse(name: &str) -> Option<Field> {
+            pub(crate) fn parse(name: &str) -> Option<Field> {
                 match name { $($text => Some(Field::$variant),)+ _ => None }
             }
         }
@@ -52,22 +52,22 @@ fields! {
     EventSourceId = "event_source_id",
 }
 
-pub const FIELD_COUNT: usize = Field::ALL.len();
+pub(crate) const FIELD_COUNT: usize = Field::ALL.len();
 
 /// The fields an answer should carry, in the order asked (`id` always comes last when not asked,
 /// as on the real API).
 #[derive(Clone, Debug, PartialEq)]
-pub struct FieldSelection(pub Vec<Field>);
+pub(crate) struct FieldSelection(pub Vec<Field>);
 
 impl FieldSelection {
     /// Without `fields` only `id` comes back (reference: Custom conversions, List).
-    pub fn default_id_only() -> Self {
+    pub(crate) fn default_id_only() -> Self {
         FieldSelection(vec![Field::Id])
     }
 
     /// Parses `fields` as a comma list (`name,rule`) or a JSON array (`["pixel","rule"]`).
     /// Sub-field selections (`data_sources{id}`) select the whole field.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let trimmed = text.trim();
         let owned: Vec<String>;
         let names: Vec<&str> = if trimmed.starts_with('[') {
@@ -127,14 +127,14 @@ fn split_top_level(text: &str) -> Vec<&str> {
 /// that is absent ends where the previous one did). 88 bytes of offsets per conversion keep
 /// 50,000 conversions well under 100 MB.
 #[derive(Clone, Debug, Default)]
-pub struct Rendered {
+pub(crate) struct Rendered {
     text: Box<str>,
     ends: [u32; FIELD_COUNT],
 }
 
 impl Rendered {
     /// Renders `(field, value)` pairs; a field not given is absent from answers.
-    pub fn new(values: &[(Field, Value)]) -> Self {
+    pub(crate) fn new(values: &[(Field, Value)]) -> Self {
         let mut slots: [Option<&Value>; FIELD_COUNT] = [None; FIELD_COUNT];
         for (field, value) in values {
             slots[*field as usize] = Some(value);
@@ -164,14 +164,14 @@ impl Rendered {
     }
 
     /// A field's value read back from its fragment (the rare paths that need the data).
-    pub fn value<T: serde::de::DeserializeOwned>(&self, field: Field) -> Option<T> {
+    pub(crate) fn value<T: serde::de::DeserializeOwned>(&self, field: Field) -> Option<T> {
         let fragment = self.fragment(field);
         let value = fragment.get(field.as_str().len() + 3..)?;
         serde_json::from_str(value).ok()
     }
 
     /// Appends `{"k":v,...}` for the selection to `out`.
-    pub fn write_object(&self, selection: &FieldSelection, out: &mut String) {
+    pub(crate) fn write_object(&self, selection: &FieldSelection, out: &mut String) {
         out.push('{');
         let mut first = true;
         for field in &selection.0 {
@@ -217,7 +217,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// A JSON value for a conversion value: integral values as integers (`12`, not `12.0`).
-pub fn number(n: f64) -> Value {
+pub(crate) fn number(n: f64) -> Value {
     let v = crate::rule::number_value(n);
     if v.is_null() { json!(0) } else { v }
 }

@@ -31,7 +31,7 @@ use tokio::net::{TcpListener, TcpStream};
 /// Bodies up to this size (1,000 CAPI events fit easily).
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
-pub fn router(emulator: Arc<Emulator>) -> Router {
+pub(crate) fn router(emulator: Arc<Emulator>) -> Router {
     Router::new()
         .fallback(entry)
         .with_state(emulator)
@@ -39,16 +39,16 @@ pub fn router(emulator: Arc<Emulator>) -> Router {
 }
 
 /// A TCP listener whose connections can be killed from a handler.
-pub struct KillableListener(pub TcpListener);
+pub(crate) struct KillableListener(pub TcpListener);
 
-pub struct KillableStream {
+pub(crate) struct KillableStream {
     inner: TcpStream,
     killed: Arc<AtomicBool>,
 }
 
 /// The kill switch of the connection a request came on.
 #[derive(Clone, Debug)]
-pub struct ConnHandle(Arc<AtomicBool>);
+pub(crate) struct ConnHandle(Arc<AtomicBool>);
 
 impl Listener for KillableListener {
     type Io = KillableStream;
@@ -144,7 +144,7 @@ impl AsyncWrite for KillableStream {
 }
 
 /// The Graph error an injected fault answers with.
-pub fn fault_error(fault: InjectedFault) -> ApiError {
+pub(crate) fn fault_error(fault: InjectedFault) -> ApiError {
     match fault {
         InjectedFault::Code1 | InjectedFault::Http500 => ApiError::unknown_error(),
         InjectedFault::Code2 => ApiError::service_unavailable(),
@@ -387,7 +387,7 @@ pub struct SeedConversion {
 }
 
 /// Inserts seeded conversions; returns their ids.
-pub fn seed(emulator: &Emulator, seeds: Vec<SeedConversion>) -> Result<Vec<String>, String> {
+pub(crate) fn seed(emulator: &Emulator, seeds: Vec<SeedConversion>) -> Result<Vec<String>, String> {
     let mut prepared = Vec::with_capacity(seeds.len());
     for s in seeds {
         let account = crate::model::ids::AdAccountId::parse(&s.account)?;

@@ -48,9 +48,7 @@ mod http;
 mod request;
 mod store;
 
-pub use api::{DEFAULT_LIMIT, MAX_LIMIT, SUBCODE_CAP};
 pub use control::Faults;
-pub use error::ApiError;
 pub use fields::graph_datetime;
 pub use http::SeedConversion;
 
@@ -150,7 +148,7 @@ impl Default for EmulatorConfig {
 
 impl EmulatorConfig {
     /// Checks fractions and limits; the error says which option is wrong.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub(crate) fn validate(&self) -> anyhow::Result<()> {
         for (name, value) in [
             ("--fault-rate", self.fault_rate),
             ("--drop-after-commit", self.drop_after_commit),

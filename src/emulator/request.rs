@@ -9,14 +9,14 @@ use crate::model::Secret;
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     Get,
     Post,
     Delete,
 }
 
 impl Method {
-    pub fn parse(text: &str) -> Option<Method> {
+    pub(crate) fn parse(text: &str) -> Option<Method> {
         match text.to_ascii_uppercase().as_str() {
             "GET" => Some(Method::Get),
             "POST" => Some(Method::Post),
@@ -25,7 +25,7 @@ impl Method {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
@@ -36,10 +36,10 @@ impl Method {
 
 /// Ordered `name=value` pairs; a later pair wins on lookup.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Params(pub Vec<(String, String)>);
+pub(crate) struct Params(pub Vec<(String, String)>);
 
 impl Params {
-    pub fn from_urlencoded(text: &[u8]) -> Params {
+    pub(crate) fn from_urlencoded(text: &[u8]) -> Params {
         Params(
             url::form_urlencoded::parse(text)
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -49,7 +49,7 @@ impl Params {
 
     /// A JSON object body: strings as they are, anything else as its JSON text (as the real
     /// API reads `{"rule": {...}}` sent as JSON).
-    pub fn from_json(body: &[u8]) -> Result<Params, String> {
+    pub(crate) fn from_json(body: &[u8]) -> Result<Params, String> {
         let value: Value =
             serde_json::from_slice(body).map_err(|e| format!("the JSON body is not valid: {e}"))?;
         let Value::Object(map) = value else {
@@ -68,7 +68,7 @@ impl Params {
         ))
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .rev()
@@ -76,35 +76,35 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn names(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|(k, _)| k.as_str())
     }
 }
 
 /// One Graph request.
 #[derive(Clone, Debug)]
-pub struct ApiRequest {
-    pub method: Method,
+pub(crate) struct ApiRequest {
+    pub(crate) method: Method,
     /// The path without query string, e.g. `/v26.0/act_1/customconversions/`.
-    pub path: String,
-    pub query: Params,
-    pub body: Params,
+    pub(crate) path: String,
+    pub(crate) query: Params,
+    pub(crate) body: Params,
     /// `Authorization: Bearer|OAuth <token>`.
-    pub header_token: Option<Secret>,
+    pub(crate) header_token: Option<Secret>,
     /// `http://host:port`, for `next` links.
-    pub base_url: String,
+    pub(crate) base_url: String,
     /// The body was JSON (`application/json`, as the Node SDK sends), not a form.
-    pub json_body: bool,
+    pub(crate) json_body: bool,
 }
 
 impl ApiRequest {
     /// A parameter from the body, else the query string.
-    pub fn param(&self, name: &str) -> Option<&str> {
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
         self.body.get(name).or_else(|| self.query.get(name))
     }
 
     /// The token and where it came from: header, then query, then the body (form or JSON).
-    pub fn token(&self) -> Option<(Secret, AuthSource)> {
+    pub(crate) fn token(&self) -> Option<(Secret, AuthSource)> {
         if let Some(token) = &self.header_token {
             return Some((token.clone(), AuthSource::Header));
         }
@@ -122,7 +122,7 @@ impl ApiRequest {
     }
 
     /// The method after a `method=` override (Graph lets a POST say `method=delete`).
-    pub fn effective_method(&self) -> Method {
+    pub(crate) fn effective_method(&self) -> Method {
         if self.method == Method::Post
             && let Some(m) = self.param("method").and_then(Method::parse)
         {
@@ -133,7 +133,7 @@ impl ApiRequest {
 }
 
 /// The token in an `Authorization` header value, if it is one Graph accepts.
-pub fn token_from_header(value: &str) -> Option<Secret> {
+pub(crate) fn token_from_header(value: &str) -> Option<Secret> {
     let value = value.trim();
     let (scheme, token) = value.split_once(' ')?;
     if scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth") {

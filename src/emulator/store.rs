@@ -15,38 +15,38 @@ const FIRST_ID: u64 = 23_850_000_000_000_001;
 
 /// One custom conversion, as saved in the state document. Times are unix seconds.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Conversion {
-    pub id: String,
+pub(crate) struct Conversion {
+    pub(crate) id: String,
     /// Digits of the ad account (the API's `account_id` has no `act_` prefix).
-    pub account_id: String,
-    pub name: String,
+    pub(crate) account_id: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub description: String,
+    pub(crate) description: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
+    pub(crate) rule: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub advanced_rule: Option<String>,
-    pub custom_event_type: String,
+    pub(crate) advanced_rule: Option<String>,
+    pub(crate) custom_event_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_source_id: Option<String>,
+    pub(crate) event_source_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action_source_type: Option<String>,
+    pub(crate) action_source_type: Option<String>,
     #[serde(default)]
-    pub default_conversion_value: f64,
-    pub creation_time: i64,
+    pub(crate) default_conversion_value: f64,
+    pub(crate) creation_time: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_fired_time: Option<i64>,
+    pub(crate) first_fired_time: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_fired_time: Option<i64>,
+    pub(crate) last_fired_time: Option<i64>,
     #[serde(default)]
-    pub is_archived: bool,
+    pub(crate) is_archived: bool,
     #[serde(default)]
-    pub is_unavailable: bool,
+    pub(crate) is_unavailable: bool,
 }
 
 impl Conversion {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(id: String, account_id: String, name: String, creation_time: i64) -> Self {
+    pub(crate) fn new(id: String, account_id: String, name: String, creation_time: i64) -> Self {
         Conversion {
             id,
             account_id,
@@ -126,7 +126,7 @@ impl Conversion {
 /// paths that need them (update, save, Conversions API). Only what indexes and lists need is
 /// kept beside it. This halves memory per conversion compared to keeping both.
 #[derive(Clone, Debug)]
-pub struct Stored {
+pub(crate) struct Stored {
     id: u64,
     account_id: Box<str>,
     event_source_id: Option<Box<str>>,
@@ -151,25 +151,25 @@ impl Stored {
         }
     }
 
-    pub fn write_object(&self, selection: &FieldSelection, out: &mut String) {
+    pub(crate) fn write_object(&self, selection: &FieldSelection, out: &mut String) {
         self.rendered.write_object(selection, out);
     }
 
-    pub fn account_id(&self) -> &str {
+    pub(crate) fn account_id(&self) -> &str {
         &self.account_id
     }
 
-    pub fn is_archived(&self) -> bool {
+    pub(crate) fn is_archived(&self) -> bool {
         self.is_archived
     }
 
     /// The rule's JSON text, as stored.
-    pub fn rule(&self) -> Option<String> {
+    pub(crate) fn rule(&self) -> Option<String> {
         self.rendered.value(Field::Rule)
     }
 
     /// The full data, read back from the rendered answer.
-    pub fn to_conversion(&self) -> Conversion {
+    pub(crate) fn to_conversion(&self) -> Conversion {
         Conversion {
             id: self.id.to_string(),
             account_id: self.account_id.to_string(),
@@ -198,10 +198,10 @@ impl Stored {
 
 /// The saved document (`--state`, `GET /_emulator/state`).
 #[derive(Debug, Serialize, Deserialize)]
-pub struct StateDocument {
-    pub format: u32,
-    pub next_id: String,
-    pub conversions: Vec<Conversion>,
+pub(crate) struct StateDocument {
+    pub(crate) format: u32,
+    pub(crate) next_id: String,
+    pub(crate) conversions: Vec<Conversion>,
 }
 
 #[derive(Serialize)]
@@ -212,23 +212,23 @@ struct StateDocumentRef {
 }
 
 /// One page of a list.
-pub struct Page {
-    pub first: Option<u64>,
-    pub last: Option<u64>,
-    pub has_more_after: bool,
-    pub has_more_before: bool,
+pub(crate) struct Page {
+    pub(crate) first: Option<u64>,
+    pub(crate) last: Option<u64>,
+    pub(crate) has_more_after: bool,
+    pub(crate) has_more_before: bool,
 }
 
 /// All conversions, indexed by id and by account (ids ascending = creation order).
 #[derive(Debug, Default)]
-pub struct Store {
+pub(crate) struct Store {
     next_id: u64,
     conversions: HashMap<u64, Box<Stored>>,
     by_account: HashMap<String, BTreeSet<u64>>,
 }
 
 impl Store {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Store {
             next_id: FIRST_ID,
             ..Store::default()
@@ -236,7 +236,7 @@ impl Store {
     }
 
     /// Loads a saved document; the error says what is wrong with the file.
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read emulator state {}: {e}", path.display()))?;
         let doc: StateDocument = serde_json::from_str(&text).map_err(|e| {
@@ -269,7 +269,7 @@ impl Store {
     }
 
     /// The state document as JSON text.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let mut ids: Vec<&u64> = self.conversions.keys().collect();
         ids.sort();
         let doc = StateDocumentRef {
@@ -285,18 +285,18 @@ impl Store {
 
     /// Saves atomically: a temp file next to `path`, flushed, then renamed over it.
     #[cfg(test)]
-    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+    pub(crate) fn save(&self, path: &Path) -> anyhow::Result<()> {
         save_atomically(path, self.to_json().as_bytes())
     }
 
-    pub fn allocate_id(&mut self) -> String {
+    pub(crate) fn allocate_id(&mut self) -> String {
         let id = self.next_id;
         self.next_id += 1;
         id.to_string()
     }
 
     /// Adds (or replaces) a conversion and renders it.
-    pub fn insert(&mut self, conversion: Conversion) {
+    pub(crate) fn insert(&mut self, conversion: Conversion) {
         let Some(id) = conversion.numeric_id() else {
             return;
         };
@@ -313,12 +313,12 @@ impl Store {
             .insert(id, Box::new(Stored::new(id, &conversion)));
     }
 
-    pub fn get(&self, id: &str) -> Option<&Stored> {
+    pub(crate) fn get(&self, id: &str) -> Option<&Stored> {
         self.conversions.get(&id.parse::<u64>().ok()?).map(|c| &**c)
     }
 
     /// Changes a conversion in place and re-renders it.
-    pub fn update(&mut self, id: &str, change: impl FnOnce(&mut Conversion)) -> bool {
+    pub(crate) fn update(&mut self, id: &str, change: impl FnOnce(&mut Conversion)) -> bool {
         let Some(conversion) = id
             .parse::<u64>()
             .ok()
@@ -332,7 +332,7 @@ impl Store {
         true
     }
 
-    pub fn remove(&mut self, id: &str) -> Option<Conversion> {
+    pub(crate) fn remove(&mut self, id: &str) -> Option<Conversion> {
         let n = id.parse::<u64>().ok()?;
         let conversion = self.conversions.remove(&n)?;
         if let Some(ids) = self.by_account.get_mut(&*conversion.account_id) {
@@ -342,17 +342,17 @@ impl Store {
     }
 
     /// Conversions of an account, archived ones included (they count toward the cap).
-    pub fn count(&self, account_digits: &str) -> usize {
+    pub(crate) fn count(&self, account_digits: &str) -> usize {
         self.by_account.get(account_digits).map_or(0, BTreeSet::len)
     }
 
     #[allow(clippy::len_without_is_empty)]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.conversions.len()
     }
 
     /// Every conversion whose event source is `pixel`.
-    pub fn on_pixel(&self, pixel: &str) -> Vec<String> {
+    pub(crate) fn on_pixel(&self, pixel: &str) -> Vec<String> {
         self.conversions
             .values()
             .filter(|c| c.event_source_id.as_deref() == Some(pixel))
@@ -361,7 +361,7 @@ impl Store {
     }
 
     /// Renders one page: `limit` items after the `after` id, or the last `limit` before `before`.
-    pub fn page(
+    pub(crate) fn page(
         &self,
         account_digits: &str,
         selection: &FieldSelection,
@@ -409,7 +409,7 @@ impl Store {
 /// Each save has a temporary file of its own (tempfile picks a unique name): the debounced
 /// saver and the final save at shutdown may overlap, and with one shared name one of them
 /// would rename the other's file away ("No such file or directory").
-pub fn save_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn save_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
     let dir = path
         .parent()

@@ -9,36 +9,36 @@ use crate::model::event_types::ActionSourceType;
 use serde_json::{Map, Value};
 
 /// At most this many events in one request.
-pub const MAX_EVENTS: usize = 1000;
+pub(crate) const MAX_EVENTS: usize = 1000;
 /// `event_time` may be at most this old (7 days)...
-pub const MAX_AGE_SECS: i64 = 7 * 86_400;
+pub(crate) const MAX_AGE_SECS: i64 = 7 * 86_400;
 /// ...except for `physical_store` events (62 days).
-pub const MAX_AGE_PHYSICAL_STORE_SECS: i64 = 62 * 86_400;
+pub(crate) const MAX_AGE_PHYSICAL_STORE_SECS: i64 = 62 * 86_400;
 /// Subcode of a too-old `event_time` (the reference marks it uncertain).
-pub const SUBCODE_TOO_OLD: u32 = 2_804_003;
+pub(crate) const SUBCODE_TOO_OLD: u32 = 2_804_003;
 
 /// A validated server event.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ServerEvent {
-    pub event_name: String,
-    pub event_time: i64,
-    pub action_source: ActionSourceType,
-    pub event_source_url: Option<String>,
-    pub event_id: Option<String>,
-    pub user_data: Map<String, Value>,
-    pub custom_data: Map<String, Value>,
+pub(crate) struct ServerEvent {
+    pub(crate) event_name: String,
+    pub(crate) event_time: i64,
+    pub(crate) action_source: ActionSourceType,
+    pub(crate) event_source_url: Option<String>,
+    pub(crate) event_id: Option<String>,
+    pub(crate) user_data: Map<String, Value>,
+    pub(crate) custom_data: Map<String, Value>,
 }
 
 /// Why a request's events were refused. `index` is the event's position in `data`.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{}{message}", index.map(|i| format!("event {i}: ")).unwrap_or_default())]
-pub struct EventError {
-    pub index: Option<usize>,
+pub(crate) struct EventError {
+    pub(crate) index: Option<usize>,
     /// A short title, like the API's `error_user_title`.
-    pub title: &'static str,
+    pub(crate) title: &'static str,
     /// What is wrong and how to fix it, like the API's `error_user_msg`.
-    pub message: String,
-    pub subcode: Option<u32>,
+    pub(crate) message: String,
+    pub(crate) subcode: Option<u32>,
 }
 
 impl EventError {
@@ -55,7 +55,7 @@ impl EventError {
 impl ServerEvent {
     /// The event as rules see it (reference: Rules): `event` = event_name,
     /// `url` = event_source_url, and every `custom_data` key as a parameter.
-    pub fn rule_event(&self) -> crate::rule::Event {
+    pub(crate) fn rule_event(&self) -> crate::rule::Event {
         let mut event = Map::new();
         for (k, v) in &self.custom_data {
             event.insert(k.clone(), v.clone());
@@ -70,7 +70,7 @@ impl ServerEvent {
 
 /// Parses the `data` parameter: a JSON array whose items are event objects or JSON strings
 /// holding one (the Python SDK sends strings).
-pub fn parse_data(data: &str) -> Result<Vec<Value>, EventError> {
+pub(crate) fn parse_data(data: &str) -> Result<Vec<Value>, EventError> {
     let value: Value = serde_json::from_str(data).map_err(|e| {
         EventError::new(
             None,
@@ -102,7 +102,7 @@ pub fn parse_data(data: &str) -> Result<Vec<Value>, EventError> {
 }
 
 /// Validates a whole request's events; the first invalid one rejects them all.
-pub fn validate_batch(items: &[Value], now: i64) -> Result<Vec<ServerEvent>, EventError> {
+pub(crate) fn validate_batch(items: &[Value], now: i64) -> Result<Vec<ServerEvent>, EventError> {
     if items.is_empty() {
         return Err(EventError::new(
             None,
@@ -129,7 +129,11 @@ pub fn validate_batch(items: &[Value], now: i64) -> Result<Vec<ServerEvent>, Eve
 
 /// Validates one event (position `index` in `data`). The checks run in the order the API
 /// reports them, so the first error is the one it would give.
-pub fn validate_event(item: &Value, index: usize, now: i64) -> Result<ServerEvent, EventError> {
+pub(crate) fn validate_event(
+    item: &Value,
+    index: usize,
+    now: i64,
+) -> Result<ServerEvent, EventError> {
     let Value::Object(map) = item else {
         return Err(EventError::new(
             Some(index),

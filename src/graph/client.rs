@@ -72,7 +72,7 @@ impl GraphClient {
 
     /// Records every HTTP exchange in `trace` from now on (`--trace FILE`). Call it before
     /// the client is cloned or used; a second trace replaces the first.
-    pub fn set_trace(&self, trace: Trace) {
+    pub(crate) fn set_trace(&self, trace: Trace) {
         self.inner.transport.set_trace(trace);
     }
 
@@ -80,10 +80,5 @@ impl GraphClient {
     /// accounting, for verbose output and tests.
     pub fn waits(&self) -> Waits {
         self.inner.transport.limiter.waits()
-    }
-
-    /// The API version requests go to (`v26.0`).
-    pub fn api_version(&self) -> &str {
-        &self.inner.transport.version
     }
 }

@@ -19,14 +19,14 @@ use url::Url;
 #[derive(Clone, Debug)]
 pub struct GraphConfig {
     /// `https://graph.facebook.com`, or an emulator's address.
-    pub api_base: String,
+    pub(crate) api_base: String,
     /// `v26.0`.
-    pub api_version: String,
-    pub token: Secret,
+    pub(crate) api_version: String,
+    pub(crate) token: Secret,
     /// Tokens of their own for some accounts (an agency's clients in other Business Managers,
     /// `token_env` in their manifests): every call about such an account carries its token,
     /// the others `token`. Accounts with a token of their own are never batched with others.
-    pub account_tokens: HashMap<AdAccountId, Secret>,
+    pub(crate) account_tokens: HashMap<AdAccountId, Secret>,
     /// When set, every call carries `appsecret_proof` = hex HMAC-SHA256(token, key = secret).
     pub app_secret: Option<Secret>,
     /// Requests in flight at once, across all accounts.
@@ -86,7 +86,7 @@ struct BudgetInner {
 
 impl CommandBudget {
     /// No limit.
-    pub fn unlimited() -> Self {
+    pub(crate) fn unlimited() -> Self {
         CommandBudget(None)
     }
 
@@ -101,7 +101,7 @@ impl CommandBudget {
     }
 
     /// The budget's length (`None`: unlimited).
-    pub fn length(&self) -> Option<Duration> {
+    pub(crate) fn length(&self) -> Option<Duration> {
         self.0.as_ref().map(|b| b.length)
     }
 
@@ -121,7 +121,7 @@ impl CommandBudget {
     }
 
     /// The budget's length for a person: `10m`, `1h 30m`, `90s`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         self.length()
             .map_or_else(|| "unlimited".to_string(), describe_duration)
     }

@@ -47,29 +47,8 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// A short name for messages and JSON output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::Config => "configuration",
-            ErrorKind::Auth => "authentication",
-            ErrorKind::Permission => "permission",
-            ErrorKind::NotFound => "not found",
-            ErrorKind::CapReached => "cap reached",
-            ErrorKind::InvalidRequest => "invalid request",
-            ErrorKind::Blocked => "blocked",
-            ErrorKind::DeprecatedVersion => "deprecated version",
-            ErrorKind::Throttled => "throttled",
-            ErrorKind::Transient => "transient",
-            ErrorKind::Network => "network",
-            ErrorKind::Uncertain => "uncertain outcome",
-            ErrorKind::UnsafeRedirect => "unsafe redirect",
-            ErrorKind::Protocol => "protocol",
-            ErrorKind::Api => "api",
-        }
-    }
-
     /// Worth trying again (after a wait): transient failures, throttling, lost connections.
-    pub fn is_retryable(self) -> bool {
+    pub(crate) fn is_retryable(self) -> bool {
         matches!(
             self,
             ErrorKind::Throttled | ErrorKind::Transient | ErrorKind::Network
@@ -118,9 +97,9 @@ pub(crate) const CAP_SUBCODE: i64 = 1_760_005;
 pub struct GraphError {
     pub kind: ErrorKind,
     pub code: Option<i64>,
-    pub subcode: Option<i64>,
+    pub(crate) subcode: Option<i64>,
     /// HTTP status of the answer (or of the batch sub-answer), when there was one.
-    pub http_status: Option<u16>,
+    pub(crate) http_status: Option<u16>,
     /// How many attempts were made before giving up (1 = no retry).
     pub attempts: u32,
     /// The texts, boxed so that `Result<_, GraphError>` stays small.
@@ -141,7 +120,7 @@ struct Details {
 
 impl GraphError {
     /// A failure that is not an API error (configuration, network, protocol).
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         GraphError {
             kind,
             code: None,
@@ -208,25 +187,6 @@ impl GraphError {
         &self.details.message
     }
 
-    /// Meta's `type` (`OAuthException`, `GraphMethodException`, ...).
-    pub fn error_type(&self) -> Option<&str> {
-        self.details.error_type.as_deref()
-    }
-
-    pub fn user_title(&self) -> Option<&str> {
-        self.details.user_title.as_deref()
-    }
-
-    /// Meta's `error_user_msg`: what Meta tells the user.
-    pub fn user_message(&self) -> Option<&str> {
-        self.details.user_message.as_deref()
-    }
-
-    /// The trace id users quote to Meta.
-    pub fn fbtrace_id(&self) -> Option<&str> {
-        self.details.fbtrace_id.as_deref()
-    }
-
     /// The ad account concerned, when known.
     pub fn account(&self) -> Option<&AdAccountId> {
         self.details.account.as_ref()
@@ -243,7 +203,7 @@ impl GraphError {
     }
 
     /// Attaches the account concerned (kept when already set).
-    pub fn with_account(mut self, account: Option<&AdAccountId>) -> Self {
+    pub(crate) fn with_account(mut self, account: Option<&AdAccountId>) -> Self {
         if self.details.account.is_none() {
             self.details.account = account.cloned();
         }
@@ -251,7 +211,7 @@ impl GraphError {
     }
 
     /// Attaches the conversion concerned (kept when already set).
-    pub fn with_conversion(mut self, id: Option<&ConversionId>, name: Option<&str>) -> Self {
+    pub(crate) fn with_conversion(mut self, id: Option<&ConversionId>, name: Option<&str>) -> Self {
         if self.details.conversion.is_none() {
             self.details.conversion = id.cloned();
         }
@@ -266,13 +226,8 @@ impl GraphError {
         self
     }
 
-    /// Worth trying again later (see [`ErrorKind::is_retryable`]).
-    pub fn is_retryable(&self) -> bool {
-        self.kind.is_retryable()
-    }
-
     /// Code 100 subcode 33: unknown object (or no permission to see it).
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         self.kind == ErrorKind::NotFound
     }
 }

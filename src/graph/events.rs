@@ -19,7 +19,7 @@ use serde_json::Value;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventsReceipt {
     pub events_received: u64,
-    pub messages: Vec<String>,
+    pub(crate) messages: Vec<String>,
     pub fbtrace_id: Option<String>,
 }
 

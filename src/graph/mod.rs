@@ -85,9 +85,9 @@ mod write;
 pub use client::GraphClient;
 pub use config::{CommandBudget, GraphConfig, RetryPolicy, default_per_account, describe_duration};
 pub use error::{ErrorKind, GraphError};
-pub use events::EventsReceipt;
+pub(crate) use events::EventsReceipt;
 pub use limiter::Waits;
-pub use trace::Trace;
+pub(crate) use trace::Trace;
 
 pub use transport::LogSink;
-pub use write::WriteObserver;
+pub(crate) use write::WriteObserver;

@@ -36,7 +36,7 @@ const KEPT_HEADERS: &[&str] = &[
 ];
 
 /// An open trace file.
-pub struct Trace {
+pub(crate) struct Trace {
     path: PathBuf,
     out: Mutex<Option<std::io::LineWriter<std::fs::File>>>,
 }
@@ -52,19 +52,19 @@ pub(crate) type Answer<'a> = (u16, Vec<(String, String)>, &'a [u8]);
 
 /// One exchange, as the transport saw it.
 pub(crate) struct Exchange<'a> {
-    pub method: &'a str,
-    pub url: &'a str,
+    pub(crate) method: &'a str,
+    pub(crate) url: &'a str,
     /// Content type and body as sent (`None`: no body).
-    pub request_body: Option<(&'a str, &'a str)>,
+    pub(crate) request_body: Option<(&'a str, &'a str)>,
     /// Status, kept response headers and body; `None` when no answer came.
-    pub response: Option<Answer<'a>>,
-    pub error: Option<String>,
-    pub duration: Duration,
+    pub(crate) response: Option<Answer<'a>>,
+    pub(crate) error: Option<String>,
+    pub(crate) duration: Duration,
 }
 
 impl Trace {
     /// Creates (or truncates) `path`.
-    pub fn create(path: &Path) -> Result<Trace, GraphError> {
+    pub(crate) fn create(path: &Path) -> Result<Trace, GraphError> {
         let file = std::fs::File::create(path).map_err(|e| {
             GraphError::config(format!(
                 "cannot create the trace file {}: {e}; give --trace a writable path",

@@ -30,18 +30,18 @@ pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
 /// A request before authentication is added.
 #[derive(Clone, Debug)]
 pub(crate) struct Request {
-    pub method: Method,
+    pub(crate) method: Method,
     /// Full URL without any secret (the transport adds `appsecret_proof`).
-    pub url: Url,
+    pub(crate) url: Url,
     /// Form fields of a POST.
-    pub form: Option<Vec<(String, String)>>,
+    pub(crate) form: Option<Vec<(String, String)>>,
     /// The account it concerns (for the per-account limit and usage); `None` when unknown.
-    pub account: Option<AdAccountId>,
+    pub(crate) account: Option<AdAccountId>,
     /// Free words for verbose output (`page 2`, `batch of 50`); never a secret.
-    pub note: String,
+    pub(crate) note: String,
     /// It concerns many accounts (a batch of their listings; `account` is then `None`): only
     /// the global limit and the app's usage apply to it.
-    pub many_accounts: bool,
+    pub(crate) many_accounts: bool,
 }
 
 /// What one attempt's failure means for the next step.

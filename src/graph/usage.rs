@@ -21,15 +21,15 @@ use std::time::Duration;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Usage {
     /// `X-App-Usage`: the highest of call_count, total_time, total_cputime.
-    pub app_pct: Option<f64>,
+    pub(crate) app_pct: Option<f64>,
     /// The account's highest usage from `X-Ad-Account-Usage` and `X-Business-Use-Case-Usage`.
-    pub account_pct: Option<f64>,
+    pub(crate) account_pct: Option<f64>,
     /// `reset_time_duration`: seconds until the account's usage score decays to 0. Never a
     /// block on its own: it is non-zero whenever usage is above 0.
-    pub reset: Option<Duration>,
+    pub(crate) reset: Option<Duration>,
     /// `estimated_time_to_regain_access` (minutes; the longest of the entries): above 0 only
     /// while that business or account is blocked.
-    pub regain: Option<Duration>,
+    pub(crate) regain: Option<Duration>,
 }
 
 pub(crate) const APP_USAGE: &str = "x-app-usage";

@@ -33,7 +33,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Called as each write finishes (progress bars).
-pub type WriteObserver = Arc<dyn Fn(&WriteOp, &Result<WriteOutcome, GraphError>) + Send + Sync>;
+pub(crate) type WriteObserver =
+    Arc<dyn Fn(&WriteOp, &Result<WriteOutcome, GraphError>) + Send + Sync>;
 
 type WriteResult = Result<WriteOutcome, GraphError>;
 

@@ -8,15 +8,15 @@ use super::yaml::{Kind, Node, Pos, Resolved, key_text};
 use crate::rule::suggest;
 use std::path::Path;
 
-pub struct Ctx<'a> {
-    pub file: &'a Path,
-    pub diags: &'a mut Vec<Diagnostic>,
+pub(crate) struct Ctx<'a> {
+    pub(crate) file: &'a Path,
+    pub(crate) diags: &'a mut Vec<Diagnostic>,
     /// Errors reported through this context (warnings do not count).
-    pub errors: usize,
+    pub(crate) errors: usize,
 }
 
 impl Ctx<'_> {
-    pub fn loc(&self, pos: Pos) -> Location {
+    pub(crate) fn loc(&self, pos: Pos) -> Location {
         Location {
             file: self.file.to_path_buf(),
             line: pos.line,
@@ -24,11 +24,11 @@ impl Ctx<'_> {
         }
     }
 
-    pub fn error(&mut self, pos: Pos, message: impl Into<String>, hint: impl Into<String>) {
+    pub(crate) fn error(&mut self, pos: Pos, message: impl Into<String>, hint: impl Into<String>) {
         self.push(Severity::Error, pos, message.into(), hint.into());
     }
 
-    pub fn warn(&mut self, pos: Pos, message: impl Into<String>, hint: impl Into<String>) {
+    pub(crate) fn warn(&mut self, pos: Pos, message: impl Into<String>, hint: impl Into<String>) {
         self.push(Severity::Warning, pos, message.into(), hint.into());
     }
 
@@ -48,7 +48,7 @@ impl Ctx<'_> {
 }
 
 /// The keys of a mapping, checked against the known ones.
-pub struct Fields<'n> {
+pub(crate) struct Fields<'n> {
     entries: Vec<(&'n str, &'n Node, &'n Node)>,
     /// Known keys suggested for misspelled ones (`nmae` → `name`): a missing `name` is then
     /// already explained.
@@ -57,7 +57,7 @@ pub struct Fields<'n> {
 
 impl<'n> Fields<'n> {
     /// The value of `key`, when present.
-    pub fn get(&self, key: &str) -> Option<&'n Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'n Node> {
         self.entries
             .iter()
             .find(|(k, _, _)| *k == key)
@@ -65,19 +65,19 @@ impl<'n> Fields<'n> {
     }
 
     /// The position of `key` itself.
-    pub fn key_pos(&self, key: &str) -> Option<Pos> {
+    pub(crate) fn key_pos(&self, key: &str) -> Option<Pos> {
         self.entries
             .iter()
             .find(|(k, _, _)| *k == key)
             .map(|(_, k, _)| k.pos)
     }
 
-    pub fn has(&self, key: &str) -> bool {
+    pub(crate) fn has(&self, key: &str) -> bool {
         self.get(key).is_some()
     }
 
     /// Present, or reported as misspelled: either way no "missing" error is needed.
-    pub fn has_or_misspelled(&self, key: &str) -> bool {
+    pub(crate) fn has_or_misspelled(&self, key: &str) -> bool {
         self.has(key) || self.suggested.iter().any(|s| s == key)
     }
 }
@@ -85,7 +85,7 @@ impl<'n> Fields<'n> {
 /// Reads `node` as a mapping of known keys; keys set to null are left out. Unknown keys get a
 /// "did you mean" (or a note on where they belong, from `elsewhere`), duplicate keys name the
 /// first one.
-pub fn mapping<'n>(
+pub(crate) fn mapping<'n>(
     ctx: &mut Ctx,
     node: &'n Node,
     what: &str,
@@ -156,7 +156,7 @@ pub fn mapping<'n>(
 }
 
 /// Long junk keys are cut in messages.
-pub fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     if text.chars().count() > 60 {
         format!("{}…", text.chars().take(60).collect::<String>())
     } else {
@@ -164,7 +164,7 @@ pub fn shorten(text: &str) -> String {
     }
 }
 
-pub fn string(ctx: &mut Ctx, node: &Node, field: &str) -> Option<String> {
+pub(crate) fn string(ctx: &mut Ctx, node: &Node, field: &str) -> Option<String> {
     match node.as_scalar().map(|s| (s, s.resolve())) {
         Some((_, Resolved::Str(t))) => Some(t.to_string()),
         Some((s, _)) if !node.is_null() => {
@@ -190,7 +190,7 @@ pub fn string(ctx: &mut Ctx, node: &Node, field: &str) -> Option<String> {
     }
 }
 
-pub fn boolean(ctx: &mut Ctx, node: &Node, field: &str) -> Option<bool> {
+pub(crate) fn boolean(ctx: &mut Ctx, node: &Node, field: &str) -> Option<bool> {
     match node.as_scalar().map(|s| s.resolve()) {
         Some(Resolved::Bool(b)) => Some(b),
         _ => {
@@ -205,7 +205,7 @@ pub fn boolean(ctx: &mut Ctx, node: &Node, field: &str) -> Option<bool> {
 }
 
 /// A finite number (an integer or a decimal).
-pub fn number(ctx: &mut Ctx, node: &Node, field: &str) -> Option<f64> {
+pub(crate) fn number(ctx: &mut Ctx, node: &Node, field: &str) -> Option<f64> {
     match node.as_scalar().map(|s| s.resolve()) {
         Some(Resolved::Number { value, .. }) if value.is_finite() => Some(value),
         Some(Resolved::Str(t)) if t.trim().parse::<f64>().is_ok_and(f64::is_finite) => {
@@ -232,7 +232,7 @@ pub fn number(ctx: &mut Ctx, node: &Node, field: &str) -> Option<f64> {
 
 /// The digits of an id written as a string or an integer (the text is kept, never converted
 /// through a float: ids exceed 2^53). `prefix` is accepted and stripped (`act_`).
-pub fn id_text(ctx: &mut Ctx, node: &Node, field: &str, example: &str) -> Option<String> {
+pub(crate) fn id_text(ctx: &mut Ctx, node: &Node, field: &str, example: &str) -> Option<String> {
     let text = match node.as_scalar().map(|s| (s, s.resolve())) {
         Some((s, Resolved::Str(_))) => s.text.trim().to_string(),
         Some((s, Resolved::Number { integral: true, .. })) => {
@@ -254,7 +254,7 @@ pub fn id_text(ctx: &mut Ctx, node: &Node, field: &str, example: &str) -> Option
 }
 
 /// One value of a closed vocabulary, with a suggestion for near misses (`purchase`).
-pub fn enumerated<T: Copy>(
+pub(crate) fn enumerated<T: Copy>(
     ctx: &mut Ctx,
     node: &Node,
     field: &str,
@@ -297,6 +297,6 @@ pub fn enumerated<T: Copy>(
 }
 
 /// The text of a key, for messages.
-pub fn key_name(key: &Node) -> String {
+pub(crate) fn key_name(key: &Node) -> String {
     shorten(&key_text(key))
 }

@@ -12,7 +12,7 @@ use crate::ACCOUNT_CAP;
 use crate::model::ids::AdAccountId;
 use std::collections::HashMap;
 
-pub const DOCUMENT_KEYS: &[&str] = &[
+pub(crate) const DOCUMENT_KEYS: &[&str] = &[
     "version",
     "account",
     "defaults",
@@ -24,16 +24,16 @@ pub const DOCUMENT_KEYS: &[&str] = &[
 ];
 
 /// An account as its document declares it, before the sets it uses are expanded.
-pub struct PendingAccount {
+pub(crate) struct PendingAccount {
     /// Its own entries only; [`finish_account`] adds the sets' and checks the whole.
-    pub account: DesiredAccount,
+    pub(crate) account: DesiredAccount,
     /// Applied to the sets' entries too.
-    pub defaults: Defaults,
-    pub uses: Vec<UseClause>,
+    pub(crate) defaults: Defaults,
+    pub(crate) uses: Vec<UseClause>,
 }
 
 /// The account a document declares, or `None` when it has errors (already reported).
-pub fn account(ctx: &mut Ctx, root: &Node) -> Option<PendingAccount> {
+pub(crate) fn account(ctx: &mut Ctx, root: &Node) -> Option<PendingAccount> {
     let elsewhere = |k: &str| {
         if ENTRY_KEYS.contains(&k) {
             Some(format!(
@@ -130,7 +130,7 @@ pub fn account(ctx: &mut Ctx, root: &Node) -> Option<PendingAccount> {
 }
 
 /// `version: 1` (the only one).
-pub fn check_version(ctx: &mut Ctx, v: &Node) {
+pub(crate) fn check_version(ctx: &mut Ctx, v: &Node) {
     let ok = matches!(v.as_scalar().map(|s| s.resolve()), Some(Resolved::Number { value, integral: true }) if value == 1.0);
     if !ok {
         ctx.error(
@@ -206,7 +206,7 @@ fn safety(ctx: &mut Ctx, node: &Node) -> Option<Safety> {
 
 /// Checks across the entries of one account, own and expanded from sets (so that locations
 /// may be in other files: each diagnostic carries its own).
-pub fn check_account(account: &DesiredAccount, diags: &mut Vec<Diagnostic>) {
+pub(crate) fn check_account(account: &DesiredAccount, diags: &mut Vec<Diagnostic>) {
     let conversions = &account.conversions;
     let account_id = &account.account;
     let mut error = |c: &DesiredConversion, message: String, hint: &str| {
@@ -308,7 +308,7 @@ fn check_names(account: &DesiredAccount, error: &mut impl FnMut(&DesiredConversi
 
 /// The account with the sets it uses expanded and every cross-entry check done; `None` when
 /// anything is wrong (reported in `diags`).
-pub fn finish_account(
+pub(crate) fn finish_account(
     pending: PendingAccount,
     sets: &set::Sets,
     diags: &mut Vec<Diagnostic>,

@@ -10,7 +10,7 @@ use crate::model::event_types::{ActionSourceType, CustomEventType};
 use crate::model::ids::ObjectId;
 use crate::rule::Event;
 
-pub const ENTRY_KEYS: &[&str] = &[
+pub(crate) const ENTRY_KEYS: &[&str] = &[
     "name",
     "id",
     "ensure",
@@ -28,7 +28,7 @@ pub const ENTRY_KEYS: &[&str] = &[
 
 /// The keys of an entry of a set: an account's, minus `id` (ids are per account: a `use`
 /// pins them with `ids:`).
-pub const SET_ENTRY_KEYS: &[&str] = &[
+pub(crate) const SET_ENTRY_KEYS: &[&str] = &[
     "name",
     "ensure",
     "protect",
@@ -43,7 +43,7 @@ pub const SET_ENTRY_KEYS: &[&str] = &[
     "renamed_from",
 ];
 
-pub const DEFAULTS_KEYS: &[&str] = &[
+pub(crate) const DEFAULTS_KEYS: &[&str] = &[
     "event_source_id",
     "action_source_type",
     "custom_event_type",
@@ -51,18 +51,18 @@ pub const DEFAULTS_KEYS: &[&str] = &[
 ];
 
 /// The longest name the API takes.
-pub const MAX_NAME_CHARS: usize = 100;
+pub(crate) const MAX_NAME_CHARS: usize = 100;
 
 /// `defaults:` of a document, checked.
 #[derive(Clone, Default)]
-pub struct Defaults {
-    pub event_source_id: Option<ObjectId>,
-    pub action_source_type: Option<ActionSourceType>,
-    pub custom_event_type: Option<CustomEventType>,
-    pub default_conversion_value: Option<f64>,
+pub(crate) struct Defaults {
+    pub(crate) event_source_id: Option<ObjectId>,
+    pub(crate) action_source_type: Option<ActionSourceType>,
+    pub(crate) custom_event_type: Option<CustomEventType>,
+    pub(crate) default_conversion_value: Option<f64>,
 }
 
-pub fn defaults(ctx: &mut Ctx, node: &Node) -> Defaults {
+pub(crate) fn defaults(ctx: &mut Ctx, node: &Node) -> Defaults {
     let elsewhere = |k: &str| {
         ENTRY_KEYS.contains(&k).then(|| {
             format!("`{k}` cannot have a default; set it on each entry under `conversions:`")
@@ -143,7 +143,7 @@ fn value(ctx: &mut Ctx, node: &Node) -> Option<f64> {
 /// An entry, or `None` when it has errors (already reported). The steps: the keys, `ensure`,
 /// the checked fields, the rule, the checks that depend on `ensure`, the lints, and the entry
 /// with the account's defaults applied.
-pub fn entry(ctx: &mut Ctx, node: &Node, defaults: &Defaults) -> Option<DesiredConversion> {
+pub(crate) fn entry(ctx: &mut Ctx, node: &Node, defaults: &Defaults) -> Option<DesiredConversion> {
     let f = mapping(
         ctx,
         node,
@@ -155,7 +155,11 @@ pub fn entry(ctx: &mut Ctx, node: &Node, defaults: &Defaults) -> Option<DesiredC
 }
 
 /// An entry of a set, its parameters already substituted: as [`entry`], without `id`.
-pub fn set_entry(ctx: &mut Ctx, node: &Node, defaults: &Defaults) -> Option<DesiredConversion> {
+pub(crate) fn set_entry(
+    ctx: &mut Ctx,
+    node: &Node,
+    defaults: &Defaults,
+) -> Option<DesiredConversion> {
     let elsewhere = |k: &str| {
         match k {
         "id" => Some(

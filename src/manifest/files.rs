@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Files larger than this are refused: a full account (100 conversions with rules and tests) is
 /// about 50 KB, so anything this big is a mistake (or an attack), not a manifest.
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 fn error(file: Option<&Path>, message: String, hint: &str) -> Diagnostic {
     Diagnostic {
@@ -36,7 +36,7 @@ fn is_manifest_name(path: &Path) -> bool {
 
 /// The manifest files under `paths`, in order: each argument in turn, a directory's files
 /// sorted by path. A file named explicitly is taken whatever its extension.
-pub fn collect(paths: &[PathBuf], errors: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+pub(crate) fn collect(paths: &[PathBuf], errors: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for path in paths {
         match std::fs::metadata(path) {
@@ -98,7 +98,7 @@ fn walk(root: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<Diagnostic>) {
 
 /// Why [`read_limited`] stopped.
 #[derive(Debug)]
-pub enum LimitedRead {
+pub(crate) enum LimitedRead {
     Io(std::io::Error),
     /// More than the limit (in bytes) could be read; `nul`: what was read held a NUL byte.
     TooLarge {
@@ -130,7 +130,7 @@ impl std::fmt::Display for LimitedRead {
 }
 
 /// `4 MiB`, `512 MiB`, `100 KiB`.
-pub fn describe_bytes(n: u64) -> String {
+pub(crate) fn describe_bytes(n: u64) -> String {
     match n {
         n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
         n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
@@ -144,7 +144,7 @@ pub fn describe_bytes(n: u64) -> String {
 ///
 /// [`TooLarge`]: LimitedRead::TooLarge
 /// [`Nul`]: LimitedRead::Nul
-pub fn read_limited(
+pub(crate) fn read_limited(
     reader: impl std::io::Read,
     limit: u64,
     stop_at_nul: bool,
@@ -186,7 +186,7 @@ pub fn read_limited(
 }
 
 /// Reads one manifest as text, or explains why it cannot be one.
-pub fn read(path: &Path) -> Result<String, Diagnostic> {
+pub(crate) fn read(path: &Path) -> Result<String, Diagnostic> {
     let cannot = |e: std::io::Error| {
         error(
             Some(path),

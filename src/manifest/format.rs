@@ -31,7 +31,7 @@ pub struct ManifestDocument {
         description = "The manifest format version. Optional; only 1 exists.",
         extend("markdownDescription" = "The manifest format version. Optional; only `1` exists.")
     )]
-    pub version: Option<u32>,
+    pub(crate) version: Option<u32>,
     /// The ad account: `act_` followed by digits (bare digits are accepted and normalised).
     #[schemars(
         schema_with = "account_schema",
@@ -39,7 +39,7 @@ pub struct ManifestDocument {
         description = "The ad account these conversions belong to: act_ followed by its digits (the digits alone are accepted too). Required.",
         extend("markdownDescription" = "The ad account these conversions belong to: `act_` followed by its digits, e.g. `act_1234567890` (the digits alone are accepted too). **Required.**")
     )]
-    pub account: IdText,
+    pub(crate) account: IdText,
     /// Applied to every conversion below that does not set the field itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -47,7 +47,7 @@ pub struct ManifestDocument {
         description = "Values for every conversion of this account that does not set them itself.",
         extend("markdownDescription" = "Values for every conversion of this account that does not set them itself, e.g. the pixel (`event_source_id`) they all count.")
     )]
-    pub defaults: Option<Defaults>,
+    pub(crate) defaults: Option<Defaults>,
     /// `true`: delete live conversions that no entry declares. Default false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -55,7 +55,7 @@ pub struct ManifestDocument {
         description = "true: conversions of the account that no entry declares are deleted. Default false: they are only listed as unmanaged.",
         extend("markdownDescription" = "`true`: conversions of the account that no entry declares are **deleted**. Default `false`: they are only listed as unmanaged in plans.")
     )]
-    pub prune: Option<bool>,
+    pub(crate) prune: Option<bool>,
     /// The environment variable holding this account's token (a name, never the token): for
     /// client accounts in other Business Managers. Without it, the global token is used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -89,7 +89,7 @@ pub struct ManifestDocument {
         description = "The account's custom conversions: at most 100 present ones (tombstones do not count).",
         extend("markdownDescription" = "The account's custom conversions: at most 100 present ones (tombstones, `ensure: absent`, do not count).")
     )]
-    pub conversions: Vec<ConversionEntry>,
+    pub(crate) conversions: Vec<ConversionEntry>,
 }
 
 /// A set: conversions declared once, with parameters, for the accounts that `use` it.
@@ -212,7 +212,7 @@ pub struct UseEntry {
     title = "Defaults",
     description = "Values for every conversion of this account that does not set them itself."
 )]
-pub struct Defaults {
+pub(crate) struct Defaults {
     /// Pixel / dataset id (a string of digits, or an integer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -221,7 +221,7 @@ pub struct Defaults {
         description = "The pixel or dataset whose events the conversions count, by its id (digits).",
         extend("markdownDescription" = "The pixel or dataset whose events the conversions count, by its id (digits; quote it: `\"998877665544\"`).")
     )]
-    pub event_source_id: Option<IdText>,
+    pub(crate) event_source_id: Option<IdText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         schema_with = "action_source_schema",
@@ -229,7 +229,7 @@ pub struct Defaults {
         description = "Where the events happen: website, app, physical_store, ...",
         extend("markdownDescription" = "Where the events happen: `website`, `app`, `physical_store`, ...")
     )]
-    pub action_source_type: Option<ActionSourceType>,
+    pub(crate) action_source_type: Option<ActionSourceType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         schema_with = "event_type_schema",
@@ -237,7 +237,7 @@ pub struct Defaults {
         description = "The standard event type the conversions report as, e.g. PURCHASE or LEAD.",
         extend("markdownDescription" = "The standard event type the conversions report as, e.g. `PURCHASE` or `LEAD`.")
     )]
-    pub custom_event_type: Option<CustomEventType>,
+    pub(crate) custom_event_type: Option<CustomEventType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         range(min = 0),
@@ -245,7 +245,7 @@ pub struct Defaults {
         description = "The value counted for a conversion whose event carries none: a number, 0 or more.",
         extend("markdownDescription" = "The value counted for a conversion whose event carries none: a number, `0` or more.")
     )]
-    pub default_conversion_value: Option<f64>,
+    pub(crate) default_conversion_value: Option<f64>,
 }
 
 /// One custom conversion. A present entry needs `name`, `custom_event_type` (here or in
@@ -258,7 +258,7 @@ pub struct Defaults {
     description = "One custom conversion: a name, an event type and a rule. A tombstone (ensure: absent) needs only a name or an id.",
     transform = entry_rules
 )]
-pub struct ConversionEntry {
+pub(crate) struct ConversionEntry {
     /// Unique within the account, 1 to 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -267,7 +267,7 @@ pub struct ConversionEntry {
         description = "The conversion's name: unique within the account, 1 to 100 characters. Renaming without an id pin replaces the conversion.",
         extend("markdownDescription" = "The conversion's name: unique within the account, 1 to 100 characters. **Required.** Renaming it without an `id` pin replaces the conversion.")
     )]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Pin to a live conversion id: makes renames safe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -276,7 +276,7 @@ pub struct ConversionEntry {
         description = "Pins the entry to an existing conversion by its id (digits), so that renaming it updates it instead of replacing it.",
         extend("markdownDescription" = "Pins the entry to an existing conversion by its id (digits, quoted), so that renaming it updates it instead of replacing it. `convctl import` writes it.")
     )]
-    pub id: Option<IdText>,
+    pub(crate) id: Option<IdText>,
     /// `present` (default) or `absent` (a tombstone: delete it if it exists).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -285,7 +285,7 @@ pub struct ConversionEntry {
         description = "present (the default) keeps the conversion; absent makes the entry a tombstone: the conversion is deleted if it exists.",
         extend("markdownDescription" = "`present` (the default) keeps the conversion; `absent` makes the entry a tombstone: the conversion is deleted if it exists. A tombstone needs only a `name` or an `id`.")
     )]
-    pub ensure: Option<Ensure>,
+    pub(crate) ensure: Option<Ensure>,
     /// Never deleted or replaced; a plan that needs to fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -293,14 +293,14 @@ pub struct ConversionEntry {
         description = "true: the conversion is never deleted or replaced; a plan that would do it fails instead.",
         extend("markdownDescription" = "`true`: the conversion is never deleted or replaced; a plan that would do it fails instead.")
     )]
-    pub protect: Option<bool>,
+    pub(crate) protect: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         title = "Description",
         description = "Free text shown with the conversion in Events Manager.",
         extend("markdownDescription" = "Free text shown with the conversion in Events Manager.")
     )]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         schema_with = "event_type_schema",
@@ -308,7 +308,7 @@ pub struct ConversionEntry {
         description = "The standard event type this conversion reports as, e.g. PURCHASE or LEAD. Required here or under defaults; changing it replaces the conversion.",
         extend("markdownDescription" = "The standard event type this conversion reports as, e.g. `PURCHASE` or `LEAD`. **Required** here or under `defaults`; changing it replaces the conversion.")
     )]
-    pub custom_event_type: Option<CustomEventType>,
+    pub(crate) custom_event_type: Option<CustomEventType>,
     /// Number >= 0, default 0. Whole numbers avoid perpetual changes (the API may round).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -317,7 +317,7 @@ pub struct ConversionEntry {
         description = "The value counted when the event carries none: a number, 0 or more (default 0). Whole numbers avoid changes that never settle.",
         extend("markdownDescription" = "The value counted when the event carries none: a number, `0` or more (default `0`). Whole numbers avoid changes that never settle.")
     )]
-    pub default_conversion_value: Option<f64>,
+    pub(crate) default_conversion_value: Option<f64>,
     /// What counts: a mapping, or the rule as a JSON string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -325,7 +325,7 @@ pub struct ConversionEntry {
         description = "Which events count: and, or and not over conditions on a field, as a mapping or as a JSON string. Changing it replaces the conversion.",
         extend("markdownDescription" = "Which events count: `and`, `or` and `not` over conditions on a field, e.g.\n\n```yaml\nrule:\n  and:\n    - event: {eq: Purchase}\n    - value: {gt: 100}\n```\n\nas a mapping or as a JSON string. Changing it replaces the conversion.")
     )]
-    pub rule: Option<RuleText>,
+    pub(crate) rule: Option<RuleText>,
     /// Opaque JSON rule (a mapping or a JSON string), instead of `rule`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -334,7 +334,7 @@ pub struct ConversionEntry {
         description = "A rule in a form convctl does not check, sent as written (a mapping or a JSON object as a string). Instead of rule, never with it; it cannot have tests.",
         extend("markdownDescription" = "A rule in a form convctl does not check, sent as written (a mapping or a JSON object as a string). Instead of `rule`, never with it; it cannot have `tests`.")
     )]
-    pub advanced_rule: Option<Value>,
+    pub(crate) advanced_rule: Option<Value>,
     /// Pixel / dataset id (a string of digits, or an integer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -343,7 +343,7 @@ pub struct ConversionEntry {
         description = "The pixel or dataset whose events this conversion counts, by its id (digits).",
         extend("markdownDescription" = "The pixel or dataset whose events this conversion counts, by its id (digits; quote it: `\"998877665544\"`).")
     )]
-    pub event_source_id: Option<IdText>,
+    pub(crate) event_source_id: Option<IdText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         schema_with = "action_source_schema",
@@ -351,7 +351,7 @@ pub struct ConversionEntry {
         description = "Where the events happen: website, app, physical_store, ...",
         extend("markdownDescription" = "Where the events happen: `website`, `app`, `physical_store`, ...")
     )]
-    pub action_source_type: Option<ActionSourceType>,
+    pub(crate) action_source_type: Option<ActionSourceType>,
     /// Example events that `convctl test` checks offline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -359,7 +359,7 @@ pub struct ConversionEntry {
         description = "Example events that convctl test checks offline: those under match must match the rule, those under no_match must not.",
         extend("markdownDescription" = "Example events that `convctl test` checks offline: those under `match` must match the rule, those under `no_match` must not.")
     )]
-    pub tests: Option<RuleTestsEntry>,
+    pub(crate) tests: Option<RuleTestsEntry>,
     /// Earlier names: when no live conversion has `name`, the one with an earlier name is this
     /// entry, renamed in place (never a create and a delete).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -476,14 +476,7 @@ pub enum IdText {
     Number(u64),
 }
 
-impl IdText {
-    pub fn as_text(&self) -> String {
-        match self {
-            IdText::Text(t) => t.clone(),
-            IdText::Number(n) => n.to_string(),
-        }
-    }
-}
+impl IdText {}
 
 impl From<&str> for IdText {
     fn from(value: &str) -> Self {
@@ -501,7 +494,7 @@ pub enum RuleText {
 
 impl RuleText {
     /// The rule written as a YAML mapping (what `import` should emit: readable and diffable).
-    pub fn from_rule(rule: &crate::rule::Rule) -> Self {
+    pub(crate) fn from_rule(rule: &crate::rule::Rule) -> Self {
         RuleText::Tree(rule.to_value())
     }
 }
@@ -522,7 +515,7 @@ pub struct RuleTestsEntry {
         description = "Events the rule must match, e.g. {event: Purchase, value: 150}.",
         extend("markdownDescription" = "Events the rule must match, e.g. `{event: Purchase, value: 150}`.")
     )]
-    pub matches: Vec<TestEvent>,
+    pub(crate) matches: Vec<TestEvent>,
     /// Events the rule must not match.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(
@@ -531,11 +524,11 @@ pub struct RuleTestsEntry {
         description = "Events the rule must not match, e.g. {event: Purchase, value: 50}.",
         extend("markdownDescription" = "Events the rule must not match, e.g. `{event: Purchase, value: 50}`.")
     )]
-    pub no_match: Vec<TestEvent>,
+    pub(crate) no_match: Vec<TestEvent>,
 }
 
 /// An event as rules see it: `url`, `event` and custom parameters (`value`, `currency`, ...).
-pub type TestEvent = Map<String, Value>;
+pub(crate) type TestEvent = Map<String, Value>;
 
 fn version_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"enum": [1]})

@@ -15,17 +15,16 @@
 mod context;
 mod document;
 mod entry;
-pub mod files;
+pub(crate) mod files;
 pub mod format;
 mod model;
 mod rule_source;
-pub mod rule_tests;
+pub(crate) mod rule_tests;
 pub mod schema;
-pub mod set;
-pub mod yaml;
+pub(crate) mod set;
+pub(crate) mod yaml;
 
-pub use entry::MAX_NAME_CHARS;
-pub use files::MAX_FILE_BYTES;
+pub(crate) use entry::MAX_NAME_CHARS;
 pub use model::*;
 
 use context::Ctx;
@@ -38,7 +37,7 @@ use yaml::Node;
 /// Loads the manifests under `paths` (files, or directories recursed for `*.yaml`/`*.yml` in
 /// sorted order). Returns the desired model with its warnings, or every error of the run
 /// (warnings included, after the errors' files and lines), each with a location and a hint.
-pub fn load(paths: &[PathBuf]) -> Result<Manifests, Vec<Diagnostic>> {
+pub(crate) fn load(paths: &[PathBuf]) -> Result<Manifests, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let files = files::collect(paths, &mut diags);
     let mut parsed = FileResult::default();
@@ -54,7 +53,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifests, Vec<Diagnostic>> {
 
 /// Only the sets declared under `paths` (what `import --use SET --from PATH` reads); accounts
 /// there are checked too, but not returned.
-pub fn load_sets(paths: &[PathBuf]) -> Result<(Sets, Vec<Diagnostic>), Vec<Diagnostic>> {
+pub(crate) fn load_sets(paths: &[PathBuf]) -> Result<(Sets, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let files = files::collect(paths, &mut diags);
     let mut sets = Vec::new();
@@ -89,7 +88,7 @@ fn expand_accounts(parsed: FileResult, diags: &mut Vec<Diagnostic>) -> Vec<Desir
 
 /// Loads the accounts of `text` against sets already loaded (what `import --use` checks its
 /// result with); sets declared in `text` are ignored.
-pub fn load_str_with_sets(
+pub(crate) fn load_str_with_sets(
     file: &Path,
     text: &str,
     sets: &Sets,

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 /// Where something was declared: file, 1-based line and column.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Location {
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     pub line: usize,
     pub column: usize,
 }
@@ -24,18 +24,18 @@ impl fmt::Display for Location {
 /// One ad account as declared by one YAML document.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DesiredAccount {
-    pub account: AdAccountId,
+    pub(crate) account: AdAccountId,
     /// The document that declares it (the `account:` key).
     pub location: Location,
     /// `prune: true`: delete live conversions that no entry declares.
-    pub prune: bool,
+    pub(crate) prune: bool,
     /// `token_env`: the environment variable that holds this account's token (`None`: the
     /// global token).
-    pub token_env: Option<String>,
+    pub(crate) token_env: Option<String>,
     /// `safety`: this account's mass-delete thresholds (`None`: the defaults, 10 and 30%).
-    pub safety: Option<Safety>,
+    pub(crate) safety: Option<Safety>,
     /// Own entries first, then the entries of each `use` in order (expanded once, here).
-    pub conversions: Vec<DesiredConversion>,
+    pub(crate) conversions: Vec<DesiredConversion>,
 }
 
 /// `safety: {max_deletes, max_delete_pct}`: a plan that deletes or replaces more than
@@ -43,8 +43,8 @@ pub struct DesiredAccount {
 /// refused without `--allow-mass-delete`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Safety {
-    pub max_deletes: usize,
-    pub max_delete_pct: usize,
+    pub(crate) max_deletes: usize,
+    pub(crate) max_delete_pct: usize,
 }
 
 impl Default for Safety {
@@ -59,13 +59,13 @@ impl Default for Safety {
 
 /// Where an entry expanded from a set came from: the set, and the account's `use` of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SetOrigin {
+pub(crate) struct SetOrigin {
     /// The set's name (`set: ecommerce`).
-    pub name: String,
+    pub(crate) name: String,
     /// The entry's name as the set writes it (`Lead (${domain})`).
-    pub entry: String,
+    pub(crate) entry: String,
     /// The `- set: ecommerce` item of the account's `use:` list.
-    pub used_at: Location,
+    pub(crate) used_at: Location,
 }
 
 /// `ensure: present` (the default) or `ensure: absent` (a tombstone).
@@ -81,38 +81,38 @@ pub enum Ensure {
 /// What counts: a `rule` (the documented grammar) or an `advanced_rule` (opaque JSON, compared
 /// in canonical form).
 #[derive(Clone, Debug, PartialEq)]
-pub enum RuleSpec {
+pub(crate) enum RuleSpec {
     Rule(Rule),
     Advanced(serde_json::Value),
 }
 
 /// One conversion entry, with `defaults` applied.
 #[derive(Clone, Debug, PartialEq)]
-pub struct DesiredConversion {
-    pub name: String,
+pub(crate) struct DesiredConversion {
+    pub(crate) name: String,
     /// Optional pin to a live id.
-    pub id: Option<ConversionId>,
-    pub ensure: Ensure,
+    pub(crate) id: Option<ConversionId>,
+    pub(crate) ensure: Ensure,
     /// Never deleted or replaced; a plan that needs to fails.
-    pub protect: bool,
+    pub(crate) protect: bool,
     /// Absent in the manifest means empty.
-    pub description: String,
+    pub(crate) description: String,
     /// Required for present entries (validated); `None` only on tombstones.
-    pub custom_event_type: Option<CustomEventType>,
+    pub(crate) custom_event_type: Option<CustomEventType>,
     /// Defaults to 0.
-    pub default_conversion_value: f64,
+    pub(crate) default_conversion_value: f64,
     /// Required for present entries (validated); `None` only on tombstones.
-    pub rule: Option<RuleSpec>,
+    pub(crate) rule: Option<RuleSpec>,
     /// `None`: not declared, so not managed (never forces a replacement).
-    pub event_source_id: Option<ObjectId>,
+    pub(crate) event_source_id: Option<ObjectId>,
     /// `None`: not declared, so not managed (never forces a replacement).
-    pub action_source_type: Option<ActionSourceType>,
-    pub tests: RuleTests,
+    pub(crate) action_source_type: Option<ActionSourceType>,
+    pub(crate) tests: RuleTests,
     /// `renamed_from`: earlier names. When no live conversion has `name`, one with an earlier
     /// name is this entry (renamed in place).
-    pub renamed_from: Vec<String>,
+    pub(crate) renamed_from: Vec<String>,
     /// `Some` for an entry that comes from a set the account uses.
-    pub set: Option<SetOrigin>,
+    pub(crate) set: Option<SetOrigin>,
     /// The entry (`- name:` line); for a set's entry, in the set's file.
     pub location: Location,
 }
@@ -120,7 +120,7 @@ pub struct DesiredConversion {
 impl DesiredConversion {
     /// Where the entry was declared, for messages: `file:line:col`, and for a set's entry
     /// also the set and the account's `use` (`(set ecommerce, used at a.yaml:7:5)`).
-    pub fn place(&self) -> String {
+    pub(crate) fn place(&self) -> String {
         match &self.set {
             None => self.location.to_string(),
             Some(origin) => format!(
@@ -133,19 +133,19 @@ impl DesiredConversion {
 
 /// Example events for `convctl test`.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct RuleTests {
-    pub matches: Vec<Event>,
-    pub no_match: Vec<Event>,
+pub(crate) struct RuleTests {
+    pub(crate) matches: Vec<Event>,
+    pub(crate) no_match: Vec<Event>,
     /// Where each of `matches` was written (same order; may be empty for hand-built values).
-    pub match_locations: Vec<Location>,
+    pub(crate) match_locations: Vec<Location>,
     /// Where each of `no_match` was written (same order; may be empty for hand-built values).
-    pub no_match_locations: Vec<Location>,
+    pub(crate) no_match_locations: Vec<Location>,
 }
 
 /// Error or warning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub(crate) enum Severity {
     Error,
     Warning,
 }
@@ -153,11 +153,11 @@ pub enum Severity {
 /// A finding about the manifests: what is wrong, where, and how to fix it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Diagnostic {
-    pub severity: Severity,
+    pub(crate) severity: Severity,
     /// `None` only when no file is concerned (e.g. a path that does not exist is named in the
     /// message instead).
     pub location: Option<Location>,
-    pub message: String,
+    pub(crate) message: String,
     /// How to fix it.
     pub hint: Option<String>,
 }
@@ -184,5 +184,5 @@ impl fmt::Display for Diagnostic {
 pub struct Manifests {
     /// In the order of the files (sorted) and documents.
     pub accounts: Vec<DesiredAccount>,
-    pub warnings: Vec<Diagnostic>,
+    pub(crate) warnings: Vec<Diagnostic>,
 }

@@ -13,15 +13,15 @@ const RULE_HINT: &str = "write the rule as a mapping, e.g. `rule: {url: {i_conta
                          or as a JSON string: `rule: '{\"url\":{\"i_contains\":\"thankyou\"}}'`";
 
 /// A parsed rule with what is needed to point into it.
-pub struct SourcedRule<'n> {
-    pub spec: RuleSpec,
+pub(crate) struct SourcedRule<'n> {
+    pub(crate) spec: RuleSpec,
     /// The mapping it was written as; `None` for a JSON string (positions are then the string's).
-    pub tree: Option<&'n Node>,
-    pub pos: Pos,
+    pub(crate) tree: Option<&'n Node>,
+    pub(crate) pos: Pos,
 }
 
 /// `rule:`: a mapping or a JSON string.
-pub fn rule<'n>(ctx: &mut Ctx, node: &'n Node) -> Option<SourcedRule<'n>> {
+pub(crate) fn rule<'n>(ctx: &mut Ctx, node: &'n Node) -> Option<SourcedRule<'n>> {
     if refuse_duplicate_keys(ctx, node, "the rule") {
         return None;
     }
@@ -114,7 +114,7 @@ fn rule_hint(message: &str) -> String {
 }
 
 /// `advanced_rule:` opaque JSON (a mapping or a JSON string), compared in canonical form.
-pub fn advanced_rule(ctx: &mut Ctx, node: &Node) -> Option<RuleSpec> {
+pub(crate) fn advanced_rule(ctx: &mut Ctx, node: &Node) -> Option<RuleSpec> {
     if refuse_duplicate_keys(ctx, node, "`advanced_rule`") {
         return None;
     }
@@ -158,7 +158,7 @@ pub fn advanced_rule(ctx: &mut Ctx, node: &Node) -> Option<RuleSpec> {
 
 /// The YAML node at `steps` inside a rule mapping (the key node for the last key step, so that
 /// an unknown operator points at the operator), or the deepest node found.
-pub fn locate(tree: &Node, steps: &[RuleStep]) -> Pos {
+pub(crate) fn locate(tree: &Node, steps: &[RuleStep]) -> Pos {
     let mut node = tree;
     let mut pos = tree.pos;
     for step in steps {
@@ -188,7 +188,7 @@ pub fn locate(tree: &Node, steps: &[RuleStep]) -> Pos {
 /// Lints on `event` conditions: a misspelled standard event (`purchase`), and a rule that counts
 /// standard events (`event eq`) none of which has the declared custom event type (an `or` over
 /// `Schedule` and `Lead` typed SCHEDULE is fine; one over `Lead` typed PURCHASE is suspicious).
-pub fn lint(ctx: &mut Ctx, sourced: &SourcedRule, declared: Option<CustomEventType>) {
+pub(crate) fn lint(ctx: &mut Ctx, sourced: &SourcedRule, declared: Option<CustomEventType>) {
     let RuleSpec::Rule(rule) = &sourced.spec else {
         return;
     };

@@ -6,36 +6,36 @@ use super::{Diagnostic, Location, Manifests, RuleSpec, Severity};
 use crate::rule::{EvalError, Event, Rule};
 
 /// The outcome of one example event.
-pub struct ExampleOutcome<'a> {
-    pub account: &'a str,
-    pub conversion: &'a str,
-    pub expect_match: bool,
-    pub index: usize,
-    pub event: &'a Event,
-    pub location: Option<&'a Location>,
-    pub passed: bool,
+pub(crate) struct ExampleOutcome<'a> {
+    pub(crate) account: &'a str,
+    pub(crate) conversion: &'a str,
+    pub(crate) expect_match: bool,
+    pub(crate) index: usize,
+    pub(crate) event: &'a Event,
+    pub(crate) location: Option<&'a Location>,
+    pub(crate) passed: bool,
     /// For failures: the conditions that decided the outcome.
-    pub why: Vec<String>,
+    pub(crate) why: Vec<String>,
     /// The rule could not be evaluated against the event (a `regex_match` too expensive for
     /// PCRE): a failure, never a guessed outcome.
-    pub error: Option<EvalError>,
+    pub(crate) error: Option<EvalError>,
 }
 
 /// Every example's outcome, and how many conversions have no example at all.
-pub struct RuleTestRun<'a> {
-    pub outcomes: Vec<ExampleOutcome<'a>>,
-    pub untested: usize,
+pub(crate) struct RuleTestRun<'a> {
+    pub(crate) outcomes: Vec<ExampleOutcome<'a>>,
+    pub(crate) untested: usize,
 }
 
 impl RuleTestRun<'_> {
     /// How many examples failed.
-    pub fn failed(&self) -> usize {
+    pub(crate) fn failed(&self) -> usize {
         self.outcomes.iter().filter(|o| !o.passed).count()
     }
 }
 
 /// Runs every rule test of the manifests.
-pub fn run(manifests: &Manifests) -> RuleTestRun<'_> {
+pub(crate) fn run(manifests: &Manifests) -> RuleTestRun<'_> {
     let mut outcomes = Vec::new();
     let mut untested = 0usize;
     for account in &manifests.accounts {
@@ -88,7 +88,7 @@ pub fn run(manifests: &Manifests) -> RuleTestRun<'_> {
 
 impl ExampleOutcome<'_> {
     /// `match` or `no_match`: which list the example is in.
-    pub fn expect(&self) -> &'static str {
+    pub(crate) fn expect(&self) -> &'static str {
         if self.expect_match {
             "match"
         } else {
@@ -97,7 +97,7 @@ impl ExampleOutcome<'_> {
     }
 
     /// A failed example as a finding at the example's location.
-    pub fn diagnostic(&self) -> Diagnostic {
+    pub(crate) fn diagnostic(&self) -> Diagnostic {
         let event = serde_json::to_string(self.event).unwrap_or_default();
         if let Some(e) = &self.error {
             return Diagnostic {

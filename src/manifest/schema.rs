@@ -14,7 +14,7 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value};
 
 /// The schema as a JSON value.
-pub fn manifest_schema() -> Value {
+pub(crate) fn manifest_schema() -> Value {
     let generator = SchemaSettings::draft07().into_generator();
     let schema = generator.into_root_schema_for::<AnyDocument>();
     let mut value = schema.to_value();

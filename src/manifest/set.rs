@@ -24,25 +24,25 @@ use crate::rule::suggest;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-pub const SET_DOCUMENT_KEYS: &[&str] = &["version", "set", "params", "conversions"];
+pub(crate) const SET_DOCUMENT_KEYS: &[&str] = &["version", "set", "params", "conversions"];
 const USE_KEYS: &[&str] = &["set", "params", "exclude", "ids"];
 
 /// A set as declared: its entries kept as YAML trees, to be expanded per account.
 #[derive(Debug)]
-pub struct SetDef {
-    pub name: String,
+pub(crate) struct SetDef {
+    pub(crate) name: String,
     /// The `set:` key.
-    pub location: Location,
-    pub file: PathBuf,
+    pub(crate) location: Location,
+    pub(crate) file: PathBuf,
     /// Declared parameters, in order.
-    pub params: Vec<String>,
+    pub(crate) params: Vec<String>,
     /// The entries, as written (templates unexpanded).
-    pub entries: Vec<Node>,
+    pub(crate) entries: Vec<Node>,
 }
 
 impl SetDef {
     /// The name of an entry as written in the set (`Lead (${domain})`), if it has one.
-    pub fn raw_name(entry: &Node) -> Option<&str> {
+    pub(crate) fn raw_name(entry: &Node) -> Option<&str> {
         let Kind::Map(pairs) = &entry.kind else {
             return None;
         };
@@ -56,13 +56,13 @@ impl SetDef {
 
 /// Every set found under the paths given, by name.
 #[derive(Debug, Default)]
-pub struct Sets {
+pub(crate) struct Sets {
     by_name: HashMap<String, SetDef>,
 }
 
 impl Sets {
     /// Indexes the sets; a name declared twice is an error naming both places.
-    pub fn new(defs: Vec<SetDef>, diags: &mut Vec<Diagnostic>) -> Sets {
+    pub(crate) fn new(defs: Vec<SetDef>, diags: &mut Vec<Diagnostic>) -> Sets {
         let mut by_name: HashMap<String, SetDef> = HashMap::new();
         for def in defs {
             if let Some(first) = by_name.get(&def.name) {
@@ -82,53 +82,49 @@ impl Sets {
         Sets { by_name }
     }
 
-    pub fn get(&self, name: &str) -> Option<&SetDef> {
+    pub(crate) fn get(&self, name: &str) -> Option<&SetDef> {
         self.by_name.get(name)
     }
 
-    pub fn names(&self) -> Vec<&str> {
+    pub(crate) fn names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self.by_name.keys().map(String::as_str).collect();
         names.sort();
         names
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.by_name.is_empty()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &SetDef> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &SetDef> {
         self.by_name.values()
     }
 }
 
 /// One item of an account's `use:` list.
 #[derive(Debug, Clone)]
-pub struct UseClause {
-    pub set: String,
+pub(crate) struct UseClause {
+    pub(crate) set: String,
     /// The `- set:` item.
-    pub location: Location,
+    pub(crate) location: Location,
     /// The set's name (its value).
-    pub set_location: Location,
+    pub(crate) set_location: Location,
     /// Parameter values: name, where the key is, the value (a scalar).
-    pub params: Vec<(String, Location, Node)>,
+    pub(crate) params: Vec<(String, Location, Node)>,
     /// Entries left out, by name as written in the set (or as expanded).
-    pub exclude: Vec<(String, Location)>,
+    pub(crate) exclude: Vec<(String, Location)>,
     /// Pins of the set's entries in this account.
-    pub ids: Vec<(String, Location, ObjectId)>,
+    pub(crate) ids: Vec<(String, Location, ObjectId)>,
 }
 
 /// A finding of a set's expansion, before findings that are the same in several accounts are
 /// merged into one (see [`merge_findings`]).
 #[derive(Debug, Clone)]
-pub struct SetFinding {
-    pub diag: Diagnostic,
-    pub set: String,
+pub(crate) struct SetFinding {
+    pub(crate) diag: Diagnostic,
+    pub(crate) set: String,
     /// `act_1 at a.yaml:7:5`.
-    pub user: String,
+    pub(crate) user: String,
 }
 
 /// A `set:` document, or `None` when it has errors (reported).
-pub fn set_doc(ctx: &mut Ctx, root: &Node) -> Option<SetDef> {
+pub(crate) fn set_doc(ctx: &mut Ctx, root: &Node) -> Option<SetDef> {
     let elsewhere = |k: &str| match k {
         "account" => Some(
             "a document declares a set (`set:`) or an account (`account:`), not both".to_string(),
@@ -266,13 +262,13 @@ fn is_param_name(name: &str) -> bool {
 
 /// A piece of a string with parameters.
 #[derive(Debug, PartialEq)]
-pub enum Piece<'a> {
+pub(crate) enum Piece<'a> {
     Text(&'a str),
     Param(&'a str),
 }
 
 /// Splits `text` at its `${name}` references (`$${` is a literal `${`).
-pub fn pieces(text: &str) -> Result<Vec<Piece<'_>>, String> {
+pub(crate) fn pieces(text: &str) -> Result<Vec<Piece<'_>>, String> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(at) = rest.find("${") {
@@ -362,7 +358,7 @@ fn check_templates(
 }
 
 /// `use:` of an account: a list of `- set: NAME` items.
-pub fn use_list(ctx: &mut Ctx, node: &Node) -> Vec<UseClause> {
+pub(crate) fn use_list(ctx: &mut Ctx, node: &Node) -> Vec<UseClause> {
     let items: Vec<&Node> = match &node.kind {
         Kind::Seq(items) => items.iter().collect(),
         Kind::Map(_) => vec![node],
@@ -508,7 +504,7 @@ fn error(location: &Location, message: String, hint: impl Into<String>) -> Diagn
 /// substituted, `defaults` applied, `ids` pinned. Problems of the `use` itself (unknown set or
 /// parameter, a missing one, an `exclude` or `ids` name the set does not have) go to `diags`;
 /// those of the set's entries to `findings` (merged across accounts later).
-pub fn expand(
+pub(crate) fn expand(
     account: &mut DesiredAccount,
     defaults: &Defaults,
     u: &UseClause,
@@ -790,7 +786,7 @@ type FindingKey = (Option<Location>, String, Option<String>, String);
 
 /// Findings of set expansions that are the same (place, message) in several accounts become
 /// one, naming the accounts; each names its set and the `use` that hit it.
-pub fn merge_findings(findings: Vec<SetFinding>, diags: &mut Vec<Diagnostic>) {
+pub(crate) fn merge_findings(findings: Vec<SetFinding>, diags: &mut Vec<Diagnostic>) {
     let mut order: Vec<(Diagnostic, String)> = Vec::new();
     let mut users: HashMap<FindingKey, (usize, Vec<String>)> = HashMap::new();
     for f in findings {

@@ -11,26 +11,26 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;
 
 /// Nesting deeper than this is refused (manifests need about ten levels).
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 /// At most this many nodes per file, aliases expanded (a guard against alias bombs).
-pub const MAX_NODES: usize = 2_000_000;
+pub(crate) const MAX_NODES: usize = 2_000_000;
 
 /// 1-based line and column of a node's first character.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Pos {
-    pub line: usize,
-    pub column: usize,
+pub(crate) struct Pos {
+    pub(crate) line: usize,
+    pub(crate) column: usize,
 }
 
 /// One YAML node with its position.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Node {
-    pub kind: Kind,
-    pub pos: Pos,
+pub(crate) struct Node {
+    pub(crate) kind: Kind,
+    pub(crate) pos: Pos,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Scalar(Scalar),
     Seq(Vec<Node>),
     /// Entries in source order; duplicate keys are kept (the loader reports them).
@@ -40,15 +40,15 @@ pub enum Kind {
 /// A scalar as written. Its type is resolved on demand with the YAML 1.2 core schema (what
 /// serde_yaml uses), so that ids keep their exact digits (`23850000000000001` is beyond 2^53).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Scalar {
-    pub text: String,
+pub(crate) struct Scalar {
+    pub(crate) text: String,
     /// Quoted, block (`|`, `>`) or tagged `!!str`: always a string.
-    pub is_string: bool,
+    pub(crate) is_string: bool,
 }
 
 /// A scalar's value under the YAML 1.2 core schema.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Resolved<'a> {
+pub(crate) enum Resolved<'a> {
     Null,
     Bool(bool),
     /// Integers and floats; `integral` tells whether it was written as an integer.
@@ -60,7 +60,7 @@ pub enum Resolved<'a> {
 }
 
 impl Scalar {
-    pub fn resolve(&self) -> Resolved<'_> {
+    pub(crate) fn resolve(&self) -> Resolved<'_> {
         if self.is_string {
             return Resolved::Str(&self.text);
         }
@@ -161,7 +161,7 @@ fn is_float(t: &str) -> bool {
 }
 
 impl Node {
-    pub fn as_scalar(&self) -> Option<&Scalar> {
+    pub(crate) fn as_scalar(&self) -> Option<&Scalar> {
         match &self.kind {
             Kind::Scalar(s) => Some(s),
             _ => None,
@@ -169,12 +169,12 @@ impl Node {
     }
 
     /// `null`, `~` or nothing at all.
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         matches!(self.as_scalar().map(Scalar::resolve), Some(Resolved::Null))
     }
 
     /// What kind of value this is, for messages ("found a list").
-    pub fn describe(&self) -> &'static str {
+    pub(crate) fn describe(&self) -> &'static str {
         match &self.kind {
             Kind::Seq(_) => "a list",
             Kind::Map(_) => "a mapping",
@@ -189,7 +189,7 @@ impl Node {
 
     /// The value as JSON (rules, advanced rules, test events). Non-finite numbers have no JSON
     /// form and are kept as their text, so the rule checker reports them as strings.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;
         match &self.kind {
             Kind::Scalar(s) => match s.resolve() {
@@ -222,7 +222,7 @@ impl Node {
 }
 
 /// The text of a mapping key (a non-scalar key is written as its JSON).
-pub fn key_text(key: &Node) -> String {
+pub(crate) fn key_text(key: &Node) -> String {
     match &key.kind {
         Kind::Scalar(s) => s.text.clone(),
         _ => key.to_json().to_string(),
@@ -231,11 +231,11 @@ pub fn key_text(key: &Node) -> String {
 
 /// A YAML error with its position.
 #[derive(Clone, Debug, PartialEq)]
-pub struct YamlError {
-    pub pos: Pos,
-    pub message: String,
+pub(crate) struct YamlError {
+    pub(crate) pos: Pos,
+    pub(crate) message: String,
     /// How to fix it.
-    pub hint: &'static str,
+    pub(crate) hint: &'static str,
 }
 
 const SYNTAX_HINT: &str =
@@ -244,10 +244,10 @@ const SIZE_HINT: &str = "a manifest is a few hundred lines of plain YAML; is thi
 
 /// One document of a (possibly multi-document) file; `root` is `None` for an empty document.
 #[derive(Debug)]
-pub struct Document {
-    pub root: Option<Node>,
+pub(crate) struct Document {
+    pub(crate) root: Option<Node>,
     /// Where the document starts (for messages about an empty document).
-    pub pos: Pos,
+    pub(crate) pos: Pos,
 }
 
 fn pos_of(span: &Span) -> Pos {
@@ -275,7 +275,7 @@ enum Open {
 /// Parses every document of `text`. Stops at the first syntax error: YAML cannot be read past
 /// it reliably. Each event goes to the [`Builder`], which opens and closes containers, expands
 /// aliases within the node budget and attaches every finished node to its parent.
-pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
+pub(crate) fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder::default();
     while let Some(next) = parser.next_event() {

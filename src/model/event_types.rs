@@ -16,7 +16,7 @@ macro_rules! api_enum {
 
         impl $name {
             /// Every value, in the order the API documents them.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub(crate) const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The spelling the API uses.
             pub fn as_str(self) -> &'static str {
@@ -90,7 +90,7 @@ api_enum! {
 /// Standard pixel events (seed 004) and the custom event type a conversion on them should have.
 /// `InitiateCheckout` and `ViewContent` map to the custom-conversion spellings
 /// `INITIATED_CHECKOUT` and `CONTENT_VIEW` (seed 000), which differ from the promoted-object ones.
-pub const STANDARD_EVENTS: &[(&str, CustomEventType)] = &[
+pub(crate) const STANDARD_EVENTS: &[(&str, CustomEventType)] = &[
     ("AddPaymentInfo", CustomEventType::AddPaymentInfo),
     ("AddToCart", CustomEventType::AddToCart),
     ("AddToWishlist", CustomEventType::AddToWishlist),
@@ -114,7 +114,7 @@ pub const STANDARD_EVENTS: &[(&str, CustomEventType)] = &[
 ];
 
 /// The custom event type a standard event maps to, by its exact (case-sensitive) name.
-pub fn standard_event_type(event_name: &str) -> Option<CustomEventType> {
+pub(crate) fn standard_event_type(event_name: &str) -> Option<CustomEventType> {
     STANDARD_EVENTS
         .iter()
         .find(|(name, _)| *name == event_name)
@@ -122,7 +122,7 @@ pub fn standard_event_type(event_name: &str) -> Option<CustomEventType> {
 }
 
 /// The standard event a misspelling (wrong case, `_`/`-`/space) most likely meant.
-pub fn misspelled_standard_event(event_name: &str) -> Option<&'static str> {
+pub(crate) fn misspelled_standard_event(event_name: &str) -> Option<&'static str> {
     let folded: String = event_name
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())

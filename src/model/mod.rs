@@ -10,7 +10,6 @@ pub mod ids;
 mod live;
 mod secret;
 
-pub use event_types::{ActionSourceType, CustomEventType};
 pub use ids::{AdAccountId, ConversionId, IdError, ObjectId};
 pub use live::{ConversionUpdate, LiveConversion, NewConversion, WriteOp, WriteOutcome};
 pub use secret::Secret;

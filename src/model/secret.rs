@@ -14,11 +14,11 @@ impl Secret {
     }
 
     /// The secret text. Call only to put it on the wire, never to format a message.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 }

@@ -19,7 +19,11 @@ use std::collections::{HashMap, HashSet};
 /// Every way the account's actions disagree with its live conversions (`live`: the account's
 /// listing, archived ones included) or with what convctl would ever plan; empty when the plan
 /// may be executed. `cap`: the account's conversion limit.
-pub fn check_account(plan: &AccountPlan, live: &[LiveConversion], cap: usize) -> Vec<String> {
+pub(crate) fn check_account(
+    plan: &AccountPlan,
+    live: &[LiveConversion],
+    cap: usize,
+) -> Vec<String> {
     let by_id: HashMap<&ConversionId, &LiveConversion> = live.iter().map(|c| (&c.id, c)).collect();
     let mut problems = Vec::new();
     let mut named: HashSet<&ConversionId> = HashSet::new();

@@ -14,28 +14,29 @@ use std::fmt;
 /// A JSON value kept as compact JSON text (`{"url":{"i_contains":"/a"}}`). Serialises as the
 /// value itself (not as a string), exactly as the `Value` it was made from.
 #[derive(Clone)]
-pub struct CompactJson(Box<str>);
+pub(crate) struct CompactJson(Box<str>);
 
 impl CompactJson {
-    pub fn new(value: &Value) -> CompactJson {
+    pub(crate) fn new(value: &Value) -> CompactJson {
         CompactJson(value.to_string().into_boxed_str())
     }
 
     /// The value back. serde_json writes every `Value` as text it reads back identically
     /// (floats round-trip: the `float_roundtrip` feature is on).
-    pub fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         serde_json::from_str(&self.0).expect("CompactJson always holds the text of a Value")
     }
 
+    #[cfg(test)]
     /// The compact JSON text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
     /// What the API takes as a form field: the string itself when the value is a string (a live
     /// rule that did not parse is kept as its raw text), the compact JSON text otherwise (moved,
     /// not copied).
-    pub fn into_api_string(self) -> String {
+    pub(crate) fn into_api_string(self) -> String {
         match self.0.starts_with('"') {
             true => match self.to_value() {
                 Value::String(s) => s,

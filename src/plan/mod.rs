@@ -16,25 +16,25 @@ use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub mod check;
+pub(crate) mod check;
 mod compact;
-pub use compact::CompactJson;
+pub(crate) use compact::CompactJson;
 
 /// The version of the document's shape; a file with another one is refused on load.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// Saved plans larger than this are refused on load: 500 accounts of 100 replacements each are
 /// about 150 MB of JSON.
-pub const MAX_PLAN_BYTES: u64 = 512 << 20;
+pub(crate) const MAX_PLAN_BYTES: u64 = 512 << 20;
 
 /// The whole plan, over every account concerned.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlanDocument {
-    pub format_version: u32,
-    pub convctl_version: String,
-    pub api_version: String,
-    pub accounts: Vec<AccountPlan>,
-    pub summary: Summary,
+    pub(crate) format_version: u32,
+    pub(crate) convctl_version: String,
+    pub(crate) api_version: String,
+    pub(crate) accounts: Vec<AccountPlan>,
+    pub(crate) summary: Summary,
 }
 
 /// What to do to one ad account.
@@ -130,7 +130,7 @@ pub enum Action {
 
 impl Action {
     /// The conversion's name (the new one for renames).
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         match self {
             Action::Create { name, .. }
             | Action::Update { name, .. }
@@ -140,7 +140,7 @@ impl Action {
     }
 
     /// The set the action's entry comes from, if any.
-    pub fn set(&self) -> Option<&str> {
+    pub(crate) fn set(&self) -> Option<&str> {
         match self {
             Action::Create { set, .. }
             | Action::Update { set, .. }
@@ -150,7 +150,7 @@ impl Action {
     }
 
     /// The set's entry the action comes from, as the set names it (`Lead (${domain})`).
-    pub fn set_entry(&self) -> Option<&str> {
+    pub(crate) fn set_entry(&self) -> Option<&str> {
         match self {
             Action::Create { set_entry, .. }
             | Action::Update { set_entry, .. }
@@ -160,7 +160,7 @@ impl Action {
     }
 
     /// The live id the action concerns (`None` for a create).
-    pub fn id(&self) -> Option<&ConversionId> {
+    pub(crate) fn id(&self) -> Option<&ConversionId> {
         match self {
             Action::Create { .. } => None,
             Action::Update { id, .. } | Action::Replace { id, .. } | Action::Delete { id, .. } => {
@@ -170,7 +170,7 @@ impl Action {
     }
 
     /// Deletes and replaces: what `protect` and the mass-delete guard count.
-    pub fn is_destructive(&self) -> bool {
+    pub(crate) fn is_destructive(&self) -> bool {
         matches!(self, Action::Replace { .. } | Action::Delete { .. })
     }
 }
@@ -190,7 +190,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Field::Name => "name",
             Field::Description => "description",
@@ -204,7 +204,7 @@ impl Field {
     }
 
     /// Updatable in place (`POST /<ID>` takes only these); any other change is a replacement.
-    pub fn is_mutable(self) -> bool {
+    pub(crate) fn is_mutable(self) -> bool {
         matches!(
             self,
             Field::Name | Field::Description | Field::DefaultConversionValue
@@ -221,9 +221,9 @@ impl fmt::Display for Field {
 /// `field` goes from `before` to `after` (JSON values: strings, numbers, rule objects).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FieldChange {
-    pub field: Field,
-    pub before: Value,
-    pub after: Value,
+    pub(crate) field: Field,
+    pub(crate) before: Value,
+    pub(crate) after: Value,
 }
 
 /// When the old conversion of a replacement is deleted.
@@ -252,7 +252,7 @@ pub enum DeleteReason {
 }
 
 impl DeleteReason {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             DeleteReason::Absent => "ensure: absent",
             DeleteReason::Prune => "not declared, prune: true",
@@ -266,33 +266,33 @@ impl DeleteReason {
 /// and "not reported by the API" (unknown) in a `before`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConversionState {
-    pub name: String,
+    pub(crate) name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_event_type: Option<String>,
+    pub(crate) custom_event_type: Option<String>,
     /// Written as an integer when it is one (`100`, not `100.0`), as the API documents it.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         serialize_with = "whole_number"
     )]
-    pub default_conversion_value: Option<f64>,
+    pub(crate) default_conversion_value: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_source_id: Option<String>,
+    pub(crate) event_source_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action_source_type: Option<String>,
+    pub(crate) action_source_type: Option<String>,
     /// The rule as a JSON value in canonical form (a string when the live one does not parse),
     /// held as compact text: a plan of many creates holds many rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<CompactJson>,
+    pub(crate) rule: Option<CompactJson>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub advanced_rule: Option<CompactJson>,
+    pub(crate) advanced_rule: Option<CompactJson>,
 }
 
 impl ConversionState {
     /// What the API reported, rules in canonical form so that plans show meaning, not bytes.
-    pub fn from_live(live: &LiveConversion) -> ConversionState {
+    pub(crate) fn from_live(live: &LiveConversion) -> ConversionState {
         ConversionState {
             // Unknown (not reported) shows as empty; identity never relies on it.
             name: live.name.clone().unwrap_or_default(),
@@ -310,7 +310,7 @@ impl ConversionState {
     }
 
     /// The value of one field, `None` when unknown / not declared.
-    pub fn get(&self, field: Field) -> Option<Value> {
+    pub(crate) fn get(&self, field: Field) -> Option<Value> {
         match field {
             Field::Name => Some(Value::String(self.name.clone())),
             Field::Description => self.description.clone().map(Value::String),
@@ -329,7 +329,7 @@ impl ConversionState {
     }
 
     /// The same, its strings moved rather than copied (what `apply` uses).
-    pub fn into_new_conversion(self) -> Result<NewConversion, String> {
+    pub(crate) fn into_new_conversion(self) -> Result<NewConversion, String> {
         let event_source_id = self
             .event_source_id
             .as_deref()
@@ -361,7 +361,7 @@ fn whole_number<S: serde::Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok
 }
 
 /// A live rule string in canonical form; the raw string when it does not parse.
-pub fn live_rule_value(text: &str) -> Value {
+pub(crate) fn live_rule_value(text: &str) -> Value {
     match Rule::from_json_str(text) {
         Ok(rule) => rule.to_value(),
         Err(_) => live_json_value(text),
@@ -369,14 +369,14 @@ pub fn live_rule_value(text: &str) -> Value {
 }
 
 /// A live JSON string in canonical form; the raw string when it is not JSON.
-pub fn live_json_value(text: &str) -> Value {
+pub(crate) fn live_json_value(text: &str) -> Value {
     serde_json::from_str::<Value>(text)
         .map(|v| canonical_json(&v))
         .unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
 /// The update request of an `update` action's changes.
-pub fn update_request(changes: &[FieldChange]) -> Result<ConversionUpdate, String> {
+pub(crate) fn update_request(changes: &[FieldChange]) -> Result<ConversionUpdate, String> {
     let mut update = ConversionUpdate::default();
     for change in changes {
         match (change.field, &change.after) {
@@ -396,22 +396,22 @@ pub fn update_request(changes: &[FieldChange]) -> Result<ConversionUpdate, Strin
 /// A live conversion no entry declares.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Unmanaged {
-    pub id: ConversionId,
-    pub name: String,
+    pub(crate) id: ConversionId,
+    pub(crate) name: String,
 }
 
 /// Counts over every account.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Summary {
-    pub create: usize,
-    pub update: usize,
-    pub replace: usize,
-    pub delete: usize,
+pub(crate) struct Summary {
+    pub(crate) create: usize,
+    pub(crate) update: usize,
+    pub(crate) replace: usize,
+    pub(crate) delete: usize,
     pub unmanaged: usize,
 }
 
 impl Summary {
-    pub fn of<'a>(accounts: impl IntoIterator<Item = &'a AccountPlan>) -> Summary {
+    pub(crate) fn of<'a>(accounts: impl IntoIterator<Item = &'a AccountPlan>) -> Summary {
         let mut s = Summary::default();
         for account in accounts {
             for action in &account.actions {
@@ -427,7 +427,7 @@ impl Summary {
         s
     }
 
-    pub fn has_changes(&self) -> bool {
+    pub(crate) fn has_changes(&self) -> bool {
         self.create + self.update + self.replace + self.delete > 0
     }
 }
@@ -449,7 +449,7 @@ impl PlanDocument {
     }
 
     /// Pretty JSON, newline-terminated: what `--format json` prints and `--out` saves.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let mut out = Vec::new();
         self.write_json(&mut out)
             .expect("a plan always serialises, and writing to memory cannot fail");
@@ -458,7 +458,7 @@ impl PlanDocument {
 
     /// The same JSON written to `out` as it is serialised, never whole in memory (a plan of
     /// 50,000 creates is some 25 MB of JSON).
-    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    pub(crate) fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         serde_json::to_writer_pretty(&mut *out, self)?;
         out.write_all(b"\n")
     }
@@ -470,7 +470,7 @@ impl PlanDocument {
     /// the file it names is replaced). It must be a regular file or not exist yet: a directory,
     /// a device (`/dev/full`, `/dev/null`), a FIFO or a socket is refused, never replaced by a
     /// plain file. A replaced file keeps its permissions.
-    pub fn save(&self, path: &Path) -> Result<(), PlanFileError> {
+    pub(crate) fn save(&self, path: &Path) -> Result<(), PlanFileError> {
         let err = |source: std::io::Error| PlanFileError::Io {
             path: path.to_path_buf(),
             source,
@@ -535,7 +535,7 @@ impl PlanDocument {
     ///
     /// The text is read three times rather than once into a `serde_json::Value`: as a `Value`, a
     /// saved plan of 50,000 creates would take some ten times its size in memory.
-    pub fn from_json_str(text: &str) -> Result<PlanDocument, String> {
+    pub(crate) fn from_json_str(text: &str) -> Result<PlanDocument, String> {
         serde_json::from_str::<serde::de::IgnoredAny>(text)
             .map_err(|e| format!("not JSON ({e}); was it saved with `convctl plan --out`?"))?;
         /// Only the version, every other field skipped (anything but an object has none).
@@ -667,7 +667,7 @@ pub enum PlanFileError {
 /// Saved plans carry it, so its bytes never change (a test pins one): each item is
 /// `{"id", "is_archived", "is_unavailable", "state"}`, the state being the [`ConversionState`]
 /// of the live conversion, keys sorted, numbers and rules canonical.
-pub fn live_fingerprint(live: &[LiveConversion]) -> String {
+pub(crate) fn live_fingerprint(live: &[LiveConversion]) -> String {
     let mut sorted: Vec<&LiveConversion> = live.iter().collect();
     sorted.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
     let items: Vec<Value> = sorted.into_iter().map(fingerprint_item).collect();

@@ -23,7 +23,7 @@ pub struct Comparison {
 
 impl Comparison {
     /// Non-archived live conversions of account `i` (what the mass-delete guard counts).
-    pub fn active_count(&self, i: usize) -> usize {
+    pub(crate) fn active_count(&self, i: usize) -> usize {
         self.active[i]
     }
 }
@@ -76,12 +76,12 @@ pub async fn compare<A: LiveApi>(
 }
 
 /// The one way a failed listing is told: `act_…: cannot list custom conversions: <why>`.
-pub fn cannot_list(account: &AdAccountId, error: &GraphError) -> String {
+pub(crate) fn cannot_list(account: &AdAccountId, error: &GraphError) -> String {
     cannot_list_with(account, None, error)
 }
 
 /// [`cannot_list`], naming the variable the account's own token came from (`token_env`).
-pub fn cannot_list_with(
+pub(crate) fn cannot_list_with(
     account: &AdAccountId,
     token_env: Option<&str>,
     error: &GraphError,

@@ -15,16 +15,15 @@ use std::path::{Path, PathBuf};
 
 /// One account's manifest text and what the user should know about it.
 #[derive(Debug)]
-pub struct Imported {
-    pub account: AdAccountId,
-    pub yaml: String,
-    pub conversions: usize,
+pub(crate) struct Imported {
+    pub(crate) yaml: String,
+    pub(crate) conversions: usize,
     /// Things the user must fix or know (unparseable rules, duplicate names, unknown enums).
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 /// Builds the manifest of `account` from its live conversions (archived ones are left out).
-pub fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Imported {
+pub(crate) fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Imported {
     let mut warnings = Vec::new();
     let mut active: Vec<&LiveConversion> = live.iter().filter(|c| !c.is_archived).collect();
     active.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
@@ -68,7 +67,6 @@ pub fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Imported 
         "# Imported by `convctl import {account}`: ids are pinned, so renames here are safe.\n{body}"
     );
     Imported {
-        account: account.clone(),
         yaml,
         conversions: active.len(),
         warnings,
@@ -163,12 +161,12 @@ pub(super) fn entry_for(
 /// The comment that tells YAML language servers (VS Code's YAML extension and others) which
 /// schema a document follows. It covers the document it is in only, so every document of a
 /// file needs its own.
-pub fn schema_modeline(schema: &str) -> String {
+pub(crate) fn schema_modeline(schema: &str) -> String {
     format!("# yaml-language-server: $schema={schema}\n")
 }
 
 /// `yaml` with the schema modeline at the top of every document.
-pub fn with_modeline(yaml: &str, schema: &str) -> String {
+pub(crate) fn with_modeline(yaml: &str, schema: &str) -> String {
     let line = schema_modeline(schema);
     let mut out = line.clone();
     for text in yaml.split_inclusive('\n') {
@@ -183,7 +181,7 @@ pub fn with_modeline(yaml: &str, schema: &str) -> String {
 /// What the modeline of a manifest written into `dir` points to: the path from `dir` to the
 /// nearest `schema.json` in it or above it (up to the top of its git repository), else
 /// `../schema.json` (a copy at the top of a repository whose manifests are in `conversions/`).
-pub fn schema_ref(dir: &Path) -> String {
+pub(crate) fn schema_ref(dir: &Path) -> String {
     let start = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     let mut up = String::new();
     for ancestor in start.ancestors() {
@@ -199,12 +197,12 @@ pub fn schema_ref(dir: &Path) -> String {
 }
 
 /// `DIR/act_<digits>.yaml`.
-pub fn manifest_path(dir: &Path, account: &AdAccountId) -> PathBuf {
+pub(crate) fn manifest_path(dir: &Path, account: &AdAccountId) -> PathBuf {
     dir.join(format!("{account}.yaml"))
 }
 
 /// Writes `text` to `path` atomically, refusing to replace an existing file.
-pub fn write_new(path: &Path, text: &str) -> Result<(), String> {
+pub(crate) fn write_new(path: &Path, text: &str) -> Result<(), String> {
     if path.exists() {
         return Err(format!(
             "{} already exists; convctl import never overwrites a manifest: move it away or pass another --out",

@@ -23,7 +23,7 @@ use std::path::Path;
 type Bindings = HashMap<String, Value>;
 
 /// The manifest of `account` as a `use` of `set`, plus own entries for the rest.
-pub fn manifest_for_set(
+pub(crate) fn manifest_for_set(
     account: &AdAccountId,
     live: &[LiveConversion],
     set: &SetDef,
@@ -67,7 +67,6 @@ pub fn manifest_for_set(
             let (yaml, _) = write(account, set, &active, &matching, &mut notes);
             warnings.extend(notes);
             return Imported {
-                account: account.clone(),
                 yaml,
                 conversions: active.len(),
                 warnings,

@@ -27,7 +27,7 @@ pub trait LiveApi {
 }
 
 /// Called once per finished write (progress bars); shared with the client's worker tasks.
-pub type Progress = Arc<dyn Fn() + Send + Sync>;
+pub(crate) type Progress = Arc<dyn Fn() + Send + Sync>;
 
 impl LiveApi for GraphClient {
     async fn list_many(

@@ -14,39 +14,40 @@ use crate::manifest::{Ensure, Manifests, RuleSpec};
 use crate::model::event_types::ActionSourceType;
 use crate::model::ids::{AdAccountId, ObjectId};
 use crate::reconcile::shard::Shard;
-use crate::rule::{Event, Rule};
+use crate::rule::Event;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 /// The event name sent for an example that names none (URL rules match any event).
-pub const DEFAULT_EVENT_NAME: &str = "PageView";
+pub(crate) const DEFAULT_EVENT_NAME: &str = "PageView";
 /// `event_source_url` for a website example that gives no `url`.
-pub const PLACEHOLDER_URL: &str = "https://convctl.invalid/test-event";
+pub(crate) const PLACEHOLDER_URL: &str = "https://convctl.invalid/test-event";
 /// `user_data.client_user_agent` of every test event.
-pub const USER_AGENT: &str = concat!("convctl/", env!("CARGO_PKG_VERSION"), " (test --live)");
+pub(crate) const USER_AGENT: &str =
+    concat!("convctl/", env!("CARGO_PKG_VERSION"), " (test --live)");
 
 /// One server event ready to send, and what it is for.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LiveEvent {
-    pub account: AdAccountId,
-    pub conversion: String,
-    pub pixel: ObjectId,
+pub(crate) struct LiveEvent {
+    pub(crate) account: AdAccountId,
+    pub(crate) conversion: String,
+    pub(crate) pixel: ObjectId,
     /// Position in the conversion's `tests.match`.
-    pub index: usize,
+    pub(crate) index: usize,
     /// The Conversions API event object.
-    pub payload: Value,
+    pub(crate) payload: Value,
 }
 
 /// A conversion whose examples cannot be sent, and why.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Skipped {
-    pub account: AdAccountId,
-    pub conversion: String,
-    pub reason: String,
+pub(crate) struct Skipped {
+    pub(crate) account: AdAccountId,
+    pub(crate) conversion: String,
+    pub(crate) reason: String,
 }
 
 /// The events for every testable conversion (in manifest order), and the ones left out.
-pub fn build(
+pub(crate) fn build(
     manifests: &Manifests,
     shard: Option<Shard>,
     now: i64,
@@ -114,7 +115,12 @@ pub fn build(
 }
 
 /// The Conversions API event for one rule-test example.
-pub fn server_event(example: &Event, source: ActionSourceType, now: i64, event_id: &str) -> Value {
+pub(crate) fn server_event(
+    example: &Event,
+    source: ActionSourceType,
+    now: i64,
+    event_id: &str,
+) -> Value {
     let event_name = example
         .get("event")
         .and_then(text_of)
@@ -172,8 +178,12 @@ fn text_of(value: &Value) -> Option<String> {
     }
 }
 
+#[cfg(test)]
 /// Re-exported for callers that only hold a rule (unit tests, the command).
-pub fn fires(rule: &Rule, payload: &Value) -> Result<bool, crate::rule::EvalError> {
+pub(crate) fn fires(
+    rule: &crate::rule::Rule,
+    payload: &Value,
+) -> Result<bool, crate::rule::EvalError> {
     rule.matches(&as_seen_by_rules(payload))
 }
 

@@ -15,12 +15,12 @@
 
 pub mod apply;
 pub mod compare;
-pub mod import;
-pub mod import_set;
+pub(crate) mod import;
+pub(crate) mod import_set;
 mod live_api;
-pub mod live_test;
+pub(crate) mod live_test;
 pub mod shard;
-pub mod staleness;
-pub mod verify;
+pub(crate) mod staleness;
+pub(crate) mod verify;
 
-pub use live_api::{LiveApi, Progress};
+pub(crate) use live_api::{LiveApi, Progress};

@@ -68,18 +68,21 @@ impl Shard {
         Ok(Shard { index, count })
     }
 
+    #[cfg(test)]
     /// The whole set: shard 1 of 1 contains every account.
-    pub fn all() -> Shard {
+    pub(crate) fn all() -> Shard {
         Shard { index: 1, count: 1 }
     }
 
+    #[cfg(test)]
     /// K, counted from 1.
-    pub fn index(&self) -> u64 {
+    pub(crate) fn index(&self) -> u64 {
         self.index
     }
 
+    #[cfg(test)]
     /// N.
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.count
     }
 
@@ -98,7 +101,7 @@ impl fmt::Display for Shard {
 /// The 0-based share of `account` among `count` shards: the first 8 bytes of
 /// SHA-256(`act_<digits>`), big-endian, modulo `count`. Documented in docs/gitops.md; changing
 /// it reshuffles every agency's matrix, so it is pinned by test vectors below.
-pub fn share_of(account: &AdAccountId, count: u64) -> u64 {
+pub(crate) fn share_of(account: &AdAccountId, count: u64) -> u64 {
     assert!(count >= 1, "a shard count is at least 1");
     let digest = Sha256::digest(account.as_str().as_bytes());
     let mut first = [0u8; 8];

@@ -13,15 +13,18 @@ use crate::plan::{AccountPlan, PlanDocument};
 
 /// Why a plan may not be executed.
 #[derive(Debug)]
-pub struct Refusal {
-    pub problems: Vec<String>,
+pub(crate) struct Refusal {
+    pub(crate) problems: Vec<String>,
     /// Some action disagrees with the live conversion it names (not only: live state moved).
-    pub edited: bool,
+    pub(crate) edited: bool,
 }
 
 /// `Ok` with each account's count of non-archived live conversions (what the mass-delete
 /// guard counts) when the plan is still true, else every reason it is not.
-pub async fn still_true<A: LiveApi>(api: &A, doc: &PlanDocument) -> Result<Vec<usize>, Refusal> {
+pub(crate) async fn still_true<A: LiveApi>(
+    api: &A,
+    doc: &PlanDocument,
+) -> Result<Vec<usize>, Refusal> {
     let ids: Vec<_> = doc.accounts.iter().map(|a| a.account.clone()).collect();
     let listed = api.list_many(&ids).await;
     let mut problems = Vec::new();

@@ -48,21 +48,21 @@ struct Expected {
 
 /// What an apply is about to send, noted before the plan is handed to `execute`.
 #[derive(Clone, Debug, Default)]
-pub struct Expectations {
+pub(crate) struct Expectations {
     items: Vec<Expected>,
 }
 
 /// One field the API stores differently from what was sent.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Inconsistency {
-    pub account: AdAccountId,
+pub(crate) struct Inconsistency {
+    pub(crate) account: AdAccountId,
     /// The conversion's name, and its id when one is known.
-    pub name: String,
-    pub id: Option<ConversionId>,
+    pub(crate) name: String,
+    pub(crate) id: Option<ConversionId>,
     /// `None`: the conversion as a whole (missing after a create, still there after a delete).
-    pub field: Option<Field>,
-    pub sent: Value,
-    pub stored: Value,
+    pub(crate) field: Option<Field>,
+    pub(crate) sent: Value,
+    pub(crate) stored: Value,
 }
 
 impl fmt::Display for Inconsistency {
@@ -106,13 +106,13 @@ fn text(value: &Value) -> String {
 }
 
 /// The hint printed with inconsistencies.
-pub const HINT: &str = "the API stored these differently from what convctl sent. If the stored form means the same, \
+pub(crate) const HINT: &str = "the API stored these differently from what convctl sent. If the stored form means the same, \
 write it in the manifest as stored (so the next plan shows no change); otherwise report it \
 (attach a --trace FILE of the apply). Until then every apply would change them again";
 
 impl Expectations {
     /// Notes what every action of `doc` sends.
-    pub fn of(doc: &PlanDocument) -> Expectations {
+    pub(crate) fn of(doc: &PlanDocument) -> Expectations {
         let mut items = Vec::new();
         for account in &doc.accounts {
             for action in &account.actions {
@@ -140,15 +140,11 @@ impl Expectations {
         }
         Expectations { items }
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
 }
 
 /// Why the check itself could not be made.
 #[derive(Clone, Debug, PartialEq)]
-pub struct VerifyError(pub String);
+pub(crate) struct VerifyError(pub String);
 
 impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -158,7 +154,7 @@ impl fmt::Display for VerifyError {
 
 /// Lists the accounts the done actions wrote (once, batched) and compares. Inconsistencies in
 /// plan order; an error when an account could not be listed (nothing is then claimed).
-pub async fn verify<A: LiveApi>(
+pub(crate) async fn verify<A: LiveApi>(
     api: &A,
     expected: &Expectations,
     report: &ApplyReport,

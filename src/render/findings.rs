@@ -9,12 +9,12 @@ use std::io::Write;
 
 /// Counts of a list of diagnostics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub errors: usize,
-    pub warnings: usize,
+pub(crate) struct Counts {
+    pub(crate) errors: usize,
+    pub(crate) warnings: usize,
 }
 
-pub fn counts(diags: &[Diagnostic]) -> Counts {
+pub(crate) fn counts(diags: &[Diagnostic]) -> Counts {
     let errors = diags
         .iter()
         .filter(|d| d.severity == Severity::Error)
@@ -26,12 +26,12 @@ pub fn counts(diags: &[Diagnostic]) -> Counts {
 }
 
 /// `3 errors, 1 warning`.
-pub fn plural(n: usize, word: &str) -> String {
+pub(crate) fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// One diagnostic as a JSON object (`file`, `line`, `column` are null when no file is concerned).
-pub fn diagnostic_json(d: &Diagnostic) -> Value {
+pub(crate) fn diagnostic_json(d: &Diagnostic) -> Value {
     json!({
         "severity": d.severity,
         "file": d.location.as_ref().map(|l| l.file.display().to_string()),
@@ -43,7 +43,7 @@ pub fn diagnostic_json(d: &Diagnostic) -> Value {
 }
 
 /// A GitHub workflow command for one diagnostic.
-pub fn github_annotation(d: &Diagnostic) -> String {
+pub(crate) fn github_annotation(d: &Diagnostic) -> String {
     let level = match d.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -66,20 +66,20 @@ pub fn github_annotation(d: &Diagnostic) -> String {
 }
 
 /// Escaping of a workflow command's message (GitHub's toolkit `escapeData`).
-pub fn escape_data(text: &str) -> String {
+pub(crate) fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escaping of a workflow command's property (GitHub's toolkit `escapeProperty`).
-pub fn escape_property(text: &str) -> String {
+pub(crate) fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// How findings are written as lines (JSON documents are built by each command).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LineStyle {
+pub(crate) enum LineStyle {
     /// `file:line:col: error: message` with its `help:` line, as a compiler prints.
     Text,
     /// `::error file=...,line=...,col=...::message` GitHub workflow annotations.
@@ -87,7 +87,7 @@ pub enum LineStyle {
 }
 
 /// Writes diagnostics one per line in the given style.
-pub fn write_diagnostics(
+pub(crate) fn write_diagnostics(
     out: &mut dyn Write,
     style: LineStyle,
     diags: &[Diagnostic],

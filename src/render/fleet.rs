@@ -28,13 +28,13 @@ pub(crate) fn label(action: &Action) -> String {
 
 /// The same action (kind, set, name) in several accounts.
 pub(crate) struct Group<'a> {
-    pub members: Vec<(&'a AdAccountId, &'a Action)>,
+    pub(crate) members: Vec<(&'a AdAccountId, &'a Action)>,
 }
 
 /// The groups of a document, and which actions (account index, action index) they hold.
 pub(crate) struct Fleet<'a> {
-    pub groups: Vec<Group<'a>>,
-    pub grouped: HashSet<(usize, usize)>,
+    pub(crate) groups: Vec<Group<'a>>,
+    pub(crate) grouped: HashSet<(usize, usize)>,
 }
 
 fn kind(action: &Action) -> u8 {

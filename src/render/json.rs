@@ -8,6 +8,6 @@ pub fn render(doc: &PlanDocument) -> String {
 }
 
 /// The same JSON, written to `out` as it is serialised.
-pub fn render_to(out: &mut impl io::Write, doc: &PlanDocument) -> io::Result<()> {
+pub(crate) fn render_to(out: &mut impl io::Write, doc: &PlanDocument) -> io::Result<()> {
     doc.write_json(out)
 }

@@ -27,15 +27,15 @@ use std::io;
 
 /// GitHub's limit on a comment (and an issue body): 65,536 characters. The default bound of
 /// `--format markdown`.
-pub const COMMENT_LIMIT: usize = 65_536;
+pub(crate) const COMMENT_LIMIT: usize = 65_536;
 
 /// How large the markdown may be, and where the whole plan can be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Bound<'a> {
+pub(crate) struct Bound<'a> {
     /// At most this many bytes of UTF-8 (so at most this many characters).
-    pub max_chars: usize,
+    pub(crate) max_chars: usize,
     /// Shown in the note about entries left out (a workflow run's artifacts, say).
-    pub full_plan_url: Option<&'a str>,
+    pub(crate) full_plan_url: Option<&'a str>,
 }
 
 /// The whole markdown, unbounded.
@@ -44,20 +44,25 @@ pub fn render(doc: &PlanDocument, mode: Mode) -> String {
 }
 
 /// The markdown within `bound` (unbounded for `None`).
-pub fn render_bounded(doc: &PlanDocument, mode: Mode, bound: Option<&Bound>) -> String {
+pub(crate) fn render_bounded(doc: &PlanDocument, mode: Mode, bound: Option<&Bound>) -> String {
     let mut out = Vec::new();
     render_bounded_to(&mut out, doc, mode, bound).expect("writing to memory cannot fail");
     String::from_utf8(out).expect("the rendering is built from strings")
 }
 
+#[cfg(test)]
 /// The unbounded markdown, written to `out` a part at a time.
-pub fn render_to(out: &mut impl io::Write, doc: &PlanDocument, mode: Mode) -> io::Result<()> {
+pub(crate) fn render_to(
+    out: &mut impl io::Write,
+    doc: &PlanDocument,
+    mode: Mode,
+) -> io::Result<()> {
     render_bounded_to(out, doc, mode, None)
 }
 
 /// The markdown within `bound`, written to `out` a part at a time (the head, then each
 /// entry), so a large plan is never one string in memory.
-pub fn render_bounded_to(
+pub(crate) fn render_bounded_to(
     out: &mut impl io::Write,
     doc: &PlanDocument,
     mode: Mode,

@@ -6,11 +6,11 @@
 //! the wording only.
 
 mod diff_block;
-pub mod findings;
+pub(crate) mod findings;
 mod fleet;
 pub mod json;
 pub mod markdown;
-pub mod rule_tests;
+pub(crate) mod rule_tests;
 pub mod text;
 
 use crate::plan::Summary;
@@ -34,20 +34,21 @@ pub struct RenderOptions {
 }
 
 impl RenderOptions {
-    pub fn plain(mode: Mode) -> RenderOptions {
+    #[cfg(test)]
+    pub(crate) fn plain(mode: Mode) -> RenderOptions {
         RenderOptions { mode, color: false }
     }
 }
 
 /// User text (a conversion name) in double quotes, escaped as a JSON string: a quote or a line
 /// break in a name stays visible and cannot break the line it is on.
-pub fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     Value::String(text.to_string()).to_string()
 }
 
 /// The last line: `Plan: A to create, B to update, C to replace, D to delete.` or `No changes.`
 /// (drift words it as drift).
-pub fn summary_line(summary: &Summary, mode: Mode) -> String {
+pub(crate) fn summary_line(summary: &Summary, mode: Mode) -> String {
     let counts = format!(
         "{} to create, {} to update, {} to replace, {} to delete.",
         summary.create, summary.update, summary.replace, summary.delete

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::io::Write;
 
 /// The `--format json` document.
-pub fn json_report(run: &RuleTestRun<'_>, warnings: &[Diagnostic]) -> Value {
+pub(crate) fn json_report(run: &RuleTestRun<'_>, warnings: &[Diagnostic]) -> Value {
     let failed = run.failed();
     json!({
         "passed": failed == 0,
@@ -34,7 +34,7 @@ pub fn json_report(run: &RuleTestRun<'_>, warnings: &[Diagnostic]) -> Value {
 
 /// Text (`ok` lines for passes, `FAIL` findings) or GitHub annotations (failures only), then
 /// the `test result:` line.
-pub fn write_lines(
+pub(crate) fn write_lines(
     out: &mut dyn Write,
     run: &RuleTestRun<'_>,
     style: LineStyle,

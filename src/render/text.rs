@@ -51,7 +51,7 @@ pub fn render(doc: &PlanDocument, opts: RenderOptions) -> String {
 
 /// The same text, written to `out` one account at a time: a plan of 50,000 creates renders to
 /// some 16 MB, which need not all be in memory at once (`plan` and `apply` write to stdout).
-pub fn render_to(
+pub(crate) fn render_to(
     out: &mut impl io::Write,
     doc: &PlanDocument,
     opts: RenderOptions,
@@ -544,7 +544,7 @@ mod tests {
     mod reference {
         use serde_json::Value;
 
-        pub fn multiline(value: &Value) -> Option<String> {
+        pub(crate) fn multiline(value: &Value) -> Option<String> {
             match value {
                 Value::Object(_) | Value::Array(_) => {
                     let mut out = String::new();
@@ -612,7 +612,7 @@ mod tests {
             }
         }
 
-        pub fn scalar(value: &Value) -> String {
+        pub(crate) fn scalar(value: &Value) -> String {
             match value {
                 Value::Null => "(none)".to_string(),
                 Value::Object(_) | Value::Array(_) => inline(value),

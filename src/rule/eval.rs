@@ -14,14 +14,14 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// An event as rules see it: `url`, `event` and custom parameters, as one flat map.
-pub type Event = Map<String, Value>;
+pub(crate) type Event = Map<String, Value>;
 
 fn compile(pattern: &str) -> Result<pcre2::bytes::Regex, pcre2::Error> {
     pcre2::bytes::RegexBuilder::new().utf(true).build(pattern)
 }
 
 /// Checks PCRE syntax of a `regex_match` pattern; the message says what is wrong.
-pub fn check_pattern(pattern: &str) -> Result<(), String> {
+pub(crate) fn check_pattern(pattern: &str) -> Result<(), String> {
     compile(pattern)
         .map(|_| ())
         .map_err(|e| format!("`{pattern}` is not a valid PCRE pattern: {e}"))
@@ -33,15 +33,15 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
 #[error("the regex_match pattern `{pattern}` {reason}")]
 pub struct EvalError {
     /// The pattern as written in the rule.
-    pub pattern: String,
+    pub(crate) pattern: String,
     /// What went wrong, as the end of a sentence (`is too expensive to evaluate ...`).
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 impl EvalError {
     /// PCRE gave up (match, depth or heap limit): the pattern backtracks catastrophically on
     /// this value.
-    pub fn is_too_expensive(&self) -> bool {
+    pub(crate) fn is_too_expensive(&self) -> bool {
         self.reason.starts_with(TOO_EXPENSIVE)
     }
 }

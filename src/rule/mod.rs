@@ -8,8 +8,8 @@
 mod eval;
 mod parse;
 
-pub use eval::{EvalError, Event};
-pub use parse::{RuleError, RuleStep, suggest};
+pub(crate) use eval::{EvalError, Event};
+pub(crate) use parse::{RuleError, RuleStep, suggest};
 
 use serde_json::Value;
 use std::fmt;
@@ -33,14 +33,14 @@ pub enum Rule {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Condition {
     /// `url`, `event`, or any custom parameter of the event.
-    pub field: String,
-    pub operator: Operator,
-    pub operand: Operand,
+    pub(crate) field: String,
+    pub(crate) operator: Operator,
+    pub(crate) operand: Operand,
 }
 
 /// The operators of the rule language (seed 001).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Operator {
+pub(crate) enum Operator {
     IContains,
     INotContains,
     Contains,
@@ -55,7 +55,7 @@ pub enum Operator {
 }
 
 impl Operator {
-    pub const ALL: &'static [Operator] = &[
+    pub(crate) const ALL: &'static [Operator] = &[
         Operator::IContains,
         Operator::INotContains,
         Operator::Contains,
@@ -69,7 +69,7 @@ impl Operator {
         Operator::RegexMatch,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Operator::IContains => "i_contains",
             Operator::INotContains => "i_not_contains",
@@ -85,12 +85,12 @@ impl Operator {
         }
     }
 
-    pub fn parse(text: &str) -> Option<Operator> {
+    pub(crate) fn parse(text: &str) -> Option<Operator> {
         Operator::ALL.iter().copied().find(|o| o.as_str() == text)
     }
 
     /// `lt`, `lte`, `gt`, `gte`: the operand must be a number.
-    pub fn is_numeric(self) -> bool {
+    pub(crate) fn is_numeric(self) -> bool {
         matches!(
             self,
             Operator::Lt | Operator::Lte | Operator::Gt | Operator::Gte
@@ -100,7 +100,7 @@ impl Operator {
 
 /// The right-hand side of a condition. Numbers compare by value (`100 == 100.0`).
 #[derive(Clone, Debug, PartialEq)]
-pub enum Operand {
+pub(crate) enum Operand {
     Text(String),
     Number(f64),
     Bool(bool),
@@ -119,7 +119,7 @@ impl Rule {
 
     /// The canonical JSON value: single-key objects, numbers normalised (integral values
     /// within ±2^53 are written as integers).
-    pub fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         match self {
             Rule::And(items) => single(
                 "and",
@@ -139,11 +139,6 @@ impl Rule {
         self.to_value().to_string()
     }
 
-    /// Pretty-printed JSON, one line per element, for plans and line diffs.
-    pub fn to_pretty(&self) -> String {
-        serde_json::to_string_pretty(&self.to_value()).unwrap_or_default()
-    }
-
     /// Does an event satisfy the rule? (reference: Rules; a missing field is false). An error
     /// when a `regex_match` that decides the outcome cannot be evaluated (PCRE's match or
     /// depth limit, an invalid pattern): never a guess.
@@ -152,7 +147,7 @@ impl Rule {
     }
 
     /// Every condition of the rule, depth first.
-    pub fn conditions(&self) -> Vec<&Condition> {
+    pub(crate) fn conditions(&self) -> Vec<&Condition> {
         let mut out = Vec::new();
         fn walk<'a>(rule: &'a Rule, out: &mut Vec<&'a Condition>) {
             match rule {
@@ -181,7 +176,7 @@ impl PartialEq for Rule {
 }
 
 impl Operand {
-    pub fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         match self {
             Operand::Text(s) => Value::String(s.clone()),
             Operand::Number(n) => number_value(*n),
@@ -203,7 +198,7 @@ fn single(key: &str, value: Value) -> Value {
 }
 
 /// A JSON number for `n`: an integer when `n` is integral and exactly representable.
-pub fn number_value(n: f64) -> Value {
+pub(crate) fn number_value(n: f64) -> Value {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     if n.fract() == 0.0 && n.abs() <= EXACT {
         Value::from(n as i64)
@@ -216,7 +211,7 @@ pub fn number_value(n: f64) -> Value {
 
 /// Canonical form of free-form JSON (used for `advanced_rule`, whose grammar the API does not
 /// document): keys sorted (serde_json's map is ordered), numbers normalised like rule operands.
-pub fn canonical_json(value: &Value) -> Value {
+pub(crate) fn canonical_json(value: &Value) -> Value {
     match value {
         Value::Number(n) => n
             .as_f64()

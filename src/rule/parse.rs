@@ -4,23 +4,23 @@ use super::{Condition, Operand, Operator, Rule};
 use serde_json::Value;
 
 /// Rules deeper than this are refused (a guard against stack exhaustion on hostile input).
-pub const MAX_DEPTH: usize = 32;
+pub(crate) const MAX_DEPTH: usize = 32;
 
 /// What is wrong with a rule, and where inside it (`and[1].value.gt`).
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{message}{}", if path.is_empty() { String::new() } else { format!(" (at rule path `{path}`)") })]
 pub struct RuleError {
     /// Human-readable path inside the rule, e.g. `and[1].value.gt`.
-    pub path: String,
+    pub(crate) path: String,
     /// The same path as steps, so a caller can find the offending node in its own source
     /// (the manifest loader maps it back to a YAML line and column).
-    pub steps: Vec<RuleStep>,
-    pub message: String,
+    pub(crate) steps: Vec<RuleStep>,
+    pub(crate) message: String,
 }
 
 /// One step of a path inside a rule: an object key or a list index.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RuleStep {
+pub(crate) enum RuleStep {
     Key(String),
     Index(usize),
 }
@@ -346,7 +346,7 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// The closest candidate by edit distance, when it is close enough to be a likely typo.
-pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (levenshtein(&word.to_lowercase(), &c.to_lowercase()), *c))

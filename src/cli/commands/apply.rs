@@ -20,12 +20,12 @@ use crate::render::Mode;
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
-pub struct ApplyArgs<'a> {
-    pub paths: &'a [PathBuf],
-    pub plan: Option<&'a Path>,
-    pub auto_approve: bool,
-    pub allow_mass_delete: bool,
-    pub accounts: &'a [String],
+pub(crate) struct ApplyArgs<'a> {
+    pub(crate) paths: &'a [PathBuf],
+    pub(crate) plan: Option<&'a Path>,
+    pub(crate) auto_approve: bool,
+    pub(crate) allow_mass_delete: bool,
+    pub(crate) accounts: &'a [String],
 }
 
 /// What apply executes: a plan made now from the selected accounts, or a saved one.
@@ -34,7 +34,7 @@ enum Source {
     Saved(PlanDocument),
 }
 
-pub fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> Outcome {
+pub(crate) fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> Outcome {
     // Manifests (or the saved plan) are read before anything touches the network (a typo
     // costs no API call), and so are the accounts' own tokens.
     let source = match args.plan {

@@ -9,7 +9,7 @@ use clap_complete::Shell;
 use std::io::Write;
 
 /// The script for `shell`.
-pub fn script(shell: CompletionShell) -> Vec<u8> {
+pub(crate) fn script(shell: CompletionShell) -> Vec<u8> {
     let shell = match shell {
         CompletionShell::Bash => Shell::Bash,
         CompletionShell::Zsh => Shell::Zsh,
@@ -22,7 +22,7 @@ pub fn script(shell: CompletionShell) -> Vec<u8> {
 }
 
 /// Writes the script for `shell` to `out`.
-pub fn run(shell: CompletionShell, out: &mut dyn Write) -> Outcome {
+pub(crate) fn run(shell: CompletionShell, out: &mut dyn Write) -> Outcome {
     let written = out.write_all(&script(shell)).and_then(|()| out.flush());
     match written {
         Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::new(format!(

@@ -12,7 +12,7 @@ use crate::cli::steps::{
 use crate::render::Mode;
 use std::path::PathBuf;
 
-pub fn run(
+pub(crate) fn run(
     global: &GlobalOptions,
     paths: &[PathBuf],
     format: PlanFormat,

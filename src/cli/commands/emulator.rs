@@ -11,7 +11,7 @@ use crate::model::AdAccountId;
 use std::io::Write;
 use std::net::SocketAddr;
 
-pub fn run(args: &EmulatorArgs) -> Outcome {
+pub(crate) fn run(args: &EmulatorArgs) -> Outcome {
     serve(args)?;
     Ok(exit::SUCCESS)
 }

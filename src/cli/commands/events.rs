@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// `convctl events send`.
-pub fn send(global: &GlobalOptions, args: &EventsSendArgs) -> Outcome {
+pub(crate) fn send(global: &GlobalOptions, args: &EventsSendArgs) -> Outcome {
     let pixel = ObjectId::parse(&args.pixel).map_err(|e| Failure::new(format!("--pixel: {e}")))?;
     let items = read_events(&args.file).map_err(Failure::new)?;
     if let Err(e) = events::validate_batch(&items, now()) {
@@ -58,7 +58,7 @@ pub fn send(global: &GlobalOptions, args: &EventsSendArgs) -> Outcome {
 
 /// `convctl test --live`, after the offline tests passed: sends every `match` example.
 /// With `--format json` the report goes to stderr, so stdout stays one JSON document.
-pub fn test_live(
+pub(crate) fn test_live(
     global: &GlobalOptions,
     paths: &[PathBuf],
     format: CheckFormat,

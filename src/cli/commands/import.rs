@@ -13,7 +13,7 @@ use crate::reconcile::import_set::manifest_for_set;
 use std::io::Write;
 use std::path::Path;
 
-pub fn run(
+pub(crate) fn run(
     global: &GlobalOptions,
     accounts: &[String],
     out: &Path,

@@ -19,7 +19,7 @@ use std::path::Path;
 const RELEASE_DATE: &str = "2026-12-01";
 
 /// Renders the page(s).
-pub fn run(out_dir: Option<&Path>, out: &mut dyn Write) -> Outcome {
+pub(crate) fn run(out_dir: Option<&Path>, out: &mut dyn Write) -> Outcome {
     let written = match out_dir {
         None => out
             .write_all(main_page().as_bytes())
@@ -50,14 +50,14 @@ fn write_pages(dir: &Path) -> std::io::Result<usize> {
 }
 
 /// `convctl.1`.
-pub fn main_page() -> String {
+pub(crate) fn main_page() -> String {
     let mut cmd = command();
     cmd.build();
     page(&cmd, None)
 }
 
 /// Every page: (file name, roff text), the main page first.
-pub fn pages() -> Vec<(String, String)> {
+pub(crate) fn pages() -> Vec<(String, String)> {
     let mut cmd = command().disable_help_subcommand(true);
     cmd.build();
     let mut out = vec![("convctl.1".to_string(), page(&cmd, None))];

@@ -13,13 +13,13 @@ use crate::cli::args::{Cli, Command, EventsCommand};
 use crate::cli::exit;
 use crate::cli::failure::Outcome;
 
-pub mod completions;
-pub mod emulator;
-pub mod events;
-pub mod man;
+pub(crate) mod completions;
+pub(crate) mod emulator;
+pub(crate) mod events;
+pub(crate) mod man;
 
 /// Runs a parsed command line.
-pub fn run(cli: Cli) -> Outcome {
+pub(crate) fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Completions { shell } => completions::run(shell, &mut std::io::stdout().lock()),
         Command::Man { out } => man::run(out.as_deref(), &mut std::io::stdout().lock()),

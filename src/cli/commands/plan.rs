@@ -11,16 +11,16 @@ use crate::cli::steps::{
 use crate::render::Mode;
 use std::path::{Path, PathBuf};
 
-pub struct PlanArgs<'a> {
-    pub paths: &'a [PathBuf],
-    pub accounts: &'a [String],
-    pub out: Option<&'a Path>,
-    pub format: PlanFormat,
-    pub detailed_exitcode: bool,
-    pub report: &'a ReportArgs,
+pub(crate) struct PlanArgs<'a> {
+    pub(crate) paths: &'a [PathBuf],
+    pub(crate) accounts: &'a [String],
+    pub(crate) out: Option<&'a Path>,
+    pub(crate) format: PlanFormat,
+    pub(crate) detailed_exitcode: bool,
+    pub(crate) report: &'a ReportArgs,
 }
 
-pub fn run(global: &GlobalOptions, args: PlanArgs<'_>) -> Outcome {
+pub(crate) fn run(global: &GlobalOptions, args: PlanArgs<'_>) -> Outcome {
     let bound = markdown_bound(args.report, args.format)?;
     let exit_code = |changes: bool| {
         if args.detailed_exitcode && changes {

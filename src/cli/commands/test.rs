@@ -13,7 +13,7 @@ use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
 
-pub fn run(paths: &[PathBuf], format: CheckFormat) -> Outcome {
+pub(crate) fn run(paths: &[PathBuf], format: CheckFormat) -> Outcome {
     let manifests = match manifest::load(paths) {
         Ok(m) => m,
         Err(diags) => return invalid(&diags, format),

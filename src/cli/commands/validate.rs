@@ -11,7 +11,7 @@ use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
 
-pub fn run(paths: &[PathBuf], format: CheckFormat) -> Outcome {
+pub(crate) fn run(paths: &[PathBuf], format: CheckFormat) -> Outcome {
     let result = manifest::load(paths);
     let (diags, model): (&[Diagnostic], Option<&Manifests>) = match &result {
         Ok(m) => (&m.warnings, Some(m)),

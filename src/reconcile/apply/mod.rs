@@ -25,7 +25,7 @@ use std::collections::HashMap;
 
 /// How one planned action ended.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Status {
+pub(crate) enum Status {
     /// Done, with what was done (`created id 7`, `new id 9, old id 3 deleted`).
     Done(String),
     /// Tried and failed (or half done), with the error and what did happen.
@@ -36,22 +36,22 @@ pub enum Status {
 
 /// One action of the plan and how it ended.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ActionReport {
-    pub account: String,
+pub(crate) struct ActionReport {
+    pub(crate) account: String,
     /// `create "A"`, `replace "C" (id 3)`...
-    pub what: String,
-    pub marker: &'static str,
-    pub status: Status,
+    pub(crate) what: String,
+    pub(crate) marker: &'static str,
+    pub(crate) status: Status,
     /// For a replacement of a pinned conversion: the new id and where to pin it.
-    pub repin: Option<(ConversionId, String)>,
+    pub(crate) repin: Option<(ConversionId, String)>,
     /// The id of the conversion a create or replacement made (or adopted), when it did.
-    pub new_id: Option<ConversionId>,
+    pub(crate) new_id: Option<ConversionId>,
 }
 
 /// Everything apply did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplyReport {
-    pub actions: Vec<ActionReport>,
+    pub(crate) actions: Vec<ActionReport>,
 }
 
 impl ApplyReport {
@@ -70,7 +70,7 @@ impl ApplyReport {
     }
 
     /// The same report, written to `out` line by line (50,000 actions make some 3 MB of it).
-    pub fn render_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    pub(crate) fn render_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         for a in &self.actions {
             match &a.status {
                 Status::Done(what) => {
