@@ -224,21 +224,9 @@ pub(crate) fn read(path: &Path) -> Result<String, Diagnostic> {
     }
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
-        let prefix = &e.as_bytes()[..offset];
-        let line = prefix.iter().filter(|b| **b == b'\n').count() + 1;
-        let column = prefix.len()
-            - prefix
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |p| p + 1)
-            + 1;
         Diagnostic {
             severity: Severity::Error,
-            location: Some(Location {
-                file: path.to_path_buf(),
-                line,
-                column,
-            }),
+            location: Some(location_after(path, &e.as_bytes()[..offset])),
             message: format!("the file is not UTF-8 text (invalid byte at offset {offset})"),
             hint: Some(
                 "manifests are YAML text files saved as UTF-8; is this a binary file?".into(),
@@ -251,8 +239,8 @@ pub(crate) fn read(path: &Path) -> Result<String, Diagnostic> {
         .unwrap_or(text))
 }
 
-/// A NUL byte after `prefix`: where, as a line and column.
-fn nul_error(path: &Path, prefix: &[u8]) -> Diagnostic {
+/// The line and column just after `prefix` (the start of a file's text).
+fn location_after(path: &Path, prefix: &[u8]) -> Location {
     let line = prefix.iter().filter(|b| **b == b'\n').count() + 1;
     let column = prefix.len()
         - prefix
@@ -260,13 +248,18 @@ fn nul_error(path: &Path, prefix: &[u8]) -> Diagnostic {
             .rposition(|b| *b == b'\n')
             .map_or(0, |p| p + 1)
         + 1;
+    Location {
+        file: path.to_path_buf(),
+        line,
+        column,
+    }
+}
+
+/// A NUL byte after `prefix`: where, as a line and column.
+fn nul_error(path: &Path, prefix: &[u8]) -> Diagnostic {
     Diagnostic {
         severity: Severity::Error,
-        location: Some(Location {
-            file: path.to_path_buf(),
-            line,
-            column,
-        }),
+        location: Some(location_after(path, prefix)),
         message: "the file contains a NUL byte, so it is not a YAML text file".into(),
         hint: Some("is this a binary file? manifests are YAML text".into()),
     }

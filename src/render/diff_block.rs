@@ -15,7 +15,7 @@
 use super::Mode;
 use super::quoted;
 use super::text::{Shown, shown, state_rows};
-use crate::plan::{Action, Field, FieldChange, ReplaceOrder};
+use crate::plan::{Action, Field, FieldChange};
 use serde_json::Value;
 use similar::DiffTag;
 use std::fmt::Write;
@@ -76,12 +76,7 @@ pub(super) fn diff_block(action: &Action, mode: Mode) -> String {
             changes,
             ..
         } => {
-            let how = match order {
-                ReplaceOrder::CreateBeforeDelete => "create the new one, then delete the old one",
-                ReplaceOrder::DeleteBeforeCreate => {
-                    "delete the old one first (account at its limit), then create the new one"
-                }
-            };
+            let how = super::replace_order_text(*order);
             let what = match mode {
                 Mode::Plan => format!("must be replaced: {how}"),
                 Mode::Drift => {

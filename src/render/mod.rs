@@ -61,6 +61,18 @@ pub(crate) fn summary_line(summary: &Summary, mode: Mode) -> String {
     }
 }
 
+/// How a replacement is carried out, in the words every rendering uses.
+fn replace_order_text(order: crate::plan::ReplaceOrder) -> &'static str {
+    match order {
+        crate::plan::ReplaceOrder::CreateBeforeDelete => {
+            "create the new one, then delete the old one"
+        }
+        crate::plan::ReplaceOrder::DeleteBeforeCreate => {
+            "delete the old one first (account at its limit), then create the new one"
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,9 +4,7 @@
 //! Colours only when asked to (the caller decides: a terminal or `--color always`).
 
 use super::{Mode, RenderOptions, quoted, summary_line};
-use crate::plan::{
-    AccountPlan, Action, ConversionState, Field, FieldChange, PlanDocument, ReplaceOrder,
-};
+use crate::plan::{AccountPlan, Action, ConversionState, Field, FieldChange, PlanDocument};
 use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 use similar::DiffTag;
@@ -191,12 +189,7 @@ fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
             changes,
             ..
         } => {
-            let how = match order {
-                ReplaceOrder::CreateBeforeDelete => "create the new one, then delete the old one",
-                ReplaceOrder::DeleteBeforeCreate => {
-                    "delete the old one first (account at its limit), then create the new one"
-                }
-            };
+            let how = super::replace_order_text(*order);
             let what = match mode {
                 Mode::Plan => format!("must be replaced: {how}"),
                 Mode::Drift => "differs in fields that force replacement".to_string(),
