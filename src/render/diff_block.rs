@@ -12,12 +12,12 @@
 //! user's name cannot produce one either (the markdown test classifies every line as GitHub
 //! does).
 
+use super::LineChange;
 use super::Mode;
 use super::quoted;
 use super::text::{Shown, shown, state_rows};
 use crate::plan::{Action, Field, FieldChange};
 use serde_json::Value;
-use similar::DiffTag;
 use std::fmt::Write;
 
 /// Indent of a field row after its marker, and of a multi-line value's lines.
@@ -140,29 +140,16 @@ fn change_rows(out: &mut String, id: &str, changes: &[FieldChange], forced_by: &
     }
 }
 
-/// A line diff of two pretty-printed values: unchanged lines as context (a space in column 0),
-/// removed ones `-`, added ones `+`. Trailing commas are ignored when comparing, so appending a
-/// condition shows one `+` line (unchanged lines are shown as they are after).
+/// A line diff of two pretty-printed values (`super::line_changes`) with its marker in column 0:
+/// unchanged lines as context (a space), removed ones `-`, added ones `+`.
 fn line_diff(out: &mut String, before: &str, after: &str) {
-    let old: Vec<&str> = before.lines().collect();
-    let new: Vec<&str> = after.lines().collect();
-    let ops = similar::capture_diff_slices_by_key(similar::Algorithm::Myers, &old, &new, |l| {
-        l.strip_suffix(',').unwrap_or(l)
-    });
-    for op in ops {
-        let (tag, old_range, new_range) = op.as_tag_tuple();
-        if tag == DiffTag::Equal {
-            for line in &new[new_range] {
-                let _ = writeln!(out, " {VALUE}{line}");
-            }
-            continue;
-        }
-        for line in &old[old_range] {
-            let _ = writeln!(out, "-{VALUE}{line}");
-        }
-        for line in &new[new_range] {
-            let _ = writeln!(out, "+{VALUE}{line}");
-        }
+    for (change, line) in super::line_changes(before, after) {
+        let marker = match change {
+            LineChange::Same => ' ',
+            LineChange::Removed => '-',
+            LineChange::Added => '+',
+        };
+        let _ = writeln!(out, "{marker}{VALUE}{line}");
     }
 }
 

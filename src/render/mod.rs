@@ -61,6 +61,37 @@ pub(crate) fn summary_line(summary: &Summary, mode: Mode) -> String {
     }
 }
 
+/// One line of a line diff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LineChange {
+    Same,
+    Removed,
+    Added,
+}
+
+/// The line diff of two pretty-printed values that the text and markdown renderings lay out:
+/// lines are compared without their trailing comma, so that appending a condition is one added
+/// line, not also the previous last line gaining its comma (unchanged lines show as after).
+/// Within a change, removed lines come before added ones.
+fn line_changes<'t>(before: &'t str, after: &'t str) -> Vec<(LineChange, &'t str)> {
+    let old: Vec<&str> = before.lines().collect();
+    let new: Vec<&str> = after.lines().collect();
+    let ops = similar::capture_diff_slices_by_key(similar::Algorithm::Myers, &old, &new, |l| {
+        l.strip_suffix(',').unwrap_or(l)
+    });
+    let mut out = Vec::with_capacity(old.len().max(new.len()));
+    for op in ops {
+        let (tag, old_range, new_range) = op.as_tag_tuple();
+        if tag == similar::DiffTag::Equal {
+            out.extend(new[new_range].iter().map(|l| (LineChange::Same, *l)));
+            continue;
+        }
+        out.extend(old[old_range].iter().map(|l| (LineChange::Removed, *l)));
+        out.extend(new[new_range].iter().map(|l| (LineChange::Added, *l)));
+    }
+    out
+}
+
 /// How a replacement is carried out, in the words every rendering uses.
 fn replace_order_text(order: crate::plan::ReplaceOrder) -> &'static str {
     match order {

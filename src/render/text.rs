@@ -3,11 +3,11 @@
 //! force it, rules pretty-printed and diffed line by line (with `similar`), and the summary line.
 //! Colours only when asked to (the caller decides: a terminal or `--color always`).
 
+use super::LineChange;
 use super::{Mode, RenderOptions, quoted, summary_line};
 use crate::plan::{AccountPlan, Action, ConversionState, Field, FieldChange, PlanDocument};
 use anstyle::{AnsiColor, Style};
 use serde_json::Value;
-use similar::DiffTag;
 use std::fmt::Write;
 use std::io;
 
@@ -444,29 +444,15 @@ fn scalar(value: &Value) -> String {
     }
 }
 
-/// A line-by-line diff of two pretty-printed values, unchanged lines kept for context. Lines
-/// are compared without their trailing comma, so that appending a condition shows one `+`
-/// line, not also the previous last line gaining its comma (unchanged lines show as after).
+/// A line-by-line diff of two pretty-printed values (`super::line_changes`), indented under
+/// its field, removed lines red and added ones green.
 pub(super) fn line_diff(out: &mut String, before: &str, after: &str, p: Painter) {
-    let old: Vec<&str> = before.lines().collect();
-    let new: Vec<&str> = after.lines().collect();
-    let ops = similar::capture_diff_slices_by_key(similar::Algorithm::Myers, &old, &new, |l| {
-        l.strip_suffix(',').unwrap_or(l)
-    });
-    for op in ops {
-        let (tag, old_range, new_range) = op.as_tag_tuple();
-        if tag == DiffTag::Equal {
-            for line in &new[new_range] {
-                let _ = writeln!(out, "            {line}");
-            }
-            continue;
-        }
-        for line in &old[old_range] {
-            let _ = writeln!(out, "          {}", p.red(&format!("- {line}")));
-        }
-        for line in &new[new_range] {
-            let _ = writeln!(out, "          {}", p.green(&format!("+ {line}")));
-        }
+    for (change, line) in super::line_changes(before, after) {
+        let _ = match change {
+            LineChange::Same => writeln!(out, "            {line}"),
+            LineChange::Removed => writeln!(out, "          {}", p.red(&format!("- {line}"))),
+            LineChange::Added => writeln!(out, "          {}", p.green(&format!("+ {line}"))),
+        };
     }
 }
 
