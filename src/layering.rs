@@ -1,6 +1,8 @@
 //! The dependency rules of `docs/ARCHITECTURE.md`, checked on the source text so that they
 //! cannot break silently: a new `use` that crosses a layer fails this test, with the file and
 //! line to fix. (One crate keeps build times low; this test is the wall a workspace would be.)
+//! It also holds the library to one error style: thiserror types, never `anyhow` or a bare
+//! `String` as an error (those belong to `cli/`, the edge).
 
 use std::path::{Path, PathBuf};
 
@@ -72,6 +74,35 @@ fn crate_paths(line: &str) -> Vec<String> {
     found
 }
 
+/// Whether a line names a `Result<T, String>`: the error argument (the last one at the top
+/// level of the brackets) is `String`. `Result<HashMap<String, String>, E>` is not one.
+fn string_errors(code: &str) -> bool {
+    let mut rest = code;
+    while let Some(at) = rest.find("Result<") {
+        let args = &rest[at + "Result<".len()..];
+        let (mut depth, mut last_comma, mut end) = (0usize, None, None);
+        for (i, c) in args.char_indices() {
+            match c {
+                '<' | '(' | '[' => depth += 1,
+                '>' | ')' | ']' if depth == 0 => {
+                    end = Some(i);
+                    break;
+                }
+                '>' | ')' | ']' => depth -= 1,
+                ',' if depth == 0 => last_comma = Some(i),
+                _ => {}
+            }
+        }
+        if let (Some(comma), Some(end)) = (last_comma, end)
+            && args[comma + 1..end].trim() == "String"
+        {
+            return true;
+        }
+        rest = args;
+    }
+    false
+}
+
 /// Every rule broken by one line of `file`, as `file:line: why`.
 fn violations(src: &Path, file: &Path, text: &str) -> Vec<String> {
     let layer = layer(src, file);
@@ -86,6 +117,17 @@ fn violations(src: &Path, file: &Path, text: &str) -> Vec<String> {
         if layer != "cli" && layer != "main" && layer != "layering" && names("crate::cli") {
             out.push(format!(
                 "{at}: only cli/ may import cli (the library knows no flag)"
+            ));
+        }
+        let library = !matches!(layer.as_str(), "cli" | "main" | "layering");
+        if library && code.contains("anyhow") {
+            out.push(format!(
+                "{at}: the library returns thiserror types; anyhow belongs to the edge (cli/)"
+            ));
+        }
+        if library && string_errors(code) {
+            out.push(format!(
+                "{at}: a library error is a type (thiserror) that callers can match, not a String"
             ));
         }
         if layer == "graph" && names("crate::emulator") {
@@ -129,16 +171,57 @@ fn layers_import_only_what_the_architecture_allows() {
 
 #[test]
 fn the_check_catches_each_kind_of_crossing() {
-    let src = Path::new("/s");
-    let check = |file: &str, line: &str| violations(src, Path::new(file), line);
-    assert!(!check("/s/diff/mod.rs", "use crate::graph::GraphClient;").is_empty());
-    assert!(!check("/s/render/text.rs", "use crate::{model, cli::args};").is_empty());
-    assert!(!check("/s/graph/list.rs", "let x = crate::emulator::start;").is_empty());
-    assert!(!check("/s/emulator/api.rs", "use crate::graph::{ErrorKind};").is_empty());
-    assert!(!check("/s/reconcile/apply/mod.rs", "use crate::cli::exit;").is_empty());
-    assert!(!check("/s/plan/mod.rs", "use reqwest::Client;").is_empty());
-    // Allowed: operations use the client; the CLI uses everything; comments are not code.
-    assert!(check("/s/reconcile/live_api.rs", "use crate::graph::GraphClient;").is_empty());
-    assert!(check("/s/cli/session.rs", "use crate::emulator::start;").is_empty());
-    assert!(check("/s/diff/mod.rs", "// see crate::graph for the client").is_empty());
+    let broken =
+        |file: &str, line: &str| !violations(Path::new("/s"), Path::new(file), line).is_empty();
+    assert!(broken("/s/diff/mod.rs", "use crate::graph::GraphClient;"));
+    assert!(broken(
+        "/s/render/text.rs",
+        "use crate::{model, cli::args};"
+    ));
+    assert!(broken(
+        "/s/graph/list.rs",
+        "let x = crate::emulator::start;"
+    ));
+    assert!(broken(
+        "/s/emulator/api.rs",
+        "use crate::graph::{ErrorKind};"
+    ));
+    assert!(broken("/s/reconcile/apply/mod.rs", "use crate::cli::exit;"));
+    assert!(broken("/s/plan/mod.rs", "use reqwest::Client;"));
+    assert!(broken(
+        "/s/emulator/mod.rs",
+        "fn start() -> anyhow::Result<()> {"
+    ));
+    assert!(broken(
+        "/s/rule/eval.rs",
+        "fn f(p: &str) -> Result<(), String> {"
+    ));
+    assert!(broken(
+        "/s/plan/mod.rs",
+        "fn f() -> Result<HashMap<String, u8>, String> {"
+    ));
+    // Allowed: operations use the client; the CLI uses everything (anyhow too); a String
+    // that is not the error; comments are not code.
+    let allowed = |file: &str, line: &str| !broken(file, line);
+    assert!(allowed(
+        "/s/reconcile/live_api.rs",
+        "use crate::graph::GraphClient;"
+    ));
+    assert!(allowed("/s/cli/session.rs", "use crate::emulator::start;"));
+    assert!(allowed(
+        "/s/cli/run.rs",
+        "fn run() -> anyhow::Result<Vec<String>> {"
+    ));
+    assert!(allowed(
+        "/s/plan/mod.rs",
+        "fn names() -> Result<Vec<String>, PlanError> {"
+    ));
+    assert!(allowed(
+        "/s/plan/mod.rs",
+        "type M = Result<HashMap<String, String>, E>;"
+    ));
+    assert!(allowed(
+        "/s/diff/mod.rs",
+        "// see crate::graph for the client"
+    ));
 }

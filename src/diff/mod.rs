@@ -17,7 +17,7 @@ pub use safety::{MassDelete, fired_recently, mass_delete};
 
 use crate::manifest::{DesiredAccount, DesiredConversion, Diagnostic, Ensure, Severity};
 use crate::model::LiveConversion;
-use crate::model::ids::ConversionId;
+use crate::model::ids::{AdAccountId, ConversionId};
 use crate::plan::{
     AccountPlan, Action, ConversionState, DeleteReason, ReplaceOrder, Unmanaged, live_fingerprint,
 };
@@ -306,7 +306,7 @@ impl Planner<'_> {
     /// no room even then is a refusal.
     fn make_room(&mut self, listed: usize, archived: usize, cap: usize) {
         let desired = self.desired;
-        if let Err(message) = order_for_cap(
+        if let Err(no_room) = order_for_cap(
             &mut self.actions,
             (listed, archived),
             cap,
@@ -316,7 +316,7 @@ impl Planner<'_> {
             self.refusals.push(Diagnostic {
                 severity: Severity::Error,
                 location: Some(desired.location.clone()),
-                message,
+                message: no_room.to_string(),
                 hint: Some(
                     "apply the deletes first (in a separate change), then add the new conversions"
                         .into(),
@@ -410,6 +410,20 @@ fn protect_error(entry: &DesiredConversion, what: &str) -> Diagnostic {
     )
 }
 
+/// An account at its cap that has no room for a plan's creates, even with every replacement
+/// deleting first.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{account} has {listed} of its {cap} custom conversions; this plan creates {creates} and there is room for {room}, because its deletes run after its creates"
+)]
+struct NoRoom {
+    account: AdAccountId,
+    listed: usize,
+    cap: usize,
+    creates: usize,
+    room: usize,
+}
+
 /// Apply creates (new conversions and the new halves of replacements) before it deletes. At the
 /// cap there may be no room: then as many replacements as needed delete first (the plan says
 /// so); if even that is not enough, the plan fails.
@@ -419,7 +433,7 @@ fn order_for_cap(
     cap: usize,
     warnings: &mut Vec<String>,
     desired: &DesiredAccount,
-) -> Result<(), String> {
+) -> Result<(), NoRoom> {
     let creates = actions
         .iter()
         .filter(|a| matches!(a, Action::Create { .. }))
@@ -435,10 +449,13 @@ fn order_for_cap(
     }
     let must_delete_first = needed - room;
     if must_delete_first > replaces {
-        return Err(format!(
-            "{} has {listed} of its {cap} custom conversions; this plan creates {creates} and there is room for {room}, because its deletes run after its creates",
-            desired.account
-        ));
+        return Err(NoRoom {
+            account: desired.account.clone(),
+            listed,
+            cap,
+            creates,
+            room,
+        });
     }
     if archived > 0 {
         // Where DELETE only archives, deleting first makes no room; apply checks after the

@@ -8,6 +8,7 @@
 use super::EmulatorConfig;
 use super::control::{AuthSource, Control, Route};
 use super::error::ApiError;
+use super::failure::TokenScopeError;
 use super::fields::{Field, FieldSelection};
 use super::request::{ApiRequest, Method};
 use super::store::{Conversion, Store};
@@ -90,20 +91,22 @@ pub(crate) struct Emulator {
 
 /// `T` (every account) or `T:act_1,act_2` (those accounts only): the token, and the digits of
 /// the accounts it may see. The error never repeats the token.
-pub(crate) fn parse_token_scope(entry: &str) -> Result<(String, Option<HashSet<String>>), String> {
+pub(crate) fn parse_token_scope(
+    entry: &str,
+) -> Result<(String, Option<HashSet<String>>), TokenScopeError> {
     let Some((token, scope)) = entry.split_once(':') else {
         return Ok((entry.to_string(), None));
     };
     if token.is_empty() {
-        return Err("--token T:act_1,act_2: the token before `:` is empty".into());
+        return Err(TokenScopeError::EmptyBeforeScope);
     }
     let mut digits = HashSet::new();
     for account in scope.split(',') {
-        let id = crate::model::ids::AdAccountId::parse(account.trim()).map_err(|e| {
-            format!(
-                "--token T:ACCOUNTS: `{}` is not an ad account ({e})",
-                account.trim()
-            )
+        let id = crate::model::ids::AdAccountId::parse(account.trim()).map_err(|error| {
+            TokenScopeError::NotAnAccount {
+                account: account.trim().to_string(),
+                error,
+            }
         })?;
         digits.insert(id.digits().to_string());
     }
@@ -359,7 +362,7 @@ impl Emulator {
     /// does not have.
     fn selection(&self, req: &ApiRequest) -> Result<FieldSelection, ApiError> {
         let selection = match req.param("fields") {
-            Some(f) => FieldSelection::parse(f).map_err(ApiError::invalid_param)?,
+            Some(f) => FieldSelection::parse(f)?,
             None => FieldSelection::default_id_only(),
         };
         if self.config.strict

@@ -5,6 +5,7 @@
 //! answering a list is then string concatenation. This module never parses rules or touches
 //! the store: it only knows field names and how each is written on the wire.
 
+use super::error::ApiError;
 use serde_json::{Value, json};
 
 macro_rules! fields {
@@ -67,14 +68,15 @@ impl FieldSelection {
 
     /// Parses `fields` as a comma list (`name,rule`) or a JSON array (`["pixel","rule"]`).
     /// Sub-field selections (`data_sources{id}`) select the whole field.
-    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+    /// A wrong one is refused as the API refuses it (code 100, its wording).
+    pub(crate) fn parse(text: &str) -> Result<Self, ApiError> {
         let trimmed = text.trim();
         let owned: Vec<String>;
         let names: Vec<&str> = if trimmed.starts_with('[') {
             owned = serde_json::from_str::<Vec<String>>(trimmed).map_err(|_| {
-                format!(
+                ApiError::invalid_param(format!(
                     "Param fields must be a comma-separated list or a JSON array of strings, found {trimmed}"
-                )
+                ))
             })?;
             owned.iter().map(String::as_str).collect()
         } else {
@@ -87,9 +89,9 @@ impl FieldSelection {
                 continue;
             }
             let field = Field::parse(name).ok_or_else(|| {
-                format!(
+                ApiError::invalid_param(format!(
                     "Tried accessing nonexisting field ({name}) on node type (CustomConversion)"
-                )
+                ))
             })?;
             if !out.contains(&field) {
                 out.push(field);
@@ -244,7 +246,7 @@ mod tests {
             vec![Field::DataSources, Field::Id]
         );
         let e = FieldSelection::parse("name,colour").unwrap_err();
-        assert!(e.contains("nonexisting field (colour)"), "{e}");
+        assert!(e.message.contains("nonexisting field (colour)"), "{e:?}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::api::Emulator;
 use super::batch;
 use super::control::{AfterCommit, InjectedFault, Route};
 use super::error::ApiError;
+use super::failure::SeedError;
 use super::request::{ApiRequest, Method, Params, token_from_header};
 use super::store::Conversion;
 use axum::Router;
@@ -317,7 +318,7 @@ fn build_request(
     } else if body.is_empty() {
         Params::default()
     } else if json_body {
-        Params::from_json(body).map_err(ApiError::invalid_param)?
+        Params::from_json(body)?
     } else {
         Params::from_urlencoded(body)
     };
@@ -387,22 +388,22 @@ pub struct SeedConversion {
 }
 
 /// Inserts seeded conversions; returns their ids.
-pub(crate) fn seed(emulator: &Emulator, seeds: Vec<SeedConversion>) -> Result<Vec<String>, String> {
+pub(crate) fn seed(
+    emulator: &Emulator,
+    seeds: Vec<SeedConversion>,
+) -> Result<Vec<String>, SeedError> {
     let mut prepared = Vec::with_capacity(seeds.len());
     for s in seeds {
         let account = crate::model::ids::AdAccountId::parse(&s.account)?;
         let rule = match &s.rule {
             None | Some(Value::Null) => None,
-            Some(Value::String(text)) => {
-                Some(crate::rule::Rule::from_json_str(text).map_err(|e| e.to_string())?)
-            }
-            Some(v) => Some(crate::rule::Rule::from_value(v).map_err(|e| e.to_string())?),
+            Some(Value::String(text)) => Some(crate::rule::Rule::from_json_str(text)?),
+            Some(v) => Some(crate::rule::Rule::from_value(v)?),
         };
         let advanced_rule = match &s.advanced_rule {
             None | Some(Value::Null) => None,
             Some(Value::String(text)) => {
-                let v: Value =
-                    serde_json::from_str(text).map_err(|e| format!("advanced_rule: {e}"))?;
+                let v: Value = serde_json::from_str(text).map_err(SeedError::AdvancedRule)?;
                 Some(crate::rule::canonical_json(&v).to_string())
             }
             Some(v) => Some(crate::rule::canonical_json(v).to_string()),
@@ -493,7 +494,7 @@ fn control_route(
             };
             match seed(emulator, seeds) {
                 Ok(ids) => json_response(StatusCode::OK, json!({"ids": ids}).to_string()),
-                Err(e) => bad(e),
+                Err(e) => bad(e.to_string()),
             }
         }
         ("POST", "faults") => {

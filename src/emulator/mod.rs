@@ -43,17 +43,18 @@ mod api;
 mod batch;
 mod control;
 mod error;
+mod failure;
 mod fields;
 mod http;
 mod request;
 mod store;
 
 pub use control::Faults;
+pub use failure::{EmulatorError, SeedError, StateError, TokenScopeError};
 pub use fields::graph_datetime;
 pub use http::SeedConversion;
 
 use crate::model::ids::AdAccountId;
-use anyhow::Context as _;
 use api::Emulator;
 use control::Control;
 use std::fmt;
@@ -148,27 +149,23 @@ impl Default for EmulatorConfig {
 
 impl EmulatorConfig {
     /// Checks fractions and limits; the error says which option is wrong.
-    pub(crate) fn validate(&self) -> anyhow::Result<()> {
-        for (name, value) in [
+    pub(crate) fn validate(&self) -> Result<(), EmulatorError> {
+        for (option, value) in [
             ("--fault-rate", self.fault_rate),
             ("--drop-after-commit", self.drop_after_commit),
         ] {
             if !(0.0..=1.0).contains(&value) {
-                anyhow::bail!(
-                    "{name} {value} is not a fraction: give a number between 0 and 1, e.g. 0.1"
-                );
+                return Err(EmulatorError::NotAFraction { option, value });
             }
         }
         if self.rate_limit == Some(0) {
-            anyhow::bail!(
-                "--rate-limit 0 would refuse every call: give at least 1, or leave it out for no limit"
-            );
+            return Err(EmulatorError::ZeroRateLimit);
         }
         if self.tokens.iter().any(String::is_empty) {
-            anyhow::bail!("--token must not be empty");
+            return Err(TokenScopeError::Empty.into());
         }
         for entry in &self.tokens {
-            api::parse_token_scope(entry).map_err(|e| anyhow::anyhow!(e))?;
+            api::parse_token_scope(entry)?;
         }
         Ok(())
     }
@@ -194,7 +191,10 @@ pub struct RunningEmulator {
 }
 
 /// Starts the emulator on `listen` (use `127.0.0.1:0` for an ephemeral port).
-pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> anyhow::Result<RunningEmulator> {
+pub async fn start(
+    config: EmulatorConfig,
+    listen: SocketAddr,
+) -> Result<RunningEmulator, EmulatorError> {
     config.validate()?;
     let store = match &config.state_file {
         Some(path) if path.exists() => Store::load(path)?,
@@ -204,8 +204,11 @@ pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> anyhow::Result
     let emulator = Arc::new(Emulator::new(config, store, control));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("cannot listen on {listen}: is the address free and local?"))?;
-    let addr = listener.local_addr()?;
+        .map_err(|source| EmulatorError::Listen {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(EmulatorError::Server)?;
     let (stop, stopped) = oneshot::channel::<()>();
     let app = http::router(emulator.clone());
     let server = tokio::spawn(async move {
@@ -227,7 +230,7 @@ pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> anyhow::Result
                 if emulator.dirty.swap(false, Ordering::AcqRel)
                     && let Err(e) = save(&emulator, &path).await
                 {
-                    eprintln!("emulator: {e:#}");
+                    eprintln!("emulator: {e}");
                 }
             }
         })
@@ -241,14 +244,16 @@ pub async fn start(config: EmulatorConfig, listen: SocketAddr) -> anyhow::Result
     })
 }
 
-async fn save(emulator: &Arc<Emulator>, path: &std::path::Path) -> anyhow::Result<()> {
+async fn save(emulator: &Arc<Emulator>, path: &std::path::Path) -> Result<(), StateError> {
     let text = emulator
         .store
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .to_json();
     let path = path.to_path_buf();
-    tokio::task::spawn_blocking(move || store::save_atomically(&path, text.as_bytes())).await?
+    tokio::task::spawn_blocking(move || store::save_atomically(&path, text.as_bytes()))
+        .await
+        .map_err(StateError::SaveTask)?
 }
 
 fn stats_json(emulator: &Emulator) -> serde_json::Value {
@@ -271,14 +276,14 @@ impl RunningEmulator {
     }
 
     /// Stops accepting, lets answers in flight finish (at most 5 s), then saves the state.
-    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+    pub async fn shutdown(mut self) -> Result<(), EmulatorError> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         match tokio::time::timeout(Duration::from_secs(5), &mut self.server).await {
             Ok(joined) => joined
-                .context("the emulator's server task failed")?
-                .context("the emulator's server failed")?,
+                .map_err(EmulatorError::ServerTask)?
+                .map_err(EmulatorError::Server)?,
             Err(_) => self.server.abort(),
         }
         if let Some(saver) = self.saver.take() {
@@ -308,16 +313,19 @@ impl RunningEmulator {
 
     /// Puts a conversion straight into the state (no token, cap, rate limit or fault applies);
     /// returns its id. Same as `POST /_emulator/conversions`.
-    pub fn insert_conversion(&self, conversion: SeedConversion) -> anyhow::Result<String> {
-        let ids = http::seed(&self.emulator, vec![conversion]).map_err(|e| anyhow::anyhow!(e))?;
+    pub fn insert_conversion(&self, conversion: SeedConversion) -> Result<String, SeedError> {
+        let ids = http::seed(&self.emulator, vec![conversion])?;
         Ok(ids.into_iter().next().unwrap_or_default())
     }
 
     /// Changes latency, fault rates and the rate limit while running.
-    pub fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
-        for value in [faults.fault_rate, faults.drop_after_commit] {
+    pub fn set_faults(&self, faults: Faults) -> Result<(), EmulatorError> {
+        for (option, value) in [
+            ("fault_rate", faults.fault_rate),
+            ("drop_after_commit", faults.drop_after_commit),
+        ] {
             if !(0.0..=1.0).contains(&value) {
-                anyhow::bail!("{value} is not a fraction between 0 and 1");
+                return Err(EmulatorError::NotAFraction { option, value });
             }
         }
         self.emulator.control.set_faults(faults);

@@ -5,6 +5,7 @@
 //! overrides, trailing slashes); it never decides whether a request is allowed.
 
 use super::control::AuthSource;
+use super::error::ApiError;
 use crate::model::Secret;
 use serde_json::Value;
 
@@ -49,11 +50,13 @@ impl Params {
 
     /// A JSON object body: strings as they are, anything else as its JSON text (as the real
     /// API reads `{"rule": {...}}` sent as JSON).
-    pub(crate) fn from_json(body: &[u8]) -> Result<Params, String> {
-        let value: Value =
-            serde_json::from_slice(body).map_err(|e| format!("the JSON body is not valid: {e}"))?;
+    pub(crate) fn from_json(body: &[u8]) -> Result<Params, ApiError> {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::invalid_param(format!("the JSON body is not valid: {e}")))?;
         let Value::Object(map) = value else {
-            return Err("a JSON body must be an object of parameters".to_string());
+            return Err(ApiError::invalid_param(
+                "a JSON body must be an object of parameters",
+            ));
         };
         Ok(Params(
             map.into_iter()

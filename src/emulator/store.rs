@@ -4,6 +4,7 @@
 //! The store applies changes it is given and keeps every conversion's answer pre-rendered
 //! (`fields::Rendered`); it does not validate parameters or know about HTTP — `api` does that.
 
+use super::failure::StateError;
 use super::fields::{self, Field, FieldSelection, Rendered};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -236,32 +237,31 @@ impl Store {
     }
 
     /// Loads a saved document; the error says what is wrong with the file.
-    pub(crate) fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read emulator state {}: {e}", path.display()))?;
-        let doc: StateDocument = serde_json::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
-                "emulator state {} is not a valid state document ({e}); move it away to start with an empty state",
-                path.display()
-            )
+    pub(crate) fn load(path: &Path) -> Result<Self, StateError> {
+        let text = std::fs::read_to_string(path).map_err(|error| StateError::Read {
+            path: path.to_path_buf(),
+            error,
         })?;
+        let doc: StateDocument =
+            serde_json::from_str(&text).map_err(|error| StateError::Invalid {
+                path: path.to_path_buf(),
+                error,
+            })?;
         if doc.format != 1 {
-            anyhow::bail!(
-                "emulator state {} has format {}, this convctl reads format 1",
-                path.display(),
-                doc.format
-            );
+            return Err(StateError::Format {
+                path: path.to_path_buf(),
+                format: doc.format,
+            });
         }
         let mut store = Store::new();
         store.next_id = doc.next_id.parse().unwrap_or(FIRST_ID);
         for conversion in doc.conversions {
-            let id = conversion.numeric_id().ok_or_else(|| {
-                anyhow::anyhow!(
-                    "emulator state {}: conversion id `{}` is not numeric",
-                    path.display(),
-                    conversion.id
-                )
-            })?;
+            let id = conversion
+                .numeric_id()
+                .ok_or_else(|| StateError::ConversionId {
+                    path: path.to_path_buf(),
+                    id: conversion.id.clone(),
+                })?;
             store.next_id = store.next_id.max(id + 1);
             store.insert(conversion);
         }
@@ -285,7 +285,7 @@ impl Store {
 
     /// Saves atomically: a temp file next to `path`, flushed, then renamed over it.
     #[cfg(test)]
-    pub(crate) fn save(&self, path: &Path) -> anyhow::Result<()> {
+    pub(crate) fn save(&self, path: &Path) -> Result<(), StateError> {
         save_atomically(path, self.to_json().as_bytes())
     }
 
@@ -409,14 +409,16 @@ impl Store {
 /// Each save has a temporary file of its own (tempfile picks a unique name): the debounced
 /// saver and the final save at shutdown may overlap, and with one shared name one of them
 /// would rename the other's file away ("No such file or directory").
-pub(crate) fn save_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn save_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     use std::io::Write;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|error| StateError::CreateDir {
+        dir: dir.to_path_buf(),
+        error,
+    })?;
     let result = (|| -> std::io::Result<()> {
         let mut file = tempfile::Builder::new()
             .prefix(".convctl-state-")
@@ -427,7 +429,10 @@ pub(crate) fn save_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         file.persist(path).map_err(|e| e.error)?;
         Ok(())
     })();
-    result.map_err(|e| anyhow::anyhow!("cannot save emulator state to {}: {e}", path.display()))
+    result.map_err(|error| StateError::Save {
+        path: path.to_path_buf(),
+        error,
+    })
 }
 
 #[cfg(test)]
@@ -447,7 +452,7 @@ mod tests {
                         for _ in 0..50 {
                             save_atomically(path, format!("{{\"n\": {i}}}").as_bytes())?;
                         }
-                        anyhow::Ok(())
+                        Ok::<(), StateError>(())
                     })
                 })
                 .collect();

@@ -267,8 +267,17 @@ pub(crate) enum Piece<'a> {
     Param(&'a str),
 }
 
+/// A `${` in a set's string that is not a parameter reference (the texts are shortened).
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub(crate) enum PieceError {
+    #[error("`{0}` opens a parameter with `${{` but never closes it with `}}`")]
+    Unclosed(String),
+    #[error("`${{{0}}}` is not a parameter reference")]
+    NotAName(String),
+}
+
 /// Splits `text` at its `${name}` references (`$${` is a literal `${`).
-pub(crate) fn pieces(text: &str) -> Result<Vec<Piece<'_>>, String> {
+pub(crate) fn pieces(text: &str) -> Result<Vec<Piece<'_>>, PieceError> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(at) = rest.find("${") {
@@ -281,17 +290,11 @@ pub(crate) fn pieces(text: &str) -> Result<Vec<Piece<'_>>, String> {
         out.push(Piece::Text(&rest[..at]));
         let after = &rest[at + 2..];
         let Some(end) = after.find('}') else {
-            return Err(format!(
-                "`{}` opens a parameter with `${{` but never closes it with `}}`",
-                shorten(text)
-            ));
+            return Err(PieceError::Unclosed(shorten(text)));
         };
         let name = &after[..end];
         if !is_param_name(name) {
-            return Err(format!(
-                "`${{{}}}` is not a parameter reference",
-                shorten(name)
-            ));
+            return Err(PieceError::NotAName(shorten(name)));
         }
         out.push(Piece::Param(name));
         rest = &after[end + 1..];
@@ -850,8 +853,14 @@ mod tests {
             pieces("$${x}").unwrap(),
             vec![Piece::Text("${"), Piece::Text("x}")]
         );
-        assert!(pieces("${x").unwrap_err().contains("never closes"));
-        assert!(pieces("${1x}").unwrap_err().contains("not a parameter"));
+        assert_eq!(
+            pieces("${x").unwrap_err().to_string(),
+            "`${x` opens a parameter with `${` but never closes it with `}`"
+        );
+        assert_eq!(
+            pieces("${1x}").unwrap_err().to_string(),
+            "`${1x}` is not a parameter reference"
+        );
         assert_eq!(pieces("plain").unwrap(), vec![Piece::Text("plain")]);
     }
 }

@@ -6,6 +6,16 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// A text outside one of the closed vocabularies; `Display` lists the values allowed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not one of {}", .allowed.join(", "))]
+pub struct UnknownValue {
+    /// The text as given.
+    pub(crate) value: String,
+    /// Every value of the vocabulary, in the order the API documents them.
+    pub(crate) allowed: Vec<&'static str>,
+}
+
 macro_rules! api_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -31,15 +41,15 @@ macro_rules! api_enum {
         }
 
         impl FromStr for $name {
-            type Err = String;
+            type Err = UnknownValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 $name::ALL
                     .iter()
                     .copied()
                     .find(|v| v.as_str() == s)
-                    .ok_or_else(|| {
-                        let all: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
-                        format!("`{s}` is not one of {}", all.join(", "))
+                    .ok_or_else(|| UnknownValue {
+                        value: s.to_string(),
+                        allowed: $name::ALL.iter().map(|v| v.as_str()).collect(),
                     })
             }
         }

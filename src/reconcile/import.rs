@@ -201,19 +201,34 @@ pub(crate) fn manifest_path(dir: &Path, account: &AdAccountId) -> PathBuf {
     dir.join(format!("{account}.yaml"))
 }
 
+/// A manifest `import` could not write.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(
+        "{} already exists; convctl import never overwrites a manifest: move it away or pass another --out",
+        .0.display()
+    )]
+    Exists(PathBuf),
+    #[error("cannot write {}: {error}", .path.display())]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
 /// Writes `text` to `path` atomically, refusing to replace an existing file.
-pub(crate) fn write_new(path: &Path, text: &str) -> Result<(), String> {
+pub(crate) fn write_new(path: &Path, text: &str) -> Result<(), WriteError> {
     if path.exists() {
-        return Err(format!(
-            "{} already exists; convctl import never overwrites a manifest: move it away or pass another --out",
-            path.display()
-        ));
+        return Err(WriteError::Exists(path.to_path_buf()));
     }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let fail = |error: std::io::Error| WriteError::Io {
+        path: path.to_path_buf(),
+        error,
+    };
     std::fs::create_dir_all(dir).map_err(fail)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
     tmp.write_all(text.as_bytes()).map_err(fail)?;
@@ -319,6 +334,7 @@ mod tests {
         assert!(
             write_new(&path, "y")
                 .unwrap_err()
+                .to_string()
                 .contains("never overwrites")
         );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "x");

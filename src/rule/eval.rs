@@ -20,11 +20,20 @@ fn compile(pattern: &str) -> Result<pcre2::bytes::Regex, pcre2::Error> {
     pcre2::bytes::RegexBuilder::new().utf(true).build(pattern)
 }
 
-/// Checks PCRE syntax of a `regex_match` pattern; the message says what is wrong.
-pub(crate) fn check_pattern(pattern: &str) -> Result<(), String> {
-    compile(pattern)
-        .map(|_| ())
-        .map_err(|e| format!("`{pattern}` is not a valid PCRE pattern: {e}"))
+/// Checks PCRE syntax of a `regex_match` pattern; the error says what is wrong.
+pub(crate) fn check_pattern(pattern: &str) -> Result<(), PatternError> {
+    compile(pattern).map(|_| ()).map_err(|error| PatternError {
+        pattern: pattern.to_string(),
+        error,
+    })
+}
+
+/// A `regex_match` pattern PCRE does not compile.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("`{pattern}` is not a valid PCRE pattern: {error}")]
+pub(crate) struct PatternError {
+    pub(crate) pattern: String,
+    pub(crate) error: pcre2::Error,
 }
 
 /// A rule that could not be evaluated against an event. It is never read as "no match": a
@@ -70,7 +79,7 @@ fn eval_error(pattern: &str, error: &pcre2::Error) -> EvalError {
 thread_local! {
     /// Compiled patterns: the emulator evaluates every rule of a pixel for every event, and
     /// compiling a PCRE costs far more than matching it. Bounded: cleared when full.
-    static REGEXES: RefCell<HashMap<String, Result<pcre2::bytes::Regex, String>>> =
+    static REGEXES: RefCell<HashMap<String, Result<pcre2::bytes::Regex, pcre2::Error>>> =
         RefCell::new(HashMap::new());
 }
 const REGEX_CACHE_CAP: usize = 1024;
@@ -82,17 +91,15 @@ fn regex_matches(pattern: &str, text: &str) -> Result<bool, EvalError> {
             if cache.len() >= REGEX_CACHE_CAP {
                 cache.clear();
             }
-            let compiled =
-                compile(pattern).map_err(|e| format!("is not a valid PCRE pattern: {e}"));
-            cache.insert(pattern.to_string(), compiled);
+            cache.insert(pattern.to_string(), compile(pattern));
         }
         match cache.get(pattern).expect("inserted above") {
             Ok(re) => re
                 .is_match(text.as_bytes())
                 .map_err(|e| eval_error(pattern, &e)),
-            Err(reason) => Err(EvalError {
+            Err(e) => Err(EvalError {
                 pattern: pattern.to_string(),
-                reason: reason.clone(),
+                reason: format!("is not a valid PCRE pattern: {e}"),
             }),
         }
     })

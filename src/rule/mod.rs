@@ -9,7 +9,8 @@ mod eval;
 mod parse;
 
 pub(crate) use eval::{EvalError, Event};
-pub(crate) use parse::{RuleError, RuleStep, suggest};
+pub use parse::RuleError;
+pub(crate) use parse::{RuleStep, suggest};
 
 use serde_json::Value;
 use std::fmt;

@@ -315,9 +315,8 @@ fn parse_condition(
         }
         if operator == Operator::RegexMatch {
             match &operand {
-                Operand::Text(pattern) => {
-                    super::eval::check_pattern(pattern).map_err(|e| RuleError::at(steps, e))?
-                }
+                Operand::Text(pattern) => super::eval::check_pattern(pattern)
+                    .map_err(|e| RuleError::at(steps, e.to_string()))?,
                 _ => {
                     return Err(RuleError::at(
                         steps,

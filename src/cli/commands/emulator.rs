@@ -37,7 +37,8 @@ fn serve(args: &EmulatorArgs) -> anyhow::Result<()> {
         }
         wait_for_signal().await?;
         eprintln!("emulator: stopping");
-        running.shutdown().await
+        running.shutdown().await?;
+        Ok(())
     })
 }
 

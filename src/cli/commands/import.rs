@@ -68,7 +68,7 @@ pub(crate) fn run(
                             .unwrap_or_default()
                     );
                 }
-                Err(e) => failed.push(e),
+                Err(e) => failed.push(e.to_string()),
             }
         }
         match failed.len() {

@@ -19,7 +19,9 @@
 use crate::graph::GraphError;
 use crate::model::ids::ConversionId;
 use crate::model::{LiveConversion, WriteOp, WriteOutcome};
-use crate::plan::{AccountPlan, Action, DeleteReason, PlanDocument, ReplaceOrder, update_request};
+use crate::plan::{
+    AccountPlan, Action, DeleteReason, PlanDocument, ReplaceOrder, RequestError, update_request,
+};
 use crate::reconcile::{LiveApi, Progress};
 use std::collections::HashMap;
 
@@ -313,7 +315,7 @@ impl<'a, A: LiveApi> Execution<'a, A> {
 
     /// The request of one step. Each create is sent by one phase only: its state is moved out
     /// of the plan, not copied.
-    fn request(&mut self, k: usize, step: Step) -> Result<WriteOp, String> {
+    fn request(&mut self, k: usize, step: Step) -> Result<WriteOp, RequestError> {
         let (account_index, j) = self.actions[k];
         let AccountPlan {
             account, actions, ..

@@ -71,6 +71,13 @@ async fn state_is_saved_after_writes_and_at_shutdown_and_loaded_at_start() {
     .err()
     .expect("a broken state file is an error");
     assert!(e.to_string().contains("state.json"), "{e}");
+    assert!(
+        matches!(
+            e,
+            convctl::emulator::EmulatorError::State(convctl::emulator::StateError::Invalid { .. })
+        ),
+        "a damaged state file is told apart from other start-up errors: {e:?}"
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The emulator in this test process: started on an ephemeral loopback port, the one place
 //! that calls `convctl::emulator::start`.
 
-use convctl::emulator::{EmulatorConfig, RunningEmulator};
+use convctl::emulator::{EmulatorConfig, EmulatorError, RunningEmulator};
 
 /// Starts an emulator on 127.0.0.1:0.
 pub async fn start(config: EmulatorConfig) -> RunningEmulator {
@@ -9,7 +9,7 @@ pub async fn start(config: EmulatorConfig) -> RunningEmulator {
 }
 
 /// Same, for the tests of start-up errors.
-pub async fn try_start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
+pub async fn try_start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
     convctl::emulator::start(config, "127.0.0.1:0".parse().unwrap()).await
 }
 
