@@ -24,69 +24,53 @@ pub(crate) fn check_account(
     live: &[LiveConversion],
     cap: usize,
 ) -> Vec<String> {
-    let by_id: HashMap<&ConversionId, &LiveConversion> = live.iter().map(|c| (&c.id, c)).collect();
-    let mut problems = Vec::new();
-    let mut named: HashSet<&ConversionId> = HashSet::new();
-    let mut created: HashMap<&str, usize> = HashMap::new();
-    let mut deleted: HashSet<&ConversionId> = HashSet::new();
-
+    let mut check = AccountCheck {
+        plan,
+        live,
+        by_id: live.iter().map(|c| (&c.id, c)).collect(),
+        problems: Vec::new(),
+        named: HashSet::new(),
+        created: HashMap::new(),
+        deleted: HashSet::new(),
+    };
     for action in &plan.actions {
+        check.action(action);
+    }
+    check.duplicates_keep_one();
+    check.creates_once();
+    if let Some(problem) = delete_first_problem(plan, live.len(), cap) {
+        check.problems.push(problem);
+    }
+    check.problems
+}
+
+/// One account's check in progress: what the actions seen so far named, create and delete.
+struct AccountCheck<'a> {
+    plan: &'a AccountPlan,
+    live: &'a [LiveConversion],
+    by_id: HashMap<&'a ConversionId, &'a LiveConversion>,
+    problems: Vec<String>,
+    /// Ids named by an action (each may be named once).
+    named: HashSet<&'a ConversionId>,
+    /// How many times each name is created (by a create or a replacement).
+    created: HashMap<&'a str, usize>,
+    deleted: HashSet<&'a ConversionId>,
+}
+
+impl<'a> AccountCheck<'a> {
+    fn action(&mut self, action: &'a Action) {
         let what = describe(action);
-        let mut problem = |text: String| problems.push(format!("{what}: {text}"));
-        let target = match action.id() {
-            None => None,
-            Some(id) => {
-                if !named.insert(id) {
-                    problem(format!(
-                        "id {id} is named by another action of the plan too"
-                    ));
-                }
-                match by_id.get(id) {
-                    None => {
-                        problem(format!(
-                            "id {id} is not one of {}'s conversions",
-                            plan.account
-                        ));
-                        None
-                    }
-                    Some(c) if c.is_archived => {
-                        problem(format!("id {id} is archived"));
-                        None
-                    }
-                    Some(c) => Some(*c),
-                }
-            }
-        };
+        let target = self.target(action, &what);
+        let mut found = Vec::new();
+        let mut problem = |text: String| found.push(format!("{what}: {text}"));
         match action {
             Action::Create { name, after, .. } => {
                 same_name(&mut problem, "after", &after.name, name);
                 valid_state(&mut problem, after);
-                *created.entry(name).or_default() += 1;
+                *self.created.entry(name).or_default() += 1;
             }
             Action::Update { name, changes, .. } => {
-                if changes.is_empty() {
-                    problem("an update without changes".into());
-                }
-                for change in changes {
-                    valid_update(&mut problem, change, name);
-                }
-                if let Some(live) = target {
-                    for change in changes {
-                        let have = ConversionState::from_live(live).get(change.field);
-                        if have.as_ref() != Some(&change.before) {
-                            problem(format!(
-                                "its {} is {} live, the plan says {} (was the file edited?)",
-                                change.field,
-                                shown(have.as_ref()),
-                                change.before
-                            ));
-                        }
-                    }
-                    // (A pinned conversion may come back without a name: then it is unknown.)
-                    if !changes.iter().any(|c| c.field == Field::Name) {
-                        live_name(&mut problem, live, name, false);
-                    }
-                }
+                check_update(&mut problem, name, changes, target);
             }
             Action::Replace {
                 name,
@@ -97,20 +81,11 @@ pub(crate) fn check_account(
             } => {
                 same_name(&mut problem, "after", &after.name, name);
                 valid_state(&mut problem, after);
-                if forced_by.is_empty() || forced_by.iter().any(|f| f.is_mutable()) {
-                    problem(format!(
-                        "a replacement must be forced by fields that cannot be updated in place, not [{}]",
-                        forced_by
-                            .iter()
-                            .map(|f| f.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-                }
+                forced_by_immutable(&mut problem, forced_by);
                 if let Some(live) = target {
                     same_before(&mut problem, before, live);
                 }
-                *created.entry(name).or_default() += 1;
+                *self.created.entry(name).or_default() += 1;
             }
             Action::Delete {
                 id,
@@ -119,61 +94,146 @@ pub(crate) fn check_account(
                 before,
                 ..
             } => {
-                deleted.insert(id);
+                self.deleted.insert(id);
                 if let Some(live) = target {
-                    // Prunes and duplicates are chosen by name: they need the live one's name.
-                    let by_name = matches!(reason, DeleteReason::Prune | DeleteReason::Duplicate);
-                    live_name(&mut problem, live, name, by_name);
-                    match before {
-                        Some(before) => same_before(&mut problem, before, live),
-                        None => problem(
-                            "it does not say what it deletes (`before`), as every plan convctl makes does".into(),
-                        ),
-                    }
+                    check_delete(&mut problem, live, name, *reason, before.as_deref());
                 }
+            }
+        }
+        self.problems.extend(found);
+    }
+
+    /// The live conversion an action names: none for a create, or when the id is not one of
+    /// the account's live conversions (a problem, as is an id named twice).
+    fn target(&mut self, action: &'a Action, what: &str) -> Option<&'a LiveConversion> {
+        let id = action.id()?;
+        if !self.named.insert(id) {
+            self.problems.push(format!(
+                "{what}: id {id} is named by another action of the plan too"
+            ));
+        }
+        match self.by_id.get(id) {
+            None => {
+                self.problems.push(format!(
+                    "{what}: id {id} is not one of {}'s conversions",
+                    self.plan.account
+                ));
+                None
+            }
+            Some(c) if c.is_archived => {
+                self.problems.push(format!("{what}: id {id} is archived"));
+                None
+            }
+            Some(c) => Some(*c),
+        }
+    }
+
+    /// A duplicate is deleted only while the conversion it duplicates stays.
+    fn duplicates_keep_one(&mut self) {
+        for action in &self.plan.actions {
+            let Action::Delete {
+                id,
+                name,
+                reason: DeleteReason::Duplicate,
+                ..
+            } = action
+            else {
+                continue;
+            };
+            let kept = self.live.iter().any(|c| {
+                !c.is_archived
+                    && &c.id != id
+                    && c.name.as_deref() == Some(name.as_str())
+                    && !self.deleted.contains(&c.id)
+            });
+            if !kept {
+                self.problems.push(format!(
+                    "{}: no other live conversion named {} stays, so it is not a duplicate",
+                    describe(action),
+                    quoted(name)
+                ));
             }
         }
     }
 
-    // A duplicate is deleted only while the conversion it duplicates stays.
-    for action in &plan.actions {
-        let Action::Delete {
-            id,
-            name,
-            reason: DeleteReason::Duplicate,
-            ..
-        } = action
-        else {
-            continue;
-        };
-        let kept = live.iter().any(|c| {
-            !c.is_archived
-                && &c.id != id
-                && c.name.as_deref() == Some(name.as_str())
-                && !deleted.contains(&c.id)
-        });
-        if !kept {
-            problems.push(format!(
-                "{}: no other live conversion named {} stays, so it is not a duplicate",
-                describe(action),
+    /// No name is created twice (a second create would make a duplicate).
+    fn creates_once(&mut self) {
+        let mut twice: Vec<(&&str, &usize)> =
+            self.created.iter().filter(|(_, n)| **n > 1).collect();
+        twice.sort();
+        for (name, n) in twice {
+            self.problems.push(format!(
+                "{}: the plan creates {} {n} times",
+                self.plan.account,
                 quoted(name)
             ));
         }
     }
+}
 
-    let mut twice: Vec<(&&str, &usize)> = created.iter().filter(|(_, n)| **n > 1).collect();
-    twice.sort();
-    for (name, n) in twice {
-        problems.push(format!(
-            "{}: the plan creates {} {n} times",
-            plan.account,
-            quoted(name)
+/// An update changes something, only fields that can be updated, from what is live now.
+fn check_update(
+    problem: &mut impl FnMut(String),
+    name: &str,
+    changes: &[FieldChange],
+    target: Option<&LiveConversion>,
+) {
+    if changes.is_empty() {
+        problem("an update without changes".into());
+    }
+    for change in changes {
+        valid_update(problem, change, name);
+    }
+    let Some(live) = target else { return };
+    let have = ConversionState::from_live(live);
+    for change in changes {
+        let value = have.get(change.field);
+        if value.as_ref() != Some(&change.before) {
+            problem(format!(
+                "its {} is {} live, the plan says {} (was the file edited?)",
+                change.field,
+                shown(value.as_ref()),
+                change.before
+            ));
+        }
+    }
+    // (A pinned conversion may come back without a name: then it is unknown.)
+    if !changes.iter().any(|c| c.field == Field::Name) {
+        live_name(problem, live, name, false);
+    }
+}
+
+/// A replacement is forced by fields that cannot be updated in place (else it is an update).
+fn forced_by_immutable(problem: &mut impl FnMut(String), forced_by: &[Field]) {
+    if forced_by.is_empty() || forced_by.iter().any(|f| f.is_mutable()) {
+        problem(format!(
+            "a replacement must be forced by fields that cannot be updated in place, not [{}]",
+            forced_by
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
-    if let Some(problem) = delete_first_problem(plan, live.len(), cap) {
-        problems.push(problem);
+}
+
+/// A delete names the live conversion by its name and says what it deletes.
+fn check_delete(
+    problem: &mut impl FnMut(String),
+    live: &LiveConversion,
+    name: &str,
+    reason: DeleteReason,
+    before: Option<&ConversionState>,
+) {
+    // Prunes and duplicates are chosen by name: they need the live one's name.
+    let by_name = matches!(reason, DeleteReason::Prune | DeleteReason::Duplicate);
+    live_name(problem, live, name, by_name);
+    match before {
+        Some(before) => same_before(problem, before, live),
+        None => problem(
+            "it does not say what it deletes (`before`), as every plan convctl makes does".into(),
+        ),
     }
-    problems
 }
 
 /// `delete_before_create` only at the cap, and exactly as many as the cap requires: what the
