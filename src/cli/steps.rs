@@ -185,3 +185,51 @@ async fn out_of_time(budget: &crate::graph::CommandBudget) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::out_of_time;
+    use crate::graph::CommandBudget;
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    /// The backstop fires 2 s after the deadline, not before (the clock is paused: no real
+    /// waiting).
+    #[tokio::test(start_paused = true)]
+    async fn the_backstop_fires_two_seconds_after_the_deadline() {
+        let start = Instant::now();
+        let budget = CommandBudget::new(Duration::from_secs(10));
+        out_of_time(&budget).await;
+        assert_eq!(start.elapsed().as_secs(), 12);
+    }
+
+    /// A budget restarted while the backstop waits (apply's prompt) moves it on: the
+    /// deadline is read again.
+    #[tokio::test(start_paused = true)]
+    async fn a_restarted_budget_moves_the_backstop() {
+        let start = Instant::now();
+        let budget = CommandBudget::new(Duration::from_secs(10));
+        let restarted = budget.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(11)).await;
+            restarted.restart();
+        });
+        out_of_time(&budget).await;
+        assert_eq!(
+            start.elapsed().as_secs(),
+            23,
+            "11 s, then 10 s and the 2 s grace"
+        );
+    }
+
+    /// No budget: the backstop never fires.
+    #[tokio::test(start_paused = true)]
+    async fn without_a_budget_the_backstop_never_fires() {
+        let waited = tokio::time::timeout(
+            Duration::from_secs(3600),
+            out_of_time(&CommandBudget::unlimited()),
+        )
+        .await;
+        assert!(waited.is_err());
+    }
+}
