@@ -397,90 +397,15 @@ fn use_item(ctx: &mut Ctx, node: &Node) -> Option<UseClause> {
         return None;
     };
     let set = string(ctx, set_node, "set")?;
-    let mut params = Vec::new();
-    if let Some(p) = f.get("params") {
-        match &p.kind {
-            Kind::Map(pairs) => {
-                for (k, v) in pairs {
-                    let name = key_text(k);
-                    if matches!(v.kind, Kind::Seq(_) | Kind::Map(_)) || v.is_null() {
-                        ctx.error(
-                            v.pos,
-                            format!(
-                                "parameter `{}` must be a single value (a string or a number), found {}",
-                                shorten(&name),
-                                v.describe()
-                            ),
-                            "write e.g. params: {domain: shop.example, purchase_value: 40}",
-                        );
-                        continue;
-                    }
-                    if params
-                        .iter()
-                        .any(|(q, _, _): &(String, Location, Node)| *q == name)
-                    {
-                        ctx.error(
-                            k.pos,
-                            format!("parameter `{}` is given twice", shorten(&name)),
-                            "remove one of them",
-                        );
-                        continue;
-                    }
-                    params.push((name, ctx.loc(k.pos), v.clone()));
-                }
-            }
-            _ => ctx.error(
-                p.pos,
-                format!(
-                    "`params` of a `use` must be a mapping, found {}",
-                    p.describe()
-                ),
-                "write e.g. params: {domain: shop.example, purchase_value: 40}",
-            ),
-        }
-    }
-    let mut exclude = Vec::new();
-    if let Some(e) = f.get("exclude") {
-        let items: Vec<&Node> = match &e.kind {
-            Kind::Seq(items) => items.iter().collect(),
-            _ => vec![e],
-        };
-        for item in items {
-            if let Some(name) = string(ctx, item, "exclude") {
-                exclude.push((name, ctx.loc(item.pos)));
-            }
-        }
-    }
-    let mut ids = Vec::new();
-    if let Some(i) = f.get("ids") {
-        match &i.kind {
-            Kind::Map(pairs) => {
-                for (k, v) in pairs {
-                    let name = key_text(k);
-                    let Some(text) = super::context::id_text(ctx, v, "ids", "23850000000000001")
-                    else {
-                        continue;
-                    };
-                    match ObjectId::parse(&text) {
-                        Ok(id) => ids.push((name, ctx.loc(k.pos), id)),
-                        Err(e) => ctx.error(
-                            v.pos,
-                            format!("`ids`: {e}"),
-                            "write e.g. ids: {Purchase: \"23850000000000001\"}",
-                        ),
-                    }
-                }
-            }
-            _ => ctx.error(
-                i.pos,
-                format!(
-                    "`ids` must be a mapping of entry name to id, found {}",
-                    i.describe()
-                ),
-                "write e.g. ids: {Purchase: \"23850000000000001\"}",
-            ),
-        }
-    }
+    let params = f
+        .get("params")
+        .map(|p| use_params(ctx, p))
+        .unwrap_or_default();
+    let exclude = f
+        .get("exclude")
+        .map(|e| use_exclude(ctx, e))
+        .unwrap_or_default();
+    let ids = f.get("ids").map(|i| use_ids(ctx, i)).unwrap_or_default();
     if ctx.errors > errors_before {
         return None;
     }
@@ -492,6 +417,98 @@ fn use_item(ctx: &mut Ctx, node: &Node) -> Option<UseClause> {
         exclude,
         ids,
     })
+}
+
+/// A `use`'s `params`: each a single value, given once (errors reported, bad ones left out).
+fn use_params(ctx: &mut Ctx, p: &Node) -> Vec<(String, Location, Node)> {
+    let mut params = Vec::new();
+    match &p.kind {
+        Kind::Map(pairs) => {
+            for (k, v) in pairs {
+                let name = key_text(k);
+                if matches!(v.kind, Kind::Seq(_) | Kind::Map(_)) || v.is_null() {
+                    ctx.error(
+                        v.pos,
+                        format!(
+                            "parameter `{}` must be a single value (a string or a number), found {}",
+                            shorten(&name),
+                            v.describe()
+                        ),
+                        "write e.g. params: {domain: shop.example, purchase_value: 40}",
+                    );
+                    continue;
+                }
+                if params
+                    .iter()
+                    .any(|(q, _, _): &(String, Location, Node)| *q == name)
+                {
+                    ctx.error(
+                        k.pos,
+                        format!("parameter `{}` is given twice", shorten(&name)),
+                        "remove one of them",
+                    );
+                    continue;
+                }
+                params.push((name, ctx.loc(k.pos), v.clone()));
+            }
+        }
+        _ => ctx.error(
+            p.pos,
+            format!(
+                "`params` of a `use` must be a mapping, found {}",
+                p.describe()
+            ),
+            "write e.g. params: {domain: shop.example, purchase_value: 40}",
+        ),
+    }
+    params
+}
+
+/// A `use`'s `exclude`: entry names (one, or a list).
+fn use_exclude(ctx: &mut Ctx, e: &Node) -> Vec<(String, Location)> {
+    let mut exclude = Vec::new();
+    let items: Vec<&Node> = match &e.kind {
+        Kind::Seq(items) => items.iter().collect(),
+        _ => vec![e],
+    };
+    for item in items {
+        if let Some(name) = string(ctx, item, "exclude") {
+            exclude.push((name, ctx.loc(item.pos)));
+        }
+    }
+    exclude
+}
+
+/// A `use`'s `ids`: entry name to pinned id.
+fn use_ids(ctx: &mut Ctx, i: &Node) -> Vec<(String, Location, ObjectId)> {
+    let mut ids = Vec::new();
+    match &i.kind {
+        Kind::Map(pairs) => {
+            for (k, v) in pairs {
+                let name = key_text(k);
+                let Some(text) = super::context::id_text(ctx, v, "ids", "23850000000000001") else {
+                    continue;
+                };
+                match ObjectId::parse(&text) {
+                    Ok(id) => ids.push((name, ctx.loc(k.pos), id)),
+                    Err(e) => ctx.error(
+                        v.pos,
+                        format!("`ids`: {e}"),
+                        "write e.g. ids: {Purchase: \"23850000000000001\"}",
+                    ),
+                }
+            }
+        }
+        _ => ctx.error(
+            i.pos,
+            format!(
+                "`ids` must be a mapping of entry name to id, found {}",
+                i.describe()
+            ),
+            "write e.g. ids: {Purchase: \"23850000000000001\"}",
+        ),
+    }
+    ids
 }
 
 fn error(location: &Location, message: String, hint: impl Into<String>) -> Diagnostic {
