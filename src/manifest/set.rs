@@ -532,6 +532,33 @@ pub(crate) fn expand(
     diags: &mut Vec<Diagnostic>,
     findings: &mut Vec<SetFinding>,
 ) {
+    let Some(set) = used_set(account, u, sets, diags) else {
+        return;
+    };
+    let before = diags.len();
+    check_params(account, u, set, diags);
+    let names: Vec<(Option<&str>, Option<String>)> = set
+        .entries
+        .iter()
+        .map(|e| {
+            let raw = SetDef::raw_name(e);
+            (raw, raw.map(|r| expand_text(r, u)))
+        })
+        .collect();
+    check_entry_names(u, set, &names, diags);
+    if diags.len() > before {
+        return;
+    }
+    expand_entries(account, defaults, u, set, &names, findings);
+}
+
+/// The set a `use` names; an error with a suggestion when no set of that name is declared.
+fn used_set<'s>(
+    account: &DesiredAccount,
+    u: &UseClause,
+    sets: &'s Sets,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<&'s SetDef> {
     let Some(set) = sets.get(&u.set) else {
         let names = sets.names();
         let hint = match suggest(&u.set, &names) {
@@ -547,18 +574,18 @@ pub(crate) fn expand(
             ),
             hint,
         ));
-        return;
+        return None;
     };
-    let before = diags.len();
-    check_params(account, u, set, diags);
-    let names: Vec<(Option<&str>, Option<String>)> = set
-        .entries
-        .iter()
-        .map(|e| {
-            let raw = SetDef::raw_name(e);
-            (raw, raw.map(|r| expand_text(r, u)))
-        })
-        .collect();
+    Some(set)
+}
+
+/// Each name in `exclude` and `ids` is one of the set's entries (as written, or as expanded).
+fn check_entry_names(
+    u: &UseClause,
+    set: &SetDef,
+    names: &[(Option<&str>, Option<String>)],
+    diags: &mut Vec<Diagnostic>,
+) {
     let known = |name: &str| {
         names
             .iter()
@@ -587,9 +614,18 @@ pub(crate) fn expand(
             ));
         }
     }
-    if diags.len() > before {
-        return;
-    }
+}
+
+/// The set's entries, parameters substituted, as this account's conversions (the excluded ones
+/// left out, pins applied); findings inside the set are reported at the set's place.
+fn expand_entries(
+    account: &mut DesiredAccount,
+    defaults: &Defaults,
+    u: &UseClause,
+    set: &SetDef,
+    names: &[(Option<&str>, Option<String>)],
+    findings: &mut Vec<SetFinding>,
+) {
     let origin = SetOrigin {
         name: set.name.clone(),
         entry: String::new(),
@@ -597,7 +633,7 @@ pub(crate) fn expand(
     };
     let user = format!("{} at {}", account.account, u.location);
     let mut local = Vec::new();
-    for (node, (raw, expanded)) in set.entries.iter().zip(&names) {
+    for (node, (raw, expanded)) in set.entries.iter().zip(names) {
         let matches = |n: &str| Some(n) == *raw || Some(n) == expanded.as_deref();
         if u.exclude.iter().any(|(n, _)| matches(n)) {
             continue;
