@@ -208,6 +208,51 @@ pub(crate) fn render_group(out: &mut String, group: &Group, mode: Mode, p: Paint
     // Named as the set names the entry (`Lead (${domain})`): each account's own name for it
     // shows below when they differ.
     let name = quoted(first.set_entry().unwrap_or(first.name()));
+    group_header(out, group, &name, mode, p);
+    let marker = match first {
+        Action::Create { .. } => format!("  {}", p.green("+")),
+        Action::Update { .. } => format!("  {}", p.yellow("~")),
+        Action::Replace { .. } => p.red("-/+"),
+        Action::Delete { .. } => format!("  {}", p.red("-")),
+    };
+    let _ = writeln!(out, "{marker} conversion {name} {{");
+    let per_member: Vec<Vec<Row>> = group.members.iter().map(|(_, a)| rows(a, p)).collect();
+    // Fields in the order they first appear.
+    let mut fields: Vec<(&'static str, &'static str)> = Vec::new();
+    for row in per_member.iter().flatten() {
+        if !fields.iter().any(|(f, _)| *f == row.field) {
+            fields.push((row.field, row.marker));
+        }
+    }
+    let width = fields.iter().map(|(f, _)| f.len()).max().unwrap_or(0);
+    for (field, marker) in fields {
+        let values: Vec<Option<&Row>> = per_member
+            .iter()
+            .map(|rows| rows.iter().find(|r| r.field == field))
+            .collect();
+        let painted = paint_marker(marker, p);
+        let same = values.windows(2).all(|w| w[0] == w[1]);
+        if same && let Some(Some(row)) = values.first() {
+            let forces = forces_note(row, p);
+            write_row(
+                out,
+                &format!("      {painted} {field:width$} ="),
+                row,
+                &forces,
+                marker,
+                p,
+            );
+            continue;
+        }
+        differing_row(out, group, &values, (field, marker, width), p);
+    }
+    let _ = writeln!(out, "    }}");
+}
+
+/// The group's comment lines: which entry, what happens to it, in which accounts (and where it
+/// deletes first).
+fn group_header(out: &mut String, group: &Group, name: &str, mode: Mode, p: Painter) {
+    let (_, first) = group.members[0];
     let accounts: Vec<&AdAccountId> = group.members.iter().map(|(a, _)| *a).collect();
     let _ = writeln!(
         out,
@@ -240,78 +285,48 @@ pub(crate) fn render_group(out: &mut String, group: &Group, mode: Mode, p: Paint
             ))
         );
     }
-    let marker = match first {
-        Action::Create { .. } => p.green("+"),
-        Action::Update { .. } => format!("  {}", p.yellow("~")),
-        Action::Replace { .. } => p.red("-/+"),
-        Action::Delete { .. } => format!("  {}", p.red("-")),
-    };
-    let marker = match first {
-        Action::Create { .. } => format!("  {marker}"),
-        _ => marker,
-    };
-    let _ = writeln!(out, "{marker} conversion {name} {{");
+}
 
-    let per_member: Vec<Vec<Row>> = group.members.iter().map(|(_, a)| rows(a, p)).collect();
-    // Fields in the order they first appear.
-    let mut fields: Vec<(&'static str, &'static str)> = Vec::new();
-    for row in per_member.iter().flatten() {
-        if !fields.iter().any(|(f, _)| *f == row.field) {
-            fields.push((row.field, row.marker));
-        }
-    }
-    let width = fields.iter().map(|(f, _)| f.len()).max().unwrap_or(0);
-    for (field, marker) in fields {
-        let values: Vec<Option<&Row>> = per_member
-            .iter()
-            .map(|rows| rows.iter().find(|r| r.field == field))
-            .collect();
-        let painted = paint_marker(marker, p);
-        let same = values.windows(2).all(|w| w[0] == w[1]);
-        if same && let Some(Some(row)) = values.first() {
-            let forces = forces_note(row, p);
-            write_row(
-                out,
-                &format!("      {painted} {field:width$} ="),
-                row,
-                &forces,
-                marker,
-                p,
-            );
-            continue;
-        }
-        let forces = if values.iter().flatten().any(|r| r.forces) {
-            format!(" {}", p.red("# forces replacement"))
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            out,
-            "      {painted} {field:width$} = (differs per account){forces}"
-        );
-        // Each distinct value, with its accounts, in order of first appearance.
-        let mut variants: Vec<(Option<&Row>, Vec<&AdAccountId>)> = Vec::new();
-        let mut seen: HashMap<Option<&Row>, usize> = HashMap::new();
-        for (value, (account, _)) in values.iter().zip(&group.members) {
-            match seen.get(value) {
-                Some(&i) => variants[i].1.push(account),
-                None => {
-                    seen.insert(*value, variants.len());
-                    variants.push((*value, vec![account]));
-                }
-            }
-        }
-        for (value, list) in variants {
-            let who = format!("          in {}:", accounts_list(&list));
-            match value {
-                Some(row) => write_row(out, &who, row, "", marker, p),
-                None => {
-                    let _ = writeln!(out, "{who} (unchanged)");
-                }
+/// A field whose value differs across the group: each distinct value, with its accounts, in
+/// order of first appearance.
+fn differing_row(
+    out: &mut String,
+    group: &Group,
+    values: &[Option<&Row>],
+    (field, marker, width): (&str, &str, usize),
+    p: Painter,
+) {
+    let painted = paint_marker(marker, p);
+    let forces = if values.iter().flatten().any(|r| r.forces) {
+        format!(" {}", p.red("# forces replacement"))
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "      {painted} {field:width$} = (differs per account){forces}"
+    );
+    // Each distinct value, with its accounts, in order of first appearance.
+    let mut variants: Vec<(Option<&Row>, Vec<&AdAccountId>)> = Vec::new();
+    let mut seen: HashMap<Option<&Row>, usize> = HashMap::new();
+    for (value, (account, _)) in values.iter().zip(&group.members) {
+        match seen.get(value) {
+            Some(&i) => variants[i].1.push(account),
+            None => {
+                seen.insert(*value, variants.len());
+                variants.push((*value, vec![account]));
             }
         }
     }
-    let _ = writeln!(out, "    }}");
+    for (value, list) in variants {
+        let who = format!("          in {}:", accounts_list(&list));
+        match value {
+            Some(row) => write_row(out, &who, row, "", marker, p),
+            None => {
+                let _ = writeln!(out, "{who} (unchanged)");
+            }
+        }
+    }
 }
 
 fn forces_note(row: &Row, p: Painter) -> String {
