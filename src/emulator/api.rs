@@ -434,67 +434,16 @@ impl Emulator {
     }
 
     fn create(&self, req: &ApiRequest, digits: &str) -> Outcome {
-        let name = req.param("name").map(str::trim).unwrap_or("");
-        if name.is_empty() {
-            return Err(ApiError::invalid_param("The parameter name is required"));
-        }
-        let rule_text = req.param("rule").filter(|r| !r.trim().is_empty());
-        let advanced_text = req.param("advanced_rule").filter(|r| !r.trim().is_empty());
-        if rule_text.is_none() && advanced_text.is_none() {
-            return Err(
-                ApiError::invalid_param("Either rule or advanced_rule is required").with_user(
-                    "Missing rule",
-                    "A custom conversion needs a rule (or an advanced_rule).",
-                ),
-            );
-        }
-        let rule = rule_text
-            .map(|text| {
-                Rule::from_json_str(text).map_err(|e| {
-                    ApiError::invalid_param(format!("Param rule is not a valid rule: {e}"))
-                        .with_user("Invalid rule", e.to_string())
-                })
-            })
-            .transpose()?;
-        let advanced_rule = advanced_text
-            .map(|text| {
-                serde_json::from_str::<Value>(text)
-                    .map(|v| rule::canonical_json(&v).to_string())
-                    .map_err(|e| {
-                        ApiError::invalid_param(format!("Param advanced_rule must be JSON: {e}"))
-                    })
-            })
-            .transpose()?;
-        let custom_event_type = match req.param("custom_event_type") {
-            Some(text) => Some(text.parse::<CustomEventType>().map_err(|e| {
-                ApiError::invalid_param(format!(
-                    "Param custom_event_type must be one of the custom event types: {e}"
-                ))
-            })?),
-            None => None,
-        };
-        let action_source_type = match req.param("action_source_type") {
-            Some(text) => Some(text.parse::<ActionSourceType>().map_err(|e| {
-                ApiError::invalid_param(format!(
-                    "Param action_source_type must be one of the action source types: {e}"
-                ))
-            })?),
-            None => None,
-        };
-        let event_source_id = match req.param("event_source_id") {
-            Some(text) => Some(
-                crate::model::ids::ObjectId::parse(text)
-                    .map_err(|_| {
-                        ApiError::invalid_param(format!(
-                            "Param event_source_id must be a valid ID, found `{text}`"
-                        ))
-                    })?
-                    .to_string(),
-            ),
-            None => None,
-        };
-        let value = parse_value(req.param("default_conversion_value"))?.unwrap_or(0.0);
-        let description = req.param("description").unwrap_or("").to_string();
+        let CreateParams {
+            name,
+            description,
+            rule,
+            advanced_rule,
+            custom_event_type,
+            action_source_type,
+            event_source_id,
+            value,
+        } = CreateParams::read(req)?;
         let predicted = custom_event_type.is_none();
         let event_type = custom_event_type
             .unwrap_or_else(|| rule.as_ref().map_or(CustomEventType::Other, predict_type));
@@ -509,12 +458,7 @@ impl Emulator {
             .with_user("Custom conversion limit reached", "Ad accounts are limited to 100 custom conversions."));
         }
         let id = store.allocate_id();
-        let mut conversion = Conversion::new(
-            id.clone(),
-            digits.to_string(),
-            name.to_string(),
-            Self::now(),
-        );
+        let mut conversion = Conversion::new(id.clone(), digits.to_string(), name, Self::now());
         conversion.description = description;
         conversion.rule = rule.map(|r| {
             if self.config.rewrite_rules {
@@ -863,6 +807,94 @@ fn page_url(req: &ApiRequest, direction: &str, cursor: &str, limit: usize) -> St
     serializer.append_pair("limit", &limit.to_string());
     serializer.append_pair(direction, cursor);
     format!("{}{}?{}", req.base_url, req.path, serializer.finish())
+}
+
+/// What a create asks for, read and checked as the API checks it (each refusal its code 100).
+struct CreateParams {
+    name: String,
+    description: String,
+    rule: Option<Rule>,
+    advanced_rule: Option<String>,
+    custom_event_type: Option<CustomEventType>,
+    action_source_type: Option<ActionSourceType>,
+    event_source_id: Option<String>,
+    value: f64,
+}
+
+impl CreateParams {
+    fn read(req: &ApiRequest) -> Result<CreateParams, ApiError> {
+        let name = req.param("name").map(str::trim).unwrap_or("");
+        if name.is_empty() {
+            return Err(ApiError::invalid_param("The parameter name is required"));
+        }
+        let rule_text = req.param("rule").filter(|r| !r.trim().is_empty());
+        let advanced_text = req.param("advanced_rule").filter(|r| !r.trim().is_empty());
+        if rule_text.is_none() && advanced_text.is_none() {
+            return Err(
+                ApiError::invalid_param("Either rule or advanced_rule is required").with_user(
+                    "Missing rule",
+                    "A custom conversion needs a rule (or an advanced_rule).",
+                ),
+            );
+        }
+        let rule = rule_text
+            .map(|text| {
+                Rule::from_json_str(text).map_err(|e| {
+                    ApiError::invalid_param(format!("Param rule is not a valid rule: {e}"))
+                        .with_user("Invalid rule", e.to_string())
+                })
+            })
+            .transpose()?;
+        let advanced_rule = advanced_text
+            .map(|text| {
+                serde_json::from_str::<Value>(text)
+                    .map(|v| rule::canonical_json(&v).to_string())
+                    .map_err(|e| {
+                        ApiError::invalid_param(format!("Param advanced_rule must be JSON: {e}"))
+                    })
+            })
+            .transpose()?;
+        let custom_event_type = match req.param("custom_event_type") {
+            Some(text) => Some(text.parse::<CustomEventType>().map_err(|e| {
+                ApiError::invalid_param(format!(
+                    "Param custom_event_type must be one of the custom event types: {e}"
+                ))
+            })?),
+            None => None,
+        };
+        let action_source_type = match req.param("action_source_type") {
+            Some(text) => Some(text.parse::<ActionSourceType>().map_err(|e| {
+                ApiError::invalid_param(format!(
+                    "Param action_source_type must be one of the action source types: {e}"
+                ))
+            })?),
+            None => None,
+        };
+        let event_source_id = match req.param("event_source_id") {
+            Some(text) => Some(
+                crate::model::ids::ObjectId::parse(text)
+                    .map_err(|_| {
+                        ApiError::invalid_param(format!(
+                            "Param event_source_id must be a valid ID, found `{text}`"
+                        ))
+                    })?
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let value = parse_value(req.param("default_conversion_value"))?.unwrap_or(0.0);
+        let description = req.param("description").unwrap_or("").to_string();
+        Ok(CreateParams {
+            name: name.to_string(),
+            description,
+            rule,
+            advanced_rule,
+            custom_event_type,
+            action_source_type,
+            event_source_id,
+            value,
+        })
+    }
 }
 
 #[cfg(test)]
