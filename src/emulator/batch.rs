@@ -101,12 +101,63 @@ fn run_one(
     results: &mut HashMap<String, Value>,
     committed: &mut bool,
 ) -> Value {
-    let Some(object) = item.as_object() else {
-        return error_entry(
-            emulator,
-            ApiError::invalid_param("Each batch request must be a JSON object"),
-        );
+    let (object, sub) = match sub_request(outer, item, results) {
+        Ok(read) => read,
+        Err(NotRun::Refused(e)) => return error_entry(emulator, e),
+        Err(NotRun::Waiting) => return Value::Null, // a dependency did not succeed: not run
     };
+    if let Some(fault) = emulator.control.roll_fault() {
+        return match fault {
+            InjectedFault::Http500 => Value::Null, // timed out inside the batch: not run
+            other => error_entry(emulator, fault_error(other)),
+        };
+    }
+    let own = sub.token();
+    let auth = own.as_ref().or(outer_auth);
+    let response = emulator.handle(&sub, auth);
+    *committed |= response.committed;
+    if response.status == 200
+        && let Some(name) = object.get("name").and_then(Value::as_str)
+    {
+        results.insert(
+            name.to_string(),
+            serde_json::from_str(&response.body).unwrap_or(Value::Null),
+        );
+    }
+    let omit = object
+        .get("omit_response_on_success")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if omit && response.status == 200 {
+        return Value::Null;
+    }
+    entry(
+        emulator,
+        response.status,
+        response.body,
+        response.account.as_deref(),
+    )
+}
+
+/// Why an entry of a batch is not run.
+enum NotRun {
+    /// It is not a request: answered with this error.
+    Refused(ApiError),
+    /// It depends on a result that is missing: answered `null`.
+    Waiting,
+}
+
+/// The request a batch entry stands for, its `{result=...}` references filled in from the
+/// results so far; it inherits the outer request's base URL and `appsecret_proof`.
+fn sub_request<'a>(
+    outer: &ApiRequest,
+    item: &'a Value,
+    results: &HashMap<String, Value>,
+) -> Result<(&'a serde_json::Map<String, Value>, ApiRequest), NotRun> {
+    let refuse = |message: &str| NotRun::Refused(ApiError::invalid_param(message));
+    let object = item
+        .as_object()
+        .ok_or_else(|| refuse("Each batch request must be a JSON object"))?;
     let method = match object
         .get("method")
         .and_then(Value::as_str)
@@ -114,19 +165,12 @@ fn run_one(
     {
         None => Method::Get,
         Some(Some(m)) => m,
-        Some(None) => {
-            return error_entry(
-                emulator,
-                ApiError::invalid_param("Unsupported method in batch request"),
-            );
-        }
+        Some(None) => return Err(refuse("Unsupported method in batch request")),
     };
-    let Some(relative_url) = object.get("relative_url").and_then(Value::as_str) else {
-        return error_entry(
-            emulator,
-            ApiError::invalid_param("Each batch request needs a relative_url"),
-        );
-    };
+    let relative_url = object
+        .get("relative_url")
+        .and_then(Value::as_str)
+        .ok_or_else(|| refuse("Each batch request needs a relative_url"))?;
     let body_text = match object.get("body") {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
@@ -136,18 +180,12 @@ fn run_one(
         substitute(relative_url, results),
         substitute(&body_text, results),
     ) else {
-        return Value::Null; // a dependency did not succeed: not run
+        return Err(NotRun::Waiting);
     };
     if let Some(dep) = object.get("depends_on").and_then(Value::as_str)
         && !results.contains_key(dep)
     {
-        return Value::Null;
-    }
-    if let Some(fault) = emulator.control.roll_fault() {
-        return match fault {
-            InjectedFault::Http500 => Value::Null, // timed out inside the batch: not run
-            other => error_entry(emulator, fault_error(other)),
-        };
+        return Err(NotRun::Waiting);
     }
     let (path, query) = match relative_url.split_once('?') {
         Some((p, q)) => (p, q),
@@ -175,31 +213,7 @@ fn run_one(
         base_url: outer.base_url.clone(),
         json_body,
     };
-    let own = sub.token();
-    let auth = own.as_ref().or(outer_auth);
-    let response = emulator.handle(&sub, auth);
-    *committed |= response.committed;
-    if response.status == 200
-        && let Some(name) = object.get("name").and_then(Value::as_str)
-    {
-        results.insert(
-            name.to_string(),
-            serde_json::from_str(&response.body).unwrap_or(Value::Null),
-        );
-    }
-    let omit = object
-        .get("omit_response_on_success")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    if omit && response.status == 200 {
-        return Value::Null;
-    }
-    entry(
-        emulator,
-        response.status,
-        response.body,
-        response.account.as_deref(),
-    )
+    Ok((object, sub))
 }
 
 /// Replaces every `{result=NAME:$.path}`; `None` when a named result is missing or the path
