@@ -79,7 +79,6 @@ impl ErrorKind {
     }
 }
 
-/// Throttling codes (reference: Errors).
 /// Throttling codes besides the Business Use Case range (reference: Errors).
 pub(crate) const THROTTLE_CODES: &[i64] = &[4, 17, 32, 341, 613];
 
