@@ -1,6 +1,7 @@
 //! The command line (spec section 3), parsed with clap. It only describes and parses: the
 //! commands in `commands` wire parsed options to library operations.
 
+use crate::graph::SettingNames;
 use crate::reconcile::shard::Shard;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
@@ -162,6 +163,16 @@ pub(crate) struct GlobalOptions {
     #[arg(long, global = true, value_name = "DURATION", default_value = "10m", value_parser = parse_timeout)]
     pub(crate) timeout: std::time::Duration,
 }
+
+/// The global options as the Graph API client's messages name them (`cli::session` gives them
+/// to the client): an error asks for the flag that fixes it.
+pub const SETTING_NAMES: SettingNames = SettingNames {
+    api_base: "--api-base",
+    api_version: "--api-version",
+    access_token: "--access-token-file or META_ACCESS_TOKEN",
+    parallelism: "--parallelism",
+    trace_file: "--trace",
+};
 
 /// `--timeout`: `90s`, `10m`, `1h`, `1h30m`, `2.5s` (jiff's friendly format, or ISO 8601
 /// `PT10M`); `0` is no limit.
@@ -446,6 +457,43 @@ pub struct EmulatorArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The names the client's messages use are global options (or environment variables in
+    /// `--help`) that exist, and the ones the client's own tests read its messages with (so
+    /// those tests pin what convctl prints).
+    #[test]
+    fn setting_names_are_global_options() {
+        assert_eq!(SETTING_NAMES, crate::graph::FLAG_NAMES);
+        let globals: Vec<String> = Cli::command()
+            .get_arguments()
+            .filter(|a| a.is_global_set())
+            .filter_map(|a| a.get_long().map(|long| format!("--{long}")))
+            .collect();
+        let SettingNames {
+            api_base,
+            api_version,
+            access_token,
+            parallelism,
+            trace_file,
+        } = SETTING_NAMES;
+        let words = [api_base, api_version, access_token, parallelism, trace_file]
+            .into_iter()
+            .flat_map(|name| name.split(' '));
+        for word in words {
+            if word.starts_with("--") {
+                assert!(
+                    globals.iter().any(|g| g == word),
+                    "{word} is no global option"
+                );
+            } else if word.starts_with(|c: char| c.is_ascii_uppercase()) {
+                let documented = format!("\n  {word} ");
+                assert!(
+                    AFTER_LONG_HELP.contains(&documented),
+                    "{word} is not in --help"
+                );
+            }
+        }
+    }
 
     #[test]
     fn the_global_option_is_checked_by_clap() {

@@ -4,10 +4,10 @@
 //!
 //! It never decides what to change, and never prints or stores the token.
 
-use crate::cli::args::GlobalOptions;
+use crate::cli::args::{GlobalOptions, SETTING_NAMES};
 use crate::emulator::{EmulatorConfig, RunningEmulator};
 use crate::graph::GraphError;
-use crate::graph::{CommandBudget, GraphClient, GraphConfig, RetryPolicy, Trace};
+use crate::graph::{CommandBudget, GraphClient, GraphConfig, RetryPolicy};
 use crate::model::Secret;
 use crate::model::{AdAccountId, LiveConversion, WriteOp, WriteOutcome};
 use crate::reconcile::{LiveApi, Progress};
@@ -48,6 +48,7 @@ impl Session {
                 let emulator = start_sandbox(state).await?;
                 let mut config = GraphConfig::new(emulator.base_url(), Secret::new("sandbox"));
                 config.api_version = global.api_version.clone();
+                config.names = SETTING_NAMES;
                 (config, Some(emulator))
             }
         };
@@ -72,7 +73,7 @@ impl Session {
         };
         let client = GraphClient::new(config).map_err(|e| e.to_string())?;
         if let Some(path) = &global.trace {
-            client.set_trace(Trace::create(path).map_err(|e| e.to_string())?);
+            client.trace_to(path).map_err(|e| e.to_string())?;
         }
         Ok(Session {
             client,
@@ -239,6 +240,7 @@ pub(crate) fn graph_config_with_env(
         batch_size: (opts.batch_size as usize).clamp(1, 50),
         verbose: opts.verbose,
         retry: RetryPolicy::default(),
+        names: SETTING_NAMES,
     };
     config.base_url()?;
     config.checked_version()?;

@@ -10,6 +10,7 @@ use super::trace::Trace;
 use super::transport::{LogSink, Transport};
 use crate::model::ids::{AdAccountId, ConversionId};
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tokio::time::Instant;
 
@@ -70,10 +71,13 @@ impl GraphClient {
         })
     }
 
-    /// Records every HTTP exchange in `trace` from now on (`--trace FILE`). Call it before
-    /// the client is cloned or used; a second trace replaces the first.
-    pub(crate) fn set_trace(&self, trace: Trace) {
-        self.inner.transport.set_trace(trace);
+    /// Records every HTTP exchange from now on in the file at `path`, created or truncated
+    /// (`--trace FILE`; see `trace`). Call it before the client is cloned or used; the first
+    /// trace stays.
+    pub(crate) fn trace_to(&self, path: &Path) -> Result<(), GraphError> {
+        let transport = &self.inner.transport;
+        transport.set_trace(Trace::create(path, &transport.names)?);
+        Ok(())
     }
 
     /// Every pause the client made before a call (usage pacing, blocks) so far: its own

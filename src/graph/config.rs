@@ -1,9 +1,11 @@
 //! Settings of the Graph API client: where the API is, which token, how many requests at once,
-//! and how patient to be (the retry policy).
+//! how patient to be (the retry policy), and what the caller calls these settings.
 //!
-//! Owns reading the token (from `--access-token-file` or `META_ACCESS_TOKEN`) and the app
-//! secret (`META_APP_SECRET`) into [`Secret`]s. It never prints them and never puts them in an
-//! error message; a missing token is an error that says how to provide one.
+//! The token and the app secret arrive as [`Secret`]s (the command line reads them: see
+//! `cli::session`); nothing here prints them or puts them in an error message.
+//!
+//! The client knows no command line: a message that asks a person to change a setting names it
+//! by [`SettingNames`], which the caller supplies (the command line passes its flags).
 
 use super::error::GraphError;
 use crate::model::Secret;
@@ -38,6 +40,44 @@ pub struct GraphConfig {
     /// Log every request (method, path, status, usage, retries) to stderr; never secrets.
     pub verbose: bool,
     pub retry: RetryPolicy,
+    /// How messages and hints name the settings above (neutral words unless the caller says).
+    pub names: SettingNames,
+}
+
+/// What the caller calls the client's settings, for the messages and hints that ask a person to
+/// change one: the command line passes its flags (`--api-base`), a program may pass its own
+/// words. The graph layer never names a flag or an environment variable itself, so that its
+/// messages fit whatever front end reads them.
+///
+/// Each name takes a flag's place in a sentence, as each field shows (`api_version` stands
+/// without an article).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SettingNames {
+    /// The API's address: "{api_base} "ftp://x" is not an http(s) address", "check
+    /// {api_base} and the network", "points at another host than {api_base}".
+    pub api_base: &'static str,
+    /// The Graph API version, without an article: "{api_version} "26" is not a Graph API
+    /// version", "pass a supported {api_version} (default v26.0)".
+    pub api_version: &'static str,
+    /// Where the access token comes from: "renew the access token ({access_token})".
+    pub access_token: &'static str,
+    /// The number of requests in flight at once: "try again later or lower {parallelism}".
+    pub parallelism: &'static str,
+    /// The file every exchange is traced to: "give {trace_file} a writable path".
+    pub trace_file: &'static str,
+}
+
+impl Default for SettingNames {
+    /// Words a library user understands without knowing any command line.
+    fn default() -> Self {
+        SettingNames {
+            api_base: "the API base address",
+            api_version: "API version",
+            access_token: "the token given to the client",
+            parallelism: "the parallelism",
+            trace_file: "the trace file",
+        }
+    }
 }
 
 /// How patient the client is. Every logical request (one page, one batch, one write) is tried
@@ -240,6 +280,7 @@ impl GraphConfig {
             batch_size: 50,
             verbose: false,
             retry: RetryPolicy::default(),
+            names: SettingNames::default(),
         }
     }
 
@@ -247,7 +288,8 @@ impl GraphConfig {
     pub(crate) fn base_url(&self) -> Result<Url, GraphError> {
         let bad = |why: &str| {
             GraphError::config(format!(
-                "--api-base {:?} {why}; write an http(s) address such as {}",
+                "{} {:?} {why}; write an http(s) address such as {}",
+                self.names.api_base,
                 self.api_base,
                 crate::DEFAULT_API_BASE
             ))
@@ -287,7 +329,8 @@ impl GraphConfig {
             Ok(v)
         } else {
             Err(GraphError::config(format!(
-                "--api-version {:?} is not a Graph API version; write it like {}",
+                "{} {:?} is not a Graph API version; write it like {}",
+                self.names.api_version,
                 self.api_version,
                 crate::DEFAULT_API_VERSION
             )))
@@ -299,4 +342,58 @@ impl GraphConfig {
 /// the whole pool on one account.
 pub fn default_per_account(parallelism: usize) -> usize {
     (parallelism / 2).clamp(1, 4)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The command line's names (`cli::args::SETTING_NAMES`, which a test there keeps equal):
+    /// with them, the client's messages read exactly as they did when it named flags itself.
+    pub(crate) const FLAG_NAMES: SettingNames = SettingNames {
+        api_base: "--api-base",
+        api_version: "--api-version",
+        access_token: "--access-token-file or META_ACCESS_TOKEN",
+        parallelism: "--parallelism",
+        trace_file: "--trace",
+    };
+
+    fn config(base: &str, version: &str, names: SettingNames) -> GraphConfig {
+        let mut config = GraphConfig::new(base, Secret::new("t"));
+        config.api_version = version.to_string();
+        config.names = names;
+        config
+    }
+
+    #[test]
+    fn bad_base_and_version_name_the_settings_as_the_caller_does() {
+        let messages = |names| {
+            [
+                config("ftp://x", "v26.0", names).base_url().unwrap_err(),
+                config("http://h/?q=1", "v26.0", names)
+                    .base_url()
+                    .unwrap_err(),
+                config("http://h", "26", names)
+                    .checked_version()
+                    .unwrap_err(),
+            ]
+            .map(|e| e.to_string())
+        };
+        assert_eq!(
+            messages(SettingNames::default()),
+            [
+                r#"the API base address "ftp://x" is not an http(s) address; write an http(s) address such as https://graph.facebook.com"#,
+                r#"the API base address "http://h/?q=1" must not carry a query, fragment or credentials; write an http(s) address such as https://graph.facebook.com"#,
+                r#"API version "26" is not a Graph API version; write it like v26.0"#,
+            ]
+        );
+        assert_eq!(
+            messages(FLAG_NAMES),
+            [
+                r#"--api-base "ftp://x" is not an http(s) address; write an http(s) address such as https://graph.facebook.com"#,
+                r#"--api-base "http://h/?q=1" must not carry a query, fragment or credentials; write an http(s) address such as https://graph.facebook.com"#,
+                r#"--api-version "26" is not a Graph API version; write it like v26.0"#,
+            ]
+        );
+    }
 }

@@ -7,6 +7,7 @@
 //! `appsecret_proof` or a `next` URL: every text that comes from outside passes through
 //! [`Redactor`] before it is stored here.
 
+use super::config::SettingNames;
 use crate::model::ids::{AdAccountId, ConversionId};
 use serde_json::Value;
 use std::fmt;
@@ -55,27 +56,33 @@ impl ErrorKind {
         )
     }
 
-    /// What the user can do about it, when there is something to say.
-    fn hint(self) -> Option<&'static str> {
-        match self {
-            ErrorKind::Auth => {
-                Some("renew the access token (--access-token-file or META_ACCESS_TOKEN)")
-            }
+    /// What the user can do about it, when there is something to say; a setting to change is
+    /// named as `names` says (the client knows no command line).
+    fn hint(self, names: &SettingNames) -> Option<String> {
+        let hint = match self {
+            ErrorKind::Auth => format!("renew the access token ({})", names.access_token),
             ErrorKind::Permission => {
-                Some("grant the token's app ads_management on this ad account")
+                "grant the token's app ads_management on this ad account".to_string()
             }
             ErrorKind::CapReached => {
-                Some("an ad account holds at most 100 custom conversions: delete unused ones first")
+                "an ad account holds at most 100 custom conversions: delete unused ones first"
+                    .to_string()
             }
-            ErrorKind::DeprecatedVersion => Some("pass a supported --api-version (default v26.0)"),
-            ErrorKind::Throttled => {
-                Some("the API asks to slow down: try again later or lower --parallelism")
-            }
+            ErrorKind::DeprecatedVersion => format!(
+                "pass a supported {} (default {})",
+                names.api_version,
+                crate::DEFAULT_API_VERSION
+            ),
+            ErrorKind::Throttled => format!(
+                "the API asks to slow down: try again later or lower {}",
+                names.parallelism
+            ),
             ErrorKind::Blocked => {
-                Some("Meta refused this action as disallowed; see the user message")
+                "Meta refused this action as disallowed; see the user message".to_string()
             }
-            _ => None,
-        }
+            _ => return None,
+        };
+        Some(hint)
     }
 }
 
@@ -115,10 +122,14 @@ struct Details {
     account: Option<AdAccountId>,
     conversion: Option<ConversionId>,
     conversion_name: Option<String>,
+    /// What the user can do about it ([`ErrorKind::hint`]), worded when the error is built:
+    /// only there are the caller's [`SettingNames`] known.
+    hint: Option<String>,
 }
 
 impl GraphError {
-    /// A failure that is not an API error (configuration, network, protocol).
+    /// A failure that is not an API error (configuration, network, protocol), without a hint
+    /// (see [`with_hint`](Self::with_hint)).
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         GraphError {
             kind,
@@ -137,9 +148,15 @@ impl GraphError {
         GraphError::new(ErrorKind::Config, message)
     }
 
-    /// Builds an error from an answer's status and body; `None` when the body carries no
-    /// `error` object (then the caller decides from the status). Texts are redacted.
-    pub(crate) fn from_api_body(status: u16, body: &Value, redactor: &Redactor) -> Option<Self> {
+    /// Builds an error from an answer's status and body, with the hint of its kind (naming
+    /// settings as `names` says); `None` when the body carries no `error` object (then the
+    /// caller decides from the status). Texts are redacted.
+    pub(crate) fn from_api_body(
+        status: u16,
+        body: &Value,
+        redactor: &Redactor,
+        names: &SettingNames,
+    ) -> Option<Self> {
         let err = body.get("error")?;
         if !err.is_object() {
             return None;
@@ -177,8 +194,16 @@ impl GraphError {
                 account: None,
                 conversion: None,
                 conversion_name: None,
+                hint: kind.hint(names),
             }),
         })
+    }
+
+    /// Adds what the user can do about an error of this kind, if anything, naming the
+    /// settings to change as `names` says.
+    pub(crate) fn with_hint(mut self, names: &SettingNames) -> Self {
+        self.details.hint = self.kind.hint(names);
+        self
     }
 
     /// Meta's `message`, or ours for failures that are not API errors.
@@ -272,7 +297,7 @@ impl fmt::Display for GraphError {
             (None, Some(msg)) | (Some(msg), None) => write!(f, "; Meta says: {msg}")?,
             (None, None) => {}
         }
-        if let Some(hint) = self.kind.hint() {
+        if let Some(hint) = &d.hint {
             write!(f, " (hint: {hint})")?;
         }
         Ok(())
@@ -371,11 +396,16 @@ fn scrub_parameter(text: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::FLAG_NAMES;
     use crate::model::Secret;
     use serde_json::json;
 
     fn parse(status: u16, body: Value) -> GraphError {
-        GraphError::from_api_body(status, &body, &Redactor::default()).unwrap()
+        parse_named(status, body, &SettingNames::default())
+    }
+
+    fn parse_named(status: u16, body: Value, names: &SettingNames) -> GraphError {
+        GraphError::from_api_body(status, &body, &Redactor::default(), names).unwrap()
     }
 
     #[test]
@@ -432,7 +462,13 @@ mod tests {
         assert_eq!(bare.kind, ErrorKind::Transient);
         assert!(bare.message().contains("500"));
         assert!(
-            GraphError::from_api_body(400, &json!({"data": []}), &Redactor::default()).is_none()
+            GraphError::from_api_body(
+                400,
+                &json!({"data": []}),
+                &Redactor::default(),
+                &SettingNames::default()
+            )
+            .is_none()
         );
     }
 
@@ -482,8 +518,65 @@ mod tests {
             400,
             &json!({"error": {"message": "token EAAB-canary is bad", "code": 190}}),
             &r,
+            &SettingNames::default(),
         )
         .unwrap();
         assert!(!format!("{e} {e:?}").contains("canary"));
+    }
+
+    /// The hint of every kind that has one, as a person reads it after the API's error.
+    fn hints(names: &SettingNames) -> Vec<String> {
+        [
+            (190, None),
+            (200, None),
+            (100, Some(CAP_SUBCODE)),
+            (2635, None),
+            (17, None),
+            (368, None),
+        ]
+        .into_iter()
+        .map(|(code, subcode)| {
+            let body = json!({"error": {"message": "m", "code": code, "error_subcode": subcode}});
+            let text = parse_named(400, body, names).to_string();
+            let (_, hint) = text.split_once(" (hint: ").expect("a hint");
+            hint.strip_suffix(')').unwrap().to_string()
+        })
+        .collect()
+    }
+
+    #[test]
+    fn hints_name_the_settings_as_the_caller_does() {
+        assert_eq!(
+            hints(&SettingNames::default()),
+            [
+                "renew the access token (the token given to the client)",
+                "grant the token's app ads_management on this ad account",
+                "an ad account holds at most 100 custom conversions: delete unused ones first",
+                "pass a supported API version (default v26.0)",
+                "the API asks to slow down: try again later or lower the parallelism",
+                "Meta refused this action as disallowed; see the user message",
+            ]
+        );
+        assert_eq!(
+            hints(&FLAG_NAMES),
+            [
+                "renew the access token (--access-token-file or META_ACCESS_TOKEN)",
+                "grant the token's app ads_management on this ad account",
+                "an ad account holds at most 100 custom conversions: delete unused ones first",
+                "pass a supported --api-version (default v26.0)",
+                "the API asks to slow down: try again later or lower --parallelism",
+                "Meta refused this action as disallowed; see the user message",
+            ]
+        );
+        let plain = GraphError::new(ErrorKind::Throttled, "m");
+        assert_eq!(plain.to_string(), "m", "no hint unless asked for");
+        assert!(
+            plain
+                .with_hint(&SettingNames::default())
+                .to_string()
+                .ends_with(
+                    "(hint: the API asks to slow down: try again later or lower the parallelism)"
+                )
+        );
     }
 }

@@ -700,7 +700,10 @@ impl Inner {
         };
         let url = Url::parse(next).map_err(|_| unsafe_next("is not a URL"))?;
         if !self.transport.same_origin(&url) {
-            return Err(unsafe_next("points at another host than --api-base"));
+            return Err(unsafe_next(&format!(
+                "points at another host than {}",
+                self.transport.names.api_base
+            )));
         }
         let kept: Vec<(String, String)> = url
             .query_pairs()
@@ -740,4 +743,35 @@ fn damaged_paging(account: &AdAccountId, why: &str) -> GraphError {
         format!("the API's list answer is damaged: {why}"),
     )
     .with_account(Some(account))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{FLAG_NAMES, GraphConfig, SettingNames};
+    use crate::model::Secret;
+
+    #[test]
+    fn a_next_link_elsewhere_names_the_base_setting_as_the_caller_does() {
+        let refusal = |names| {
+            let mut config = GraphConfig::new("http://127.0.0.1:9", Secret::new("tok"));
+            config.names = names;
+            let client = GraphClient::new(config).unwrap();
+            let account = AdAccountId::parse("act_1").unwrap();
+            let next = "http://elsewhere.example/v26.0/act_1/customconversions?after=X";
+            client
+                .inner
+                .checked_next(&account, next)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            refusal(SettingNames::default()),
+            "act_1: the API's paging `next` link points at another host than the API base address; not followed, so that the token is never sent elsewhere"
+        );
+        assert_eq!(
+            refusal(FLAG_NAMES),
+            "act_1: the API's paging `next` link points at another host than --api-base; not followed, so that the token is never sent elsewhere"
+        );
+    }
 }

@@ -83,11 +83,14 @@ mod usage;
 mod write;
 
 pub use client::GraphClient;
-pub use config::{CommandBudget, GraphConfig, RetryPolicy, default_per_account, describe_duration};
+#[cfg(test)]
+pub(crate) use config::tests::FLAG_NAMES;
+pub use config::{
+    CommandBudget, GraphConfig, RetryPolicy, SettingNames, default_per_account, describe_duration,
+};
 pub use error::{ErrorKind, GraphError};
 pub(crate) use events::EventsReceipt;
 pub use limiter::Waits;
-pub(crate) use trace::Trace;
 
 pub use transport::LogSink;
 pub(crate) use write::WriteObserver;

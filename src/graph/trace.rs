@@ -13,6 +13,7 @@
 //! file. A write failure (disk full) is said once on stderr and tracing stops; it never fails
 //! the command.
 
+use super::config::SettingNames;
 use super::error::{GraphError, Redactor};
 use serde_json::{Map, Value, json};
 use std::io::Write;
@@ -63,12 +64,13 @@ pub(crate) struct Exchange<'a> {
 }
 
 impl Trace {
-    /// Creates (or truncates) `path`.
-    pub(crate) fn create(path: &Path) -> Result<Trace, GraphError> {
+    /// Creates (or truncates) `path`; a failure names the setting as `names` says.
+    pub(crate) fn create(path: &Path, names: &SettingNames) -> Result<Trace, GraphError> {
         let file = std::fs::File::create(path).map_err(|e| {
             GraphError::config(format!(
-                "cannot create the trace file {}: {e}; give --trace a writable path",
-                path.display()
+                "cannot create the trace file {}: {e}; give {} a writable path",
+                path.display(),
+                names.trace_file
             ))
         })?;
         Ok(Trace {
@@ -224,5 +226,24 @@ mod tests {
             "Bearer [redacted]"
         );
         assert!(Trace::keeps("X-FB-Trace-ID") && !Trace::keeps("set-cookie"));
+    }
+
+    #[test]
+    fn an_unwritable_path_names_the_trace_setting_as_the_caller_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("trace.jsonl");
+        let refusal = |names| {
+            let text = Trace::create(&path, &names).unwrap_err().to_string();
+            let (_, remedy) = text.rsplit_once("; ").unwrap();
+            remedy.to_string()
+        };
+        assert_eq!(
+            refusal(SettingNames::default()),
+            "give the trace file a writable path"
+        );
+        assert_eq!(
+            refusal(crate::graph::FLAG_NAMES),
+            "give --trace a writable path"
+        );
     }
 }

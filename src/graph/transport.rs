@@ -7,7 +7,7 @@
 //! redacted). It never repeats a write on its own when the write may have been committed: that
 //! answer is a [`Failure::Uncertain`] the caller must resolve.
 
-use super::config::{GraphConfig, RetryPolicy};
+use super::config::{GraphConfig, RetryPolicy, SettingNames};
 use super::error::{ErrorKind, GraphError, Redactor};
 use super::limiter::{Limiter, Permit};
 use super::trace::{Exchange, Trace};
@@ -93,6 +93,8 @@ pub(crate) struct Transport {
     pub(crate) policy: Arc<RetryPolicy>,
     pub(crate) limiter: Limiter,
     pub(crate) redactor: Redactor,
+    /// What the caller calls its settings, for messages that ask to change one.
+    pub(crate) names: SettingNames,
     log: Option<LogSink>,
     /// `--trace FILE`: every exchange as a JSON line (see `trace`).
     trace: OnceLock<Trace>,
@@ -150,6 +152,7 @@ impl Transport {
                 config.retry.clone(),
             ),
             redactor: Redactor::new(secrets),
+            names: config.names,
             log: log.or_else(|| {
                 config
                     .verbose
@@ -228,16 +231,17 @@ impl Transport {
         deadline: Instant,
     ) -> Result<Admission, Failure> {
         let granted = self.limiter.acquire(account, deadline).await;
-        Self::admission(granted, account, deadline)
+        self.admission(granted, account, deadline)
     }
 
     /// [`admit`](Self::admit) for a request about many accounts (see [`Request`]).
     pub(crate) async fn admit_many(&self, deadline: Instant) -> Result<Admission, Failure> {
         let granted = self.limiter.acquire_for_many(deadline).await;
-        Self::admission(granted, None, deadline)
+        self.admission(granted, None, deadline)
     }
 
     fn admission(
+        &self,
         granted: Result<(Permit, Duration), Duration>,
         account: Option<&AdAccountId>,
         deadline: Instant,
@@ -256,7 +260,8 @@ impl Transport {
                         "the API asked to stop calling {whom} for another {} s, beyond the retry budget; not sent",
                         left.as_secs_f64().ceil()
                     ),
-                );
+                )
+                .with_hint(&self.names);
                 e.http_status = None;
                 Err(Failure::Fatal(e))
             }
@@ -522,7 +527,7 @@ impl Transport {
         let json: Option<Value> = serde_json::from_slice(body).ok();
         if let Some(error) = json
             .as_ref()
-            .and_then(|v| GraphError::from_api_body(status, v, &self.redactor))
+            .and_then(|v| GraphError::from_api_body(status, v, &self.redactor, &self.names))
         {
             return Err(self.failure_of(error, usage, account, is_write));
         }
@@ -546,7 +551,8 @@ impl Transport {
                 let mut e = GraphError::new(
                     ErrorKind::Throttled,
                     "the API answered HTTP 429 (too many requests)",
-                );
+                )
+                .with_hint(&self.names);
                 e.http_status = Some(status);
                 // No Graph error says the call was refused: a 429 from something in between
                 // (a proxy, a load balancer) does not prove that a write was not committed, so
@@ -569,7 +575,8 @@ impl Transport {
                 let mut e = GraphError::new(
                     ErrorKind::Protocol,
                     format!(
-                        "the API answered HTTP {status} without a Graph error body; check --api-base and --api-version"
+                        "the API answered HTTP {status} without a Graph error body; check {} and {}",
+                        self.names.api_base, self.names.api_version
                     ),
                 );
                 e.http_status = Some(status);
@@ -623,7 +630,10 @@ impl Transport {
         let what = if e.is_timeout() {
             format!("the request to {origin} timed out")
         } else if e.is_connect() {
-            format!("cannot connect to {origin} (check --api-base and the network)")
+            format!(
+                "cannot connect to {origin} (check {} and the network)",
+                self.names.api_base
+            )
         } else {
             format!("the connection to {origin} failed")
         };
@@ -875,5 +885,77 @@ mod tests {
         assert!(!t.same_origin(&Url::parse("http://127.0.0.1:8081/v26.0/x").unwrap()));
         assert!(!t.same_origin(&Url::parse("https://127.0.0.1:8080/v26.0/x").unwrap()));
         assert!(!t.same_origin(&Url::parse("http://evil.example:8080/v26.0/x").unwrap()));
+    }
+
+    /// Every message of the transport that names a setting, as a person reads it: a non-Graph
+    /// answer, a 429, a wait beyond the budget, a refused connection.
+    async fn messages(names: SettingNames) -> Vec<String> {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let mut config = GraphConfig::new(&base, Secret::new("tok"));
+        config.retry = RetryPolicy::fast();
+        config.names = names;
+        let t = Transport::new(&config, None).unwrap();
+        let usage = Usage::default();
+        let error = |failure: Failure| failure.into_error().to_string();
+        let request = Request {
+            method: Method::GET,
+            url: t.url("act_1/customconversions"),
+            form: None,
+            account: None,
+            note: String::new(),
+            many_accounts: false,
+        };
+        let unreachable = t.call(&request).await.unwrap_err().to_string();
+        vec![
+            error(
+                t.interpret(404, b"<html>", &usage, None, false)
+                    .unwrap_err(),
+            ),
+            error(t.interpret(429, b"", &usage, None, false).unwrap_err()),
+            error(
+                t.admission(Err(Duration::from_secs(30)), None, Instant::now())
+                    .err()
+                    .unwrap(),
+            ),
+            unreachable.replace(&base, "http://{base}"),
+        ]
+    }
+
+    #[tokio::test]
+    async fn messages_name_the_settings_as_the_caller_does() {
+        let neutral = messages(SettingNames::default()).await;
+        assert_eq!(
+            neutral[..3],
+            [
+                "the API answered HTTP 404 without a Graph error body; check the API base address and API version [HTTP 404]",
+                "the API answered HTTP 429 (too many requests) [HTTP 429] (hint: the API asks to slow down: try again later or lower the parallelism)",
+                "the API asked to stop calling the app for another 30 s, beyond the retry budget; not sent (hint: the API asks to slow down: try again later or lower the parallelism)",
+            ]
+        );
+        assert!(
+            neutral[3].starts_with(
+                "cannot connect to http://{base} (check the API base address and the network): "
+            ),
+            "{}",
+            neutral[3]
+        );
+        let flags = messages(crate::graph::FLAG_NAMES).await;
+        assert_eq!(
+            flags[..3],
+            [
+                "the API answered HTTP 404 without a Graph error body; check --api-base and --api-version [HTTP 404]",
+                "the API answered HTTP 429 (too many requests) [HTTP 429] (hint: the API asks to slow down: try again later or lower --parallelism)",
+                "the API asked to stop calling the app for another 30 s, beyond the retry budget; not sent (hint: the API asks to slow down: try again later or lower --parallelism)",
+            ]
+        );
+        assert!(
+            flags[3].starts_with(
+                "cannot connect to http://{base} (check --api-base and the network): "
+            ),
+            "{}",
+            flags[3]
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The Graph API client as the library tests use it: a client with a tight retry policy whose
 //! verbose lines are captured, and conversion builders.
 
+use convctl::cli::args::SETTING_NAMES;
 use convctl::graph::{GraphClient, GraphConfig, LogSink, RetryPolicy};
 use convctl::model::NewConversion;
 use convctl::model::Secret;
@@ -23,10 +24,13 @@ impl Captured {
     }
 }
 
+/// A client's settings for `base`: the fast retry policy, verbose lines on, and the settings
+/// named as the command line names them (messages read as a convctl user sees them).
 pub fn config(base: &str, token: &str) -> GraphConfig {
     let mut config = GraphConfig::new(base, Secret::new(token));
     config.retry = RetryPolicy::fast();
     config.verbose = true;
+    config.names = SETTING_NAMES;
     config
 }
 
