@@ -2,7 +2,9 @@
 //! cannot break silently: a new `use` that crosses a layer fails this test, with the file and
 //! line to fix. (One crate keeps build times low; this test is the wall a workspace would be.)
 //! It also holds the library to one error style: thiserror types, never `anyhow` or a bare
-//! `String` as an error (those belong to `cli/`, the edge).
+//! `String` as an error (those belong to `cli/`, the edge). And it keeps flags out of the
+//! client's messages: a string literal in `graph/` (comments and tests aside) that names a
+//! flag or `META_` variable fails it.
 
 use std::path::{Path, PathBuf};
 
@@ -152,19 +154,206 @@ fn violations(src: &Path, file: &Path, text: &str) -> Vec<String> {
     out
 }
 
+/// Layers whose messages name no command-line flag and no environment variable: they describe
+/// settings by the names their caller supplies (`graph::SettingNames`).
+const FLAGLESS: &[&str] = &["graph"];
+
+/// The string literals of a Rust source text, with their line numbers, leaving out comments
+/// and `#[cfg(test)]` items (tests may quote any text). A small lexer, enough for rustfmt'd
+/// code: line and (nested) block comments; plain, byte and raw strings; char literals told
+/// from lifetimes; a `#[cfg(test)]` item is its next `{ ... }` block, or nothing when a `;`
+/// comes first (`#[cfg(test)] use x;`).
+fn literals_outside_tests(text: &str) -> Vec<(usize, String)> {
+    let chars: Vec<char> = text.chars().collect();
+    let cfg_test: Vec<char> = "#[cfg(test)]".chars().collect();
+    let at = |i: usize| chars.get(i).copied().unwrap_or('\0');
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = Vec::new();
+    let (mut i, mut line, mut depth) = (0, 1, 0usize);
+    let (mut test_pending, mut test_block) = (false, None::<usize>);
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\n' {
+            line += 1;
+        }
+        if c == '/' && at(i + 1) == '/' {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if c == '/' && at(i + 1) == '*' {
+            let mut nested = 0;
+            while i < chars.len() {
+                if chars[i] == '\n' {
+                    line += 1;
+                }
+                if chars[i] == '/' && at(i + 1) == '*' {
+                    nested += 1;
+                    i += 2;
+                } else if chars[i] == '*' && at(i + 1) == '/' {
+                    nested -= 1;
+                    i += 2;
+                    if nested == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            continue;
+        }
+        if chars[i..].starts_with(&cfg_test) {
+            test_pending = true;
+        }
+        match c {
+            '{' => {
+                depth += 1;
+                if test_pending && test_block.is_none() {
+                    test_block = Some(depth);
+                }
+                test_pending = false;
+            }
+            '}' => {
+                if test_block == Some(depth) {
+                    test_block = None;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            ';' => test_pending = false,
+            _ => {}
+        }
+        // A string: plain (`"`, also after `b`/`c`) or raw (`r"`, `r#"`, `br#"` ...).
+        let start = (0..i)
+            .rev()
+            .take_while(|&j| is_ident(chars[j]))
+            .last()
+            .unwrap_or(i);
+        let prefix: String = chars[start..i].iter().collect();
+        let hashes = (i + 1..chars.len())
+            .take_while(|&j| chars[j] == '#')
+            .count();
+        let raw =
+            c == 'r' && at(i + 1 + hashes) == '"' && ["", "b", "c"].contains(&prefix.as_str());
+        if c == '"' || raw {
+            let first_line = line;
+            let mut value = String::new();
+            i += if raw { hashes + 2 } else { 1 };
+            let closing: Vec<char> = std::iter::once('"')
+                .chain(std::iter::repeat_n('#', hashes))
+                .collect();
+            while i < chars.len() {
+                if raw && chars[i..].starts_with(&closing) {
+                    i += closing.len();
+                    break;
+                }
+                if !raw && chars[i] == '"' {
+                    i += 1;
+                    break;
+                }
+                if !raw && chars[i] == '\\' {
+                    value.push(chars[i]);
+                    i += 1;
+                }
+                if at(i) == '\n' {
+                    line += 1;
+                }
+                value.push(at(i));
+                i += 1;
+            }
+            if test_block.is_none() {
+                out.push((first_line, value));
+            }
+            continue;
+        }
+        // `'x'`, `'"'`, `'\''`, `'\u{7f}'` are characters; `'a` is a lifetime or a label.
+        if c == '\'' {
+            if at(i + 1) == '\\' {
+                i += 3;
+                while i < chars.len() && chars[i] != '\'' {
+                    i += 1;
+                }
+            } else if at(i + 2) == '\'' {
+                i += 2;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Whether a literal names a flag (`--api-base`) or one of Meta's environment variables.
+fn names_a_flag(literal: &str) -> bool {
+    let flag = literal
+        .match_indices("--")
+        .any(|(at, _)| literal[at + 2..].starts_with(|c: char| c.is_ascii_lowercase()));
+    flag || literal.contains("META_")
+}
+
+/// The paths of the test modules `file` declares to be in files of their own
+/// (`#[cfg(test)] mod tests;` in `diff/mod.rs` is `diff/tests.rs` or `diff/tests/`): all
+/// their text is test code.
+fn test_module_paths(file: &Path, text: &str) -> Vec<PathBuf> {
+    let parent = file.parent().unwrap_or(Path::new(""));
+    let dir = match file.file_name().and_then(|n| n.to_str()) {
+        Some("mod.rs" | "lib.rs" | "main.rs") => parent.to_path_buf(),
+        _ => parent.join(file.file_stem().unwrap_or_default()),
+    };
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    lines
+        .windows(2)
+        .filter(|pair| pair[0] == "#[cfg(test)]")
+        .filter_map(|pair| {
+            let declared = pair[1].strip_prefix("pub(crate) ").unwrap_or(pair[1]);
+            let name = declared.strip_prefix("mod ")?.strip_suffix(';')?;
+            Some(dir.join(name))
+        })
+        .collect()
+}
+
+/// Every literal of a flagless layer's file that names a flag, as `file:line: why`.
+fn flag_literals(src: &Path, file: &Path, text: &str) -> Vec<String> {
+    if !FLAGLESS.contains(&layer(src, file).as_str()) {
+        return Vec::new();
+    }
+    literals_outside_tests(text)
+        .into_iter()
+        .filter(|(_, literal)| names_a_flag(literal))
+        .map(|(line, literal)| {
+            format!(
+                "{}:{line}: {literal:?} names a flag or variable; use the caller's SettingNames",
+                file.display()
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn layers_import_only_what_the_architecture_allows() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     files.sort();
+    let texts: Vec<(&PathBuf, String)> = files
+        .iter()
+        .filter(|file| !file.ends_with("layering.rs"))
+        .map(|file| (file, std::fs::read_to_string(file).unwrap()))
+        .collect();
+    let test_modules: Vec<PathBuf> = texts
+        .iter()
+        .flat_map(|(file, text)| test_module_paths(file, text))
+        .collect();
+    let is_test_module = |file: &Path| {
+        test_modules
+            .iter()
+            .any(|m| file.starts_with(m) || file == m.with_extension("rs"))
+    };
     let mut broken = Vec::new();
-    for file in &files {
-        if file.ends_with("layering.rs") {
-            continue;
+    for (file, text) in &texts {
+        broken.extend(violations(&src, file, text));
+        if !is_test_module(file) {
+            broken.extend(flag_literals(&src, file, text));
         }
-        let text = std::fs::read_to_string(file).unwrap();
-        broken.extend(violations(&src, file, &text));
     }
     assert!(broken.is_empty(), "layering broken:\n{}", broken.join("\n"));
 }
@@ -224,4 +413,65 @@ fn the_check_catches_each_kind_of_crossing() {
         "/s/diff/mod.rs",
         "// see crate::graph for the client"
     ));
+}
+
+#[test]
+fn the_check_finds_flags_in_literals_only() {
+    let literals = |text: &str| {
+        literals_outside_tests(text)
+            .into_iter()
+            .map(|(line, literal)| format!("{line}:{literal}"))
+            .collect::<Vec<_>>()
+    };
+    let text = r####"
+//! `--trace FILE`: doc comments may name flags.
+fn f<'a>(x: &'a str) -> char {
+    let q = '"'; let e = '\''; let u = '\u{7f}'; let bs = '\\'; /* "--in-a-comment" /* nested */ "--still" */
+    let s = "give --trace a path"; // "--comment"
+    let r = r#"raw "--api-base""#; let b = b"bytes"; let br = br"--x";
+    let multi = "one
+two \" --three";
+    'label: loop { break 'label; }
+    '}'
+}
+#[cfg(test)]
+use std::fmt;
+fn g() -> &'static str { "--after-a-use" }
+#[cfg(test)]
+mod tests {
+    fn h() { let _ = "--in-a-test"; let _ = '{'; }
+}
+fn last() -> &'static str { "--last" }
+"####;
+    assert_eq!(
+        literals(text),
+        [
+            "5:give --trace a path",
+            r#"6:raw "--api-base""#,
+            "6:bytes",
+            "6:--x",
+            "7:one\ntwo \\\" --three",
+            "14:--after-a-use",
+            "19:--last",
+        ]
+    );
+    assert!(names_a_flag("check --api-base") && names_a_flag("set META_ACCESS_TOKEN"));
+    assert!(!names_a_flag("a -- b") && !names_a_flag("--") && !names_a_flag("--X"));
+    let src = Path::new("/s");
+    let check =
+        |file: &str| flag_literals(src, Path::new(file), r#"let m = "lower --parallelism";"#);
+    assert_eq!(check("/s/graph/error.rs").len(), 1);
+    assert!(
+        check("/s/cli/session.rs").is_empty(),
+        "only flagless layers"
+    );
+    let declared = "#[cfg(test)]\nmod tests;\n#[cfg(test)]\npub(crate) mod fakes;\nmod real;";
+    assert_eq!(
+        test_module_paths(Path::new("/s/diff/mod.rs"), declared),
+        [Path::new("/s/diff/tests"), Path::new("/s/diff/fakes")]
+    );
+    assert_eq!(
+        test_module_paths(Path::new("/s/plan/check.rs"), declared)[0],
+        Path::new("/s/plan/check/tests")
+    );
 }
