@@ -97,3 +97,21 @@ async fn apply_converges_without_duplicates_when_requests_fail_and_answers_are_l
     }
     emulator.shutdown().await.unwrap();
 }
+
+/// A test's look at the live state (`Harness::live`) must not fail on a fault meant for
+/// convctl: `emulator::strict::a_faulty_apply_ends_the_same_under_both_profiles` failed now and
+/// then because one listing after the apply met the 10% fault rate.
+#[test]
+fn the_harness_reads_live_state_through_faults() {
+    let env = crate::support::Harness::with(EmulatorConfig {
+        fault_rate: 0.5,
+        seed: Some(3),
+        ..EmulatorConfig::default()
+    });
+    env.seed(serde_json::json!([
+        {"account": "act_1", "name": "A", "custom_event_type": "LEAD", "rule": {"url": {"i_contains": "a"}}},
+    ]));
+    for _ in 0..20 {
+        assert_eq!(env.live_names("act_1"), ["A"]);
+    }
+}

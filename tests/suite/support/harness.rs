@@ -116,6 +116,33 @@ impl Harness {
         })
     }
 
+    /// One page of a listing. An emulator injecting faults (`fault_rate`) answers some reads
+    /// with an error, a broken body or a dropped connection: those are asked again, so that a
+    /// test's look at the live state never fails on a fault meant for convctl.
+    fn page(&self, url: &str) -> Value {
+        let mut last = String::new();
+        for _ in 0..50 {
+            let answer = self.rt.block_on(async {
+                let response = self.http.get(url).bearer_auth(TOKEN).send().await?;
+                let status = response.status();
+                let text = response.text().await?;
+                Ok::<_, reqwest::Error>((status, text))
+            });
+            match answer {
+                Ok((status, text)) if status.is_success() => {
+                    match serde_json::from_str::<Value>(&text) {
+                        Ok(page) if page["data"].is_array() => return page,
+                        _ => last = format!("HTTP {status}: {text}"),
+                    }
+                }
+                Ok((status, text)) => last = format!("HTTP {status}: {text}"),
+                Err(e) => last = e.to_string(),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        panic!("the emulator never listed {url}: {last}");
+    }
+
     /// The live, non-archived conversions of an account, as the API lists them.
     pub fn live(&self, account: &str) -> Vec<Value> {
         let path = format!(
@@ -125,17 +152,7 @@ impl Harness {
         let mut out = Vec::new();
         let mut next = Some(url);
         while let Some(url) = next {
-            let page: Value = self.rt.block_on(async {
-                self.http
-                    .get(url)
-                    .bearer_auth(TOKEN)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap()
-            });
+            let page = self.page(&url);
             out.extend(
                 page["data"]
                     .as_array()
