@@ -381,70 +381,11 @@ impl Transport {
                 )
             });
         }
-        let mut url = request.url.clone();
-        let mut form = request.form.clone();
-        let (token, proof) = self.credentials(request.account.as_ref());
-        if let Some(proof) = proof {
-            match &mut form {
-                Some(fields) => fields.push(("appsecret_proof".into(), proof.expose().to_string())),
-                None => {
-                    url.query_pairs_mut()
-                        .append_pair("appsecret_proof", proof.expose());
-                }
-            }
-        }
-        let trace = self.trace.get();
-        let traced_url = trace.map(|_| url.to_string());
-        let mut builder = self.http.request(request.method.clone(), url).header(
-            reqwest::header::AUTHORIZATION,
-            format!("Bearer {}", token.expose()),
-        );
-        let mut traced_body = None;
-        if let Some(fields) = &form {
-            let body = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(fields)
-                .finish();
-            if trace.is_some() {
-                traced_body = Some(body.clone());
-            }
-            builder = builder
-                .header(
-                    reqwest::header::CONTENT_TYPE,
-                    "application/x-www-form-urlencoded",
-                )
-                .body(body);
-        }
-        let started = Instant::now();
-        let sent = builder.send().await;
-        let record = |response: Option<(u16, &reqwest::header::HeaderMap, &[u8])>,
-                      error: Option<String>| {
-            if let (Some(trace), Some(url)) = (trace, &traced_url) {
-                let exchange = Exchange {
-                    method: request.method.as_str(),
-                    url,
-                    request_body: traced_body
-                        .as_deref()
-                        .map(|b| ("application/x-www-form-urlencoded", b)),
-                    response: response.map(|(status, headers, body)| {
-                        let kept = headers
-                            .iter()
-                            .filter(|(k, _)| Trace::keeps(k.as_str()))
-                            .filter_map(|(k, v)| {
-                                Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))
-                            })
-                            .collect();
-                        (status, kept, body)
-                    }),
-                    error,
-                    duration: started.elapsed(),
-                };
-                trace.record(&exchange, &self.redactor);
-            }
-        };
-        let response = match sent {
+        let (builder, recorder) = self.signed(request);
+        let response = match builder.send().await {
             Ok(r) => r,
             Err(e) => {
-                record(None, Some(self.describe(&e)));
+                recorder.record(None, Some(self.describe(&e)));
                 drop(permit);
                 self.log(|| {
                     format!(
@@ -467,17 +408,66 @@ impl Transport {
             self.limiter.record(request.account.as_ref(), &usage);
         }
         let bytes = read_body(response).await;
-        match &bytes {
-            Ok(body) => record(Some((status, &headers, body)), None),
-            Err(BodyError::Network(e)) => {
-                record(Some((status, &headers, &[])), Some(self.describe(e)))
-            }
-            Err(BodyError::TooLarge) => record(
-                Some((status, &headers, &[])),
-                Some("the answer was too large to read".into()),
-            ),
-        }
+        let read_error = match &bytes {
+            Ok(_) => None,
+            Err(BodyError::Network(e)) => Some(self.describe(e)),
+            Err(BodyError::TooLarge) => Some("the answer was too large to read".into()),
+        };
+        let body = bytes.as_deref().unwrap_or(&[]);
+        recorder.record(Some((status, &headers, body)), read_error);
         drop(permit);
+        self.log_answer(request, status, recorder.started, &usage);
+        let bytes = self.body_or_failure(bytes, is_write)?;
+        self.interpret(status, &bytes, &usage, request.account.as_ref(), is_write)
+    }
+
+    /// The HTTP request for `request`, signed: the token in the `Authorization` header, the
+    /// `appsecret_proof` in the form (or the query of a GET), the form encoded; and the
+    /// recorder that writes the exchange to the trace, if one is on.
+    fn signed<'r>(&'r self, request: &'r Request) -> (reqwest::RequestBuilder, Recorder<'r>) {
+        let mut url = request.url.clone();
+        let mut form = request.form.clone();
+        let (token, proof) = self.credentials(request.account.as_ref());
+        if let Some(proof) = proof {
+            match &mut form {
+                Some(fields) => fields.push(("appsecret_proof".into(), proof.expose().to_string())),
+                None => {
+                    url.query_pairs_mut()
+                        .append_pair("appsecret_proof", proof.expose());
+                }
+            }
+        }
+        let trace = self.trace.get();
+        let mut recorder = Recorder {
+            trace: trace.map(|t| (t, url.to_string(), &self.redactor)),
+            method: request.method.as_str(),
+            body: None,
+            started: Instant::now(),
+        };
+        let mut builder = self.http.request(request.method.clone(), url).header(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {}", token.expose()),
+        );
+        if let Some(fields) = &form {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .finish();
+            if trace.is_some() {
+                recorder.body = Some(body.clone());
+            }
+            builder = builder
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body);
+        }
+        recorder.started = Instant::now();
+        (builder, recorder)
+    }
+
+    /// `--verbose`: one line per answer, with its status, time, account and usage.
+    fn log_answer(&self, request: &Request, status: u16, started: Instant, usage: &Usage) {
         let elapsed = started.elapsed().as_millis();
         self.log(|| {
             let account = request
@@ -493,9 +483,18 @@ impl Transport {
                 usage.summary()
             )
         });
-        let bytes = match bytes {
-            Ok(b) => b,
-            Err(BodyError::Network(e)) => return Err(self.network_failure(&e, is_write)),
+    }
+
+    /// The body read, or what failing to read it means: for a write the outcome is unknown
+    /// (it may have been applied), for a read the answer is lost.
+    fn body_or_failure(
+        &self,
+        bytes: Result<Vec<u8>, BodyError>,
+        is_write: bool,
+    ) -> Result<Vec<u8>, Failure> {
+        match bytes {
+            Ok(b) => Ok(b),
+            Err(BodyError::Network(e)) => Err(self.network_failure(&e, is_write)),
             Err(BodyError::TooLarge) => {
                 let e = GraphError::new(
                     ErrorKind::Protocol,
@@ -504,14 +503,13 @@ impl Transport {
                         MAX_BODY >> 20
                     ),
                 );
-                return Err(if is_write {
+                Err(if is_write {
                     Failure::Uncertain(e)
                 } else {
                     Failure::Fatal(e)
-                });
+                })
             }
-        };
-        self.interpret(status, &bytes, &usage, request.account.as_ref(), is_write)
+        }
     }
 
     /// An answer (HTTP, or a batch entry) as JSON, or what its failure means. A throttling
@@ -698,6 +696,51 @@ enum Budget {
 /// The largest answer read (a page of 100 conversions is a few hundred KiB): a hostile or
 /// broken server cannot make the client hold gigabytes.
 const MAX_BODY: usize = 32 << 20;
+
+/// Writes one exchange to the trace (`--trace FILE`), secrets redacted; does nothing when no
+/// trace is on.
+struct Recorder<'r> {
+    /// The trace, the URL as sent (with `appsecret_proof`, redacted when written) and the
+    /// redactor.
+    trace: Option<(&'r Trace, String, &'r Redactor)>,
+    method: &'r str,
+    /// The form body as sent, kept only when tracing.
+    body: Option<String>,
+    started: Instant,
+}
+
+impl Recorder<'_> {
+    fn record(
+        &self,
+        response: Option<(u16, &reqwest::header::HeaderMap, &[u8])>,
+        error: Option<String>,
+    ) {
+        let Some((trace, url, redactor)) = &self.trace else {
+            return;
+        };
+        let exchange = Exchange {
+            method: self.method,
+            url,
+            request_body: self
+                .body
+                .as_deref()
+                .map(|b| ("application/x-www-form-urlencoded", b)),
+            response: response.map(|(status, headers, body)| {
+                let kept = headers
+                    .iter()
+                    .filter(|(k, _)| Trace::keeps(k.as_str()))
+                    .filter_map(|(k, v)| {
+                        Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))
+                    })
+                    .collect();
+                (status, kept, body)
+            }),
+            error,
+            duration: self.started.elapsed(),
+        };
+        trace.record(&exchange, redactor);
+    }
+}
 
 enum BodyError {
     Network(reqwest::Error),
