@@ -158,128 +158,88 @@ fn violations(src: &Path, file: &Path, text: &str) -> Vec<String> {
 /// settings by the names their caller supplies (`graph::SettingNames`).
 const FLAGLESS: &[&str] = &["graph"];
 
-/// The string literals of a Rust source text, with their line numbers, leaving out comments
-/// and `#[cfg(test)]` items (tests may quote any text). A small lexer, enough for rustfmt'd
-/// code: line and (nested) block comments; plain, byte and raw strings; char literals told
-/// from lifetimes; a `#[cfg(test)]` item is its next `{ ... }` block, or nothing when a `;`
-/// comes first (`#[cfg(test)] use x;`).
+/// The string literals of a Rust source text, with their line numbers, leaving out comments,
+/// attributes (doc comments are `#[doc]` attributes) and `#[cfg(test)]` items: tests may quote
+/// any text. syn parses the file; literals inside macro calls (`format!("...")`) are found in
+/// the macro's tokens.
 fn literals_outside_tests(text: &str) -> Vec<(usize, String)> {
-    let chars: Vec<char> = text.chars().collect();
-    let cfg_test: Vec<char> = "#[cfg(test)]".chars().collect();
-    let at = |i: usize| chars.get(i).copied().unwrap_or('\0');
-    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
-    let mut out = Vec::new();
-    let (mut i, mut line, mut depth) = (0, 1, 0usize);
-    let (mut test_pending, mut test_block) = (false, None::<usize>);
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\n' {
-            line += 1;
-        }
-        if c == '/' && at(i + 1) == '/' {
-            while i < chars.len() && chars[i] != '\n' {
-                i += 1;
-            }
-            continue;
-        }
-        if c == '/' && at(i + 1) == '*' {
-            let mut nested = 0;
-            while i < chars.len() {
-                if chars[i] == '\n' {
-                    line += 1;
-                }
-                if chars[i] == '/' && at(i + 1) == '*' {
-                    nested += 1;
-                    i += 2;
-                } else if chars[i] == '*' && at(i + 1) == '/' {
-                    nested -= 1;
-                    i += 2;
-                    if nested == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-            continue;
-        }
-        if chars[i..].starts_with(&cfg_test) {
-            test_pending = true;
-        }
-        match c {
-            '{' => {
-                depth += 1;
-                if test_pending && test_block.is_none() {
-                    test_block = Some(depth);
-                }
-                test_pending = false;
-            }
-            '}' => {
-                if test_block == Some(depth) {
-                    test_block = None;
-                }
-                depth = depth.saturating_sub(1);
-            }
-            ';' => test_pending = false,
-            _ => {}
-        }
-        // A string: plain (`"`, also after `b`/`c`) or raw (`r"`, `r#"`, `br#"` ...).
-        let start = (0..i)
-            .rev()
-            .take_while(|&j| is_ident(chars[j]))
-            .last()
-            .unwrap_or(i);
-        let prefix: String = chars[start..i].iter().collect();
-        let hashes = (i + 1..chars.len())
-            .take_while(|&j| chars[j] == '#')
-            .count();
-        let raw =
-            c == 'r' && at(i + 1 + hashes) == '"' && ["", "b", "c"].contains(&prefix.as_str());
-        if c == '"' || raw {
-            let first_line = line;
-            let mut value = String::new();
-            i += if raw { hashes + 2 } else { 1 };
-            let closing: Vec<char> = std::iter::once('"')
-                .chain(std::iter::repeat_n('#', hashes))
-                .collect();
-            while i < chars.len() {
-                if raw && chars[i..].starts_with(&closing) {
-                    i += closing.len();
-                    break;
-                }
-                if !raw && chars[i] == '"' {
-                    i += 1;
-                    break;
-                }
-                if !raw && chars[i] == '\\' {
-                    value.push(chars[i]);
-                    i += 1;
-                }
-                if at(i) == '\n' {
-                    line += 1;
-                }
-                value.push(at(i));
-                i += 1;
-            }
-            if test_block.is_none() {
-                out.push((first_line, value));
-            }
-            continue;
-        }
-        // `'x'`, `'"'`, `'\''`, `'\u{7f}'` are characters; `'a` is a lifetime or a label.
-        if c == '\'' {
-            if at(i + 1) == '\\' {
-                i += 3;
-                while i < chars.len() && chars[i] != '\'' {
-                    i += 1;
-                }
-            } else if at(i + 2) == '\'' {
-                i += 2;
-            }
-        }
-        i += 1;
+    use syn::visit::{self, Visit};
+
+    fn cfg_test(attrs: &[syn::Attribute]) -> bool {
+        attrs.iter().any(|a| {
+            a.path().is_ident("cfg") && a.parse_args::<syn::Ident>().is_ok_and(|arg| arg == "test")
+        })
     }
-    out
+
+    #[derive(Default)]
+    struct Literals(Vec<(usize, String)>);
+
+    impl Literals {
+        fn tokens(&mut self, tokens: proc_macro2::TokenStream) {
+            for tree in tokens {
+                match tree {
+                    proc_macro2::TokenTree::Group(g) => self.tokens(g.stream()),
+                    proc_macro2::TokenTree::Literal(l) => {
+                        let line = l.span().start().line;
+                        match syn::parse2::<syn::Lit>(proc_macro2::TokenTree::Literal(l).into()) {
+                            Ok(syn::Lit::Str(s)) => self.0.push((line, s.value())),
+                            Ok(syn::Lit::ByteStr(b)) => self
+                                .0
+                                .push((line, String::from_utf8_lossy(&b.value()).into())),
+                            _ => {}
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    impl<'ast> Visit<'ast> for Literals {
+        fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+        fn visit_item(&mut self, item: &'ast syn::Item) {
+            let attrs = match item {
+                syn::Item::Const(i) => &i.attrs,
+                syn::Item::Fn(i) => &i.attrs,
+                syn::Item::Impl(i) => &i.attrs,
+                syn::Item::Mod(i) => &i.attrs,
+                syn::Item::Static(i) => &i.attrs,
+                syn::Item::Use(i) => &i.attrs,
+                syn::Item::Macro(i) => &i.attrs,
+                _ => return visit::visit_item(self, item),
+            };
+            if !cfg_test(attrs) {
+                visit::visit_item(self, item);
+            }
+        }
+        fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
+            if !cfg_test(&item.attrs) {
+                visit::visit_impl_item_fn(self, item);
+            }
+        }
+        fn visit_lit_str(&mut self, lit: &'ast syn::LitStr) {
+            self.0.push((lit.span().start().line, lit.value()));
+        }
+        fn visit_lit_byte_str(&mut self, lit: &'ast syn::LitByteStr) {
+            let value = String::from_utf8_lossy(&lit.value()).into();
+            self.0.push((lit.span().start().line, value));
+        }
+        fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+            self.tokens(mac.tokens.clone());
+        }
+    }
+
+    let file = syn::parse_file(text).unwrap_or_else(|e| {
+        let at = e.span().start();
+        panic!(
+            "layering: cannot parse the source at {}:{}: {e}",
+            at.line, at.column
+        )
+    });
+    let mut literals = Literals::default();
+    literals.visit_file(&file);
+    literals.0.sort_by_key(|(line, _)| *line);
+    literals.0
 }
 
 /// Whether a literal names a flag (`--api-base`) or one of Meta's environment variables.
@@ -450,7 +410,7 @@ fn last() -> &'static str { "--last" }
             r#"6:raw "--api-base""#,
             "6:bytes",
             "6:--x",
-            "7:one\ntwo \\\" --three",
+            "7:one\ntwo \" --three",
             "14:--after-a-use",
             "19:--last",
         ]
@@ -458,8 +418,13 @@ fn last() -> &'static str { "--last" }
     assert!(names_a_flag("check --api-base") && names_a_flag("set META_ACCESS_TOKEN"));
     assert!(!names_a_flag("a -- b") && !names_a_flag("--") && !names_a_flag("--X"));
     let src = Path::new("/s");
-    let check =
-        |file: &str| flag_literals(src, Path::new(file), r#"let m = "lower --parallelism";"#);
+    let check = |file: &str| {
+        flag_literals(
+            src,
+            Path::new(file),
+            r#"fn f() { let m = "lower --parallelism"; }"#,
+        )
+    };
     assert_eq!(check("/s/graph/error.rs").len(), 1);
     assert!(
         check("/s/cli/session.rs").is_empty(),
