@@ -104,14 +104,14 @@ impl Transport {
     pub(crate) fn new(config: &GraphConfig, log: Option<LogSink>) -> Result<Transport, GraphError> {
         let base = config.base_url()?;
         let version = config.checked_version()?.to_string();
-        check_token(&config.token, None)?;
+        check_token(&config.token, None, &config.names)?;
         let proof = config
             .app_secret
             .as_ref()
             .map(|secret| appsecret_proof(&config.token, secret));
         let mut account_tokens = HashMap::new();
         for (account, token) in &config.account_tokens {
-            check_token(token, Some(account))?;
+            check_token(token, Some(account), &config.names)?;
             let proof = config
                 .app_secret
                 .as_ref()
@@ -842,18 +842,29 @@ impl Backoff {
 }
 
 /// A token must be non-empty and free of spaces and control characters (a pasted line
-/// break); `account` names whose token it is.
-fn check_token(token: &Secret, account: Option<&AdAccountId>) -> Result<(), GraphError> {
-    let whose = account.map_or_else(
-        || "the access token".to_string(),
-        |a| format!("the access token of {a}"),
-    );
+/// break); `account` names whose token it is. The global token's hint names where it comes
+/// from as the caller does; an account's own token comes from wherever the caller read it.
+fn check_token(
+    token: &Secret,
+    account: Option<&AdAccountId>,
+    names: &SettingNames,
+) -> Result<(), GraphError> {
+    let (whose, source) = match account {
+        None => (
+            "the access token".to_string(),
+            names.access_token.to_string(),
+        ),
+        Some(a) => (
+            format!("the access token of {a}"),
+            "where it is read from".to_string(),
+        ),
+    };
     if token.is_empty() {
         return Err(GraphError::config(format!("{whose} is empty")));
     }
     if token.expose().chars().any(|c| c.is_control() || c == ' ') {
         return Err(GraphError::config(format!(
-            "{whose} contains spaces or control characters; check the token file"
+            "{whose} contains spaces or control characters (a pasted line break?); check {source}"
         )));
     }
     Ok(())
@@ -928,6 +939,34 @@ mod tests {
         assert!(!t.same_origin(&Url::parse("http://127.0.0.1:8081/v26.0/x").unwrap()));
         assert!(!t.same_origin(&Url::parse("https://127.0.0.1:8080/v26.0/x").unwrap()));
         assert!(!t.same_origin(&Url::parse("http://evil.example:8080/v26.0/x").unwrap()));
+    }
+
+    /// A pasted line break in a token is refused before any call; the hint says where the
+    /// global token comes from (as the caller names it), never the token itself.
+    #[test]
+    fn tokens_with_spaces_are_refused_with_their_source() {
+        let bad = Secret::new("abc\ndef");
+        let account = AdAccountId::parse("act_1").unwrap();
+        let (flags, neutral) = (crate::graph::FLAG_NAMES, SettingNames::default());
+        let said = |account, names| check_token(&bad, account, names).unwrap_err().to_string();
+        assert_eq!(
+            said(None, &flags),
+            "the access token contains spaces or control characters (a pasted line break?); check --access-token-file or META_ACCESS_TOKEN"
+        );
+        assert_eq!(
+            said(None, &neutral),
+            "the access token contains spaces or control characters (a pasted line break?); check the token given to the client"
+        );
+        assert_eq!(
+            said(Some(&account), &flags),
+            "the access token of act_1 contains spaces or control characters (a pasted line break?); check where it is read from"
+        );
+        assert_eq!(
+            check_token(&Secret::new(""), None, &flags)
+                .unwrap_err()
+                .to_string(),
+            "the access token is empty"
+        );
     }
 
     /// Every message of the transport that names a setting, as a person reads it: a non-Graph
