@@ -437,24 +437,22 @@ impl Transport {
                 }
             }
         }
-        let trace = self.trace.get();
-        let mut recorder = Recorder {
-            trace: trace.map(|t| (t, url.to_string(), &self.redactor)),
-            method: request.method.as_str(),
-            body: None,
-            started: Instant::now(),
-        };
+        let trace = self
+            .trace
+            .get()
+            .map(|t| (t, url.to_string(), &self.redactor));
+        let body = form.as_ref().map(|fields| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .finish()
+        });
         let mut builder = self.http.request(request.method.clone(), url).header(
             reqwest::header::AUTHORIZATION,
             format!("Bearer {}", token.expose()),
         );
-        if let Some(fields) = &form {
-            let body = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(fields)
-                .finish();
-            if trace.is_some() {
-                recorder.body = Some(body.clone());
-            }
+        // A copy of the body only for the trace: write batches are large.
+        let traced_body = body.as_ref().filter(|_| trace.is_some()).cloned();
+        if let Some(body) = body {
             builder = builder
                 .header(
                     reqwest::header::CONTENT_TYPE,
@@ -462,7 +460,12 @@ impl Transport {
                 )
                 .body(body);
         }
-        recorder.started = Instant::now();
+        let recorder = Recorder {
+            body: traced_body,
+            trace,
+            method: request.method.as_str(),
+            started: Instant::now(),
+        };
         (builder, recorder)
     }
 
