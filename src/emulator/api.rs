@@ -94,6 +94,9 @@ pub(crate) struct Emulator {
 pub(crate) fn parse_token_scope(
     entry: &str,
 ) -> Result<(String, Option<HashSet<String>>), TokenScopeError> {
+    if entry.is_empty() {
+        return Err(TokenScopeError::Empty);
+    }
     let Some((token, scope)) = entry.split_once(':') else {
         return Ok((entry.to_string(), None));
     };
@@ -900,6 +903,23 @@ impl CreateParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--token` entries: a plain token sees every account, `T:act_1,act_2` only those; an
+    /// empty one, an empty token before `:` or a wrong account is refused, without the token.
+    #[test]
+    fn token_scopes_are_read_or_refused() {
+        assert_eq!(parse_token_scope("tok"), Ok(("tok".to_string(), None)));
+        let (token, scope) = parse_token_scope("tok:act_1, 2").unwrap();
+        assert_eq!(token, "tok");
+        assert_eq!(scope, Some(["1".to_string(), "2".to_string()].into()));
+        assert_eq!(parse_token_scope(""), Err(TokenScopeError::Empty));
+        assert_eq!(
+            parse_token_scope(":act_1"),
+            Err(TokenScopeError::EmptyBeforeScope)
+        );
+        let wrong = parse_token_scope("secret:acct_1").unwrap_err().to_string();
+        assert!(wrong.contains("`acct_1` is not an ad account") && !wrong.contains("secret"));
+    }
 
     #[test]
     fn versions_and_routes() {

@@ -161,9 +161,6 @@ impl EmulatorConfig {
         if self.rate_limit == Some(0) {
             return Err(EmulatorError::ZeroRateLimit);
         }
-        if self.tokens.iter().any(String::is_empty) {
-            return Err(TokenScopeError::Empty.into());
-        }
         for entry in &self.tokens {
             api::parse_token_scope(entry)?;
         }
