@@ -8,7 +8,7 @@
 //! only builds requests and reads entries; deciding what to retry is the caller's.
 
 use super::error::{ErrorKind, GraphError, json_i64};
-use super::transport::{Failure, Request, Transport};
+use super::transport::{FailedAttempt, Request, Transport};
 use super::usage::Usage;
 use crate::model::ids::AdAccountId;
 use reqwest::Method;
@@ -63,9 +63,9 @@ pub(crate) fn entry(
     entry: &Value,
     account: Option<&AdAccountId>,
     is_write: bool,
-) -> Result<Value, Failure> {
+) -> Result<Value, FailedAttempt> {
     if entry.is_null() {
-        return Err(Failure::Uncertain(GraphError::new(
+        return Err(FailedAttempt::Uncertain(GraphError::new(
             ErrorKind::Transient,
             "the batch answer has no result for this request (not run or timed out)",
         )));
@@ -97,7 +97,7 @@ pub(crate) fn entry(
     });
     t.limiter.record(account, &usage);
     if status == 0 {
-        return Err(Failure::Uncertain(GraphError::new(
+        return Err(FailedAttempt::Uncertain(GraphError::new(
             ErrorKind::Protocol,
             "a batch entry without an HTTP code",
         )));

@@ -10,7 +10,7 @@
 
 use super::client::GraphClient;
 use super::error::{ErrorKind, GraphError, json_i64};
-use super::transport::{Backoff, Failure, Request};
+use super::transport::{Backoff, FailedAttempt, Request};
 use crate::model::ids::ObjectId;
 use reqwest::Method;
 use serde_json::Value;
@@ -49,10 +49,10 @@ impl GraphClient {
         loop {
             match transport.attempt(&request, true, backoff.deadline()).await {
                 Ok(answer) => return Ok(receipt(&answer)),
-                Err(Failure::Fatal(error)) => {
+                Err(FailedAttempt::Fatal(error)) => {
                     return Err(error.with_attempts(backoff.attempts + 1));
                 }
-                Err(Failure::Uncertain(error)) => {
+                Err(FailedAttempt::Uncertain(error)) => {
                     return Err(GraphError::new(
                         ErrorKind::Uncertain,
                         format!(
@@ -63,9 +63,9 @@ impl GraphClient {
                         ),
                     ));
                 }
-                Err(failure @ (Failure::Retry { .. } | Failure::Unreachable(_))) => {
+                Err(failure @ (FailedAttempt::Retry { .. } | FailedAttempt::Unreachable(_))) => {
                     let (error, next) = match failure {
-                        Failure::Retry { error, wait } => (error, backoff.next(wait)),
+                        FailedAttempt::Retry { error, wait } => (error, backoff.next(wait)),
                         other => (other.into_error(), backoff.next_unreachable()),
                     };
                     match next {

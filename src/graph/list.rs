@@ -29,7 +29,7 @@ use super::batch::{self, MAX_BATCH};
 use super::client::{GraphClient, Inner};
 use super::error::{ErrorKind, GraphError};
 use super::live::{self, FIELDS, OPTIONAL_FIELDS};
-use super::transport::{Backoff, Failure, Request};
+use super::transport::{Backoff, FailedAttempt, Request};
 use crate::model::LiveConversion;
 use crate::model::ids::AdAccountId;
 use reqwest::Method;
@@ -442,7 +442,7 @@ impl Inner {
                 t.log(|| "the batch answer is not a list of one result per request: listing each account on its own".to_string());
                 whole(&|| Settled::Alone)
             }
-            Err(Failure::Unreachable(e)) => BatchOutcome {
+            Err(FailedAttempt::Unreachable(e)) => BatchOutcome {
                 settled: members
                     .iter()
                     .map(|(i, _)| {
@@ -457,13 +457,13 @@ impl Inner {
                     .collect(),
                 unreachable: Some(e),
             },
-            Err(Failure::Fatal(e)) => {
+            Err(FailedAttempt::Fatal(e)) => {
                 t.log(|| format!("the batch of first pages was refused ({e}): listing each account on its own"));
                 whole(&|| Settled::Alone)
             }
             Err(failure) => {
                 let wait = match &failure {
-                    Failure::Retry { wait, .. } => *wait,
+                    FailedAttempt::Retry { wait, .. } => *wait,
                     _ => None,
                 };
                 let error = failure.into_error();
@@ -501,7 +501,7 @@ impl Inner {
                         Err(e) => Settled::Done(Err(e)),
                     }
                 }
-                Err(Failure::Fatal(e)) if !reduced && refuses_a_field(&e) => {
+                Err(FailedAttempt::Fatal(e)) if !reduced && refuses_a_field(&e) => {
                     self.log_refused_fields(account, &e);
                     self.fields.learn(false);
                     Settled::Again {
@@ -509,10 +509,10 @@ impl Inner {
                         error: None,
                     }
                 }
-                Err(Failure::Fatal(e)) => Settled::Done(Err(e.with_account(Some(account)))),
+                Err(FailedAttempt::Fatal(e)) => Settled::Done(Err(e.with_account(Some(account)))),
                 Err(failure) => {
                     let wait = match &failure {
-                        Failure::Retry { wait, .. } => *wait,
+                        FailedAttempt::Retry { wait, .. } => *wait,
                         _ => None,
                     };
                     let error = failure.into_error();

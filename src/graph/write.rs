@@ -21,7 +21,7 @@
 use super::batch;
 use super::client::{GraphClient, Inner};
 use super::error::{ErrorKind, GraphError};
-use super::transport::{Backoff, Failure, Request};
+use super::transport::{Backoff, FailedAttempt, Request};
 use crate::model::ids::{AdAccountId, ConversionId};
 use crate::model::{LiveConversion, NewConversion, WriteOp, WriteOutcome};
 use crate::rule::Rule;
@@ -265,7 +265,7 @@ impl Inner {
     }
 
     /// Sorts one attempt's answer; updates the job for a next attempt.
-    fn step(&self, job: &mut Job, answer: Result<Value, Failure>) -> Step {
+    fn step(&self, job: &mut Job, answer: Result<Value, FailedAttempt>) -> Step {
         match answer {
             Ok(value) => match outcome(&job.op, &value) {
                 Ok(outcome) => {
@@ -278,7 +278,7 @@ impl Inner {
                 }
                 Err(failure) => self.retry_or_fail(job, failure),
             },
-            Err(Failure::Fatal(e))
+            Err(FailedAttempt::Fatal(e))
                 if e.is_not_found()
                     && job.uncertain
                     && matches!(job.op, WriteOp::Delete { .. }) =>
@@ -289,21 +289,21 @@ impl Inner {
         }
     }
 
-    fn retry_or_fail(&self, job: &mut Job, failure: Failure) -> Step {
+    fn retry_or_fail(&self, job: &mut Job, failure: FailedAttempt) -> Step {
         match failure {
-            Failure::Fatal(e) => Step::Done(Err(e.with_attempts(job.backoff.attempts + 1))),
-            Failure::Uncertain(e) if matches!(job.op, WriteOp::Create { .. }) => {
+            FailedAttempt::Fatal(e) => Step::Done(Err(e.with_attempts(job.backoff.attempts + 1))),
+            FailedAttempt::Uncertain(e) if matches!(job.op, WriteOp::Create { .. }) => {
                 job.uncertain = true;
                 Step::Verify(e)
             }
-            Failure::Uncertain(error) => {
+            FailedAttempt::Uncertain(error) => {
                 // A delete or update that may have been applied: repeating it is safe (a
                 // delete that then finds nothing counts as done).
                 job.uncertain = true;
                 self.again(job, error, None)
             }
-            Failure::Retry { error, wait } => self.again(job, error, wait),
-            Failure::Unreachable(error) => match job.backoff.next_unreachable() {
+            FailedAttempt::Retry { error, wait } => self.again(job, error, wait),
+            FailedAttempt::Unreachable(error) => match job.backoff.next_unreachable() {
                 Some(d) => {
                     job.wait = d;
                     Step::Again
@@ -333,7 +333,7 @@ impl Inner {
 
     /// One round trip for a chunk of writes: a plain request for one, a batch for more.
     /// Answers are in chunk order.
-    async fn send_chunk(&self, chunk: &[Job]) -> Vec<Result<Value, Failure>> {
+    async fn send_chunk(&self, chunk: &[Job]) -> Vec<Result<Value, FailedAttempt>> {
         let t = &self.transport;
         let account = chunk[0].account.clone();
         let deadline = chunk
@@ -383,7 +383,7 @@ impl Inner {
                 );
                 chunk
                     .iter()
-                    .map(|_| Err(Failure::Uncertain(e.clone())))
+                    .map(|_| Err(FailedAttempt::Uncertain(e.clone())))
                     .collect()
             }
             Err(failure) => chunk.iter().map(|_| Err(failure.clone())).collect(),
@@ -427,16 +427,19 @@ impl Inner {
 }
 
 /// `batch of 3 [act_1]: 1 ok, 1 not run or lost, 1 failed (code 100)`, for verbose output.
-fn batch_summary(account: Option<&AdAccountId>, answers: &[Result<Value, Failure>]) -> String {
+fn batch_summary(
+    account: Option<&AdAccountId>,
+    answers: &[Result<Value, FailedAttempt>],
+) -> String {
     let ok = answers.iter().filter(|a| a.is_ok()).count();
     let lost = answers
         .iter()
-        .filter(|a| matches!(a, Err(Failure::Uncertain(_))))
+        .filter(|a| matches!(a, Err(FailedAttempt::Uncertain(_))))
         .count();
     let mut codes: Vec<String> = answers
         .iter()
         .filter_map(|a| match a {
-            Err(Failure::Uncertain(_)) | Ok(_) => None,
+            Err(FailedAttempt::Uncertain(_)) | Ok(_) => None,
             Err(f) => Some(
                 f.clone()
                     .into_error()
@@ -529,9 +532,9 @@ fn number_text(value: f64) -> String {
 }
 
 /// What a successful answer means for the write.
-fn outcome(op: &WriteOp, value: &Value) -> Result<WriteOutcome, Failure> {
+fn outcome(op: &WriteOp, value: &Value) -> Result<WriteOutcome, FailedAttempt> {
     let refused = |what: &str| {
-        Failure::Fatal(GraphError::new(
+        FailedAttempt::Fatal(GraphError::new(
             ErrorKind::Api,
             format!("the API did not confirm the {what} (`success` is false)"),
         ))
@@ -550,7 +553,7 @@ fn outcome(op: &WriteOp, value: &Value) -> Result<WriteOutcome, Failure> {
             });
             id.map(WriteOutcome::Created).ok_or_else(|| {
                 // Something was accepted but we cannot tell what: check before repeating.
-                Failure::Uncertain(GraphError::new(
+                FailedAttempt::Uncertain(GraphError::new(
                     ErrorKind::Protocol,
                     "the API accepted the create but returned no id",
                 ))
