@@ -10,8 +10,8 @@
 //! the entries past the [`STRICT_RUN_BUDGET`]th are `null` (not run).
 
 use super::api::Emulator;
+use super::api_error::ApiError;
 use super::control::{AuthSource, InjectedFault};
-use super::error::ApiError;
 use super::http::fault_error;
 use super::request::{ApiRequest, Method, Params};
 use crate::model::Secret;

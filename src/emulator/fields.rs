@@ -5,7 +5,7 @@
 //! answering a list is then string concatenation. This module never parses rules or touches
 //! the store: it only knows field names and how each is written on the wire.
 
-use super::error::ApiError;
+use super::api_error::ApiError;
 use serde_json::{Value, json};
 
 macro_rules! fields {

@@ -7,10 +7,10 @@
 //! fails, so hyper abandons the connection without sending a byte of the answer.
 
 use super::api::Emulator;
+use super::api_error::ApiError;
 use super::batch;
 use super::control::{AfterCommit, InjectedFault, Route};
-use super::error::ApiError;
-use super::failure::SeedError;
+use super::error::SeedError;
 use super::request::{ApiRequest, Method, Params, token_from_header};
 use super::store::Conversion;
 use axum::Router;

@@ -40,17 +40,17 @@
 //! JSON body.
 
 mod api;
+mod api_error;
 mod batch;
 mod control;
 mod error;
-mod failure;
 mod fields;
 mod http;
 mod request;
 mod store;
 
 pub use control::Faults;
-pub use failure::{EmulatorError, SeedError, StateError, TokenScopeError};
+pub use error::{EmulatorError, SeedError, StateError, TokenScopeError};
 pub use fields::graph_datetime;
 pub use http::SeedConversion;
 

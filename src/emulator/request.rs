@@ -4,8 +4,8 @@
 //! Parsing is forgiving in the ways the SDKs need (form bodies, JSON bodies, `method=`
 //! overrides, trailing slashes); it never decides whether a request is allowed.
 
+use super::api_error::ApiError;
 use super::control::AuthSource;
-use super::error::ApiError;
 use crate::model::Secret;
 use serde_json::Value;
 

@@ -4,7 +4,7 @@
 //! The store applies changes it is given and keeps every conversion's answer pre-rendered
 //! (`fields::Rendered`); it does not validate parameters or know about HTTP — `api` does that.
 
-use super::failure::StateError;
+use super::error::StateError;
 use super::fields::{self, Field, FieldSelection, Rendered};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
