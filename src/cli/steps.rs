@@ -9,7 +9,7 @@ use crate::cli::session::{AccountTokens, Session, account_tokens};
 use crate::diff::DiffOptions;
 use crate::manifest::{DesiredAccount, Manifests};
 use crate::model::AdAccountId;
-use crate::reconcile::compare::{Comparison, compare};
+use crate::reconcile::survey::{Survey, survey};
 use std::path::PathBuf;
 
 /// Loads manifests, printing warnings (unless quiet); invalid manifests are a failure that
@@ -70,15 +70,15 @@ pub(crate) fn parse_accounts(accounts: &[String]) -> Result<Vec<AdAccountId>, Fa
 /// Lists and diffs. `report_only` (drift): what apply would refuse is reported as drift with a
 /// warning, not an error. The desired accounts are consumed: nothing after the diff needs them,
 /// so they are freed before the plan is shown or applied (at agency scale, tens of MB).
-pub(crate) async fn compare_accounts(
+pub(crate) async fn survey_accounts(
     session: &Session,
     selected: Vec<DesiredAccount>,
     global: &GlobalOptions,
     report_only: bool,
-) -> Result<Comparison, Failure> {
+) -> Result<Survey, Failure> {
     let spinner = listing_spinner(selected.len(), global);
     let accounts: Vec<&DesiredAccount> = selected.iter().collect();
-    let result = compare(
+    let result = survey(
         session,
         &accounts,
         &global.api_version,
@@ -89,16 +89,16 @@ pub(crate) async fn compare_accounts(
     )
     .await;
     spinner.finish_and_clear();
-    let comparison = result.map_err(|errors| {
+    let survey = result.map_err(|errors| {
         let summary = format!("no plan: fix the {} problem(s) above", errors.len());
         Failure::with_details(errors, summary)
     })?;
     if global.verbose {
-        for note in comparison.doc.accounts.iter().flat_map(|a| a.notes.iter()) {
+        for note in survey.doc.accounts.iter().flat_map(|a| a.notes.iter()) {
             eprintln!("note: {note}");
         }
     }
-    Ok(comparison)
+    Ok(survey)
 }
 
 /// The own tokens (`token_env`) of the given accounts, read before any call: a variable that

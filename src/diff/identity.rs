@@ -18,8 +18,8 @@
 //! the entry's name and declared immutable fields (a replaced pinned conversion); when none has
 //! the name at all, the entry is created, with a warning to update the pin.
 
-use super::compare::compare;
 use super::error;
+use super::fields::diff_fields;
 use super::safety::parse_time;
 use crate::manifest::{DesiredAccount, Diagnostic, Ensure};
 use crate::model::LiveConversion;
@@ -145,13 +145,13 @@ impl<'a> Matcher<'_, 'a> {
             else {
                 continue;
             };
-            if compare(entry, old).forced_by.is_empty() {
+            if diff_fields(entry, old).forced_by.is_empty() {
                 continue;
             }
             let mut same = self.unclaimed_named(&entry.name);
-            same.retain(|c| compare(entry, c).forced_by.is_empty());
+            same.retain(|c| diff_fields(entry, c).forced_by.is_empty());
             let Some(kept) = oldest(&same) else { continue };
-            if !compare(entry, kept).is_empty() || !newer(kept, old) {
+            if !diff_fields(entry, kept).is_empty() || !newer(kept, old) {
                 continue;
             }
             let extra = same.into_iter().filter(|c| c.id != kept.id).collect();
@@ -178,7 +178,7 @@ impl<'a> Matcher<'_, 'a> {
             let same: Vec<&LiveConversion> = named
                 .iter()
                 .copied()
-                .filter(|c| compare(entry, c).forced_by.is_empty())
+                .filter(|c| diff_fields(entry, c).forced_by.is_empty())
                 .collect();
             if let Some(kept) = oldest(&same) {
                 let extra = same.iter().copied().filter(|c| c.id != kept.id).collect();
@@ -234,7 +234,7 @@ impl<'a> Matcher<'_, 'a> {
         let (same, differ): (Vec<&LiveConversion>, Vec<&LiveConversion>) = many
             .iter()
             .copied()
-            .partition(|c| compare(entry, c).forced_by.is_empty());
+            .partition(|c| diff_fields(entry, c).forced_by.is_empty());
         let mut why_not = String::new();
         if entry.ensure == Ensure::Present
             && let Some(kept) = oldest(&same)
@@ -243,7 +243,7 @@ impl<'a> Matcher<'_, 'a> {
                 same.iter().copied().filter(|c| c.id != kept.id).collect();
             match differ.as_slice() {
                 [] => return self.keep(i, kept, extra),
-                [old] if compare(entry, kept).is_empty() && newer(kept, old) => {
+                [old] if diff_fields(entry, kept).is_empty() && newer(kept, old) => {
                     self.keep(i, kept, extra);
                     self.m.claimed.insert(&old.id);
                     self.m.leftovers.insert(i, old);
@@ -253,7 +253,7 @@ impl<'a> Matcher<'_, 'a> {
                     ));
                     return;
                 }
-                [old] if compare(entry, kept).is_empty() => {
+                [old] if diff_fields(entry, kept).is_empty() => {
                     why_not = format!(
                         "; {} differs from the manifest and is not older than {}, so it is not the old half of an interrupted replacement (made by hand?)",
                         old.id, kept.id

@@ -7,12 +7,12 @@
 //! (`protect`, last-fired and unavailable warnings, the mass-delete warning). It is pure: no
 //! I/O, the clock is passed in, so every rule is unit-tested here.
 
-mod compare;
+mod fields;
 mod identity;
 mod renames;
 mod safety;
 
-pub(crate) use compare::{compare, desired_state};
+pub(crate) use fields::{desired_state, diff_fields};
 pub use safety::{MassDelete, fired_recently, mass_delete};
 
 use crate::manifest::{DesiredAccount, DesiredConversion, Diagnostic, Ensure, Severity};
@@ -221,7 +221,7 @@ impl Planner<'_> {
 
     /// A present entry matched to a live conversion: nothing, an update or a replacement.
     fn change(&mut self, entry: &DesiredConversion, live: &LiveConversion) {
-        let cmp = compare(entry, live);
+        let cmp = diff_fields(entry, live);
         if !cmp.unknown.is_empty() {
             let fields: Vec<&str> = cmp.unknown.iter().map(|f| f.as_str()).collect();
             self.notes.push(format!(

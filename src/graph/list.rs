@@ -27,8 +27,8 @@
 
 use super::batch::{self, MAX_BATCH};
 use super::client::{GraphClient, Inner};
+use super::decode::{self, FIELDS, OPTIONAL_FIELDS};
 use super::error::{ErrorKind, GraphError};
-use super::live::{self, FIELDS, OPTIONAL_FIELDS};
 use super::transport::{Backoff, FailedAttempt, Request};
 use crate::model::LiveConversion;
 use crate::model::ids::AdAccountId;
@@ -647,12 +647,12 @@ impl Inner {
         };
         for item in data {
             pages.out.push((
-                live::parse_conversion(item).map_err(|e| e.with_account(Some(account)))?,
+                decode::parse_conversion(item).map_err(|e| e.with_account(Some(account)))?,
                 arrived,
             ));
         }
         if !data.is_empty() {
-            let here = live::missing_fields(data);
+            let here = decode::missing_fields(data);
             pages.missing = Some(match pages.missing.take() {
                 None => here,
                 Some(before) => before.into_iter().filter(|f| here.contains(f)).collect(),

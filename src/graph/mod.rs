@@ -71,11 +71,11 @@
 mod batch;
 mod client;
 mod config;
+mod decode;
 mod error;
 mod events;
 mod limiter;
 mod list;
-mod live;
 
 mod trace;
 mod transport;

@@ -5,7 +5,7 @@
 //! - [`compare`]: list the selected accounts and diff each (shared by plan, apply and drift);
 //! - [`apply`]: execute a plan in phases and report exactly what was done;
 //! - [`import`]: live accounts → manifests with ids pinned ([`import_set`]: as uses of a set);
-//! - [`live_test`]: rule-test examples → Conversions API server events;
+//! - [`test_events`]: rule-test examples → Conversions API server events;
 //! - [`shard`]: `--shard K/N`, a stable share of the accounts;
 //! - [`staleness`]: is a saved or approved plan still true of live state?
 //! - [`verify`]: after an apply, re-read what was written and report what the API stored
@@ -14,13 +14,13 @@
 //! It never parses the command line and never prints: commands in `cli` do both.
 
 pub mod apply;
-pub mod compare;
 pub(crate) mod import;
 pub(crate) mod import_set;
 mod live_api;
-pub(crate) mod live_test;
 pub mod shard;
 pub(crate) mod staleness;
+pub mod survey;
+pub(crate) mod test_events;
 pub(crate) mod verify;
 
 pub(crate) use live_api::{LiveApi, Progress};

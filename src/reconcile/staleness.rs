@@ -6,7 +6,7 @@
 //! without a server.
 
 use super::LiveApi;
-use super::compare::cannot_list;
+use super::survey::cannot_list;
 use crate::model::LiveConversion;
 use crate::plan::check::check_account;
 use crate::plan::{AccountPlan, PlanDocument};

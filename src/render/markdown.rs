@@ -19,7 +19,7 @@
 //! hostile name cannot close a block, split a table row or end a fence.
 
 use super::diff_block::diff_block;
-use super::fleet::Fleet;
+use super::set_groups::SetGroups;
 use super::{Mode, summary_line};
 use crate::plan::{AccountPlan, Action, PlanDocument, Summary};
 use std::fmt::Write;
@@ -70,12 +70,12 @@ pub(crate) fn render_bounded_to(
 ) -> io::Result<()> {
     let head = Head::of(doc, mode);
     // A set entry changed in many accounts is one block, shown once after the table.
-    let fleet = super::fleet::group(doc);
+    let set_groups = super::set_groups::group(doc);
     let mut groups = String::new();
-    super::fleet::markdown_groups(&mut groups, &fleet, mode, fence_for, code);
+    super::set_groups::markdown_groups(&mut groups, &set_groups, mode, fence_for, code);
     let layout = match bound {
-        None => Layout::everything(doc, &fleet),
-        Some(bound) => Layout::within(doc, mode, &head, &fleet, groups.len(), bound),
+        None => Layout::everything(doc, &set_groups),
+        Some(bound) => Layout::within(doc, mode, &head, &set_groups, groups.len(), bound),
     };
     let mut part = String::new();
     head.write(&mut part, layout.rows);
@@ -90,7 +90,7 @@ pub(crate) fn render_bounded_to(
         part.clear();
         account_heading(&mut part, account);
         out.write_all(part.as_bytes())?;
-        for (e, kind) in entries(account, |i| fleet.grouped.contains(&(a, i))).enumerate() {
+        for (e, kind) in entries(account, |i| set_groups.grouped.contains(&(a, i))).enumerate() {
             if shown[e] {
                 entry.clear();
                 write_entry(&mut entry, account, kind, mode);
@@ -129,13 +129,13 @@ struct Layout {
 }
 
 impl Layout {
-    fn everything(doc: &PlanDocument, fleet: &Fleet) -> Layout {
+    fn everything(doc: &PlanDocument, set_groups: &SetGroups) -> Layout {
         let shown: Vec<Vec<bool>> = doc
             .accounts
             .iter()
             .enumerate()
             .map(|(a, account)| {
-                vec![true; entries(account, |i| fleet.grouped.contains(&(a, i))).count()]
+                vec![true; entries(account, |i| set_groups.grouped.contains(&(a, i))).count()]
             })
             .collect();
         let total = shown.iter().map(Vec::len).sum();
@@ -148,12 +148,12 @@ impl Layout {
         }
     }
 
-    /// `groups`: the size of the fleet groups, always shown after the head.
+    /// `groups`: the size of the set groups, always shown after the head.
     fn within(
         doc: &PlanDocument,
         mode: Mode,
         head: &Head,
-        fleet: &Fleet,
+        set_groups: &SetGroups,
         groups: usize,
         bound: &Bound,
     ) -> Layout {
@@ -169,7 +169,8 @@ impl Layout {
             headings.push(heading);
             let mut rank = [0usize; PRIORITIES];
             let mut any = false;
-            for (e, kind) in entries(account, |i| fleet.grouped.contains(&(a, i))).enumerate() {
+            for (e, kind) in entries(account, |i| set_groups.grouped.contains(&(a, i))).enumerate()
+            {
                 text.clear();
                 write_entry(&mut text, account, kind, mode);
                 let priority = kind.priority();
@@ -193,7 +194,7 @@ impl Layout {
             .iter()
             .enumerate()
             .map(|(a, account)| {
-                vec![false; entries(account, |i| fleet.grouped.contains(&(a, i))).count()]
+                vec![false; entries(account, |i| set_groups.grouped.contains(&(a, i))).count()]
             })
             .collect();
         let total = candidates.len();
@@ -286,7 +287,7 @@ impl Entry<'_> {
     }
 }
 
-/// An account's entries, in the order they are shown; an action shown in a fleet group
+/// An account's entries, in the order they are shown; an action shown in a set group
 /// (`in_group` of its index) is not one of them.
 fn entries<'a>(
     account: &'a AccountPlan,

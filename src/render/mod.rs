@@ -7,10 +7,10 @@
 
 mod diff_block;
 pub(crate) mod findings;
-mod fleet;
 pub mod json;
 pub mod markdown;
-pub(crate) mod rule_tests;
+mod set_groups;
+pub(crate) mod test_results;
 pub mod text;
 
 use crate::plan::Summary;

@@ -56,23 +56,23 @@ pub(crate) fn render_to(
 ) -> io::Result<()> {
     let p = Painter(opts.color);
     let mut account_text = String::new();
-    // A fleet: what sets change the same way in several accounts is shown once, first.
-    let fleet = super::fleet::group(doc);
-    if !fleet.groups.is_empty() {
+    // What sets change the same way in several accounts is shown once, first.
+    let set_groups = super::set_groups::group(doc);
+    if !set_groups.groups.is_empty() {
         account_text.push_str(&p.bold(
             "Changes from sets, grouped across the accounts that use them (each account's own changes follow):",
         ));
         account_text.push('\n');
-        for group in &fleet.groups {
+        for group in &set_groups.groups {
             account_text.push('\n');
-            super::fleet::render_group(&mut account_text, group, opts.mode, p);
+            super::set_groups::render_group(&mut account_text, group, opts.mode, p);
         }
         account_text.push('\n');
         out.write_all(account_text.as_bytes())?;
     }
     let mut only_grouped = 0usize;
     for (a, account) in doc.accounts.iter().enumerate() {
-        let own = |i: usize| !fleet.grouped.contains(&(a, i));
+        let own = |i: usize| !set_groups.grouped.contains(&(a, i));
         let has_own = (0..account.actions.len()).any(own);
         if !account.actions.is_empty()
             && !has_own
@@ -156,7 +156,7 @@ fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
     // Names are user text: quoted and escaped (a line break or a quote in a name must not
     // break the block, nor a code fence around it in markdown).
     let name = quoted(action.name());
-    let label = super::fleet::label(action);
+    let label = super::set_groups::label(action);
     match action {
         Action::Create { after, .. } => {
             let what = match mode {

@@ -14,7 +14,7 @@ use convctl::graph::{GraphClient, GraphConfig, RetryPolicy};
 use convctl::manifest::DesiredAccount;
 use convctl::model::Secret;
 use convctl::reconcile::apply::execute;
-use convctl::reconcile::compare::compare;
+use convctl::reconcile::survey::survey;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -41,13 +41,13 @@ async fn converge(client: &GraphClient, text: &str) -> usize {
     let loaded = convctl::manifest::load_str(Path::new("m.yaml"), text).unwrap();
     let accounts: Vec<&DesiredAccount> = loaded.accounts.iter().collect();
     for round in 1..=4 {
-        let comparison = compare(client, &accounts, "v26.0", &DiffOptions::default())
+        let survey = survey(client, &accounts, "v26.0", &DiffOptions::default())
             .await
             .unwrap();
-        if !comparison.doc.has_changes() {
+        if !survey.doc.has_changes() {
             return round;
         }
-        let report = execute(client, comparison.doc, Arc::new(|| {})).await;
+        let report = execute(client, survey.doc, Arc::new(|| {})).await;
         if !report.is_complete() {
             eprintln!("round {round} incomplete:\n{}", report.render());
         }

@@ -6,7 +6,7 @@ use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
 use crate::cli::output::{print_doc, progress_bar, warn, write_stdout};
 use crate::cli::steps::{
-    compare_accounts, load_manifests, parse_accounts, select, tokens_of, tokens_of_selected,
+    load_manifests, parse_accounts, select, survey_accounts, tokens_of, tokens_of_selected,
     with_session_for,
 };
 use crate::diff::mass_delete;
@@ -72,11 +72,11 @@ pub(crate) fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> Outcome {
                 (doc, active)
             }
             Source::Manifests(selected) => {
-                let comparison = compare_accounts(session, selected, global, false).await?;
-                let active = (0..comparison.doc.accounts.len())
-                    .map(|i| comparison.active_count(i))
+                let survey = survey_accounts(session, selected, global, false).await?;
+                let active = (0..survey.doc.accounts.len())
+                    .map(|i| survey.active_count(i))
                     .collect();
-                (comparison.doc, active)
+                (survey.doc, active)
             }
         };
 

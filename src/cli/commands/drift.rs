@@ -7,7 +7,7 @@ use crate::cli::exit;
 use crate::cli::failure::Outcome;
 use crate::cli::output::{load_shown, markdown_bound, print_report};
 use crate::cli::steps::{
-    compare_accounts, load_manifests, select, tokens_of_selected, with_session_for,
+    load_manifests, select, survey_accounts, tokens_of_selected, with_session_for,
 };
 use crate::render::Mode;
 use std::path::PathBuf;
@@ -30,8 +30,8 @@ pub(crate) fn run(
     let selected = select(manifests, accounts, global)?;
     let tokens = tokens_of_selected(global, &selected)?;
     with_session_for(global, tokens, async move |session| {
-        let comparison = compare_accounts(session, selected, global, true).await?;
-        print_report(&comparison.doc, format, Mode::Drift, global, bound.as_ref())?;
-        Ok(exit_code(comparison.doc.has_changes()))
+        let survey = survey_accounts(session, selected, global, true).await?;
+        print_report(&survey.doc, format, Mode::Drift, global, bound.as_ref())?;
+        Ok(exit_code(survey.doc.has_changes()))
     })
 }

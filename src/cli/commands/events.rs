@@ -14,7 +14,7 @@ use crate::cli::steps::with_session;
 use crate::events;
 use crate::graph::EventsReceipt;
 use crate::model::ids::ObjectId;
-use crate::reconcile::live_test::{self, LiveEvent};
+use crate::reconcile::test_events::{self, LiveEvent};
 use crate::render::findings::plural;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -79,7 +79,7 @@ pub(crate) fn test_live(
     }
     let manifests = crate::manifest::load(paths)
         .map_err(|_| Failure::new("the manifests are invalid: run `convctl validate`"))?;
-    let (events, skipped) = live_test::build(&manifests, global.shard, now());
+    let (events, skipped) = test_events::build(&manifests, global.shard, now());
     let mut failed: Vec<String> = skipped
         .iter()
         .map(|s| {

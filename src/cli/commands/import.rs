@@ -7,9 +7,9 @@ use crate::cli::failure::{Failure, Outcome};
 use crate::cli::steps::{parse_accounts, with_session};
 use crate::manifest::set::Sets;
 use crate::reconcile::LiveApi;
-use crate::reconcile::compare::cannot_list;
 use crate::reconcile::import::{manifest_for, manifest_path, schema_ref, with_modeline, write_new};
 use crate::reconcile::import_set::manifest_for_set;
+use crate::reconcile::survey::cannot_list;
 use std::io::Write;
 use std::path::Path;
 
@@ -17,11 +17,13 @@ pub(crate) fn run(
     global: &GlobalOptions,
     accounts: &[String],
     out: &Path,
-    fleet: Option<(&str, &Path)>,
+    use_set: Option<(&str, &Path)>,
 ) -> Outcome {
     let accounts = parse_accounts(accounts)?;
     // The set is read (and checked) before any API call.
-    let sets = fleet.map(|(name, from)| load_set(name, from)).transpose()?;
+    let sets = use_set
+        .map(|(name, from)| load_set(name, from))
+        .transpose()?;
     // Refuse before any API call when a target file exists.
     for account in &accounts {
         let path = manifest_path(out, account);

@@ -82,8 +82,8 @@ pub(crate) fn run(cli: Cli) -> Outcome {
             from,
         } => {
             let from = from.unwrap_or_else(|| "conversions".into());
-            let fleet = use_set.as_deref().map(|set| (set, from.as_path()));
-            import::run(&cli.global, &accounts, &out, fleet)
+            let use_set_from = use_set.as_deref().map(|set| (set, from.as_path()));
+            import::run(&cli.global, &accounts, &out, use_set_from)
         }
         Command::Emulator(args) => emulator::run(&args),
     }

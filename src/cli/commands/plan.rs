@@ -6,7 +6,7 @@ use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
 use crate::cli::output::{load_shown, markdown_bound, print_report};
 use crate::cli::steps::{
-    compare_accounts, load_manifests, select, tokens_of_selected, with_session_for,
+    load_manifests, select, survey_accounts, tokens_of_selected, with_session_for,
 };
 use crate::render::Mode;
 use std::path::{Path, PathBuf};
@@ -43,8 +43,8 @@ pub(crate) fn run(global: &GlobalOptions, args: PlanArgs<'_>) -> Outcome {
     let selected = select(manifests, args.accounts, global)?;
     let tokens = tokens_of_selected(global, &selected)?;
     with_session_for(global, tokens, async move |session| {
-        let comparison = compare_accounts(session, selected, global, false).await?;
-        let doc = &comparison.doc;
+        let survey = survey_accounts(session, selected, global, false).await?;
+        let doc = &survey.doc;
         print_report(doc, args.format, Mode::Plan, global, bound.as_ref())?;
         if let Some(out) = args.out {
             doc.save(out).map_err(Failure::new)?;

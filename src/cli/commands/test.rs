@@ -8,7 +8,7 @@ use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
 use crate::manifest::{self, Diagnostic, rule_tests};
 use crate::render::findings::{self, plural};
-use crate::render::rule_tests::{json_report, write_lines};
+use crate::render::test_results::{json_report, write_lines};
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,6 +1,6 @@
-//! Comparing manifests with live state, read-only: the half of reconciling that `plan`,
-//! `apply` and `drift` share. Lists every selected account (in parallel, through the client)
-//! and diffs each; `drift` is this comparison reported as drift (exit 2 when anything
+//! Surveying the selected accounts, read-only: the half of reconciling that `plan`, `apply`
+//! and `drift` share. Lists every selected account (in parallel, through the client) and diffs
+//! each with its manifest; `drift` is this survey reported as drift (exit 2 when anything
 //! differs). It never writes to the API.
 
 use crate::diff::{DiffOptions, diff_account};
@@ -15,13 +15,13 @@ use crate::reconcile::LiveApi;
 /// order as `doc.accounts`). The live listings themselves are not kept: at agency scale they
 /// are tens of MB that nothing needs after the diff.
 #[derive(Debug)]
-pub struct Comparison {
+pub struct Survey {
     pub doc: PlanDocument,
     /// Non-archived live conversions of each account.
     active: Vec<usize>,
 }
 
-impl Comparison {
+impl Survey {
     /// Non-archived live conversions of account `i` (what the mass-delete guard counts).
     pub(crate) fn active_count(&self, i: usize) -> usize {
         self.active[i]
@@ -35,12 +35,12 @@ fn active(live: &[LiveConversion]) -> usize {
 /// Lists and diffs every account; every failure (listing, identity, protect, cap) is returned,
 /// not just the first, each a complete message for stderr (`error: act_…: …`, or
 /// `file:line:col: error: act_…: …` with its `help:`).
-pub async fn compare<A: LiveApi>(
+pub async fn survey<A: LiveApi>(
     api: &A,
     accounts: &[&DesiredAccount],
     api_version: &str,
     opts: &DiffOptions,
-) -> Result<Comparison, Vec<String>> {
+) -> Result<Survey, Vec<String>> {
     let ids: Vec<_> = accounts.iter().map(|a| a.account.clone()).collect();
     let listed = api.list_many(&ids).await;
     let mut errors = Vec::new();
@@ -66,7 +66,7 @@ pub async fn compare<A: LiveApi>(
         }
     }
     if errors.is_empty() {
-        Ok(Comparison {
+        Ok(Survey {
             doc: PlanDocument::new(api_version, plans),
             active: active_counts,
         })

@@ -1,4 +1,4 @@
-//! Fleet plans: a change to one entry of a set, made in 400 accounts, is one change to review.
+//! Set groups: a change to one entry of a set, made in 400 accounts, is one change to review.
 //!
 //! Actions that come from the same set entry (same set, same kind, same name) in two or more
 //! accounts are grouped: one block names the accounts, shows the fields that are the same in
@@ -32,7 +32,7 @@ pub(crate) struct Group<'a> {
 }
 
 /// The groups of a document, and which actions (account index, action index) they hold.
-pub(crate) struct Fleet<'a> {
+pub(crate) struct SetGroups<'a> {
     pub(crate) groups: Vec<Group<'a>>,
     pub(crate) grouped: HashSet<(usize, usize)>,
 }
@@ -47,7 +47,7 @@ fn kind(action: &Action) -> u8 {
 }
 
 /// Groups the actions that come from sets across accounts (in order of first appearance).
-pub(crate) fn group(doc: &PlanDocument) -> Fleet<'_> {
+pub(crate) fn group(doc: &PlanDocument) -> SetGroups<'_> {
     let mut index: HashMap<(&str, u8, &str), usize> = HashMap::new();
     let mut found: Vec<Vec<(usize, usize)>> = Vec::new();
     for (a, account) in doc.accounts.iter().enumerate() {
@@ -82,7 +82,7 @@ pub(crate) fn group(doc: &PlanDocument) -> Fleet<'_> {
                 .collect(),
         });
     }
-    Fleet { groups, grouped }
+    SetGroups { groups, grouped }
 }
 
 /// `act_1, act_2, ... and 390 more`.
@@ -396,16 +396,16 @@ fn markers_in_column_0(text: &str) -> String {
 /// any backtick run).
 pub(crate) fn markdown_groups(
     out: &mut String,
-    fleet: &Fleet,
+    set_groups: &SetGroups,
     mode: Mode,
     fence_for: fn(&str) -> String,
     code: fn(&str) -> String,
 ) {
-    if fleet.groups.is_empty() {
+    if set_groups.groups.is_empty() {
         return;
     }
     let _ = writeln!(out, "\n#### Changes from sets, grouped across accounts\n");
-    for group in &fleet.groups {
+    for group in &set_groups.groups {
         let (_, first) = group.members[0];
         let mut text = String::new();
         render_group(&mut text, group, mode, Painter(false));
@@ -471,7 +471,7 @@ mod tests {
     }
 
     /// 12 accounts take the same change to a set's entry; one of them differs in a value.
-    fn fleet_doc() -> PlanDocument {
+    fn set_doc() -> PlanDocument {
         let mut accounts: Vec<AccountPlan> = (1..=12)
             .map(|n| account(n, vec![update(&n.to_string(), "a", (40, 50))]))
             .collect();
@@ -490,7 +490,7 @@ mod tests {
 
     #[test]
     fn identical_set_actions_are_one_block() {
-        let text = text::render(&fleet_doc(), RenderOptions::plain(Mode::Plan));
+        let text = text::render(&set_doc(), RenderOptions::plain(Mode::Plan));
         insta::assert_snapshot!(text);
         assert_eq!(text.matches("conversion \"Purchase\"").count(), 1, "{text}");
         assert!(text.contains("in 12 accounts: act_1, act_2"), "{text}");
@@ -499,7 +499,7 @@ mod tests {
 
     #[test]
     fn markdown_groups_too() {
-        let md = crate::render::markdown::render(&fleet_doc(), Mode::Plan);
+        let md = crate::render::markdown::render(&set_doc(), Mode::Plan);
         assert_eq!(md.matches("conversion \"Purchase\"").count(), 1, "{md}");
         assert!(md.contains("12 accounts: set"), "{md}");
         assert!(md.contains("\"Old\""), "own entries stay per account: {md}");

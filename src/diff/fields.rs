@@ -12,7 +12,7 @@ use serde_json::Value;
 
 /// What differs between a declared conversion and the live one it matched.
 #[derive(Debug, Default)]
-pub(crate) struct Comparison {
+pub(crate) struct FieldDiff {
     /// Every differing field, in plan order.
     pub(crate) changes: Vec<FieldChange>,
     /// Immutable fields among `changes`: a non-empty list means replacement.
@@ -21,7 +21,7 @@ pub(crate) struct Comparison {
     pub(crate) unknown: Vec<Field>,
 }
 
-impl Comparison {
+impl FieldDiff {
     pub(crate) fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
@@ -52,7 +52,7 @@ fn same_value(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
 
-fn change(c: &mut Comparison, field: Field, before: Value, after: Value) {
+fn change(c: &mut FieldDiff, field: Field, before: Value, after: Value) {
     if !field.is_mutable() {
         c.forced_by.push(field);
     }
@@ -65,7 +65,7 @@ fn change(c: &mut Comparison, field: Field, before: Value, after: Value) {
 
 /// An immutable text field: only a declared (`Some`) one is managed; an unknown live one is
 /// noted, never changed.
-fn text_field(c: &mut Comparison, field: Field, desired: Option<&str>, live: Option<&str>) {
+fn text_field(c: &mut FieldDiff, field: Field, desired: Option<&str>, live: Option<&str>) {
     match (desired, live) {
         (None, _) => {}
         (Some(_), None) => c.unknown.push(field),
@@ -77,8 +77,8 @@ fn text_field(c: &mut Comparison, field: Field, desired: Option<&str>, live: Opt
 }
 
 /// Compares a declared conversion with the live one it matched.
-pub(crate) fn compare(d: &DesiredConversion, live: &LiveConversion) -> Comparison {
-    let mut c = Comparison::default();
+pub(crate) fn diff_fields(d: &DesiredConversion, live: &LiveConversion) -> FieldDiff {
+    let mut c = FieldDiff::default();
 
     match &live.name {
         Some(name) if *name != d.name => change(
