@@ -15,6 +15,7 @@ pub mod cli;
 pub mod diff;
 pub mod emulator;
 pub mod events;
+pub(crate) mod file_io;
 pub mod graph;
 pub mod manifest;
 pub mod model;

@@ -6,6 +6,7 @@
 
 use super::error::StateError;
 use super::fields::{self, Field, FieldSelection, Rendered};
+use crate::file_io::{AtomicWriteError, Existing, write_atomically};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
@@ -405,33 +406,16 @@ impl Store {
     }
 }
 
-/// Writes `bytes` to `path` so that a reader sees the old or the new file, never a torn one.
-/// Each save has a temporary file of its own (tempfile picks a unique name): the debounced
-/// saver and the final save at shutdown may overlap, and with one shared name one of them
-/// would rename the other's file away ("No such file or directory").
+/// Writes `bytes` to `path` so that a reader sees the old or the new file, never a torn one
+/// (the debounced saver and the final save at shutdown may overlap: each has its own
+/// temporary file).
 pub(crate) fn save_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|error| StateError::CreateDir {
-        dir: dir.to_path_buf(),
-        error,
-    })?;
-    let result = (|| -> std::io::Result<()> {
-        let mut file = tempfile::Builder::new()
-            .prefix(".convctl-state-")
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
-        file.write_all(bytes)?;
-        file.as_file().sync_all()?;
-        file.persist(path).map_err(|e| e.error)?;
-        Ok(())
-    })();
-    result.map_err(|error| StateError::Save {
-        path: path.to_path_buf(),
-        error,
+    write_atomically(path, Existing::Replace, |w| w.write_all(bytes)).map_err(|e| match e {
+        AtomicWriteError::CreateDir { dir, error } => StateError::CreateDir { dir, error },
+        other => StateError::Save {
+            path: path.to_path_buf(),
+            error: other.into_io(),
+        },
     })
 }
 

@@ -8,6 +8,7 @@
 //! no text file convctl reads may contain.
 
 use super::model::{Diagnostic, Location, Severity};
+use crate::file_io::{LimitedRead, read_limited};
 use std::path::{Path, PathBuf};
 
 /// Files larger than this are refused: a full account (100 conversions with rules and tests) is
@@ -96,95 +97,6 @@ fn walk(root: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Why [`read_limited`] stopped.
-#[derive(Debug)]
-pub(crate) enum LimitedRead {
-    Io(std::io::Error),
-    /// More than the limit (in bytes) could be read; `nul`: what was read held a NUL byte.
-    TooLarge {
-        limit: u64,
-        nul: bool,
-    },
-    /// A NUL byte at `offset`; `prefix` holds what came before it (for a line and column).
-    Nul {
-        offset: usize,
-        prefix: Vec<u8>,
-    },
-}
-
-impl std::fmt::Display for LimitedRead {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LimitedRead::Io(e) => write!(f, "cannot read it: {e}"),
-            LimitedRead::TooLarge { limit, .. } => write!(
-                f,
-                "it is larger than {} (reading stopped there)",
-                describe_bytes(*limit)
-            ),
-            LimitedRead::Nul { offset, .. } => write!(
-                f,
-                "it contains a NUL byte (at offset {offset}), so it is not a text file"
-            ),
-        }
-    }
-}
-
-/// `4 MiB`, `512 MiB`, `100 KiB`.
-pub(crate) fn describe_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
-        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
-        n => format!("{n} bytes"),
-    }
-}
-
-/// Reads everything `reader` gives, up to `limit` bytes: one byte more is [`TooLarge`]; with
-/// `stop_at_nul`, a NUL byte is [`Nul`] as soon as it is read (so `/dev/zero` fails on its first
-/// block; an endless stream of text at the limit). Memory is bounded by the limit.
-///
-/// [`TooLarge`]: LimitedRead::TooLarge
-/// [`Nul`]: LimitedRead::Nul
-pub(crate) fn read_limited(
-    reader: impl std::io::Read,
-    limit: u64,
-    stop_at_nul: bool,
-) -> Result<Vec<u8>, LimitedRead> {
-    use std::io::Read;
-    let mut reader = reader.take(limit.saturating_add(1));
-    let mut out = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
-    let mut saw_nul = false;
-    loop {
-        let n = match reader.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(LimitedRead::Io(e)),
-        };
-        if let Some(at) = chunk[..n]
-            .iter()
-            .position(|b| *b == 0)
-            .filter(|_| stop_at_nul)
-        {
-            let offset = out.len() + at;
-            out.extend_from_slice(&chunk[..at]);
-            return Err(LimitedRead::Nul {
-                offset,
-                prefix: out,
-            });
-        }
-        saw_nul |= chunk[..n].contains(&0);
-        out.extend_from_slice(&chunk[..n]);
-        if out.len() as u64 > limit {
-            return Err(LimitedRead::TooLarge {
-                limit,
-                nul: saw_nul,
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// Reads one manifest as text, or explains why it cannot be one.
 pub(crate) fn read(path: &Path) -> Result<String, Diagnostic> {
     let cannot = |e: std::io::Error| {
@@ -268,34 +180,6 @@ fn nul_error(path: &Path, prefix: &[u8]) -> Diagnostic {
 #[cfg(test)]
 mod limited {
     use super::*;
-    use std::io::Read;
-
-    #[test]
-    fn reads_are_bounded_by_what_is_read() {
-        let zeros = std::io::repeat(0).take(10 << 20);
-        match read_limited(zeros, 4 << 20, true) {
-            Err(LimitedRead::Nul { offset: 0, prefix }) => assert!(prefix.is_empty()),
-            other => panic!("{other:?}"),
-        }
-        // An endless stream of text stops one byte past the limit.
-        match read_limited(std::io::repeat(b' '), 1000, true) {
-            Err(LimitedRead::TooLarge {
-                limit: 1000,
-                nul: false,
-            }) => {}
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(read_limited(&b"ab\ncd"[..], 5, true).unwrap(), b"ab\ncd");
-        assert!(matches!(
-            read_limited(&b"ab\ncd"[..], 4, true),
-            Err(LimitedRead::TooLarge { .. })
-        ));
-        match read_limited(&b"ab\nc\0d"[..], 100, true) {
-            Err(LimitedRead::Nul { offset: 4, prefix }) => assert_eq!(prefix, b"ab\nc"),
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(describe_bytes(512 << 20), "512 MiB");
-    }
 
     #[cfg(unix)]
     #[test]

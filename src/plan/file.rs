@@ -2,9 +2,9 @@
 //! load it, with errors that say what is wrong with the file and how to get a good one.
 
 use super::{FORMAT_VERSION, PlanDocument, Summary};
+use crate::file_io::{Existing, write_atomically};
 use serde::Deserialize;
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Saved plans larger than this are refused on load: 500 accounts of 100 replacements each are
@@ -25,30 +25,14 @@ impl PlanDocument {
             source,
         };
         let target = save_target(path)?;
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&dir).map_err(err)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(err)?;
-        if let Ok(meta) = std::fs::metadata(&target) {
-            tmp.as_file()
-                .set_permissions(meta.permissions())
-                .map_err(err)?;
-        }
-        let mut file = std::io::BufWriter::new(tmp.as_file_mut());
-        self.write_json(&mut file).map_err(err)?;
-        file.flush().map_err(err)?;
-        drop(file);
-        tmp.as_file().sync_all().map_err(err)?;
-        tmp.persist(&target).map_err(|e| err(e.error))?;
-        Ok(())
+        write_atomically(&target, Existing::Replace, |w| self.write_json(w))
+            .map_err(|e| err(e.into_io()))
     }
 
     /// Reads a saved plan, refusing files that are not plans or come from another format.
     /// Reading is bounded by what is read ([`MAX_PLAN_BYTES`]; `/dev/zero` fails at once).
     pub fn load(path: &Path) -> Result<PlanDocument, PlanFileError> {
-        use crate::manifest::files::{LimitedRead, read_limited};
+        use crate::file_io::{LimitedRead, read_limited};
         let io = |source| PlanFileError::Io {
             path: path.to_path_buf(),
             source,

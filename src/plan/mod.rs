@@ -408,7 +408,10 @@ impl PlanDocument {
 
     /// The same JSON written to `out` as it is serialised, never whole in memory (a plan of
     /// 50,000 creates is some 25 MB of JSON).
-    pub(crate) fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    pub(crate) fn write_json(
+        &self,
+        out: &mut (impl std::io::Write + ?Sized),
+    ) -> std::io::Result<()> {
         serde_json::to_writer_pretty(&mut *out, self)?;
         out.write_all(b"\n")
     }

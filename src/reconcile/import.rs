@@ -5,12 +5,12 @@
 //! It never writes to the API and never overwrites an existing manifest (a user's file is
 //! worth more than an import); files are written atomically.
 
+use crate::file_io::{AtomicWriteError, Existing, write_atomically};
 use crate::manifest::format::{ConversionEntry, IdText, ManifestDocument, RuleText};
 use crate::model::LiveConversion;
 use crate::model::ids::AdAccountId;
 use crate::rule::{Rule, canonical_json};
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// One account's manifest text and what the user should know about it.
@@ -218,22 +218,13 @@ pub enum WriteError {
 
 /// Writes `text` to `path` atomically, refusing to replace an existing file.
 pub(crate) fn write_new(path: &Path, text: &str) -> Result<(), WriteError> {
-    if path.exists() {
-        return Err(WriteError::Exists(path.to_path_buf()));
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let fail = |error: std::io::Error| WriteError::Io {
-        path: path.to_path_buf(),
-        error,
-    };
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    tmp.write_all(text.as_bytes()).map_err(fail)?;
-    tmp.persist_noclobber(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    write_atomically(path, Existing::Keep, |w| w.write_all(text.as_bytes())).map_err(|e| match e {
+        AtomicWriteError::Exists { path } => WriteError::Exists(path),
+        other => WriteError::Io {
+            path: path.to_path_buf(),
+            error: other.into_io(),
+        },
+    })
 }
 
 #[cfg(test)]

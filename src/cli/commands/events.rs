@@ -169,7 +169,7 @@ const MAX_EVENTS_FILE_BYTES: u64 = 32 << 20;
 /// Reads a JSON array of events, or an object with a `data` array (items may be JSON strings,
 /// as the Python SDK sends them). `-` is stdin.
 fn read_events(path: &Path) -> Result<Vec<Value>, String> {
-    use crate::manifest::files::{describe_bytes, read_limited};
+    use crate::file_io::{describe_bytes, read_limited};
     let name = display_path(path);
     // Bounded by what is read (stdin, a FIFO and /dev/zero report no size).
     let bytes = if path.as_os_str() == "-" {
