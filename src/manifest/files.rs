@@ -7,7 +7,7 @@
 //! (`/dev/zero`, a FIFO and `/proc` files report 0), and stopping at the first NUL byte, which
 //! no text file convctl reads may contain.
 
-use super::model::{Diagnostic, Location, Severity};
+use super::desired::{Diagnostic, Location, Severity};
 use std::path::{Path, PathBuf};
 
 /// Files larger than this are refused: a full account (100 conversions with rules and tests) is

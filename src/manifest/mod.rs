@@ -13,19 +13,19 @@
 //! manifests.
 
 mod context;
+mod desired;
 mod document;
 mod entry;
+pub(crate) mod examples;
 pub(crate) mod files;
 pub mod format;
-mod model;
 mod rule_source;
-pub(crate) mod rule_tests;
 pub mod schema;
 pub(crate) mod set;
 pub(crate) mod yaml;
 
+pub use desired::*;
 pub(crate) use entry::MAX_NAME_CHARS;
-pub use model::*;
 
 use context::Ctx;
 use document::PendingAccount;

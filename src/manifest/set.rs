@@ -15,9 +15,9 @@
 //! is). `$${` writes a literal `${`.
 
 use super::context::{Ctx, mapping, shorten, string};
+use super::desired::{DesiredAccount, Diagnostic, Location, SetOrigin, Severity};
 use super::document::check_version;
 use super::entry::{self, Defaults};
-use super::model::{DesiredAccount, Diagnostic, Location, SetOrigin, Severity};
 use super::yaml::{Kind, Node, Pos, Scalar, key_text};
 use crate::model::ids::ObjectId;
 use crate::rule::suggest;
