@@ -347,6 +347,3 @@ fn check_duplicate_accounts(accounts: &[DesiredAccount], diags: &mut Vec<Diagnos
 
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-mod fleet_tests;
