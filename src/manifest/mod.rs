@@ -1,4 +1,5 @@
-//! Manifests (format `convctl/v1`, spec section 1): YAML files → the desired model.
+//! Manifests (format `convctl/v1`, described in [docs/manifest.md](../../docs/manifest.md)):
+//! YAML files → the desired model.
 //!
 //! Owns reading files and directories, multi-document YAML, defaults, normalisation and every
 //! offline check (unknown keys, enums, ids, rule grammar, duplicates, the 100 cap, lints).
@@ -139,7 +140,7 @@ fn expand_with(
         let mut d = Vec::new();
         let mut findings = Vec::new();
         let account = if pending.uses.is_empty() {
-            // No set: nothing to expand (the common case stays as cheap as before).
+            // No set: nothing to expand, so the common case pays nothing for sets.
             document::check_account(&pending.account, &mut d);
             let ok = !d.iter().any(|x| x.severity == Severity::Error);
             ok.then_some(pending.account)

@@ -1,6 +1,6 @@
 //! Sets: a `set:` document declares conversions once, with `params`; an account's `use:` takes
 //! a set with its parameter values, may `exclude` entries and pin their `ids`
-//! ([docs/manifest.md](../../../docs/manifest.md#fleets-one-set-many-accounts)).
+//! ([docs/manifest.md](../../../docs/manifest.md#sets-conversions-shared-by-many-accounts)).
 //!
 //! A set is read once ([`document`]: its YAML tree kept, its `${...}` templates checked against
 //! its `params`); each `use` ([`use_clause`]) then expands it once ([`expand`]): the tree is
