@@ -3,7 +3,7 @@
 //! loader shares. Readers report what is wrong at the node's position and return `None`, so
 //! that one run reports every error instead of stopping at the first.
 
-use super::model::{Diagnostic, Location, Severity};
+use super::desired::{Diagnostic, Location, Severity};
 use super::yaml::{Kind, Node, Pos, Resolved, key_text};
 use crate::rule::suggest;
 use std::path::Path;

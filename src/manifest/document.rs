@@ -4,8 +4,8 @@
 //! (duplicate names and ids naming both places, earlier names also declared, the 100 cap).
 
 use super::context::{Ctx, boolean, id_text, mapping, number, string};
+use super::desired::{DesiredAccount, DesiredConversion, Diagnostic, Ensure, Safety, Severity};
 use super::entry::{self, DEFAULTS_KEYS, Defaults, ENTRY_KEYS};
-use super::model::{DesiredAccount, DesiredConversion, Diagnostic, Ensure, Safety, Severity};
 use super::set::{self, UseClause};
 use super::yaml::{Kind, Node, Resolved};
 use crate::ACCOUNT_CAP;

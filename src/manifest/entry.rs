@@ -3,7 +3,7 @@
 //! tests), plus the per-entry lints.
 
 use super::context::{Ctx, Fields, boolean, enumerated, id_text, mapping, number, string};
-use super::model::{DesiredConversion, Ensure, RuleSpec, RuleTests};
+use super::desired::{DesiredConversion, Ensure, RuleSpec, RuleTests};
 use super::rule_source::{self, SourcedRule};
 use super::yaml::{Kind, Node};
 use crate::model::event_types::{ActionSourceType, CustomEventType};

@@ -1,13 +1,9 @@
 //! Finding and reading manifest files: a path is a file or a directory (recursed, `*.yaml` and
 //! `*.yml`, sorted so that runs are repeatable). Reading refuses what cannot be a manifest (too
-//! big, not UTF-8) with a message that says so. It never parses YAML.
-//!
-//! Also [`read_limited`], the one way convctl reads a file a user names (manifests, saved
-//! plans, `events send --file`): bounded by what is read, never by the size the file reports
-//! (`/dev/zero`, a FIFO and `/proc` files report 0), and stopping at the first NUL byte, which
-//! no text file convctl reads may contain.
+//! big, not UTF-8) with a message that says so, reading through [`read_limited`]. It never
+//! parses YAML.
 
-use super::model::{Diagnostic, Location, Severity};
+use super::desired::{Diagnostic, Location, Severity};
 use crate::file_io::{LimitedRead, read_limited};
 use std::path::{Path, PathBuf};
 

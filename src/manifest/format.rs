@@ -7,7 +7,7 @@
 //! the two in step: every example manifest deserialises into these types, passes the schema and
 //! passes the loader.
 
-use super::model::Ensure;
+use super::desired::Ensure;
 use crate::model::event_types::{ActionSourceType, CustomEventType};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,7 @@ pub struct ManifestDocument {
         description = "Values for every conversion of this account that does not set them itself.",
         extend("markdownDescription" = "Values for every conversion of this account that does not set them itself, e.g. the pixel (`event_source_id`) they all count.")
     )]
-    pub(crate) defaults: Option<Defaults>,
+    pub(crate) defaults: Option<DefaultsEntry>,
     /// `true`: delete live conversions that no entry declares. Default false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
@@ -205,14 +205,17 @@ pub struct UseEntry {
     pub ids: std::collections::BTreeMap<String, IdText>,
 }
 
-/// Settings applied to every conversion of the document.
+/// `defaults:` of an account, as written: settings applied to every conversion of the
+/// document (and of the sets it uses) that does not set them itself. The schema keeps the name
+/// `Defaults` that editors show.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(
+    rename = "Defaults",
     title = "Defaults",
     description = "Values for every conversion of this account that does not set them itself."
 )]
-pub(crate) struct Defaults {
+pub(crate) struct DefaultsEntry {
     /// Pixel / dataset id (a string of digits, or an integer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(

@@ -1,4 +1,5 @@
-//! Manifests (format `convctl/v1`, spec section 1): YAML files → the desired model.
+//! Manifests (format `convctl/v1`, described in [docs/manifest.md](../../docs/manifest.md)):
+//! YAML files → the desired model.
 //!
 //! Owns reading files and directories, multi-document YAML, defaults, normalisation and every
 //! offline check (unknown keys, enums, ids, rule grammar, duplicates, the 100 cap, lints).
@@ -13,19 +14,19 @@
 //! manifests.
 
 mod context;
+mod desired;
 mod document;
 mod entry;
+pub(crate) mod examples;
 pub(crate) mod files;
 pub mod format;
-mod model;
 mod rule_source;
-pub(crate) mod rule_tests;
 pub mod schema;
 pub(crate) mod set;
 pub(crate) mod yaml;
 
+pub use desired::*;
 pub(crate) use entry::MAX_NAME_CHARS;
-pub use model::*;
 
 use context::Ctx;
 use document::PendingAccount;
@@ -139,7 +140,7 @@ fn expand_with(
         let mut d = Vec::new();
         let mut findings = Vec::new();
         let account = if pending.uses.is_empty() {
-            // No set: nothing to expand (the common case stays as cheap as before).
+            // No set: nothing to expand, so the common case pays nothing for sets.
             document::check_account(&pending.account, &mut d);
             let ok = !d.iter().any(|x| x.severity == Severity::Error);
             ok.then_some(pending.account)
@@ -347,6 +348,3 @@ fn check_duplicate_accounts(accounts: &[DesiredAccount], diags: &mut Vec<Diagnos
 
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-mod fleet_tests;

@@ -4,7 +4,7 @@
 //! rule lints (standard events), which need the same positions.
 
 use super::context::Ctx;
-use super::model::RuleSpec;
+use super::desired::RuleSpec;
 use super::yaml::{Kind, Node, Pos, Resolved, key_text};
 use crate::model::event_types::{CustomEventType, misspelled_standard_event, standard_event_type};
 use crate::rule::{Operand, Operator, Rule, RuleStep, canonical_json};

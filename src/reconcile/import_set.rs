@@ -10,7 +10,7 @@
 //! own entries, so that `plan` on the result shows no changes.
 
 use super::import::{Imported, entry_for};
-use crate::manifest::format::{ConversionEntry, Defaults, IdText, ManifestDocument, UseEntry};
+use crate::manifest::format::{ConversionEntry, DefaultsEntry, IdText, ManifestDocument, UseEntry};
 use crate::manifest::set::{Piece, SetDef, Sets, pieces};
 use crate::manifest::yaml::Node;
 use crate::model::LiveConversion;
@@ -336,9 +336,9 @@ fn write(
     let doc = ManifestDocument {
         version: Some(1),
         account: IdText::Text(account.to_string()),
-        defaults: m.pixel.as_ref().map(|p| Defaults {
+        defaults: m.pixel.as_ref().map(|p| DefaultsEntry {
             event_source_id: Some(IdText::Text(p.clone())),
-            ..Defaults::default()
+            ..DefaultsEntry::default()
         }),
         prune: None,
         token_env: None,

@@ -3,7 +3,7 @@
 
 use super::findings::{self, LineStyle, plural};
 use crate::manifest::Diagnostic;
-use crate::manifest::rule_tests::RuleTestRun;
+use crate::manifest::examples::RuleTestRun;
 use serde_json::{Value, json};
 use std::io::Write;
 

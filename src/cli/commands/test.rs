@@ -1,12 +1,12 @@
 //! `convctl test [PATH]... [--format text|json|github]`: runs the manifests' rule tests
-//! (`tests: {match: [...], no_match: [...]}`) offline (`manifest::rule_tests`) and exits 0 when
+//! (`tests: {match: [...], no_match: [...]}`) offline (`manifest::examples`) and exits 0 when
 //! all pass, 1 when one fails or the manifests are invalid. A failure names the event's
 //! file:line:col and the conditions that decided the outcome.
 
 use crate::cli::args::CheckFormat;
 use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
-use crate::manifest::{self, Diagnostic, rule_tests};
+use crate::manifest::{self, Diagnostic, examples};
 use crate::render::findings::{self, plural};
 use crate::render::test_results::{json_report, write_lines};
 use serde_json::json;
@@ -18,7 +18,7 @@ pub(crate) fn run(paths: &[PathBuf], format: CheckFormat) -> Outcome {
         Ok(m) => m,
         Err(diags) => return invalid(&diags, format),
     };
-    let run = rule_tests::run(&manifests);
+    let run = examples::run(&manifests);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let written = match format {

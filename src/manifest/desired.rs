@@ -48,7 +48,8 @@ pub struct Safety {
 }
 
 impl Default for Safety {
-    /// The thresholds of spec section 2: more than 10 and more than 30%.
+    /// The thresholds an account without `safety:` gets: more than 10 conversions and more
+    /// than 30% of the live ones.
     fn default() -> Self {
         Safety {
             max_deletes: 10,

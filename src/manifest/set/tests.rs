@@ -1,7 +1,7 @@
-//! Unit tests of sets (spec section 1b): expansion with parameters, and the errors that name
+//! Unit tests of sets: expansion with parameters, and the errors that name
 //! both the set's place and the account's `use`.
 
-use super::*;
+use crate::manifest::*;
 use crate::model::event_types::CustomEventType;
 use crate::rule::Event;
 
