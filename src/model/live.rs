@@ -28,6 +28,13 @@ pub struct LiveConversion {
     pub last_fired_time: Option<String>,
 }
 
+impl LiveConversion {
+    /// The day convctl retired this conversion, when its name says so (see [`super::retired`]).
+    pub fn retired_on(&self) -> Option<jiff::civil::Date> {
+        self.name.as_deref().and_then(super::retired::retired_on)
+    }
+}
+
 /// The fields of a create (`POST /act_<ID>/customconversions`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewConversion {

@@ -8,6 +8,7 @@
 pub mod event_types;
 pub mod ids;
 mod live;
+pub mod retired;
 mod secret;
 
 pub use ids::{AdAccountId, ConversionId, IdError, ObjectId};
