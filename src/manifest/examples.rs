@@ -110,7 +110,7 @@ impl ExampleOutcome<'_> {
                     self.expect(),
                     self.index
                 ),
-                hint: Some(if e.is_too_expensive() {
+                hint: Some(if matches!(e, EvalError::TooExpensive { .. }) {
                     "PCRE gave up rather than answer: convctl counts that as an error, never as a match or a miss; simplify the pattern".into()
                 } else {
                     "fix the pattern".into()

@@ -39,23 +39,24 @@ pub(crate) struct PatternError {
 /// A rule that could not be evaluated against an event. It is never read as "no match": a
 /// `no_match` test must not pass, nor a `not:` flip, on a guess.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("the regex_match pattern `{pattern}` {reason}")]
-pub struct EvalError {
-    /// The pattern as written in the rule.
-    pub(crate) pattern: String,
-    /// What went wrong, as the end of a sentence (`is too expensive to evaluate ...`).
-    pub(crate) reason: String,
-}
-
-impl EvalError {
+pub enum EvalError {
     /// PCRE gave up (match, depth or heap limit): the pattern backtracks catastrophically on
     /// this value.
-    pub(crate) fn is_too_expensive(&self) -> bool {
-        self.reason.starts_with(TOO_EXPENSIVE)
-    }
+    #[error(
+        "the regex_match pattern `{pattern}` is too expensive to evaluate against this value \
+         (PCRE gave up: {detail}); rewrite it without nested or overlapping repetition such as \
+         `(a+)+`, or anchor it"
+    )]
+    TooExpensive { pattern: String, detail: String },
+    /// PCRE failed otherwise while matching.
+    #[error(
+        "the regex_match pattern `{pattern}` could not be evaluated against this value: {detail}"
+    )]
+    Failed { pattern: String, detail: String },
+    /// The pattern does not compile (validation refuses it first; the emulator may meet one).
+    #[error("the regex_match pattern `{pattern}` is not a valid PCRE pattern: {detail}")]
+    InvalidPattern { pattern: String, detail: String },
 }
-
-const TOO_EXPENSIVE: &str = "is too expensive to evaluate";
 
 /// PCRE2's "gave up" codes: match limit, depth (recursion) limit, heap limit.
 const PCRE2_ERROR_MATCHLIMIT: i32 = -47;
@@ -63,16 +64,12 @@ const PCRE2_ERROR_DEPTHLIMIT: i32 = -52;
 const PCRE2_ERROR_HEAPLIMIT: i32 = -63;
 
 fn eval_error(pattern: &str, error: &pcre2::Error) -> EvalError {
-    let reason = match error.code() {
-        PCRE2_ERROR_MATCHLIMIT | PCRE2_ERROR_DEPTHLIMIT | PCRE2_ERROR_HEAPLIMIT => format!(
-            "{TOO_EXPENSIVE} against this value (PCRE gave up: {error}); rewrite it without \
-             nested or overlapping repetition such as `(a+)+`, or anchor it"
-        ),
-        _ => format!("could not be evaluated against this value: {error}"),
-    };
-    EvalError {
-        pattern: pattern.to_string(),
-        reason,
+    let (pattern, detail) = (pattern.to_string(), error.to_string());
+    match error.code() {
+        PCRE2_ERROR_MATCHLIMIT | PCRE2_ERROR_DEPTHLIMIT | PCRE2_ERROR_HEAPLIMIT => {
+            EvalError::TooExpensive { pattern, detail }
+        }
+        _ => EvalError::Failed { pattern, detail },
     }
 }
 
@@ -97,9 +94,9 @@ fn regex_matches(pattern: &str, text: &str) -> Result<bool, EvalError> {
             Ok(re) => re
                 .is_match(text.as_bytes())
                 .map_err(|e| eval_error(pattern, &e)),
-            Err(e) => Err(EvalError {
+            Err(e) => Err(EvalError::InvalidPattern {
                 pattern: pattern.to_string(),
-                reason: format!("is not a valid PCRE pattern: {e}"),
+                detail: e.to_string(),
             }),
         }
     })
@@ -311,8 +308,10 @@ mod limits {
         let subject = format!("{}!", "a".repeat(22));
         let r = Rule::from_value(&json!({"url": {"regex_match": pattern}})).unwrap();
         let e = r.matches(&ev(json!({"url": subject}))).unwrap_err();
-        assert!(e.is_too_expensive(), "{e}");
-        assert_eq!(e.pattern, pattern);
+        assert!(
+            matches!(&e, EvalError::TooExpensive { pattern: p, .. } if p == pattern),
+            "{e}"
+        );
         assert!(
             e.to_string()
                 .contains("`^(a+)+$|^a+!$` is too expensive to evaluate"),
@@ -359,8 +358,8 @@ mod limits {
             operand: Operand::Text("(unclosed".into()),
         };
         let e = Rule::Leaf(c).matches(&ev(json!({"url": "x"}))).unwrap_err();
-        assert!(e.reason.contains("not a valid PCRE pattern"), "{e}");
-        assert!(!e.is_too_expensive());
+        assert!(matches!(e, EvalError::InvalidPattern { .. }), "{e}");
+        assert!(e.to_string().contains("not a valid PCRE pattern"), "{e}");
     }
 }
 
