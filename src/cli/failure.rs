@@ -1,6 +1,7 @@
 //! [`Failure`]: how a command says it failed. Commands return it to `main` instead of printing
 //! as they go; `main` prints it once, on stderr, and exits 1. One place decides how an error
-//! looks (`error: ...`, after the findings that explain it).
+//! looks: the findings that explain it, then `error: ...`, then `help: ...` when there is a way
+//! out (the same `help:` line the manifest findings and the Graph errors end with).
 
 use std::fmt;
 use std::io::Write;
@@ -16,6 +17,7 @@ pub(crate) type Outcome = Result<i32, Failure>;
 pub(crate) struct Failure {
     details: Vec<String>,
     summary: Option<String>,
+    help: Option<String>,
 }
 
 impl Failure {
@@ -24,7 +26,14 @@ impl Failure {
         Failure {
             details: Vec::new(),
             summary: Some(message.to_string()),
+            help: None,
         }
+    }
+
+    /// The way out, printed as `help: {help}` after the summary.
+    pub(crate) fn with_help(mut self, help: impl fmt::Display) -> Failure {
+        self.help = Some(help.to_string());
+        self
     }
 
     /// Findings (each a complete line, printed as it is), then `error: {summary}`.
@@ -32,6 +41,7 @@ impl Failure {
         Failure {
             details,
             summary: Some(summary.to_string()),
+            help: None,
         }
     }
 
@@ -44,8 +54,11 @@ impl Failure {
     pub(crate) fn and(mut self, then: Failure) -> Failure {
         self.details
             .extend(self.summary.take().map(|s| format!("error: {s}")));
+        self.details
+            .extend(self.help.take().map(|h| format!("help: {h}")));
         self.details.extend(then.details);
         self.summary = then.summary;
+        self.help = then.help;
         self
     }
 
@@ -56,6 +69,9 @@ impl Failure {
         }
         if let Some(summary) = &self.summary {
             writeln!(out, "error: {summary}")?;
+        }
+        if let Some(help) = &self.help {
+            writeln!(out, "help: {help}")?;
         }
         Ok(())
     }
@@ -82,7 +98,12 @@ mod tests {
         let f = Failure::with_details(vec!["a.yaml:1:2: error: bad".into()], "invalid");
         assert_eq!(printed(&f), "a.yaml:1:2: error: bad\nerror: invalid\n");
         assert_eq!(printed(&Failure::quiet()), "");
-        let both = Failure::new("first").and(Failure::new("second"));
-        assert_eq!(printed(&both), "error: first\nerror: second\n");
+        let both = Failure::new("first")
+            .with_help("way out")
+            .and(Failure::new("second").with_help("other way"));
+        assert_eq!(
+            printed(&both),
+            "error: first\nhelp: way out\nerror: second\nhelp: other way\n"
+        );
     }
 }

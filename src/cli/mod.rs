@@ -9,6 +9,7 @@ pub mod exit;
 mod failure;
 mod output;
 pub(crate) mod session;
+mod sources;
 mod steps;
 
 /// Runs a parsed command line: the exit code, after printing a failure (once) on stderr.

@@ -6,10 +6,12 @@ use crate::cli::args::GlobalOptions;
 use crate::cli::failure::Failure;
 use crate::cli::output::{listing_spinner, warn};
 use crate::cli::session::{AccountTokens, Session, account_tokens};
+use crate::cli::sources::SourceLines;
 use crate::diff::DiffOptions;
 use crate::manifest::{DesiredAccount, Manifests};
 use crate::model::AdAccountId;
-use crate::reconcile::survey::{Survey, survey};
+use crate::reconcile::survey::{Survey, SurveyError, survey};
+use crate::render::findings;
 use std::path::PathBuf;
 
 /// Loads manifests, printing warnings (unless quiet); invalid manifests are a failure that
@@ -20,11 +22,13 @@ pub(crate) fn load_manifests(
 ) -> Result<Manifests, Failure> {
     match crate::manifest::load(paths) {
         Ok(m) => {
-            warn(global, &m.warnings);
+            if !global.quiet {
+                warn(global, SourceLines::default().render(&m.warnings));
+            }
             Ok(m)
         }
         Err(diags) => Err(Failure::with_details(
-            diags.iter().map(|d| d.to_string()).collect(),
+            SourceLines::default().render(&diags),
             "the manifests are invalid; `convctl validate` shows the same checks offline",
         )),
     }
@@ -91,7 +95,12 @@ pub(crate) async fn survey_accounts(
     spinner.finish_and_clear();
     let survey = result.map_err(|errors| {
         let summary = format!("no plan: fix the {} problem(s) above", errors.len());
-        Failure::with_details(errors, summary)
+        let mut sources = SourceLines::default();
+        let lines = errors.iter().map(|e| match e {
+            SurveyError::Invalid(d) => findings::text(d, &mut |l| sources.line(l)),
+            unlisted => unlisted.to_string(),
+        });
+        Failure::with_details(lines.collect(), summary)
     })?;
     if global.verbose {
         for note in survey.doc.accounts.iter().flat_map(|a| a.notes.iter()) {

@@ -298,7 +298,7 @@ impl fmt::Display for GraphError {
             (None, None) => {}
         }
         if let Some(hint) = &d.hint {
-            write!(f, " (hint: {hint})")?;
+            write!(f, "\nhelp: {hint}")?;
         }
         Ok(())
     }
@@ -538,8 +538,8 @@ mod tests {
         .map(|(code, subcode)| {
             let body = json!({"error": {"message": "m", "code": code, "error_subcode": subcode}});
             let text = parse_named(400, body, names).to_string();
-            let (_, hint) = text.split_once(" (hint: ").expect("a hint");
-            hint.strip_suffix(')').unwrap().to_string()
+            let (_, hint) = text.split_once("\nhelp: ").expect("a hint");
+            hint.to_string()
         })
         .collect()
     }
@@ -575,7 +575,7 @@ mod tests {
                 .with_hint(&SettingNames::default())
                 .to_string()
                 .ends_with(
-                    "(hint: the API asks to slow down: try again later or lower the parallelism)"
+                    "\nhelp: the API asks to slow down: try again later or lower the parallelism"
                 )
         );
     }

@@ -163,20 +163,89 @@ pub struct Diagnostic {
     pub hint: Option<String>,
 }
 
-impl fmt::Display for Diagnostic {
+impl Diagnostic {
+    /// The diagnostic as a person reads it, with `source_line` (the text of its line, when the
+    /// caller has it) quoted under the header with a caret under the column:
+    ///
+    /// ```text
+    /// conversions/acme.yaml:12:7: error: unknown key `nmae`
+    ///    |
+    /// 12 |   - nmae: Purchase
+    ///    |     ^^^^
+    /// help: did you mean `name`?
+    /// ```
+    pub fn with_source<'a>(&'a self, source_line: Option<&'a str>) -> WithSource<'a> {
+        WithSource {
+            diagnostic: self,
+            source_line,
+        }
+    }
+}
+
+/// A [`Diagnostic`] shown with its source line (see [`Diagnostic::with_source`]).
+pub struct WithSource<'a> {
+    diagnostic: &'a Diagnostic,
+    source_line: Option<&'a str>,
+}
+
+impl fmt::Display for WithSource<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let level = match self.severity {
+        let d = self.diagnostic;
+        let level = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        if let Some(loc) = &self.location {
+        if let Some(loc) = &d.location {
             write!(f, "{loc}: ")?;
         }
-        write!(f, "{level}: {}", self.message)?;
-        if let Some(hint) = &self.hint {
-            write!(f, "\n  help: {hint}")?;
+        write!(f, "{level}: {}", d.message)?;
+        if let (Some(loc), Some(line)) = (&d.location, self.source_line) {
+            write_snippet(f, loc, line)?;
+        }
+        if let Some(hint) = &d.hint {
+            write!(f, "\nhelp: {hint}")?;
         }
         Ok(())
+    }
+}
+
+/// The source line under a gutter of its line number, and a caret under the column that runs
+/// to the end of the word there (a key, a value) so that the eye finds it at once.
+fn write_snippet(f: &mut fmt::Formatter<'_>, loc: &Location, line: &str) -> fmt::Result {
+    let line = line.trim_end_matches(['\r', '\n']);
+    let number = loc.line.to_string();
+    let gutter = " ".repeat(number.len());
+    let before: String = line
+        .chars()
+        .take(loc.column.saturating_sub(1))
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let word = line
+        .chars()
+        .skip(loc.column.saturating_sub(1))
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ':' | ',' | ']' | '}' | '#'))
+        .count()
+        .max(1);
+    let shown: String = line
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    write!(
+        f,
+        "\n{gutter} |\n{number} | {shown}\n{gutter} | {before}{}",
+        "^".repeat(word)
+    )
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.with_source(None).fmt(f)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use crate::diff::{DiffOptions, diff_account};
 use crate::graph::GraphError;
-use crate::manifest::DesiredAccount;
+use crate::manifest::{DesiredAccount, Diagnostic};
 use crate::model::AdAccountId;
 use crate::model::LiveConversion;
 use crate::plan::PlanDocument;
@@ -40,7 +40,7 @@ pub async fn survey<A: LiveApi>(
     accounts: &[&DesiredAccount],
     api_version: &str,
     opts: &DiffOptions,
-) -> Result<Survey, Vec<String>> {
+) -> Result<Survey, Vec<SurveyError>> {
     let ids: Vec<_> = accounts.iter().map(|a| a.account.clone()).collect();
     let listed = api.list_many(&ids).await;
     let mut errors = Vec::new();
@@ -48,10 +48,11 @@ pub async fn survey<A: LiveApi>(
     let mut active_counts = Vec::new();
     for (desired, result) in accounts.iter().zip(listed) {
         match result {
-            Err(e) => errors.push(format!(
-                "error: {}",
-                cannot_list_with(&desired.account, desired.token_env.as_deref(), &e)
-            )),
+            Err(e) => errors.push(SurveyError::Unlisted(cannot_list_with(
+                &desired.account,
+                desired.token_env.as_deref(),
+                &e,
+            ))),
             Ok(live) => match diff_account(desired, &live, opts) {
                 Ok(plan) => {
                     plans.push(plan);
@@ -60,7 +61,7 @@ pub async fn survey<A: LiveApi>(
                 Err(diags) => errors.extend(diags.into_iter().map(|mut d| {
                     // `file:line:col: error: act_…: message`, as `validate` prints.
                     d.message = format!("{}: {}", desired.account, d.message);
-                    d.to_string()
+                    SurveyError::Invalid(d)
                 })),
             },
         }
@@ -72,6 +73,25 @@ pub async fn survey<A: LiveApi>(
         })
     } else {
         Err(errors)
+    }
+}
+
+/// What kept one account out of the plan.
+#[derive(Debug)]
+pub enum SurveyError {
+    /// Its conversions could not be listed (`act_…: cannot list custom conversions: <why>`).
+    Unlisted(String),
+    /// Its manifest cannot be reconciled with what is live (a pinned id that is gone, a
+    /// protected conversion a plan would replace, ...), at the entry's place.
+    Invalid(Diagnostic),
+}
+
+impl std::fmt::Display for SurveyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SurveyError::Unlisted(why) => write!(f, "error: {why}"),
+            SurveyError::Invalid(d) => d.fmt(f),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! so that CI puts each finding on the offending line of a pull request. It only formats; it
 //! never decides what is an error.
 
-use crate::manifest::{Diagnostic, Severity};
+use crate::manifest::{Diagnostic, Location, Severity};
 use serde_json::{Value, json};
 use std::io::Write;
 
@@ -86,25 +86,36 @@ pub(crate) enum LineStyle {
     Github,
 }
 
-/// Writes diagnostics one per line in the given style.
+/// Where the text of a diagnostic's line comes from (the caller reads files; this module
+/// only formats).
+pub(crate) type SourceLines<'s> = dyn FnMut(&Location) -> Option<String> + 's;
+
+/// Writes diagnostics in the given style: as text, each with its source line and caret (see
+/// [`Diagnostic::with_source`]); as GitHub annotations, one line each.
 pub(crate) fn write_diagnostics(
     out: &mut dyn Write,
     style: LineStyle,
     diags: &[Diagnostic],
+    sources: &mut SourceLines<'_>,
 ) -> std::io::Result<()> {
     for d in diags {
         match style {
             LineStyle::Github => writeln!(out, "{}", github_annotation(d))?,
-            LineStyle::Text => writeln!(out, "{d}")?,
+            LineStyle::Text => writeln!(out, "{}", text(d, sources))?,
         }
     }
     Ok(())
 }
 
+/// One diagnostic as text, with its source line when `sources` has it.
+pub(crate) fn text(d: &Diagnostic, sources: &mut SourceLines<'_>) -> String {
+    let line = d.location.as_ref().and_then(|l| sources(l));
+    d.with_source(line.as_deref()).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::Location;
 
     fn diag() -> Diagnostic {
         Diagnostic {
@@ -131,8 +142,30 @@ mod tests {
     fn text_names_location_and_hint() {
         assert_eq!(
             diag().to_string(),
-            "a,b:c.yaml:3:7: error: 100% wrong\nreally\n  help: fix it"
+            "a,b:c.yaml:3:7: error: 100% wrong\nreally\nhelp: fix it"
         );
+    }
+
+    /// The source line is quoted with a caret under the word at the column; tabs keep the
+    /// caret aligned and control characters cannot reach the terminal.
+    #[test]
+    fn text_quotes_the_source_line_with_a_caret() {
+        let mut sources = |l: &Location| (l.line == 3).then(|| "  - nmae: Purchase\n".to_string());
+        let mut d = diag();
+        d.message = "unknown key `nmae`".into();
+        d.location.as_mut().unwrap().column = 5;
+        assert_eq!(
+            text(&d, &mut sources),
+            "a,b:c.yaml:3:5: error: unknown key `nmae`\n  |\n3 |   - nmae: Purchase\n  |     ^^^^\nhelp: fix it"
+        );
+        let mut tabbed = |_: &Location| Some("\tx: \u{1b}[2J".to_string());
+        d.location.as_mut().unwrap().column = 5;
+        assert_eq!(
+            text(&d, &mut tabbed),
+            "a,b:c.yaml:3:5: error: unknown key `nmae`\n  |\n3 | \tx: \u{fffd}[2J\n  | \t   ^^^^\nhelp: fix it"
+        );
+        let mut none = |_: &Location| None;
+        assert_eq!(text(&d, &mut none), d.to_string());
     }
 
     #[test]

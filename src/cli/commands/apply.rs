@@ -172,11 +172,11 @@ async fn check_stored(
                 .map(|i| format!("error: inconsistent result after apply: {i}"))
                 .collect(),
             format!(
-                "inconsistent result after apply: {} field(s) stored differently from what was sent (hint: {})",
+                "inconsistent result after apply: {} field(s) stored differently from what was sent",
                 found.len(),
-                verify::HINT
             ),
-        )),
+        )
+        .with_help(verify::HINT)),
         Err(e) => {
             eprintln!(
                 "warning: {e}; run `convctl plan` to check that the accounts are as declared"

@@ -4,6 +4,7 @@
 use crate::cli::args::GlobalOptions;
 use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
+use crate::cli::sources::SourceLines;
 use crate::cli::steps::{parse_accounts, with_session};
 use crate::manifest::set::Sets;
 use crate::reconcile::LiveApi;
@@ -91,7 +92,7 @@ pub(crate) fn run(
 fn load_set<'a>(name: &'a str, from: &Path) -> Result<(Sets, &'a str), Failure> {
     let (sets, _warnings) = crate::manifest::load_sets(&[from.to_path_buf()]).map_err(|diags| {
         Failure::with_details(
-            diags.iter().map(|d| d.to_string()).collect(),
+            SourceLines::default().render(&diags),
             format!(
                 "the manifests under {} are invalid; fix them before importing onto a set",
                 from.display()

@@ -6,6 +6,7 @@
 use crate::cli::args::CheckFormat;
 use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
+use crate::cli::sources::SourceLines;
 use crate::manifest::{self, Diagnostic, examples};
 use crate::render::findings::{self, plural};
 use crate::render::test_results::{json_report, write_lines};
@@ -14,6 +15,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 pub(crate) fn run(paths: &[PathBuf], format: CheckFormat) -> Outcome {
+    let mut sources = SourceLines::default();
     let manifests = match manifest::load(paths) {
         Ok(m) => m,
         Err(diags) => return invalid(&diags, format),
@@ -30,12 +32,18 @@ pub(crate) fn run(paths: &[PathBuf], format: CheckFormat) -> Outcome {
         ),
         CheckFormat::Text | CheckFormat::Github => {
             let warnings = if format == CheckFormat::Github {
-                findings::write_diagnostics(&mut out, format.line_style(), &manifests.warnings)
+                findings::write_diagnostics(
+                    &mut out,
+                    format.line_style(),
+                    &manifests.warnings,
+                    &mut |l| sources.line(l),
+                )
             } else {
                 findings::write_diagnostics(
                     &mut std::io::stderr().lock(),
                     format.line_style(),
                     &manifests.warnings,
+                    &mut |l| sources.line(l),
                 )
             };
             warnings.and_then(|_| write_lines(&mut out, &run, format.line_style()))
@@ -50,6 +58,7 @@ pub(crate) fn run(paths: &[PathBuf], format: CheckFormat) -> Outcome {
 
 /// Invalid manifests: the findings, and no test run.
 fn invalid(diags: &[Diagnostic], format: CheckFormat) -> Outcome {
+    let mut sources = SourceLines::default();
     let c = findings::counts(diags);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -64,18 +73,25 @@ fn invalid(diags: &[Diagnostic], format: CheckFormat) -> Outcome {
             }))
             .unwrap_or_default()
         ),
-        CheckFormat::Github => findings::write_diagnostics(&mut out, format.line_style(), diags),
-        CheckFormat::Text => {
-            findings::write_diagnostics(&mut std::io::stderr().lock(), format.line_style(), diags)
-                .and_then(|_| {
-                    writeln!(
-                        out,
-                        "invalid: {}, {}; no tests were run",
-                        plural(c.errors, "error"),
-                        plural(c.warnings, "warning")
-                    )
-                })
+        CheckFormat::Github => {
+            findings::write_diagnostics(&mut out, format.line_style(), diags, &mut |l| {
+                sources.line(l)
+            })
         }
+        CheckFormat::Text => findings::write_diagnostics(
+            &mut std::io::stderr().lock(),
+            format.line_style(),
+            diags,
+            &mut |l| sources.line(l),
+        )
+        .and_then(|_| {
+            writeln!(
+                out,
+                "invalid: {}, {}; no tests were run",
+                plural(c.errors, "error"),
+                plural(c.warnings, "warning")
+            )
+        }),
     };
     Err(Failure::quiet())
 }

@@ -5,6 +5,7 @@
 use crate::cli::args::CheckFormat;
 use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
+use crate::cli::sources::SourceLines;
 use crate::manifest::{self, Diagnostic, Manifests};
 use crate::render::findings::{self, counts, plural};
 use serde_json::json;
@@ -12,6 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 pub(crate) fn run(paths: &[PathBuf], format: CheckFormat) -> Outcome {
+    let mut sources = SourceLines::default();
     let result = manifest::load(paths);
     let (diags, model): (&[Diagnostic], Option<&Manifests>) = match &result {
         Ok(m) => (&m.warnings, Some(m)),
@@ -57,12 +59,15 @@ pub(crate) fn run(paths: &[PathBuf], format: CheckFormat) -> Outcome {
         }
         CheckFormat::Github | CheckFormat::Text => {
             let r = if format == CheckFormat::Github {
-                findings::write_diagnostics(&mut out, format.line_style(), diags)
+                findings::write_diagnostics(&mut out, format.line_style(), diags, &mut |l| {
+                    sources.line(l)
+                })
             } else {
                 findings::write_diagnostics(
                     &mut std::io::stderr().lock(),
                     format.line_style(),
                     diags,
+                    &mut |l| sources.line(l),
                 )
             };
             r.and_then(|_| {

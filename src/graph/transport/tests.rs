@@ -133,8 +133,8 @@ async fn messages_name_the_settings_as_the_caller_does() {
         neutral[..3],
         [
             "the API answered HTTP 404 without a Graph error body; check the API base address and API version [HTTP 404]",
-            "the API answered HTTP 429 (too many requests) [HTTP 429] (hint: the API asks to slow down: try again later or lower the parallelism)",
-            "the API asked to stop calling the app for another 30 s, beyond the retry budget; not sent (hint: the API asks to slow down: try again later or lower the parallelism)",
+            "the API answered HTTP 429 (too many requests) [HTTP 429]\nhelp: the API asks to slow down: try again later or lower the parallelism",
+            "the API asked to stop calling the app for another 30 s, beyond the retry budget; not sent\nhelp: the API asks to slow down: try again later or lower the parallelism",
         ]
     );
     assert!(
@@ -149,8 +149,8 @@ async fn messages_name_the_settings_as_the_caller_does() {
         flags[..3],
         [
             "the API answered HTTP 404 without a Graph error body; check --api-base and --api-version [HTTP 404]",
-            "the API answered HTTP 429 (too many requests) [HTTP 429] (hint: the API asks to slow down: try again later or lower --parallelism)",
-            "the API asked to stop calling the app for another 30 s, beyond the retry budget; not sent (hint: the API asks to slow down: try again later or lower --parallelism)",
+            "the API answered HTTP 429 (too many requests) [HTTP 429]\nhelp: the API asks to slow down: try again later or lower --parallelism",
+            "the API asked to stop calling the app for another 30 s, beyond the retry budget; not sent\nhelp: the API asks to slow down: try again later or lower --parallelism",
         ]
     );
     assert!(
