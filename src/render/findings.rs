@@ -109,7 +109,7 @@ pub(crate) fn write_diagnostics(
 
 /// One diagnostic as text, with its source line when `sources` has it.
 pub(crate) fn text(d: &Diagnostic, sources: &mut SourceLines<'_>) -> String {
-    let line = d.location.as_ref().and_then(|l| sources(l));
+    let line = d.location.as_ref().and_then(&mut *sources);
     d.with_source(line.as_deref()).to_string()
 }
 
