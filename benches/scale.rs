@@ -104,20 +104,20 @@ impl Options {
                                 .parse()
                                 .expect("--scales: numbers, e.g. 10,100,500")
                         })
-                        .collect()
+                        .collect();
                 }
                 "--latency-ms" => o.latency_ms = value().parse().expect("--latency-ms: a number"),
                 "--parallelism" => {
-                    o.parallelism = value().parse().expect("--parallelism: a number")
+                    o.parallelism = value().parse().expect("--parallelism: a number");
                 }
                 "--unbatched-accounts" => {
                     o.unbatched_accounts = value()
                         .parse()
-                        .expect("--unbatched-accounts: a number (0 = skip)")
+                        .expect("--unbatched-accounts: a number (0 = skip)");
                 }
                 "--local-runs" => o.local_runs = value().parse().expect("--local-runs: a number"),
                 "--repeat" => {
-                    o.repeat = value().parse::<usize>().expect("--repeat: a number").max(1)
+                    o.repeat = value().parse::<usize>().expect("--repeat: a number").max(1);
                 }
                 // `cargo bench` passes `--bench`; ignore it and anything unknown.
                 _ => {

@@ -249,7 +249,7 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("memory") => memory(number(1, 50_000) as usize),
         Some("throughput") | None => {
-            throughput(number(1, 5), number(2, 32) as usize, number(3, 25) as usize)
+            throughput(number(1, 5), number(2, 32) as usize, number(3, 25) as usize);
         }
         Some(other) => {
             eprintln!(

@@ -70,7 +70,7 @@ fn text_field(c: &mut FieldDiff, field: Field, desired: Option<&str>, live: Opti
         (None, _) => {}
         (Some(_), None) => c.unknown.push(field),
         (Some(want), Some(have)) if want != have => {
-            change(c, field, have.to_string().into(), want.to_string().into())
+            change(c, field, have.to_string().into(), want.to_string().into());
         }
         _ => {}
     }

@@ -264,7 +264,7 @@ fn json_path(value: &Value, path: &str) -> Option<String> {
             match (part, v) {
                 ("*", Value::Array(items)) => next.extend(items.iter()),
                 (_, Value::Array(items)) => {
-                    next.extend(part.parse::<usize>().ok().and_then(|i| items.get(i)))
+                    next.extend(part.parse::<usize>().ok().and_then(|i| items.get(i)));
                 }
                 (_, Value::Object(map)) => next.extend(map.get(part)),
                 _ => {}

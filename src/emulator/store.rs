@@ -445,10 +445,7 @@ mod tests {
             }
         });
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(
-            serde_json::from_str::<serde_json::Value>(&text).is_ok(),
-            "{text}"
-        );
+        assert!(serde_json::from_str::<Value>(&text).is_ok(), "{text}");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "temporary files left behind");
     }

@@ -710,7 +710,7 @@ impl Inner {
             .filter(|(k, _)| k != "access_token" && k != "appsecret_proof")
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-        let mut clean = url.clone();
+        let mut clean = url;
         clean.set_fragment(None);
         if kept.is_empty() {
             clean.set_query(None);

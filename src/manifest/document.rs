@@ -61,7 +61,7 @@ pub(crate) fn account(ctx: &mut Ctx, root: &Node) -> Option<PendingAccount> {
                             node.pos,
                             e,
                             "write account: act_1234567890 (bare digits are accepted too)",
-                        )
+                        );
                     })
                     .ok()
                     .map(|id| (id, key_pos))
@@ -221,7 +221,7 @@ pub(crate) fn check_account(account: &DesiredAccount, diags: &mut Vec<Diagnostic
                 ),
             },
             hint: Some(hint.to_string()),
-        })
+        });
     };
     check_names(account, &mut error);
     let present: Vec<&DesiredConversion> = conversions

@@ -408,7 +408,7 @@ fn valid_update(problem: &mut impl FnMut(String), change: &FieldChange, name: &s
         }
         (Field::Description, Value::String(_)) => {}
         (Field::DefaultConversionValue, Value::Number(n)) => {
-            valid_value(problem, n.as_f64().unwrap_or(f64::NAN))
+            valid_value(problem, n.as_f64().unwrap_or(f64::NAN));
         }
         (field, value) => problem(format!("an update cannot set {field} to {value}")),
     }

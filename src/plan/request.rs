@@ -63,7 +63,7 @@ pub(crate) fn update_request(changes: &[FieldChange]) -> Result<ConversionUpdate
             (Field::Name, Value::String(s)) => update.name = Some(s.clone()),
             (Field::Description, Value::String(s)) => update.description = Some(s.clone()),
             (Field::DefaultConversionValue, Value::Number(n)) => {
-                update.default_conversion_value = n.as_f64()
+                update.default_conversion_value = n.as_f64();
             }
             (field, value) => {
                 return Err(RequestError::NotUpdatable {

@@ -323,7 +323,7 @@ conversions:
 
     #[test]
     fn the_shipped_examples_can_all_be_sent_live() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/conversions");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/conversions");
         let m = crate::manifest::load(&[dir]).expect("the examples are valid");
         let (events, skipped) = build(&m, None, NOW);
         assert!(skipped.is_empty(), "{skipped:?}");

@@ -537,7 +537,7 @@ fn escape(text: &str) -> String {
         match c {
             '\n' | '\r' => out.push(' '),
             '.' | ',' | '-' | '/' | ' ' | '"' | '\'' | '(' | ')' | '?' | '%' | '=' | '+' | ';' => {
-                out.push(c)
+                out.push(c);
             }
             c if c.is_ascii_punctuation() => {
                 let _ = write!(out, "&#{};", c as u32);

@@ -65,7 +65,7 @@ fn scripts(value: &Value, key: &str, path: &str, out: &mut Vec<(String, String)>
             }
         }
         Value::String(text) if SCRIPT_KEYS.contains(&key) => {
-            out.push((path.to_string(), text.clone()))
+            out.push((path.to_string(), text.clone()));
         }
         _ => {}
     }
@@ -242,7 +242,7 @@ fn every_template_parses_and_calls_only_real_commands() {
                             .insert(name.split([' ', '(', '{']).next().unwrap().to_string());
                     }
                     Err(error) if argv.len() == 2 && argv[1] == "--version" => {
-                        assert_eq!(error.kind(), clap::error::ErrorKind::DisplayVersion)
+                        assert_eq!(error.kind(), clap::error::ErrorKind::DisplayVersion);
                     }
                     Err(error) => panic!(
                         "{}{path}: `{}` does not parse:\n{error}",

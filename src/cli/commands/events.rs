@@ -131,7 +131,7 @@ pub(crate) fn test_live(
                     report(&describe(pixel, &receipt, code.as_deref()));
                 }
                 Err(e) => {
-                    send_failures.push(format!("error: sending test events to pixel {pixel}: {e}"))
+                    send_failures.push(format!("error: sending test events to pixel {pixel}: {e}"));
                 }
             }
         }

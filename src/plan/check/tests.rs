@@ -181,7 +181,7 @@ fn an_update_whose_before_or_target_was_edited_is_refused() {
     }
     assert!(problems(&retargeted, &live).contains("is named \"Keep\", not \"Upd\""));
     // An update that sets an immutable field.
-    let mut immutable = plan.clone();
+    let mut immutable = plan;
     for action in &mut immutable.actions {
         if let Action::Update { changes, .. } = action {
             changes[0].field = Field::Rule;
@@ -228,7 +228,7 @@ fn a_duplicate_delete_needs_a_kept_copy() {
     let plan = diff_account(&desired, &live, &DiffOptions::default()).unwrap();
     assert_eq!(problems(&plan, &live), "");
     // Edited to delete both copies "as duplicates": the second has nothing left to duplicate.
-    let mut both = plan.clone();
+    let mut both = plan;
     let mut second = both.actions[0].clone();
     if let Action::Delete { id, before, .. } = &mut second {
         *id = ObjectId::parse("1").unwrap();

@@ -249,7 +249,7 @@ impl<'a, A: LiveApi> Execution<'a, A> {
                     owners.push((k, step));
                 }
                 Err(e) => {
-                    self.progress[k].failed = Some(format!("the plan cannot be executed: {e}"))
+                    self.progress[k].failed = Some(format!("the plan cannot be executed: {e}"));
                 }
             }
         }
@@ -415,12 +415,12 @@ impl<'a, A: LiveApi> Execution<'a, A> {
                 Ok(_) => {
                     p.failed = Some(format!(
                         "{answer} (the account still lists id {id}, so it is not gone)"
-                    ))
+                    ));
                 }
                 Err(e) => {
                     p.failed = Some(format!(
                         "{answer} (listing the account to check that id {id} is gone failed: {e})"
-                    ))
+                    ));
                 }
             }
         }
@@ -619,7 +619,7 @@ fn report(account: &str, action: &Action, p: Track) -> ActionReport {
         marker,
         status,
         repin,
-        new_id: p.new_id.clone(),
+        new_id: p.new_id,
     }
 }
 

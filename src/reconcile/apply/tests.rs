@@ -37,7 +37,7 @@ impl LiveApi for Fake {
     async fn write(
         &self,
         ops: Vec<WriteOp>,
-        on_done: crate::reconcile::Progress,
+        on_done: Progress,
     ) -> Vec<Result<WriteOutcome, GraphError>> {
         let mut batch = Vec::new();
         let results = ops
@@ -362,7 +362,7 @@ impl LiveApi for Store {
     async fn write(
         &self,
         ops: Vec<WriteOp>,
-        on_done: crate::reconcile::Progress,
+        on_done: Progress,
     ) -> Vec<Result<WriteOutcome, GraphError>> {
         let mut live = self.live.lock().unwrap();
         ops.into_iter()

@@ -101,7 +101,7 @@ async fn pull_request_plan_comment_then_apply_then_nightly_drift() {
         in_background(move || {
             r_join(&runner, &shards);
         })
-        .await
+        .await;
     };
     fn r_join(r: &Runner, shards: &str) {
         let inputs = [("shards", shards), ("out-dir", "plans")];

@@ -3,6 +3,8 @@
 //! no panic (exit 101), no message, and the exit code the command decided on (0 for success;
 //! `drift` keeps 2 for drift found, `validate` keeps 1 for invalid manifests).
 
+#![allow(unsafe_code)] // libc: signals and reaping child processes with their resource usage
+
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -182,7 +182,7 @@ async fn under_faults_dropped_answers_and_rate_limits_every_write_happens_exactl
             Ok(WriteOutcome::Created(id)) => ids.push(id.clone()),
             Ok(WriteOutcome::Adopted(id)) => {
                 adopted += 1;
-                ids.push(id.clone())
+                ids.push(id.clone());
             }
             other => panic!("{op:?} → {other:?}\n{}", log.text()),
         }

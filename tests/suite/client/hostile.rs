@@ -3,7 +3,7 @@
 //! or a clear error: never a panic, never a hang, and never a write reported done that the
 //! answer did not confirm.
 
-use crate::support::{self, TOKEN, client::*, emulator, stub::Stub};
+use crate::support::{TOKEN, client::*, emulator, stub::Stub};
 use convctl::graph::GraphClient;
 use convctl::model::ids::ConversionId;
 use convctl::model::{ConversionUpdate, WriteOp, WriteOutcome};
@@ -62,7 +62,9 @@ fn answer() -> impl Strategy<Value = (u16, String)> {
     let status = prop::sample::select(vec![200u16, 200, 200, 400, 500]);
     let shaped = json_value().prop_map(|v| match v {
         Value::Array(items) => json!(items),
-        Value::Object(_) => json!({"data": [v.clone()], "paging": {"cursors": {"after": "x"}}, "error": v.get("error")}),
+        Value::Object(_) => {
+            json!({"data": [v], "paging": {"cursors": {"after": "x"}}, "error": v.get("error")})
+        }
         other => json!({"data": other}),
     });
     (status, shaped, any::<bool>(), 0usize..400).prop_map(|(status, value, truncate, cut)| {
@@ -94,7 +96,7 @@ fn stub_client() -> StubClient {
     let mut cfg = config(&stub.base, TOKEN);
     cfg.retry.max_attempts = 2;
     cfg.batch_size = 3;
-    let (client, _) = rt.block_on(async { support::client::client(cfg) });
+    let (client, _) = rt.block_on(async { client(cfg) });
     StubClient { rt, client, reply }
 }
 

@@ -176,10 +176,7 @@ async fn forward(
     );
     let mut request = state
         .http
-        .request(
-            reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap(),
-            url,
-        )
+        .request(Method::from_bytes(method.as_str().as_bytes()).unwrap(), url)
         .body(body.to_vec());
     for name in ["authorization", "content-type"] {
         if let Some(v) = headers.get(name) {

@@ -14,6 +14,8 @@
 //! Self-contained (std, libc, tempfile, shell-words): `benches/scale.rs` includes this file by
 //! path.
 
+#![allow(unsafe_code)] // libc: signals and reaping child processes with their resource usage
+
 use std::ffi::{OsStr, OsString};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};

@@ -6,6 +6,8 @@
 //! process under test talks Graph API like a user's would. Used by `benches/scale.rs` too (by
 //! path), so it needs nothing of the suite but the sibling `convctl` module.
 
+#![allow(unsafe_code)] // libc: signals and reaping child processes with their resource usage
+
 use super::binary::bin;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};

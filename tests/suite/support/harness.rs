@@ -44,7 +44,7 @@ impl Harness {
         self.emulator().base_url()
     }
 
-    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.rt.block_on(future)
     }
 
