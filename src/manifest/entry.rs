@@ -201,7 +201,8 @@ fn checked_entry(
         defaults.custom_event_type
     });
     if let Some(s) = &sourced {
-        rule_source::lint(ctx, s, custom_event_type);
+        let has_tests = !tests.matches.is_empty() || !tests.no_match.is_empty();
+        rule_source::lint(ctx, s, custom_event_type, has_tests);
     }
     if error_count(ctx) > errors_before {
         return None;

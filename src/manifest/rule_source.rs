@@ -185,17 +185,80 @@ pub(crate) fn locate(tree: &Node, steps: &[RuleStep]) -> Pos {
     pos
 }
 
-/// Lints on `event` conditions: a misspelled standard event (`purchase`), and a rule that counts
-/// standard events (`event eq`) none of which has the declared custom event type (an `or` over
-/// `Schedule` and `Lead` typed SCHEDULE is fine; one over `Lead` typed PURCHASE is suspicious).
-pub(crate) fn lint(ctx: &mut Ctx, sourced: &SourcedRule, declared: Option<CustomEventType>) {
+/// The rule lints: rules Meta accepts but that never fire or that it refuses
+/// ([`never_fires`]), and the lints on `event` conditions ([`event_lints`]). `has_tests`: the
+/// entry has `tests:` examples, which prove more than the offline contradiction check can.
+pub(crate) fn lint(
+    ctx: &mut Ctx,
+    sourced: &SourcedRule,
+    declared: Option<CustomEventType>,
+    has_tests: bool,
+) {
     let RuleSpec::Rule(rule) = &sourced.spec else {
         return;
     };
+    never_fires(ctx, sourced, rule, has_tests);
+    event_lints(ctx, sourced, rule, declared);
+}
+
+/// Rules Meta accepts that never fire (reference: Rules): a data key `event_type` (the key is
+/// `event`), string values with leading or trailing spaces, conditions that contradict each
+/// other (only without `tests:`); and a rule whose only conditions are on `event`, which Meta
+/// refuses at creation (subcode 1760020).
+fn never_fires(ctx: &mut Ctx, sourced: &SourcedRule, rule: &Rule, has_tests: bool) {
+    let at = |steps: &[RuleStep]| sourced.tree.map_or(sourced.pos, |t| locate(t, steps));
+    let mut found = Vec::new();
+    walk(rule, &mut Vec::new(), false, &mut |steps, cond, _| {
+        if cond.field == "event_type" {
+            found.push((
+                at(&steps[..steps.len() - 1]),
+                "`event_type` is not event data Meta matches: Meta accepts the rule and it never fires".to_string(),
+                "did you mean `event`? e.g. `event: {eq: Purchase}`".to_string(),
+            ));
+        }
+        if let Operand::Text(value) = &cond.operand
+            && value.trim() != value
+        {
+            found.push((
+                at(steps),
+                format!("the value {value:?} has leading or trailing spaces: Meta accepts it and the condition never matches"),
+                format!("write {:?}", value.trim()),
+            ));
+        }
+    });
+    for (pos, message, hint) in found {
+        ctx.warn(pos, message, hint);
+    }
+    let conditions = rule.conditions();
+    if !conditions.is_empty() && conditions.iter().all(|c| c.data() == "event") {
+        ctx.warn(
+            sourced.pos,
+            "the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, \"A conversion rule is required at creation time\")",
+            "add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`",
+        );
+    }
+    if !has_tests && let Some(c) = rule.contradiction() {
+        ctx.warn(
+            at(&c.steps),
+            format!("the rule can never match any event: {}", c.reason),
+            "fix the rule (was an `or` meant?), or add `tests:` with a `match` example if it can match",
+        );
+    }
+}
+
+/// Lints on `event` conditions: a misspelled standard event (`purchase`), and a rule that counts
+/// standard events (`event eq`) none of which has the declared custom event type (an `or` over
+/// `Schedule` and `Lead` typed SCHEDULE is fine; one over `Lead` typed PURCHASE is suspicious).
+fn event_lints(
+    ctx: &mut Ctx,
+    sourced: &SourcedRule,
+    rule: &Rule,
+    declared: Option<CustomEventType>,
+) {
     let mut steps = Vec::new();
     let mut standard = Vec::new();
     walk(rule, &mut steps, false, &mut |steps, cond, negated| {
-        if cond.field != "event" || !matches!(cond.operator, Operator::Eq | Operator::Neq) {
+        if cond.data() != "event" || !matches!(cond.operator, Operator::Eq | Operator::Neq) {
             return;
         }
         let Operand::Text(name) = &cond.operand else {

@@ -9,10 +9,12 @@ fn load(text: &str) -> Result<Manifests, Vec<Diagnostic>> {
     load_str(Path::new("m.yaml"), text)
 }
 
+/// The errors (not the warnings) of an invalid manifest, as printed.
 fn errors(text: &str) -> Vec<String> {
     load(text)
         .expect_err("should be invalid")
         .iter()
+        .filter(|d| d.severity == Severity::Error)
         .map(|d| d.to_string())
         .collect()
 }
@@ -146,15 +148,88 @@ fn cap_of_one_hundred_present_conversions() {
 
 #[test]
 fn lints_are_warnings() {
-    let m = load("account: act_1\nconversions:\n  - name: A\n    custom_event_type: LEAD\n    default_conversion_value: 9.5\n    rule: {and: [{event: {eq: purchase}}]}\n  - name: B\n    custom_event_type: LEAD\n    rule: {event: {eq: Purchase}}\n").unwrap();
+    let m = load("account: act_1\nconversions:\n  - name: A\n    custom_event_type: LEAD\n    default_conversion_value: 9.5\n    rule: {and: [{event: {eq: purchase}}, {url: {i_contains: /a}}]}\n  - name: B\n    custom_event_type: LEAD\n    rule: {and: [{url: {i_contains: /b}}, {event: {eq: Purchase}}]}\n").unwrap();
     let w: Vec<String> = m.warnings.iter().map(|d| d.to_string()).collect();
     assert_eq!(w.len(), 3, "{w:?}");
     assert!(w[0].contains("fractional"));
     assert!(w[1].contains("looks like the standard event `Purchase`"));
     assert!(
-        w[2].starts_with("m.yaml:9:20:") && w[2].contains("custom_event_type is LEAD"),
+        w[2].starts_with("m.yaml:9:52:") && w[2].contains("custom_event_type is LEAD"),
         "{w:?}"
     );
+}
+
+/// Rules Meta accepts and that never fire, or that it refuses: each a warning at its place,
+/// saying why and what to write instead. A contradiction is only reported without `tests:`.
+#[test]
+fn rules_that_never_fire_are_warnings() {
+    let m = load(
+        "\
+account: act_1
+conversions:
+  - name: Typo key
+    custom_event_type: LEAD
+    rule: {and: [{event_type: {eq: Lead}}, {url: {i_contains: /lead}}]}
+  - name: Spaces
+    custom_event_type: LEAD
+    rule: {url: {i_contains: ' thanks '}}
+  - name: Event only
+    custom_event_type: PURCHASE
+    rule: {event: {eq: Purchase}}
+  - name: Contradiction
+    custom_event_type: PURCHASE
+    rule: {and: [{event: {eq: Purchase}}, {url: {i_contains: /a}}, {event: {eq: Lead}}]}
+  - name: Contradiction with tests
+    custom_event_type: PURCHASE
+    rule: {and: [{value: {gt: 100}}, {value: {lt: 50}}]}
+    tests: {no_match: [{value: 70}]}
+",
+    )
+    .unwrap();
+    let w: Vec<String> = m.warnings.iter().map(|d| d.to_string()).collect();
+    assert_eq!(
+        w,
+        [
+            "m.yaml:5:19: warning: `event_type` is not event data Meta matches: Meta accepts the rule and it never fires\nhelp: did you mean `event`? e.g. `event: {eq: Purchase}`",
+            "m.yaml:8:18: warning: the value \" thanks \" has leading or trailing spaces: Meta accepts it and the condition never matches\nhelp: write \"thanks\"",
+            "m.yaml:11:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, \"A conversion rule is required at creation time\")\nhelp: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`",
+            "m.yaml:14:77: warning: the rule can never match any event: `event` would have to equal both `Purchase` and `Lead`\nhelp: fix the rule (was an `or` meant?), or add `tests:` with a `match` example if it can match",
+        ]
+    );
+}
+
+/// Rules made in Meta's UI say `URL` for the page: `convctl test` reads it as `url`, and the
+/// rule keeps its spelling (an import round-trips unchanged).
+#[test]
+fn the_ui_url_key_means_the_page_url() {
+    let m = load(
+        "\
+account: act_1
+conversions:
+  - name: Thanks
+    custom_event_type: OTHER
+    rule: '{\"and\":[{\"event\":{\"eq\":\"PageView\"}},{\"or\":[{\"URL\":{\"i_contains\":\"thanks\"}}]}]}'
+    tests:
+      match: [{event: PageView, url: 'https://shop.example/thanks'}]
+      no_match: [{event: PageView, url: 'https://shop.example/cart'}]
+",
+    )
+    .unwrap();
+    assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+    let run = examples::run(&m);
+    assert_eq!(run.failed(), 0);
+    let Some(RuleSpec::Rule(rule)) = &m.accounts[0].conversions[0].rule else {
+        panic!("a rule")
+    };
+    assert_eq!(
+        rule.to_api_string(),
+        r#"{"and":[{"event":{"eq":"PageView"}},{"or":[{"URL":{"i_contains":"thanks"}}]}]}"#
+    );
+    let lower = crate::rule::Rule::from_json_str(
+        r#"{"and":[{"event":{"eq":"PageView"}},{"or":[{"url":{"i_contains":"thanks"}}]}]}"#,
+    )
+    .unwrap();
+    assert_eq!(*rule, lower, "`URL` and `url` mean the same page");
 }
 
 #[test]

@@ -172,7 +172,7 @@ fn positive(op: Operator) -> Option<Operator> {
 }
 
 fn condition_matches(c: &Condition, event: &Event) -> Result<bool, EvalError> {
-    let Some(actual) = event.get(&c.field) else {
+    let Some(actual) = event.get(c.data()) else {
         return Ok(false);
     };
     if actual.is_null() {

@@ -7,6 +7,7 @@
 
 mod eval;
 mod parse;
+mod satisfiable;
 
 pub(crate) use eval::{EvalError, Event};
 pub use parse::RuleError;
@@ -31,15 +32,41 @@ pub enum Rule {
 }
 
 /// `{"<field>": {"<operator>": <operand>}}`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Condition {
-    /// `url`, `event`, or any custom parameter of the event.
+    /// `url`, `event`, or any custom parameter of the event, spelled as written (rules made in
+    /// Meta's UI say `URL`: kept, so that an imported rule round-trips unchanged).
     pub(crate) field: String,
     pub(crate) operator: Operator,
     pub(crate) operand: Operand,
 }
 
-/// The operators of the rule language (seed 001).
+/// The key rules made in Meta's UI use for the page URL. They fire on Meta (reference: Rules),
+/// so it means what `url` means.
+const UI_URL_KEY: &str = "URL";
+
+impl Condition {
+    /// The event data the condition reads: `url` for both `url` and the UI's `URL`, else the
+    /// field as written.
+    pub(crate) fn data(&self) -> &str {
+        if self.field == UI_URL_KEY {
+            "url"
+        } else {
+            &self.field
+        }
+    }
+}
+
+/// Meaning, not spelling: `URL` and `url` read the same data.
+impl PartialEq for Condition {
+    fn eq(&self, other: &Condition) -> bool {
+        self.data() == other.data()
+            && self.operator == other.operator
+            && self.operand == other.operand
+    }
+}
+
+/// The operators of the rule language (reference: Rules).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Operator {
     IContains,
