@@ -59,7 +59,7 @@ fn warnings_do_not_fail_validation_and_missing_paths_do() {
     std::fs::create_dir(dir.path().join("conversions")).unwrap();
     std::fs::write(
         dir.path().join("conversions/a.yml"),
-        "account: 1\nconversions:\n  - {name: A, custom_event_type: LEAD, default_conversion_value: 2.5, rule: {event: {eq: lead}}}\n",
+        "account: 1\nconversions:\n  - {name: A, custom_event_type: LEAD, default_conversion_value: 2.5, rule: {and: [{event: {eq: lead}}, {url: {i_contains: /x}}]}}\n",
     )
     .unwrap();
     // Default path: conversions/.
