@@ -291,7 +291,10 @@ mod tests {
         .unwrap()
         .contradiction()
         .unwrap();
-        assert_eq!(c.reason, "`event` would have to equal both `Purchase` and `Lead`");
+        assert_eq!(
+            c.reason,
+            "`event` would have to equal both `Purchase` and `Lead`"
+        );
         assert_eq!(
             c.steps,
             [
@@ -336,13 +339,13 @@ mod tests {
             Some("`event` equals `Lead`, which does not meet `neq: Lead`")
         );
         assert_eq!(
-            why(json!({"and": [{"url": {"eq": "https://a/x1"}}, {"url": {"regex_match": "x\\d$"}}]})),
+            why(
+                json!({"and": [{"url": {"eq": "https://a/x1"}}, {"url": {"regex_match": "x\\d$"}}]})
+            ),
             None
         );
         // `URL` (Meta's UI) and `url` are one field.
-        assert!(
-            why(json!({"and": [{"URL": {"eq": "a"}}, {"url": {"eq": "b"}}]})).is_some()
-        );
+        assert!(why(json!({"and": [{"URL": {"eq": "a"}}, {"url": {"eq": "b"}}]})).is_some());
     }
 
     #[test]
@@ -358,7 +361,9 @@ mod tests {
         );
         // Case-sensitive `not_contains: Thank` allows `thank-you`.
         assert_eq!(
-            why(json!({"and": [{"url": {"i_contains": "thank-you"}}, {"url": {"not_contains": "Thank"}}]})),
+            why(
+                json!({"and": [{"url": {"i_contains": "thank-you"}}, {"url": {"not_contains": "Thank"}}]})
+            ),
             None
         );
     }
@@ -380,7 +385,9 @@ mod tests {
             .is_some()
         );
         assert_eq!(
-            why(json!({"and": [{"event": {"eq": "Purchase"}}, {"not": {"event": {"eq": "Purchase"}}}]})),
+            why(
+                json!({"and": [{"event": {"eq": "Purchase"}}, {"not": {"event": {"eq": "Purchase"}}}]})
+            ),
             None,
             "`not` adds no constraint"
         );
@@ -399,7 +406,9 @@ mod tests {
     #[test]
     fn a_rule_too_large_to_expand_is_assumed_possible() {
         let wide: Vec<Value> = (0..20)
-            .map(|i| json!({"or": [{"v": {"eq": format!("a{i}")}}, {"v": {"eq": format!("b{i}")}}]}))
+            .map(
+                |i| json!({"or": [{"v": {"eq": format!("a{i}")}}, {"v": {"eq": format!("b{i}")}}]}),
+            )
             .collect();
         assert_eq!(why(json!({"and": wide})), None);
     }

@@ -81,3 +81,70 @@ fn test_on_invalid_manifests_exits_1_without_running() {
     );
     assert!(out.stdout.contains("no tests were run"));
 }
+
+/// A conversion made in Meta's UI says `URL` for the page, inside an `or` nested in an `and`:
+/// imported, it plans no change; its match example with the page's `url` passes `convctl test`;
+/// sent with `test --live`, the emulator counts it (the conversion fired).
+#[test]
+fn a_ui_made_rule_with_the_upper_case_url_key_reads_the_page_url() {
+    let env = crate::support::Harness::new();
+    let ui_rule =
+        r#"{"and":[{"event":{"eq":"PageView"}},{"or":[{"URL":{"i_contains":"thanks"}}]}]}"#;
+    let made = env.graph(
+        reqwest::Method::POST,
+        "act_42/customconversions",
+        &[
+            ("name", "Thanks page"),
+            ("rule", ui_rule),
+            ("custom_event_type", "OTHER"),
+            ("event_source_id", "777"),
+        ],
+    );
+    let id = made["id"].as_str().unwrap().to_string();
+    let import = env.run(&["import", "act_42", "--out", "conversions"]);
+    assert_eq!(import.code, 0, "{import}");
+    let imported = std::fs::read_to_string(env.path("conversions/act_42.yaml")).unwrap();
+    assert!(
+        imported.contains("URL:"),
+        "the stored spelling is kept:\n{imported}"
+    );
+    let plan = env.run(&["plan"]);
+    assert_eq!(plan.last_line(), "No changes.", "{plan}");
+
+    env.write(
+        "conversions/act_42.yaml",
+        &format!(
+            "\
+account: act_42
+conversions:
+  - name: Thanks page
+    id: \"{id}\"
+    custom_event_type: OTHER
+    event_source_id: \"777\"
+    rule: '{ui_rule}'
+    tests:
+      match: [{{event: PageView, url: 'https://shop.example/thanks'}}]
+      no_match: [{{event: PageView, url: 'https://shop.example/cart'}}]
+"
+        ),
+    );
+    let test = env.run(&["test"]);
+    assert_eq!(test.code, 0, "{test}");
+    assert_eq!(
+        test.last_line(),
+        "test result: ok. 2 passed; 0 failed (0 conversions without tests)"
+    );
+    let plan = env.run(&["plan"]);
+    assert_eq!(plan.last_line(), "No changes.", "{plan}");
+    let live = env.run(&["test", "--live", "--test-event-code", "TEST123"]);
+    assert_eq!(live.code, 0, "{live}");
+    let fired = env.graph(
+        reqwest::Method::GET,
+        &format!("{id}?fields=first_fired_time"),
+        &[],
+    );
+    assert!(
+        fired["first_fired_time"].is_string(),
+        "the emulator matched the page's URL: {fired}"
+    );
+}
