@@ -4,8 +4,10 @@
 //! that one run reports every error instead of stopping at the first.
 
 use super::desired::{Diagnostic, Location, Severity};
+use super::format;
 use super::yaml::{Kind, Node, Pos, Resolved, key_text};
 use crate::rule::suggest;
+use serde::de::DeserializeOwned;
 use std::path::Path;
 
 pub(crate) struct Ctx<'a> {
@@ -47,7 +49,7 @@ impl Ctx<'_> {
     }
 }
 
-/// The keys of a mapping, checked against the known ones.
+/// The keys of a mapping, checked against the keys of its type in [`super::format`].
 pub(crate) struct Fields<'n> {
     entries: Vec<(&'n str, &'n Node, &'n Node)>,
     /// Known keys suggested for misspelled ones (`nmae` → `name`): a missing `name` is then
@@ -82,16 +84,17 @@ impl<'n> Fields<'n> {
     }
 }
 
-/// Reads `node` as a mapping of known keys; keys set to null are left out. Unknown keys get a
-/// "did you mean" (or a note on where they belong, from `elsewhere`), duplicate keys name the
-/// first one.
-pub(crate) fn mapping<'n>(
+/// Reads `node` as a mapping of the format type `T`: its keys are the ones `T` declares
+/// ([`format::keys`]), so the schema, `import` and the loader know the same keys. Keys set to
+/// null are left out. Unknown keys get a "did you mean" (or a note on where they belong, from
+/// `elsewhere`), duplicate keys name the first one.
+pub(crate) fn mapping<'n, T: DeserializeOwned>(
     ctx: &mut Ctx,
     node: &'n Node,
     what: &str,
-    known: &[&str],
     elsewhere: &dyn Fn(&str) -> Option<String>,
 ) -> Option<Fields<'n>> {
+    let known = format::keys::<T>();
     let Kind::Map(pairs) = &node.kind else {
         ctx.error(
             node.pos,

@@ -5,23 +5,13 @@
 
 use super::context::{Ctx, boolean, id_text, mapping, number, string};
 use super::desired::{DesiredAccount, DesiredConversion, Diagnostic, Ensure, Safety, Severity};
-use super::entry::{self, DEFAULTS_KEYS, Defaults, ENTRY_KEYS};
+use super::entry::{self, Defaults};
+use super::format::{ConversionEntry, DefaultsEntry, ManifestDocument, SafetyEntry, keys};
 use super::set::{self, UseClause};
 use super::yaml::{Kind, Node, Resolved};
 use crate::ACCOUNT_CAP;
 use crate::model::ids::AdAccountId;
 use std::collections::HashMap;
-
-pub(crate) const DOCUMENT_KEYS: &[&str] = &[
-    "version",
-    "account",
-    "defaults",
-    "prune",
-    "token_env",
-    "safety",
-    "use",
-    "conversions",
-];
 
 /// An account as its document declares it, before the sets it uses are expanded.
 pub(crate) struct PendingAccount {
@@ -35,18 +25,18 @@ pub(crate) struct PendingAccount {
 /// The account a document declares, or `None` when it has errors (already reported).
 pub(crate) fn account(ctx: &mut Ctx, root: &Node) -> Option<PendingAccount> {
     let elsewhere = |k: &str| {
-        if ENTRY_KEYS.contains(&k) {
+        if keys::<ConversionEntry>().contains(&k) {
             Some(format!(
                 "`{k}` belongs to a conversion entry: put it in a `- name: ...` item under `conversions:`"
             ))
-        } else if DEFAULTS_KEYS.contains(&k) {
+        } else if keys::<DefaultsEntry>().contains(&k) {
             Some(format!("`{k}` belongs under `defaults:` or on an entry"))
         } else {
             None
         }
     };
     let what = "a manifest document";
-    let f = mapping(ctx, root, what, DOCUMENT_KEYS, &elsewhere)?;
+    let f = mapping::<ManifestDocument>(ctx, root, what, &elsewhere)?;
     let errors_before = ctx.errors;
 
     if let Some(v) = f.get("version") {
@@ -167,13 +157,7 @@ fn token_env(ctx: &mut Ctx, node: &Node) -> Option<String> {
 
 /// `safety: {max_deletes: 20, max_delete_pct: 50}`; a key left out keeps its default.
 fn safety(ctx: &mut Ctx, node: &Node) -> Option<Safety> {
-    let f = mapping(
-        ctx,
-        node,
-        "`safety`",
-        &["max_deletes", "max_delete_pct"],
-        &|_| None,
-    )?;
+    let f = mapping::<SafetyEntry>(ctx, node, "`safety`", &|_| None)?;
     let mut read = |key: &str, max: Option<f64>| -> Option<Option<usize>> {
         let Some(n) = f.get(key) else {
             return Some(None);

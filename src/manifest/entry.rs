@@ -4,51 +4,14 @@
 
 use super::context::{Ctx, Fields, boolean, enumerated, id_text, mapping, number, string};
 use super::desired::{DesiredConversion, Ensure, RuleSpec, RuleTests};
+use super::format::{
+    ConversionEntry, DefaultsEntry, ManifestDocument, RuleTestsEntry, SetEntry, keys,
+};
 use super::rule_source::{self, SourcedRule};
 use super::yaml::{Kind, Node};
 use crate::model::event_types::{ActionSourceType, CustomEventType};
 use crate::model::ids::ObjectId;
 use crate::rule::Event;
-
-pub(crate) const ENTRY_KEYS: &[&str] = &[
-    "name",
-    "id",
-    "ensure",
-    "protect",
-    "description",
-    "custom_event_type",
-    "default_conversion_value",
-    "rule",
-    "advanced_rule",
-    "event_source_id",
-    "action_source_type",
-    "tests",
-    "renamed_from",
-];
-
-/// The keys of an entry of a set: an account's, minus `id` (ids are per account: a `use`
-/// pins them with `ids:`).
-pub(crate) const SET_ENTRY_KEYS: &[&str] = &[
-    "name",
-    "ensure",
-    "protect",
-    "description",
-    "custom_event_type",
-    "default_conversion_value",
-    "rule",
-    "advanced_rule",
-    "event_source_id",
-    "action_source_type",
-    "tests",
-    "renamed_from",
-];
-
-pub(crate) const DEFAULTS_KEYS: &[&str] = &[
-    "event_source_id",
-    "action_source_type",
-    "custom_event_type",
-    "default_conversion_value",
-];
 
 /// The longest name the API takes.
 pub(crate) const MAX_NAME_CHARS: usize = 100;
@@ -64,11 +27,11 @@ pub(crate) struct Defaults {
 
 pub(crate) fn defaults(ctx: &mut Ctx, node: &Node) -> Defaults {
     let elsewhere = |k: &str| {
-        ENTRY_KEYS.contains(&k).then(|| {
+        keys::<ConversionEntry>().contains(&k).then(|| {
             format!("`{k}` cannot have a default; set it on each entry under `conversions:`")
         })
     };
-    let Some(f) = mapping(ctx, node, "`defaults`", DEFAULTS_KEYS, &elsewhere) else {
+    let Some(f) = mapping::<DefaultsEntry>(ctx, node, "`defaults`", &elsewhere) else {
         return Defaults::default();
     };
     Defaults {
@@ -144,13 +107,7 @@ fn value(ctx: &mut Ctx, node: &Node) -> Option<f64> {
 /// the checked fields, the rule, the checks that depend on `ensure`, the lints, and the entry
 /// with the account's defaults applied.
 pub(crate) fn entry(ctx: &mut Ctx, node: &Node, defaults: &Defaults) -> Option<DesiredConversion> {
-    let f = mapping(
-        ctx,
-        node,
-        "a conversion entry",
-        ENTRY_KEYS,
-        &entry_key_elsewhere,
-    )?;
+    let f = mapping::<ConversionEntry>(ctx, node, "a conversion entry", &entry_key_elsewhere)?;
     checked_entry(ctx, node, f, defaults)
 }
 
@@ -169,7 +126,7 @@ pub(crate) fn set_entry(
         _ => entry_key_elsewhere(k),
     }
     };
-    let f = mapping(ctx, node, "an entry of a set", SET_ENTRY_KEYS, &elsewhere)?;
+    let f = mapping::<SetEntry>(ctx, node, "an entry of a set", &elsewhere)?;
     checked_entry(ctx, node, f, defaults)
 }
 
@@ -266,12 +223,14 @@ fn renamed_from(ctx: &mut Ctx, node: &Node) -> Vec<String> {
 
 /// Where a key that is not an entry's belongs, for the "unknown key" hint.
 fn entry_key_elsewhere(k: &str) -> Option<String> {
-    match k {
-        "account" | "prune" | "defaults" | "version" | "conversions" => Some(format!(
+    if keys::<ManifestDocument>().contains(&k) {
+        Some(format!(
             "`{k}` belongs at the top of the document, not in a conversion entry"
-        )),
-        "match" | "no_match" => Some(format!("`{k}` goes under `tests:`")),
-        _ => None,
+        ))
+    } else if keys::<RuleTestsEntry>().contains(&k) {
+        Some(format!("`{k}` goes under `tests:`"))
+    } else {
+        None
     }
 }
 
@@ -482,7 +441,7 @@ fn error_count(ctx: &Ctx) -> usize {
 /// `tests: {match: [...], no_match: [...]}`; each event a mapping of field → value or list.
 fn tests(ctx: &mut Ctx, node: &Node) -> RuleTests {
     let mut out = RuleTests::default();
-    let Some(f) = mapping(ctx, node, "`tests`", &["match", "no_match"], &|_| None) else {
+    let Some(f) = mapping::<RuleTestsEntry>(ctx, node, "`tests`", &|_| None) else {
         return out;
     };
     for (key, matches) in [("match", true), ("no_match", false)] {

@@ -1,18 +1,42 @@
-//! The manifest file format (`convctl/v1`) as serde types: one [`ManifestDocument`] per YAML
-//! document. `schema.json` is generated from these types (see `crate::manifest::schema`), and `import`
-//! serialises them to write manifests that load back unchanged.
+//! The manifest file format (`convctl/v1`) as serde types, its one definition: a document is a
+//! [`ManifestDocument`] (an account) or a [`SetDocument`] (a set). From these types come
+//! - `schema.json` ([`super::schema`], through schemars: titles, descriptions, constraints);
+//! - the manifests `import` writes ([`to_yaml`]), which load back unchanged;
+//! - the keys the loader accepts in each mapping ([`keys`]: serde's own field names).
 //!
 //! The loader does not deserialise through these types: it walks a positioned YAML tree so that
-//! it can report every error with its line and column (serde stops at the first). A test keeps
-//! the two in step: every example manifest deserialises into these types, passes the schema and
-//! passes the loader.
+//! it can report every error of a run with its line and column (serde stops at the first), and
+//! turns what it reads into the desired model ([`super::desired`]: defaults applied, rules
+//! parsed, ids checked). It asks [`keys`] which keys a mapping takes, so only its reading code
+//! is its own; the tests below fail when a key declared here is not read by the loader, or the
+//! schema and serde disagree on the keys.
+//!
+//! A new key: a field on the type of its mapping here (with its schema title and descriptions),
+//! its reading code in the loader (`document.rs` for a document's keys, `entry.rs` for an
+//! entry's and `defaults`', `set/` for a set's and a `use`'s) with its place in the desired
+//! model, an example value in the test's every-key manifest (the compiler asks for it), then
+//! `UPDATE_SCHEMA=1 cargo test --test suite manifest::schema` and a row in docs/manifest.md.
 
 use super::desired::Ensure;
 use crate::model::event_types::{ActionSourceType, CustomEventType};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use std::borrow::Cow;
+
+/// The keys a mapping of type `T` takes, in the order `T` declares them: serde's field names
+/// (renames applied; what `deny_unknown_fields` accepts). serde-aux reads them from the list
+/// serde's derive hands to a deserializer, so they cannot drift from the type.
+pub(crate) fn keys<T: DeserializeOwned>() -> &'static [&'static str] {
+    serde_aux::serde_introspection::serde_introspect::<T>()
+}
+
+/// `doc` as YAML text, the way `import` writes manifests: block style, keys in the order the
+/// types declare them, fields left out when they hold their default.
+pub(crate) fn to_yaml(doc: &impl Serialize) -> String {
+    serde_yaml::to_string(doc).expect("a manifest always serialises")
+}
 
 /// One YAML document: the custom conversions of one ad account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -865,4 +889,5 @@ impl JsonSchema for Condition {
     }
 }
 
-use serde_json::json;
+#[cfg(test)]
+mod tests;

@@ -6,7 +6,7 @@
 //! worth more than an import); files are written atomically.
 
 use crate::file_io::{AtomicWriteError, Existing, write_atomically};
-use crate::manifest::format::{ConversionEntry, IdText, ManifestDocument, RuleText};
+use crate::manifest::format::{self, ConversionEntry, IdText, ManifestDocument, RuleText};
 use crate::model::LiveConversion;
 use crate::model::ids::AdAccountId;
 use crate::rule::{Rule, canonical_json};
@@ -62,7 +62,7 @@ pub(crate) fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Im
         uses: Vec::new(),
         conversions,
     };
-    let body = serde_yaml::to_string(&doc).expect("a manifest always serialises");
+    let body = format::to_yaml(&doc);
     let yaml = format!(
         "# Imported by `convctl import {account}`: ids are pinned, so renames here are safe.\n{body}"
     );

@@ -10,7 +10,9 @@
 //! own entries, so that `plan` on the result shows no changes.
 
 use super::import::{Imported, entry_for};
-use crate::manifest::format::{ConversionEntry, DefaultsEntry, IdText, ManifestDocument, UseEntry};
+use crate::manifest::format::{
+    self, ConversionEntry, DefaultsEntry, IdText, ManifestDocument, UseEntry,
+};
 use crate::manifest::set::{Piece, SetDef, Sets, pieces};
 use crate::manifest::yaml::Node;
 use crate::model::LiveConversion;
@@ -351,7 +353,7 @@ fn write(
         }],
         conversions,
     };
-    let body = serde_yaml::to_string(&doc).expect("a manifest always serialises");
+    let body = format::to_yaml(&doc);
     let yaml = format!(
         "# Imported by `convctl import {account} --use {}`: what the set covers is a `use` of it\n# (parameters inferred, ids pinned), the rest the account's own entries (ids pinned).\n{body}",
         set.name

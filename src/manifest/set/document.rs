@@ -5,9 +5,8 @@ use super::SetDef;
 use super::template::{check_templates, is_param_name};
 use crate::manifest::context::{Ctx, mapping, shorten, string};
 use crate::manifest::document::check_version;
+use crate::manifest::format::{ManifestDocument, SetDocument, keys};
 use crate::manifest::yaml::{Kind, Node, Pos};
-
-pub(crate) const SET_DOCUMENT_KEYS: &[&str] = &["version", "set", "params", "conversions"];
 
 /// A `set:` document, or `None` when it has errors (reported).
 pub(crate) fn set_doc(ctx: &mut Ctx, root: &Node) -> Option<SetDef> {
@@ -15,12 +14,12 @@ pub(crate) fn set_doc(ctx: &mut Ctx, root: &Node) -> Option<SetDef> {
         "account" => Some(
             "a document declares a set (`set:`) or an account (`account:`), not both".to_string(),
         ),
-        "defaults" | "prune" | "token_env" | "safety" | "use" => Some(format!(
+        _ if keys::<ManifestDocument>().contains(&k) => Some(format!(
             "`{k}` belongs to an account; a set takes the account's `defaults` when it is used"
         )),
         _ => None,
     };
-    let f = mapping(ctx, root, "a set document", SET_DOCUMENT_KEYS, &elsewhere)?;
+    let f = mapping::<SetDocument>(ctx, root, "a set document", &elsewhere)?;
     let errors_before = ctx.errors;
     if let Some(v) = f.get("version") {
         check_version(ctx, v);

@@ -4,10 +4,9 @@
 
 use crate::manifest::context::{Ctx, id_text, mapping, shorten, string};
 use crate::manifest::desired::Location;
+use crate::manifest::format::UseEntry;
 use crate::manifest::yaml::{Kind, Node, key_text};
 use crate::model::ids::ObjectId;
-
-const USE_KEYS: &[&str] = &["set", "params", "exclude", "ids"];
 
 /// One item of an account's `use:` list.
 #[derive(Debug, Clone)]
@@ -58,7 +57,7 @@ fn use_item(ctx: &mut Ctx, node: &Node) -> Option<UseClause> {
         "exclude_entries" | "skip" => Some("did you mean `exclude`?".to_string()),
         _ => None,
     };
-    let f = mapping(ctx, node, "a `use` item", USE_KEYS, &elsewhere)?;
+    let f = mapping::<UseEntry>(ctx, node, "a `use` item", &elsewhere)?;
     let errors_before = ctx.errors;
     let Some(set_node) = f.get("set") else {
         ctx.error(
