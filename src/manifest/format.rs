@@ -33,9 +33,13 @@ pub(crate) fn keys<T: DeserializeOwned>() -> &'static [&'static str] {
 }
 
 /// `doc` as YAML text, the way `import` writes manifests: block style, keys in the order the
-/// types declare them, fields left out when they hold their default.
-pub(crate) fn to_yaml(doc: &impl Serialize) -> String {
-    serde_yaml::to_string(doc).expect("a manifest always serialises")
+/// types declare them, fields left out when they hold their default, a string quoted (with
+/// `"`, as the docs write ids) only where YAML would read it as something else, a text of
+/// several lines as a `|` block. Long one-line texts stay on one line: folding them (`>`)
+/// would make a rule's JSON text or a description hard to edit.
+pub fn to_yaml(doc: &impl Serialize) -> String {
+    let options = serde_saphyr::ser_options! { folded_wrap_chars: usize::MAX };
+    serde_saphyr::to_string_with_options(doc, options).expect("a manifest always serialises")
 }
 
 /// One YAML document: the custom conversions of one ad account.

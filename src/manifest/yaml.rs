@@ -1,9 +1,10 @@
 //! A YAML tree that remembers where every node came from.
 //!
-//! serde_yaml reports locations for syntax and type errors only; semantic errors (a bad regex, a
-//! duplicate name) need the line and column of the entry, key or rule that caused them. So the
-//! manifest loader reads YAML through the `saphyr-parser` event stream, which marks every event,
-//! and builds this small tree itself. The builder is iterative with a hard depth limit and an
+//! A serde deserializer stops at the first error and knows positions for syntax and type errors
+//! only; semantic errors (a bad regex, a duplicate name) need the line and column of the entry,
+//! key or rule that caused them, and a run must report all of them. So the manifest loader
+//! reads YAML through the `saphyr-parser` event stream, which marks every event, and builds
+//! this small tree itself. The builder is iterative with a hard depth limit and an
 //! alias expansion budget, so hostile input (deep nesting, "billion laughs") gives an error,
 //! never a stack overflow or a memory blow-up. It knows nothing about manifests.
 
@@ -38,7 +39,8 @@ pub(crate) enum Kind {
 }
 
 /// A scalar as written. Its type is resolved on demand with the YAML 1.2 core schema (what
-/// serde_yaml uses), so that ids keep their exact digits (`23850000000000001` is beyond 2^53).
+/// editors' YAML language servers use: `yes` is text), so that ids keep their exact digits
+/// (`23850000000000001` is beyond 2^53).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Scalar {
     pub(crate) text: String,

@@ -11,7 +11,7 @@ mod reporting;
 
 use clap::Parser;
 use convctl::cli::args::Cli;
-use serde_yaml::Value;
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Keys whose values are shell scripts: GitHub `run`, GitLab `script` and friends.
@@ -53,13 +53,13 @@ fn uses_the_action(text: &str) -> bool {
 /// Every script in a YAML document, with the path of keys leading to it.
 fn scripts(value: &Value, key: &str, path: &str, out: &mut Vec<(String, String)>) {
     match value {
-        Value::Mapping(map) => {
+        Value::Object(map) => {
             for (k, v) in map {
-                let k = k.as_str().unwrap_or("?");
+                let k = k.as_str();
                 scripts(v, k, &format!("{path}.{k}"), out);
             }
         }
-        Value::Sequence(items) => {
+        Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 scripts(item, key, &format!("{path}[{i}]"), out);
             }
@@ -213,7 +213,7 @@ fn every_template_parses_and_calls_only_real_commands() {
     let mut subcommands_seen = std::collections::BTreeSet::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
-        let document: Value = serde_yaml::from_str(&text)
+        let document: Value = serde_saphyr::from_str(&text)
             .unwrap_or_else(|e| panic!("{}: not YAML: {e}", file.display()));
         let mut found = Vec::new();
         scripts(&document, "", "", &mut found);
@@ -270,11 +270,11 @@ fn github_shard_matrices_cover_every_share() {
         .filter(|f| f.parent().unwrap().ends_with("github"))
     {
         let document: Value =
-            serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            serde_saphyr::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         let shards = document["env"]["SHARDS"]
             .as_u64()
             .unwrap_or_else(|| panic!("{}: env.SHARDS missing", file.display()));
-        let jobs = document["jobs"].as_mapping().unwrap();
+        let jobs = document["jobs"].as_object().unwrap();
         let mut matrices = 0;
         for (name, job) in jobs {
             let shard = &job["strategy"]["matrix"]["shard"];
@@ -283,7 +283,7 @@ fn github_shard_matrices_cover_every_share() {
             }
             matrices += 1;
             let listed: Vec<u64> = shard
-                .as_sequence()
+                .as_array()
                 .unwrap()
                 .iter()
                 .map(|v| v.as_u64().unwrap())

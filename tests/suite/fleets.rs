@@ -365,7 +365,7 @@ fn import_onto_a_set_infers_params_and_plans_no_changes() {
     assert_eq!(run.code, 0, "{run}");
     assert!(run.stdout.contains("as a use of set ecommerce"), "{run}");
     let one = std::fs::read_to_string(env.path("conversions/act_1.yaml")).unwrap();
-    let doc: Value = serde_yaml::from_str(&one).unwrap();
+    let doc: Value = serde_saphyr::from_str(&one).unwrap();
     assert_eq!(doc["use"][0]["set"], "ecommerce", "{one}");
     assert_eq!(doc["use"][0]["params"]["domain"], "shop-1.example", "{one}");
     assert_eq!(doc["use"][0]["params"]["purchase_value"], 10, "{one}");
@@ -376,7 +376,7 @@ fn import_onto_a_set_infers_params_and_plans_no_changes() {
         "the newsletter is an own entry: {one}"
     );
     let three = std::fs::read_to_string(env.path("conversions/act_3.yaml")).unwrap();
-    let doc3: Value = serde_yaml::from_str(&three).unwrap();
+    let doc3: Value = serde_saphyr::from_str(&three).unwrap();
     assert_eq!(doc3["use"][0]["exclude"][0], "Lead (${domain})", "{three}");
 
     env.write("conversions/sets/ecommerce.yaml", SET);

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::manifest::{load_str, schema};
+use proptest::strategy::Strategy;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -283,7 +284,7 @@ fn written_manifests_read_back_unchanged_and_pass_the_schema() {
     let validator = jsonschema::validator_for(&schema).unwrap();
     for doc in every_key() {
         let text = to_yaml(&doc);
-        let again: AnyDocument = serde_yaml::from_str(&text).unwrap();
+        let again: AnyDocument = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(again, doc, "{text}");
         let value = serde_json::to_value(&doc).unwrap();
         let errors: Vec<String> = validator
@@ -291,5 +292,42 @@ fn written_manifests_read_back_unchanged_and_pass_the_schema() {
             .map(|e| e.to_string())
             .collect();
         assert!(errors.is_empty(), "{errors:#?}\n{text}");
+    }
+}
+
+proptest::proptest! {
+    /// Whatever text a live conversion has, the manifest `import` writes gives it back: the
+    /// writer quotes what YAML would read as something else, and the loader reads it as text.
+    #[test]
+    fn written_texts_load_back_as_written(
+        name in ".{1,100}".prop_filter("a name is not blank", |n| !n.trim().is_empty()),
+        description in "(?s).{0,300}|[ -~\\n\\t]{0,300}",
+        renamed in ".{1,100}".prop_filter("a name is not blank", |n| !n.trim().is_empty()),
+    ) {
+        use proptest::prelude::prop_assert_eq;
+        let doc = ManifestDocument {
+            account: IdText::Text("act_1".into()),
+            conversions: vec![ConversionEntry {
+                name: Some(name.clone()),
+                description: Some(description.clone()),
+                custom_event_type: Some(CustomEventType::Purchase),
+                rule: Some(RuleText::Tree(json!({"url": {"i_contains": name}}))),
+                renamed_from: Some(vec![renamed.clone()]),
+                ..ConversionEntry::default()
+            }],
+            version: None,
+            defaults: None,
+            prune: None,
+            token_env: None,
+            safety: None,
+            uses: Vec::new(),
+        };
+        let text = to_yaml(&doc);
+        let loaded = load_str(Path::new("m.yaml"), &text)
+            .unwrap_or_else(|d| panic!("{d:#?}\n{text}"));
+        let c = &loaded.accounts[0].conversions[0];
+        prop_assert_eq!(&c.name, &name, "{}", text);
+        prop_assert_eq!(&c.description, &description, "{}", text);
+        prop_assert_eq!(&c.renamed_from, &vec![renamed], "{}", text);
     }
 }

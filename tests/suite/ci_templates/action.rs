@@ -8,7 +8,6 @@
 use crate::support::ci::*;
 use crate::support::{TOKEN, in_background};
 use convctl::emulator::{EmulatorConfig, RunningEmulator};
-use serde_yaml::Value as Yaml;
 use std::path::Path;
 
 fn root() -> &'static Path {
@@ -245,9 +244,9 @@ fn the_cache_key_pins_version_and_sources() {
 fn the_action_and_the_templates_agree() {
     let action = action();
     assert_eq!(action["runs"]["using"].as_str(), Some("composite"));
-    let inputs = action["inputs"].as_mapping().unwrap();
+    let inputs = action["inputs"].as_object().unwrap();
     let text = std::fs::read_to_string(root().join("action.yml")).unwrap();
-    for step in action["runs"]["steps"].as_sequence().unwrap() {
+    for step in action["runs"]["steps"].as_array().unwrap() {
         if let Some(run) = step["run"].as_str() {
             assert!(!run.contains("${{"), "an expression inside a script: {run}");
             assert_eq!(step["shell"].as_str(), Some("bash"));
@@ -265,7 +264,7 @@ fn the_action_and_the_templates_agree() {
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
             .collect();
         assert!(
-            inputs.contains_key(Yaml::from(name.as_str())),
+            inputs.contains_key(name.as_str()),
             "inputs.{name} is not declared"
         );
     }
@@ -282,8 +281,8 @@ fn the_action_and_the_templates_agree() {
     ] {
         let workflow = template(name);
         let mut uses = 0;
-        for (_, job) in workflow["jobs"].as_mapping().unwrap() {
-            for step in job["steps"].as_sequence().unwrap() {
+        for (_, job) in workflow["jobs"].as_object().unwrap() {
+            for step in job["steps"].as_array().unwrap() {
                 if !step["uses"]
                     .as_str()
                     .is_some_and(|u| u.contains("/convctl@v"))
@@ -291,10 +290,10 @@ fn the_action_and_the_templates_agree() {
                     continue;
                 }
                 uses += 1;
-                let with = step["with"].as_mapping().unwrap();
+                let with = step["with"].as_object().unwrap();
                 for (key, value) in with {
                     assert!(inputs.contains_key(key), "{name}: unknown input {key:?}");
-                    if key.as_str() == Some("command") {
+                    if key == "command" {
                         assert!(COMMANDS.contains(&value.as_str().unwrap()), "{name}");
                     }
                 }

@@ -1,8 +1,7 @@
 //! `schema.json` is generated from the file-format types and must not go stale; every example
 //! manifest must fit those types. Regenerate with `UPDATE_SCHEMA=1 cargo test --test suite manifest::schema`.
 
-use convctl::manifest::format::AnyDocument;
-use serde::Deserialize;
+use convctl::manifest::format::{AnyDocument, to_yaml};
 use std::path::Path;
 
 fn root() -> &'static Path {
@@ -42,13 +41,13 @@ fn examples_fit_the_format_types_and_round_trip() {
         // Sets and accounts (a fleet example holds both): written back one after the other.
         let mut written = String::new();
         let mut accounts = 0;
-        for doc in serde_yaml::Deserializer::from_str(&text) {
-            let parsed =
-                AnyDocument::deserialize(doc).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let docs: Vec<AnyDocument> = serde_saphyr::from_multiple(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        for parsed in docs {
             accounts += usize::from(matches!(parsed, AnyDocument::Account(_)));
             // What import would write loads back to the same desired model.
-            let one = serde_yaml::to_string(&parsed).unwrap();
-            let again: AnyDocument = serde_yaml::from_str(&one).unwrap();
+            let one = to_yaml(&parsed);
+            let again: AnyDocument = serde_saphyr::from_str(&one).unwrap();
             assert_eq!(parsed, again);
             written.push_str("---\n");
             written.push_str(&one);
@@ -73,9 +72,17 @@ fn examples_declare_the_schema_for_editors() {
 
 /// Every YAML document of a file, as JSON (what an editor's language server validates).
 fn documents_as_json(text: &str) -> Vec<serde_json::Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|doc| serde_json::to_value(serde_yaml::Value::deserialize(doc).unwrap()).unwrap())
-        .collect()
+    serde_saphyr::from_multiple_with_options(text, yaml_1_2()).unwrap()
+}
+
+/// YAML as convctl reads it: scalars typed by the YAML 1.2 core schema (`yes` and `1_000` are
+/// text), and `<<` an ordinary key (YAML 1.2 has no merge keys; `validate` refuses it).
+pub fn yaml_1_2() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        strict_booleans: true,
+        underscored_numbers_as_strings: true,
+        merge_keys: serde_saphyr::MergeKeyPolicy::AsOrdinary,
+    }
 }
 
 fn schema_validator() -> jsonschema::Validator {

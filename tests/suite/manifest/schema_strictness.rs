@@ -4,7 +4,6 @@
 //! of the few that JSON Schema cannot express, listed below with the reason, and those are
 //! checked to still pass (so the list can only shrink). Valid manifests of every shape pass.
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -77,11 +76,16 @@ fn validator() -> jsonschema::Validator {
     jsonschema::validator_for(&schema).expect("schema.json is a valid JSON Schema")
 }
 
-/// Every YAML document of a text, as JSON (what an editor's language server validates).
+/// Every YAML document of a text, as JSON (what an editor's language server validates). A text
+/// without a document (only comments) is one empty document, `null`, as `validate` reads it
+/// (an error: the file declares no account).
 fn documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|doc| serde_json::to_value(serde_yaml::Value::deserialize(doc).unwrap()).unwrap())
-        .collect()
+    let documents: Vec<Value> =
+        serde_saphyr::from_multiple_with_options(text, super::schema::yaml_1_2()).unwrap();
+    if documents.is_empty() {
+        return vec![Value::Null];
+    }
+    documents
 }
 
 fn errors(validator: &jsonschema::Validator, doc: &Value) -> Vec<String> {

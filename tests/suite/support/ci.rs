@@ -4,7 +4,7 @@
 //! example manifests.
 
 use super::{TOKEN, binary::bin, copy_examples};
-use serde_yaml::Value as Yaml;
+use serde_json::Value as Yaml;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -14,19 +14,19 @@ pub fn template(name: &str) -> Yaml {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples/ci/github")
         .join(name);
-    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// The GitLab pipeline template.
 pub fn gitlab_pipeline() -> Yaml {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci/gitlab/.gitlab-ci.yml");
-    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// A GitLab job's `script` (a list of lines or blocks), as one bash script.
 pub fn gitlab_script(pipeline: &Yaml, job: &str) -> String {
     pipeline[job]["script"]
-        .as_sequence()
+        .as_array()
         .unwrap_or_else(|| panic!("no script in GitLab job {job:?}"))
         .iter()
         .map(|line| line.as_str().unwrap().to_string())
@@ -104,7 +104,7 @@ impl Runner {
 /// templates use.
 pub fn action() -> Yaml {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml");
-    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// The action's step called `name`: its `run` script and its `env:` as the runner would set
@@ -113,7 +113,7 @@ pub fn action() -> Yaml {
 pub fn action_step(name: &str, inputs: &[(&str, &str)]) -> (String, Vec<(String, String)>) {
     let action = action();
     let step = action["runs"]["steps"]
-        .as_sequence()
+        .as_array()
         .unwrap()
         .iter()
         .find(|s| s["name"].as_str() == Some(name))
@@ -131,7 +131,7 @@ pub fn action_step(name: &str, inputs: &[(&str, &str)]) -> (String, Vec<(String,
             })
     };
     let mut env = Vec::new();
-    if let Some(map) = step["env"].as_mapping() {
+    if let Some(map) = step["env"].as_object() {
         for (k, v) in map {
             let value = v.as_str().unwrap_or_default().trim();
             let resolved = value
@@ -140,7 +140,7 @@ pub fn action_step(name: &str, inputs: &[(&str, &str)]) -> (String, Vec<(String,
                 .map(|key| input(key).unwrap_or_default())
                 .or_else(|| (!value.contains("${{")).then(|| value.to_string()));
             if let Some(resolved) = resolved {
-                env.push((k.as_str().unwrap().to_string(), resolved));
+                env.push((k.clone(), resolved));
             }
         }
     }
