@@ -7,11 +7,12 @@
 //! line and column. It never touches the network.
 //!
 //! The pipeline: [`files`] finds and reads the files, [`yaml`] builds a tree that remembers
-//! positions, [`document`] and [`entry`] check it into the model (with [`rule_source`] for
-//! rules), [`set`] keeps the sets (`set:` documents) and expands each account's `use` of them
-//! once, and [`load`] adds the checks across documents. [`format`] holds the serde types of
-//! the file format, from which `schema.json` is generated and with which `import` writes
-//! manifests.
+//! positions, [`document`] and [`entry`] check it into the desired model ([`desired`], with
+//! [`rule_source`] for rules), [`set`] keeps the sets (`set:` documents) and expands each
+//! account's `use` of them once, and [`load`] adds the checks across documents. [`format`]
+//! defines the file format once, as serde types: `schema.json` is generated from them
+//! ([`schema`]), `import` writes them, and the loader takes each mapping's keys from them.
+//! [`examples`] runs the `tests:` examples of the loaded rules (`convctl test`).
 
 mod context;
 mod desired;
