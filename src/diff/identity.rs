@@ -24,6 +24,7 @@ use super::safety::parse_time;
 use crate::manifest::{DesiredAccount, Diagnostic, Ensure};
 use crate::model::LiveConversion;
 use crate::model::ids::ConversionId;
+use crate::model::names;
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
@@ -82,12 +83,16 @@ struct Matcher<'m, 'a> {
 }
 
 impl<'a> Matcher<'_, 'a> {
-    /// Live conversions with `name` that no entry claimed yet (never one without a name).
+    /// Live conversions with `name` that no entry claimed yet (never one without a name),
+    /// names compared as the API stores them.
     fn unclaimed_named(&self, name: &str) -> Vec<&'a LiveConversion> {
         self.active
             .iter()
             .copied()
-            .filter(|c| c.name.as_deref() == Some(name) && !self.m.claimed.contains(&c.id))
+            .filter(|c| {
+                c.name.as_deref().map(names::stored) == Some(names::stored(name))
+                    && !self.m.claimed.contains(&c.id)
+            })
             .collect()
     }
 

@@ -8,6 +8,7 @@ use super::error;
 use crate::manifest::DesiredAccount;
 use crate::model::LiveConversion;
 use crate::model::ids::ConversionId;
+use crate::model::names;
 use std::collections::HashSet;
 
 /// For each entry not matched yet (no pin, no live conversion of its name) with earlier names:
@@ -28,9 +29,12 @@ pub(super) fn match_earlier_names<'a>(
             .copied()
             .filter(|c| {
                 !claimed.contains(&c.id)
-                    && c.name
-                        .as_ref()
-                        .is_some_and(|n| entry.renamed_from.contains(n))
+                    && c.name.as_deref().is_some_and(|n| {
+                        entry
+                            .renamed_from
+                            .iter()
+                            .any(|old| names::stored(old) == names::stored(n))
+                    })
             })
             .collect();
         match candidates.as_slice() {

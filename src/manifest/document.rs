@@ -11,6 +11,7 @@ use super::set::{self, UseClause};
 use super::yaml::{Kind, Node, Resolved};
 use crate::ACCOUNT_CAP;
 use crate::model::ids::AdAccountId;
+use crate::model::names;
 use std::collections::HashMap;
 
 /// An account as its document declares it, before the sets it uses are expanded.
@@ -271,6 +272,31 @@ fn check_names(account: &DesiredAccount, error: &mut impl FnMut(&DesiredConversi
                 ),
                 "each entry pins a different live conversion; remove one of them",
             );
+        }
+    }
+    // One earlier name, one entry: with two, file order would decide which one renames the
+    // live conversion in place and which one replaces it (losing its history).
+    let mut earlier: HashMap<&str, &DesiredConversion> = HashMap::new();
+    for c in conversions {
+        for old in &c.renamed_from {
+            match earlier.get(old.as_str()) {
+                Some(first) if !std::ptr::eq(*first, c) => error(
+                    c,
+                    format!(
+                        "{} lists {} in `renamed_from`, and so does {} at {}: which one is the live {} is ambiguous",
+                        names::quoted(&c.name),
+                        names::quoted(old),
+                        names::quoted(&first.name),
+                        first.place(),
+                        names::quoted(old)
+                    ),
+                    "list an earlier name in one entry only (the one the live conversion becomes); pin the other entry's conversion with `id:` if it has one",
+                ),
+                Some(_) => {}
+                None => {
+                    earlier.insert(old.as_str(), c);
+                }
+            }
         }
     }
     for c in conversions {

@@ -8,9 +8,10 @@ use super::format::{
     ConversionEntry, DefaultsEntry, ManifestDocument, RuleTestsEntry, SetEntry, keys,
 };
 use super::rule_source::{self, SourcedRule};
-use super::yaml::{Kind, Node};
+use super::yaml::{Kind, Node, Pos};
 use crate::model::event_types::{ActionSourceType, CustomEventType};
 use crate::model::ids::ObjectId;
+use crate::model::names;
 use crate::rule::Event;
 
 /// The longest name the API takes.
@@ -206,7 +207,7 @@ fn renamed_from(ctx: &mut Ctx, node: &Node) -> Vec<String> {
         let Some(name) = string(ctx, item, "renamed_from") else {
             continue;
         };
-        if name.trim().is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        if names::stored(&name).is_empty() || name.chars().count() > MAX_NAME_CHARS {
             ctx.error(
                 item.pos,
                 format!(
@@ -216,6 +217,21 @@ fn renamed_from(ctx: &mut Ctx, node: &Node) -> Vec<String> {
             );
             continue;
         }
+        if names::stored(&name) != name {
+            ctx.error(
+                item.pos,
+                format!(
+                    "the earlier name {} in `renamed_from` has leading or trailing spaces",
+                    names::quoted(&name)
+                ),
+                format!(
+                    "write it as the API stores it, {} (names are compared trimmed)",
+                    names::quoted(names::stored(&name))
+                ),
+            );
+            continue;
+        }
+        lookalike_lints(ctx, "the earlier name", &name, item.pos);
         out.push(name);
     }
     out
@@ -297,10 +313,13 @@ fn read_fields(ctx: &mut Ctx, f: &Fields) -> EntryFields {
     }
 }
 
-/// A name is 1 to 100 characters, without leading or trailing spaces (a warning).
+/// A name is 1 to 100 characters, without leading or trailing whitespace (an error: the API
+/// stores names trimmed, so such a name would never be the one it keeps, and every apply would
+/// make another copy). A name that is not in NFC, or that holds characters a reader cannot
+/// see, is a lint: it looks like another name and is not one.
 fn check_name(ctx: &mut Ctx, name: &str, n: &Node) {
     let chars = name.chars().count();
-    if name.trim().is_empty() {
+    if names::stored(name).is_empty() {
         ctx.error(
             n.pos,
             "`name` is empty",
@@ -312,11 +331,44 @@ fn check_name(ctx: &mut Ctx, name: &str, n: &Node) {
             format!("`name` is {chars} characters long; the API takes at most {MAX_NAME_CHARS}"),
             "shorten the name; put details in `description`",
         );
-    } else if name.trim() != name {
-        ctx.warn(
+    } else if names::stored(name) != name {
+        ctx.error(
             n.pos,
-            format!("`name` \"{name}\" has leading or trailing spaces"),
-            "remove them: the API may trim names, which would show as a rename on every plan",
+            format!(
+                "`name` {} has leading or trailing spaces",
+                names::quoted(name)
+            ),
+            format!(
+                "write it as the API stores it, {}: the API trims names, so this one would never match the conversion it made, and every apply would make another copy",
+                names::quoted(names::stored(name))
+            ),
+        );
+    }
+    lookalike_lints(ctx, "`name`", name, n.pos);
+}
+
+/// Lints of a name that looks like another: not in NFC, or with characters nobody sees.
+fn lookalike_lints(ctx: &mut Ctx, what: &str, name: &str, pos: Pos) {
+    if !names::is_nfc(name) {
+        ctx.warn(
+            pos,
+            format!(
+                "{what} {} is not in Unicode NFC: it looks like a name typed the usual way but is another name to the API",
+                names::quoted(name)
+            ),
+            "retype it (most editors and keyboards write NFC), or convert the file to NFC",
+        );
+    }
+    let invisible = names::invisible_characters(name);
+    if !invisible.is_empty() {
+        ctx.warn(
+            pos,
+            format!(
+                "{what} {} contains characters a reader cannot see ({})",
+                names::quoted(name),
+                invisible.join(", ")
+            ),
+            "remove them: the name looks like another one without them, and is not",
         );
     }
 }

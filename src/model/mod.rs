@@ -8,6 +8,7 @@
 pub mod event_types;
 pub mod ids;
 mod live;
+pub mod names;
 pub mod retired;
 mod secret;
 

@@ -14,7 +14,6 @@ pub(crate) mod test_results;
 pub mod text;
 
 use crate::plan::Summary;
-use serde_json::Value;
 
 /// What the document is being shown as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,11 +39,11 @@ impl RenderOptions {
     }
 }
 
-/// User text (a conversion name) in double quotes, escaped as a JSON string: a quote or a line
-/// break in a name stays visible and cannot break the line it is on.
-pub(crate) fn quoted(text: &str) -> String {
-    Value::String(text.to_string()).to_string()
-}
+/// User text (a conversion name) in double quotes, escaped as a JSON string, and whatever a
+/// reader would not see as it is made visible: a quote or a line break in a name cannot break
+/// the line it is on, a terminal escape or a bidi control never reaches the terminal, and
+/// names that differ only invisibly are shown apart ([`crate::model::names`]).
+pub(crate) use crate::model::names::quoted;
 
 /// The last line: `Plan: A to create, B to update, C to replace, D to delete.` or `No changes.`
 /// (drift words it as drift).
