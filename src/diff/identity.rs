@@ -21,6 +21,7 @@
 use super::error;
 use super::fields::diff_fields;
 use super::safety::parse_time;
+use super::twins::{not_twins, twins_of};
 use crate::manifest::{DesiredAccount, Diagnostic, Ensure};
 use crate::model::LiveConversion;
 use crate::model::ids::ConversionId;
@@ -63,6 +64,16 @@ pub(super) fn match_entries<'a>(
     };
     matcher.claim_existing_pins(by_id);
     matcher.finish_pinned_replacements();
+    // Before names match anything: a pin must not reach what another entry means.
+    let pin_errors = super::pins::check_pins(desired, active, by_id, &m.claimed, &|i| {
+        m.leftovers.contains_key(&i)
+    });
+    m.errors.extend(pin_errors);
+    let mut matcher = Matcher {
+        account: desired,
+        active,
+        m: &mut m,
+    };
     matcher.resolve_missing_pins();
     matcher.match_by_name();
     // Entries still unmatched, by an earlier name (`renamed_from`): renamed in place.
@@ -108,31 +119,38 @@ impl<'a> Matcher<'_, 'a> {
             self.m.claimed.insert(&c.id);
         }
         self.m.warnings.push(format!(
-            "\"{}\": {} live conversions have this name and the same fields that force a replacement (made twice, by two applies at once or a lost answer): keeping the oldest, {}, and deleting {} as duplicate(s)",
-            entry.name,
+            "{}: {} live conversions have this name and are identical in every field the API reported (made twice, by two applies at once or a lost answer): keeping the oldest, {}, and deleting {} as duplicate(s)",
+            names::quoted(&entry.name),
             extra.len() + 1,
             kept.id,
-            ids(&extra)
+            ids_of(&extra)
         ));
         self.m.duplicates.insert(i, extra);
     }
 
     /// 1. Pins that exist claim their conversion first, so that names never steal them.
+    ///    Two entries pinning one id is an error naming both (`validate` refuses it too).
     fn claim_existing_pins(&mut self, by_id: &HashMap<&'a ConversionId, &'a LiveConversion>) {
-        let account = &self.account.account;
-        for (i, entry) in self.account.conversions.iter().enumerate() {
+        let account = self.account;
+        let mut pinned_by: HashMap<&ConversionId, usize> = HashMap::new();
+        for (i, entry) in account.conversions.iter().enumerate() {
             let Some(id) = &entry.id else { continue };
             if let Some(live) = by_id.get(id) {
-                if !self.m.claimed.insert(&live.id) {
+                if let Some(&first) = pinned_by.get(&live.id) {
+                    let first = &account.conversions[first];
                     self.m.errors.push(error(
                         entry,
                         format!(
-                            "id {id} of \"{}\" is pinned by another entry of {account} too",
-                            entry.name
+                            "id {id} of {} is pinned by {} at {} too: one live conversion cannot be claimed by two entries",
+                            names::quoted(&entry.name),
+                            names::quoted(&first.name),
+                            first.place()
                         ),
-                        "an id may be pinned by one entry only; remove the duplicate pin",
+                        "an id may be pinned by one entry only; check which entry it belongs to and remove the other pin",
                     ));
                 }
+                pinned_by.entry(&live.id).or_insert(i);
+                self.m.claimed.insert(&live.id);
                 self.m.matched[i] = Some(live);
             }
         }
@@ -159,7 +177,27 @@ impl<'a> Matcher<'_, 'a> {
             if !diff_fields(entry, kept).is_empty() || !newer(kept, old) {
                 continue;
             }
-            let extra = same.into_iter().filter(|c| c.id != kept.id).collect();
+            let extra = match twins_of(entry, kept, &same) {
+                Ok(extra) => extra,
+                Err(others) => {
+                    self.m.errors.push(error(
+                        entry,
+                        format!(
+                            "{} looks like an interrupted replacement of the pinned {}, but {} conversions have its name and declared fields: {}; convctl cannot tell which one is the new half",
+                            names::quoted(&entry.name),
+                            old.id,
+                            same.len(),
+                            not_twins(kept, &others)
+                        ),
+                        format!(
+                            "pin the one to manage (`id: \"{}\"` is the oldest), and delete or rename the others",
+                            kept.id
+                        ),
+                    ));
+                    self.m.claimed.extend(same.iter().map(|c| &c.id));
+                    continue;
+                }
+            };
             self.keep(i, kept, extra);
             self.m.leftovers.insert(i, old);
             self.m.warnings.push(format!(
@@ -186,7 +224,22 @@ impl<'a> Matcher<'_, 'a> {
                 .filter(|c| diff_fields(entry, c).forced_by.is_empty())
                 .collect();
             if let Some(kept) = oldest(&same) {
-                let extra = same.iter().copied().filter(|c| c.id != kept.id).collect();
+                let extra = match twins_of(entry, kept, &same) {
+                    Ok(extra) => extra,
+                    Err(others) => {
+                        self.m.errors.push(error(
+                            entry,
+                            format!(
+                                "{} is pinned to id {id}, which no longer exists, and {} live conversions have its name and declared fields: {}; convctl cannot tell which one replaced it",
+                                names::quoted(&entry.name),
+                                same.len(),
+                                not_twins(kept, &others)
+                            ),
+                            "pin the one to manage (`convctl import` lists live ids), and delete or rename the others",
+                        ));
+                        continue;
+                    }
+                };
                 self.keep(i, kept, extra);
                 self.m.warnings.push(format!(
                     "\"{}\" is pinned to id {id}, which no longer exists; {} (same name and declared fields) is taken as its replacement. Update the pin at {} to id: \"{}\"",
@@ -206,7 +259,7 @@ impl<'a> Matcher<'_, 'a> {
                         "\"{}\" is pinned to id {id}, which does not exist in {} (or is archived); {} named \"{}\" differ(s) from it in fields that force a replacement",
                         entry.name,
                         account.account,
-                        ids(&named),
+                        ids_of(&named),
                         entry.name
                     ),
                     "check the id (`convctl import` lists live ids): pin the one to manage, or remove the `id:` line and rename or delete the others",
@@ -240,45 +293,30 @@ impl<'a> Matcher<'_, 'a> {
             .iter()
             .copied()
             .partition(|c| diff_fields(entry, c).forced_by.is_empty());
-        let mut why_not = String::new();
-        if entry.ensure == Ensure::Present
-            && let Some(kept) = oldest(&same)
-        {
-            let extra: Vec<&LiveConversion> =
-                same.iter().copied().filter(|c| c.id != kept.id).collect();
-            match differ.as_slice() {
-                [] => return self.keep(i, kept, extra),
-                [old] if diff_fields(entry, kept).is_empty() && newer(kept, old) => {
-                    self.keep(i, kept, extra);
-                    self.m.claimed.insert(&old.id);
-                    self.m.leftovers.insert(i, old);
-                    self.m.warnings.push(format!(
-                        "\"{}\": finishing an interrupted replacement: {} matches the manifest, the old {} will be deleted",
-                        entry.name, kept.id, old.id
-                    ));
-                    return;
+        let why_not = match oldest(&same) {
+            Some(kept) if entry.ensure == Ensure::Present => {
+                match self.copies_or_interrupted(i, kept, &same, &differ) {
+                    Several::Resolved => return,
+                    Several::Ambiguous { why_not } => why_not,
                 }
-                [old] if diff_fields(entry, kept).is_empty() => {
-                    why_not = format!(
-                        "; {} differs from the manifest and is not older than {}, so it is not the old half of an interrupted replacement (made by hand?)",
-                        old.id, kept.id
-                    );
-                }
-                _ => {}
             }
-        }
+            _ => String::new(),
+        };
         let ids: Vec<String> = many.iter().map(|c| c.id.to_string()).collect();
-        let differ_note = match entry.ensure {
-            Ensure::Present => " and differ in fields that force a replacement",
-            Ensure::Absent => "",
+        let differ_note = match (entry.ensure, differ.is_empty()) {
+            (Ensure::Present, false) => format!(
+                "; {} differ(s) from the manifest in fields that force a replacement",
+                ids_of(&differ)
+            ),
+            _ => String::new(),
         };
         self.m.errors.push(error(
             entry,
             format!(
-                "{} live conversions in {} are named \"{}\" (ids {}){differ_note}; convctl cannot tell which one this entry means{why_not}",
+                "{} live conversions in {} are named {} (ids {}): convctl cannot tell which one this entry means{differ_note}{why_not}",
                 many.len(),
                 self.account.account,
-                entry.name,
+                names::quoted(&entry.name),
                 ids.join(", ")
             ),
             format!(
@@ -287,10 +325,71 @@ impl<'a> Matcher<'_, 'a> {
             ),
         ));
     }
+
+    /// Several live conversions named like entry `i`: `same` have its declared immutable
+    /// fields (`kept` the oldest of them), `differ` do not. Resolved when the others of `same`
+    /// are exact twins of `kept` (duplicates) and either nothing differs, or one older
+    /// conversion differs while `kept` matches the manifest in every field (the old half of
+    /// an interrupted replacement). Otherwise why not, for the error (maybe nothing to add).
+    fn copies_or_interrupted(
+        &mut self,
+        i: usize,
+        kept: &'a LiveConversion,
+        same: &[&'a LiveConversion],
+        differ: &[&'a LiveConversion],
+    ) -> Several {
+        let entry = &self.account.conversions[i];
+        let extra = match twins_of(entry, kept, same) {
+            Ok(extra) => extra,
+            Err(others) => {
+                return Several::Ambiguous {
+                    why_not: format!(
+                        "; {} (made by hand?), so none of them is deleted as a duplicate",
+                        not_twins(kept, &others)
+                    ),
+                };
+            }
+        };
+        let matches_manifest = diff_fields(entry, kept).is_empty();
+        match differ {
+            [] => {
+                self.keep(i, kept, extra);
+                Several::Resolved
+            }
+            [old] if matches_manifest && newer(kept, old) => {
+                self.keep(i, kept, extra);
+                self.m.claimed.insert(&old.id);
+                self.m.leftovers.insert(i, old);
+                self.m.warnings.push(format!(
+                    "{}: finishing an interrupted replacement: {} matches the manifest, the old {} will be deleted",
+                    names::quoted(&entry.name),
+                    kept.id,
+                    old.id
+                ));
+                Several::Resolved
+            }
+            [old] if matches_manifest => Several::Ambiguous {
+                why_not: format!(
+                    "; {} differs from the manifest and is not older than {}, so it is not the old half of an interrupted replacement (made by hand?)",
+                    old.id, kept.id
+                ),
+            },
+            _ => Several::Ambiguous {
+                why_not: String::new(),
+            },
+        }
+    }
+}
+
+/// Several live conversions with an entry's name: sorted out, or an error to report (with
+/// what to add to its message).
+enum Several {
+    Resolved,
+    Ambiguous { why_not: String },
 }
 
 /// `1, 2 and 3`.
-fn ids(conversions: &[&LiveConversion]) -> String {
+fn ids_of(conversions: &[&LiveConversion]) -> String {
     let ids: Vec<String> = conversions.iter().map(|c| c.id.to_string()).collect();
     match ids.as_slice() {
         [] => String::new(),

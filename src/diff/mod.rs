@@ -9,8 +9,11 @@
 
 mod fields;
 mod identity;
+mod pins;
+mod protect;
 mod renames;
 mod safety;
+mod twins;
 
 pub(crate) use fields::{desired_state, diff_fields};
 pub use safety::{MassDelete, fired_recently, mass_delete};
@@ -22,6 +25,7 @@ use crate::plan::{
     AccountPlan, Action, ConversionState, DeleteReason, ReplaceOrder, Unmanaged, live_fingerprint,
 };
 use identity::Matching;
+use protect::{Guard, protect_error};
 use std::collections::{HashMap, HashSet};
 
 /// What the diff needs from outside: the clock (for last-fired warnings), the account cap, and
@@ -81,6 +85,7 @@ pub fn diff_account(
     } = identity::match_entries(desired, &active, &by_id);
     let mut planner = Planner {
         desired,
+        guard: Guard::new(desired, &active, &matched),
         actions: Vec::new(),
         warnings,
         notes: Vec::new(),
@@ -124,8 +129,10 @@ pub fn diff_account(
 }
 
 /// The account's plan while it is being made.
-struct Planner<'d> {
+struct Planner<'d, 'a> {
     desired: &'d DesiredAccount,
+    /// What protected entries guard: no other entry, and no prune, may destroy it.
+    guard: Guard<'a>,
     actions: Vec<Action>,
     warnings: Vec<String>,
     /// Verbose-only remarks (unknown fields).
@@ -134,7 +141,7 @@ struct Planner<'d> {
     refusals: Vec<Diagnostic>,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'_, 'a> {
     /// Each entry's action(s), in manifest order: the old half of an interrupted replacement it
     /// finishes and the duplicates of its conversion, then its own delete, create, update or
     /// replacement.
@@ -147,22 +154,35 @@ impl Planner<'_> {
         let desired = self.desired;
         for (i, entry) in desired.conversions.iter().enumerate() {
             if let Some(old) = leftovers.get(&i) {
+                self.guarded(Some(i), old, "delete");
                 self.finish_replacement(entry, old);
             }
             for copy in duplicates.get(&i).into_iter().flatten() {
+                self.guarded(Some(i), copy, "delete");
                 self.delete_duplicate(entry, copy);
             }
             match (entry.ensure, matched[i]) {
                 (Ensure::Absent, None) => {}
-                (Ensure::Absent, Some(live)) => self.tombstone(entry, live),
+                (Ensure::Absent, Some(live)) => {
+                    self.guarded(Some(i), live, "delete");
+                    self.tombstone(entry, live);
+                }
                 (Ensure::Present, None) => self.actions.push(Action::Create {
                     name: entry.name.clone(),
                     set: set_of(entry),
                     set_entry: set_entry_of(entry),
                     after: desired_state(entry),
                 }),
-                (Ensure::Present, Some(live)) => self.change(entry, live),
+                (Ensure::Present, Some(live)) => self.change(i, live),
             }
+        }
+    }
+
+    /// A refusal when `actor` (an entry, or prune) would `verb` a conversion another entry
+    /// protects.
+    fn guarded(&mut self, actor: Option<usize>, live: &LiveConversion, verb: &str) {
+        if let Some(refusal) = self.guard.refusal(self.desired, actor, live, verb) {
+            self.refusals.push(refusal);
         }
     }
 
@@ -220,7 +240,8 @@ impl Planner<'_> {
     }
 
     /// A present entry matched to a live conversion: nothing, an update or a replacement.
-    fn change(&mut self, entry: &DesiredConversion, live: &LiveConversion) {
+    fn change(&mut self, i: usize, live: &LiveConversion) {
+        let entry = &self.desired.conversions[i];
         let cmp = diff_fields(entry, live);
         if !cmp.unknown.is_empty() {
             let fields: Vec<&str> = cmp.unknown.iter().map(|f| f.as_str()).collect();
@@ -232,6 +253,7 @@ impl Planner<'_> {
             ));
         }
         if !cmp.forced_by.is_empty() {
+            self.guarded(Some(i), live, "replace");
             if entry.protect {
                 let fields: Vec<&str> = cmp.forced_by.iter().map(|f| f.as_str()).collect();
                 self.refusals.push(protect_error(
@@ -284,6 +306,7 @@ impl Planner<'_> {
         undeclared.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
         for (name, live) in undeclared {
             if self.desired.prune {
+                self.guarded(None, live, "delete");
                 self.actions.push(Action::Delete {
                     id: live.id.clone(),
                     name: name.clone(),
@@ -397,17 +420,6 @@ fn shown_name(live: &LiveConversion) -> String {
     live.name
         .as_deref()
         .map_or_else(|| "(name not reported)".to_string(), |n| format!("\"{n}\""))
-}
-
-fn protect_error(entry: &DesiredConversion, what: &str) -> Diagnostic {
-    error(
-        entry,
-        format!(
-            "\"{}\" is protected (protect: true), but the plan would {what}",
-            entry.name
-        ),
-        "revert the change, or remove `protect: true` from this entry if you really mean it",
-    )
 }
 
 /// An account at its cap that has no room for a plan's creates, even with every replacement

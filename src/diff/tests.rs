@@ -607,3 +607,138 @@ fn a_pin_whose_id_is_gone_and_whose_name_nobody_has_is_created() {
         p.warnings
     );
 }
+
+fn pinned(mut e: DesiredConversion, id: &str) -> DesiredConversion {
+    e.id = Some(ObjectId::parse(id).unwrap());
+    e
+}
+
+fn tombstone(name: &str) -> DesiredConversion {
+    let mut t = entry(name, R1);
+    t.ensure = Ensure::Absent;
+    t
+}
+
+fn protected(name: &str, rule: &str) -> DesiredConversion {
+    let mut e = entry(name, rule);
+    e.protect = true;
+    e.location = loc(3);
+    e
+}
+
+/// A pinned id that reaches a conversion a protected entry matches by name: two entries claim
+/// it, and the plan fails naming both, whether the pin is a tombstone's or a present entry's.
+#[test]
+fn a_pin_never_reaches_what_a_protected_entry_matches() {
+    let lives = [live("1", "Checkout", R1), live("2", "Other", R2)];
+    for other in [
+        pinned(tombstone("Old spring"), "1"),
+        pinned(entry("Checkout v2", R2), "1"),
+    ] {
+        let msg = errors(account(vec![protected("Checkout", R1), other]), &lives);
+        assert!(
+            msg.contains("conversions/acme.yaml:7:5")
+                && msg.contains("at conversions/acme.yaml:3:5")
+                && msg.contains("claimed by two entries")
+                && msg.contains("protected"),
+            "{msg}"
+        );
+    }
+    // A name-less tombstone pinning it too.
+    let mut anonymous = pinned(tombstone(""), "1");
+    anonymous.name = String::new();
+    let msg = errors(account(vec![protected("Checkout", R1), anonymous]), &lives);
+    assert!(msg.contains("the tombstone pins id 1"), "{msg}");
+    // By an earlier name, when the entry's own name is not live.
+    let mut renamed = protected("Checkout (new)", R1);
+    renamed.renamed_from = vec!["Checkout".into()];
+    let msg = errors(
+        account(vec![renamed, pinned(tombstone("Old spring"), "1")]),
+        &lives,
+    );
+    assert!(msg.contains("by an earlier name"), "{msg}");
+}
+
+/// A pin whose conversion carries another entry's name is an error, protected or not.
+#[test]
+fn a_pin_onto_another_entrys_name_is_an_error() {
+    let msg = errors(
+        account(vec![pinned(entry("Sale", R1), "1"), entry("Checkout", R1)]),
+        &[live("1", "Checkout", R1)],
+    );
+    assert!(
+        msg.contains("\"Sale\" pins id 1, which is named \"Checkout\"")
+            && msg.contains("conversions/acme.yaml:7:5"),
+        "{msg}"
+    );
+    // A rename by pin with no other claimant is what pins are for.
+    let p = plan(
+        vec![pinned(entry("Sale", R1), "1")],
+        &[live("1", "Checkout", R1)],
+    );
+    assert!(
+        matches!(&p.actions[..], [Action::Update { .. }]),
+        "{:?}",
+        p.actions
+    );
+}
+
+/// A tombstone deletes the conversion it names: a pasted id of another one is an error; a
+/// retired one counts with the name it had; a tombstone without a name deletes its id.
+#[test]
+fn a_tombstone_pin_must_be_the_conversion_it_names() {
+    let lives = [
+        live("1", "Summer sale", R1),
+        live("2", "[retired 2026-12-01] Old spring", R2),
+    ];
+    let msg = errors(account(vec![pinned(tombstone("Old spring"), "1")]), &lives);
+    assert!(
+        msg.contains("would delete \"Summer sale\", not \"Old spring\""),
+        "{msg}"
+    );
+    let p = plan(vec![pinned(tombstone("Old spring"), "2")], &lives);
+    assert!(matches!(&p.actions[..], [Action::Delete { id, .. }] if id.as_str() == "2"));
+    let mut anonymous = pinned(tombstone(""), "1");
+    anonymous.name = String::new();
+    let p = plan(vec![anonymous], &lives);
+    assert!(matches!(&p.actions[..], [Action::Delete { id, .. }] if id.as_str() == "1"));
+}
+
+/// A pin that would rename its conversion onto the name another live conversion has (which
+/// would then be unmanaged, or pruned) is an error; finishing a pinned replacement that also
+/// renamed is not.
+#[test]
+fn a_pin_never_renames_onto_a_live_name() {
+    let mut d = account(vec![pinned(entry("Checkout", R1), "2")]);
+    d.prune = true;
+    let msg = errors(
+        d,
+        &[live("1", "Checkout", R1), live("2", "Checkout (old)", R1)],
+    );
+    assert!(
+        msg.contains("would rename 2 to a name 1 already has"),
+        "{msg}"
+    );
+    // The pinned old half (old name, old rule) and the newer new half (new name, new rule).
+    let p = plan(
+        vec![pinned(entry("B", R2), "1")],
+        &[live("1", "A", R1), live("2", "B", R2)],
+    );
+    assert!(
+        matches!(&p.actions[..], [Action::Delete { id, reason: DeleteReason::Replaced, .. }] if id.as_str() == "1"),
+        "{:?}",
+        p.actions
+    );
+}
+
+/// Prune never deletes a copy named like a protected entry (its pin may be the wrong one).
+#[test]
+fn prune_never_deletes_a_conversion_named_like_a_protected_one() {
+    let mut d = account(vec![pinned(protected("Checkout", R1), "2")]);
+    d.prune = true;
+    let msg = errors(d, &[live("1", "Checkout", R2), live("2", "Checkout", R1)]);
+    assert!(
+        msg.contains("prune would delete \"Checkout\" (1), which the protected entry \"Checkout\" at conversions/acme.yaml:3:5"),
+        "{msg}"
+    );
+}

@@ -128,7 +128,8 @@ impl<'a> AccountCheck<'a> {
         }
     }
 
-    /// A duplicate is deleted only while the conversion it duplicates stays.
+    /// A duplicate is deleted only while an exact twin of it stays: another live conversion
+    /// equal in every field the API reported for both.
     fn duplicates_keep_one(&mut self) {
         for action in &self.plan.actions {
             let Action::Delete {
@@ -140,15 +141,19 @@ impl<'a> AccountCheck<'a> {
             else {
                 continue;
             };
+            let copy = self.by_id.get(id).map(|c| ConversionState::from_live(c));
             let kept = self.live.iter().any(|c| {
                 !c.is_archived
                     && &c.id != id
                     && c.name.as_deref() == Some(name.as_str())
                     && !self.deleted.contains(&c.id)
+                    && copy
+                        .as_ref()
+                        .is_none_or(|copy| ConversionState::from_live(c).differing(copy).is_empty())
             });
             if !kept {
                 self.problems.push(format!(
-                    "{}: no other live conversion named {} stays, so it is not a duplicate",
+                    "{}: no other live conversion named {}, identical to it in every field, stays, so it is not a duplicate",
                     describe(action),
                     quoted(name)
                 ));
@@ -313,11 +318,7 @@ fn live_name(problem: &mut impl FnMut(String), live: &LiveConversion, name: &str
 
 fn same_before(problem: &mut impl FnMut(String), before: &ConversionState, live: &LiveConversion) {
     let have = ConversionState::from_live(live);
-    let differ: Vec<&str> = FIELDS
-        .iter()
-        .filter(|f| have.get(**f) != before.get(**f))
-        .map(|f| f.as_str())
-        .collect();
+    let differ: Vec<&str> = have.differing(before).iter().map(|f| f.as_str()).collect();
     if !differ.is_empty() {
         problem(format!(
             "its `before` differs from the live conversion {} in {} (was the file edited?)",
@@ -326,17 +327,6 @@ fn same_before(problem: &mut impl FnMut(String), before: &ConversionState, live:
         ));
     }
 }
-
-const FIELDS: [Field; 8] = [
-    Field::Name,
-    Field::Description,
-    Field::CustomEventType,
-    Field::DefaultConversionValue,
-    Field::EventSourceId,
-    Field::ActionSourceType,
-    Field::Rule,
-    Field::AdvancedRule,
-];
 
 /// An `after` passes the checks a manifest entry passes (`convctl validate`): name length, a
 /// valid rule (grammar, operators, PCRE syntax) or an `advanced_rule` object, known enums, a

@@ -190,6 +190,18 @@ pub enum Field {
 }
 
 impl Field {
+    /// Every field, in plan order.
+    pub(crate) const ALL: [Field; 8] = [
+        Field::Name,
+        Field::Description,
+        Field::CustomEventType,
+        Field::DefaultConversionValue,
+        Field::EventSourceId,
+        Field::ActionSourceType,
+        Field::Rule,
+        Field::AdvancedRule,
+    ];
+
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Field::Name => "name",
@@ -307,6 +319,15 @@ impl ConversionState {
                 .as_deref()
                 .map(|r| live_json_value(r).into()),
         }
+    }
+
+    /// The fields whose values differ between two states, in plan order; a field known in
+    /// one and unknown in the other differs (nothing shows it is the same).
+    pub(crate) fn differing(&self, other: &ConversionState) -> Vec<Field> {
+        Field::ALL
+            .into_iter()
+            .filter(|f| self.get(*f) != other.get(*f))
+            .collect()
     }
 
     /// The value of one field, `None` when unknown / not declared.
