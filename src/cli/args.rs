@@ -278,7 +278,8 @@ pub enum Command {
         /// Manifest files or directories (searched for *.yaml and *.yml).
         #[arg(default_value = "conversions")]
         paths: Vec<PathBuf>,
-        /// Do exactly what this saved plan says (refused if the accounts changed since).
+        /// Do exactly what this saved plan says (refused if the accounts changed since, or the
+        /// plan was edited); --account and --shard apply only their accounts of it.
         #[arg(long, value_name = "FILE")]
         plan: Option<PathBuf>,
         /// Do not ask for confirmation (needed when there is no terminal to ask on).

@@ -22,7 +22,7 @@ use crate::manifest::{DesiredAccount, DesiredConversion, Diagnostic, Ensure, Sev
 use crate::model::LiveConversion;
 use crate::model::ids::{AdAccountId, ConversionId};
 use crate::plan::{
-    AccountPlan, Action, ConversionState, DeleteReason, ReplaceOrder, Unmanaged, live_fingerprint,
+    AccountPlan, Action, ConversionState, DeleteReason, ReplaceOrder, Unmanaged, seal,
 };
 use identity::Matching;
 use protect::{Guard, protect_error};
@@ -112,7 +112,8 @@ pub fn diff_account(
     let mut plan = AccountPlan {
         account: desired.account.clone(),
         source: desired.location.file.display().to_string(),
-        live_fingerprint: live_fingerprint(live),
+        live_fingerprint: String::new(),
+        digest: None,
         actions,
         unmanaged,
         warnings,
@@ -125,6 +126,7 @@ pub fn diff_account(
             "{mass}; apply refuses it without --allow-mass-delete"
         ));
     }
+    seal(&mut plan, live);
     Ok(plan)
 }
 

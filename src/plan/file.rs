@@ -208,14 +208,15 @@ pub enum PlanTextError {
 mod tests {
     use super::*;
     use crate::model::ids::{AdAccountId, ObjectId};
-    use crate::plan::{AccountPlan, Action, DeleteReason, live_fingerprint};
+    use crate::plan::{AccountPlan, Action, DeleteReason, seal};
 
     #[test]
     fn documents_round_trip_and_refuse_foreign_files() {
-        let account = AccountPlan {
+        let mut account = AccountPlan {
             account: AdAccountId::parse("act_1").unwrap(),
             source: "conversions/a.yaml".into(),
-            live_fingerprint: live_fingerprint(&[]),
+            live_fingerprint: String::new(),
+            digest: None,
             actions: vec![Action::Delete {
                 id: ObjectId::parse("3").unwrap(),
                 name: "D".into(),
@@ -230,6 +231,7 @@ mod tests {
             token_env: None,
             notes: vec![],
         };
+        seal(&mut account, &[]);
         let doc = PlanDocument::new("v26.0", vec![account]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/plan.json");

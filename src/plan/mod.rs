@@ -20,7 +20,7 @@ mod fingerprint;
 mod request;
 pub(crate) use compact::CompactJson;
 pub use file::{PlanFileError, PlanTextError};
-pub(crate) use fingerprint::live_fingerprint;
+pub(crate) use fingerprint::{Unsealed, check_seal, seal};
 pub use request::RequestError;
 pub(crate) use request::update_request;
 
@@ -43,8 +43,13 @@ pub struct AccountPlan {
     pub account: AdAccountId,
     /// The manifest file that declares the account.
     pub source: String,
-    /// sha256 of the live conversions when the plan was made (see [`live_fingerprint`]).
+    /// sha256 of the account, [`digest`](Self::digest) and its live conversions when the plan
+    /// was made ([`seal`]): `apply --plan` refuses the plan when it no longer holds.
     pub live_fingerprint: String,
+    /// sha256 of the account's actions, `safety` and `token_env` as saved ([`seal`]); `None`
+    /// in a plan made by a convctl that did not seal its actions (refused by `apply --plan`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
     pub actions: Vec<Action>,
     pub unmanaged: Vec<Unmanaged>,
     pub warnings: Vec<String>,

@@ -1,22 +1,34 @@
 //! Is a plan still true? Before a saved plan (`apply --plan`) or an approved one (after the
-//! prompt) is executed, its accounts are listed again: every live fingerprint must be what the
-//! plan was made from, and every action must agree with the live conversion it names
-//! ([`check_account`]: id, name, `before`, offline-valid `after`, delete-first only at the cap,
-//! no duplicate creates). Otherwise nothing is done. Generic over [`LiveApi`], so fakes test it
+//! prompt) is executed, its accounts are listed again: every account's seal must hold (its
+//! actions are those sealed, and the account and its live state those the plan was made for
+//! and from: `plan::check_seal`), and every action must agree with the live conversion it
+//! names ([`check_account`]: id, name, `before`, offline-valid `after`, delete-first only at
+//! the cap, no duplicate creates). Otherwise nothing is done. Generic over [`LiveApi`], so fakes test it
 //! without a server.
 
 use super::LiveApi;
 use super::survey::cannot_list;
 use crate::model::LiveConversion;
 use crate::plan::check::check_account;
-use crate::plan::{AccountPlan, PlanDocument};
+use crate::plan::{AccountPlan, PlanDocument, Unsealed, check_seal};
 
 /// Why a plan may not be executed.
 #[derive(Debug)]
 pub(crate) struct Refusal {
     pub(crate) problems: Vec<String>,
-    /// Some action disagrees with the live conversion it names (not only: live state moved).
-    pub(crate) edited: bool,
+    pub(crate) kind: RefusalKind,
+}
+
+/// What is wrong with a refused plan, worst first (a plan with several accounts is as wrong as
+/// its worst one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum RefusalKind {
+    /// Made by a convctl that did not seal its actions: make it again.
+    Older,
+    /// Its actions are not what was sealed, or disagree with the live conversions they name.
+    Edited,
+    /// Live state moved since it was made (or it was made for another account).
+    Stale,
 }
 
 /// `Ok` with each account's count of non-archived live conversions (what the mass-delete
@@ -28,46 +40,71 @@ pub(crate) async fn still_true<A: LiveApi>(
     let ids: Vec<_> = doc.accounts.iter().map(|a| a.account.clone()).collect();
     let listed = api.list_many(&ids).await;
     let mut problems = Vec::new();
-    let mut edited = false;
+    let mut kind: Option<RefusalKind> = None;
     let mut active = Vec::new();
     for (account, result) in doc.accounts.iter().zip(listed) {
         match result {
-            Err(e) => problems.push(cannot_list(&account.account, &e)),
+            Err(e) => {
+                problems.push(cannot_list(&account.account, &e));
+                kind = Some(worst(kind, RefusalKind::Stale));
+            }
             Ok(live) => {
-                let wrong = account_problems(account, &live);
-                edited |= wrong.edited;
-                problems.extend(wrong.problems);
+                if let Some(wrong) = account_problems(account, &live) {
+                    kind = Some(worst(kind, wrong.kind));
+                    problems.extend(wrong.problems);
+                }
                 active.push(live.iter().filter(|c| !c.is_archived).count());
             }
         }
     }
-    if problems.is_empty() {
-        Ok(active)
-    } else {
-        Err(Refusal { problems, edited })
+    match kind {
+        None => Ok(active),
+        Some(kind) => Err(Refusal { problems, kind }),
     }
 }
 
-/// Why one account's plan no longer holds (nothing when it does).
-fn account_problems(account: &AccountPlan, live: &[LiveConversion]) -> Refusal {
-    if crate::plan::live_fingerprint(live) != account.live_fingerprint {
-        return Refusal {
-            problems: vec![format!(
-                "{}: live conversions changed since the plan was made",
-                account.account
+fn worst(so_far: Option<RefusalKind>, kind: RefusalKind) -> RefusalKind {
+    so_far.map_or(kind, |k| k.min(kind))
+}
+
+/// Why one account's plan no longer holds (`None` when it does): its seal first (the account,
+/// its actions and its live state are what the plan was made for and from), then every action
+/// against the live conversion it names.
+fn account_problems(account: &AccountPlan, live: &[LiveConversion]) -> Option<Refusal> {
+    let id = &account.account;
+    let checked = || -> Vec<String> {
+        check_account(account, live, crate::ACCOUNT_CAP)
+            .into_iter()
+            .map(|p| format!("{id}: {p}"))
+            .collect()
+    };
+    let (kind, mut problems) = match check_seal(account, live) {
+        Err(Unsealed::Older) => (
+            RefusalKind::Older,
+            vec![format!(
+                "{id}: the plan was made by an older convctl, whose fingerprint covered neither the account nor its actions: make the plan again with this one"
             )],
-            edited: false,
-        };
+        ),
+        Err(Unsealed::Edited) => (
+            RefusalKind::Edited,
+            vec![format!(
+                "{id}: its actions (or `safety`, `token_env`) are not those convctl sealed when it made the plan"
+            )],
+        ),
+        Err(Unsealed::Moved) => {
+            return Some(Refusal {
+                problems: vec![format!(
+                    "{id}: its live conversions are not those the plan was made from: they changed since, or the plan was made for another account"
+                )],
+                kind: RefusalKind::Stale,
+            });
+        }
+        Ok(()) => (RefusalKind::Edited, Vec::new()),
+    };
+    if kind == RefusalKind::Edited {
+        // What exactly disagrees with the live conversions it names (a sealed plan that still
+        // does came from a manifest that could say it: refused all the same).
+        problems.extend(checked());
     }
-    // The fingerprint covers live state, not the file's actions: an edited or damaged plan
-    // could otherwise delete a kept conversion under another's name, reach another account's
-    // conversion, or write what no manifest could say.
-    let problems: Vec<String> = check_account(account, live, crate::ACCOUNT_CAP)
-        .into_iter()
-        .map(|p| format!("{}: {p}", account.account))
-        .collect();
-    Refusal {
-        edited: !problems.is_empty(),
-        problems,
-    }
+    (!problems.is_empty()).then_some(Refusal { problems, kind })
 }

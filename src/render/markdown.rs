@@ -596,6 +596,7 @@ mod tests {
             account: AdAccountId::parse(&format!("act_{}", 1000 + i)).unwrap(),
             source: format!("conversions/client-{i}.yaml"),
             live_fingerprint: "ab".into(),
+            digest: None,
             actions,
             unmanaged: vec![],
             warnings: vec![],

@@ -141,6 +141,7 @@ mod tests {
             account: AdAccountId::parse("act_1").unwrap(),
             source: "conversions/acme.yaml".into(),
             live_fingerprint: "ab12".into(),
+            digest: None,
             actions: vec![
                 Action::Create {
                     name: "High value purchase".into(),
@@ -225,6 +226,7 @@ mod tests {
             account: AdAccountId::parse("act_2").unwrap(),
             source: "conversions/beta.yaml".into(),
             live_fingerprint: "cd34".into(),
+            digest: None,
             actions: vec![],
             unmanaged: vec![],
             warnings: vec![],

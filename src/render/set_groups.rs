@@ -461,6 +461,7 @@ mod tests {
             account: AdAccountId::parse(&format!("act_{n}")).unwrap(),
             source: "conversions/fleet.yaml".into(),
             live_fingerprint: String::new(),
+            digest: None,
             actions,
             unmanaged: vec![],
             warnings: vec![],

@@ -11,10 +11,11 @@ use crate::cli::steps::{
 };
 use crate::diff::mass_delete;
 use crate::manifest::DesiredAccount;
+use crate::model::names::escaped;
 use crate::plan::{Action, PlanDocument, Summary};
 use crate::reconcile::LiveApi;
 use crate::reconcile::apply::{ApplyReport, execute};
-use crate::reconcile::staleness::still_true;
+use crate::reconcile::staleness::{RefusalKind, still_true};
 use crate::reconcile::verify::{self, Expectations, verify};
 use crate::render::Mode;
 use std::io::{BufRead, IsTerminal};
@@ -38,7 +39,12 @@ pub(crate) fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> Outcome {
     // Manifests (or the saved plan) are read before anything touches the network (a typo
     // costs no API call), and so are the accounts' own tokens.
     let source = match args.plan {
-        Some(file) => Source::Saved(PlanDocument::load(file).map_err(Failure::new)?),
+        Some(file) => Source::Saved(select_saved(
+            PlanDocument::load(file).map_err(Failure::new)?,
+            file,
+            args.accounts,
+            global,
+        )?),
         None => Source::Manifests(select(
             load_manifests(args.paths, global)?,
             args.accounts,
@@ -47,22 +53,18 @@ pub(crate) fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> Outcome {
     };
     let tokens = match &source {
         Source::Manifests(selected) => tokens_of_selected(global, selected)?,
-        Source::Saved(doc) => {
-            let wanted = parse_accounts(args.accounts)?;
-            tokens_of(
-                global,
-                doc.accounts
-                    .iter()
-                    .filter(|a| wanted.is_empty() || wanted.contains(&a.account))
-                    .map(|a| (&a.account, a.token_env.as_deref())),
-            )?
-        }
+        Source::Saved(doc) => tokens_of(
+            global,
+            doc.accounts
+                .iter()
+                .map(|a| (&a.account, a.token_env.as_deref())),
+        )?,
     };
     with_session_for(global, tokens, async move |session| {
         let (doc, active) = match source {
             Source::Saved(doc) => {
                 let file = args.plan.expect("a saved plan was given");
-                let (doc, active) = saved_plan(session, doc, file, args.accounts).await?;
+                let (doc, active) = saved_plan(session, doc, file).await?;
                 warn(
                     global,
                     provenance_warnings(&doc, global)
@@ -186,37 +188,87 @@ async fn check_stored(
     }
 }
 
-/// Loads a saved plan and checks it is still true: every account's live fingerprint must be
-/// what it was when the plan was made. Returns the plan and each account's active count.
-async fn saved_plan(
-    api: &impl LiveApi,
+/// The accounts of a saved plan to apply: with `--account` and `--shard`, only theirs (each
+/// `--account` must be in the plan; a plan holding none of the selected accounts, such as
+/// another shard's plan, is refused), and a note says how many of the plan's accounts are
+/// left to their own runs. Checked before anything reaches the network.
+fn select_saved(
     mut doc: PlanDocument,
     file: &Path,
     accounts: &[String],
-) -> Result<(PlanDocument, Vec<usize>), Failure> {
+    global: &GlobalOptions,
+) -> Result<PlanDocument, Failure> {
     let wanted = parse_accounts(accounts)?;
-    if !wanted.is_empty() {
-        doc.accounts.retain(|a| wanted.contains(&a.account));
-        if doc.accounts.is_empty() {
-            return Err(Failure::new(format!(
-                "none of the --account values is in the plan {}",
-                file.display()
-            )));
-        }
-        doc.summary = Summary::of(&doc.accounts);
+    let held = |doc: &PlanDocument| {
+        doc.accounts
+            .iter()
+            .map(|a| a.account.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let missing: Vec<String> = wanted
+        .iter()
+        .filter(|w| !doc.accounts.iter().any(|a| &a.account == *w))
+        .map(ToString::to_string)
+        .collect();
+    if !missing.is_empty() {
+        return Err(Failure::new(format!(
+            "--account {} is not in the saved plan {} (it holds {}); nothing was done",
+            missing.join(", "),
+            escaped(&file.display().to_string()),
+            held(&doc)
+        )));
     }
+    let total = doc.accounts.len();
+    let selection = match (wanted.is_empty(), global.shard) {
+        (true, None) => return Ok(doc),
+        (false, None) => "--account".to_string(),
+        (true, Some(shard)) => format!("shard {shard}"),
+        (false, Some(shard)) => format!("--account and shard {shard}"),
+    };
+    let all = held(&doc);
+    doc.accounts.retain(|a| {
+        (wanted.is_empty() || wanted.contains(&a.account))
+            && global.shard.is_none_or(|s| s.contains(&a.account))
+    });
+    if doc.accounts.is_empty() {
+        return Err(Failure::new(format!(
+            "none of the {total} account(s) of the saved plan {} is in {selection} (it holds {all}): is it the plan of another shard? nothing was done",
+            escaped(&file.display().to_string())
+        )));
+    }
+    if doc.accounts.len() < total {
+        warn(
+            global,
+            [format!(
+                "note: applying {} of the plan's {total} accounts ({selection}); the other {} are left to their own runs",
+                doc.accounts.len(),
+                total - doc.accounts.len()
+            )],
+        );
+    }
+    doc.summary = Summary::of(&doc.accounts);
+    Ok(doc)
+}
+
+/// Checks a saved plan is still true (see [`still_true`]): returns it with each account's
+/// active count, or refuses it, nothing done.
+async fn saved_plan(
+    api: &impl LiveApi,
+    doc: PlanDocument,
+    file: &Path,
+) -> Result<(PlanDocument, Vec<usize>), Failure> {
+    let shown = escaped(&file.display().to_string()).into_owned();
     match still_true(api, &doc).await {
         Ok(active) => Ok((doc, active)),
         Err(refusal) => Err(Failure::new(format!(
-            "the saved plan {} {}, nothing was done:\n  {}\nmake a new plan (`convctl plan --out {}`) and review it",
-            file.display(),
-            if refusal.edited {
-                "does not match the live conversions it names (edited?)"
-            } else {
-                "is stale"
+            "the saved plan {shown} {}, nothing was done:\n  {}\nmake a new plan (`convctl plan --out {shown}`) and review it",
+            match refusal.kind {
+                RefusalKind::Older => "was made by an older convctl",
+                RefusalKind::Edited => "does not match the live conversions it names (edited?)",
+                RefusalKind::Stale => "is stale",
             },
             refusal.problems.join("\n  "),
-            file.display()
         ))),
     }
 }

@@ -115,6 +115,7 @@ fn doc(actions: Vec<Action>) -> PlanDocument {
             account: AdAccountId::parse("act_1").unwrap(),
             source: "conversions/a.yaml".into(),
             live_fingerprint: String::new(),
+            digest: None,
             actions,
             unmanaged: vec![],
             warnings: vec![],

@@ -41,6 +41,7 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
         account: AdAccountId::parse("act_1").unwrap(),
         source: "a.yaml".into(),
         live_fingerprint: String::new(),
+        digest: None,
         actions,
         unmanaged: vec![],
         warnings: vec![],
