@@ -12,6 +12,10 @@ use crate::rule::{Operand, Operator, Rule, RuleStep, canonical_json};
 const RULE_HINT: &str = "write the rule as a mapping, e.g. `rule: {url: {i_contains: thankyou}}`, \
                          or as a JSON string: `rule: '{\"url\":{\"i_contains\":\"thankyou\"}}'`";
 
+const PARAM_IN_JSON_HINT: &str = "in a rule written as a JSON string, a set's parameter goes inside a JSON string: \
+                                  write \"${min}\" (a string that is exactly one parameter takes the value with its type, \
+                                  so a number stays a number), or write the rule as a YAML mapping";
+
 /// A parsed rule with what is needed to point into it.
 pub(crate) struct SourcedRule<'n> {
     pub(crate) spec: RuleSpec,
@@ -58,7 +62,14 @@ pub(crate) fn rule<'n>(ctx: &mut Ctx, node: &'n Node) -> Option<SourcedRule<'n>>
                     e.message, e.path
                 )
             };
-            let hint = rule_hint(&e.message);
+            let in_json_text = tree.is_none()
+                && node.as_scalar().is_some_and(|s| s.text.contains("${"))
+                && e.message.contains("not valid JSON");
+            let hint = match in_json_text {
+                // A set's parameter outside the JSON strings: never pasted into JSON text.
+                true => PARAM_IN_JSON_HINT.to_string(),
+                false => rule_hint(&e.message),
+            };
             ctx.error(pos, message, hint);
             None
         }

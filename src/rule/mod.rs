@@ -11,7 +11,7 @@ mod satisfiable;
 
 pub(crate) use eval::{EvalError, Event};
 pub use parse::RuleError;
-pub(crate) use parse::{RuleStep, suggest};
+pub(crate) use parse::{RuleStep, strict_json, suggest};
 
 use serde_json::Value;
 use std::fmt;

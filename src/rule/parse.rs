@@ -80,7 +80,7 @@ const DUPLICATE_KEY: &str = "duplicate key";
 
 /// JSON text as a [`Value`], refusing an object that repeats a key (serde_json would silently
 /// keep the last one; the YAML form refuses them too).
-fn strict_json(text: &str) -> Result<Value, serde_json::Error> {
+pub(crate) fn strict_json(text: &str) -> Result<Value, serde_json::Error> {
     use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
 
     struct Strict;

@@ -4,7 +4,7 @@
 //! [`super::findings`] to be merged across accounts.
 
 use super::findings::SetFinding;
-use super::template::{expand_text, substitute};
+use super::template::{expand_text, substitute_entry};
 use super::use_clause::UseClause;
 use super::{SetDef, Sets};
 use crate::manifest::context::Ctx;
@@ -142,7 +142,7 @@ fn expand_entries(
             continue;
         }
         let mut touched = HashMap::new();
-        let substituted = substitute(node, u, &mut touched, false);
+        let substituted = substitute_entry(node, u, &mut touched);
         let mut ctx = Ctx {
             file: &set.file,
             diags: &mut local,

@@ -4,8 +4,9 @@
 
 use super::use_clause::UseClause;
 use crate::manifest::context::{Ctx, shorten};
-use crate::manifest::yaml::{Kind, Node, Pos, Scalar};
-use crate::rule::suggest;
+use crate::manifest::yaml::{Kind, Node, Pos, Resolved, Scalar, key_text};
+use crate::rule::{strict_json, suggest};
+use serde_json::Value;
 use std::collections::HashMap;
 
 pub(super) fn is_param_name(name: &str) -> bool {
@@ -135,6 +136,107 @@ pub(super) fn expand_text(text: &str, u: &UseClause) -> String {
         }
     }
     out
+}
+
+/// A set's entry with the use's values substituted ([`substitute`]), except a `rule` or
+/// `advanced_rule` written as a JSON string: its values go into the parsed JSON's strings
+/// ([`substitute_json`]), never into the JSON text.
+pub(super) fn substitute_entry(
+    node: &Node,
+    u: &UseClause,
+    touched: &mut HashMap<Pos, String>,
+) -> Node {
+    let Kind::Map(pairs) = &node.kind else {
+        return substitute(node, u, touched, false);
+    };
+    let pairs = pairs
+        .iter()
+        .map(|(k, v)| {
+            let json_text = matches!(key_text(k).as_str(), "rule" | "advanced_rule")
+                && v.as_scalar()
+                    .is_some_and(|s| matches!(s.resolve(), Resolved::Str(_)));
+            let value = match json_text {
+                true => substitute_json(v, u, touched),
+                false => substitute(v, u, touched, false),
+            };
+            if let Some(p) = touched.get(&v.pos).cloned() {
+                touched.entry(k.pos).or_insert(p);
+            }
+            (substitute(k, u, touched, true), value)
+        })
+        .collect();
+    Node {
+        kind: Kind::Map(pairs),
+        pos: node.pos,
+    }
+}
+
+/// A rule written as a JSON string, with the use's values substituted into its parsed strings
+/// (keys included) and written back as JSON: a value is text in a string, so a backslash stays
+/// a backslash (`\bthank\b` is not two backspaces) and a quote cannot end the string and add a
+/// condition (`"}},{...`). A string that is exactly one `${p}` takes the value with its type,
+/// as in a YAML rule (`"${min}"` is the number 40). Text that is not JSON is left as it is,
+/// for the rule's reader to report (a `${p}` outside a JSON string among it).
+fn substitute_json(node: &Node, u: &UseClause, touched: &mut HashMap<Pos, String>) -> Node {
+    let Some(scalar) = node.as_scalar().filter(|s| s.text.contains("${")) else {
+        return node.clone();
+    };
+    let Ok(mut value) = strict_json(&scalar.text) else {
+        return node.clone();
+    };
+    let mut first = None;
+    fill_json(&mut value, u, &mut first);
+    if let Some(p) = first {
+        touched.insert(node.pos, p);
+    }
+    Node {
+        kind: Kind::Scalar(Scalar {
+            text: value.to_string(),
+            is_string: true,
+        }),
+        pos: node.pos,
+    }
+}
+
+/// Substitutes the use's values into every string of `value` (see [`substitute_json`]);
+/// `first` gets the first parameter used.
+fn fill_json(value: &mut Value, u: &UseClause, first: &mut Option<String>) {
+    match value {
+        Value::String(text) => {
+            if !text.contains("${") {
+                return;
+            }
+            let Ok(parts) = pieces(text) else { return };
+            if let Some(p) = parts.iter().find_map(|p| match p {
+                Piece::Param(p) => Some(*p),
+                Piece::Text(_) => None,
+            }) {
+                first.get_or_insert_with(|| p.to_string());
+            }
+            if let [Piece::Param(p)] = parts.as_slice()
+                && p.len() + 3 == text.len()
+                && let Some((_, _, given)) =
+                    u.value_of(p).filter(|(_, _, v)| v.as_scalar().is_some())
+            {
+                *value = given.to_json();
+                return;
+            }
+            *text = expand_text(text, u);
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| fill_json(i, u, first)),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut item) in entries {
+                fill_json(&mut item, u, first);
+                let key = match key.contains("${") {
+                    true => expand_text(&key, u),
+                    false => key,
+                };
+                map.insert(key, item);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
 }
 
 /// A copy of `node` with the use's values substituted. A scalar that is exactly one `${p}`

@@ -324,3 +324,60 @@ fn token_env_and_safety_are_read_and_checked() {
     );
     assert!(text.iter().any(|t| t.contains("from 0 to 100")), "{text:?}");
 }
+
+/// A rule written as a JSON string takes parameters as values in its strings, never as JSON
+/// text: a backslash stays a backslash, a quote cannot add a condition, a whole `"${p}"` takes
+/// the value's type, `$${` stays a literal `${`, and an advanced_rule is treated alike.
+#[test]
+fn parameters_in_a_json_string_rule_are_values_not_json_text() {
+    let set = r#"set: s
+params: [word, path, min, key]
+conversions:
+  - name: Thanks
+    custom_event_type: PURCHASE
+    rule: '{"and":[{"url":{"regex_match":"${word}"}},{"url":{"i_contains":"/${path}"}},{"value":{"gt":"${min}"}},{"${key}":{"eq":"$${x}"}}]}'
+  - name: Advanced
+    custom_event_type: PURCHASE
+    advanced_rule: '{"x":"${path}","n":"${min}"}'
+"#;
+    let account = r#"account: act_1
+use:
+  - set: s
+    params: {word: '\bthank\b', path: 'a"}},{"event":{"eq":"Lead', min: 40, key: color}
+"#;
+    let (_dir, result) = load_dir(&[("sets.yaml", set), ("a.yaml", account)]);
+    let m = result.unwrap_or_else(|d| panic!("{d:#?}"));
+    let RuleSpec::Rule(rule) = m.accounts[0].conversions[0].rule.as_ref().unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        rule.to_value(),
+        serde_json::json!({"and": [
+            {"url": {"regex_match": "\\bthank\\b"}},
+            {"url": {"i_contains": "/a\"}},{\"event\":{\"eq\":\"Lead"}},
+            {"value": {"gt": 40}},
+            {"color": {"eq": "${x}"}},
+        ]})
+    );
+    let RuleSpec::Advanced(advanced) = m.accounts[0].conversions[1].rule.as_ref().unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        *advanced,
+        serde_json::json!({"x": "a\"}},{\"event\":{\"eq\":\"Lead", "n": 40})
+    );
+}
+
+/// A parameter outside the JSON strings of a JSON string rule is an error at the rule, saying
+/// how to write it.
+#[test]
+fn a_parameter_outside_the_json_strings_is_an_error() {
+    let set = "set: s\nparams: [min]\nconversions:\n  - name: T\n    custom_event_type: PURCHASE\n    rule: '{\"value\":{\"gt\":${min}}}'\n";
+    let account = "account: act_1\nuse:\n  - set: s\n    params: {min: 40}\n";
+    let errors = errors_of(&[("sets.yaml", set), ("a.yaml", account)]);
+    assert!(
+        errors[0].starts_with("sets.yaml:6:11: error: invalid rule: the rule is not valid JSON")
+            && errors[0].contains("write \"${min}\""),
+        "{errors:#?}"
+    );
+}
