@@ -201,8 +201,12 @@ impl<'a> Matcher<'_, 'a> {
             self.keep(i, kept, extra);
             self.m.leftovers.insert(i, old);
             self.m.warnings.push(format!(
-                "\"{}\": finishing an interrupted replacement: {} matches the manifest, the pinned old id {} will be deleted. Update the pin at {} to id: \"{}\"",
-                entry.name, kept.id, old.id, entry.location, kept.id
+                "{}: finishing an interrupted replacement: {} matches the manifest, the pinned old id {} will be deleted. Update the pin at {} to id: \"{}\"",
+                names::quoted(&entry.name),
+                kept.id,
+                old.id,
+                entry.location,
+                kept.id
             ));
         }
     }
@@ -242,25 +246,30 @@ impl<'a> Matcher<'_, 'a> {
                 };
                 self.keep(i, kept, extra);
                 self.m.warnings.push(format!(
-                    "\"{}\" is pinned to id {id}, which no longer exists; {} (same name and declared fields) is taken as its replacement. Update the pin at {} to id: \"{}\"",
-                    entry.name, kept.id, entry.location, kept.id
+                    "{} is pinned to id {id}, which no longer exists; {} (same name and declared fields) is taken as its replacement. Update the pin at {} to id: \"{}\"",
+                    names::quoted(&entry.name),
+                    kept.id,
+                    entry.location,
+                    kept.id
                 ));
             } else if named.is_empty() {
                 // A delete-first replacement whose create failed, or a conversion deleted by
                 // hand: nothing is left to confuse it with.
                 self.m.warnings.push(format!(
-                    "\"{}\" is pinned to id {id}, which no longer exists, and no live conversion of {} has its name: it will be created. Update the pin at {}: set it to the new id apply prints, or remove the `id:` line",
-                    entry.name, account.account, entry.location
+                    "{} is pinned to id {id}, which no longer exists, and no live conversion of {} has its name: it will be created. Update the pin at {}: set it to the new id apply prints, or remove the `id:` line",
+                    names::quoted(&entry.name),
+                    account.account,
+                    entry.location
                 ));
             } else {
                 self.m.errors.push(error(
                     entry,
                     format!(
-                        "\"{}\" is pinned to id {id}, which does not exist in {} (or is archived); {} named \"{}\" differ(s) from it in fields that force a replacement",
-                        entry.name,
+                        "{} is pinned to id {id}, which does not exist in {} (or is archived); {} named {} differ(s) from it in fields that force a replacement",
+                        names::quoted(&entry.name),
                         account.account,
                         ids_of(&named),
-                        entry.name
+                        names::quoted(&entry.name)
                     ),
                     "check the id (`convctl import` lists live ids): pin the one to manage, or remove the `id:` line and rename or delete the others",
                 ));

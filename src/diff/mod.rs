@@ -21,6 +21,7 @@ pub use safety::{MassDelete, fired_recently, mass_delete};
 use crate::manifest::{DesiredAccount, DesiredConversion, Diagnostic, Ensure, Severity};
 use crate::model::LiveConversion;
 use crate::model::ids::{AdAccountId, ConversionId};
+use crate::model::names::{self, quoted};
 use crate::plan::{
     AccountPlan, Action, ConversionState, DeleteReason, ReplaceOrder, Unmanaged, seal,
 };
@@ -106,6 +107,7 @@ pub fn diff_account(
         return Err(errors);
     }
     destruction_warnings(&actions, &active, &by_id, opts.now, &mut warnings);
+    lookalike_warnings(desired, &active, &mut warnings);
     // Plans of many accounts live until apply is done: no spare capacity (a Vec grown to 128
     // slots for 100 actions wastes a fifth of the largest part of the plan).
     actions.shrink_to_fit();
@@ -248,8 +250,8 @@ impl<'a> Planner<'_, 'a> {
         if !cmp.unknown.is_empty() {
             let fields: Vec<&str> = cmp.unknown.iter().map(|f| f.as_str()).collect();
             self.notes.push(format!(
-                "\"{}\" ({}): the API did not report {}; unknown fields are not compared",
-                entry.name,
+                "{} ({}): the API did not report {}; unknown fields are not compared",
+                quoted(&entry.name),
                 live.id,
                 fields.join(", ")
             ));
@@ -417,11 +419,46 @@ fn destruction_warnings(
     }
 }
 
+/// A declared name that equals a live conversion's name once both are in NFC without the
+/// characters nobody sees (`Cafe\u0301` and `Café`, `Pur\u200bchase` and `Purchase`): the API
+/// takes them for different names, a reader cannot tell them apart, so the plan says so.
+fn lookalike_warnings(
+    desired: &DesiredAccount,
+    active: &[&LiveConversion],
+    warnings: &mut Vec<String>,
+) {
+    let mut live_keys: HashMap<String, Vec<&LiveConversion>> = HashMap::new();
+    for live in active {
+        if let Some(name) = &live.name {
+            live_keys
+                .entry(names::lookalike_key(name))
+                .or_default()
+                .push(live);
+        }
+    }
+    for entry in &desired.conversions {
+        let Some(alike) = live_keys.get(&names::lookalike_key(&entry.name)) else {
+            continue;
+        };
+        for live in alike {
+            let name = live.name.as_deref().unwrap_or_default();
+            if names::stored(name) != names::stored(&entry.name) {
+                warnings.push(format!(
+                    "{} differs from the live {} ({}) only in characters that look alike or cannot be seen: the API takes them for two names; retype the one that is wrong",
+                    quoted(&entry.name),
+                    quoted(name),
+                    live.id
+                ));
+            }
+        }
+    }
+}
+
 /// A live conversion's name for messages: quoted, or that the API did not report it.
 fn shown_name(live: &LiveConversion) -> String {
     live.name
         .as_deref()
-        .map_or_else(|| "(name not reported)".to_string(), |n| format!("\"{n}\""))
+        .map_or_else(|| "(name not reported)".to_string(), quoted)
 }
 
 /// An account at its cap that has no room for a plan's creates, even with every replacement
@@ -488,7 +525,8 @@ fn order_for_cap(
             *order = ReplaceOrder::DeleteBeforeCreate;
             switched += 1;
             warnings.push(format!(
-                "\"{name}\" is replaced delete-before-create: {} is at its {cap}-conversion limit; it is missing until the new one is created",
+                "{} is replaced delete-before-create: {} is at its {cap}-conversion limit; it is missing until the new one is created",
+                quoted(name),
                 desired.account
             ));
         }

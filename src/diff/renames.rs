@@ -46,13 +46,19 @@ pub(super) fn match_earlier_names<'a>(
             many => {
                 let found: Vec<String> = many
                     .iter()
-                    .map(|c| format!("\"{}\" ({})", c.name.as_deref().unwrap_or_default(), c.id))
+                    .map(|c| {
+                        format!(
+                            "{} ({})",
+                            names::quoted(c.name.as_deref().unwrap_or_default()),
+                            c.id
+                        )
+                    })
                     .collect();
                 errors.push(error(
                     entry,
                     format!(
-                        "\"{}\" lists earlier names in `renamed_from`, and {} live conversions in {} carry them: {}; convctl cannot tell which one to rename",
-                        entry.name,
+                        "{} lists earlier names in `renamed_from`, and {} live conversions in {} carry them: {}; convctl cannot tell which one to rename",
+                        names::quoted(&entry.name),
                         many.len(),
                         desired.account,
                         found.join(", ")

@@ -2,6 +2,7 @@
 
 use crate::model::event_types::{ActionSourceType, CustomEventType};
 use crate::model::ids::{AdAccountId, ConversionId, ObjectId};
+use crate::model::names::visible;
 use crate::rule::{Event, Rule};
 use serde::Serialize;
 use std::fmt;
@@ -17,7 +18,15 @@ pub struct Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+        // A path is user text: a line break or an escape sequence in it is shown, not obeyed.
+        let file = self.file.display().to_string();
+        write!(
+            f,
+            "{}:{}:{}",
+            crate::model::names::escaped(&file),
+            self.line,
+            self.column
+        )
     }
 }
 
@@ -126,7 +135,9 @@ impl DesiredConversion {
             None => self.location.to_string(),
             Some(origin) => format!(
                 "{} (set {}, used at {})",
-                self.location, origin.name, origin.used_at
+                self.location,
+                crate::model::names::escaped(&origin.name),
+                origin.used_at
             ),
         }
     }
@@ -198,12 +209,13 @@ impl fmt::Display for WithSource<'_> {
         if let Some(loc) = &d.location {
             write!(f, "{loc}: ")?;
         }
-        write!(f, "{level}: {}", d.message)?;
+        // Messages quote names; whatever else came from a file cannot break the line either.
+        write!(f, "{level}: {}", visible(&d.message))?;
         if let (Some(loc), Some(line)) = (&d.location, self.source_line) {
             write_snippet(f, loc, line)?;
         }
         if let Some(hint) = &d.hint {
-            write!(f, "\nhelp: {hint}")?;
+            write!(f, "\nhelp: {}", visible(hint))?;
         }
         Ok(())
     }

@@ -105,6 +105,35 @@ pub fn escaped(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Free text (a message, a warning) that may hold user text: every character a reader would
+/// not see as it is (a line break, an escape sequence, a bidi control) escaped, nothing else
+/// touched. Names in it are already [`quoted`]; this keeps whatever was not from breaking the
+/// line or reaching the terminal.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_invisible) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_invisible(c) => push_code(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `\u200b`: a character as JSON escapes it (a surrogate pair beyond the first plane).
+fn push_code(out: &mut String, c: char) {
+    let mut units = [0u16; 2];
+    for unit in c.encode_utf16(&mut units) {
+        let _ = write!(out, "\\u{unit:04x}");
+    }
+}
+
 fn escape_into(out: &mut String, text: &str, quotes: bool) {
     // Not in NFC: show how it is composed (every non-ASCII character as its code).
     let composed_oddly = !is_nfc(text);
@@ -115,12 +144,7 @@ fn escape_into(out: &mut String, text: &str, quotes: bool) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if is_invisible(c) || (composed_oddly && !c.is_ascii()) => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{unit:04x}");
-                }
-            }
+            c if is_invisible(c) || (composed_oddly && !c.is_ascii()) => push_code(out, c),
             c => out.push(c),
         }
     }
@@ -171,6 +195,15 @@ mod tests {
             r"x\nNo changes.\u001b[2J"
         );
         assert_eq!(escaped(r"C:\x"), r"C:\\x");
+    }
+
+    #[test]
+    fn free_text_keeps_its_words_and_loses_its_controls() {
+        assert!(matches!(visible("a \"b\" \\ é"), Cow::Borrowed(_)));
+        assert_eq!(
+            visible("x\nNo changes.\u{1b}[2J \u{202e}"),
+            r"x\nNo changes.\u001b[2J \u202e"
+        );
     }
 
     #[test]

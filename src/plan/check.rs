@@ -12,6 +12,7 @@ use crate::manifest::MAX_NAME_CHARS;
 use crate::model::LiveConversion;
 use crate::model::event_types::{ActionSourceType, CustomEventType};
 use crate::model::ids::{ConversionId, ObjectId};
+use crate::model::names::quoted;
 use crate::rule::Rule;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -277,11 +278,6 @@ fn describe(action: &Action) -> String {
         Action::Replace { id, .. } => format!("replace {name} (id {id})"),
         Action::Delete { id, .. } => format!("delete {name} (id {id})"),
     }
-}
-
-/// A name as JSON quotes it (`"A \"b\""`).
-fn quoted(text: &str) -> String {
-    Value::String(text.to_string()).to_string()
 }
 
 fn shown(value: Option<&Value>) -> String {

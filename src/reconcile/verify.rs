@@ -235,7 +235,10 @@ fn check(
                     created_id,
                     None,
                     Value::String("a create".into()),
-                    Value::String(format!("no conversion named {:?}", after.name)),
+                    Value::String(format!(
+                        "no conversion named {}",
+                        crate::model::names::quoted(&after.name)
+                    )),
                 )];
             };
             differences(after, stored)

@@ -138,11 +138,13 @@ mod tests {
         );
     }
 
+    /// One finding, one line and its help line: a line break in a message (user text in it)
+    /// is shown, never a second line that could pass for another finding.
     #[test]
     fn text_names_location_and_hint() {
         assert_eq!(
             diag().to_string(),
-            "a,b:c.yaml:3:7: error: 100% wrong\nreally\nhelp: fix it"
+            "a,b:c.yaml:3:7: error: 100% wrong\\nreally\nhelp: fix it"
         );
     }
 

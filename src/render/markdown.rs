@@ -21,6 +21,7 @@
 use super::diff_block::diff_block;
 use super::set_groups::SetGroups;
 use super::{Mode, summary_line};
+use crate::model::names;
 use crate::plan::{AccountPlan, Action, PlanDocument, Summary};
 use std::fmt::Write;
 use std::io;
@@ -530,12 +531,17 @@ fn thousands(n: usize) -> String {
 
 /// User text as inline markdown that renders literally: ASCII punctuation that markdown or
 /// HTML could read (`<`, `|`, `` ` ``, `*`, `[`, `@`...) becomes a numeric entity, line
-/// breaks become spaces. Entities never split a table row, open a tag or start emphasis.
+/// breaks become spaces, and any other character a reader would not see as it is (a bidi
+/// control, a zero-width space) is shown as its code (`\u200b`). Entities never split a table
+/// row, open a tag or start emphasis.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\n' | '\r' => out.push(' '),
+            c if names::is_invisible(c) => {
+                out.push_str(&escape(&names::visible(&c.to_string())));
+            }
             '.' | ',' | '-' | '/' | ' ' | '"' | '\'' | '(' | ')' | '?' | '%' | '=' | '+' | ';' => {
                 out.push(c);
             }
@@ -548,9 +554,11 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// User text in `<code>`: literal, and out of reach of GitHub's links and @mentions.
+/// User text (a name, a set name, a path) in `<code>`: literal, out of reach of GitHub's links
+/// and @mentions, and escaped as every output escapes names ([`names::escaped`]: line breaks,
+/// invisible characters and a name not in NFC shown as codes).
 fn code(text: &str) -> String {
-    format!("<code>{}</code>", escape(text))
+    format!("<code>{}</code>", escape(&names::escaped(text)))
 }
 
 /// A backtick fence longer than any run of backticks in `content` (at least four).

@@ -10,6 +10,7 @@
 use super::text::{Painter, Shown, line_diff, shown, state_rows};
 use super::{Mode, quoted};
 use crate::model::ids::AdAccountId;
+use crate::model::names::escaped;
 use crate::plan::{Action, Field, PlanDocument, ReplaceOrder};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -21,7 +22,7 @@ const SHOWN_ACCOUNTS: usize = 10;
 /// `"Purchase" (set ecommerce)`, or just the quoted name for an account's own entry.
 pub(crate) fn label(action: &Action) -> String {
     match action.set() {
-        Some(set) => format!("{} (set {set})", quoted(action.name())),
+        Some(set) => format!("{} (set {})", quoted(action.name()), escaped(set)),
         None => quoted(action.name()),
     }
 }
@@ -259,7 +260,7 @@ fn group_header(out: &mut String, group: &Group, name: &str, mode: Mode, p: Pain
         "  {}",
         p.dim(&format!(
             "# {name} (set {}) {}, in {} accounts: {}",
-            first.set().unwrap_or_default(),
+            escaped(first.set().unwrap_or_default()),
             what(first, mode),
             accounts.len(),
             accounts_list(&accounts)

@@ -44,9 +44,9 @@ pub(crate) fn write_lines(
             if style == LineStyle::Text {
                 writeln!(
                     out,
-                    "ok    {} \"{}\" {}[{}]",
+                    "ok    {} {} {}[{}]",
                     o.account,
-                    o.conversion,
+                    crate::model::names::quoted(o.conversion),
                     o.expect(),
                     o.index
                 )?;

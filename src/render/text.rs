@@ -5,6 +5,7 @@
 
 use super::LineChange;
 use super::{Mode, RenderOptions, quoted, summary_line};
+use crate::model::names::{escaped, visible};
 use crate::plan::{AccountPlan, Action, ConversionState, Field, FieldChange, PlanDocument};
 use anstyle::{AnsiColor, Style};
 use serde_json::Value;
@@ -102,7 +103,7 @@ fn render_account(
     p: Painter,
     own: &dyn Fn(usize) -> bool,
 ) {
-    let title = format!("{} ({})", account.account, account.source);
+    let title = format!("{} ({})", account.account, escaped(&account.source));
     if account.actions.is_empty() {
         let state = match mode {
             Mode::Plan => "no changes",
@@ -145,7 +146,12 @@ fn render_account(
         }
     }
     for warning in &account.warnings {
-        let _ = writeln!(out, "\n  {} {warning}", p.yellow(&p.bold("Warning:")));
+        let _ = writeln!(
+            out,
+            "\n  {} {}",
+            p.yellow(&p.bold("Warning:")),
+            visible(warning)
+        );
     }
     out.push('\n');
 }
@@ -379,6 +385,7 @@ fn pretty(out: &mut String, value: &Value, indent: usize) {
             out.push_str(&"  ".repeat(indent));
             out.push('}');
         }
+        Value::String(text) => json_string(out, text),
         other => {
             let _ = write!(out, "{other}");
         }
@@ -421,15 +428,17 @@ fn inline_to(out: &mut String, value: &Value) {
             }
             out.push('}');
         }
+        Value::String(text) => json_string(out, text),
         other => {
             let _ = write!(out, "{other}");
         }
     }
 }
 
-/// `text` as a JSON string literal, appended to `out`.
+/// `text` as a JSON string literal, appended to `out`, with what a reader would not see as it
+/// is escaped (a rule's strings and keys are user text too).
 fn json_string(out: &mut String, text: &str) {
-    let _ = write!(out, "{}", Value::from(text));
+    out.push_str(&quoted(text));
 }
 
 fn scalar(value: &Value) -> String {
@@ -440,6 +449,7 @@ fn scalar(value: &Value) -> String {
             inline_to(&mut out, value);
             out
         }
+        Value::String(text) => quoted(text),
         other => other.to_string(),
     }
 }
