@@ -6,6 +6,7 @@
 
 use crate::manifest::{DesiredConversion, RuleSpec};
 use crate::model::LiveConversion;
+use crate::model::names;
 use crate::plan::{ConversionState, Field, FieldChange, live_json_value, live_rule_value};
 use crate::rule::{Rule, canonical_json, number_value};
 use serde_json::Value;
@@ -80,8 +81,9 @@ fn text_field(c: &mut FieldDiff, field: Field, desired: Option<&str>, live: Opti
 pub(crate) fn diff_fields(d: &DesiredConversion, live: &LiveConversion) -> FieldDiff {
     let mut c = FieldDiff::default();
 
+    // Names as the API stores them: a live name with edge spaces is the declared name.
     match &live.name {
-        Some(name) if *name != d.name => change(
+        Some(name) if names::stored(name) != names::stored(&d.name) => change(
             &mut c,
             Field::Name,
             name.clone().into(),

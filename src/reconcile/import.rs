@@ -9,6 +9,7 @@ use crate::file_io::{AtomicWriteError, Existing, write_atomically};
 use crate::manifest::format::{self, ConversionEntry, IdText, ManifestDocument, RuleText};
 use crate::model::LiveConversion;
 use crate::model::ids::AdAccountId;
+use crate::model::names;
 use crate::rule::{Rule, canonical_json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -28,17 +29,17 @@ pub(crate) fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Im
     let mut active: Vec<&LiveConversion> = live.iter().filter(|c| !c.is_archived).collect();
     active.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
 
-    let mut names: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<String>> = HashMap::new();
     for c in &active {
         if let Some(name) = &c.name {
-            names
-                .entry(name.as_str())
+            by_name
+                .entry(names::stored(name))
                 .or_default()
                 .push(c.id.to_string());
         }
     }
     let mut duplicates: Vec<(&&str, &Vec<String>)> =
-        names.iter().filter(|(_, ids)| ids.len() > 1).collect();
+        by_name.iter().filter(|(_, ids)| ids.len() > 1).collect();
     duplicates.sort();
     for (name, ids) in duplicates {
         warnings.push(format!(
@@ -78,9 +79,17 @@ pub(super) fn entry_for(
     c: &LiveConversion,
     warnings: &mut Vec<String>,
 ) -> ConversionEntry {
-    // A name the API did not report stays unknown to plan (never a rename): the entry gets a
-    // placeholder, pinned by id, and the user is told to write the real name.
-    let name = c.name.clone().unwrap_or_else(|| {
+    // Written as the API stores names (trimmed): a live name with edge spaces is the same name
+    // to plan, and a manifest name may not have them. A name the API did not report (or a
+    // blank one) stays unknown to plan (never a rename): the entry gets a placeholder, pinned
+    // by id, and the user is told to write the real name.
+    let name = c
+        .name
+        .as_deref()
+        .map(names::stored)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    let name = name.unwrap_or_else(|| {
         warnings.push(format!(
             "{account}: the API did not report the name of conversion {0}; it is written as \"Unnamed conversion {0}\", pinned by id: put its real name in the manifest",
             c.id
