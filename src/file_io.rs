@@ -1,14 +1,132 @@
 //! File I/O every layer shares: reading a file a user names, bounded by what is read, and
 //! writing a file so that a reader sees the old or the new one, never a torn one.
 //!
-//! [`read_limited`] is the one way convctl reads a file a user names (manifests, saved plans,
-//! `events send --file`): bounded by what is read, never by the size the file reports
-//! (`/dev/zero`, a FIFO and `/proc` files report 0), and stopping at the first NUL byte where
-//! asked, which no text file convctl reads may contain. [`write_atomically`] is the one way it
-//! writes one (saved plans, the emulator's state, imported manifests).
+//! [`read_input`] is the one way convctl reads a file a user names (manifests, saved plans,
+//! token files, `events send --file`, the emulator's state): a regular file only
+//! ([`open_input`]: a FIFO, a terminal or a device could keep it waiting forever or feed it
+//! without end), read through [`read_limited`]: bounded by what is read, never by the size the
+//! file reports (`/proc` files report 0), and stopping at the first NUL byte where asked,
+//! which no text file convctl reads may contain. [`write_atomically`] is the one way it writes
+//! one (saved plans, the emulator's state, imported manifests). [`FileId`] tells whether two
+//! paths name one file (symlinks and hard links included), so that no output replaces an
+//! input; [`StateLock`] keeps a state file to one process at a time.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What a file is, for a message: `a FIFO (a pipe), not a regular file`.
+pub(crate) fn kind_of(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device, not a regular file";
+        }
+        if kind.is_fifo() {
+            return "a FIFO (a pipe), not a regular file";
+        }
+        if kind.is_socket() {
+            return "a socket, not a regular file";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Why [`read_input`] read nothing usable.
+#[derive(Debug)]
+pub(crate) enum InputError {
+    /// Not a regular file (after symlinks): what it is, as [`kind_of`] says.
+    NotRegular(&'static str),
+    /// Opening or reading failed, or the bounded read stopped.
+    Read(LimitedRead),
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputError::NotRegular(kind) => write!(
+                f,
+                "it is {kind}; convctl reads its inputs from regular files only (a pipe or a \
+                 device could keep it waiting forever): save the content to a file first"
+            ),
+            InputError::Read(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Opens a file a user names for reading: a regular file (a symlink to one is followed), or
+/// [`InputError::NotRegular`]. The open itself never waits: a FIFO put in place of the file
+/// after the check is opened without blocking and refused.
+pub(crate) fn open_input(path: &Path) -> Result<std::fs::File, InputError> {
+    let io = |e| InputError::Read(LimitedRead::Io(e));
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(InputError::NotRegular(kind_of(&meta.file_type())));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Without it, opening a FIFO waits for a writer, forever if none comes.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(InputError::NotRegular(kind_of(&meta.file_type())));
+    }
+    Ok(file)
+}
+
+/// Reads a file a user names: [`open_input`], then [`read_limited`].
+pub(crate) fn read_input(
+    path: &Path,
+    limit: u64,
+    stop_at_nul: bool,
+) -> Result<Vec<u8>, InputError> {
+    let file = open_input(path)?;
+    read_limited(file, limit, stop_at_nul).map_err(InputError::Read)
+}
+
+/// A file's identity (device and inode on Unix): two paths with the same one name one file,
+/// through symlinks (followed) and hard links alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
+impl FileId {
+    /// The identity of the file `path` names; `None` when there is none (yet).
+    #[cfg(unix)]
+    pub(crate) fn of(path: &Path) -> Option<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some(FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        })
+    }
+
+    /// Elsewhere: the canonical path, hashed (hard links are not seen).
+    #[cfg(not(unix))]
+    pub(crate) fn of(path: &Path) -> Option<FileId> {
+        use std::hash::{Hash, Hasher};
+        let canonical = std::fs::canonicalize(path).ok()?;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        canonical.hash(&mut hasher);
+        Some(FileId {
+            dev: 0,
+            ino: hasher.finish(),
+        })
+    }
+}
 
 /// Why [`read_limited`] stopped.
 #[derive(Debug)]
@@ -200,6 +318,114 @@ pub(crate) fn write_atomically(
             failed(e.error)
         }
     })
+}
+
+/// An exclusive lock on a state file, held until dropped: one process at a time reads,
+/// changes and saves it, so that two commands on one state never both report success while
+/// only the last one's changes survive.
+///
+/// The lock is taken on `<state>.lock` beside the file, never on the file itself: every save
+/// replaces the state file by a rename, and a lock on the old inode would not stop a process
+/// that opens the new one. The lock file is never removed (removing it would let two processes
+/// lock two different files of one name). std's `File::try_lock` (an advisory lock, `flock` on
+/// Unix) does the locking: the kernel drops it when the process ends, however it ends, so a
+/// killed command never leaves a stale lock. Waiting is bounded by polling it.
+#[derive(Debug)]
+pub(crate) struct StateLock {
+    _file: std::fs::File,
+}
+
+/// Why [`StateLock::acquire`] has no lock.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("cannot create the lock file {} for {}: {error}", lock.display(), state.display())]
+    Open {
+        state: PathBuf,
+        lock: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(
+        "{} is in use by another convctl{} (its lock {} is held); waited {}: run the commands one after another",
+        state.display(),
+        holder.map(|pid| format!(" (process {pid})")).unwrap_or_default(),
+        lock.display(),
+        describe_wait(*waited)
+    )]
+    Busy {
+        state: PathBuf,
+        lock: PathBuf,
+        holder: Option<u32>,
+        waited: Duration,
+    },
+}
+
+/// `10 s`, `2 s` (rounded), `300 ms`.
+fn describe_wait(d: Duration) -> String {
+    match d.as_millis() {
+        ms if ms >= 1000 => format!("{} s", (ms + 500) / 1000),
+        ms => format!("{ms} ms"),
+    }
+}
+
+impl StateLock {
+    /// How often a waiting process tries the lock again.
+    const POLL: Duration = Duration::from_millis(50);
+
+    /// `<state>.lock`.
+    pub(crate) fn path_for(state: &Path) -> PathBuf {
+        let mut name = state.as_os_str().to_os_string();
+        name.push(".lock");
+        PathBuf::from(name)
+    }
+
+    /// Locks `state` for this process, waiting at most `wait` for another process to let go.
+    /// The directory is created when missing; the lock file holds the holder's process id
+    /// (for the message another process gives while it waits).
+    pub(crate) fn acquire(state: &Path, wait: Duration) -> Result<StateLock, LockError> {
+        let lock = Self::path_for(state);
+        let open_failed = |error| LockError::Open {
+            state: state.to_path_buf(),
+            lock: lock.clone(),
+            error,
+        };
+        if let Some(dir) = lock.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(open_failed)?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock)
+            .map_err(open_failed)?;
+        let started = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                    std::thread::sleep(Self::POLL.min(wait.saturating_sub(started.elapsed())));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let holder = std::fs::read_to_string(&lock)
+                        .ok()
+                        .and_then(|t| t.trim().parse().ok());
+                    return Err(LockError::Busy {
+                        state: state.to_path_buf(),
+                        lock,
+                        holder,
+                        waited: wait,
+                    });
+                }
+                Err(std::fs::TryLockError::Error(error)) => return Err(open_failed(error)),
+            }
+        }
+        // Best effort: the process id only makes the waiting message more helpful.
+        let _ = file
+            .set_len(0)
+            .and_then(|()| write!(file, "{}", std::process::id()))
+            .and_then(|()| file.flush());
+        Ok(StateLock { _file: file })
+    }
 }
 
 #[cfg(test)]

@@ -162,6 +162,9 @@ pub(crate) struct GlobalOptions {
     /// account and call were still waiting.
     #[arg(long, global = true, value_name = "DURATION", default_value = "10m", value_parser = parse_timeout)]
     pub(crate) timeout: std::time::Duration,
+    /// When the command started (not an option): `--timeout` counts from then.
+    #[arg(skip)]
+    pub(crate) clock: crate::cli::clock::CommandClock,
 }
 
 /// The global options as the Graph API client's messages name them (`cli::session` gives them
@@ -189,6 +192,21 @@ fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
         .parse()
         .map_err(|e| format!("`{text}` is not a duration ({e}); {hint}"))?;
     std::time::Duration::try_from(signed).map_err(|_| format!("`{text}` is negative; {hint}"))
+}
+
+/// `--test-event-code`: a code that is blank is refused, never taken as "no code". An unset
+/// CI variable (`--test-event-code "$TEST_EVENT_CODE"`) gives an empty code, and events sent
+/// without a code count as real conversions: the guard that keeps test events out of
+/// conversion data must not be passed by accident.
+fn parse_test_event_code(text: &str) -> Result<String, String> {
+    match text.trim() {
+        "" => Err(
+            "the code is blank (an unset variable?): give the code Events Manager → Test Events shows; \
+             events sent without one count as real conversions"
+                .to_string(),
+        ),
+        code => Ok(code.to_string()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -369,7 +387,8 @@ pub struct LiveTestArgs {
     #[arg(long)]
     pub(crate) live: bool,
     /// Test Events code (Events Manager → Test Events); required with --live unless --sandbox.
-    #[arg(long, value_name = "CODE", requires = "live")]
+    /// A blank code is refused (an unset CI variable), as a missing one is.
+    #[arg(long, value_name = "CODE", requires = "live", value_parser = parse_test_event_code)]
     pub(crate) test_event_code: Option<String>,
 }
 
@@ -387,8 +406,9 @@ pub struct EventsSendArgs {
     /// A JSON array of events, or an object with a `data` array; `-` reads stdin.
     #[arg(long, value_name = "FILE")]
     pub(crate) file: PathBuf,
-    /// Show the events in Events Manager → Test Events under this code.
-    #[arg(long, value_name = "CODE")]
+    /// Show the events in Events Manager → Test Events under this code (not blank: a blank
+    /// code would send them as real events).
+    #[arg(long, value_name = "CODE", value_parser = parse_test_event_code)]
     pub(crate) test_event_code: Option<String>,
     /// Validate offline only; send nothing.
     #[arg(long)]

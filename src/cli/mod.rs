@@ -4,9 +4,12 @@
 //! outcome to an exit code. Nothing below `cli` imports it.
 
 pub mod args;
+mod clock;
 pub(crate) mod commands;
 pub mod exit;
 mod failure;
+mod inputs;
+mod interrupt;
 mod output;
 pub(crate) mod session;
 mod sources;

@@ -7,7 +7,7 @@
 use crate::cli::args::{GlobalOptions, SETTING_NAMES};
 use crate::emulator::{EmulatorConfig, RunningEmulator};
 use crate::graph::GraphError;
-use crate::graph::{CommandBudget, GraphClient, GraphConfig, RetryPolicy};
+use crate::graph::{CommandBudget, GraphClient, GraphConfig, Halt, RetryPolicy};
 use crate::model::Secret;
 use crate::model::{AdAccountId, LiveConversion, WriteOp, WriteOutcome};
 use crate::reconcile::{LiveApi, Progress};
@@ -20,6 +20,7 @@ pub(crate) struct Session {
     client: GraphClient,
     sandbox: Option<RunningEmulator>,
     budget: CommandBudget,
+    halt: Halt,
 }
 
 impl Session {
@@ -29,6 +30,12 @@ impl Session {
         global: &GlobalOptions,
         tokens: AccountTokens,
     ) -> Result<Session, String> {
+        // The budget started with the command (`--timeout 0`: none): reading its inputs and
+        // waiting for a sandbox another command holds count too.
+        let budget = match global.timeout.is_zero() {
+            true => CommandBudget::unlimited(),
+            false => CommandBudget::started_at(global.timeout, global.clock.started()),
+        };
         let (config, sandbox) = match &global.sandbox {
             None => {
                 let fallback = tokens.fallback.clone();
@@ -42,24 +49,25 @@ impl Session {
                 })
                 .map_err(|e| e.to_string())?;
                 config.account_tokens = tokens.tokens;
+                // The inputs are read (the token file last): the budget bounds the rest.
+                global.clock.hand_over();
                 (config, None)
             }
             Some(state) => {
-                let emulator = start_sandbox(state).await?;
+                // No token to read; waiting for the state is bounded by the budget itself.
+                global.clock.hand_over();
+                let emulator = start_sandbox(state, &budget).await?;
                 let mut config = GraphConfig::new(emulator.base_url(), Secret::new("sandbox"));
                 config.api_version = global.api_version.clone();
                 config.names = SETTING_NAMES;
                 (config, Some(emulator))
             }
         };
-        // The budget starts now, before the first call (`--timeout 0`: none).
-        let budget = match global.timeout.is_zero() {
-            true => CommandBudget::unlimited(),
-            false => CommandBudget::new(global.timeout),
-        };
+        let halt = Halt::default();
         let config = GraphConfig {
             retry: RetryPolicy {
                 budget: budget.clone(),
+                halt: halt.clone(),
                 ..config.retry
             },
             parallelism: global.parallelism as usize,
@@ -79,6 +87,7 @@ impl Session {
             client,
             sandbox,
             budget,
+            halt,
         })
     }
 
@@ -89,6 +98,11 @@ impl Session {
     /// The command's time budget (`--timeout`), shared by every request of the client.
     pub(crate) fn budget(&self) -> &CommandBudget {
         &self.budget
+    }
+
+    /// The client's halt switch: pulled, nothing more is sent (see `cli::interrupt`).
+    pub(crate) fn halt(&self) -> &Halt {
+        &self.halt
     }
 
     /// Stops the sandbox emulator, saving its state; nothing to do against a real API.
@@ -103,7 +117,7 @@ impl Session {
     }
 }
 
-async fn start_sandbox(state: &Path) -> Result<RunningEmulator, String> {
+async fn start_sandbox(state: &Path, budget: &CommandBudget) -> Result<RunningEmulator, String> {
     if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the sandbox directory {}: {e}", dir.display()))?;
@@ -114,6 +128,12 @@ async fn start_sandbox(state: &Path) -> Result<RunningEmulator, String> {
     let config = EmulatorConfig {
         state_file: Some(state.to_path_buf()),
         strict,
+        // Another command on the same state is waited for, within this command's budget.
+        state_lock_wait: budget
+            .left()
+            .map_or(crate::emulator::STATE_LOCK_WAIT, |left| {
+                left.min(crate::emulator::STATE_LOCK_WAIT)
+            }),
         ..EmulatorConfig::default()
     };
     let listen = "127.0.0.1:0".parse().expect("a valid loopback address");
@@ -139,6 +159,10 @@ impl LiveApi for Session {
         on_done: Progress,
     ) -> Vec<Result<WriteOutcome, GraphError>> {
         LiveApi::write(&self.client, ops, on_done).await
+    }
+
+    fn halted(&self) -> bool {
+        self.client.is_halted()
     }
 }
 
@@ -191,28 +215,54 @@ pub(crate) fn account_tokens<'a>(
     Ok(out)
 }
 
+/// Token files larger than this are refused: a token is a few hundred characters, so a file
+/// this big is the wrong file (or `/dev/zero`), never a token.
+const MAX_TOKEN_FILE_BYTES: u64 = 8 << 10;
+
+/// Reads `--access-token-file`: a regular file of at most [`MAX_TOKEN_FILE_BYTES`], UTF-8
+/// (a byte-order mark, as Windows editors save, is dropped), the token on its own line. Errors
+/// name the file and never show its content.
+fn read_token_file(path: &std::path::Path) -> Result<Secret, GraphError> {
+    use crate::file_io::{InputError, LimitedRead, describe_bytes, read_input};
+    let refuse = |why: String| {
+        GraphError::config(format!(
+            "cannot use the access token file {}: {why}; pass --access-token-file a file holding only the token",
+            path.display()
+        ))
+    };
+    let bytes = read_input(path, MAX_TOKEN_FILE_BYTES, true).map_err(|e| match e {
+        InputError::Read(LimitedRead::TooLarge { .. }) => refuse(format!(
+            "it is larger than {}, and a token is a few hundred characters",
+            describe_bytes(MAX_TOKEN_FILE_BYTES)
+        )),
+        InputError::Read(LimitedRead::Nul { .. }) => {
+            refuse("it contains a NUL byte, so it is not a text file".into())
+        }
+        e => refuse(e.to_string()),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        refuse(format!(
+            "it is not UTF-8 text (invalid byte at offset {}); save it as UTF-8",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    let token = text.strip_prefix('\u{feff}').unwrap_or(&text).trim();
+    if token.is_empty() {
+        return Err(GraphError::config(format!(
+            "the access token file {} is empty; put the token in it (a single line)",
+            path.display()
+        )));
+    }
+    Ok(Secret::new(token))
+}
+
 /// [`graph_config`] with the environment given (for tests).
 pub(crate) fn graph_config_with_env(
     opts: &GlobalOptions,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<GraphConfig, GraphError> {
     let token = match &opts.access_token_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                GraphError::config(format!(
-                    "cannot read the access token file {}: {e}; pass a readable file to --access-token-file",
-                    path.display()
-                ))
-            })?;
-            let token = text.trim();
-            if token.is_empty() {
-                return Err(GraphError::config(format!(
-                    "the access token file {} is empty; put the token in it (a single line)",
-                    path.display()
-                )));
-            }
-            Secret::new(token)
-        }
+        Some(path) => read_token_file(path)?,
         None => match env("META_ACCESS_TOKEN").map(|t| t.trim().to_string()) {
             Some(t) if !t.is_empty() => Secret::new(t),
             _ => {

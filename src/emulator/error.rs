@@ -79,6 +79,12 @@ pub enum StateError {
     /// The blocking save task did not finish (it panicked or was cancelled).
     #[error("the emulator's state could not be saved: {0}")]
     SaveTask(tokio::task::JoinError),
+    /// Another process holds the state file (or its lock file cannot be made).
+    #[error(transparent)]
+    Lock(#[from] crate::file_io::LockError),
+    /// Not a regular file, or larger than a state document can be.
+    #[error("cannot read emulator state {}: {reason}", .path.display())]
+    NotReadable { path: PathBuf, reason: String },
 }
 
 /// A seeded conversion (`POST /_emulator/conversions`, `insert_conversion`) that is not one.

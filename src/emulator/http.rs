@@ -2,13 +2,14 @@
 //! injected faults, lost answers and usage headers around `Emulator::handle`, serves the test
 //! routes under `/_emulator/`, and can really drop a TCP connection.
 //!
-//! Dropping works through `KillableListener`: each connection's stream carries a kill switch
-//! that the handler receives as `ConnectInfo`; once set, every read and write on that socket
-//! fails, so hyper abandons the connection without sending a byte of the answer.
+//! Dropping works through the connection's kill switch (see `connections`), which the handler
+//! receives as `ConnectInfo`; once set, every read and write on that socket fails, so hyper
+//! abandons the connection without sending a byte of the answer.
 
 use super::api::Emulator;
 use super::api_error::ApiError;
 use super::batch;
+use super::connections::ConnHandle;
 use super::control::{AfterCommit, InjectedFault, Route};
 use super::error::SeedError;
 use super::request::{ApiRequest, Method, Params, token_from_header};
@@ -18,16 +19,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::Response;
-use axum::serve::{IncomingStream, Listener};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use std::sync::atomic::Ordering;
 
 /// Bodies up to this size (1,000 CAPI events fit easily).
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -37,111 +32,6 @@ pub(crate) fn router(emulator: Arc<Emulator>) -> Router {
         .fallback(entry)
         .with_state(emulator)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-}
-
-/// A TCP listener whose connections can be killed from a handler.
-pub(crate) struct KillableListener(pub TcpListener);
-
-pub(crate) struct KillableStream {
-    inner: TcpStream,
-    killed: Arc<AtomicBool>,
-}
-
-/// The kill switch of the connection a request came on.
-#[derive(Clone, Debug)]
-pub(crate) struct ConnHandle(Arc<AtomicBool>);
-
-impl Listener for KillableListener {
-    type Io = KillableStream;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            match self.0.accept().await {
-                Ok((stream, addr)) => {
-                    let _ = stream.set_nodelay(true);
-                    return (
-                        KillableStream {
-                            inner: stream,
-                            killed: Arc::new(AtomicBool::new(false)),
-                        },
-                        addr,
-                    );
-                }
-                // Out of file descriptors and the like: wait a little rather than spin.
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
-    }
-}
-
-impl axum::extract::connect_info::Connected<IncomingStream<'_, KillableListener>> for ConnHandle {
-    fn connect_info(stream: IncomingStream<'_, KillableListener>) -> Self {
-        ConnHandle(stream.io().killed.clone())
-    }
-}
-
-fn killed_error() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::ConnectionReset,
-        "connection dropped by the emulator",
-    )
-}
-
-impl AsyncRead for KillableStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        if self.killed.load(Ordering::Acquire) {
-            return Poll::Ready(Err(killed_error()));
-        }
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for KillableStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        if self.killed.load(Ordering::Acquire) {
-            return Poll::Ready(Err(killed_error()));
-        }
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        if self.killed.load(Ordering::Acquire) {
-            return Poll::Ready(Err(killed_error()));
-        }
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.killed.load(Ordering::Acquire) {
-            return Poll::Ready(Err(killed_error()));
-        }
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
 }
 
 /// The Graph error an injected fault answers with.
@@ -260,7 +150,7 @@ async fn entry(
                 return respond(&emulator, 500, r.body, account.as_deref());
             }
             AfterCommit::DropConnection => {
-                conn.0.store(true, Ordering::Release);
+                conn.kill();
                 return Response::new(Body::empty());
             }
         }

@@ -42,6 +42,7 @@
 mod api;
 mod api_error;
 mod batch;
+mod connections;
 mod control;
 mod error;
 mod fields;
@@ -49,17 +50,19 @@ mod http;
 mod request;
 mod store;
 
+pub use crate::file_io::LockError;
 pub use control::Faults;
 pub use error::{EmulatorError, SeedError, StateError, TokenScopeError};
 pub use fields::graph_datetime;
 pub use http::SeedConversion;
 
+use crate::file_io::StateLock;
 use crate::model::ids::AdAccountId;
 use api::Emulator;
 use control::Control;
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -69,6 +72,12 @@ use tokio::task::JoinHandle;
 
 /// How long after a write the state is saved (writes in between are saved together).
 const SAVE_DEBOUNCE: Duration = Duration::from_millis(200);
+/// How long a second process waits for a state file another one holds (see `StateLock`).
+pub const STATE_LOCK_WAIT: Duration = Duration::from_secs(10);
+/// How long a connection may take to send a request's head (hyper's own default).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections served at once: well below the usual limit of 1,024 open files.
+pub const MAX_CONNECTIONS: usize = 512;
 
 /// Everything `convctl emulator` and `--sandbox` can set.
 #[derive(Clone)]
@@ -101,6 +110,14 @@ pub struct EmulatorConfig {
     /// Store every created rule with its `eq` string values lower-cased (a rewrite convctl does
     /// not know is equivalent: tests the check after apply).
     pub rewrite_rules: bool,
+    /// How long to wait for a state file another process holds before refusing to start
+    /// ([`STATE_LOCK_WAIT`]).
+    pub state_lock_wait: Duration,
+    /// A connection that does not send a request's head within this is closed
+    /// ([`HEADER_TIMEOUT`]).
+    pub header_timeout: Duration,
+    /// Connections served at once; more wait to be accepted ([`MAX_CONNECTIONS`]).
+    pub max_connections: usize,
 }
 
 impl fmt::Debug for EmulatorConfig {
@@ -123,6 +140,9 @@ impl fmt::Debug for EmulatorConfig {
             .field("delete_archives", &self.delete_archives)
             .field("strict", &self.strict)
             .field("rewrite_rules", &self.rewrite_rules)
+            .field("state_lock_wait", &self.state_lock_wait)
+            .field("header_timeout", &self.header_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -143,6 +163,9 @@ impl Default for EmulatorConfig {
             delete_archives: false,
             strict: false,
             rewrite_rules: false,
+            state_lock_wait: STATE_LOCK_WAIT,
+            header_timeout: HEADER_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
         }
     }
 }
@@ -178,26 +201,42 @@ impl EmulatorConfig {
 }
 
 /// A running emulator. Dropping it without `shutdown` leaves the server running until the
-/// tokio runtime ends (state is then not saved).
+/// tokio runtime ends (state is then not saved); its state file stays locked until then.
 pub struct RunningEmulator {
     addr: SocketAddr,
     emulator: Arc<Emulator>,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
     saver: Option<JoinHandle<()>>,
+    /// Held from before the state is loaded until after it is saved for the last time.
+    _state_lock: Option<StateLock>,
 }
 
 /// Starts the emulator on `listen` (use `127.0.0.1:0` for an ephemeral port).
+///
+/// With a state file, the file is locked for the emulator's whole life (another process
+/// waiting for it waits at most `state_lock_wait`, then is refused), loaded when it exists,
+/// and saved at once: a path where the state cannot be saved is refused now, not found out at
+/// the end with the session's state lost.
 pub async fn start(
     config: EmulatorConfig,
     listen: SocketAddr,
 ) -> Result<RunningEmulator, EmulatorError> {
     config.validate()?;
-    let store = match &config.state_file {
-        Some(path) if path.exists() => Store::load(path)?,
-        _ => Store::new(),
+    let (state_lock, store) = match config.state_file.clone() {
+        Some(path) => {
+            let wait = config.state_lock_wait;
+            tokio::task::spawn_blocking(move || open_state(&path, wait))
+                .await
+                .map_err(StateError::SaveTask)??
+        }
+        None => (None, Store::new()),
     };
     let control = Control::new(config.faults(), config.seed);
+    let limits = connections::Limits {
+        header_timeout: config.header_timeout,
+        max_connections: config.max_connections,
+    };
     let emulator = Arc::new(Emulator::new(config, store, control));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -208,16 +247,7 @@ pub async fn start(
     let addr = listener.local_addr().map_err(EmulatorError::Server)?;
     let (stop, stopped) = oneshot::channel::<()>();
     let app = http::router(emulator.clone());
-    let server = tokio::spawn(async move {
-        axum::serve(
-            http::KillableListener(listener),
-            app.into_make_service_with_connect_info::<http::ConnHandle>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let server = tokio::spawn(connections::serve(listener, app, limits, stopped));
     let saver = emulator.config.state_file.clone().map(|path| {
         let emulator = emulator.clone();
         tokio::spawn(async move {
@@ -238,7 +268,19 @@ pub async fn start(
         stop: Some(stop),
         server,
         saver,
+        _state_lock: state_lock,
     })
+}
+
+/// Locks the state file, loads it when it exists, and saves it back (see [`start`]).
+fn open_state(path: &Path, wait: Duration) -> Result<(Option<StateLock>, Store), StateError> {
+    let lock = StateLock::acquire(path, wait)?;
+    let store = match std::fs::symlink_metadata(path) {
+        Ok(_) => Store::load(path)?,
+        Err(_) => Store::new(),
+    };
+    store::save_atomically(path, store.to_json().as_bytes())?;
+    Ok((Some(lock), store))
 }
 
 async fn save(emulator: &Arc<Emulator>, path: &std::path::Path) -> Result<(), StateError> {

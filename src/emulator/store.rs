@@ -6,7 +6,9 @@
 
 use super::error::StateError;
 use super::fields::{self, Field, FieldSelection, Rendered};
-use crate::file_io::{AtomicWriteError, Existing, write_atomically};
+use crate::file_io::{
+    AtomicWriteError, Existing, InputError, LimitedRead, read_input, write_atomically,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
@@ -14,6 +16,9 @@ use std::path::Path;
 
 /// The first id handed out in a fresh state (ids look like the real API's).
 const FIRST_ID: u64 = 23_850_000_000_000_001;
+/// State files larger than this are refused on load: 500 accounts of 100 conversions with
+/// long rules are some 100 MB.
+const MAX_STATE_BYTES: u64 = 1 << 30;
 
 /// One custom conversion, as saved in the state document. Times are unix seconds.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -239,9 +244,27 @@ impl Store {
 
     /// Loads a saved document; the error says what is wrong with the file.
     pub(crate) fn load(path: &Path) -> Result<Self, StateError> {
-        let text = std::fs::read_to_string(path).map_err(|error| StateError::Read {
+        let bytes = match read_input(path, MAX_STATE_BYTES, true) {
+            Ok(bytes) => bytes,
+            Err(InputError::Read(LimitedRead::Io(error))) => {
+                return Err(StateError::Read {
+                    path: path.to_path_buf(),
+                    error,
+                });
+            }
+            Err(e) => {
+                return Err(StateError::NotReadable {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                });
+            }
+        };
+        let text = String::from_utf8(bytes).map_err(|e| StateError::NotReadable {
             path: path.to_path_buf(),
-            error,
+            reason: format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         })?;
         let doc: StateDocument =
             serde_json::from_str(&text).map_err(|error| StateError::Invalid {

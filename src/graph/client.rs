@@ -42,7 +42,10 @@ pub(crate) struct Ledger {
 impl std::fmt::Debug for GraphClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GraphClient")
-            .field("api_base", &self.inner.transport.base.as_str())
+            .field(
+                "api_base",
+                &crate::model::address::for_people(self.inner.transport.base.as_str()),
+            )
             .field("api_version", &self.inner.transport.version)
             .finish_non_exhaustive()
     }
@@ -78,6 +81,11 @@ impl GraphClient {
         let transport = &self.inner.transport;
         transport.set_trace(Trace::create(path, &transport.names)?);
         Ok(())
+    }
+
+    /// Whether the client's [`Halt`](super::Halt) was pulled: it sends nothing more.
+    pub fn is_halted(&self) -> bool {
+        self.inner.transport.policy.halt.is_pulled()
     }
 
     /// Every pause the client made before a call (usage pacing, blocks) so far: its own

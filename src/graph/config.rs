@@ -107,6 +107,75 @@ pub struct RetryPolicy {
     /// The whole command's time budget, shared by every request of the client: no exchange,
     /// backoff or throttle wait runs past its end (unlimited by default).
     pub budget: CommandBudget,
+    /// Once pulled, nothing more is sent (see [`Halt`]).
+    pub halt: Halt,
+}
+
+/// A command's halt switch (the command line pulls it on SIGINT or SIGTERM during an apply):
+/// once pulled, no request is sent any more (each fails at once with [`ErrorKind::Halted`]),
+/// waits for a slot, a pacing pause or a retry end at once, and an exchange in flight has
+/// until the grace given to be answered; a write cut off then is uncertain (it may have been
+/// committed), never reported as not done. Clones share one switch.
+///
+/// [`ErrorKind::Halted`]: super::ErrorKind::Halted
+#[derive(Clone)]
+pub struct Halt(Arc<tokio::sync::watch::Sender<Option<Instant>>>);
+
+impl Default for Halt {
+    fn default() -> Self {
+        Halt(Arc::new(tokio::sync::watch::Sender::new(None)))
+    }
+}
+
+impl Halt {
+    /// Stops sending; exchanges in flight have `grace` from now to be answered. Pulling it
+    /// again changes nothing.
+    pub fn pull(&self, grace: Duration) {
+        self.0.send_if_modified(|end| match end {
+            Some(_) => false,
+            None => {
+                *end = Some(Instant::now() + grace);
+                true
+            }
+        });
+    }
+
+    pub fn is_pulled(&self) -> bool {
+        self.0.borrow().is_some()
+    }
+
+    /// Completes once the switch is pulled.
+    pub(crate) async fn pulled(&self) {
+        let mut seen = self.0.subscribe();
+        let _ = seen.wait_for(Option::is_some).await;
+    }
+
+    /// Completes once the grace of exchanges in flight is over.
+    pub(crate) async fn grace_over(&self) {
+        let mut seen = self.0.subscribe();
+        let end = seen
+            .wait_for(Option::is_some)
+            .await
+            .ok()
+            .and_then(|end| *end);
+        match end {
+            Some(end) => tokio::time::sleep_until(end).await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+impl PartialEq for Halt {
+    /// The same switch (clones).
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for Halt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Halt(pulled: {})", self.is_pulled())
+    }
 }
 
 /// The whole command's time budget (the command line's `--timeout`), shared by every request:
@@ -138,6 +207,22 @@ impl CommandBudget {
             next: AtomicU64::new(0),
             waiting: Mutex::new(BTreeMap::new()),
         })))
+    }
+
+    /// `length` from `started` (a command's budget starts with the command, before its
+    /// inputs are read).
+    pub fn started_at(length: Duration, started: std::time::Instant) -> Self {
+        let budget = Self::new(length);
+        if let Some(b) = &budget.0 {
+            *b.started.lock().unwrap_or_else(|e| e.into_inner()) = Instant::from_std(started);
+        }
+        budget
+    }
+
+    /// What is left of it (`None`: unlimited).
+    pub fn left(&self) -> Option<Duration> {
+        self.deadline()
+            .map(|d| d.saturating_duration_since(Instant::now()))
     }
 
     /// The budget's length (`None`: unlimited).
@@ -244,6 +329,7 @@ impl Default for RetryPolicy {
             pacing_threshold_pct: 75.0,
             pacing_max_delay: Duration::from_secs(5),
             budget: CommandBudget::unlimited(),
+            halt: Halt::default(),
         }
     }
 }
@@ -262,6 +348,7 @@ impl RetryPolicy {
             pacing_threshold_pct: 75.0,
             pacing_max_delay: Duration::from_millis(20),
             budget: CommandBudget::unlimited(),
+            halt: Halt::default(),
         }
     }
 }
@@ -286,11 +373,12 @@ impl GraphConfig {
 
     /// The base as a URL: http or https, no query, no fragment; a trailing `/` is added.
     pub(crate) fn base_url(&self) -> Result<Url, GraphError> {
+        // The address as given may hold a credential: shown only with it hidden.
         let bad = |why: &str| {
             GraphError::config(format!(
                 "{} {:?} {why}; write an http(s) address such as {}",
                 self.names.api_base,
-                self.api_base,
+                crate::model::address::for_people(&self.api_base),
                 crate::DEFAULT_API_BASE
             ))
         };

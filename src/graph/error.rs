@@ -43,6 +43,8 @@ pub enum ErrorKind {
     UnsafeRedirect,
     /// An answer that is not what the Graph API sends (not JSON, missing fields).
     Protocol,
+    /// Not sent: the client's [`Halt`](super::Halt) was pulled (the command is stopping).
+    Halted,
     /// Any other API error.
     Api,
 }

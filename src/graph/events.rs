@@ -25,7 +25,8 @@ pub struct EventsReceipt {
 
 impl GraphClient {
     /// Sends `events` (already validated) to `pixel`; `test_event_code` shows them in Events
-    /// Manager → Test Events.
+    /// Manager → Test Events. A blank code is refused before anything is sent: the API would
+    /// take the events as real ones, which a caller passing a code never means.
     pub async fn send_events(
         &self,
         pixel: &ObjectId,
@@ -35,6 +36,12 @@ impl GraphClient {
         let transport = &self.inner.transport;
         let mut form = vec![("data".to_string(), Value::from(events.to_vec()).to_string())];
         if let Some(code) = test_event_code {
+            let code = code.trim();
+            if code.is_empty() {
+                return Err(GraphError::config(
+                    "the test event code is blank; nothing was sent (events without a code count as real conversions)",
+                ));
+            }
             form.push(("test_event_code".to_string(), code.to_string()));
         }
         let request = Request {

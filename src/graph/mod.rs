@@ -36,7 +36,9 @@
 //!   and the whole body: a server that sends a byte a second is cut off), `request_timeout`
 //!   (60 s) or the request's budget, whichever ends first. [`CommandBudget`] (the command
 //!   line's `--timeout`) bounds everything: retries stop before it, an exchange in flight ends
-//!   at it, nothing is sent after it, and it knows which calls were still waiting.
+//!   at it, nothing is sent after it, and it knows which calls were still waiting. [`Halt`]
+//!   (pulled on SIGINT/SIGTERM during an apply) stops sending at once and gives exchanges in
+//!   flight a grace to be answered.
 //! - **Writes that may have been committed** (HTTP 5xx, lost connection, timeout, an empty
 //!   batch entry) are never blindly repeated. After the round of requests they were in has
 //!   settled, a create is checked by listing its account and adopting a conversion that
@@ -86,7 +88,8 @@ pub use client::GraphClient;
 #[cfg(test)]
 pub(crate) use config::tests::FLAG_NAMES;
 pub use config::{
-    CommandBudget, GraphConfig, RetryPolicy, SettingNames, default_per_account, describe_duration,
+    CommandBudget, GraphConfig, Halt, RetryPolicy, SettingNames, default_per_account,
+    describe_duration,
 };
 pub use error::{ErrorKind, GraphError};
 pub(crate) use events::EventsReceipt;

@@ -113,7 +113,10 @@ pub(crate) fn line(exchange: &Exchange<'_>, redactor: &Redactor) -> String {
         ),
     );
     entry.insert("method".into(), json!(exchange.method));
-    entry.insert("url".into(), json!(scrub(exchange.url)));
+    entry.insert(
+        "url".into(),
+        json!(scrub(&crate::model::address::for_people(exchange.url))),
+    );
     let mut request = Map::new();
     let mut request_headers = Map::new();
     request_headers.insert("authorization".into(), json!("Bearer [redacted]"));

@@ -170,7 +170,11 @@ impl Inner {
         while !pending.is_empty() {
             let wait = pending.iter().map(|j| j.wait).max().unwrap_or_default();
             if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
+                // A halted client waits no longer: the next attempt is refused at once.
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = self.transport.policy.halt.pulled() => {}
+                }
             }
             let now = Instant::now();
             for job in &mut pending {
@@ -291,6 +295,18 @@ impl Inner {
 
     fn retry_or_fail(&self, job: &mut Job, failure: FailedAttempt) -> Step {
         match failure {
+            // Halted before a retry of a write whose earlier answer was lost: it may have been
+            // done, so it is uncertain, not "not sent".
+            FailedAttempt::Fatal(e) if e.kind == ErrorKind::Halted && job.uncertain => {
+                Step::Done(Err(GraphError::new(
+                    ErrorKind::Uncertain,
+                    format!(
+                        "the answer to an earlier attempt was lost and the command was stopped before it could be tried again, so it may or may not have been done; run `convctl plan` to see ({})",
+                        e.message()
+                    ),
+                )
+                .with_attempts(job.backoff.attempts + 1)))
+            }
             FailedAttempt::Fatal(e) => Step::Done(Err(e.with_attempts(job.backoff.attempts + 1))),
             FailedAttempt::Uncertain(e) if matches!(job.op, WriteOp::Create { .. }) => {
                 job.uncertain = true;

@@ -1,10 +1,12 @@
-//! The shared vocabulary every layer speaks: identifiers, secrets, the API's closed
+//! The shared vocabulary every layer speaks: identifiers, secrets (and addresses as shown to
+//! people, credentials hidden), the API's closed
 //! vocabularies (event types, action sources) and the live model (custom conversions as the
 //! API reports them, and the writes convctl makes).
 //!
 //! Pure data: no I/O, and no knowledge of the manifest, the client or the command line. The
 //! diff and the plan document take their types from here, so they never import the HTTP client.
 
+pub mod address;
 pub mod event_types;
 pub mod ids;
 mod live;

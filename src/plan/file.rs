@@ -2,7 +2,7 @@
 //! load it, with errors that say what is wrong with the file and how to get a good one.
 
 use super::{FORMAT_VERSION, PlanDocument, Summary};
-use crate::file_io::{Existing, write_atomically};
+use crate::file_io::{Existing, kind_of, write_atomically};
 use serde::Deserialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -30,9 +30,9 @@ impl PlanDocument {
     }
 
     /// Reads a saved plan, refusing files that are not plans or come from another format.
-    /// Reading is bounded by what is read ([`MAX_PLAN_BYTES`]; `/dev/zero` fails at once).
+    /// A regular file only, read bounded ([`MAX_PLAN_BYTES`]; a device or a FIFO fails at once).
     pub fn load(path: &Path) -> Result<PlanDocument, PlanFileError> {
-        use crate::file_io::{LimitedRead, read_limited};
+        use crate::file_io::{InputError, LimitedRead, read_input};
         let io = |source| PlanFileError::Io {
             path: path.to_path_buf(),
             source,
@@ -41,13 +41,10 @@ impl PlanDocument {
             path: path.to_path_buf(),
             reason,
         };
-        let file = std::fs::File::open(path).map_err(io)?;
-        let bytes = match read_limited(file, MAX_PLAN_BYTES, true) {
+        let bytes = match read_input(path, MAX_PLAN_BYTES, true) {
             Ok(bytes) => bytes,
-            Err(LimitedRead::Io(e)) => return Err(io(e)),
-            Err(e @ (LimitedRead::TooLarge { .. } | LimitedRead::Nul { .. })) => {
-                return Err(invalid(PlanTextError::NotText(e.to_string())));
-            }
+            Err(InputError::Read(LimitedRead::Io(e))) => return Err(io(e)),
+            Err(e) => return Err(invalid(PlanTextError::NotText(e.to_string()))),
         };
         let text = String::from_utf8(bytes).map_err(|e| {
             invalid(PlanTextError::NotUtf8 {
@@ -139,27 +136,6 @@ fn save_target(path: &Path) -> Result<PathBuf, PlanFileError> {
             "it is {}; --out writes a plan only to a regular file (replaced atomically) or a new path",
             kind_of(&meta.file_type())
         )))
-    }
-}
-
-fn kind_of(kind: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if kind.is_char_device() || kind.is_block_device() {
-            return "a device, not a regular file";
-        }
-        if kind.is_fifo() {
-            return "a FIFO, not a regular file";
-        }
-        if kind.is_socket() {
-            return "a socket, not a regular file";
-        }
-    }
-    if kind.is_dir() {
-        "a directory"
-    } else {
-        "not a regular file"
     }
 }
 

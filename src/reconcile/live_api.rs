@@ -24,6 +24,12 @@ pub trait LiveApi {
         ops: Vec<WriteOp>,
         on_done: Progress,
     ) -> Vec<Result<WriteOutcome, GraphError>>;
+
+    /// Whether the command is stopping (a signal): nothing more is sent, so an operation
+    /// starts no further step and reports the rest as not done.
+    fn halted(&self) -> bool {
+        false
+    }
 }
 
 /// Called once per finished write (progress bars); shared with the client's worker tasks.
@@ -44,5 +50,9 @@ impl LiveApi for GraphClient {
     ) -> Vec<Result<WriteOutcome, GraphError>> {
         let observer: WriteObserver = Arc::new(move |_, _| on_done());
         self.write_observed(ops, observer).await
+    }
+
+    fn halted(&self) -> bool {
+        self.is_halted()
     }
 }

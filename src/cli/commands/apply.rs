@@ -103,6 +103,8 @@ pub(crate) fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> Outcome {
                 )
             })?;
         }
+        // From here a signal stops the apply with a report instead of ending the process.
+        crate::cli::interrupt::halt_on_signal(session.halt().clone())?;
         execute_and_report(session, doc, global).await
     })
 }
@@ -148,6 +150,11 @@ async fn execute_and_report(
                 false => "some actions were not done: run `convctl apply` again",
             }
         )));
+    }
+    if report.stopped {
+        return Err(Failure::new(
+            "apply was stopped by a signal before it finished; the report above says what was and was not done. Run `convctl apply` again to finish",
+        ));
     }
     check_stored(api, &expected, &report).await?;
     if report.is_complete() {

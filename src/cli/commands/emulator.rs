@@ -78,6 +78,7 @@ fn emulator_config(args: &EmulatorArgs) -> anyhow::Result<EmulatorConfig> {
         delete_archives: args.delete_archives,
         strict: args.strict,
         rewrite_rules: args.rewrite_rules,
+        ..EmulatorConfig::default()
     };
     config.validate()?;
     Ok(config)

@@ -169,14 +169,23 @@ const MAX_EVENTS_FILE_BYTES: u64 = 32 << 20;
 /// Reads a JSON array of events, or an object with a `data` array (items may be JSON strings,
 /// as the Python SDK sends them). `-` is stdin.
 fn read_events(path: &Path) -> Result<Vec<Value>, String> {
-    use crate::file_io::{describe_bytes, read_limited};
+    use crate::file_io::{InputError, LimitedRead, describe_bytes, read_input, read_limited};
     let name = display_path(path);
-    // Bounded by what is read (stdin, a FIFO and /dev/zero report no size).
+    // Bounded by what is read (stdin reports no size); a file must be a regular one, stdin
+    // (`-`) is read as it comes, within --timeout.
     let bytes = if path.as_os_str() == "-" {
         read_limited(std::io::stdin().lock(), MAX_EVENTS_FILE_BYTES, true)
     } else {
-        let file = std::fs::File::open(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
-        read_limited(file, MAX_EVENTS_FILE_BYTES, true)
+        match read_input(path, MAX_EVENTS_FILE_BYTES, true) {
+            Ok(bytes) => Ok(bytes),
+            Err(InputError::Read(LimitedRead::Io(e))) => {
+                return Err(format!("{name}: cannot read: {e}"));
+            }
+            Err(e @ InputError::NotRegular(_)) => {
+                return Err(format!("{name}: {e}, or pass `--file -` to read stdin"));
+            }
+            Err(InputError::Read(e)) => Err(e),
+        }
     }
     .map_err(|e| {
         format!(

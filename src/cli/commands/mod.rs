@@ -20,6 +20,14 @@ pub(crate) mod man;
 
 /// Runs a parsed command line.
 pub(crate) fn run(cli: Cli) -> Outcome {
+    if !matches!(
+        cli.command,
+        Command::Emulator(_) | Command::Completions { .. } | Command::Man { .. }
+    ) {
+        // The emulator runs until stopped; completions and man print what they hold.
+        cli.global.clock.watch_inputs(cli.global.timeout);
+        crate::cli::inputs::refuse_outputs_over_inputs(&cli)?;
+    }
     match cli.command {
         Command::Completions { shell } => completions::run(shell, &mut std::io::stdout().lock()),
         Command::Man { out } => man::run(out.as_deref(), &mut std::io::stdout().lock()),

@@ -231,7 +231,7 @@ impl Emulator {
                 self.control.admit(None).ok();
                 self.events(req, pixel)
             }
-            (Route::ReadMany, []) => self.read_many(req, account),
+            (Route::ReadMany, []) => self.read_many(req, auth, account),
             _ => match rest.first() {
                 Some(id) if rest.len() == 1 => Err(ApiError::unknown_object(method.as_str(), id)),
                 _ => Err(ApiError::unknown_path(&format!("/{}", rest.join("/")))),

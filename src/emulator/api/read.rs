@@ -3,8 +3,10 @@
 
 use super::{Answer, Emulator, Outcome};
 use crate::emulator::api_error::ApiError;
+use crate::emulator::control::AuthSource;
 use crate::emulator::fields::{Field, FieldSelection};
 use crate::emulator::request::{ApiRequest, Method};
+use crate::model::Secret;
 use serde_json::{Value, json};
 
 /// Page size without `limit` (reference: Paging).
@@ -110,8 +112,14 @@ impl Emulator {
 
     /// `GET /?ids=a,b&fields=...` (Graph's multi-object read): an object keyed by id, each
     /// entry the node as a read of it alone would give. Any unknown id fails the whole read
-    /// (code 803), as the Graph API does; each object counts against its account.
-    pub(super) fn read_many(&self, req: &ApiRequest, account: &mut Option<String>) -> Outcome {
+    /// (code 803), as the Graph API does; any id of an account the token may not see fails it
+    /// with code 200, as reading that node alone does; each object counts against its account.
+    pub(super) fn read_many(
+        &self,
+        req: &ApiRequest,
+        auth: Option<&(Secret, AuthSource)>,
+        account: &mut Option<String>,
+    ) -> Outcome {
         let Some(text) = req.param("ids") else {
             return Err(ApiError::unknown_path("/"));
         };
@@ -163,6 +171,9 @@ impl Emulator {
             }
         }
         owners.dedup();
+        for owner in &owners {
+            self.check_scope(auth, owner)?;
+        }
         for owner in &owners {
             self.admit(owner)?;
         }

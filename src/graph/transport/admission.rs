@@ -25,14 +25,26 @@ impl Transport {
         account: Option<&AdAccountId>,
         deadline: Instant,
     ) -> Result<Admission, FailedAttempt> {
-        let granted = self.limiter.acquire(account, deadline).await;
-        self.admission(granted, account, deadline)
+        let halt = &self.policy.halt;
+        tokio::select! {
+            biased;
+            () = halt.pulled() => Err(self.halted(account)),
+            granted = self.limiter.acquire(account, deadline) => {
+                self.admission(granted, account, deadline)
+            }
+        }
     }
 
     /// [`admit`](Self::admit) for a request about many accounts (see [`Request`]).
     pub(crate) async fn admit_many(&self, deadline: Instant) -> Result<Admission, FailedAttempt> {
-        let granted = self.limiter.acquire_for_many(deadline).await;
-        self.admission(granted, None, deadline)
+        let halt = &self.policy.halt;
+        tokio::select! {
+            biased;
+            () = halt.pulled() => Err(self.halted(None)),
+            granted = self.limiter.acquire_for_many(deadline) => {
+                self.admission(granted, None, deadline)
+            }
+        }
     }
 
     pub(super) fn admission(

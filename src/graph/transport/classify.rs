@@ -120,7 +120,7 @@ impl Transport {
     /// A reqwest error as a sentence: what failed, where (the base's origin, never a path or
     /// query) and the root cause; redacted.
     pub(super) fn describe(&self, e: &reqwest::Error) -> String {
-        let origin = self.base.origin().ascii_serialization();
+        let origin = crate::model::address::for_people(&self.base.origin().ascii_serialization());
         let what = if e.is_timeout() {
             format!("the request to {origin} timed out")
         } else if e.is_connect() {

@@ -41,13 +41,36 @@ impl Transport {
                 self.out_of_time(request, budget, false),
             ));
         }
+        if self.policy.halt.is_pulled() {
+            drop(permit);
+            return Err(self.halted(request.account.as_ref()));
+        }
         let _waiting = self.policy.budget.waiting_for(self.call_name(request));
-        match tokio::time::timeout_at(
-            exchange_deadline,
-            self.exchange(permit, waited, request, is_write),
-        )
-        .await
-        {
+        let answer = tokio::select! {
+            answer = tokio::time::timeout_at(
+                exchange_deadline,
+                self.exchange(permit, waited, request, is_write),
+            ) => answer,
+            () = self.policy.halt.grace_over() => {
+                let e = GraphError::new(
+                    ErrorKind::Network,
+                    format!(
+                        "the command was stopped while waiting for the answer to {} {}, and none came in time",
+                        request.method,
+                        request.url.path()
+                    ),
+                )
+                .with_account(request.account.as_ref());
+                self.log(|| e.to_string());
+                // A write may have been committed: never reported as not done.
+                return Err(if is_write {
+                    FailedAttempt::Uncertain(e)
+                } else {
+                    FailedAttempt::Fatal(e)
+                });
+            }
+        };
+        match answer {
             Ok(answer) => answer,
             Err(_) => {
                 let e = if exchange_deadline < own_limit {

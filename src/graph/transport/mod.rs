@@ -29,7 +29,7 @@ pub(crate) use retry::Backoff;
 pub(crate) use signing::appsecret_proof;
 
 use super::config::{GraphConfig, RetryPolicy, SettingNames};
-use super::error::{GraphError, Redactor};
+use super::error::{ErrorKind, GraphError, Redactor};
 use super::limiter::Limiter;
 use super::trace::Trace;
 use crate::model::Secret;
@@ -175,5 +175,16 @@ impl Transport {
             self.admit(request.account.as_ref(), deadline).await?
         };
         self.send(admission, request, is_write).await
+    }
+
+    /// A request not sent because the client was halted (see [`Halt`](crate::graph::Halt)).
+    pub(crate) fn halted(&self, account: Option<&AdAccountId>) -> FailedAttempt {
+        FailedAttempt::Fatal(
+            GraphError::new(
+                ErrorKind::Halted,
+                "not sent: the command was stopped before this call",
+            )
+            .with_account(account),
+        )
     }
 }

@@ -16,7 +16,7 @@
 //! to do; running `apply` again after a failure finishes the job (the diff recognises what was
 //! done, including a replacement cut off half way), so nothing is duplicated.
 
-use crate::graph::GraphError;
+use crate::graph::{ErrorKind, GraphError};
 use crate::model::ids::ConversionId;
 use crate::model::{LiveConversion, WriteOp, WriteOutcome};
 use crate::plan::{
@@ -54,7 +54,12 @@ pub(crate) struct ActionReport {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplyReport {
     pub(crate) actions: Vec<ActionReport>,
+    /// The command was stopped (a signal) before every action was tried.
+    pub(crate) stopped: bool,
 }
+
+/// Why an action was not started when the command was stopped.
+const NOT_STARTED_STOPPED: &str = "not started: apply was stopped (a signal) before it";
 
 impl ApplyReport {
     pub fn is_complete(&self) -> bool {
@@ -96,6 +101,14 @@ impl ApplyReport {
                 out,
                 "Apply complete: {done} of {} actions done.",
                 self.actions.len()
+            )
+        } else if self.stopped {
+            let failed = count(|s| matches!(s, Status::Failed(_)));
+            let not_done = count(|s| matches!(s, Status::NotDone(_)));
+            writeln!(
+                out,
+                "Apply stopped by a signal: {done} done, {failed} failed, {not_done} not done. \
+                 Run `convctl apply` again to finish: it picks up where this stopped, without duplicates."
             )
         } else {
             let failed = count(|s| matches!(s, Status::Failed(_)));
@@ -164,15 +177,28 @@ impl Phase {
 /// It takes the plan: a create's request is moved out of its action instead of copied, so that
 /// 50,000 creates do not hold every name and rule twice while the writes run. What the report
 /// needs (names, ids) stays.
+///
+/// When the API says it is halted (the command is stopping), no further phase starts: what
+/// was not started is reported as not done, and a step cut off part way as failed with what
+/// it did.
 pub async fn execute<A: LiveApi>(api: &A, doc: PlanDocument, on_done: Progress) -> ApplyReport {
     let mut run = Execution::new(api, doc, on_done);
     for phase in Phase::ALL {
+        if api.halted() {
+            break;
+        }
         run.run_phase(phase).await;
-        if phase == Phase::ProbeRoom {
+        if phase == Phase::ProbeRoom && !api.halted() {
             run.check_room().await;
         }
     }
-    run.report()
+    let stopped = api.halted();
+    if stopped {
+        run.not_started(NOT_STARTED_STOPPED);
+    }
+    let mut report = run.report();
+    report.stopped = stopped && !report.is_complete();
+    report
 }
 
 /// An apply under way: the plan, where each action is, and what the probes found.
@@ -355,6 +381,11 @@ impl<'a, A: LiveApi> Execution<'a, A> {
         let action = &self.doc.accounts[i].actions[j];
         let p = &mut self.progress[k];
         match result {
+            // Not sent because the command is stopping: not started, unless an earlier step
+            // of the action was done (then it failed part way, and says what it did).
+            Err(e) if e.kind == ErrorKind::Halted && !p.old_deleted && p.new_id.is_none() => {
+                p.skipped = Some(NOT_STARTED_STOPPED.to_string());
+            }
             Err(e) if matches!(step, Step::DeleteOld) && e.is_not_found() => {
                 p.failed = Some(e.to_string());
                 p.gone_unconfirmed = true;
@@ -426,6 +457,15 @@ impl<'a, A: LiveApi> Execution<'a, A> {
         }
     }
 
+    /// Every action not done, failed or skipped is marked not started, with `why`.
+    fn not_started(&mut self, why: &str) {
+        for p in &mut self.progress {
+            if !p.done && p.failed.is_none() && p.skipped.is_none() {
+                p.skipped = Some(why.to_string());
+            }
+        }
+    }
+
     /// After the probing deletes: see [`check_room`].
     async fn check_room(&mut self) {
         check_room(
@@ -451,7 +491,10 @@ impl<'a, A: LiveApi> Execution<'a, A> {
                 report(account.account.as_str(), &account.actions[j], p)
             })
             .collect();
-        ApplyReport { actions: reports }
+        ApplyReport {
+            actions: reports,
+            stopped: false,
+        }
     }
 }
 

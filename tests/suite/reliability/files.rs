@@ -30,12 +30,16 @@ fn stderr(out: &Output) -> String {
 #[test]
 fn dev_zero_fails_fast_everywhere_a_file_is_read() {
     let dir = tempfile::tempdir().unwrap();
+    // A device is no input file: refused before a byte is read.
     for (args, expected) in [
-        (vec!["validate", "/dev/zero"], "NUL byte"),
-        (vec!["test", "/dev/zero"], "NUL byte"),
+        (
+            vec!["validate", "/dev/zero"],
+            "a device, not a regular file",
+        ),
+        (vec!["test", "/dev/zero"], "a device, not a regular file"),
         (
             vec!["apply", "--plan", "/dev/zero", "--auto-approve"],
-            "/dev/zero is not a usable plan: it contains a NUL byte (at offset 0)",
+            "/dev/zero is not a usable plan: it is a device, not a regular file",
         ),
         (
             vec![
@@ -47,7 +51,7 @@ fn dev_zero_fails_fast_everywhere_a_file_is_read() {
                 "/dev/zero",
                 "--dry-run",
             ],
-            "/dev/zero: it contains a NUL byte (at offset 0)",
+            "/dev/zero: it is a device, not a regular file",
         ),
     ] {
         let (out, took) = convctl(dir.path(), &args);
