@@ -471,7 +471,7 @@ pub(crate) mod tests {
             messages(SettingNames::default()),
             [
                 r#"the API base address "ftp://x" is not an http(s) address; write an http(s) address such as https://graph.facebook.com"#,
-                r#"the API base address "http://h/?q=1" must not carry a query, fragment or credentials; write an http(s) address such as https://graph.facebook.com"#,
+                r#"the API base address "http://h/?q=[redacted]" must not carry a query, fragment or credentials; write an http(s) address such as https://graph.facebook.com"#,
                 r#"API version "26" is not a Graph API version; write it like v26.0"#,
             ]
         );
@@ -479,7 +479,7 @@ pub(crate) mod tests {
             messages(FLAG_NAMES),
             [
                 r#"--api-base "ftp://x" is not an http(s) address; write an http(s) address such as https://graph.facebook.com"#,
-                r#"--api-base "http://h/?q=1" must not carry a query, fragment or credentials; write an http(s) address such as https://graph.facebook.com"#,
+                r#"--api-base "http://h/?q=[redacted]" must not carry a query, fragment or credentials; write an http(s) address such as https://graph.facebook.com"#,
                 r#"--api-version "26" is not a Graph API version; write it like v26.0"#,
             ]
         );
