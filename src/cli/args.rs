@@ -126,11 +126,13 @@ pub(crate) struct GlobalOptions {
     /// Graph API version to call, e.g. v26.0.
     #[arg(long, global = true, env = "CONVCTL_API_VERSION", default_value = crate::DEFAULT_API_VERSION)]
     pub(crate) api_version: String,
-    /// Read the access token from FILE instead of the META_ACCESS_TOKEN environment variable.
+    /// Read the access token from FILE instead of the META_ACCESS_TOKEN environment variable
+    /// (a regular file of at most 8 KiB; a pipe or a device is refused).
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) access_token_file: Option<PathBuf>,
     /// Work against a built-in emulator instead of Meta, keeping its state in STATE_FILE
-    /// (default .convctl/sandbox.json); no token needed. For trying convctl out safely.
+    /// (default .convctl/sandbox.json); no token needed. For trying convctl out safely. The
+    /// state is locked for the command: another command on it waits up to 10 s, then is refused.
     #[arg(long, global = true, value_name = "STATE_FILE", num_args = 0..=1,
           default_missing_value = ".convctl/sandbox.json", require_equals = true)]
     pub(crate) sandbox: Option<PathBuf>,
@@ -158,8 +160,8 @@ pub(crate) struct GlobalOptions {
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) trace: Option<PathBuf>,
     /// The whole command's time budget, every request, retry and wait included (`90s`, `10m`,
-    /// `1h30m`; `0` = no limit). When it runs out the command stops with exit 1 and says which
-    /// account and call were still waiting.
+    /// `1h30m`; `0` = no limit), reading the inputs included. When it runs out the command
+    /// stops with exit 1 and says which account and call were still waiting.
     #[arg(long, global = true, value_name = "DURATION", default_value = "10m", value_parser = parse_timeout)]
     pub(crate) timeout: std::time::Duration,
     /// When the command started (not an option): `--timeout` counts from then.
@@ -429,7 +431,8 @@ pub struct EmulatorArgs {
     /// Address to listen on (port 0: any free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub(crate) listen: String,
-    /// Load state from FILE at start (when it exists) and save it there atomically.
+    /// Load state from FILE at start (when it exists) and save it there atomically. The file is
+    /// locked while the emulator runs, and saved at start: an unwritable path is refused.
     #[arg(long, value_name = "FILE")]
     pub(crate) state: Option<PathBuf>,
     /// Accepted tokens (repeatable); without any, every non-empty token is accepted.

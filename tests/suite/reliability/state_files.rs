@@ -71,11 +71,10 @@ fn a_state_file_in_use_is_refused_after_a_bounded_wait() {
     std::thread::scope(|s| {
         // A second emulator on the same state waits, then refuses to start.
         let second = s.spawn(|| {
-            Command::new(crate::support::binary::bin())
-                .args(["emulator", "--listen", "127.0.0.1:0", "--state", state_arg])
-                .stdin(Stdio::null())
-                .output()
-                .unwrap()
+            emulator_exits(
+                &["--listen", "127.0.0.1:0", "--state", state_arg],
+                Duration::from_secs(30),
+            )
         });
         // A sandbox command waits within its --timeout, then refuses: nothing is done.
         let run = Convctl::new()
@@ -90,10 +89,8 @@ fn a_state_file_in_use_is_refused_after_a_bounded_wait() {
             )) && run.stderr.contains("waited 2 s: run the commands one after another"),
             "{run}"
         );
-        let second = second.join().unwrap();
-        let stderr = String::from_utf8_lossy(&second.stderr);
-        assert_eq!(second.status.code(), Some(1), "{stderr}");
-        assert!(second.stdout.is_empty(), "it must not start listening");
+        let (code, stderr) = second.join().unwrap();
+        assert_eq!(code, Some(1), "{stderr}");
         assert!(
             stderr.contains(&format!("{state_arg} is in use by another convctl")),
             "{stderr}"
