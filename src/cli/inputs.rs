@@ -91,7 +91,7 @@ fn inputs(cli: &Cli) -> Vec<Input> {
         inputs.push(Input {
             what,
             path: path.to_path_buf(),
-        })
+        });
     };
     if let Some(token) = &cli.global.access_token_file {
         add("the access token file", token);

@@ -222,7 +222,7 @@ const MAX_TOKEN_FILE_BYTES: u64 = 8 << 10;
 /// Reads `--access-token-file`: a regular file of at most [`MAX_TOKEN_FILE_BYTES`], UTF-8
 /// (a byte-order mark, as Windows editors save, is dropped), the token on its own line. Errors
 /// name the file and never show its content.
-fn read_token_file(path: &std::path::Path) -> Result<Secret, GraphError> {
+fn read_token_file(path: &Path) -> Result<Secret, GraphError> {
     use crate::file_io::{InputError, LimitedRead, describe_bytes, read_input};
     let refuse = |why: String| {
         GraphError::config(format!(

@@ -2,7 +2,7 @@
 //! printed (bounded like every read of a user's file), so that each finding can quote its line.
 //! A file that cannot be read again simply shows no line.
 
-use crate::file_io::read_limited;
+use crate::file_io::read_input;
 use crate::manifest::files::MAX_FILE_BYTES;
 use crate::manifest::{Diagnostic, Location};
 use crate::render::findings;
@@ -34,13 +34,10 @@ impl SourceLines {
     }
 }
 
-/// A regular file's lines (never a FIFO or a device, which could block or never end).
+/// A regular file's lines (never a FIFO or a device, which could block or never end: the
+/// one opener of inputs refuses them).
 fn read_lines(path: &std::path::Path) -> Option<Vec<String>> {
-    if !std::fs::metadata(path).ok()?.is_file() {
-        return None;
-    }
-    let file = std::fs::File::open(path).ok()?;
-    let bytes = read_limited(file, MAX_FILE_BYTES, true).ok()?;
+    let bytes = read_input(path, MAX_FILE_BYTES, true).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     Some(text.lines().map(str::to_string).collect())
 }

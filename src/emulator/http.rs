@@ -175,7 +175,7 @@ async fn multipart_params(headers: &HeaderMap, body: &Bytes) -> Result<Option<Pa
     };
     let boundary = multer::parse_boundary(content_type).map_err(bad)?;
     let body = body.clone();
-    let stream = futures::stream::once(async move { Ok::<Bytes, io::Error>(body) });
+    let stream = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut params = Params::default();
     while let Some(field) = multipart.next_field().await.map_err(bad)? {

@@ -283,7 +283,7 @@ fn open_state(path: &Path, wait: Duration) -> Result<(Option<StateLock>, Store),
     Ok((Some(lock), store))
 }
 
-async fn save(emulator: &Arc<Emulator>, path: &std::path::Path) -> Result<(), StateError> {
+async fn save(emulator: &Arc<Emulator>, path: &Path) -> Result<(), StateError> {
     let text = emulator
         .store
         .read()

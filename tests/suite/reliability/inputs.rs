@@ -5,6 +5,8 @@
 //! refused `--api-base` is never echoed with its credentials; symlinked directories in the
 //! manifest tree are followed, never skipped without a word.
 
+#![allow(unsafe_code)] // libc: FIFOs
+
 use crate::support::{Convctl, Harness, Run, TOKEN, emulator};
 use std::io::Read;
 use std::path::Path;

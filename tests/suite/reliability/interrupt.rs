@@ -4,6 +4,8 @@
 //! exits 1, and every conversion the emulator holds is one the report says was made; a second
 //! signal ends the process at once.
 
+#![allow(unsafe_code)] // libc: signals to our own child process
+
 use crate::support::TOKEN;
 use crate::support::binary::bin;
 use crate::support::child::ChildEmulator;

@@ -4,6 +4,8 @@
 //! refused with a message naming the file. A state path where the state cannot be saved is
 //! refused at start, not found out at exit with the session's state lost.
 
+#![allow(unsafe_code)] // libc: a FIFO, and signals to our own child
+
 use crate::support::Convctl;
 use crate::support::child::ChildEmulator;
 use std::io::Read;
