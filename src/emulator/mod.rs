@@ -74,7 +74,8 @@ use tokio::task::JoinHandle;
 const SAVE_DEBOUNCE: Duration = Duration::from_millis(200);
 /// How long a second process waits for a state file another one holds (see `StateLock`).
 pub const STATE_LOCK_WAIT: Duration = Duration::from_secs(10);
-/// How long a connection may take to send a request's head (hyper's own default).
+/// How long a connection may take to send a request's head, from its opening or from the
+/// request's first byte (hyper's own default length).
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections served at once: well below the usual limit of 1,024 open files.
 pub const MAX_CONNECTIONS: usize = 512;
