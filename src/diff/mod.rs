@@ -102,7 +102,7 @@ pub fn diff_account(
         refusals,
         ..
     } = planner;
-    settle_refusals(refusals, opts.report_only, &mut errors, &mut warnings);
+    let drift_refusals = settle_refusals(refusals, opts.report_only, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -119,12 +119,13 @@ pub fn diff_account(
         actions,
         unmanaged,
         warnings,
+        refusals: drift_refusals,
         safety: desired.safety,
         token_env: desired.token_env.clone(),
         notes,
     };
     if let Some(mass) = mass_delete(&plan, active.len()) {
-        plan.warnings.push(format!(
+        plan.refusals.push(format!(
             "{mass}; apply refuses it without --allow-mass-delete"
         ));
     }
@@ -353,27 +354,30 @@ impl<'a> Planner<'_, 'a> {
     }
 }
 
-/// What apply refuses: errors for a plan; for drift (`report_only`), warnings that say apply
-/// refuses it, so that the drift is reported rather than hidden.
+/// What apply refuses: errors for a plan; for drift (`report_only`), the account's refusals,
+/// so that the drift is reported (and marked as what apply refuses) rather than hidden.
 fn settle_refusals(
     refusals: Vec<Diagnostic>,
     report_only: bool,
     errors: &mut Vec<Diagnostic>,
-    warnings: &mut Vec<String>,
-) {
+) -> Vec<String> {
     if report_only {
-        warnings.extend(refusals.into_iter().map(|d| {
-            format!(
-                "{}: {}; apply refuses this until it is resolved",
-                d.location
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                d.message
-            )
-        }));
+        refusals
+            .into_iter()
+            .map(|d| {
+                format!(
+                    "{}: {}; apply refuses this until it is resolved",
+                    d.location
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    d.message
+                )
+            })
+            .collect()
     } else {
         errors.extend(refusals);
+        Vec::new()
     }
 }
 

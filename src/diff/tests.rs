@@ -347,7 +347,7 @@ fn destroying_recently_fired_or_many_conversions_warns() {
     let mut d = account(vec![]);
     d.prune = true;
     let p = diff_account(&d, &lives, &opts()).unwrap();
-    assert!(p.warnings.iter().any(|w| w.contains("--allow-mass-delete")));
+    assert!(p.refusals.iter().any(|w| w.contains("--allow-mass-delete")));
     assert_eq!(mass_delete(&p, 20).unwrap().destroyed, 20);
     assert!(mass_delete(&p, 100).is_none(), "20% is not a mass delete");
 }
@@ -437,9 +437,9 @@ fn deleting_duplicates_respects_protect_and_the_mass_delete_guard() {
     let p = plan(vec![entry("A", R1), entry("B", R2)], &lives);
     assert_eq!(p.actions.len(), 11);
     assert!(
-        p.warnings.iter().any(|w| w.contains("--allow-mass-delete")),
+        p.refusals.iter().any(|w| w.contains("--allow-mass-delete")),
         "{:?}",
-        p.warnings
+        p.refusals
     );
     assert!(mass_delete(&p, lives.len()).is_some());
 }

@@ -203,6 +203,7 @@ mod tests {
             }],
             unmanaged: vec![],
             warnings: vec![],
+            refusals: vec![],
             safety: None,
             token_env: None,
             notes: vec![],

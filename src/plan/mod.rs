@@ -53,6 +53,12 @@ pub struct AccountPlan {
     pub actions: Vec<Action>,
     pub unmanaged: Vec<Unmanaged>,
     pub warnings: Vec<String>,
+    /// What `apply` refuses in this account as planned (a mass delete without
+    /// `--allow-mass-delete`; in a drift report, what a plan would refuse): shown first by
+    /// every rendering, apart from the warnings, because it decides whether the plan can be
+    /// applied at all. Absent in plans that have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<String>,
     /// The account's own mass-delete thresholds (`safety:` in its manifest), saved with the
     /// plan so that `apply --plan` applies the same guard; `None`: the defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]

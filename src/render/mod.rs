@@ -218,6 +218,7 @@ mod tests {
             warnings: vec![
                 "\"Checkout\" (3) last fired 2 hours ago: replacing it loses its history".into(),
             ],
+            refusals: vec![],
             safety: None,
             token_env: None,
             notes: vec![],
@@ -230,6 +231,7 @@ mod tests {
             actions: vec![],
             unmanaged: vec![],
             warnings: vec![],
+            refusals: vec![],
             safety: None,
             token_env: None,
             notes: vec![],

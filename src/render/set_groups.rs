@@ -466,6 +466,7 @@ mod tests {
             actions,
             unmanaged: vec![],
             warnings: vec![],
+            refusals: vec![],
             safety: None,
             token_env: None,
             notes: vec![],

@@ -119,6 +119,7 @@ fn doc(actions: Vec<Action>) -> PlanDocument {
             actions,
             unmanaged: vec![],
             warnings: vec![],
+            refusals: vec![],
             safety: None,
             token_env: None,
             notes: vec![],

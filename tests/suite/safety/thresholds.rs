@@ -45,6 +45,7 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
         actions,
         unmanaged: vec![],
         warnings: vec![],
+        refusals: vec![],
         safety: None,
         token_env: None,
         notes: vec![],
