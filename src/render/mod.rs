@@ -6,7 +6,9 @@
 //! the wording only.
 
 mod diff_block;
+mod digest;
 pub(crate) mod findings;
+pub(crate) mod grouped;
 pub mod json;
 pub mod markdown;
 mod set_groups;

@@ -4,6 +4,7 @@
 //! Colours only when asked to (the caller decides: a terminal or `--color always`).
 
 use super::LineChange;
+use super::digest::Attention;
 use super::{Mode, RenderOptions, quoted, summary_line};
 use crate::model::names::{escaped, visible};
 use crate::plan::{AccountPlan, Action, ConversionState, Field, FieldChange, PlanDocument};
@@ -57,6 +58,8 @@ pub(crate) fn render_to(
 ) -> io::Result<()> {
     let p = Painter(opts.color);
     let mut account_text = String::new();
+    // What apply refuses and every warning, under the totals, before any account's changes.
+    attention_head(&mut account_text, doc, opts.mode, p);
     // What sets change the same way in several accounts is shown once, first.
     let set_groups = super::set_groups::group(doc);
     if !set_groups.groups.is_empty() {
@@ -79,6 +82,7 @@ pub(crate) fn render_to(
             && !has_own
             && account.unmanaged.is_empty()
             && account.warnings.is_empty()
+            && account.refusals.is_empty()
         {
             only_grouped += 1;
             continue;
@@ -93,7 +97,73 @@ pub(crate) fn render_to(
             "{only_grouped} more account(s) change only as the sets above show.\n"
         )?;
     }
-    writeln!(out, "{}", p.bold(&summary_line(&doc.summary, opts.mode)))
+    writeln!(out, "{}", p.bold(&summary_line(&doc.summary, opts.mode)))?;
+    let refusals = Attention::of(doc).refusals;
+    if !refusals.is_empty() {
+        writeln!(
+            out,
+            "{} {} (listed at the top).",
+            p.red(&p.bold(refused_lead(opts.mode))),
+            accounts_phrase(Attention::accounts(&refusals))
+        )?;
+    }
+    Ok(())
+}
+
+/// `Apply will refuse this plan as it stands:` (or, for drift, the plan that converges it).
+fn refused_lead(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Plan => "Apply will refuse this plan as it stands:",
+        Mode::Drift => "Apply would refuse to converge this drift as it stands:",
+    }
+}
+
+fn accounts_phrase(n: usize) -> String {
+    match n {
+        1 => "1 account".to_string(),
+        n => format!("{n} accounts"),
+    }
+}
+
+/// The totals, what apply refuses and every warning, each naming its account: the first lines
+/// of a plan that has any (a plan without them starts with its changes, as before).
+pub(crate) fn attention_head(out: &mut String, doc: &PlanDocument, mode: Mode, p: Painter) {
+    let attention = Attention::of(doc);
+    if attention.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{}", p.bold(&summary_line(&doc.summary, mode)));
+    if !attention.refusals.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} {}:",
+            p.red(&p.bold(refused_lead(mode))),
+            accounts_phrase(Attention::accounts(&attention.refusals))
+        );
+        for (account, text) in &attention.refusals {
+            let _ = writeln!(out, "  {} {account}: {text}", p.red("refused:"));
+        }
+    }
+    if !attention.warnings.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} ({}):",
+            p.yellow(&p.bold(&format!(
+                "{} warning{}",
+                attention.warnings.len(),
+                if attention.warnings.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ))),
+            accounts_phrase(Attention::accounts(&attention.warnings))
+        );
+        for (account, text) in &attention.warnings {
+            let _ = writeln!(out, "  {} {account}: {text}", p.yellow("warning:"));
+        }
+    }
+    out.push('\n');
 }
 
 fn render_account(
@@ -144,6 +214,9 @@ fn render_account(
         for u in &account.unmanaged {
             let _ = writeln!(out, "    {} {} (id {})", p.dim("?"), quoted(&u.name), u.id);
         }
+    }
+    for refusal in &account.refusals {
+        let _ = writeln!(out, "\n  {} {refusal}", p.red(&p.bold("Refused:")));
     }
     for warning in &account.warnings {
         let _ = writeln!(

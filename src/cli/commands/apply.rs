@@ -4,7 +4,7 @@
 use crate::cli::args::{GlobalOptions, PlanFormat};
 use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
-use crate::cli::output::{print_doc, progress_bar, warn, write_stdout};
+use crate::cli::output::{color_stdout, print_doc, progress_bar, warn, write_stdout};
 use crate::cli::steps::{
     load_manifests, parse_accounts, select, survey_accounts, tokens_of, tokens_of_selected,
     with_session_for,
@@ -82,7 +82,7 @@ pub(crate) fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> Outcome {
             }
         };
 
-        print_doc(&doc, PlanFormat::Text, Mode::Plan, global)
+        print_plan_to_review(&doc, args.plan, global)
             .map_err(|e| e.and(Failure::new("nothing was done")))?;
         if !doc.has_changes() {
             return Ok(exit::SUCCESS);
@@ -107,6 +107,46 @@ pub(crate) fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> Outcome {
         crate::cli::interrupt::halt_on_signal(session.halt().clone())?;
         execute_and_report(session, doc, global).await
     })
+}
+
+/// The plan before the prompt: whole, unless it is longer than the terminal it is shown on;
+/// then grouped (every change named on one line, no diffs), with the command that shows it
+/// whole.
+fn print_plan_to_review(
+    doc: &PlanDocument,
+    saved: Option<&Path>,
+    global: &GlobalOptions,
+) -> Result<(), Failure> {
+    let Some(rows) = screen_rows() else {
+        return print_doc(doc, PlanFormat::Text, Mode::Plan, global);
+    };
+    if !crate::render::grouped::longer_than(doc, Mode::Plan, rows) {
+        return print_doc(doc, PlanFormat::Text, Mode::Plan, global);
+    }
+    let whole = match saved {
+        Some(file) => format!(
+            "To see every diff: `convctl show {}` (or answer no).",
+            file.display()
+        ),
+        None => "To see every diff: `convctl plan` (or `convctl plan --out plan.json`, then `convctl show plan.json` and `convctl apply --plan plan.json`).".to_string(),
+    };
+    let opts = crate::render::RenderOptions {
+        mode: Mode::Plan,
+        color: color_stdout(global),
+    };
+    write_stdout(|out| crate::render::grouped::render_to(out, doc, opts, &whole))
+        .map_err(|e| Failure::new(format!("cannot write the plan to stdout: {e}")))
+}
+
+/// The terminal's height when stdout is one (`None` in pipes and logs, which get the whole
+/// plan, and on a terminal that reports no size).
+fn screen_rows() -> Option<usize> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    console::Term::stdout()
+        .size_checked()
+        .map(|(rows, _)| usize::from(rows))
 }
 
 /// The mass-delete guard (spec section 2): refused unless `--allow-mass-delete`.
