@@ -326,6 +326,17 @@ pub enum Command {
         #[command(flatten)]
         report: ReportArgs,
     },
+    /// Show saved plans (the shards of a CI matrix, say) as one document, offline.
+    Show {
+        /// Saved plans (from `plan --out`, or `plan --format json`), read as one.
+        #[arg(required = true, value_name = "PLAN")]
+        plans: Vec<PathBuf>,
+        /// How the plans are shown.
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+        #[command(flatten)]
+        bound: BoundArgs,
+    },
     /// Write manifests for live accounts, ids pinned (or as uses of a set, with --use).
     Import {
         /// The ad accounts to import (act_ and digits).
@@ -371,9 +382,17 @@ pub struct ReportArgs {
     /// accounts; works offline.
     #[arg(long, value_name = "FILE", conflicts_with = "accounts")]
     pub(crate) show: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) bound: BoundArgs,
+}
+
+/// The size of markdown meant for a pull-request comment, and where the whole is.
+#[derive(Debug, Clone, Default, Args)]
+pub struct BoundArgs {
     /// Keep markdown within N characters (default 65536: one GitHub comment; 0: no limit).
-    /// Whole changes are left out, creates before deletes; the totals and every account's
-    /// row always stay, and a last line says how many changes are not shown.
+    /// The totals, what apply refuses, the warnings and every account (a row, or one row of
+    /// accounts whose changes read the same) always stay; then every change is named where
+    /// names fit, diffs shown whole where there is room, and a last line says what is not.
     #[arg(long, value_name = "N")]
     pub(crate) max_chars: Option<usize>,
     /// Where the whole plan can be read (a CI run's artifacts, say): the last line of a

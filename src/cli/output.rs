@@ -2,7 +2,7 @@
 //! colours decided once (`--color`, `NO_COLOR`, a terminal or not), and progress on stderr
 //! only on a terminal and never with `--quiet` (never in pipes or CI logs).
 
-use crate::cli::args::{ColorChoice, GlobalOptions, PlanFormat, ReportArgs};
+use crate::cli::args::{BoundArgs, ColorChoice, GlobalOptions, PlanFormat};
 use crate::cli::failure::Failure;
 use crate::plan::PlanDocument;
 use crate::render::{self, Mode, RenderOptions};
@@ -40,7 +40,7 @@ pub(crate) fn print_report(
     .map_err(|e| Failure::new(format!("cannot write the plan to stdout: {e}")))
 }
 
-/// `--max-chars` and `--full-plan-url` of `plan` and `drift`, checked.
+/// `--max-chars` and `--full-plan-url` of `plan`, `drift` and `show`, checked.
 pub(crate) struct MarkdownBound {
     max_chars: usize,
     full_plan_url: Option<String>,
@@ -49,7 +49,7 @@ pub(crate) struct MarkdownBound {
 /// The bound of markdown output: `--max-chars N` (0: none), by default one GitHub comment.
 /// Only markdown has one; `--max-chars` with another format is a mistake worth saying.
 pub(crate) fn markdown_bound(
-    report: &ReportArgs,
+    report: &BoundArgs,
     format: PlanFormat,
 ) -> Result<Option<MarkdownBound>, Failure> {
     if format != PlanFormat::Markdown {

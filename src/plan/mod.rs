@@ -14,10 +14,12 @@ use serde_json::Value;
 use std::fmt;
 
 pub(crate) mod check;
+mod combine;
 mod compact;
 mod file;
 mod fingerprint;
 mod request;
+pub use combine::CombineError;
 pub(crate) use compact::CompactJson;
 pub use file::{PlanFileError, PlanTextError};
 pub(crate) use fingerprint::{Unsealed, check_seal, seal};

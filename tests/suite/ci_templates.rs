@@ -105,6 +105,9 @@ fn expand(word: &str) -> String {
         ("MANIFESTS", "conversions"),
         ("OUT", "convctl-out"),
         ("share", "15000"),
+        ("room", "64000"),
+        ("plans[@]", "plans/plan-1.json"),
+        ("CI_PIPELINE_URL", "https://gitlab.example/p/1"),
         ("run_url", "https://github.example/acme/ads/actions/runs/42"),
         ("ROOT", "/opt/convctl"),
     ];
@@ -254,7 +257,7 @@ fn every_template_parses_and_calls_only_real_commands() {
         }
         assert!(invocations > 0, "{}: calls convctl nowhere", file.display());
     }
-    for command in ["Validate", "Test", "Plan", "Apply", "Drift"] {
+    for command in ["Validate", "Test", "Plan", "Show", "Apply", "Drift"] {
         assert!(
             subcommands_seen.contains(command),
             "no template runs `{command}`: {subcommands_seen:?}"

@@ -6,6 +6,7 @@
 
 mod errors;
 mod markdown;
+mod show;
 mod unknown_fields;
 
 use crate::support::{Harness, redact};

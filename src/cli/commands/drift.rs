@@ -19,7 +19,7 @@ pub(crate) fn run(
     accounts: &[String],
     report: &ReportArgs,
 ) -> Outcome {
-    let bound = markdown_bound(report, format)?;
+    let bound = markdown_bound(&report.bound, format)?;
     let exit_code = |drift: bool| if drift { exit::CHANGES } else { exit::SUCCESS };
     if let Some(file) = &report.show {
         let doc = load_shown(file)?;

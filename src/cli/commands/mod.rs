@@ -6,6 +6,7 @@ mod apply;
 mod drift;
 mod import;
 mod plan;
+mod show;
 mod test;
 mod validate;
 
@@ -93,6 +94,11 @@ pub(crate) fn run(cli: Cli) -> Outcome {
             let use_set_from = use_set.as_deref().map(|set| (set, from.as_path()));
             import::run(&cli.global, &accounts, &out, use_set_from)
         }
+        Command::Show {
+            plans,
+            format,
+            bound,
+        } => show::run(&cli.global, &plans, format, &bound),
         Command::Emulator(args) => emulator::run(&args),
     }
 }

@@ -21,7 +21,7 @@ pub(crate) struct PlanArgs<'a> {
 }
 
 pub(crate) fn run(global: &GlobalOptions, args: PlanArgs<'_>) -> Outcome {
-    let bound = markdown_bound(args.report, args.format)?;
+    let bound = markdown_bound(&args.report.bound, args.format)?;
     let exit_code = |changes: bool| {
         if args.detailed_exitcode && changes {
             exit::CHANGES

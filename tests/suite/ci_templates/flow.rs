@@ -91,7 +91,9 @@ async fn pull_request_plan_comment_then_apply_then_nightly_drift() {
         "every example account in some shard: {all_accounts:?}"
     );
     assert!(creates > 0);
-    assert!(runner.read("summary.md").contains("### Shard 3/3"));
+    assert!(runner.read("summary.md").contains(
+        "Shard 3/3 of the plan; the pull-request comment shows every shard.\n\n### convctl plan\n"
+    ));
 
     let marker = action()["inputs"]["marker"]["default"]
         .as_str()
@@ -111,23 +113,22 @@ async fn pull_request_plan_comment_then_apply_then_nightly_drift() {
     }
     join(runner.clone(), shards.clone()).await;
     let comment = runner.read("plans/comment.md");
+    // The shards read as one document: one heading, one totals line, one table.
     assert!(
-        comment.starts_with(&format!("{marker}\n## convctl plan for 0123456")),
-        "{comment}"
-    );
-    assert!(
-        comment.contains(&format!(
-            "**Total: {creates} to create, 0 to update, 0 to replace, 0 to delete.**"
+        comment.starts_with(&format!(
+            "{marker}\n### convctl plan\n\n**Plan: {creates} to create, 0 to update, 0 to replace, 0 to delete.**"
         )),
         "{comment}"
     );
+    assert_eq!(comment.matches("### convctl plan").count(), 1, "{comment}");
+    assert_eq!(comment.matches("| Account |").count(), 1, "{comment}");
     assert!(comment.len() <= 65_536);
-    for k in 1..=SHARDS {
-        assert!(
-            comment.contains(&format!("<summary>Shard {k}/{SHARDS}</summary>")),
-            "{comment}"
-        );
-    }
+    assert!(
+        comment.trim_end().ends_with(&format!(
+            "<sub>Plan of 0123456 over {SHARDS} shards; the full plans are the artifacts convctl-plan-* of https://github.example/acme/ads/actions/runs/42.</sub>"
+        )),
+        "{comment}"
+    );
     // Every account with something to do has its row; the others are counted.
     for k in 1..=SHARDS {
         let plan: Value =
@@ -142,14 +143,15 @@ async fn pull_request_plan_comment_then_apply_then_nightly_drift() {
             );
         }
     }
-    // A failed shard leaves a visible hole, never a silent "no changes".
-    std::fs::remove_file(runner.path("plans/plan-2.md")).unwrap();
+    // A failed shard leaves a visible hole, said first, never a silent "no changes".
+    std::fs::remove_file(runner.path("plans/plan-2.json")).unwrap();
     join(runner.clone(), shards.clone()).await;
+    let comment = runner.read("plans/comment.md");
     assert!(
-        runner
-            .read("plans/comment.md")
-            .contains(":warning: shard 2/3 produced no plan")
+        comment.starts_with(&format!("{marker}\n> [!CAUTION]\n> **No plan from shard 2 of 3**: the totals and the table below leave out its accounts.")),
+        "{comment}"
     );
+    assert_eq!(comment.matches("### convctl plan").count(), 1, "{comment}");
 
     // -- merge to main: plan this commit per shard, then apply exactly the saved plans.
     std::fs::remove_dir_all(runner.path("plans")).unwrap();

@@ -145,19 +145,26 @@ async fn start_gitlab(state: Arc<Mutex<GitLab>>) -> String {
     base
 }
 
-/// Shard plans as the `plan` jobs leave them: the JSON document (for the totals) and markdown.
+/// Shard plans as the `plan` jobs leave them: one account per shard, `creates` creates each.
 fn write_plans(runner: &Runner, shards: u64, creates: u64) {
     std::fs::create_dir_all(runner.path("plans")).unwrap();
     for k in 1..=shards {
-        let doc = json!({"summary": {"create": creates, "update": 1, "replace": 0, "delete": 0}});
+        let actions: Vec<Value> = (0..creates)
+            .map(|c| {
+                let name = format!("Shard {k} lead {c}");
+                json!({"action": "create", "name": name, "after": {"name": name}})
+            })
+            .collect();
+        let doc = json!({
+            "format_version": 1, "convctl_version": "0.1.0", "api_version": "v26.0",
+            "accounts": [{"account": format!("act_{k}"), "source": format!("conversions/{k}.yaml"),
+                          "live_fingerprint": "ab", "actions": actions, "unmanaged": [],
+                          "warnings": []}],
+            "summary": {"create": creates, "update": 0, "replace": 0, "delete": 0, "unmanaged": 0}
+        });
         std::fs::write(
             runner.path(&format!("plans/plan-{k}.json")),
             doc.to_string(),
-        )
-        .unwrap();
-        std::fs::write(
-            runner.path(&format!("plans/plan-{k}.md")),
-            format!("shard {k}: {creates} to create\n"),
         )
         .unwrap();
     }
@@ -240,11 +247,10 @@ async fn gitlab_plan_note_is_posted_once_then_edited_and_drift_issue_opens_updat
         );
         let body = ours[0]["body"].as_str().unwrap();
         assert!(
-            body.contains("## convctl plan for abc1234")
-                && body
-                    .contains("**Total: 12 to create, 4 to update, 0 to replace, 0 to delete.**")
-                && body.contains("<details open><summary>Shard 4/4</summary>")
-                && body.contains("shard 2: 3 to create"),
+            body.starts_with("<!-- convctl-plan -->\n### convctl plan\n\n**Plan: 12 to create, 0 to update, 0 to replace, 0 to delete.** 4 accounts to review.")
+                && body.contains("| `act_4` | <code>conversions/4.yaml</code> | 3 |")
+                && body.contains("<code>Shard 2 lead 2</code>")
+                && body.contains("Plan of abc1234 over 4 shards"),
             "{body}"
         );
         assert_eq!(gl.notes[0]["body"], "LGTM", "other notes are left alone");
