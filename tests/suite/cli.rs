@@ -4,6 +4,7 @@
 //! spec section 3), and the global options (colour, quiet, batching, account filters, shards,
 //! verbose) do what they say.
 
+mod completions;
 mod pipes;
 mod trace;
 

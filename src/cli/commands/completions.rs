@@ -18,7 +18,53 @@ pub(crate) fn script(shell: CompletionShell) -> Vec<u8> {
     };
     let mut text = Vec::new();
     clap_complete::generate(shell, &mut command(), "convctl", &mut text);
+    if shell == Shell::Fish {
+        fish_values(&command(), &mut text);
+    }
     text
+}
+
+/// What clap_complete's fish script does not complete: the values of a positional argument
+/// (`convctl completions <Tab>` offered file names), and the values of a global option before
+/// any command (`convctl --color <Tab>`: its condition parses the line with `argparse`, which
+/// fails on an option still waiting for its value). Lines that fish reads after the
+/// generated ones, from the same command-line definition.
+fn fish_values(cmd: &clap::Command, out: &mut Vec<u8>) {
+    fn values(arg: &clap::Arg) -> Option<String> {
+        if !arg.get_action().takes_values() {
+            return None;
+        }
+        let values: Vec<String> = arg
+            .get_possible_values()
+            .iter()
+            .filter(|v| !v.is_hide_set())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        (!values.is_empty()).then(|| values.join(" "))
+    }
+    let _ = writeln!(
+        out,
+        "\n# Values of positional arguments, and of global options wherever they are typed."
+    );
+    for arg in cmd.get_arguments() {
+        if let (Some(long), Some(values)) = (arg.get_long(), values(arg)) {
+            let _ = writeln!(out, "complete -c convctl -l {long} -x -a \"{values}\"");
+        }
+    }
+    fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<u8>) {
+        for sub in cmd.get_subcommands() {
+            for arg in sub.get_positionals() {
+                if let Some(values) = values(arg) {
+                    let _ = writeln!(
+                        out,
+                        "complete -c convctl -n \"__fish_{path}_using_subcommand {}\" -f -a \"{values}\"",
+                        sub.get_name()
+                    );
+                }
+            }
+        }
+    }
+    walk(cmd, "convctl", out);
 }
 
 /// Writes the script for `shell` to `out`.
