@@ -121,10 +121,10 @@ Environment:
 #[derive(Debug, Clone, Args)]
 pub(crate) struct GlobalOptions {
     /// Address of the Graph API (a local emulator's, for tests).
-    #[arg(long, global = true, env = "CONVCTL_API_BASE", default_value = crate::DEFAULT_API_BASE)]
+    #[arg(long, global = true, value_name = "URL", env = "CONVCTL_API_BASE", default_value = crate::DEFAULT_API_BASE)]
     pub(crate) api_base: String,
     /// Graph API version to call, e.g. v26.0.
-    #[arg(long, global = true, env = "CONVCTL_API_VERSION", default_value = crate::DEFAULT_API_VERSION)]
+    #[arg(long, global = true, value_name = "VERSION", env = "CONVCTL_API_VERSION", default_value = crate::DEFAULT_API_VERSION)]
     pub(crate) api_version: String,
     /// Read the access token from FILE instead of the META_ACCESS_TOKEN environment variable
     /// (a regular file of at most 8 KiB; a pipe or a device is refused).
@@ -137,10 +137,10 @@ pub(crate) struct GlobalOptions {
           default_missing_value = ".convctl/sandbox.json", require_equals = true)]
     pub(crate) sandbox: Option<PathBuf>,
     /// At most N requests to the API at once, across all accounts.
-    #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    #[arg(long, global = true, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub(crate) parallelism: u32,
     /// Requests sent together in one batch call (1 to 50; 1 sends each on its own).
-    #[arg(long, global = true, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=50))]
+    #[arg(long, global = true, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub(crate) batch_size: u32,
     /// Work on share K of N of the accounts (for N parallel CI jobs, K from 1 to N). Every
     /// account falls in exactly one share, always the same one.
@@ -256,7 +256,7 @@ pub enum Command {
     /// Check manifests offline: 0 valid, 1 invalid.
     Validate {
         /// Manifest files or directories (searched for *.yaml and *.yml).
-        #[arg(default_value = "conversions")]
+        #[arg(default_value = "conversions", value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// How findings are written.
         #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
@@ -265,7 +265,7 @@ pub enum Command {
     /// Run the manifests' rule tests offline: 0 all pass, 1 otherwise.
     Test {
         /// Manifest files or directories (searched for *.yaml and *.yml).
-        #[arg(default_value = "conversions")]
+        #[arg(default_value = "conversions", value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// How results are written.
         #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
@@ -276,7 +276,7 @@ pub enum Command {
     /// Show what apply would change.
     Plan {
         /// Manifest files or directories (searched for *.yaml and *.yml).
-        #[arg(default_value = "conversions")]
+        #[arg(default_value = "conversions", value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// Only these accounts (repeatable).
         #[arg(long = "account", value_name = "ACT")]
@@ -296,7 +296,7 @@ pub enum Command {
     /// Make the live accounts match the manifests.
     Apply {
         /// Manifest files or directories (searched for *.yaml and *.yml).
-        #[arg(default_value = "conversions")]
+        #[arg(default_value = "conversions", value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// Do exactly what this saved plan says (refused if the accounts changed since, or the
         /// plan was edited); --account and --shard apply only their accounts of it.
@@ -315,7 +315,7 @@ pub enum Command {
     /// Compare live accounts with the manifests: 0 in sync, 2 drift, 1 error.
     Drift {
         /// Manifest files or directories (searched for *.yaml and *.yml).
-        #[arg(default_value = "conversions")]
+        #[arg(default_value = "conversions", value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// How the differences are shown.
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
