@@ -495,7 +495,7 @@ fn write_named(out: &mut String, section: &Section, forms: &[Form]) {
             (Form::Hidden, _) => hidden += 1,
             (Form::Full, e) => full_creates += usize::from(e.is_create()),
             (Form::Named, Entry::Action(action @ Action::Create { .. })) => {
-                names.push(code(action.name()))
+                names.push(code(action.name()));
             }
             (Form::Named, Entry::Action(action)) => {
                 let _ = writeln!(out, "- {}", headline(action));

@@ -105,7 +105,7 @@ impl PageText {
             };
             match section {
                 "DESCRIPTION" if line.trim().is_empty() => {
-                    flush(&mut out.description, &mut paragraph)
+                    flush(&mut out.description, &mut paragraph);
                 }
                 "DESCRIPTION" => {
                     if !paragraph.is_empty() {
