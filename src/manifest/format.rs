@@ -663,28 +663,55 @@ const JSON_OBJECT_TEXT: &str = "^\\s*\\{\\s*(\"[\\s\\S]*)?\\}\\s*$";
 /// A rule's JSON text: an object with one quoted key.
 const RULE_TEXT: &str = "^\\s*\\{\\s*\"[\\s\\S]*\\}\\s*$";
 
+/// What an editor says of a rule string that is not JSON text (instead of the pattern).
+const RULE_TEXT_MESSAGE: &str = "A rule written as a string is the JSON text of an object, e.g. '{\"url\": {\"i_contains\": \"thankyou\"}}'. Or write it as YAML: {url: {i_contains: thankyou}}.";
+
 /// The schema of an entry beyond its fields: a present entry needs a name and exactly one of
 /// `rule` and `advanced_rule` (its event type is required by the document, which knows the
 /// defaults); a tombstone needs a name or an id and cannot be protected. `rule` and
 /// `advanced_rule` are never both given, and tests need a `rule`.
+///
+/// What an entry may not combine is said with `if`/`then` on the key that is one too many,
+/// whose `const` is the explanation: editors show `errorMessage` (yaml-language-server honours
+/// it on `const`; a `not` gives only the fixed "Matches a schema that is not allowed"), and
+/// command-line validators quote the `const` ("... was expected").
 fn entry_rules(schema: &mut Schema) {
+    let refuse = |key: &str, message: &str| json!({"properties": {key: {"const": message, "errorMessage": message}}});
     let rules = json!([
         {
             "if": {"properties": {"ensure": {"const": "absent"}}, "required": ["ensure"]},
             "then": {
-                "anyOf": [{"required": ["name"]}, {"required": ["id"]}],
-                "not": {"properties": {"protect": {"const": true}}, "required": ["protect"]}
+                "anyOf": [{"required": ["name"]}, {"required": ["id"]}]
             },
             "else": {
                 "required": ["name"],
                 "anyOf": [{"required": ["rule"]}, {"required": ["advanced_rule"]}]
             }
         },
-        {"not": {"required": ["rule", "advanced_rule"]}},
-        {"not": {"required": ["advanced_rule", "tests"]}}
+        {
+            "if": {
+                "properties": {"ensure": {"const": "absent"}, "protect": {"const": true}},
+                "required": ["ensure", "protect"]
+            },
+            "then": refuse("protect", TOMBSTONE_PROTECTED)
+        },
+        {
+            "if": {"required": ["rule", "advanced_rule"]},
+            "then": refuse("advanced_rule", RULE_AND_ADVANCED)
+        },
+        {
+            "if": {"required": ["advanced_rule", "tests"]},
+            "then": refuse("tests", TESTS_NEED_RULE)
+        }
     ]);
     schema.insert("allOf".into(), rules);
 }
+
+const TOMBSTONE_PROTECTED: &str =
+    "protect: true keeps a conversion; ensure: absent deletes it. Drop one of them.";
+const RULE_AND_ADVANCED: &str =
+    "Give rule or advanced_rule, not both: drop advanced_rule to keep convctl's rule.";
+const TESTS_NEED_RULE: &str = "tests check a rule: they cannot check an advanced_rule. Write the rule as rule, or drop tests.";
 
 /// The schema of a document beyond its fields: without `custom_event_type` under `defaults`,
 /// every present entry needs its own.
@@ -720,6 +747,7 @@ impl JsonSchema for RuleText {
                 {
                     "type": "string",
                     "pattern": RULE_TEXT,
+                    "patternErrorMessage": RULE_TEXT_MESSAGE,
                     "title": "Rule as JSON",
                     "description": "The rule as JSON text, e.g. {\"url\": {\"i_contains\": \"thankyou\"}}.",
                     "markdownDescription": "The rule as JSON text, e.g. `'{\"url\": {\"i_contains\": \"thankyou\"}}'`."

@@ -8,10 +8,18 @@
 //! Optional fields are simply not required: the `null` that schemars allows for an `Option`
 //! is taken out, because a manifest never needs to write `null` and editors would otherwise
 //! offer it as a completion and report "is not of type 'null'" as the best match.
+//!
+//! The document is an account or a set, chosen by `if`/`then`/`else` on the `set` key rather
+//! than an `anyOf` of the two: with `anyOf`, validators lead an account's error with the set
+//! branch's complaints ("Additional properties are not allowed ('account' ... were
+//! unexpected)"). A set's rules take parameters wherever `validate` does: its entries use
+//! copies of the rule definitions (`SetRule`, `SetRuleNode`, `SetCondition`, `SetEnsure`) in
+//! which every number, boolean and enumerated value may also be a `${name}`, and a condition's
+//! key may hold one.
 
 use crate::manifest::format::AnyDocument;
 use schemars::generate::SchemaSettings;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// The schema as a JSON value.
 pub(crate) fn manifest_schema() -> Value {
@@ -19,7 +27,114 @@ pub(crate) fn manifest_schema() -> Value {
     let schema = generator.into_root_schema_for::<AnyDocument>();
     let mut value = schema.to_value();
     without_null(&mut value);
+    account_or_set(&mut value);
+    set_parameters(&mut value);
     value
+}
+
+/// The pattern of a value that is exactly one parameter, `${name}`.
+const PARAMETER: &str = "^\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}$";
+
+/// The root's `anyOf [ManifestDocument, SetDocument]` as `if set then SetDocument else
+/// ManifestDocument`, so that each document is checked against the one shape it claims.
+fn account_or_set(root: &mut Value) {
+    let Some(map) = root.as_object_mut() else {
+        return;
+    };
+    if map.remove("anyOf").is_none() {
+        return;
+    }
+    map.insert("type".into(), json!("object"));
+    map.insert("if".into(), json!({"required": ["set"]}));
+    map.insert("then".into(), json!({"$ref": "#/definitions/SetDocument"}));
+    map.insert(
+        "else".into(),
+        json!({"$ref": "#/definitions/ManifestDocument"}),
+    );
+}
+
+/// A set's entries take `${name}` wherever `validate` does: the rule definitions they use are
+/// copied under `Set` names, with parameters allowed for every value that is not free text.
+fn set_parameters(root: &mut Value) {
+    let Some(definitions) = root.get_mut("definitions").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let copies = ["Rule", "RuleNode", "Condition", "Ensure"];
+    for name in copies {
+        let Some(mut copy) = definitions.get(name).cloned() else {
+            continue;
+        };
+        rename_refs(&mut copy, &copies);
+        allow_parameters(&mut copy);
+        if name == "Condition"
+            && let Some(map) = copy.as_object_mut()
+        {
+            // `{"${op}": ...}`: an operator given by a parameter.
+            map.insert(
+                "patternProperties".into(),
+                json!({"\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}": {"type": ["string", "number", "boolean"]}}),
+            );
+        }
+        if name == "Rule"
+            && let Some(Value::Array(branches)) = copy.get_mut("anyOf")
+        {
+            branches.push(json!({"type": "string", "pattern": PARAMETER}));
+        }
+        definitions.insert(format!("Set{name}"), copy);
+    }
+    if let Some(entry) = definitions.get_mut("SetEntry") {
+        rename_refs(entry, &copies);
+    }
+}
+
+/// `#/definitions/Rule` -> `#/definitions/SetRule`, for each of `names`.
+fn rename_refs(value: &mut Value, names: &[&str]) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get_mut("$ref")
+                && let Some(name) = target.strip_prefix("#/definitions/")
+                && names.contains(&name)
+            {
+                *target = format!("#/definitions/Set{name}");
+            }
+            map.values_mut().for_each(|v| rename_refs(v, names));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rename_refs(v, names)),
+        _ => {}
+    }
+}
+
+/// Every schema that takes a number, an integer, a boolean or one of listed values also takes
+/// a `${name}`: `{"type": "number"}` becomes `{"anyOf": [{"type": "number"}, {parameter}]}`
+/// (titles and descriptions stay outside).
+fn allow_parameters(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.values_mut().for_each(allow_parameters);
+            let closed = map.contains_key("enum")
+                || map.contains_key("const")
+                || match map.get("type") {
+                    Some(Value::String(t)) => t != "string" && t != "object" && t != "array",
+                    Some(Value::Array(types)) => !types.iter().any(|t| t == "string"),
+                    _ => false,
+                };
+            if !closed {
+                return;
+            }
+            let mut constraint = Map::new();
+            for key in ["type", "enum", "const", "minimum", "maximum", "pattern"] {
+                if let Some(v) = map.remove(key) {
+                    constraint.insert(key.into(), v);
+                }
+            }
+            map.insert(
+                "anyOf".into(),
+                json!([constraint, {"type": "string", "pattern": PARAMETER}]),
+            );
+        }
+        Value::Array(items) => items.iter_mut().for_each(allow_parameters),
+        _ => {}
+    }
 }
 
 /// The schema as the text of `schema.json` (pretty, with a final newline).

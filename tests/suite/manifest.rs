@@ -5,6 +5,7 @@
 
 mod bench;
 mod corpus;
+mod editor;
 mod fuzz;
 mod properties;
 mod schema;
