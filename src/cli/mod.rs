@@ -11,6 +11,7 @@ mod failure;
 mod inputs;
 mod interrupt;
 mod output;
+mod progress;
 pub(crate) mod session;
 mod sources;
 mod steps;

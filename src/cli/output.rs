@@ -133,20 +133,6 @@ pub(crate) fn listing_spinner(accounts: usize, global: &GlobalOptions) -> indica
     spinner
 }
 
-/// A progress bar on stderr counting writes.
-pub(crate) fn progress_bar(total: u64, global: &GlobalOptions) -> indicatif::ProgressBar {
-    if !progress_allowed(global) {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} writes {elapsed}")
-    {
-        bar.set_style(style);
-    }
-    bar
-}
-
 /// Warnings on stderr, unless `--quiet`.
 pub(crate) fn warn(
     global: &GlobalOptions,

@@ -164,6 +164,10 @@ impl LiveApi for Session {
     fn halted(&self) -> bool {
         self.client.is_halted()
     }
+
+    fn pauses_source(&self) -> crate::reconcile::PauseSource {
+        LiveApi::pauses_source(&self.client)
+    }
 }
 
 /// Accounts' own tokens, read from the variables their manifests name (`token_env`).

@@ -74,6 +74,12 @@ impl GraphClient {
         })
     }
 
+    /// The pauses under way (rate limits, back-offs before retries), longest first: what a
+    /// progress display shows while writes wait.
+    pub fn pauses(&self) -> Vec<super::Pause> {
+        self.inner.transport.limiter.pauses.current()
+    }
+
     /// Records every HTTP exchange from now on in the file at `path`, created or truncated
     /// (`--trace FILE`; see `trace`). Call it before the client is cloned or used; the first
     /// trace stays.

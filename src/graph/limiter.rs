@@ -74,6 +74,8 @@ pub struct Waits {
 pub(crate) struct Limiter {
     global: Arc<Semaphore>,
     waits: Mutex<Waits>,
+    /// The pauses under way, for callers that show them.
+    pub(crate) pauses: super::pauses::Pauses,
     per_account: usize,
     policy: RetryPolicy,
     app: Mutex<Pressure>,
@@ -92,6 +94,7 @@ impl Limiter {
         Limiter {
             global: Arc::new(Semaphore::new(parallelism)),
             waits: Mutex::new(Waits::default()),
+            pauses: super::pauses::Pauses::default(),
             per_account: per_account.clamp(1, parallelism),
             policy,
             app: Mutex::new(Pressure::default()),
@@ -120,7 +123,8 @@ impl Limiter {
         account: Option<&AdAccountId>,
         deadline: Instant,
     ) -> Result<(Permit, Duration), Duration> {
-        self.acquire_in(Some(self.gate(account)), deadline).await
+        self.acquire_in(account, Some(self.gate(account)), deadline)
+            .await
     }
 
     /// Like [`acquire`](Self::acquire) for a request that concerns many accounts at once (a
@@ -130,11 +134,12 @@ impl Limiter {
         &self,
         deadline: Instant,
     ) -> Result<(Permit, Duration), Duration> {
-        self.acquire_in(None, deadline).await
+        self.acquire_in(None, None, deadline).await
     }
 
     async fn acquire_in(
         &self,
+        account: Option<&AdAccountId>,
         gate: Option<Arc<AccountGate>>,
         deadline: Instant,
     ) -> Result<(Permit, Duration), Duration> {
@@ -175,6 +180,9 @@ impl Limiter {
             if now + wait > deadline {
                 return Err(wait);
             }
+            let _pause = self
+                .pauses
+                .begin(account, super::pauses::PauseReason::RateLimit, wait);
             tokio::time::sleep(wait).await;
             waited += wait;
         }

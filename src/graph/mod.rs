@@ -78,6 +78,7 @@ mod error;
 mod events;
 mod limiter;
 mod list;
+mod pauses;
 
 mod trace;
 mod transport;
@@ -94,6 +95,7 @@ pub use config::{
 pub use error::{ErrorKind, GraphError};
 pub(crate) use events::EventsReceipt;
 pub use limiter::Waits;
+pub use pauses::{Pause, PauseReason};
 
 pub use transport::LogSink;
 pub(crate) use write::WriteObserver;

@@ -4,7 +4,7 @@
 //! Errors stay typed ([`GraphError`]) through the seam so that an operation can branch on the
 //! kind (a delete that finds nothing, a cap reached) instead of parsing a message.
 
-use crate::graph::{GraphClient, GraphError, WriteObserver};
+use crate::graph::{GraphClient, GraphError, Pause, WriteObserver};
 use crate::model::{AdAccountId, LiveConversion, WriteOp, WriteOutcome};
 use std::sync::Arc;
 
@@ -30,7 +30,16 @@ pub trait LiveApi {
     fn halted(&self) -> bool {
         false
     }
+
+    /// What tells the waits under way (rate limits, back-offs) while writes run, for
+    /// progress displays; nothing waits by default.
+    fn pauses_source(&self) -> PauseSource {
+        Arc::new(Vec::new)
+    }
 }
+
+/// Tells the waits under way; shared with a progress display's own task.
+pub(crate) type PauseSource = Arc<dyn Fn() -> Vec<Pause> + Send + Sync>;
 
 /// Called once per finished write (progress bars); shared with the client's worker tasks.
 pub(crate) type Progress = Arc<dyn Fn() + Send + Sync>;
@@ -54,5 +63,10 @@ impl LiveApi for GraphClient {
 
     fn halted(&self) -> bool {
         self.is_halted()
+    }
+
+    fn pauses_source(&self) -> PauseSource {
+        let client = self.clone();
+        Arc::new(move || client.pauses())
     }
 }

@@ -23,4 +23,4 @@ pub mod survey;
 pub(crate) mod test_events;
 pub(crate) mod verify;
 
-pub(crate) use live_api::{LiveApi, Progress};
+pub(crate) use live_api::{LiveApi, PauseSource, Progress};

@@ -69,7 +69,7 @@ pub(crate) fn render_to(
                     .collect();
                 let _ = writeln!(
                     part,
-                    "{} {}:",
+                    "{} ({}):",
                     p.bold(&format!("{n} accounts, the same changes in each")),
                     ids.join(", ")
                 );

@@ -2,6 +2,7 @@
 //! saved plan files, damaged or edited, are refused or applied safely (`plan_files`).
 
 mod plan_files;
+mod progress;
 mod verify;
 
 use crate::support::Harness;

@@ -4,7 +4,8 @@
 use crate::cli::args::{GlobalOptions, PlanFormat};
 use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
-use crate::cli::output::{color_stdout, print_doc, progress_bar, warn, write_stdout};
+use crate::cli::output::{color_stdout, print_doc, warn, write_stdout};
+use crate::cli::progress::WriteProgress;
 use crate::cli::steps::{
     load_manifests, parse_accounts, select, survey_accounts, tokens_of, tokens_of_selected,
     with_session_for,
@@ -174,13 +175,13 @@ async fn execute_and_report(
     doc: PlanDocument,
     global: &GlobalOptions,
 ) -> Outcome {
-    let bar = progress_bar(count_writes(&doc), global);
-    let ticker = bar.clone();
+    let pauses = api.pauses_source();
+    let progress = WriteProgress::start(count_writes(&doc), global, move || pauses());
     // What each action sends, for the check after the writes (spec section 3).
     let expected = Expectations::of(&doc);
     // The plan is handed over: execute frees what each write no longer needs.
-    let report = execute(api, doc, std::sync::Arc::new(move || ticker.inc(1))).await;
-    bar.finish_and_clear();
+    let report = execute(api, doc, progress.ticker()).await;
+    progress.finish();
     if let Err(e) = write_stdout(|out| report.render_to(out)) {
         // The writes are done (or not) whatever happens to stdout: say so on stderr.
         return Err(Failure::new(format!(

@@ -37,6 +37,11 @@ impl Transport {
                                     delay.as_millis()
                                 )
                             });
+                            let _pause = self.limiter.pauses.begin(
+                                None,
+                                crate::graph::PauseReason::Retry,
+                                delay,
+                            );
                             tokio::time::sleep(delay).await;
                         }
                         None => return Err(backoff.exhausted(error)),

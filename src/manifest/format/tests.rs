@@ -47,8 +47,9 @@ fn the_schema_and_the_loader_know_the_same_keys() {
             "{name}: the schema must refuse unknown keys, as the loader does"
         );
     }
-    // The rule grammar is checked by the rule parser, not as format mappings.
-    let grammar = ["Condition", "RuleNode"];
+    // The rule grammar (and its copy for sets, where values may be parameters) is checked by
+    // the rule parser, not as format mappings.
+    let grammar = ["Condition", "RuleNode", "SetCondition", "SetRuleNode"];
     for (name, definition) in definitions {
         if definition.get("properties").is_some() && !grammar.contains(&name.as_str()) {
             assert!(

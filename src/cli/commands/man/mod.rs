@@ -515,7 +515,7 @@ mod tests {
 
     #[test]
     fn long_lines_are_broken_between_words() {
-        let long = format!("{} \\-\\-flag .dot 'quote", "word ".repeat(20));
+        let long = format!("{}\\-\\-flag .dot 'quote", "word ".repeat(20));
         let mut out = String::new();
         wrap(&mut out, &long, &mut false, None);
         assert!(out.lines().all(|l| l.len() <= LINE), "{out}");
