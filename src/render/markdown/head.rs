@@ -16,6 +16,9 @@ pub(super) struct Head {
     pub(super) rows: Vec<String>,
     /// The count of accounts with nothing to do.
     bottom: String,
+    /// Every account of each grouped row, named: written at the end of the comment (a long
+    /// list in a table cell would push the first change off the first screen).
+    pub(super) members: String,
 }
 
 impl Head {
@@ -75,7 +78,26 @@ impl Head {
             .iter()
             .map(|members| row(doc, members))
             .collect();
-        Head { top, rows, bottom }
+        let mut listed = String::new();
+        for members in groups.groups.iter().filter(|m| m.len() > 1) {
+            let ids: Vec<String> = members
+                .iter()
+                .map(|a| format!("`{}`", doc.accounts[*a].account))
+                .collect();
+            let _ = writeln!(
+                listed,
+                "\n**The {} accounts of the row {}:** {}.",
+                thousands(members.len()),
+                group_label(doc, members),
+                ids.join(", ")
+            );
+        }
+        Head {
+            top,
+            rows,
+            bottom,
+            members: listed,
+        }
     }
 
     /// Its size with the first `rows` rows.
@@ -83,6 +105,7 @@ impl Head {
         self.top.len()
             + self.rows.iter().take(rows).map(String::len).sum::<usize>()
             + self.bottom.len()
+            + self.members.len()
     }
 
     pub(super) fn write(&self, out: &mut String, rows: usize) {
@@ -94,23 +117,19 @@ impl Head {
     }
 }
 
-/// A table row: one account, or accounts whose changes read the same (every one named, with
-/// the counts of each).
+/// A table row: one account, or accounts whose changes read the same (the first named, the
+/// others listed at the end of the comment; the counts are each account's).
 fn row(doc: &PlanDocument, members: &[usize]) -> String {
     let first = &doc.accounts[members[0]];
     let s = Summary::of([first]);
     let (account, manifest) = match members {
         [_] => (format!("`{}`", first.account), code(&first.source)),
         _ => {
-            let ids: Vec<String> = members
-                .iter()
-                .map(|a| format!("`{}`", doc.accounts[*a].account))
-                .collect();
             let same_file = members
                 .iter()
                 .all(|a| doc.accounts[*a].source == first.source);
             (
-                format!("{}, each", ids.join(", ")),
+                format!("{} (each; listed at the end)", group_label(doc, members)),
                 if same_file {
                     code(&first.source)
                 } else {
@@ -127,6 +146,15 @@ fn row(doc: &PlanDocument, members: &[usize]) -> String {
         s.delete,
         s.unmanaged,
         review(first)
+    )
+}
+
+/// `` `act_1000` and 58 more ``: a grouped row's first account and how many more.
+fn group_label(doc: &PlanDocument, members: &[usize]) -> String {
+    format!(
+        "`{}` and {} more",
+        doc.accounts[members[0]].account,
+        thousands(members.len() - 1)
     )
 }
 

@@ -409,7 +409,7 @@ pub(super) fn section_heading(out: &mut String, doc: &PlanDocument, members: &[u
         n => {
             let _ = writeln!(
                 out,
-                "\n#### `{}` and {} more accounts, the same changes in each (listed in the table; diffs shown are `{}`'s)\n",
+                "\n#### `{}` and {} more accounts, the same changes in each (listed at the end; diffs shown are `{}`'s)\n",
                 first.account,
                 n - 1,
                 first.account

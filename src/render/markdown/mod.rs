@@ -91,6 +91,7 @@ pub(crate) fn render_bounded_to(
         write_section(&mut part, doc, section, forms, mode);
         out.write_all(part.as_bytes())?;
     }
+    out.write_all(layout.head.members.as_bytes())?;
     if let Some(cut) = &layout.cut {
         part.clear();
         cut_note(&mut part, cut, mode, bound);
