@@ -99,6 +99,7 @@ mod tests {
             account: AdAccountId::parse(id).unwrap(),
             source: "a.yaml".into(),
             live_fingerprint: String::new(),
+            digest: None,
             actions: (0..creates)
                 .map(|i| Action::Create {
                     name: format!("c{i}"),

@@ -314,6 +314,7 @@ mod tests {
             actions,
             unmanaged: Vec::new(),
             warnings: Vec::new(),
+            refusals: Vec::new(),
             safety: None,
             token_env: None,
             notes: Vec::new(),

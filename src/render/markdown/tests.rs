@@ -35,6 +35,7 @@ fn account(i: usize, actions: Vec<Action>) -> AccountPlan {
         account: AdAccountId::parse(&format!("act_{}", 1000 + i)).unwrap(),
         source: format!("conversions/client-{i}.yaml"),
         live_fingerprint: "ab".into(),
+        digest: None,
         actions,
         unmanaged: vec![],
         warnings: vec![],
