@@ -1,5 +1,5 @@
 //! Progress of an apply's writes, told as it happens. On a terminal: a bar drawn from the
-//! first moment (not at the first answer), counting each write as its answer arrives, with
+//! first moment (not at the first answer), counting the writes answered, with
 //! the waits under way as a countdown ("act_1: rate limit 41 s"). Without a terminal (CI
 //! logs): a line beginning `progress:` every [`LOG_EVERY`] while the writes last, with the
 //! count, the share and the accounts waiting and why. Nothing with `--quiet`.

@@ -185,35 +185,21 @@ impl Inner {
             for job in &mut pending {
                 job.first_try.get_or_insert(now);
             }
-            // Each batch's answers are taken as they arrive (progress counts a write when its
-            // answer is in, not when the account's slowest batch is).
-            let mut chunks: Vec<Vec<Job>> = Vec::new();
-            let mut rest = pending.into_iter().peekable();
-            while rest.peek().is_some() {
-                chunks.push(rest.by_ref().take(self.batch_size).collect());
-            }
-            let mut in_flight: futures::stream::FuturesUnordered<_> = chunks
-                .into_iter()
-                .map(|chunk| async move {
-                    let answers = self.send_chunk(&chunk).await;
-                    (chunk, answers)
-                })
-                .collect();
+            let answers = futures::future::join_all(
+                pending
+                    .chunks(self.batch_size)
+                    .map(|chunk| self.send_chunk(chunk)),
+            )
+            .await;
             let mut again = Vec::new();
             let mut to_verify: Vec<(Job, GraphError)> = Vec::new();
-            while let Some((chunk, answers)) = futures::StreamExt::next(&mut in_flight).await {
-                for (mut job, answer) in chunk.into_iter().zip(answers) {
-                    match self.step(&mut job, answer) {
-                        Step::Done(result) => finish(&job, result),
-                        Step::Again => again.push(job),
-                        Step::Verify(error) => to_verify.push((job, error)),
-                    }
+            for (mut job, answer) in pending.into_iter().zip(answers.into_iter().flatten()) {
+                match self.step(&mut job, answer) {
+                    Step::Done(result) => finish(&job, result),
+                    Step::Again => again.push(job),
+                    Step::Verify(error) => to_verify.push((job, error)),
                 }
             }
-            drop(in_flight);
-            // The next round batches in plan order, whatever order the answers came in.
-            again.sort_by_key(|job: &Job| job.index);
-            to_verify.sort_by_key(|(job, _)| job.index);
             if !to_verify.is_empty() {
                 let acc = account.clone().expect("creates always name their account");
                 self.resolve_lost_creates(&acc, to_verify, &mut finish, &mut again)

@@ -17,13 +17,17 @@ fn slow(latency_ms: u64) -> Harness {
     })
 }
 
-/// Writes one at a time (`--batch-size 1 --parallelism 1`): 30 of them at 400 ms take some
-/// 12 s, past the 10 s after which a log line is due.
+/// Writes one at a time (`--batch-size 1 --parallelism 1`): 30 accounts of one create each at
+/// 400 ms take some 12 s, past the 10 s after which a log line is due.
 #[test]
 fn logs_get_a_progress_line_counting_answered_writes() {
     let env = slow(400);
-    env.write("conversions/a.yaml", &manifest_document("act_1", 15, 0));
-    env.write("conversions/b.yaml", &manifest_document("act_2", 15, 0));
+    for a in 1..=30 {
+        env.write(
+            &format!("conversions/{a}.yaml"),
+            &manifest_document(&format!("act_{a}"), 1, 0),
+        );
+    }
     let run = env
         .convctl()
         .args(&[
