@@ -258,7 +258,6 @@ fn no_command_ever_shows_the_token_or_app_secret() {
     let ok = |args: &[&str]| {
         let out = run(args, std::slice::from_ref(&secret));
         assert!(matches!(out.code, 0 | 2), "{}: {out}", args.join(" "));
-        out
     };
 
     // Success paths, verbose and not.

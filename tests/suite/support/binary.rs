@@ -40,9 +40,11 @@ pub fn bin() -> PathBuf {
 }
 
 /// One convctl invocation, built up then [`run`](Convctl::run).
+#[must_use = "a Convctl does nothing until it is run"]
 pub struct Convctl<'a> {
     args: Vec<OsString>,
     dir: Option<PathBuf>,
+    filters: Vec<(String, String)>,
     env: Vec<(String, Option<OsString>)>,
     stdin: Option<Vec<u8>>,
     close_stdout: bool,
@@ -73,6 +75,7 @@ impl<'a> Convctl<'a> {
         Convctl {
             args: Vec::new(),
             dir: None,
+            filters: Vec::new(),
             env,
             stdin: None,
             close_stdout: false,
@@ -263,6 +266,8 @@ impl<'a> Convctl<'a> {
         }
         let run = Run {
             args: self.args,
+            dir: self.dir,
+            filters: self.filters,
             code,
             signal,
             wall,
@@ -307,8 +312,13 @@ fn waitid_nowait(pid: libc::pid_t) -> Option<bool> {
 }
 
 /// One finished run of the convctl binary.
+#[must_use = "a run's outcome is there to be checked"]
 pub struct Run {
     args: Vec<OsString>,
+    /// The working directory it ran in (the `[dir]` of its snapshot).
+    pub dir: Option<PathBuf>,
+    /// Its own snapshot filters: (regular expression, replacement).
+    pub filters: Vec<(String, String)>,
     /// Exit code; -1 when killed by a signal.
     pub code: i32,
     pub signal: Option<i32>,
@@ -327,6 +337,24 @@ pub struct Run {
 }
 
 impl Run {
+    /// The arguments it ran with.
+    pub fn args(&self) -> &[OsString] {
+        &self.args
+    }
+
+    /// Asserts the exit code, showing the whole run when it differs.
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "exit code of\n{self}");
+        self
+    }
+
+    /// Asserts exit code 0, showing the whole run when it differs.
+    #[track_caller]
+    pub fn assert_success(&self) -> &Self {
+        self.assert_code(0)
+    }
+
     /// The last line of stdout.
     pub fn last_line(&self) -> &str {
         self.stdout.lines().last().unwrap_or("")

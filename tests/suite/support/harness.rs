@@ -212,34 +212,3 @@ pub fn copy_examples(dir: &Path) {
         std::fs::copy(&path, conversions.join(path.file_name().unwrap())).unwrap();
     }
 }
-
-/// Replaces the volatile parts of output (ids, temp paths, fingerprints) for snapshots.
-pub fn redact(text: &str, dir: &Path) -> String {
-    redact_tokens(&text.replace(&dir.display().to_string(), "[dir]"))
-}
-
-/// Digit runs of 15+ characters (conversion ids) → `[id]`; 64-hex fingerprints → `[sha256]`.
-fn redact_tokens(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut token = String::new();
-    let flush = |token: &mut String, out: &mut String| {
-        if token.len() >= 15 && token.bytes().all(|b| b.is_ascii_digit()) {
-            out.push_str("[id]");
-        } else if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) {
-            out.push_str("[sha256]");
-        } else {
-            out.push_str(token);
-        }
-        token.clear();
-    };
-    for ch in text.chars() {
-        if ch.is_ascii_alphanumeric() {
-            token.push(ch);
-        } else {
-            flush(&mut token, &mut out);
-            out.push(ch);
-        }
-    }
-    flush(&mut token, &mut out);
-    out
-}
