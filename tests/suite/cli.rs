@@ -7,7 +7,7 @@
 mod pipes;
 mod trace;
 
-use crate::support::{Convctl, Harness};
+use crate::support::{Convctl, Harness, tools};
 use serde_json::Value;
 
 #[test]
@@ -60,6 +60,40 @@ fn man_prints_roff_and_writes_pages() {
         .run();
     assert!(output.code == 0, "{}", output.stderr);
     assert!(target.join("convctl-drift.1").is_file());
+}
+
+/// Every page `convctl man --out` writes passes `mandoc -T lint` without a warning.
+#[test]
+fn man_pages_pass_mandoc_lint() {
+    let Some(mandoc) = tools::require("mandoc") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    Convctl::new()
+        .args(&["man", "--out"])
+        .arg(dir.path())
+        .run()
+        .assert_success();
+    let mut pages: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    pages.sort();
+    assert!(pages.len() > 10, "{pages:?}");
+    for page in pages {
+        let out = std::process::Command::new(&mandoc)
+            .args(["-T", "lint", "-W", "warning"])
+            .arg(&page)
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && report.trim().is_empty(),
+            "{}:\n{report}",
+            page.display()
+        );
+    }
 }
 
 #[test]

@@ -5,7 +5,10 @@
 //! - [`stub`]: a Graph API stand-in answering what a test says; [`client`]: the library client;
 //! - [`generate`] and [`scenario`]: generated manifests, seeds and the reliability scenario;
 //! - [`ci`]: the CI templates and a runner for their scripts; [`json`]: JSON walking;
-//! - [`snapshot`]: whole-output assertions of a run (`assert_run!`).
+//! - [`snapshot`]: whole-output assertions of a run (`assert_run!`);
+//! - [`tools`]: the outside programs some tests drive, required in CI; [`language_server`]:
+//!   an LSP client, to see manifests as an editor does; [`markdown`]: GitHub-flavoured
+//!   markdown rendered as GitHub does.
 
 pub mod binary;
 pub mod child;
@@ -15,9 +18,12 @@ pub mod emulator;
 pub mod generate;
 pub mod harness;
 pub mod json;
+pub mod language_server;
+pub mod markdown;
 pub mod scenario;
 pub mod snapshot;
 pub mod stub;
+pub mod tools;
 
 pub use binary::{APP_SECRET, Convctl, Run, TOKEN};
 pub use harness::{Harness, copy_examples};
