@@ -11,11 +11,12 @@
 //! the child is reaped with `wait4` to read its own CPU time and peak memory. Every run is
 //! bounded in time, and asserted never to print [`TOKEN`] or [`APP_SECRET`].
 //!
-//! Self-contained (std, libc, tempfile, shell-words): `benches/scale.rs` includes this file by
-//! path.
+//! Self-contained (std, libc, tempfile, shell-words, and the sibling `profile`):
+//! `benches/scale.rs` includes this file by path.
 
 #![allow(unsafe_code)] // libc: signals and reaping child processes with their resource usage
 
+use super::profile;
 use std::ffi::{OsStr, OsString};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -68,6 +69,7 @@ impl<'a> Convctl<'a> {
             "META_APP_SECRET",
             "CONVCTL_API_BASE",
             "CONVCTL_API_VERSION",
+            "CONVCTL_SANDBOX_STRICT",
         ] {
             env.push((name.to_string(), None));
         }
@@ -183,7 +185,22 @@ impl<'a> Convctl<'a> {
     }
 
     /// Runs it to the end (or to the kill), reaps it with `wait4`, asserts no secret leaked.
-    pub fn run(self) -> Run {
+    /// A `--sandbox` run talks to the emulator inside convctl: it is recorded, and strict
+    /// under `CONVCTL_TEST_STRICT=1`, like any other emulator (see `profile`).
+    pub fn run(mut self) -> Run {
+        if self
+            .args
+            .iter()
+            .any(|a| a.to_string_lossy().starts_with("--sandbox"))
+        {
+            profile::record_emulator_start();
+            let named = (self.env.iter())
+                .any(|(name, value)| name == "CONVCTL_SANDBOX_STRICT" && value.is_some());
+            if profile::strict() && !named {
+                self.env
+                    .push(("CONVCTL_SANDBOX_STRICT".to_string(), Some("1".into())));
+            }
+        }
         let temp = |what: &str| tempfile::tempfile().unwrap_or_else(|e| panic!("{what}: {e}"));
         let (mut out, mut err) = (temp("stdout file"), temp("stderr file"));
         let time_file = tempfile::NamedTempFile::new().expect("time file");

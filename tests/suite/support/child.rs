@@ -4,11 +4,12 @@
 //!
 //! It talks to the emulator's test routes (`/_emulator/*`) only to seed and inspect state; the
 //! process under test talks Graph API like a user's would. Used by `benches/scale.rs` too (by
-//! path), so it needs nothing of the suite but the sibling `convctl` module.
+//! path), so it needs nothing of the suite but the sibling `binary` and `profile` modules.
 
 #![allow(unsafe_code)] // libc: signals and reaping child processes with their resource usage
 
 use super::binary::bin;
+use super::profile;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -40,9 +41,13 @@ impl ChildEmulator {
             Some(path) => Stdio::from(std::fs::File::create(path).expect("emulator log")),
             None => Stdio::inherit(),
         };
-        // CONVCTL_TEST_STRICT=1 (scripts/test's second run): the strict profile.
-        let strict = std::env::var("CONVCTL_TEST_STRICT").is_ok_and(|v| v == "1")
-            && !args.contains(&"--strict");
+        // Under CONVCTL_TEST_STRICT=1, the strict profile (see `profile`); one started strict
+        // already needs no second run.
+        let named_strict = args.contains(&"--strict");
+        if !named_strict {
+            profile::record_emulator_start();
+        }
+        let strict = profile::strict() && !named_strict;
         let mut child = Command::new(bin())
             .arg("emulator")
             .args(args)

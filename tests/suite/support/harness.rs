@@ -21,13 +21,23 @@ impl Harness {
         Harness::with(EmulatorConfig::default())
     }
 
-    /// The emulator with `config`; under `CONVCTL_TEST_STRICT=1` (scripts/test runs the
-    /// reconcile tests a second time so) with its strict profile, which must give the same
-    /// results.
-    pub fn with(mut config: EmulatorConfig) -> Harness {
-        config.strict |= emulator::strict_profile();
+    /// The emulator with `config`; under `CONVCTL_TEST_STRICT=1` with its strict profile,
+    /// which must give the same results (see [`super::profile`]).
+    pub fn with(config: EmulatorConfig) -> Harness {
         let rt = emulator::runtime();
         let emulator = rt.block_on(emulator::start(config));
+        Harness::around(rt, emulator)
+    }
+
+    /// The emulator with exactly the profile `config` names, for a test that compares the two
+    /// profiles itself.
+    pub fn with_profile(config: EmulatorConfig) -> Harness {
+        let rt = emulator::runtime();
+        let emulator = rt.block_on(emulator::start_exactly(config)).unwrap();
+        Harness::around(rt, emulator)
+    }
+
+    fn around(rt: tokio::runtime::Runtime, emulator: RunningEmulator) -> Harness {
         Harness {
             rt,
             emulator: Some(emulator),
