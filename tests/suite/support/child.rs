@@ -34,16 +34,27 @@ impl ChildEmulator {
         Self::spawn(&[&["--listen", "127.0.0.1:0"], extra].concat(), Some(log))
     }
 
+    /// Same as [`start`](Self::start), with exactly the profile `extra` names (lenient unless
+    /// it says `--strict`), for a test whose checks are one profile's: not recorded for the
+    /// strict rerun (see `profile`).
+    pub fn start_with_profile(extra: &[&str]) -> ChildEmulator {
+        Self::spawn_as(&[&["--listen", "127.0.0.1:0"], extra].concat(), None, true)
+    }
+
     /// `convctl emulator ARGS` exactly as given (no `--listen`: its default address), stderr
     /// to `log` when given.
     pub fn spawn(args: &[&str], log: Option<&Path>) -> ChildEmulator {
+        Self::spawn_as(args, log, false)
+    }
+
+    fn spawn_as(args: &[&str], log: Option<&Path>, named_profile: bool) -> ChildEmulator {
         let stderr = match log {
             Some(path) => Stdio::from(std::fs::File::create(path).expect("emulator log")),
             None => Stdio::inherit(),
         };
         // Under CONVCTL_TEST_STRICT=1, the strict profile (see `profile`); one started strict
         // already needs no second run.
-        let named_strict = args.contains(&"--strict");
+        let named_strict = named_profile || args.contains(&"--strict");
         if !named_strict {
             profile::record_emulator_start();
         }

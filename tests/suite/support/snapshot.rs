@@ -17,8 +17,8 @@
 //! What varies from one run to the next is replaced by insta filters, each as narrow as the
 //! thing it hides so that a real difference still shows: the run's working directory
 //! (`[dir]`), other temporary directories (`[tmp]`), the emulator's ephemeral port
-//! (`127.0.0.1:[port]`), the random trace id of an error answer (`[trace id]`), convctl's own
-//! version (`[version]`), and whatever a test adds with [`Convctl::filter`](super::Convctl::filter)
+//! (`127.0.0.1:[port]`), the random trace id of an error answer (`[trace id]`), the durations
+//! in verbose lines (`[duration]`), convctl's own version (`[version]`), and whatever a test adds with [`Convctl::filter`](super::Convctl::filter)
 //! (a time, an id made concurrently). Conversion ids the emulator hands out are not redacted:
 //! one emulator numbers them in order from 23850000000000001, so a seeded or sequentially
 //! created conversion has the same id on every run, and a wrong id shows as a difference.
@@ -107,6 +107,13 @@ fn filters(run: &Run) -> Vec<(String, String)> {
     filters.push((
         r#"(fbtrace_id[": =]{1,4})[A-Za-z0-9]{11}\b"#.to_string(),
         "${1}[trace id]".to_string(),
+    ));
+    // Durations in verbose lines: how long an answer took, and when the API's usage window
+    // resets (counted down from the emulator's clock).
+    filters.push((r"\bin [0-9]+ ms\b".to_string(), "in [duration]".to_string()));
+    filters.push((
+        r"\breset in [0-9]+s\b".to_string(),
+        "reset in [duration]".to_string(),
     ));
     // convctl's own version, where convctl prints it, so that a release changes no snapshot.
     let version = regex::escape(env!("CARGO_PKG_VERSION"));
