@@ -1,5 +1,5 @@
 //! Agency-scale benchmark of the real `convctl` binary against the emulator, measured against
-//! the physical limit set by latency and parallelism (issue 7).
+//! the physical limit set by latency and parallelism.
 //!
 //! `cargo bench --bench scale -- [--scales 10,100,500] [--latency-ms 50] [--parallelism 16]
 //! [--unbatched-accounts 50] [--local-runs 21] [--repeat 3]`

@@ -1,8 +1,8 @@
-//! The command line of the packaged binary: `--version` names the Graph API version,
-//! completions and man pages come out of the real executable, a bad `--shard` is refused
-//! before any work, usage errors exit 1 (never 2, which pipelines read as "changes present",
-//! spec section 3), and the global options (colour, quiet, batching, account filters, shards,
-//! verbose) do what they say.
+//! The command line of the packaged binary: `--version` names the Graph API version, completions
+//! and man pages come out of the real executable, a bad `--shard` is refused before any work, usage
+//! errors exit 1 (never 2, which pipelines read as "changes present", docs/cli.md, "Exit codes"),
+//! and the global options (colour, quiet, batching, account filters, shards, verbose) do what they
+//! say.
 
 mod pipes;
 mod trace;

@@ -1,7 +1,7 @@
-//! Review of `drift` (spec section 3: 0 in sync, 2 drift found, 1 error): a nightly drift job
-//! must report drift as drift, even where `apply` would refuse to fix it (a protected
-//! conversion that no longer matches its manifest). That is the drift most worth an alert;
-//! exiting 1 would file it under "the tool broke". `plan` still refuses it (exit 1).
+//! `drift` exits 0 in sync, 2 drift found, 1 error (docs/cli.md, "Exit codes"): a nightly drift job
+//! must report drift as drift, even where `apply` would refuse to fix it (a protected conversion
+//! that no longer matches its manifest). That is the drift most worth an alert; exiting 1 would
+//! file it under "the tool broke". `plan` still refuses it (exit 1).
 
 use crate::assert_run;
 use crate::support::Harness;

@@ -1,4 +1,4 @@
-//! Issue 16, end to end against the in-process emulator: one set used by several accounts
+//! Sets, end to end against the in-process emulator: one set used by several accounts
 //! (plans grouped in text, one action per account with `"set"` in JSON, apply per account,
 //! convergence), `renamed_from` renaming in place, `convctl test` once per account, GitHub
 //! annotations in the set's file, per-account tokens (`token_env`) against the emulator's
@@ -415,7 +415,7 @@ fn test_runs_a_sets_tests_once_per_account_and_github_annotates_the_set() {
 fn scoped_env() -> Env {
     Env::with(EmulatorConfig {
         tokens: vec![
-            // The harness's own helper calls (seed, live) see everything.
+            // The harness's own calls (seed, live) see everything.
             TOKEN.to_string(),
             "global-token:act_3".into(),
             "client-a-token:act_1".into(),

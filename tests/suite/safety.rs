@@ -1,9 +1,9 @@
-//! End to end, against the in-process emulator: the safety rules of spec section 2 (protect,
-//! the mass-delete guard, ordering at the 100 cap, duplicate names, recovering a half-finished
-//! replacement, a replaced pinned conversion, recently fired warnings) and the exit codes of
-//! spec section 3 (plan --detailed-exitcode, drift, apply without a terminal, stale plans).
-//! Also: the cap when deletes only archive (`cap`), and the thresholds of the mass-delete
-//! guard and of "fired recently" at their exact boundaries (`thresholds`).
+//! End to end, against the in-process emulator: the safety rules of docs/reconcile.md, "Safety"
+//! (protect, the mass-delete guard, ordering at the 100 cap, duplicate names, recovering a
+//! half-finished replacement, a replaced pinned conversion, recently fired warnings) and the exit
+//! codes of docs/cli.md, "Exit codes" (plan --detailed-exitcode, drift, apply without a terminal,
+//! stale plans). Also: the cap when deletes only archive (`cap`), and the thresholds of the
+//! mass-delete guard and of "fired recently" at their exact boundaries (`thresholds`).
 
 mod cap;
 mod thresholds;
@@ -343,7 +343,7 @@ fn replacing_a_pinned_conversion_prints_the_new_id_and_tolerates_the_old_pin() {
     "#);
 
     // A pin to an id that does not exist, where no live conversion has the entry's name (a
-    // delete-first replacement whose create failed, issue 15 item 7): created, with a warning.
+    // delete-first replacement whose create failed): created, with a warning.
     env.write(
         "conversions/a.yaml",
         &format!(

@@ -1,4 +1,4 @@
-//! Secrets (issue 7, reliability 4): a canary access token (from `META_ACCESS_TOKEN` and from
+//! Secrets: a canary access token (from `META_ACCESS_TOKEN` and from
 //! `--access-token-file`), a canary app secret (`META_APP_SECRET`) and the `appsecret_proof`
 //! derived from them never leave the Authorization header and the proof parameter: they never
 //! appear in anything convctl writes — stdout, stderr, `--verbose` logs, saved plans, imported
@@ -409,5 +409,5 @@ fn a_closed_stdout_does_not_leak_or_panic() {
     let stderr = &out.stderr;
     assert_clean("stderr with a closed stdout", stderr);
 
-    // Issue 13: the reader went away, which is not an error: a quiet exit 0.
+    // The reader went away, which is not an error: a quiet exit 0.
 }

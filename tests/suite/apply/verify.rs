@@ -1,4 +1,4 @@
-//! Issue 12, item 4: after an apply, the accounts written are read again and anything the API
+//! After an apply, the accounts written are read again and anything the API
 //! stored differently from what was sent is reported per conversion and field (sent, stored),
 //! with exit 1 and a hint: never a silent loop where every apply replaces the same conversion.
 //! The emulator's `--rewrite-rules` (lower-cases `eq` strings of created rules) plays the API

@@ -1,4 +1,4 @@
-//! Issue 13: the GitHub Action (action.yml) the templates use. Its shell steps run for real
+//! The GitHub Action (action.yml) the templates use. Its shell steps run for real
 //! with bash, as `ci_templates::flow` runs them for the small examples; here at agency size
 //! (60 accounts x 100 creates over 4 shards, which must make one readable comment), and the
 //! steps around convctl: installing a pinned, cached build and the action's own metadata. The

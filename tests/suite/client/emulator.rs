@@ -134,7 +134,7 @@ async fn batch_size_one_sends_plain_requests() {
     assert_eq!(emu.stats()["batches"], 0);
 }
 
-/// The acceptance test of issue 5: faults before doing anything, answers dropped after a
+/// Faults before doing anything, answers dropped after a
 /// commit, and a per-account rate limit; every read completes and every write is applied
 /// exactly once.
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! Issue 12, item 2: the client gives the same results under both emulator profiles, and a
+//! The client gives the same results under both emulator profiles, and a
 //! field refusal is learnt once per run: a 200-account plan under `--strict` makes at most
 //! 1.2x the round trips of the lenient profile (counted by `/_emulator/stats`).
 //!

@@ -1,4 +1,4 @@
-//! A bad network day (issue 7, reliability 1): with the emulator failing 20% of requests before
+//! A bad network day: with the emulator failing 20% of requests before
 //! doing anything and losing the answer to 10% of committed writes, one `apply` of 20 accounts
 //! × 50 conversions that needs every kind of change (updates, replacements, deletes by prune
 //! and by tombstone, creates) must end with live state exactly as declared — no duplicate,

@@ -1,8 +1,8 @@
-//! Issue 13: schema.json is as strict as `convctl validate` can be in JSON Schema. A real
-//! validator (the `jsonschema` crate, and Python's `check-jsonschema` to the same verdicts) runs over every
-//! document of the bad-manifest corpus (tests/corpus): each entry is rejected, unless it is one
-//! of the few that JSON Schema cannot express, listed below with the reason, and those are
-//! checked to still pass (so the list can only shrink). Valid manifests of every shape pass.
+//! schema.json is as strict as `convctl validate` can be in JSON Schema. A real validator (the
+//! `jsonschema` crate, and Python's `check-jsonschema` to the same verdicts) runs over every
+//! document of the bad-manifest corpus (tests/corpus): each entry is rejected, unless it is one of
+//! the few that JSON Schema cannot express, listed below with the reason, and those are checked to
+//! still pass (so the list can only shrink). Valid manifests of every shape pass.
 
 use crate::support::tools;
 use serde_json::{Value, json};
@@ -137,10 +137,10 @@ fn every_expressible_corpus_entry_is_rejected() {
     assert!(rejected >= 27, "{rejected} entries rejected");
 }
 
-/// The entries issue 13 found accepted: no name, no rule, both rules, a bare tombstone, a
+/// Entries an earlier schema accepted: no name, no rule, both rules, a bare tombstone, a
 /// protected tombstone, a rule string that is not JSON, no event type anywhere.
 #[test]
-fn the_gaps_of_issue_13_are_closed() {
+fn entries_an_earlier_schema_accepted_are_refused() {
     let validator = validator();
     let bad = [
         json!({"account": "act_1", "conversions": [{"custom_event_type": "LEAD", "rule": {"url": {"eq": "x"}}}]}),

@@ -1,4 +1,4 @@
-//! Review of "errors name account and conversion, and say how to fix": a plan that cannot be
+//! Errors name the account and the conversion, and say how to fix: a plan that cannot be
 //! made prints each problem once, as `file:line:col: error: act_…: …` (the shape `validate` and
 //! `test` use, which editors and CI annotations link), followed by its `help:`.
 

@@ -1,4 +1,4 @@
-//! Review of the markdown plan (issue 6: "for a pull-request comment"): user text (conversion
+//! The markdown plan is made for a pull-request comment: user text (conversion
 //! names from manifests or from live state, warnings, file names) must never break the comment's
 //! layout — close a `<details>` block, open HTML tags, split a table row, end a code fence —
 //! nor turn into markdown (emphasis, links) or @mentions in a GitHub comment.

@@ -1,4 +1,4 @@
-//! Never delete what is not ours, never run an edited plan (issue 15, items 2, 5, 6), end to
+//! Never delete what is not ours, never run an edited plan, end to
 //! end: the real binary against the in-process emulator.
 
 use crate::assert_run;
@@ -24,7 +24,7 @@ fn writes(env: &Env) -> u64 {
     env.stats()["writes"].as_u64().expect("writes stat")
 }
 
-/// The first scenario of issue 15: a person makes a second `Purchase` by hand a moment after
+/// A person makes a second `Purchase` by hand a moment after
 /// convctl made its own. It is newer and has another rule, so it is not the old half of an
 /// interrupted replacement: convctl deletes nothing and asks for a pin.
 #[test]
@@ -91,7 +91,7 @@ fn a_conversion_made_by_hand_with_our_name_is_never_deleted() {
     assert_eq!(env.live("act_1").len(), 2);
 }
 
-/// Item 2: the same conversion twice (two applies that met) is repaired: the oldest is kept,
+/// The same conversion twice (two applies that met) is repaired: the oldest is kept,
 /// the other deleted with reason `duplicate`, shown in every rendering of the plan.
 #[test]
 fn duplicates_are_shown_for_review_and_repaired_keeping_the_oldest() {
@@ -279,7 +279,7 @@ fn duplicates_are_shown_for_review_and_repaired_keeping_the_oldest() {
     ");
 }
 
-/// Item 6: every edit of a saved plan that issue 15 saw executed is refused before any write.
+/// Every edit of a saved plan that could once be executed is refused before any write.
 #[test]
 fn edited_saved_plans_are_refused_before_any_write() {
     let env = Env::new();

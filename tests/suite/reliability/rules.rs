@@ -1,4 +1,4 @@
-//! Rule evaluation never guesses (issue 15, item 8): a `regex_match` PCRE gives up on is an error
+//! Rule evaluation never guesses: a `regex_match` PCRE gives up on is an error
 //! naming the pattern in `convctl test` (a `no_match` test does not pass, a `match` test does
 //! not merely "fail", `not:` does not flip it), and a JSON-string rule that repeats a key is
 //! refused by `validate`, as the YAML form is.
@@ -42,7 +42,7 @@ fn a_regex_pcre_gives_up_on_is_an_error_in_convctl_test() {
     ----- stderr -----
     "#);
     let stdout = out.stdout.clone();
-    assert_eq!(Some(out.code), Some(1), "{stdout}{}", out.stderr.clone());
+    assert_eq!(Some(out.code), Some(1), "{stdout}{}", out.stderr);
     let failures: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
     assert_eq!(failures.len(), 2, "{stdout}");
     for line in &failures {
@@ -172,5 +172,5 @@ fn a_json_string_rule_with_a_repeated_key_is_invalid() {
     help: a mapping keeps only one value per key: combine the conditions with `and`
     ");
     assert_eq!(Some(out.code), Some(1));
-    assert!(out.stderr.clone().contains("duplicate key `url`"));
+    assert!(out.stderr.contains("duplicate key `url`"));
 }

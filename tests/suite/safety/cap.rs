@@ -1,7 +1,7 @@
-//! Review of spec section 2, "delete first only when the account is at its 100 limit", against
+//! "Delete first only when the account is at its 100 limit" (docs/reconcile.md, "Safety"), against
 //! an API where DELETE only archives and archived conversions still count toward the limit
-//! (reference: Custom conversions; the emulator's `--delete-archives`). There, deleting first
-//! makes no room: apply must notice after the first such delete and not destroy the others.
+//! (reference: Custom conversions; the emulator's `--delete-archives`). There, deleting first makes
+//! no room: apply must notice after the first such delete and not destroy the others.
 
 use crate::assert_run;
 use crate::support::Harness;
