@@ -1,5 +1,5 @@
 //! Agency-scale benchmark of the real `convctl` binary against the emulator, measured against
-//! the physical limit set by latency and parallelism (issue 7).
+//! the physical limit set by latency and parallelism.
 //!
 //! `cargo bench --bench scale -- [--scales 10,100,500] [--latency-ms 50] [--parallelism 16]
 //! [--unbatched-accounts 50] [--local-runs 21] [--repeat 3]`
@@ -32,6 +32,9 @@ mod child;
 #[path = "../tests/suite/support/generate.rs"]
 #[allow(dead_code, reason = "shared with tests/suite, which uses the rest")]
 mod generate;
+#[path = "../tests/suite/support/profile.rs"]
+#[allow(dead_code, reason = "shared with tests/suite, which uses the rest")]
+mod profile;
 
 use binary::{Convctl, Run, TOKEN};
 use child::ChildEmulator;
@@ -320,7 +323,7 @@ fn run_scale(o: &Options, n: usize, samples: &mut Vec<Sample>) {
         // whether the optional fields are read back (src/graph/list.rs); the re-read knows.
         let probe = u64::from(n > 50);
         let list_batches = (n - probe as usize).div_ceil(50) as u64 + n.div_ceil(50) as u64;
-        let strict = std::env::var("CONVCTL_TEST_STRICT").is_ok_and(|v| v == "1");
+        let strict = profile::strict();
         assert!(
             (strict
                 || (batches == sample.write_batches + list_batches

@@ -108,7 +108,7 @@ async function main() {
   check(node.name === 'High value purchase' && node.description === 'Purchases over 100', 'read the node');
 
   // Update a fresh object (`update(fields, params)`): the SDK sends {"name": ..., "id": "<the same
-  // id>"} (issue 12).
+  // id>"}.
   const updated = await new CustomConversion(ccId).update([], {name: 'Renamed', default_conversion_value: 20});
   check(updated && updated.success === true, `update with the object's own id: ${JSON.stringify(updated)}`);
   const again = await new CustomConversion(ccId).get(['name', 'default_conversion_value']);

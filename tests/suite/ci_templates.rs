@@ -3,11 +3,13 @@
 //! matrices must cover 1..=N, and no script may print (or even mention) the token: it reaches
 //! convctl through the environment only. The templates' steps run for real with bash: the
 //! plan, apply and drift flows against the emulator (`flow`), and the reporting steps against
-//! stand-ins of GitHub and GitLab (`reporting`).
+//! stand-ins of GitHub and GitLab (`reporting`), and every step's shell passes shellcheck
+//! (`shellcheck`).
 
 mod action;
 mod flow;
 mod reporting;
+mod shellcheck;
 
 use clap::Parser;
 use convctl::cli::args::Cli;

@@ -1,9 +1,9 @@
-//! Crash safety (issue 7, reliability 2): the `apply` process is killed with SIGKILL at seeded
-//! random moments — before, during and after its writes — in 20 trials. After each kill, running
-//! `apply` again (a bounded number of times) must converge to exactly the declared state: no
-//! duplicate (a create committed just before the kill is recognised), nothing lost (a
-//! replacement cut off between its create and its delete is finished), nothing unmanaged
-//! touched. The emulator is a separate process and survives every kill.
+//! Crash safety: the `apply` process is killed with SIGKILL at seeded random moments — before,
+//! during and after its writes — in 20 trials. After each kill, running `apply` again (a bounded
+//! number of times) must converge to exactly the declared state: no duplicate (a create committed
+//! just before the kill is recognised), nothing lost (a replacement cut off between its create and
+//! its delete is finished), nothing unmanaged touched. The emulator is a separate process and
+//! survives every kill.
 
 use crate::support::child::ChildEmulator;
 use crate::support::scenario::Scenario;

@@ -2,8 +2,9 @@
 //! `send_events` (token in the header, never resent when the answer is lost), `convctl events
 //! send` (offline validation first, nothing sent when invalid) and `convctl test --live`.
 
+use crate::assert_run;
 use crate::support::emulator::{start, with_token};
-use crate::support::{Convctl, TOKEN, in_background, now};
+use crate::support::{Convctl, Run, TOKEN, in_background, now};
 use convctl::emulator::{EmulatorConfig, RunningEmulator, SeedConversion};
 use convctl::graph::{ErrorKind, GraphClient, GraphConfig, RetryPolicy};
 use convctl::model::Secret;
@@ -126,7 +127,12 @@ async fn an_api_refusal_is_reported_with_its_code() {
 // ---- the binary ----
 
 /// Runs the binary off the runtime's threads (the emulator keeps serving meanwhile).
-async fn run(convctl: Convctl<'static>) -> (i32, String, String) {
+async fn run(convctl: Convctl<'static>) -> Run {
+    in_background(move || convctl.run()).await
+}
+
+/// Same, as (exit code, stdout, stderr).
+async fn run_parts(convctl: Convctl<'static>) -> (i32, String, String) {
     let run = in_background(move || convctl.run()).await;
     (run.code, run.stdout, run.stderr)
 }
@@ -155,7 +161,7 @@ async fn events_send_validates_then_sends() {
         &json!({"data": [purchase(t - 60, 150.0), purchase(t - 30, 5.0).to_string()]}).to_string(),
     );
     let base = emu.base_url();
-    let (code, stdout, stderr) = run(Convctl::new().against(&base).args(&[
+    let out = run(Convctl::new().against(&base).args(&[
         "events",
         "send",
         "--pixel",
@@ -166,6 +172,19 @@ async fn events_send_validates_then_sends() {
         "TEST42",
     ]))
     .await;
+    assert_run!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    pixel 55: 2 events received (test event code TEST42: see Events Manager → Test Events); fbtrace_id [trace id]
+    ----- stderr -----
+    ");
+    let Run {
+        code,
+        stdout,
+        stderr,
+        ..
+    } = out;
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains("pixel 55: 2 events received (test event code TEST42"),
@@ -212,9 +231,11 @@ async fn invalid_events_are_refused_offline_and_nothing_is_sent() {
     ];
     for (i, (data, expected)) in cases.into_iter().enumerate() {
         let file = write(&dir, &format!("bad{i}.json"), &data.to_string());
-        let (code, _, stderr) = run(Convctl::new()
-            .against(&base)
-            .args(&["events", "send", "--pixel", "55", "--file", &file]))
+        let (code, _, stderr) = run_parts(
+            Convctl::new()
+                .against(&base)
+                .args(&["events", "send", "--pixel", "55", "--file", &file]),
+        )
         .await;
         assert_eq!(code, 1, "case {i}: {stderr}");
         assert!(stderr.contains(expected), "case {i}: {stderr}");
@@ -222,7 +243,7 @@ async fn invalid_events_are_refused_offline_and_nothing_is_sent() {
     }
     // physical_store events may be 30 days old (62-day window): valid, but --dry-run sends nothing.
     let file = write(&dir, "store.json", &json!([store]).to_string());
-    let (code, stdout, stderr) = run(Convctl::new().against(&base).args(&[
+    let out = run(Convctl::new().against(&base).args(&[
         "events",
         "send",
         "--pixel",
@@ -232,13 +253,34 @@ async fn invalid_events_are_refused_offline_and_nothing_is_sent() {
         "--dry-run",
     ]))
     .await;
+    assert_run!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    1 event valid for pixel 55; nothing sent (--dry-run)
+    ----- stderr -----
+    ");
+    let Run {
+        code,
+        stdout,
+        stderr,
+        ..
+    } = out;
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("1 event valid"), "{stdout}");
     let file = write(&dir, "notjson.json", "[{\"event_name\": }");
-    let (code, _, stderr) = run(Convctl::new()
+    let out = run(Convctl::new()
         .token(TOKEN)
         .args(&["events", "send", "--pixel", "55", "--file", &file]))
     .await;
+    assert_run!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: [tmp]/notjson.json:1:17: not JSON: expected value at line 1 column 17; write a JSON array of events, or {"data": [...]}
+    "#);
+    let Run { code, stderr, .. } = out;
     assert_eq!(code, 1);
     assert!(stderr.contains("notjson.json:1:"), "{stderr}");
     assert_eq!(emu.stats()["requests"], 0, "nothing reached the API");
@@ -255,7 +297,7 @@ async fn a_bad_token_is_reported_without_the_token() {
         &json!([purchase(now(), 1.0)]).to_string(),
     );
     let base = emu.base_url();
-    let (code, _, stderr) = run(Convctl::new()
+    let out = run(Convctl::new()
         .args(&["--api-base", &base])
         .token("wrong-token-0815")
         .args(&[
@@ -269,13 +311,31 @@ async fn a_bad_token_is_reported_without_the_token() {
             "T",
         ]))
     .await;
+    assert_run!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: sending events to pixel 55: Invalid OAuth access token - Cannot parse access token [code 190, subcode 467, fbtrace_id [trace id]]
+    help: renew the access token (--access-token-file or META_ACCESS_TOKEN)
+    ");
+    let Run { code, stderr, .. } = out;
     assert_eq!(code, 1);
     assert!(stderr.contains("190"), "{stderr}");
     assert!(!stderr.contains("wrong-token-0815"), "{stderr}");
-    let (code, _, stderr) = run(Convctl::new()
+    let out = run(Convctl::new()
         .args(&["--api-base", &base])
         .args(&["events", "send", "--pixel", "55", "--file", &file]))
     .await;
+    assert_run!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    warning: no --test-event-code: these events are processed as real events, not only shown in Test Events
+    error: no access token: pass --access-token-file FILE or set META_ACCESS_TOKEN (a token with ads_management on the accounts), or try convctl without one against the built-in emulator with --sandbox
+    ");
+    let Run { code, stderr, .. } = out;
     assert_eq!(code, 1);
     assert!(stderr.contains("no access token"), "{stderr}");
     emu.shutdown().await.unwrap();
@@ -318,7 +378,7 @@ async fn test_live_fires_the_conversions_it_tests() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = write(&dir, "shop.yaml", MANIFEST);
     let base = emu.base_url();
-    let (code, stdout, stderr) = run(Convctl::new().against(&base).args(&[
+    let out = run(Convctl::new().against(&base).args(&[
         "test",
         &manifest,
         "--live",
@@ -326,6 +386,25 @@ async fn test_live_fires_the_conversions_it_tests() {
         "TEST7",
     ]))
     .await;
+    assert_run!(out, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ok    act_42 "High value purchase" match[0]
+    ok    act_42 "High value purchase" no_match[0]
+    ok    act_42 "Thank you page" match[0]
+    test result: ok. 3 passed; 0 failed (0 conversions without tests)
+    sent  act_42 "High value purchase" match[0] → pixel 77
+    sent  act_42 "Thank you page" match[0] → pixel 77
+    pixel 77: 2 events received (test event code TEST7: see Events Manager → Test Events); fbtrace_id [trace id]
+    ----- stderr -----
+    "#);
+    let Run {
+        code,
+        stdout,
+        stderr,
+        ..
+    } = out;
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("test result: ok. 3 passed"), "{stdout}");
     assert!(
@@ -346,7 +425,7 @@ async fn test_live_sends_nothing_when_a_test_fails_or_no_code_is_given() {
     let failing = MANIFEST.replace("value: 150}]", "value: 99}]");
     let manifest = write(&dir, "shop.yaml", &failing);
     let base = emu.base_url();
-    let (code, stdout, _) = run(Convctl::new().against(&base).args(&[
+    let out = run(Convctl::new().against(&base).args(&[
         "test",
         &manifest,
         "--live",
@@ -354,12 +433,36 @@ async fn test_live_sends_nothing_when_a_test_fails_or_no_code_is_given() {
         "T",
     ]))
     .await;
+    assert_run!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    FAIL  [tmp]/shop.yaml:10:15: error: act_42 "High value purchase": the rule should match this event, but does not (match[0]): {"event":"Purchase","value":99}; false: {"value":{"gt":100}}
+    help: fix the rule, or the example event if the rule is right
+    ok    act_42 "High value purchase" no_match[0]
+    ok    act_42 "Thank you page" match[0]
+    test result: FAILED. 2 passed; 1 failed (0 conversions without tests)
+    ----- stderr -----
+    "#);
+    let Run { code, stdout, .. } = out;
     assert_eq!(code, 1, "{stdout}");
     let manifest = write(&dir, "ok.yaml", MANIFEST);
-    let (code, _, stderr) = run(Convctl::new()
+    let out = run(Convctl::new()
         .against(&base)
         .args(&["test", &manifest, "--live"]))
     .await;
+    assert_run!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ok    act_42 "High value purchase" match[0]
+    ok    act_42 "High value purchase" no_match[0]
+    ok    act_42 "Thank you page" match[0]
+    test result: ok. 3 passed; 0 failed (0 conversions without tests)
+    ----- stderr -----
+    error: --live needs --test-event-code CODE (Events Manager → Test Events shows it): without a code the test events would count as real conversions
+    "#);
+    let Run { code, stderr, .. } = out;
     assert_eq!(code, 1);
     assert!(stderr.contains("--test-event-code"), "{stderr}");
     assert_eq!(emu.stats()["requests"], 0, "nothing reached the API");
@@ -394,14 +497,84 @@ async fn sandbox_apply_then_test_live_and_events_send() {
     );
     let state = dir.path().join("sandbox.json");
     let sandbox = format!("--sandbox={}", state.display());
-    let (code, _, stderr) =
+    let out =
         run(Convctl::new().args(&[&sandbox, "apply", &manifest, "--auto-approve", "-q"])).await;
+    assert_run!(out, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_42 ([tmp]/shop.yaml) will change:
+
+      # "High value purchase" will be created
+      + conversion "High value purchase" {
+          + name                     = "High value purchase"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + event_source_id          = "77"
+          + rule                     =
+                {
+                  "and": [
+                    {"event": {"eq": "Purchase"}},
+                    {"value": {"gt": 100}}
+                  ]
+                }
+        }
+
+      # "Thank you page" will be created
+      + conversion "Thank you page" {
+          + name                     = "Thank you page"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + event_source_id          = "77"
+          + rule                     = {"url": {"i_contains": "thankyou.html"}}
+        }
+
+      # "Leads" will be created
+      + conversion "Leads" {
+          + name                     = "Leads"
+          + custom_event_type        = "LEAD"
+          + default_conversion_value = 0
+          + event_source_id          = "77"
+          + rule                     = {"event": {"eq": "Lead"}}
+        }
+
+    Plan: 3 to create, 0 to update, 0 to replace, 0 to delete.
+    act_42: + create "High value purchase": created, id 23850000000000001
+    act_42: + create "Thank you page": created, id 23850000000000002
+    act_42: + create "Leads": created, id 23850000000000003
+    Apply complete: 3 of 3 actions done.
+    ----- stderr -----
+    "#);
+    let Run { code, stderr, .. } = out;
     assert_eq!(code, 0, "{stderr}");
     assert!(fired_in_sandbox(&state).values().all(|fired| !fired));
 
     // No token and no test code needed in the sandbox.
-    let (code, stdout, stderr) =
-        run(Convctl::new().args(&[&sandbox, "test", &manifest, "--live"])).await;
+    let out = run(Convctl::new().args(&[&sandbox, "test", &manifest, "--live"])).await;
+    assert_run!(out, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ok    act_42 "High value purchase" match[0]
+    ok    act_42 "High value purchase" no_match[0]
+    ok    act_42 "Thank you page" match[0]
+    test result: ok. 3 passed; 0 failed (1 conversion without tests)
+    sent  act_42 "High value purchase" match[0] → pixel 77
+    sent  act_42 "Thank you page" match[0] → pixel 77
+    pixel 77: 2 events received; fbtrace_id [trace id]
+    ----- stderr -----
+    [tmp]/shop.yaml:20:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+       |
+    20 |     rule: {event: {eq: Lead}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
+    let Run {
+        code,
+        stdout,
+        stderr,
+        ..
+    } = out;
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let fired = fired_in_sandbox(&state);
     assert!(fired["High value purchase"]);
@@ -411,7 +584,7 @@ async fn sandbox_apply_then_test_live_and_events_send() {
     let lead = json!([{"event_name": "Lead", "event_time": now(), "action_source": "system_generated",
                        "user_data": {"external_id": ["x"]}}]);
     let file = write(&dir, "lead.json", &lead.to_string());
-    let (code, stdout, stderr) = run(Convctl::new().args(&[
+    let out = run(Convctl::new().args(&[
         &sandbox,
         "events",
         "send",
@@ -423,6 +596,19 @@ async fn sandbox_apply_then_test_live_and_events_send() {
         "T9",
     ]))
     .await;
+    assert_run!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    pixel 77: 1 event received (test event code T9: see Events Manager → Test Events); fbtrace_id [trace id]
+    ----- stderr -----
+    ");
+    let Run {
+        code,
+        stdout,
+        stderr,
+        ..
+    } = out;
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("pixel 77: 1 event received"), "{stdout}");
     assert!(fired_in_sandbox(&state)["Leads"]);
@@ -434,7 +620,7 @@ async fn test_live_keeps_json_output_one_document() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = write(&dir, "shop.yaml", MANIFEST);
     let base = emu.base_url();
-    let (code, stdout, stderr) = run(Convctl::new().against(&base).args(&[
+    let out = run(Convctl::new().against(&base).args(&[
         "test",
         &manifest,
         "--format",
@@ -444,6 +630,77 @@ async fn test_live_keeps_json_output_one_document() {
         "T",
     ]))
     .await;
+    assert_run!(out, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    {
+      "conversions_without_tests": 0,
+      "diagnostics": [],
+      "failed": 0,
+      "passed": true,
+      "results": [
+        {
+          "account": "act_42",
+          "column": 15,
+          "conditions": [],
+          "conversion": "High value purchase",
+          "error": null,
+          "event": {
+            "event": "Purchase",
+            "value": 150
+          },
+          "expect": "match",
+          "file": "[tmp]/shop.yaml",
+          "index": 0,
+          "line": 10,
+          "passed": true
+        },
+        {
+          "account": "act_42",
+          "column": 18,
+          "conditions": [],
+          "conversion": "High value purchase",
+          "error": null,
+          "event": {
+            "event": "Purchase",
+            "value": 50
+          },
+          "expect": "no_match",
+          "file": "[tmp]/shop.yaml",
+          "index": 0,
+          "line": 11,
+          "passed": true
+        },
+        {
+          "account": "act_42",
+          "column": 15,
+          "conditions": [],
+          "conversion": "Thank you page",
+          "error": null,
+          "event": {
+            "url": "https://shop.example/thankyou.html"
+          },
+          "expect": "match",
+          "file": "[tmp]/shop.yaml",
+          "index": 0,
+          "line": 16,
+          "passed": true
+        }
+      ],
+      "total": 3
+    }
+    ----- stderr -----
+    sent  act_42 "High value purchase" match[0] → pixel 77
+    sent  act_42 "Thank you page" match[0] → pixel 77
+    pixel 77: 2 events received (test event code T: see Events Manager → Test Events); fbtrace_id [trace id]
+    "#);
+    let Run {
+        code,
+        stdout,
+        stderr,
+        ..
+    } = out;
     assert_eq!(code, 0, "{stderr}");
     let doc: Value = serde_json::from_str(&stdout).expect("stdout is one JSON document");
     assert_eq!(doc["passed"], true);
@@ -466,7 +723,14 @@ fn events_send_reads_stdin() {
         ])
         .stdin(events.to_string())
         .run();
-    assert!(output.code == 0, "{}", output.stderr);
+    assert_run!(output, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    2 events valid for pixel 55; nothing sent (--dry-run)
+    ----- stderr -----
+    ");
+
     assert!(
         output
             .stdout

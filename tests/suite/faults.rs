@@ -61,8 +61,6 @@ async fn apply_converges_without_duplicates_when_requests_fail_and_answers_are_l
         fault_rate: 0.15,
         drop_after_commit: 0.25,
         seed: Some(42),
-        // scripts/test runs this again against the strict profile (CONVCTL_TEST_STRICT=1).
-        strict: std::env::var("CONVCTL_TEST_STRICT").is_ok_and(|v| v == "1"),
         ..Default::default()
     })
     .await;

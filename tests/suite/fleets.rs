@@ -1,4 +1,4 @@
-//! Issue 16, end to end against the in-process emulator: one set used by several accounts
+//! Sets, end to end against the in-process emulator: one set used by several accounts
 //! (plans grouped in text, one action per account with `"set"` in JSON, apply per account,
 //! convergence), `renamed_from` renaming in place, `convctl test` once per account, GitHub
 //! annotations in the set's file, per-account tokens (`token_env`) against the emulator's
@@ -6,6 +6,7 @@
 
 mod bench;
 
+use crate::assert_run;
 use crate::support::{Convctl, Harness as Env, Run, TOKEN};
 use convctl::emulator::EmulatorConfig;
 use serde_json::{Value, json};
@@ -87,42 +88,189 @@ fn a_set_change_is_one_grouped_block_one_action_per_account_in_json_and_converge
     write_fleet(&env, &[]);
 
     let text = env.run(&["plan"]);
-    assert_eq!(text.code, 0, "{text}");
+    assert_run!(text, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Changes from sets, grouped across the accounts that use them (each account's own changes follow):
+
+      # "Purchase" (set ecommerce) will be updated in place, in 3 accounts: act_1, act_2, act_3
+      ~ conversion "Purchase" {
+          ~ description = (differs per account)
+              in act_1: "old" -> "Purchases on shop-1.example"
+              in act_2: "old" -> "Purchases on shop-2.example"
+              in act_3: "old" -> "Purchases on shop-3.example"
+        }
+
+      # "Lead (${domain})" (set ecommerce) will be updated in place, in 3 accounts: act_1, act_2, act_3
+      ~ conversion "Lead (${domain})" {
+          ~ name = (differs per account)
+              in act_1: "Lead" -> "Lead (shop-1.example)"
+              in act_2: "Lead" -> "Lead (shop-2.example)"
+              in act_3: "Lead" -> "Lead (shop-3.example)"
+        }
+
+    3 more account(s) change only as the sets above show.
+
+    Plan: 0 to create, 6 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    conversions/sets/ecommerce.yaml:16:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time") (set ecommerce, used by 3 accounts: act_1 at conversions/accounts.yaml:5:5, act_2 at conversions/accounts.yaml:12:5, act_3 at conversions/accounts.yaml:19:5)
+       |
+    16 |     rule: {event: {eq: Lead}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
+
     // The renames: updates in place, grouped (the names differ per account).
-    assert!(
-        text.stdout.contains(
-            "# \"Lead (${domain})\" (set ecommerce) will be updated in place, in 3 accounts: act_1, act_2, act_3"
-        ),
-        "the renames are one change to the set's entry:\n{text}"
-    );
-    assert!(
-        text.stdout
-            .contains("in act_2: \"Lead\" -> \"Lead (shop-2.example)\""),
-        "{text}"
-    );
+
     // Purchase: the same description change except for the domain → a grouped block.
-    assert!(
-        text.stdout.contains(
-            "# \"Purchase\" (set ecommerce) will be updated in place, in 3 accounts: act_1, act_2, act_3"
-        ),
-        "{text}"
-    );
+
     assert_eq!(
         text.stdout.matches("conversion \"Purchase\"").count(),
         1,
         "{text}"
     );
-    assert!(text.stdout.contains("(differs per account)"), "{text}");
-    assert!(
-        !text.stdout.contains("will be created") && !text.stdout.contains("will be deleted"),
-        "renamed_from never creates and deletes:\n{text}"
-    );
-    assert_eq!(
-        text.last_line(),
-        "Plan: 0 to create, 6 to update, 0 to replace, 0 to delete."
-    );
 
     let json_run = env.run(&["plan", "--format", "json"]);
+    assert_run!(json_run, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    {
+      "format_version": 1,
+      "convctl_version": "[version]",
+      "api_version": "v26.0",
+      "accounts": [
+        {
+          "account": "act_1",
+          "source": "conversions/accounts.yaml",
+          "live_fingerprint": "f0af58d71b3b08a5da338e0ff2f80c8638c9d3460cd232a5a198e628693d63c3",
+          "digest": "6cbe999f85f94ed78b82b6653bdde64ab5f137257c1c3d5be0a430886142a2cc",
+          "actions": [
+            {
+              "action": "update",
+              "id": "23850000000000002",
+              "name": "Purchase",
+              "set": "ecommerce",
+              "set_entry": "Purchase",
+              "changes": [
+                {
+                  "field": "description",
+                  "before": "old",
+                  "after": "Purchases on shop-1.example"
+                }
+              ]
+            },
+            {
+              "action": "update",
+              "id": "23850000000000001",
+              "name": "Lead (shop-1.example)",
+              "set": "ecommerce",
+              "set_entry": "Lead (${domain})",
+              "changes": [
+                {
+                  "field": "name",
+                  "before": "Lead",
+                  "after": "Lead (shop-1.example)"
+                }
+              ]
+            }
+          ],
+          "unmanaged": [],
+          "warnings": []
+        },
+        {
+          "account": "act_2",
+          "source": "conversions/accounts.yaml",
+          "live_fingerprint": "54e5a21c23d92f2b683584de732de91d7cf63830e3133dd33fe41b8c35c99ccc",
+          "digest": "19cce844856edb5fd1c61dc2abc360e42fffc9636953e67c6e6d9a6897c1392d",
+          "actions": [
+            {
+              "action": "update",
+              "id": "23850000000000004",
+              "name": "Purchase",
+              "set": "ecommerce",
+              "set_entry": "Purchase",
+              "changes": [
+                {
+                  "field": "description",
+                  "before": "old",
+                  "after": "Purchases on shop-2.example"
+                }
+              ]
+            },
+            {
+              "action": "update",
+              "id": "23850000000000003",
+              "name": "Lead (shop-2.example)",
+              "set": "ecommerce",
+              "set_entry": "Lead (${domain})",
+              "changes": [
+                {
+                  "field": "name",
+                  "before": "Lead",
+                  "after": "Lead (shop-2.example)"
+                }
+              ]
+            }
+          ],
+          "unmanaged": [],
+          "warnings": []
+        },
+        {
+          "account": "act_3",
+          "source": "conversions/accounts.yaml",
+          "live_fingerprint": "11e2253a97686c40eac7c4f2e50c9a20a337a3dcbc3af7080e316202538c31b5",
+          "digest": "2be3ece53bdd1f3ed44885efbb3b459b31d3bf2a9d046e5d732dbc2dc8466c5d",
+          "actions": [
+            {
+              "action": "update",
+              "id": "23850000000000006",
+              "name": "Purchase",
+              "set": "ecommerce",
+              "set_entry": "Purchase",
+              "changes": [
+                {
+                  "field": "description",
+                  "before": "old",
+                  "after": "Purchases on shop-3.example"
+                }
+              ]
+            },
+            {
+              "action": "update",
+              "id": "23850000000000005",
+              "name": "Lead (shop-3.example)",
+              "set": "ecommerce",
+              "set_entry": "Lead (${domain})",
+              "changes": [
+                {
+                  "field": "name",
+                  "before": "Lead",
+                  "after": "Lead (shop-3.example)"
+                }
+              ]
+            }
+          ],
+          "unmanaged": [],
+          "warnings": []
+        }
+      ],
+      "summary": {
+        "create": 0,
+        "update": 6,
+        "replace": 0,
+        "delete": 0,
+        "unmanaged": 0
+      }
+    }
+    ----- stderr -----
+    conversions/sets/ecommerce.yaml:16:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time") (set ecommerce, used by 3 accounts: act_1 at conversions/accounts.yaml:5:5, act_2 at conversions/accounts.yaml:12:5, act_3 at conversions/accounts.yaml:19:5)
+       |
+    16 |     rule: {event: {eq: Lead}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
     let doc: Value = serde_json::from_str(&json_run.stdout).unwrap();
     let accounts = doc["accounts"].as_array().unwrap();
     assert_eq!(accounts.len(), 3);
@@ -135,7 +283,46 @@ fn a_set_change_is_one_grouped_block_one_action_per_account_in_json_and_converge
     }
 
     let apply = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(apply.code, 0, "{apply}");
+    assert_run!(apply, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Changes from sets, grouped across the accounts that use them (each account's own changes follow):
+
+      # "Purchase" (set ecommerce) will be updated in place, in 3 accounts: act_1, act_2, act_3
+      ~ conversion "Purchase" {
+          ~ description = (differs per account)
+              in act_1: "old" -> "Purchases on shop-1.example"
+              in act_2: "old" -> "Purchases on shop-2.example"
+              in act_3: "old" -> "Purchases on shop-3.example"
+        }
+
+      # "Lead (${domain})" (set ecommerce) will be updated in place, in 3 accounts: act_1, act_2, act_3
+      ~ conversion "Lead (${domain})" {
+          ~ name = (differs per account)
+              in act_1: "Lead" -> "Lead (shop-1.example)"
+              in act_2: "Lead" -> "Lead (shop-2.example)"
+              in act_3: "Lead" -> "Lead (shop-3.example)"
+        }
+
+    3 more account(s) change only as the sets above show.
+
+    Plan: 0 to create, 6 to update, 0 to replace, 0 to delete.
+    act_1: ~ update "Purchase" (id 23850000000000002): updated
+    act_1: ~ update "Lead (shop-1.example)" (id 23850000000000001): updated
+    act_2: ~ update "Purchase" (id 23850000000000004): updated
+    act_2: ~ update "Lead (shop-2.example)" (id 23850000000000003): updated
+    act_3: ~ update "Purchase" (id 23850000000000006): updated
+    act_3: ~ update "Lead (shop-3.example)" (id 23850000000000005): updated
+    Apply complete: 6 of 6 actions done.
+    ----- stderr -----
+    conversions/sets/ecommerce.yaml:16:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time") (set ecommerce, used by 3 accounts: act_1 at conversions/accounts.yaml:5:5, act_2 at conversions/accounts.yaml:12:5, act_3 at conversions/accounts.yaml:19:5)
+       |
+    16 |     rule: {event: {eq: Lead}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
+
     for n in 1..=3 {
         assert!(apply.stdout.contains(&format!("act_{n}")), "{apply}");
     }
@@ -149,7 +336,24 @@ fn a_set_change_is_one_grouped_block_one_action_per_account_in_json_and_converge
         assert_eq!(env.live_names(&account).len(), 2);
     }
     let again = env.run(&["plan"]);
-    assert_eq!(again.last_line(), "No changes.", "{again}");
+    assert_run!(again, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/accounts.yaml): no changes.
+
+    act_2 (conversions/accounts.yaml): no changes.
+
+    act_3 (conversions/accounts.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    conversions/sets/ecommerce.yaml:16:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time") (set ecommerce, used by 3 accounts: act_1 at conversions/accounts.yaml:5:5, act_2 at conversions/accounts.yaml:12:5, act_3 at conversions/accounts.yaml:19:5)
+       |
+    16 |     rule: {event: {eq: Lead}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
 }
 
 #[test]
@@ -157,7 +361,25 @@ fn test_runs_a_sets_tests_once_per_account_and_github_annotates_the_set() {
     let env = Env::new();
     write_fleet(&env, &[]);
     let run = env.run(&["test"]);
-    assert_eq!(run.code, 0, "{run}");
+    assert_run!(run, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ok    act_1 "Purchase" match[0]
+    ok    act_1 "Purchase" no_match[0]
+    ok    act_2 "Purchase" match[0]
+    ok    act_2 "Purchase" no_match[0]
+    ok    act_3 "Purchase" match[0]
+    ok    act_3 "Purchase" no_match[0]
+    test result: ok. 6 passed; 0 failed (3 conversions without tests)
+    ----- stderr -----
+    conversions/sets/ecommerce.yaml:16:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time") (set ecommerce, used by 3 accounts: act_1 at conversions/accounts.yaml:5:5, act_2 at conversions/accounts.yaml:12:5, act_3 at conversions/accounts.yaml:19:5)
+       |
+    16 |     rule: {event: {eq: Lead}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
+
     for n in 1..=3 {
         assert!(
             run.stdout
@@ -165,14 +387,22 @@ fn test_runs_a_sets_tests_once_per_account_and_github_annotates_the_set() {
             "{run}"
         );
     }
-    assert!(run.stdout.contains("6 passed"), "{run}");
 
     // A value that breaks the set's rule for one account: annotated at the value, in the
     // account's file; an error of the set itself: once, in the set's file.
     let broken = SET.replace("custom_event_type: LEAD", "custom_event_type: LEED");
     env.write("conversions/sets/ecommerce.yaml", &broken);
     let run = env.run(&["validate", "--format", "github"]);
-    assert_eq!(run.code, 1, "{run}");
+    assert_run!(run, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ::error file=conversions/sets/ecommerce.yaml,line=15,col=24,title=convctl::`LEED` is not a valid custom_event_type; did you mean `LEAD`? (set ecommerce, used by 3 accounts: act_1 at conversions/accounts.yaml:5:5, act_2 at conversions/accounts.yaml:12:5, act_3 at conversions/accounts.yaml:19:5)%0Ahelp: values are case-sensitive; one of: ADD_PAYMENT_INFO, ADD_TO_CART, ADD_TO_WISHLIST, COMPLETE_REGISTRATION, CONTENT_VIEW, INITIATED_CHECKOUT, LEAD, PURCHASE, SEARCH, CONTACT, CUSTOMIZE_PRODUCT, DONATE, FIND_LOCATION, SCHEDULE, START_TRIAL, SUBMIT_APPLICATION, SUBSCRIBE, LISTING_INTERACTION, FACEBOOK_SELECTED, OTHER
+    ::warning file=conversions/sets/ecommerce.yaml,line=16,col=11,title=convctl::the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time") (set ecommerce, used by 3 accounts: act_1 at conversions/accounts.yaml:5:5, act_2 at conversions/accounts.yaml:12:5, act_3 at conversions/accounts.yaml:19:5)%0Ahelp: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    invalid: 1 error, 1 warning
+    ----- stderr -----
+    "#);
+
     let set_errors: Vec<&str> = run.stdout.lines().filter(|l| l.contains("LEED")).collect();
     assert_eq!(set_errors.len(), 1, "{run}");
     assert!(
@@ -185,7 +415,7 @@ fn test_runs_a_sets_tests_once_per_account_and_github_annotates_the_set() {
 fn scoped_env() -> Env {
     Env::with(EmulatorConfig {
         tokens: vec![
-            // The harness's own helper calls (seed, live) see everything.
+            // The harness's own calls (seed, live) see everything.
             TOKEN.to_string(),
             "global-token:act_3".into(),
             "client-a-token:act_1".into(),
@@ -307,11 +537,48 @@ fn safety_thresholds_are_per_account() {
     let strict = "account: act_1\nprune: true\nsafety: {max_deletes: 2, max_delete_pct: 50}\nconversions: []\n";
     env.write("conversions/a.yaml", strict);
     let apply = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(apply.code, 1, "{apply}");
-    assert!(
-        apply.stderr.contains("deletes or replaces 3 of the 3 live conversions of act_1 (more than 2 and more than 50%, the account's `safety`)"),
-        "{apply}"
-    );
+    assert_run!(apply, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "Stale 0" (id 23850000000000001) will be deleted (not declared, prune: true)
+      - conversion "Stale 0" {
+          - id                       = "23850000000000001"
+          - name                     = "Stale 0"
+          - custom_event_type        = "LEAD"
+          - default_conversion_value = 0
+          - rule                     = {"url": {"i_contains": "stale0"}}
+        }
+
+      # "Stale 1" (id 23850000000000002) will be deleted (not declared, prune: true)
+      - conversion "Stale 1" {
+          - id                       = "23850000000000002"
+          - name                     = "Stale 1"
+          - custom_event_type        = "LEAD"
+          - default_conversion_value = 0
+          - rule                     = {"url": {"i_contains": "stale1"}}
+        }
+
+      # "Stale 2" (id 23850000000000003) will be deleted (not declared, prune: true)
+      - conversion "Stale 2" {
+          - id                       = "23850000000000003"
+          - name                     = "Stale 2"
+          - custom_event_type        = "LEAD"
+          - default_conversion_value = 0
+          - rule                     = {"url": {"i_contains": "stale2"}}
+        }
+
+      Refused: the plan deletes or replaces 3 of the 3 live conversions of act_1 (more than 2 and more than 50%, the account's `safety`); apply refuses it without --allow-mass-delete
+
+    Plan: 0 to create, 0 to update, 0 to replace, 3 to delete.
+    Apply will refuse this plan as it stands: 1 account (listed at the top).
+    ----- stderr -----
+    error: the plan deletes or replaces 3 of the 3 live conversions of act_1 (more than 2 and more than 50%, the account's `safety`)
+    error: refusing a mass delete; nothing was done. Check the manifests (a missing file or a wrong account?), or pass --allow-mass-delete if you mean it
+    "#);
+
     assert_eq!(env.live_names("act_1").len(), 3, "nothing was done");
     // The default thresholds (10) let the same plan through for another account.
     env.write(
@@ -319,7 +586,47 @@ fn safety_thresholds_are_per_account() {
         "account: act_2\nprune: true\nconversions: []\n",
     );
     let apply = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(apply.code, 0, "{apply}");
+    assert_run!(apply, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_2 (conversions/a.yaml) will change:
+
+      # "Stale 0" (id 23850000000000004) will be deleted (not declared, prune: true)
+      - conversion "Stale 0" {
+          - id                       = "23850000000000004"
+          - name                     = "Stale 0"
+          - custom_event_type        = "LEAD"
+          - default_conversion_value = 0
+          - rule                     = {"url": {"i_contains": "stale0"}}
+        }
+
+      # "Stale 1" (id 23850000000000005) will be deleted (not declared, prune: true)
+      - conversion "Stale 1" {
+          - id                       = "23850000000000005"
+          - name                     = "Stale 1"
+          - custom_event_type        = "LEAD"
+          - default_conversion_value = 0
+          - rule                     = {"url": {"i_contains": "stale1"}}
+        }
+
+      # "Stale 2" (id 23850000000000006) will be deleted (not declared, prune: true)
+      - conversion "Stale 2" {
+          - id                       = "23850000000000006"
+          - name                     = "Stale 2"
+          - custom_event_type        = "LEAD"
+          - default_conversion_value = 0
+          - rule                     = {"url": {"i_contains": "stale2"}}
+        }
+
+    Plan: 0 to create, 0 to update, 0 to replace, 3 to delete.
+    act_2: - delete "Stale 0" (id 23850000000000004, prune): deleted
+    act_2: - delete "Stale 1" (id 23850000000000005, prune): deleted
+    act_2: - delete "Stale 2" (id 23850000000000006, prune): deleted
+    Apply complete: 3 of 3 actions done.
+    ----- stderr -----
+    "#);
+
     assert!(env.live_names("act_2").is_empty());
 }
 
@@ -362,8 +669,16 @@ fn import_onto_a_set_infers_params_and_plans_no_changes() {
         "--out",
         "conversions",
     ]);
-    assert_eq!(run.code, 0, "{run}");
-    assert!(run.stdout.contains("as a use of set ecommerce"), "{run}");
+    assert_run!(run, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Wrote conversions/act_1.yaml (3 conversions, ids pinned, as a use of set ecommerce).
+    Wrote conversions/act_2.yaml (3 conversions, ids pinned, as a use of set ecommerce).
+    Wrote conversions/act_3.yaml (1 conversions, ids pinned, as a use of set ecommerce).
+    ----- stderr -----
+    ");
+
     let one = std::fs::read_to_string(env.path("conversions/act_1.yaml")).unwrap();
     let doc: Value = serde_saphyr::from_str(&one).unwrap();
     assert_eq!(doc["use"][0]["set"], "ecommerce", "{one}");
@@ -381,6 +696,22 @@ fn import_onto_a_set_infers_params_and_plans_no_changes() {
 
     env.write("conversions/sets/ecommerce.yaml", SET);
     let plan = env.run(&["plan"]);
-    assert_eq!(plan.code, 0, "{plan}");
-    assert_eq!(plan.last_line(), "No changes.", "{plan}");
+    assert_run!(plan, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/act_1.yaml): no changes.
+
+    act_2 (conversions/act_2.yaml): no changes.
+
+    act_3 (conversions/act_3.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    conversions/sets/ecommerce.yaml:16:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time") (set ecommerce, used by 2 accounts: act_1 at conversions/act_1.yaml:9:3, act_2 at conversions/act_2.yaml:9:3)
+       |
+    16 |     rule: {event: {eq: Lead}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
 }

@@ -3,8 +3,8 @@
 //! applied; a manual change made over the API afterwards shows up as drift (text, json,
 //! markdown), and apply puts it back.
 
-use crate::support::{Harness, redact};
-use serde_json::{Value, json};
+use crate::assert_run;
+use crate::support::Harness;
 
 #[test]
 fn import_edit_plan_apply_then_drift_after_a_manual_change() {
@@ -37,27 +37,33 @@ fn import_edit_plan_apply_then_drift_after_a_manual_change() {
     );
 
     // 1. import: one manifest, ids pinned, rules as YAML mappings; plan on it: no changes.
-    let import = env.run(&["import", "act_42", "--out", "conversions"]);
-    assert_eq!(import.code, 0, "{import}");
+    assert_run!(env.run(&["import", "act_42", "--out", "conversions"]), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Wrote conversions/act_42.yaml (2 conversions, ids pinned).
+    ----- stderr -----
+    ");
     let path = env.path("conversions/act_42.yaml");
     let yaml = std::fs::read_to_string(&path).unwrap();
-    assert!(
-        yaml.contains(&format!("id: '{purchase_id}'"))
-            || yaml.contains(&format!("id: \"{purchase_id}\"")),
-        "{yaml}"
-    );
-    assert!(
-        yaml.contains("and:") && !yaml.contains("{\"and\""),
-        "rules are mappings:\n{yaml}"
-    );
-    insta::assert_snapshot!("imported_manifest", redact(&yaml, env.dir.path()));
-    let plan = env.run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(plan.code, 0, "{plan}");
-    assert_eq!(plan.last_line(), "No changes.");
+    insta::assert_snapshot!("imported_manifest", yaml);
+    assert_run!(env.run(&["plan", "--detailed-exitcode"]), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_42 (conversions/act_42.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    ");
     // Importing again never overwrites.
-    let again = env.run(&["import", "act_42", "--out", "conversions"]);
-    assert_eq!(again.code, 1);
-    assert!(again.stderr.contains("never overwrites"), "{again}");
+    assert_run!(env.run(&["import", "act_42", "--out", "conversions"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: conversions/act_42.yaml already exists; convctl import never overwrites a manifest: move it away or pass another --out
+    ");
 
     // 2. edit: a description, a rule (replacement) and a new conversion.
     let edited = yaml
@@ -65,32 +71,96 @@ fn import_edit_plan_apply_then_drift_after_a_manual_change() {
         .replace("gt: 100", "gt: 150")
         + "- name: Lead form\n  custom_event_type: LEAD\n  rule:\n    event:\n      eq: Lead\n";
     std::fs::write(&path, edited).unwrap();
-    let plan = env.run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(plan.code, 2, "{plan}");
-    assert_eq!(
-        plan.last_line(),
-        "Plan: 1 to create, 1 to update, 1 to replace, 0 to delete.",
-        "{plan}"
-    );
-    assert!(
-        plan.stdout.contains("-     {\"value\": {\"gt\": 100}}"),
-        "{plan}"
-    );
-    assert!(
-        plan.stdout.contains("+     {\"value\": {\"gt\": 150}}"),
-        "{plan}"
-    );
+    assert_run!(env.run(&["plan", "--detailed-exitcode"]), @r#"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+    act_42 (conversions/act_42.yaml) will change:
+
+      # "Purchase over 100" (id 23850000000000001) must be replaced: create the new one, then delete the old one
+    -/+ conversion "Purchase over 100" {
+            id   = "23850000000000001"
+          ~ rule = # forces replacement
+                {
+                  "and": [
+                    {"event": {"eq": "Purchase"}},
+              -     {"value": {"gt": 100}}
+              +     {"value": {"gt": 150}}
+                  ]
+                }
+        }
+
+      # "Thank you" (id 23850000000000002) will be updated in place
+      ~ conversion "Thank you" {
+            id          = "23850000000000002"
+          ~ description = "old text" -> "Thank-you page"
+        }
+
+      # "Lead form" will be created
+      + conversion "Lead form" {
+          + name                     = "Lead form"
+          + custom_event_type        = "LEAD"
+          + default_conversion_value = 0
+          + rule                     = {"event": {"eq": "Lead"}}
+        }
+
+    Plan: 1 to create, 1 to update, 1 to replace, 0 to delete.
+    ----- stderr -----
+    conversions/act_42.yaml:27:5: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+       |
+    27 |     event:
+       |     ^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
 
     // 3. apply: done, and the pinned replacement says which id to pin.
-    let apply = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(apply.code, 0, "{apply}");
+    assert_run!(env.run(&["apply", "--auto-approve"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_42 (conversions/act_42.yaml) will change:
+
+      # "Purchase over 100" (id 23850000000000001) must be replaced: create the new one, then delete the old one
+    -/+ conversion "Purchase over 100" {
+            id   = "23850000000000001"
+          ~ rule = # forces replacement
+                {
+                  "and": [
+                    {"event": {"eq": "Purchase"}},
+              -     {"value": {"gt": 100}}
+              +     {"value": {"gt": 150}}
+                  ]
+                }
+        }
+
+      # "Thank you" (id 23850000000000002) will be updated in place
+      ~ conversion "Thank you" {
+            id          = "23850000000000002"
+          ~ description = "old text" -> "Thank-you page"
+        }
+
+      # "Lead form" will be created
+      + conversion "Lead form" {
+          + name                     = "Lead form"
+          + custom_event_type        = "LEAD"
+          + default_conversion_value = 0
+          + rule                     = {"event": {"eq": "Lead"}}
+        }
+
+    Plan: 1 to create, 1 to update, 1 to replace, 0 to delete.
+    act_42: -/+ replace "Purchase over 100" (id 23850000000000001): new id 23850000000000003, old id 23850000000000001 deleted
+    act_42: the manifest pins the old id at conversions/act_42.yaml:6:3: change it to id: "23850000000000003"
+    act_42: ~ update "Thank you" (id 23850000000000002): updated
+    act_42: + create "Lead form": created, id 23850000000000004
+    Apply complete: 3 of 3 actions done.
+    ----- stderr -----
+    conversions/act_42.yaml:27:5: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+       |
+    27 |     event:
+       |     ^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
     let new_id = env.id_of("act_42", "Purchase over 100");
-    assert!(
-        apply
-            .stdout
-            .contains(&format!("change it to id: \"{new_id}\"")),
-        "{apply}"
-    );
     std::fs::write(
         &path,
         std::fs::read_to_string(&path)
@@ -98,7 +168,20 @@ fn import_edit_plan_apply_then_drift_after_a_manual_change() {
             .replace(&purchase_id, &new_id),
     )
     .unwrap();
-    assert_eq!(env.run(&["drift"]).code, 0);
+    assert_run!(env.run(&["drift"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_42 (conversions/act_42.yaml): in sync.
+
+    No drift: live accounts match the manifests.
+    ----- stderr -----
+    conversions/act_42.yaml:27:5: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+       |
+    27 |     event:
+       |     ^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
 
     // 4. someone renames a conversion and changes its value by hand: drift, field by field.
     let thanks = env.id_of("act_42", "Thank you");
@@ -110,32 +193,49 @@ fn import_edit_plan_apply_then_drift_after_a_manual_change() {
             ("default_conversion_value", "5"),
         ],
     );
-    let drift = env.run(&["drift"]);
-    assert_eq!(drift.code, 2, "{drift}");
-    assert!(
-        drift
-            .stdout
-            .contains("~ name                     = \"Thanks (edited)\" -> \"Thank you\""),
-        "{drift}"
+    assert_run!("drift_text", env.run(&["drift"]));
+    assert_run!("drift_json", env.run(&["drift", "--format", "json"]));
+    assert_run!(
+        "drift_markdown",
+        env.run(&["drift", "--format", "markdown"])
     );
-    assert!(
-        drift.stdout.contains("~ default_conversion_value = 5 -> 0"),
-        "{drift}"
-    );
-    insta::assert_snapshot!("drift_text", redact(&drift.stdout, env.dir.path()));
-    let json_drift = env.run(&["drift", "--format", "json"]);
-    assert_eq!(json_drift.code, 2);
-    let doc: Value = serde_json::from_str(&json_drift.stdout).unwrap();
-    assert_eq!(doc["summary"]["update"], 1);
-    assert_eq!(
-        doc["accounts"][0]["actions"][0]["changes"][0],
-        json!({"field": "name", "before": "Thanks (edited)", "after": "Thank you"})
-    );
-    let md = env.run(&["drift", "--format", "markdown"]);
-    assert!(md.stdout.starts_with("### convctl drift"), "{md}");
-    insta::assert_snapshot!("drift_markdown", redact(&md.stdout, env.dir.path()));
 
     // 5. apply puts it back.
-    assert_eq!(env.run(&["apply", "--auto-approve"]).code, 0);
-    assert_eq!(env.run(&["drift"]).code, 0);
+    assert_run!(env.run(&["apply", "--auto-approve"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_42 (conversions/act_42.yaml) will change:
+
+      # "Thank you" (id 23850000000000002) will be updated in place
+      ~ conversion "Thank you" {
+            id                       = "23850000000000002"
+          ~ name                     = "Thanks (edited)" -> "Thank you"
+          ~ default_conversion_value = 5 -> 0
+        }
+
+    Plan: 0 to create, 1 to update, 0 to replace, 0 to delete.
+    act_42: ~ update "Thank you" (id 23850000000000002): updated
+    Apply complete: 1 of 1 actions done.
+    ----- stderr -----
+    conversions/act_42.yaml:27:5: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+       |
+    27 |     event:
+       |     ^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
+    assert_run!(env.run(&["drift"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_42 (conversions/act_42.yaml): in sync.
+
+    No drift: live accounts match the manifests.
+    ----- stderr -----
+    conversions/act_42.yaml:27:5: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+       |
+    27 |     event:
+       |     ^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
 }

@@ -9,8 +9,9 @@ mod markdown;
 mod show;
 mod unknown_fields;
 
-use crate::support::{Harness, redact};
-use serde_json::{Value, json};
+use crate::assert_run;
+use crate::support::Harness;
+use serde_json::json;
 
 const MIXED: &str = r#"
 account: act_100
@@ -51,35 +52,73 @@ fn every_change_kind_is_planned_in_three_formats_applied_and_converges() {
     let ids = seed_mixed(&env);
     env.write("conversions/acme.yaml", MIXED);
 
-    let text = env.run(&["plan"]);
-    assert_eq!(text.code, 0, "{text}");
-    assert_eq!(
-        text.last_line(),
-        "Plan: 1 to create, 1 to update, 1 to replace, 1 to delete."
+    assert_run!("mixed_plan_text", env.run(&["plan"]));
+    assert_run!("mixed_plan_json", env.run(&["plan", "--format", "json"]));
+    assert_run!(
+        "mixed_plan_markdown",
+        env.run(&["plan", "--format", "markdown"])
     );
-    insta::assert_snapshot!("mixed_plan_text", redact(&text.stdout, env.dir.path()));
 
-    let json_run = env.run(&["plan", "--format", "json"]);
-    let doc: Value = serde_json::from_str(&json_run.stdout).expect("json plan");
-    assert_eq!(
-        doc["summary"],
-        json!({"create": 1, "update": 1, "replace": 1, "delete": 1, "unmanaged": 1})
-    );
-    assert_eq!(doc["accounts"][0]["unmanaged"][0]["name"], "Legacy");
-    insta::assert_snapshot!("mixed_plan_json", redact(&json_run.stdout, env.dir.path()));
+    assert_run!(env.run(&["apply", "--auto-approve"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_100 (conversions/acme.yaml) will change:
 
-    let md = env.run(&["plan", "--format", "markdown"]);
-    assert!(md.stdout.contains("<details>"), "{md}");
-    insta::assert_snapshot!("mixed_plan_markdown", redact(&md.stdout, env.dir.path()));
+      # "High value purchase" will be created
+      + conversion "High value purchase" {
+          + name                     = "High value purchase"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 100
+          + event_source_id          = "555"
+          + rule                     =
+                {
+                  "and": [
+                    {"event": {"eq": "Purchase"}},
+                    {"value": {"gt": 100}}
+                  ]
+                }
+        }
 
-    let applied = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(applied.code, 0, "{applied}");
-    assert!(
-        applied
-            .stdout
-            .contains("Apply complete: 4 of 4 actions done."),
-        "{applied}"
-    );
+      # "Thank you" (id 23850000000000001) will be updated in place
+      ~ conversion "Thank you" {
+            id          = "23850000000000001"
+          ~ description = "" -> "Thank-you page views"
+        }
+
+      # "Checkout" (id 23850000000000002) must be replaced: create the new one, then delete the old one
+    -/+ conversion "Checkout" {
+            id   = "23850000000000002"
+          ~ rule = # forces replacement
+                {
+                  "or": [
+                    {"url": {"i_contains": "/checkout"}},
+              +     {"url": {"i_contains": "/pay"}}
+                  ]
+                }
+        }
+
+      # "Old spring" (id 23850000000000003) will be deleted (ensure: absent)
+      - conversion "Old spring" {
+          - id                       = "23850000000000003"
+          - name                     = "Old spring"
+          - custom_event_type        = "PURCHASE"
+          - default_conversion_value = 0
+          - event_source_id          = "555"
+          - rule                     = {"url": {"i_contains": "spring"}}
+        }
+
+      Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "Legacy" (id 23850000000000004)
+
+    Plan: 1 to create, 1 to update, 1 to replace, 1 to delete.
+    act_100: + create "High value purchase": created, id 23850000000000005
+    act_100: ~ update "Thank you" (id 23850000000000001): updated
+    act_100: -/+ replace "Checkout" (id 23850000000000002): new id 23850000000000006, old id 23850000000000002 deleted
+    act_100: - delete "Old spring" (id 23850000000000003, ensure: absent): deleted
+    Apply complete: 4 of 4 actions done.
+    ----- stderr -----
+    "#);
     assert_eq!(
         env.live_names("act_100"),
         ["Checkout", "High value purchase", "Legacy", "Thank you"]
@@ -101,10 +140,18 @@ fn every_change_kind_is_planned_in_three_formats_applied_and_converges() {
         .unwrap();
     assert_eq!(thanks["description"], "Thank-you page views");
 
-    let again = env.run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(again.code, 0, "{again}");
-    assert_eq!(again.last_line(), "No changes.");
-    assert!(again.stdout.contains("Unmanaged (1)"), "{again}");
+    assert_run!(env.run(&["plan", "--detailed-exitcode"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_100 (conversions/acme.yaml): no changes.
+
+      Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "Legacy" (id 23850000000000004)
+
+    No changes.
+    ----- stderr -----
+    "#);
 }
 
 #[test]
@@ -115,24 +162,82 @@ fn prune_deletes_what_no_entry_declares() {
         "conversions/acme.yaml",
         &MIXED.replace("defaults:", "prune: true\ndefaults:"),
     );
-    let plan = env.run(&["plan"]);
-    assert!(plan.stdout.contains("# \"Legacy\" (id "), "{plan}");
-    assert!(
-        plan.stdout
-            .contains("will be deleted (not declared, prune: true)"),
-        "{plan}"
-    );
-    assert_eq!(
-        plan.last_line(),
-        "Plan: 1 to create, 1 to update, 1 to replace, 2 to delete."
-    );
-    let applied = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(applied.code, 0, "{applied}");
+    assert_run!(env.run(&["plan"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_100 (conversions/acme.yaml) will change:
+
+      # "High value purchase" will be created
+      + conversion "High value purchase" {
+          + name                     = "High value purchase"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 100
+          + event_source_id          = "555"
+          + rule                     =
+                {
+                  "and": [
+                    {"event": {"eq": "Purchase"}},
+                    {"value": {"gt": 100}}
+                  ]
+                }
+        }
+
+      # "Thank you" (id 23850000000000001) will be updated in place
+      ~ conversion "Thank you" {
+            id          = "23850000000000001"
+          ~ description = "" -> "Thank-you page views"
+        }
+
+      # "Checkout" (id 23850000000000002) must be replaced: create the new one, then delete the old one
+    -/+ conversion "Checkout" {
+            id   = "23850000000000002"
+          ~ rule = # forces replacement
+                {
+                  "or": [
+                    {"url": {"i_contains": "/checkout"}},
+              +     {"url": {"i_contains": "/pay"}}
+                  ]
+                }
+        }
+
+      # "Old spring" (id 23850000000000003) will be deleted (ensure: absent)
+      - conversion "Old spring" {
+          - id                       = "23850000000000003"
+          - name                     = "Old spring"
+          - custom_event_type        = "PURCHASE"
+          - default_conversion_value = 0
+          - event_source_id          = "555"
+          - rule                     = {"url": {"i_contains": "spring"}}
+        }
+
+      # "Legacy" (id 23850000000000004) will be deleted (not declared, prune: true)
+      - conversion "Legacy" {
+          - id                       = "23850000000000004"
+          - name                     = "Legacy"
+          - custom_event_type        = "LEAD"
+          - default_conversion_value = 0
+          - event_source_id          = "555"
+          - rule                     = {"url": {"i_contains": "legacy"}}
+        }
+
+    Plan: 1 to create, 1 to update, 1 to replace, 2 to delete.
+    ----- stderr -----
+    "#);
+    env.run(&["apply", "--auto-approve"]).assert_success();
     assert_eq!(
         env.live_names("act_100"),
         ["Checkout", "High value purchase", "Thank you"]
     );
-    assert_eq!(env.run(&["plan"]).last_line(), "No changes.");
+    assert_run!(env.run(&["plan"]), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_100 (conversions/acme.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    ");
 }
 
 #[test]
@@ -149,23 +254,49 @@ fn a_pinned_rename_is_an_update_and_numbers_compare_by_value() {
             ids[0]
         ),
     );
-    let plan = env.run(&["plan"]);
-    assert!(
-        plan.stdout
-            .contains("~ name = \"Old name\" -> \"New name\""),
-        "{plan}"
-    );
-    assert!(
-        !plan.stdout.contains("default_conversion_value"),
-        "12 == 12.0:\n{plan}"
-    );
-    assert_eq!(
-        plan.last_line(),
-        "Plan: 0 to create, 1 to update, 0 to replace, 0 to delete."
-    );
-    assert_eq!(env.run(&["apply", "--auto-approve"]).code, 0);
+    // 12 and 12.0 are one value: only the name changes.
+    assert_run!(env.run(&["plan"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_7 (conversions/a.yaml) will change:
+
+      # "New name" (id 23850000000000001) will be updated in place
+      ~ conversion "New name" {
+            id   = "23850000000000001"
+          ~ name = "Old name" -> "New name"
+        }
+
+    Plan: 0 to create, 1 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
+    assert_run!(env.run(&["apply", "--auto-approve"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_7 (conversions/a.yaml) will change:
+
+      # "New name" (id 23850000000000001) will be updated in place
+      ~ conversion "New name" {
+            id   = "23850000000000001"
+          ~ name = "Old name" -> "New name"
+        }
+
+    Plan: 0 to create, 1 to update, 0 to replace, 0 to delete.
+    act_7: ~ update "New name" (id 23850000000000001): updated
+    Apply complete: 1 of 1 actions done.
+    ----- stderr -----
+    "#);
     assert_eq!(env.id_of("act_7", "New name"), ids[0]);
-    assert_eq!(env.run(&["plan"]).last_line(), "No changes.");
+    assert_run!(env.run(&["plan"]), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_7 (conversions/a.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    ");
 }
 
 #[test]
@@ -179,17 +310,29 @@ fn account_filter_and_archived_conversions() {
         "account: act_1\nconversions:\n  - name: Gone\n    custom_event_type: LEAD\n    rule: {url: {eq: x}}\n---\naccount: act_2\nconversions:\n  - name: B\n    custom_event_type: LEAD\n    rule: {url: {eq: b}}\n",
     );
     // The archived "Gone" is not tracked: the plan creates it anew.
-    let plan = env.run(&["plan", "--account", "act_1"]);
-    assert!(plan.stdout.contains("# \"Gone\" will be created"), "{plan}");
-    assert!(!plan.stdout.contains("act_2"), "{plan}");
-    assert_eq!(
-        plan.last_line(),
-        "Plan: 1 to create, 0 to update, 0 to replace, 0 to delete."
-    );
-    let unknown = env.run(&["plan", "--account", "act_9"]);
-    assert_eq!(unknown.code, 1);
-    assert!(
-        unknown.stderr.contains("act_9 is not declared"),
-        "{unknown}"
-    );
+    // act_2 is left out.
+    assert_run!(env.run(&["plan", "--account", "act_1"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/two.yaml) will change:
+
+      # "Gone" will be created
+      + conversion "Gone" {
+          + name                     = "Gone"
+          + custom_event_type        = "LEAD"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"eq": "x"}}
+        }
+
+    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
+    assert_run!(env.run(&["plan", "--account", "act_9"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --account act_9 is not declared in the manifests; declared: act_1, act_2
+    ");
 }

@@ -3,6 +3,7 @@
 //! examples' rule tests pass: `manifest::examples_are_valid_and_their_tests_pass`; `test
 //! --live` is in `events`.)
 
+use crate::assert_run;
 use crate::support::Convctl;
 
 const FAILING: &str = "\
@@ -27,7 +28,19 @@ fn a_failing_rule_test_exits_1_and_says_why() {
         .current_dir(dir.path())
         .args(&["test", "m.yaml"])
         .run();
-    assert_eq!(out.code, 1);
+    assert_run!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ok    act_1 "Big purchase" match[0]
+    FAIL  m.yaml:9:11: error: act_1 "Big purchase": the rule should match this event, but does not (match[1]): {"event":"Purchase","value":99}; false: {"value":{"gt":100}}
+    help: fix the rule, or the example event if the rule is right
+    FAIL  m.yaml:11:11: error: act_1 "Big purchase": the rule should not match this event, but does (no_match[0]): {"event":"Purchase","value":500}; true: {"event":{"eq":"Purchase"}}, {"value":{"gt":100}}
+    help: fix the rule, or the example event if the rule is right
+    test result: FAILED. 1 passed; 2 failed (0 conversions without tests)
+    ----- stderr -----
+    "#);
+
     let stdout = out.stdout;
     assert!(
         stdout.contains("ok    act_1 \"Big purchase\" match[0]"),
@@ -46,6 +59,15 @@ fn a_failing_rule_test_exits_1_and_says_why() {
         .current_dir(dir.path())
         .args(&["test", "m.yaml", "--format", "github"])
         .run();
+    assert_run!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ::error file=m.yaml,line=9,col=11,title=convctl::act_1 "Big purchase": the rule should match this event, but does not (match[1]): {"event":"Purchase","value":99}; false: {"value":{"gt":100}}%0Ahelp: fix the rule, or the example event if the rule is right
+    ::error file=m.yaml,line=11,col=11,title=convctl::act_1 "Big purchase": the rule should not match this event, but does (no_match[0]): {"event":"Purchase","value":500}; true: {"event":{"eq":"Purchase"}}, {"value":{"gt":100}}%0Ahelp: fix the rule, or the example event if the rule is right
+    test result: FAILED. 1 passed; 2 failed (0 conversions without tests)
+    ----- stderr -----
+    "#);
     let stdout = out.stdout;
     assert!(
         stdout.contains("::error file=m.yaml,line=9,col=11,title=convctl::act_1"),
@@ -74,12 +96,18 @@ fn test_on_invalid_manifests_exits_1_without_running() {
         .current_dir(dir.path())
         .args(&["test", "m.yaml"])
         .run();
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr
-            .contains("m.yaml:2:14: error: `conversions` must be a list")
-    );
-    assert!(out.stdout.contains("no tests were run"));
+    assert_run!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    invalid: 1 error, 0 warnings; no tests were run
+    ----- stderr -----
+    m.yaml:2:14: error: `conversions` must be a list of entries, found a number
+      |
+    2 | conversions: 5
+      |              ^
+    help: write each conversion as a `- name: ...` item
+    ");
 }
 
 /// A conversion made in Meta's UI says `URL` for the page, inside an `or` nested in an `and`:
@@ -102,14 +130,29 @@ fn a_ui_made_rule_with_the_upper_case_url_key_reads_the_page_url() {
     );
     let id = made["id"].as_str().unwrap().to_string();
     let import = env.run(&["import", "act_42", "--out", "conversions"]);
-    assert_eq!(import.code, 0, "{import}");
+    assert_run!(import, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Wrote conversions/act_42.yaml (1 conversions, ids pinned).
+    ----- stderr -----
+    ");
+
     let imported = std::fs::read_to_string(env.path("conversions/act_42.yaml")).unwrap();
     assert!(
         imported.contains("URL:"),
         "the stored spelling is kept:\n{imported}"
     );
     let plan = env.run(&["plan"]);
-    assert_eq!(plan.last_line(), "No changes.", "{plan}");
+    assert_run!(plan, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_42 (conversions/act_42.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    ");
 
     env.write(
         "conversions/act_42.yaml",
@@ -129,15 +172,40 @@ conversions:
         ),
     );
     let test = env.run(&["test"]);
-    assert_eq!(test.code, 0, "{test}");
-    assert_eq!(
-        test.last_line(),
-        "test result: ok. 2 passed; 0 failed (0 conversions without tests)"
-    );
+    assert_run!(test, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ok    act_42 "Thanks page" match[0]
+    ok    act_42 "Thanks page" no_match[0]
+    test result: ok. 2 passed; 0 failed (0 conversions without tests)
+    ----- stderr -----
+    "#);
+
     let plan = env.run(&["plan"]);
-    assert_eq!(plan.last_line(), "No changes.", "{plan}");
+    assert_run!(plan, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_42 (conversions/act_42.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    ");
+
     let live = env.run(&["test", "--live", "--test-event-code", "TEST123"]);
-    assert_eq!(live.code, 0, "{live}");
+    assert_run!(live, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ok    act_42 "Thanks page" match[0]
+    ok    act_42 "Thanks page" no_match[0]
+    test result: ok. 2 passed; 0 failed (0 conversions without tests)
+    sent  act_42 "Thanks page" match[0] → pixel 777
+    pixel 777: 1 event received (test event code TEST123: see Events Manager → Test Events); fbtrace_id [trace id]
+    ----- stderr -----
+    "#);
+
     let fired = env.graph(
         reqwest::Method::GET,
         &format!("{id}?fields=first_fired_time"),

@@ -1,13 +1,14 @@
-//! End to end, against the in-process emulator: the safety rules of spec section 2 (protect,
-//! the mass-delete guard, ordering at the 100 cap, duplicate names, recovering a half-finished
-//! replacement, a replaced pinned conversion, recently fired warnings) and the exit codes of
-//! spec section 3 (plan --detailed-exitcode, drift, apply without a terminal, stale plans).
-//! Also: the cap when deletes only archive (`cap`), and the thresholds of the mass-delete
-//! guard and of "fired recently" at their exact boundaries (`thresholds`).
+//! End to end, against the in-process emulator: the safety rules of docs/reconcile.md, "Safety"
+//! (protect, the mass-delete guard, ordering at the 100 cap, duplicate names, recovering a
+//! half-finished replacement, a replaced pinned conversion, recently fired warnings) and the exit
+//! codes of docs/cli.md, "Exit codes" (plan --detailed-exitcode, drift, apply without a terminal,
+//! stale plans). Also: the cap when deletes only archive (`cap`), and the thresholds of the
+//! mass-delete guard and of "fired recently" at their exact boundaries (`thresholds`).
 
 mod cap;
 mod thresholds;
 
+use crate::assert_run;
 use crate::support::Harness;
 use serde_json::{Value, json};
 
@@ -37,11 +38,33 @@ fn protect_blocks_a_replacement_and_nothing_is_done() {
         ),
     );
     let plan = env.run(&["plan"]);
-    assert_eq!(plan.code, 1, "{plan}");
-    assert!(plan.stderr.contains("conversions/a.yaml:3:5"), "{plan}");
-    assert!(plan.stderr.contains("\"Checkout\" is protected (protect: true), but the plan would replace it (rule changed)"), "{plan}");
+    assert_run!(plan, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/a.yaml:3:5: error: act_1: "Checkout" is protected (protect: true), but the plan would replace it (rule changed)
+      |
+    3 |   - name: Checkout
+      |     ^^^^
+    help: revert the change, or remove `protect: true` from this entry if you really mean it
+    error: no plan: fix the 1 problem(s) above
+    "#);
+
     let apply = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(apply.code, 1, "{apply}");
+    assert_run!(apply, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/a.yaml:3:5: error: act_1: "Checkout" is protected (protect: true), but the plan would replace it (rule changed)
+      |
+    3 |   - name: Checkout
+      |     ^^^^
+    help: revert the change, or remove `protect: true` from this entry if you really mean it
+    error: no plan: fix the 1 problem(s) above
+    "#);
+
     assert_eq!(env.stats()["writes"], 0, "nothing written");
 }
 
@@ -54,14 +77,14 @@ fn mass_deletes_are_refused_without_the_flag() {
     env.seed(Value::Array(seeds));
     env.write("conversions/a.yaml", "account: act_1\nprune: true\nconversions:\n  - name: c0\n    custom_event_type: PURCHASE\n    rule: {url: {i_contains: p0}}\n");
     let plan = env.run(&["plan"]);
-    assert_eq!(plan.code, 0, "{plan}");
-    assert!(
-        plan.stdout
-            .contains("apply refuses it without --allow-mass-delete"),
-        "{plan}"
-    );
+    assert_run!("mass_deletes_are_refused_without_the_flag__plan", plan);
+
     let refused = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(refused.code, 1, "{refused}");
+    assert_run!(
+        "mass_deletes_are_refused_without_the_flag__refused",
+        refused
+    );
+
     assert!(
         refused
             .stderr
@@ -70,7 +93,11 @@ fn mass_deletes_are_refused_without_the_flag() {
     );
     assert_eq!(env.live("act_1").len(), 12, "nothing deleted");
     let allowed = env.run(&["apply", "--auto-approve", "--allow-mass-delete"]);
-    assert_eq!(allowed.code, 0, "{allowed}");
+    assert_run!(
+        "mass_deletes_are_refused_without_the_flag__allowed",
+        allowed
+    );
+
     assert_eq!(env.live_names("act_1"), ["c0"]);
 }
 
@@ -87,6 +114,10 @@ fn at_the_cap_a_replacement_deletes_first_and_the_plan_says_so() {
     entries[0] = entry("c000", "changed");
     env.write("conversions/a.yaml", &manifest("act_1", &entries));
     let plan = env.run(&["plan", "--format", "json"]);
+    assert_run!(
+        "at_the_cap_a_replacement_deletes_first_and_the_plan_says_so__plan",
+        plan
+    );
     let doc: Value = serde_json::from_str(&plan.stdout).unwrap_or_else(|e| panic!("{e}: {plan}"));
     assert_eq!(
         doc["accounts"][0]["actions"][0]["order"],
@@ -99,15 +130,55 @@ fn at_the_cap_a_replacement_deletes_first_and_the_plan_says_so() {
             .contains("100-conversion limit")
     );
     let text = env.run(&["plan"]);
-    assert!(
-        text.stdout
-            .contains("delete the old one first (account at its limit)"),
-        "{text}"
-    );
+    assert_run!(text, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "c000" (id 23850000000000001) must be replaced: delete the old one first (account at its limit), then create the new one
+    -/+ conversion "c000" {
+            id   = "23850000000000001"
+          ~ rule = {"url": {"i_contains": "p0"}} -> {"url": {"i_contains": "changed"}} # forces replacement
+        }
+
+      Warning: "c000" is replaced delete-before-create: act_1 is at its 100-conversion limit; it is missing until the new one is created
+
+    Plan: 0 to create, 0 to update, 1 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
+
     let apply = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(apply.code, 0, "{apply}");
+    assert_run!(apply, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "c000" (id 23850000000000001) must be replaced: delete the old one first (account at its limit), then create the new one
+    -/+ conversion "c000" {
+            id   = "23850000000000001"
+          ~ rule = {"url": {"i_contains": "p0"}} -> {"url": {"i_contains": "changed"}} # forces replacement
+        }
+
+      Warning: "c000" is replaced delete-before-create: act_1 is at its 100-conversion limit; it is missing until the new one is created
+
+    Plan: 0 to create, 0 to update, 1 to replace, 0 to delete.
+    act_1: -/+ replace "c000" (id 23850000000000001): new id 23850000000000101, old id 23850000000000001 deleted
+    Apply complete: 1 of 1 actions done.
+    ----- stderr -----
+    "#);
+
     assert_eq!(env.live("act_1").len(), 100);
-    assert_eq!(env.run(&["plan"]).last_line(), "No changes.");
+    assert_run!(env.run(&["plan"]), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    ");
 
     // Below the cap, the same change creates first.
     let env = Harness::new();
@@ -126,7 +197,7 @@ fn at_the_cap_a_replacement_deletes_first_and_the_plan_says_so() {
 #[test]
 fn duplicate_names_are_an_error_naming_both_ids() {
     let env = Harness::new();
-    let ids = env.seed(json!([
+    env.seed(json!([
         conversion("act_1", "Dup", "a"),
         conversion("act_1", "Dup", "b")
     ]));
@@ -135,16 +206,18 @@ fn duplicate_names_are_an_error_naming_both_ids() {
         &manifest("act_1", &[entry("Dup", "c")]),
     );
     let plan = env.run(&["plan"]);
-    assert_eq!(plan.code, 1, "{plan}");
-    assert!(
-        plan.stderr
-            .contains(&format!("(ids {}, {})", ids[0], ids[1])),
-        "{plan}"
-    );
-    assert!(
-        plan.stderr.contains(&format!("id: \"{}\"", ids[0])),
-        "{plan}"
-    );
+    assert_run!(plan, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/a.yaml:3:5: error: act_1: 2 live conversions in act_1 are named "Dup" (ids 23850000000000001, 23850000000000002): convctl cannot tell which one this entry means; 23850000000000001 and 23850000000000002 differ(s) from the manifest in fields that force a replacement
+      |
+    3 |   - name: Dup
+      |     ^^^^
+    help: pin the one to manage with `id: "23850000000000001"` on this entry (and delete or rename the others)
+    error: no plan: fix the 1 problem(s) above
+    "#);
 }
 
 #[test]
@@ -160,21 +233,59 @@ fn a_half_finished_replacement_is_finished() {
         &manifest("act_1", &[entry("A", "new")]),
     );
     let plan = env.run(&["plan"]);
-    assert_eq!(plan.code, 0, "{plan}");
-    assert!(
-        plan.stdout.contains("finishing an interrupted replacement"),
-        "{plan}"
-    );
-    assert!(
-        plan.stdout.contains(&format!(
-            "# \"A\" (id {}) will be deleted (finishes an interrupted replacement)",
-            ids[0]
-        )),
-        "{plan}"
-    );
-    assert_eq!(env.run(&["apply", "--auto-approve"]).code, 0);
+    assert_run!(plan, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "A" (id 23850000000000001) will be deleted (finishes an interrupted replacement)
+      - conversion "A" {
+          - id                       = "23850000000000001"
+          - name                     = "A"
+          - custom_event_type        = "PURCHASE"
+          - default_conversion_value = 0
+          - rule                     = {"url": {"i_contains": "old"}}
+        }
+
+      Warning: "A": finishing an interrupted replacement: 23850000000000002 matches the manifest, the old 23850000000000001 will be deleted
+
+    Plan: 0 to create, 0 to update, 0 to replace, 1 to delete.
+    ----- stderr -----
+    "#);
+
+    assert_run!(env.run(&["apply", "--auto-approve"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "A" (id 23850000000000001) will be deleted (finishes an interrupted replacement)
+      - conversion "A" {
+          - id                       = "23850000000000001"
+          - name                     = "A"
+          - custom_event_type        = "PURCHASE"
+          - default_conversion_value = 0
+          - rule                     = {"url": {"i_contains": "old"}}
+        }
+
+      Warning: "A": finishing an interrupted replacement: 23850000000000002 matches the manifest, the old 23850000000000001 will be deleted
+
+    Plan: 0 to create, 0 to update, 0 to replace, 1 to delete.
+    act_1: - delete "A" (id 23850000000000001, old half of an interrupted replacement): deleted
+    Apply complete: 1 of 1 actions done.
+    ----- stderr -----
+    "#);
     assert_eq!(env.id_of("act_1", "A"), ids[1]);
-    assert_eq!(env.run(&["plan"]).last_line(), "No changes.");
+    assert_run!(env.run(&["plan"]), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    ");
 }
 
 #[test]
@@ -190,7 +301,25 @@ fn replacing_a_pinned_conversion_prints_the_new_id_and_tolerates_the_old_pin() {
         ),
     );
     let apply = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(apply.code, 0, "{apply}");
+    assert_run!(apply, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "P" (id 23850000000000001) must be replaced: create the new one, then delete the old one
+    -/+ conversion "P" {
+            id   = "23850000000000001"
+          ~ rule = {"url": {"i_contains": "old"}} -> {"url": {"i_contains": "new"}} # forces replacement
+        }
+
+    Plan: 0 to create, 0 to update, 1 to replace, 0 to delete.
+    act_1: -/+ replace "P" (id 23850000000000001): new id 23850000000000002, old id 23850000000000001 deleted
+    act_1: the manifest pins the old id at conversions/a.yaml:3:5: change it to id: "23850000000000002"
+    Apply complete: 1 of 1 actions done.
+    ----- stderr -----
+    "#);
+
     let new_id = env.id_of("act_1", "P");
     assert_ne!(new_id, ids[0]);
     assert!(
@@ -201,20 +330,20 @@ fn replacing_a_pinned_conversion_prints_the_new_id_and_tolerates_the_old_pin() {
     );
     // Until the pin is updated, the missing pinned id is accepted with a warning.
     let plan = env.run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(plan.code, 0, "{plan}");
-    assert!(
-        plan.stdout.contains(&format!(
-            "is pinned to id {}, which no longer exists",
-            ids[0]
-        )),
-        "{plan}"
-    );
-    assert!(
-        plan.stdout.contains(&format!("to id: \"{new_id}\"")),
-        "{plan}"
-    );
+    assert_run!(plan, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml): no changes.
+
+      Warning: "P" is pinned to id 23850000000000001, which no longer exists; 23850000000000002 (same name and declared fields) is taken as its replacement. Update the pin at conversions/a.yaml:3:5 to id: "23850000000000002"
+
+    No changes.
+    ----- stderr -----
+    "#);
+
     // A pin to an id that does not exist, where no live conversion has the entry's name (a
-    // delete-first replacement whose create failed, issue 15 item 7): created, with a warning.
+    // delete-first replacement whose create failed): created, with a warning.
     env.write(
         "conversions/a.yaml",
         &format!(
@@ -223,14 +352,29 @@ fn replacing_a_pinned_conversion_prints_the_new_id_and_tolerates_the_old_pin() {
         ),
     );
     let create = env.run(&["plan"]);
-    assert_eq!(create.code, 0, "{create}");
-    assert!(
-        create
-            .stdout
-            .contains("is pinned to id 999, which no longer exists")
-            && create.stdout.contains("it will be created"),
-        "{create}"
-    );
+    assert_run!(create, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "Q" will be created
+      + conversion "Q" {
+          + name                     = "Q"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "new"}}
+        }
+
+      Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "P" (id 23850000000000002)
+
+      Warning: "Q" is pinned to id 999, which no longer exists, and no live conversion of act_1 has its name: it will be created. Update the pin at conversions/a.yaml:3:5: set it to the new id apply prints, or remove the `id:` line
+
+    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
+
     // Where a live conversion has the name but other immutable fields, it stays an error.
     env.write(
         "conversions/a.yaml",
@@ -240,12 +384,18 @@ fn replacing_a_pinned_conversion_prints_the_new_id_and_tolerates_the_old_pin() {
         ),
     );
     let bad = env.run(&["plan"]);
-    assert_eq!(bad.code, 1, "{bad}");
-    assert!(
-        bad.stderr
-            .contains("is pinned to id 999, which does not exist in act_1"),
-        "{bad}"
-    );
+    assert_run!(bad, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/a.yaml:3:5: error: act_1: "P" is pinned to id 999, which does not exist in act_1 (or is archived); 23850000000000002 named "P" differ(s) from it in fields that force a replacement
+      |
+    3 |   - name: P
+      |     ^^^^
+    help: check the id (`convctl import` lists live ids): pin the one to manage, or remove the `id:` line and rename or delete the others
+    error: no plan: fix the 1 problem(s) above
+    "#);
 }
 
 #[test]
@@ -265,15 +415,28 @@ fn destroying_a_recently_fired_or_unavailable_conversion_warns() {
         "account: act_1\nconversions:\n  - name: Fired\n    ensure: absent\n  - name: Health\n    custom_event_type: PURCHASE\n    rule: {url: {i_contains: y}}\n",
     );
     let plan = env.run(&["plan"]);
-    assert!(
-        plan.stdout
-            .contains("last fired 5 hours ago: deleting it loses its history"),
-        "{plan}"
-    );
-    assert!(
-        plan.stdout.contains("\"Health\" (") && plan.stdout.contains("is unavailable"),
-        "{plan}"
-    );
+    assert_run!(plan, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "Fired" (id 23850000000000001) will be deleted (ensure: absent)
+      - conversion "Fired" {
+          - id                       = "23850000000000001"
+          - name                     = "Fired"
+          - custom_event_type        = "PURCHASE"
+          - default_conversion_value = 0
+          - rule                     = {"url": {"i_contains": "x"}}
+        }
+
+      Warning: "Fired" (23850000000000001) last fired 5 hours ago: deleting it loses its history; reports and ads optimising for it stay with the old id
+
+      Warning: "Health" (23850000000000002) is unavailable: Meta flagged its name as suggesting health or financial status, and it cannot be used in new campaigns
+
+    Plan: 0 to create, 0 to update, 0 to replace, 1 to delete.
+    ----- stderr -----
+    "#);
 }
 
 #[test]
@@ -281,32 +444,150 @@ fn exit_codes_of_plan_drift_and_apply() {
     let env = Harness::new();
     env.write("conversions/a.yaml", &manifest("act_1", &[entry("A", "a")]));
     // plan: 0 without --detailed-exitcode, 2 with it when there are changes.
-    assert_eq!(env.run(&["plan"]).code, 0);
-    assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 2);
+    assert_run!(env.run(&["plan"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "A" will be created
+      + conversion "A" {
+          + name                     = "A"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "a"}}
+        }
+
+    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
+    assert_run!(env.run(&["plan", "--detailed-exitcode"]), @r#"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "A" will be created
+      + conversion "A" {
+          + name                     = "A"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "a"}}
+        }
+
+    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
     // drift: 2 when live differs.
     let drift = env.run(&["drift"]);
-    assert_eq!(drift.code, 2, "{drift}");
+    assert_run!(drift, @r#"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+    act_1 (conversions/a.yaml) has drifted from its manifest (values shown live -> manifest):
+
+      # "A" is declared but missing live
+      + conversion "A" {
+          + name                     = "A"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "a"}}
+        }
+
+    Drift found; to converge: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
+
     assert!(
         drift.stdout.contains("\"A\" is declared but missing live"),
         "{drift}"
     );
     // apply without a terminal and without --auto-approve: 1, nothing done.
     let refused = env.run(&["apply"]);
-    assert_eq!(refused.code, 1, "{refused}");
-    assert!(refused.stderr.contains("needs --auto-approve"), "{refused}");
+    assert_run!(refused, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "A" will be created
+      + conversion "A" {
+          + name                     = "A"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "a"}}
+        }
+
+    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    error: apply needs --auto-approve when not run from a terminal; nothing was done
+    "#);
+
     assert!(env.live("act_1").is_empty());
-    assert_eq!(env.run(&["apply", "--auto-approve"]).code, 0);
-    assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 0);
-    assert_eq!(env.run(&["drift"]).code, 0);
+    assert_run!(env.run(&["apply", "--auto-approve"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "A" will be created
+      + conversion "A" {
+          + name                     = "A"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "a"}}
+        }
+
+    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    act_1: + create "A": created, id 23850000000000001
+    Apply complete: 1 of 1 actions done.
+    ----- stderr -----
+    "#);
+    assert_run!(env.run(&["plan", "--detailed-exitcode"]), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    ");
+    assert_run!(env.run(&["drift"]), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml): in sync.
+
+    No drift: live accounts match the manifests.
+    ----- stderr -----
+    ");
     // Errors: 1.
     env.write("conversions/b.yaml", "account: act_2\nconversions:\n  - name: B\n    custom_event_type: NOPE\n    rule: {url: {eq: b}}\n");
-    assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 1);
+    assert_run!(env.run(&["plan", "--detailed-exitcode"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/b.yaml:4:24: error: `NOPE` is not a valid custom_event_type
+      |
+    4 |     custom_event_type: NOPE
+      |                        ^^^^
+    help: values are case-sensitive; one of: ADD_PAYMENT_INFO, ADD_TO_CART, ADD_TO_WISHLIST, COMPLETE_REGISTRATION, CONTENT_VIEW, INITIATED_CHECKOUT, LEAD, PURCHASE, SEARCH, CONTACT, CUSTOMIZE_PRODUCT, DONATE, FIND_LOCATION, SCHEDULE, START_TRIAL, SUBMIT_APPLICATION, SUBSCRIBE, LISTING_INTERACTION, FACEBOOK_SELECTED, OTHER
+    error: the manifests are invalid; `convctl validate` shows the same checks offline
+    ");
     let drift_err = env.run(&["drift"]);
-    assert_eq!(drift_err.code, 1, "{drift_err}");
-    assert!(
-        drift_err.stderr.contains("conversions/b.yaml:4"),
-        "{drift_err}"
-    );
+    assert_run!(drift_err, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/b.yaml:4:24: error: `NOPE` is not a valid custom_event_type
+      |
+    4 |     custom_event_type: NOPE
+      |                        ^^^^
+    help: values are case-sensitive; one of: ADD_PAYMENT_INFO, ADD_TO_CART, ADD_TO_WISHLIST, COMPLETE_REGISTRATION, CONTENT_VIEW, INITIATED_CHECKOUT, LEAD, PURCHASE, SEARCH, CONTACT, CUSTOMIZE_PRODUCT, DONATE, FIND_LOCATION, SCHEDULE, START_TRIAL, SUBMIT_APPLICATION, SUBSCRIBE, LISTING_INTERACTION, FACEBOOK_SELECTED, OTHER
+    error: the manifests are invalid; `convctl validate` shows the same checks offline
+    ");
 }
 
 #[test]
@@ -322,11 +603,31 @@ fn saved_plans_run_exactly_and_stale_ones_are_refused() {
         ),
     );
     let saved = env.run(&["plan", "--out", "plan.json"]);
-    assert_eq!(saved.code, 0, "{saved}");
-    assert!(
-        saved.stderr.contains("convctl apply --plan plan.json"),
-        "{saved}"
-    );
+    assert_run!(saved, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "A" (id 23850000000000001) will be updated in place
+      ~ conversion "A" {
+            id          = "23850000000000001"
+          ~ description = "" -> "new"
+        }
+
+      # "B" will be created
+      + conversion "B" {
+          + name                     = "B"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "b"}}
+        }
+
+    Plan: 1 to create, 1 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    Saved the plan to plan.json; `convctl apply --plan plan.json` does exactly this.
+    "#);
+
     let text = std::fs::read_to_string(env.path("plan.json")).unwrap();
     assert!(!text.contains(crate::support::TOKEN));
 
@@ -338,15 +639,43 @@ fn saved_plans_run_exactly_and_stale_ones_are_refused() {
     );
     assert_eq!(changed["success"], true, "{changed}");
     let stale = env.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
-    assert_eq!(stale.code, 1, "{stale}");
-    assert!(
-        stale.stderr.contains("is stale, nothing was done"),
-        "{stale}"
-    );
+    assert_run!(stale, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: the saved plan plan.json is stale, nothing was done:
+      act_1: its live conversions are not those the plan was made from: they changed since, or the plan was made for another account
+    make a new plan (`convctl plan --out plan.json`) and review it
+    ");
+
     assert_eq!(env.live("act_1").len(), 1, "nothing created");
 
     // A fresh plan is executed exactly, even when the manifests change afterwards.
-    assert_eq!(env.run(&["plan", "--out", "plan.json"]).code, 0);
+    assert_run!(env.run(&["plan", "--out", "plan.json"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "A" (id 23850000000000001) will be updated in place
+      ~ conversion "A" {
+            id          = "23850000000000001"
+          ~ description = "edited by hand" -> "new"
+        }
+
+      # "B" will be created
+      + conversion "B" {
+          + name                     = "B"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "b"}}
+        }
+
+    Plan: 1 to create, 1 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    Saved the plan to plan.json; `convctl apply --plan plan.json` does exactly this.
+    "#);
     env.write("conversions/a.yaml", &manifest("act_1", &[entry("Z", "z")]));
     let saved = std::fs::read_to_string(env.path("plan.json")).unwrap();
     std::fs::write(
@@ -355,7 +684,34 @@ fn saved_plans_run_exactly_and_stale_ones_are_refused() {
     )
     .unwrap();
     let applied = env.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
-    assert_eq!(applied.code, 0, "{applied}");
+    assert_run!(applied, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "A" (id 23850000000000001) will be updated in place
+      ~ conversion "A" {
+            id          = "23850000000000001"
+          ~ description = "edited by hand" -> "new"
+        }
+
+      # "B" will be created
+      + conversion "B" {
+          + name                     = "B"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "b"}}
+        }
+
+    Plan: 1 to create, 1 to update, 0 to replace, 0 to delete.
+    act_1: ~ update "A" (id 23850000000000001): updated
+    act_1: + create "B": created, id 23850000000000002
+    Apply complete: 2 of 2 actions done.
+    ----- stderr -----
+    warning: the plan was made against API v25.0 and is applied against v26.0
+    "#);
+
     assert!(
         applied
             .stderr
@@ -367,7 +723,14 @@ fn saved_plans_run_exactly_and_stale_ones_are_refused() {
     // Broken and foreign files are refused with a clear error.
     env.write("broken.json", "{\"format_version\": 1, \"accounts\": [");
     let broken = env.run(&["apply", "--plan", "broken.json", "--auto-approve"]);
-    assert_eq!(broken.code, 1);
+    assert_run!(broken, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: broken.json is not a usable plan: not JSON (EOF while parsing a list at line 1 column 35); was it saved with `convctl plan --out`?
+    ");
+
     assert!(
         broken
             .stderr
@@ -376,10 +739,13 @@ fn saved_plans_run_exactly_and_stale_ones_are_refused() {
     );
     env.write("future.json", "{\"format_version\": 2}");
     let future = env.run(&["apply", "--plan", "future.json", "--auto-approve"]);
-    assert!(
-        future.stderr.contains("format_version 2 is not supported"),
-        "{future}"
-    );
+    assert_run!(future, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: future.json is not a usable plan: format_version 2 is not supported (this convctl reads 1); make the plan again with this convctl
+    ");
 }
 
 #[test]
@@ -400,18 +766,41 @@ fn deletes_that_only_archive_count_as_gone() {
             manifest("act_1", &[entry("Keep", "keep")])
         ),
     );
-    assert_eq!(env.run(&["apply", "--auto-approve"]).code, 0);
+    assert_run!(env.run(&["apply", "--auto-approve"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "Old" (id 23850000000000001) will be deleted (ensure: absent)
+      - conversion "Old" {
+          - id                       = "23850000000000001"
+          - name                     = "Old"
+          - custom_event_type        = "PURCHASE"
+          - default_conversion_value = 0
+          - rule                     = {"url": {"i_contains": "old"}}
+        }
+
+    Plan: 0 to create, 0 to update, 0 to replace, 1 to delete.
+    act_1: - delete "Old" (id 23850000000000001, ensure: absent): deleted
+    Apply complete: 1 of 1 actions done.
+    ----- stderr -----
+    "#);
     assert_eq!(
         env.live_names("act_1"),
         ["Keep"],
         "archived ones are filtered"
     );
     let plan = env.run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(plan.code, 0, "{plan}");
-    assert!(
-        !plan.stdout.contains("Unmanaged"),
-        "archived ones are not listed:\n{plan}"
-    );
+    assert_run!(plan, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    ");
 }
 
 /// On a terminal, apply asks, and only `yes` goes ahead. (The terminal is a pseudo-terminal

@@ -1,4 +1,4 @@
-//! Secrets (issue 7, reliability 4): a canary access token (from `META_ACCESS_TOKEN` and from
+//! Secrets: a canary access token (from `META_ACCESS_TOKEN` and from
 //! `--access-token-file`), a canary app secret (`META_APP_SECRET`) and the `appsecret_proof`
 //! derived from them never leave the Authorization header and the proof parameter: they never
 //! appear in anything convctl writes — stdout, stderr, `--verbose` logs, saved plans, imported
@@ -6,6 +6,7 @@
 //! provoke (wrong token, wrong app secret, missing proof, unreachable API, bad manifests,
 //! damaged plans, faults, lost answers and retries), and when it dies of a panic.
 
+use crate::assert_run;
 use crate::support::child::ChildEmulator;
 use crate::support::generate::{manifest_document, seed_account};
 use crate::support::{APP_SECRET, Convctl, Harness, Run, TOKEN};
@@ -191,8 +192,15 @@ fn no_failure_path_prints_a_secret() {
         .args(&["--api-base", &base, "plan"])
         .current_dir(h.dir.path())
         .run();
+    assert_run!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: no access token: pass --access-token-file FILE or set META_ACCESS_TOKEN (a token with ads_management on the accounts), or try convctl without one against the built-in emulator with --sandbox
+    ");
     let stderr = &out.stderr;
-    assert_eq!(out.code, 1);
+
     assert!(
         stderr.contains("META_ACCESS_TOKEN") && stderr.contains("--sandbox"),
         "{stderr}"
@@ -258,7 +266,6 @@ fn no_command_ever_shows_the_token_or_app_secret() {
     let ok = |args: &[&str]| {
         let out = run(args, std::slice::from_ref(&secret));
         assert!(matches!(out.code, 0 | 2), "{}: {out}", args.join(" "));
-        out
     };
 
     // Success paths, verbose and not.
@@ -373,7 +380,9 @@ fn no_command_ever_shows_the_token_or_app_secret() {
 #[test]
 fn a_closed_stdout_does_not_leak_or_panic() {
     let dir = tempfile::tempdir().unwrap();
-    let emulator = ChildEmulator::start(&["--token", TOKEN]);
+    // Lenient, named: the verbose lines checked whole below are that profile's (the strict
+    // one adds a field refusal and a second page).
+    let emulator = ChildEmulator::start_with_profile(&["--token", TOKEN]);
     let a = "act_7300002";
     emulator.seed(&Value::Array(seed_account(a, 50, 0)));
     std::fs::create_dir_all(dir.path().join("conversions")).unwrap();
@@ -389,13 +398,16 @@ fn a_closed_stdout_does_not_leak_or_panic() {
         .env("META_APP_SECRET", APP_SECRET)
         .close_stdout() // the reader went away, like `| head -0`
         .run();
+    assert_run!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ----- stderr -----
+    graph: GET /v26.0/act_7300002/customconversions (page 1) → 200 in [duration] [act_7300002] usage app 0% account 0.02% reset in [duration]
+    graph: act_7300002: no conversion in the answer carried action_source_type (unknown: never a change)
+    ");
     let stderr = &out.stderr;
     assert_clean("stderr with a closed stdout", stderr);
-    assert!(
-        !stderr.contains("panicked"),
-        "convctl panicked on a closed stdout (exit {:?}):\n{stderr}",
-        out.code
-    );
-    // Issue 13: the reader went away, which is not an error: a quiet exit 0.
-    assert_eq!(out.code, 0, "{stderr}");
+
+    // The reader went away, which is not an error: a quiet exit 0.
 }

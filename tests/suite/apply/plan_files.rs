@@ -1,4 +1,4 @@
-//! Hostile plan files (issue 7, reliability 3): `apply --plan FILE` with a saved plan that was
+//! Hostile plan files: `apply --plan FILE` with a saved plan that was
 //! damaged (truncated, bytes flipped) or edited (any value replaced by a value of another type,
 //! keys removed, ids swapped for another account's). Whatever the file says, convctl must
 //! answer with exit 0 or 1 and never panic; a refused file must change nothing; and it must

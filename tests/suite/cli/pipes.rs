@@ -1,4 +1,4 @@
-//! Issue 13: a reader that goes away is not an error. Every command that prints, run as the real
+//! A reader that goes away is not an error. Every command that prints, run as the real
 //! binary with its stdout (or stderr) a pipe whose reading end is already closed, ends quietly:
 //! no panic (exit 101), no message, and the exit code the command decided on (0 for success;
 //! `drift` keeps 2 for drift found, `validate` keeps 1 for invalid manifests).

@@ -1,4 +1,4 @@
-//! Issue 12, item 5: `--trace FILE` writes every HTTP exchange as one JSON line, secrets
+//! `--trace FILE` writes every HTTP exchange as one JSON line, secrets
 //! redacted. A recorded trace replays through a stub server to the same result, and a canary
 //! token and app secret never land in the file, not even inside `next` URLs.
 

@@ -1,4 +1,4 @@
-//! Issue 12, item 1: usage headers are pacing input, not blocks. Meta's documented sample on
+//! Usage headers are pacing input, not blocks. Meta's documented sample on
 //! every answer (`{"acc_id_util_pct": 9.67, "reset_time_duration": 100, ...}`) must cost no
 //! waiting at all; a block comes only from usage at 100% (the shorter regain figure) or from a
 //! throttling error (its wait). Waiting is checked through the client's own accounting

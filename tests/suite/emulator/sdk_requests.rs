@@ -1,4 +1,4 @@
-//! Issue 12, items 2 and 3, at the emulator's HTTP face: what Meta's official SDKs send is
+//! At the emulator's HTTP face: what Meta's official SDKs send is
 //! accepted (an object's own id in update bodies and delete queries, `GET /?ids=...`, JSON
 //! bodies, the token in a JSON body), and the strict profile takes the less convenient
 //! reading (refused fields, pages of 25, unrun batch entries, `is_custom_event_type_predicted`).

@@ -1,9 +1,10 @@
-//! Issue 12, item 2: the client gives the same results under both emulator profiles, and a
+//! The client gives the same results under both emulator profiles, and a
 //! field refusal is learnt once per run: a 200-account plan under `--strict` makes at most
 //! 1.2x the round trips of the lenient profile (counted by `/_emulator/stats`).
 //!
-//! (scripts/test also runs the reconcile, review and reliability tests and the scale smoke a
-//! second time with `CONVCTL_TEST_STRICT=1`; these tests set the profile themselves.)
+//! (scripts/test runs every test that starts an emulator a second time with
+//! `CONVCTL_TEST_STRICT=1`; these tests name the profile themselves, so that rerun leaves them
+//! out.)
 
 use crate::support::Harness;
 use convctl::emulator::EmulatorConfig;
@@ -19,7 +20,7 @@ fn env(strict: bool, faults: bool) -> Harness {
         config.drop_after_commit = 0.2;
         config.seed = Some(7);
     }
-    Harness::with(config)
+    Harness::with_profile(config)
 }
 
 /// 200 accounts, each with two conversions; the manifests keep one as it is, change the

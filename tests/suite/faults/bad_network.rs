@@ -1,4 +1,4 @@
-//! A bad network day (issue 7, reliability 1): with the emulator failing 20% of requests before
+//! A bad network day: with the emulator failing 20% of requests before
 //! doing anything and losing the answer to 10% of committed writes, one `apply` of 20 accounts
 //! × 50 conversions that needs every kind of change (updates, replacements, deletes by prune
 //! and by tombstone, creates) must end with live state exactly as declared — no duplicate,
@@ -6,6 +6,7 @@
 //! partial failure (exit 1) in a bounded number of further runs. The emulator is a separate
 //! process; convctl is the real binary.
 
+use crate::assert_run;
 use crate::support::child::ChildEmulator;
 use crate::support::scenario::Scenario;
 use crate::support::{Convctl, TOKEN};
@@ -91,8 +92,84 @@ fn apply_under_faults_converges_exactly() {
         .current_dir(dir.path())
         .args(&["plan"])
         .run();
-    assert_eq!(plan.code, 0, "{plan}");
-    assert!(plan.stdout.trim_end().ends_with("No changes."), "{plan}");
+    assert_run!(plan, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_7100000 (conversions/act_7100000.yaml): no changes.
+
+    act_7100001 (conversions/act_7100001.yaml): no changes.
+
+      Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "Made by hand" (id 23850000000000101)
+
+    act_7100002 (conversions/act_7100002.yaml): no changes.
+
+    act_7100003 (conversions/act_7100003.yaml): no changes.
+
+      Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "Made by hand" (id 23850000000000202)
+
+    act_7100004 (conversions/act_7100004.yaml): no changes.
+
+    act_7100005 (conversions/act_7100005.yaml): no changes.
+
+      Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "Made by hand" (id 23850000000000303)
+
+    act_7100006 (conversions/act_7100006.yaml): no changes.
+
+    act_7100007 (conversions/act_7100007.yaml): no changes.
+
+      Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "Made by hand" (id 23850000000000404)
+
+    act_7100008 (conversions/act_7100008.yaml): no changes.
+
+    act_7100009 (conversions/act_7100009.yaml): no changes.
+
+      Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "Made by hand" (id 23850000000000505)
+
+    act_7100010 (conversions/act_7100010.yaml): no changes.
+
+    act_7100011 (conversions/act_7100011.yaml): no changes.
+
+      Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "Made by hand" (id 23850000000000606)
+
+    act_7100012 (conversions/act_7100012.yaml): no changes.
+
+    act_7100013 (conversions/act_7100013.yaml): no changes.
+
+      Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "Made by hand" (id 23850000000000707)
+
+    act_7100014 (conversions/act_7100014.yaml): no changes.
+
+    act_7100015 (conversions/act_7100015.yaml): no changes.
+
+      Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "Made by hand" (id 23850000000000808)
+
+    act_7100016 (conversions/act_7100016.yaml): no changes.
+
+    act_7100017 (conversions/act_7100017.yaml): no changes.
+
+      Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "Made by hand" (id 23850000000000909)
+
+    act_7100018 (conversions/act_7100018.yaml): no changes.
+
+    act_7100019 (conversions/act_7100019.yaml): no changes.
+
+      Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "Made by hand" (id 23850000000001010)
+
+    No changes.
+    ----- stderr -----
+    "#);
+
     eprintln!(
         "converged in {} run(s); emulator: {} faults injected, {} answers dropped; {stats}",
         runs.len(),

@@ -1,4 +1,4 @@
-//! Hostile API answers (issue 7, reliability 3): a small mutating proxy sits between the Graph
+//! Hostile API answers: a small mutating proxy sits between the Graph
 //! client and the real emulator and damages one chosen answer — truncated JSON, values of the
 //! wrong type, missing fields, a huge page, an HTML error page, a changed status. The client
 //! must never panic, must fail with a message (not an empty one), and must never turn a damaged

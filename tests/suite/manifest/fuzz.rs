@@ -1,4 +1,4 @@
-//! Hostile manifests and rules (issue 7, reliability 3), offline and fast: the shipped example
+//! Hostile manifests and rules, offline and fast: the shipped example
 //! manifests and a generated agency manifest, damaged by splicing (ranges deleted, duplicated,
 //! swapped, tokens inserted). Whatever comes out, loading never panics and every error points
 //! at a line and column inside the file; what does load goes all the way through the diff

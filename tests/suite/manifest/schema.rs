@@ -1,7 +1,9 @@
 //! `schema.json` is generated from the file-format types and must not go stale; every example
 //! manifest must fit those types. Regenerate with `UPDATE_SCHEMA=1 cargo test --test suite manifest::schema`.
 
+use crate::support::{language_server, tools};
 use convctl::manifest::format::{AnyDocument, to_yaml};
+use serde_json::json;
 use std::path::Path;
 
 fn root() -> &'static Path {
@@ -68,6 +70,59 @@ fn examples_declare_the_schema_for_editors() {
             file.display()
         );
     }
+}
+
+/// What an editor shows: yaml-language-server, given no schema but the files' own modelines,
+/// reports nothing in the examples, and every mistake of a broken manifest at its place.
+#[test]
+fn the_editor_checks_manifests_against_the_schema() {
+    let Some(server) = tools::require("yaml-language-server") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(
+        &broken,
+        format!(
+            "# yaml-language-server: $schema={}\naccount: act_1\nconversions:\n  - name: Buy\n    custom_event_type: purchase\n    rulez: {{url: {{eq: x}}}}\n",
+            root().join("schema.json").display()
+        ),
+    )
+    .unwrap();
+    // No schema store (its catalogue is on the network) and no schema by file name.
+    let settings =
+        json!({"yaml": {"validate": true, "schemaStore": {"enable": false}, "schemas": {}}});
+    let mut files = example_files();
+    files.push(broken.clone());
+    let published = language_server::diagnostics(&server, settings, &files);
+    // By position, as an editor lists them.
+    let shown = |file: &Path| -> Vec<String> {
+        let mut found = published[&file.canonicalize().unwrap()].clone();
+        found.sort_by_key(|d| {
+            let start = &d["range"]["start"];
+            (start["line"].as_u64(), start["character"].as_u64())
+        });
+        found
+            .iter()
+            .map(|d| {
+                let start = &d["range"]["start"];
+                format!(
+                    "{}:{}: {}",
+                    start["line"].as_u64().unwrap() + 1,
+                    start["character"].as_u64().unwrap() + 1,
+                    d["message"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    for file in example_files() {
+        assert_eq!(shown(&file), Vec::<String>::new(), "{}", file.display());
+    }
+    insta::assert_snapshot!(shown(&broken).join("\n"), @r#"
+    4:5: Missing property "rule".
+    5:24: Value is not accepted. Valid values: "ADD_PAYMENT_INFO", "ADD_TO_CART", "ADD_TO_WISHLIST", "COMPLETE_REGISTRATION", "CONTENT_VIEW", "INITIATED_CHECKOUT", "LEAD", "PURCHASE", "SEARCH", "CONTACT", "CUSTOMIZE_PRODUCT", "DONATE", "FIND_LOCATION", "SCHEDULE", "START_TRIAL", "SUBMIT_APPLICATION", "SUBSCRIBE", "LISTING_INTERACTION", "FACEBOOK_SELECTED", "OTHER".
+    6:5: Property rulez is not allowed.
+    "#);
 }
 
 /// Every YAML document of a file, as JSON (what an editor's language server validates).

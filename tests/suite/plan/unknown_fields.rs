@@ -1,8 +1,8 @@
-//! Review of spec section 2: "A field that the live answer does not report is unknown, not
-//! changed: it never forces a replacement." The real API may not return `event_source_id`,
-//! `action_source_type` or `advanced_rule` (reference: Custom conversions); a perpetual
-//! replacement there would destroy history on every apply. Checked with the real binary against
-//! a stub that answers without those fields.
+//! A field that the live answer does not report is unknown, not changed: it never forces a
+//! replacement (docs/reconcile.md, "What changes and how"). The real API may not return
+//! `event_source_id`, `action_source_type` or `advanced_rule` (reference: Custom conversions); a
+//! perpetual replacement there would destroy history on every apply. Checked with the real binary
+//! against a stub that answers without those fields.
 
 use crate::support::stub::{Answer, Stub};
 use crate::support::{Convctl, in_background};

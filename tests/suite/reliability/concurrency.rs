@@ -1,4 +1,4 @@
-//! Two applies that meet (issue 15, item 10): a manual run beside the pipeline, or a rerun while
+//! Two applies that meet: a manual run beside the pipeline, or a rerun while
 //! the first is still going. Two `convctl apply` runs are started together on the same
 //! manifests (5 accounts needing creates, updates, replacements and deletes), then one more
 //! apply: live state must end exactly as declared — no duplicate, no lost conversion, nothing

@@ -1,4 +1,4 @@
-//! Bounded input and safe output (issue 15, item 9): every file convctl reads is bounded by what
+//! Bounded input and safe output: every file convctl reads is bounded by what
 //! is read, not by the size it reports (`/dev/zero` fails at once, never grows to gigabytes),
 //! and `plan --out` writes atomically next to a regular file, follows a symlink to one, and
 //! refuses anything else instead of replacing it with a plain file.

@@ -1,22 +1,14 @@
-//! Rule evaluation never guesses (issue 15, item 8): a `regex_match` PCRE gives up on is an error
+//! Rule evaluation never guesses: a `regex_match` PCRE gives up on is an error
 //! naming the pattern in `convctl test` (a `no_match` test does not pass, a `match` test does
 //! not merely "fail", `not:` does not flip it), and a JSON-string rule that repeats a key is
 //! refused by `validate`, as the YAML form is.
 
+use crate::assert_run;
+use crate::support::{Convctl, Run};
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn convctl(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_convctl"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("META_ACCESS_TOKEN")
-        .output()
-        .expect("run convctl")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+fn convctl(dir: &Path, args: &[&str]) -> Run {
+    Convctl::new().args(args).current_dir(dir).run()
 }
 
 const SLOW: &str = "^(a+)+$|^a+!$";
@@ -37,8 +29,20 @@ fn a_regex_pcre_gives_up_on_is_an_error_in_convctl_test() {
         ),
     );
     let out = convctl(dir.path(), &["test"]);
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert_run!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    FAIL  conversions/shop.yaml:7:18: error: act_1 "Slow": the rule cannot be evaluated against this event (no_match[0]): {"url":"aaaaaaaaaaaaaaaaaaaaaa!"}: the regex_match pattern `^(a+)+$|^a+!$` is too expensive to evaluate against this value (PCRE gave up: PCRE2: error matching: match limit exceeded); rewrite it without nested or overlapping repetition such as `(a+)+`, or anchor it
+    help: PCRE gave up rather than answer: convctl counts that as an error, never as a match or a miss; simplify the pattern
+    FAIL  conversions/shop.yaml:12:15: error: act_1 "Slow negated": the rule cannot be evaluated against this event (match[0]): {"url":"aaaaaaaaaaaaaaaaaaaaaa!"}: the regex_match pattern `^(a+)+$|^a+!$` is too expensive to evaluate against this value (PCRE gave up: PCRE2: error matching: match limit exceeded); rewrite it without nested or overlapping repetition such as `(a+)+`, or anchor it
+    help: PCRE gave up rather than answer: convctl counts that as an error, never as a match or a miss; simplify the pattern
+    ok    act_1 "Fine" match[0]
+    test result: FAILED. 1 passed; 2 failed (0 conversions without tests)
+    ----- stderr -----
+    "#);
+    let stdout = out.stdout.clone();
+    assert_eq!(Some(out.code), Some(1), "{stdout}{}", out.stderr);
     let failures: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
     assert_eq!(failures.len(), 2, "{stdout}");
     for line in &failures {
@@ -53,7 +57,67 @@ fn a_regex_pcre_gives_up_on_is_an_error_in_convctl_test() {
     assert!(stdout.contains("1 passed; 2 failed"), "{stdout}");
 
     let out = convctl(dir.path(), &["test", "--format", "json"]);
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_run!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    {
+      "conversions_without_tests": 0,
+      "diagnostics": [],
+      "failed": 2,
+      "passed": false,
+      "results": [
+        {
+          "account": "act_1",
+          "column": 18,
+          "conditions": [],
+          "conversion": "Slow",
+          "error": "the regex_match pattern `^(a+)+$|^a+!$` is too expensive to evaluate against this value (PCRE gave up: PCRE2: error matching: match limit exceeded); rewrite it without nested or overlapping repetition such as `(a+)+`, or anchor it",
+          "event": {
+            "url": "aaaaaaaaaaaaaaaaaaaaaa!"
+          },
+          "expect": "no_match",
+          "file": "conversions/shop.yaml",
+          "index": 0,
+          "line": 7,
+          "passed": false
+        },
+        {
+          "account": "act_1",
+          "column": 15,
+          "conditions": [],
+          "conversion": "Slow negated",
+          "error": "the regex_match pattern `^(a+)+$|^a+!$` is too expensive to evaluate against this value (PCRE gave up: PCRE2: error matching: match limit exceeded); rewrite it without nested or overlapping repetition such as `(a+)+`, or anchor it",
+          "event": {
+            "url": "aaaaaaaaaaaaaaaaaaaaaa!"
+          },
+          "expect": "match",
+          "file": "conversions/shop.yaml",
+          "index": 0,
+          "line": 12,
+          "passed": false
+        },
+        {
+          "account": "act_1",
+          "column": 15,
+          "conditions": [],
+          "conversion": "Fine",
+          "error": null,
+          "event": {
+            "url": "aaa!"
+          },
+          "expect": "match",
+          "file": "conversions/shop.yaml",
+          "index": 0,
+          "line": 17,
+          "passed": true
+        }
+      ],
+      "total": 3
+    }
+    ----- stderr -----
+    "#);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(doc["failed"], 2, "{doc}");
     let errors: Vec<&str> = doc["results"]
         .as_array()
@@ -73,8 +137,20 @@ fn a_json_string_rule_with_a_repeated_key_is_invalid() {
         "account: act_1\nconversions:\n  - name: Twice\n    custom_event_type: PURCHASE\n    rule: '{\"url\":{\"i_contains\":\"a\"},\"url\":{\"i_contains\":\"b\"}}'\n",
     );
     let out = convctl(dir.path(), &["validate"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_run!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    invalid: 1 error, 0 warnings
+    ----- stderr -----
+    conversions/shop.yaml:5:11: error: invalid rule: duplicate key `url` at line 1 column 31; a JSON object must not repeat a key (which one would count is undefined): combine the conditions with `and`
+      |
+    5 |     rule: '{"url":{"i_contains":"a"},"url":{"i_contains":"b"}}'
+      |           ^^^^^^^
+    help: a rule is `and`/`or` over a list, `not` over a rule, or `<field>: {<operator>: <value>}`
+    "#);
+    let stderr = out.stderr.clone();
+    assert_eq!(Some(out.code), Some(1), "{stderr}");
     assert!(stderr.contains("duplicate key `url`"), "{stderr}");
     assert!(stderr.contains("shop.yaml:5:"), "names the line: {stderr}");
     // The YAML form, for comparison, is refused too.
@@ -83,6 +159,18 @@ fn a_json_string_rule_with_a_repeated_key_is_invalid() {
         "account: act_1\nconversions:\n  - name: Twice\n    custom_event_type: PURCHASE\n    rule:\n      url: {i_contains: a}\n      url: {i_contains: b}\n",
     );
     let out = convctl(dir.path(), &["validate"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("duplicate key `url`"));
+    assert_run!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    invalid: 1 error, 0 warnings
+    ----- stderr -----
+    conversions/shop.yaml:7:7: error: duplicate key `url` in the rule (first set at conversions/shop.yaml:6:7)
+      |
+    7 |       url: {i_contains: b}
+      |       ^^^
+    help: a mapping keeps only one value per key: combine the conditions with `and`
+    ");
+    assert_eq!(Some(out.code), Some(1));
+    assert!(out.stderr.contains("duplicate key `url`"));
 }

@@ -8,6 +8,7 @@
 
 use crate::support::Convctl;
 use crate::support::child::ChildEmulator;
+use crate::support::profile;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -40,13 +41,18 @@ fn concurrent_sandbox_commands_never_lose_writes() {
     for a in accounts {
         std::fs::write(d.join(format!("conversions/a{a}.yaml")), manifest(a)).unwrap();
     }
-    // Four applies on one state file at once, each on its own account.
+    // Four applies on one state file at once, each on its own account (on behalf of this
+    // test: their sandboxes are its emulators).
+    let test = profile::current_test();
     let runs: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = accounts
             .iter()
             .map(|a| {
                 let file = format!("conversions/a{a}.yaml");
-                s.spawn(move || sandbox(d, &["apply", "--auto-approve", &file]))
+                let test = test.clone();
+                s.spawn(move || {
+                    profile::for_test(test, || sandbox(d, &["apply", "--auto-approve", &file]))
+                })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()

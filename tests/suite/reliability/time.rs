@@ -1,4 +1,4 @@
-//! Bounded time (issue 15, item 4): a server that never answers, or answers one byte a second,
+//! Bounded time: a server that never answers, or answers one byte a second,
 //! makes a command fail within its `--timeout`, with exit 1 and a message naming the account and
 //! the call still waiting; each exchange has a deadline for the whole exchange (not per read);
 //! retries stop at the request's and the command's budget. Loopback stubs only, a few seconds.

@@ -1,8 +1,9 @@
-//! Review of spec section 2, "delete first only when the account is at its 100 limit", against
+//! "Delete first only when the account is at its 100 limit" (docs/reconcile.md, "Safety"), against
 //! an API where DELETE only archives and archived conversions still count toward the limit
-//! (reference: Custom conversions; the emulator's `--delete-archives`). There, deleting first
-//! makes no room: apply must notice after the first such delete and not destroy the others.
+//! (reference: Custom conversions; the emulator's `--delete-archives`). There, deleting first makes
+//! no room: apply must notice after the first such delete and not destroy the others.
 
+use crate::assert_run;
 use crate::support::Harness;
 use serde_json::json;
 
@@ -33,7 +34,40 @@ fn at_the_cap_deletes_that_only_archive_stop_after_the_first() {
     env.write("conversions/a.yaml", &manifest);
 
     let plan = env.run(&["plan"]);
-    assert_eq!(plan.code, 0, "{plan}");
+    assert_run!(plan, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "C000" (id 23850000000000001) must be replaced: delete the old one first (account at its limit), then create the new one
+    -/+ conversion "C000" {
+            id   = "23850000000000001"
+          ~ rule = {"url": {"i_contains": "c0"}} -> {"url": {"i_contains": "new0"}} # forces replacement
+        }
+
+      # "C001" (id 23850000000000002) must be replaced: delete the old one first (account at its limit), then create the new one
+    -/+ conversion "C001" {
+            id   = "23850000000000002"
+          ~ rule = {"url": {"i_contains": "c1"}} -> {"url": {"i_contains": "new1"}} # forces replacement
+        }
+
+      # "C002" (id 23850000000000003) must be replaced: delete the old one first (account at its limit), then create the new one
+    -/+ conversion "C002" {
+            id   = "23850000000000003"
+          ~ rule = {"url": {"i_contains": "c2"}} -> {"url": {"i_contains": "new2"}} # forces replacement
+        }
+
+      Warning: "C000" is replaced delete-before-create: act_1 is at its 100-conversion limit; it is missing until the new one is created
+
+      Warning: "C001" is replaced delete-before-create: act_1 is at its 100-conversion limit; it is missing until the new one is created
+
+      Warning: "C002" is replaced delete-before-create: act_1 is at its 100-conversion limit; it is missing until the new one is created
+
+    Plan: 0 to create, 0 to update, 3 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
+
     assert_eq!(
         plan.stdout.matches("delete the old one first").count(),
         3,
@@ -41,9 +75,44 @@ fn at_the_cap_deletes_that_only_archive_stop_after_the_first() {
     );
 
     let apply = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(apply.code, 1, "{apply}");
-    assert!(apply.stdout.contains("archived"), "says why:\n{apply}");
-    assert!(apply.stdout.contains("NOT DONE"), "{apply}");
+    assert_run!(apply, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "C000" (id 23850000000000001) must be replaced: delete the old one first (account at its limit), then create the new one
+    -/+ conversion "C000" {
+            id   = "23850000000000001"
+          ~ rule = {"url": {"i_contains": "c0"}} -> {"url": {"i_contains": "new0"}} # forces replacement
+        }
+
+      # "C001" (id 23850000000000002) must be replaced: delete the old one first (account at its limit), then create the new one
+    -/+ conversion "C001" {
+            id   = "23850000000000002"
+          ~ rule = {"url": {"i_contains": "c1"}} -> {"url": {"i_contains": "new1"}} # forces replacement
+        }
+
+      # "C002" (id 23850000000000003) must be replaced: delete the old one first (account at its limit), then create the new one
+    -/+ conversion "C002" {
+            id   = "23850000000000003"
+          ~ rule = {"url": {"i_contains": "c2"}} -> {"url": {"i_contains": "new2"}} # forces replacement
+        }
+
+      Warning: "C000" is replaced delete-before-create: act_1 is at its 100-conversion limit; it is missing until the new one is created
+
+      Warning: "C001" is replaced delete-before-create: act_1 is at its 100-conversion limit; it is missing until the new one is created
+
+      Warning: "C002" is replaced delete-before-create: act_1 is at its 100-conversion limit; it is missing until the new one is created
+
+    Plan: 0 to create, 0 to update, 3 to replace, 0 to delete.
+    act_1: FAILED replace "C000" (id 23850000000000001): the API archived id 23850000000000001 instead of deleting it, and archived conversions still count toward the 100 limit of act_1, so no room was made and the new one was not created. The old conversion is archived (restore it in Events Manager if needed)
+    act_1: NOT DONE replace "C001" (id 23850000000000002): not started: deleting in act_1 only archives (see "C000"), so it would lose the conversion without making room. Make room in Events Manager, then apply again
+    act_1: NOT DONE replace "C002" (id 23850000000000003): not started: deleting in act_1 only archives (see "C000"), so it would lose the conversion without making room. Make room in Events Manager, then apply again
+    Apply failed part way: 0 done, 1 failed, 2 not done. Run `convctl apply` again to finish: it picks up where this stopped, without duplicates.
+    ----- stderr -----
+    "#);
+
     // Only one conversion was lost to the probe; the other two old ones are still live.
     let names = env.live_names("act_1");
     assert_eq!(names.len(), 99, "{names:?}");
@@ -77,10 +146,23 @@ fn at_the_cap_the_plan_says_archived_ones_count_toward_the_limit() {
     }
     env.write("conversions/a.yaml", &manifest);
     let plan = env.run(&["plan"]);
-    assert_eq!(plan.code, 0, "{plan}");
-    assert!(plan.stdout.contains("delete the old one first"), "{plan}");
-    assert!(
-        plan.stdout.contains("1 archived"),
-        "the plan says archived ones count and deleting may not make room:\n{plan}"
-    );
+    assert_run!(plan, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "C000" (id 23850000000000001) must be replaced: delete the old one first (account at its limit), then create the new one
+    -/+ conversion "C000" {
+            id   = "23850000000000001"
+          ~ rule = {"url": {"i_contains": "c0"}} -> {"url": {"i_contains": "new"}} # forces replacement
+        }
+
+      Warning: act_1 counts 1 archived conversion(s) toward its 100 limit: if deleting only archives on this account, deleting first makes no room, and apply stops after the first such delete
+
+      Warning: "C000" is replaced delete-before-create: act_1 is at its 100-conversion limit; it is missing until the new one is created
+
+    Plan: 0 to create, 0 to update, 1 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
 }

@@ -1,6 +1,6 @@
-//! Review of spec section 2's safety thresholds at their exact boundaries: the mass-delete
-//! guard (more than 10 AND more than 30% of an account's live conversions, deletes and
-//! replaces counted together) and "fired in the last 7 days".
+//! The safety thresholds (docs/reconcile.md, "Safety") at their exact boundaries: the mass-delete
+//! guard (more than 10 AND more than 30% of an account's live conversions, deletes and replaces
+//! counted together) and "fired in the last 7 days".
 
 use convctl::diff::{fired_recently, mass_delete};
 use convctl::model::ids::{AdAccountId, ObjectId};

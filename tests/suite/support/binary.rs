@@ -11,11 +11,12 @@
 //! the child is reaped with `wait4` to read its own CPU time and peak memory. Every run is
 //! bounded in time, and asserted never to print [`TOKEN`] or [`APP_SECRET`].
 //!
-//! Self-contained (std, libc, tempfile, shell-words): `benches/scale.rs` includes this file by
-//! path.
+//! Self-contained (std, libc, tempfile, shell-words, and the sibling `profile`):
+//! `benches/scale.rs` includes this file by path.
 
 #![allow(unsafe_code)] // libc: signals and reaping child processes with their resource usage
 
+use super::profile;
 use std::ffi::{OsStr, OsString};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -40,9 +41,11 @@ pub fn bin() -> PathBuf {
 }
 
 /// One convctl invocation, built up then [`run`](Convctl::run).
+#[must_use = "a Convctl does nothing until it is run"]
 pub struct Convctl<'a> {
     args: Vec<OsString>,
     dir: Option<PathBuf>,
+    filters: Vec<(String, String)>,
     env: Vec<(String, Option<OsString>)>,
     stdin: Option<Vec<u8>>,
     close_stdout: bool,
@@ -66,6 +69,7 @@ impl<'a> Convctl<'a> {
             "META_APP_SECRET",
             "CONVCTL_API_BASE",
             "CONVCTL_API_VERSION",
+            "CONVCTL_SANDBOX_STRICT",
         ] {
             env.push((name.to_string(), None));
         }
@@ -73,6 +77,7 @@ impl<'a> Convctl<'a> {
         Convctl {
             args: Vec::new(),
             dir: None,
+            filters: Vec::new(),
             env,
             stdin: None,
             close_stdout: false,
@@ -180,7 +185,22 @@ impl<'a> Convctl<'a> {
     }
 
     /// Runs it to the end (or to the kill), reaps it with `wait4`, asserts no secret leaked.
-    pub fn run(self) -> Run {
+    /// A `--sandbox` run talks to the emulator inside convctl: it is recorded, and strict
+    /// under `CONVCTL_TEST_STRICT=1`, like any other emulator (see `profile`).
+    pub fn run(mut self) -> Run {
+        if self
+            .args
+            .iter()
+            .any(|a| a.to_string_lossy().starts_with("--sandbox"))
+        {
+            profile::record_emulator_start();
+            let named = (self.env.iter())
+                .any(|(name, value)| name == "CONVCTL_SANDBOX_STRICT" && value.is_some());
+            if profile::strict() && !named {
+                self.env
+                    .push(("CONVCTL_SANDBOX_STRICT".to_string(), Some("1".into())));
+            }
+        }
         let temp = |what: &str| tempfile::tempfile().unwrap_or_else(|e| panic!("{what}: {e}"));
         let (mut out, mut err) = (temp("stdout file"), temp("stderr file"));
         let time_file = tempfile::NamedTempFile::new().expect("time file");
@@ -263,6 +283,8 @@ impl<'a> Convctl<'a> {
         }
         let run = Run {
             args: self.args,
+            dir: self.dir,
+            filters: self.filters,
             code,
             signal,
             wall,
@@ -307,8 +329,13 @@ fn waitid_nowait(pid: libc::pid_t) -> Option<bool> {
 }
 
 /// One finished run of the convctl binary.
+#[must_use = "a run's outcome is there to be checked"]
 pub struct Run {
     args: Vec<OsString>,
+    /// The working directory it ran in (the `[dir]` of its snapshot).
+    pub dir: Option<PathBuf>,
+    /// Its own snapshot filters: (regular expression, replacement).
+    pub filters: Vec<(String, String)>,
     /// Exit code; -1 when killed by a signal.
     pub code: i32,
     pub signal: Option<i32>,
@@ -327,6 +354,24 @@ pub struct Run {
 }
 
 impl Run {
+    /// The arguments it ran with.
+    pub fn args(&self) -> &[OsString] {
+        &self.args
+    }
+
+    /// Asserts the exit code, showing the whole run when it differs.
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "exit code of\n{self}");
+        self
+    }
+
+    /// Asserts exit code 0, showing the whole run when it differs.
+    #[track_caller]
+    pub fn assert_success(&self) -> &Self {
+        self.assert_code(0)
+    }
+
     /// The last line of stdout.
     pub fn last_line(&self) -> &str {
         self.stdout.lines().last().unwrap_or("")

@@ -4,11 +4,12 @@
 //!
 //! It talks to the emulator's test routes (`/_emulator/*`) only to seed and inspect state; the
 //! process under test talks Graph API like a user's would. Used by `benches/scale.rs` too (by
-//! path), so it needs nothing of the suite but the sibling `convctl` module.
+//! path), so it needs nothing of the suite but the sibling `binary` and `profile` modules.
 
 #![allow(unsafe_code)] // libc: signals and reaping child processes with their resource usage
 
 use super::binary::bin;
+use super::profile;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -33,16 +34,31 @@ impl ChildEmulator {
         Self::spawn(&[&["--listen", "127.0.0.1:0"], extra].concat(), Some(log))
     }
 
+    /// Same as [`start`](Self::start), with exactly the profile `extra` names (lenient unless
+    /// it says `--strict`), for a test whose checks are one profile's: not recorded for the
+    /// strict rerun (see `profile`).
+    pub fn start_with_profile(extra: &[&str]) -> ChildEmulator {
+        Self::spawn_as(&[&["--listen", "127.0.0.1:0"], extra].concat(), None, true)
+    }
+
     /// `convctl emulator ARGS` exactly as given (no `--listen`: its default address), stderr
     /// to `log` when given.
     pub fn spawn(args: &[&str], log: Option<&Path>) -> ChildEmulator {
+        Self::spawn_as(args, log, false)
+    }
+
+    fn spawn_as(args: &[&str], log: Option<&Path>, named_profile: bool) -> ChildEmulator {
         let stderr = match log {
             Some(path) => Stdio::from(std::fs::File::create(path).expect("emulator log")),
             None => Stdio::inherit(),
         };
-        // CONVCTL_TEST_STRICT=1 (scripts/test's second run): the strict profile.
-        let strict = std::env::var("CONVCTL_TEST_STRICT").is_ok_and(|v| v == "1")
-            && !args.contains(&"--strict");
+        // Under CONVCTL_TEST_STRICT=1, the strict profile (see `profile`); one started strict
+        // already needs no second run.
+        let named_strict = named_profile || args.contains(&"--strict");
+        if !named_strict {
+            profile::record_emulator_start();
+        }
+        let strict = profile::strict() && !named_strict;
         let mut child = Command::new(bin())
             .arg("emulator")
             .args(args)

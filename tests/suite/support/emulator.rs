@@ -1,15 +1,25 @@
 //! The emulator in this test process: started on an ephemeral loopback port, the one place
-//! that calls `convctl::emulator::start`.
+//! that calls `convctl::emulator::start`. Under `CONVCTL_TEST_STRICT=1` it starts with the
+//! strict profile, and every start is recorded for that rerun (see [`super::profile`]).
 
+use super::profile;
 use convctl::emulator::{EmulatorConfig, EmulatorError, RunningEmulator};
 
-/// Starts an emulator on 127.0.0.1:0.
+/// Starts an emulator on 127.0.0.1:0 (strict under `CONVCTL_TEST_STRICT=1`).
 pub async fn start(config: EmulatorConfig) -> RunningEmulator {
     try_start(config).await.unwrap()
 }
 
 /// Same, for the tests of start-up errors.
-pub async fn try_start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
+pub async fn try_start(mut config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
+    profile::record_emulator_start();
+    config.strict |= profile::strict();
+    start_exactly(config).await
+}
+
+/// Starts an emulator with exactly the profile `config` names, for a test that compares the
+/// two profiles itself (not recorded for the strict rerun, which would repeat it unchanged).
+pub async fn start_exactly(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
     convctl::emulator::start(config, "127.0.0.1:0".parse().unwrap()).await
 }
 
@@ -28,10 +38,4 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-/// `CONVCTL_TEST_STRICT=1` (scripts/test's second run): start every emulator with its strict
-/// profile.
-pub fn strict_profile() -> bool {
-    std::env::var("CONVCTL_TEST_STRICT").is_ok_and(|v| v == "1")
 }

@@ -21,13 +21,23 @@ impl Harness {
         Harness::with(EmulatorConfig::default())
     }
 
-    /// The emulator with `config`; under `CONVCTL_TEST_STRICT=1` (scripts/test runs the
-    /// reconcile tests a second time so) with its strict profile, which must give the same
-    /// results.
-    pub fn with(mut config: EmulatorConfig) -> Harness {
-        config.strict |= emulator::strict_profile();
+    /// The emulator with `config`; under `CONVCTL_TEST_STRICT=1` with its strict profile,
+    /// which must give the same results (see [`super::profile`]).
+    pub fn with(config: EmulatorConfig) -> Harness {
         let rt = emulator::runtime();
         let emulator = rt.block_on(emulator::start(config));
+        Harness::around(rt, emulator)
+    }
+
+    /// The emulator with exactly the profile `config` names, for a test that compares the two
+    /// profiles itself.
+    pub fn with_profile(config: EmulatorConfig) -> Harness {
+        let rt = emulator::runtime();
+        let emulator = rt.block_on(emulator::start_exactly(config)).unwrap();
+        Harness::around(rt, emulator)
+    }
+
+    fn around(rt: tokio::runtime::Runtime, emulator: RunningEmulator) -> Harness {
         Harness {
             rt,
             emulator: Some(emulator),
@@ -211,35 +221,4 @@ pub fn copy_examples(dir: &Path) {
         let path = entry.unwrap().path();
         std::fs::copy(&path, conversions.join(path.file_name().unwrap())).unwrap();
     }
-}
-
-/// Replaces the volatile parts of output (ids, temp paths, fingerprints) for snapshots.
-pub fn redact(text: &str, dir: &Path) -> String {
-    redact_tokens(&text.replace(&dir.display().to_string(), "[dir]"))
-}
-
-/// Digit runs of 15+ characters (conversion ids) → `[id]`; 64-hex fingerprints → `[sha256]`.
-fn redact_tokens(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut token = String::new();
-    let flush = |token: &mut String, out: &mut String| {
-        if token.len() >= 15 && token.bytes().all(|b| b.is_ascii_digit()) {
-            out.push_str("[id]");
-        } else if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) {
-            out.push_str("[sha256]");
-        } else {
-            out.push_str(token);
-        }
-        token.clear();
-    };
-    for ch in text.chars() {
-        if ch.is_ascii_alphanumeric() {
-            token.push(ch);
-        } else {
-            flush(&mut token, &mut out);
-            out.push(ch);
-        }
-    }
-    flush(&mut token, &mut out);
-    out
 }

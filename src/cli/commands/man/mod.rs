@@ -6,7 +6,8 @@
 //! (`convctl man | man -l -`); with it, `convctl.1` and one `convctl-<command>.1` per command
 //! are written into DIR. Never touches anything outside DIR.
 //!
-//! The pages pass plain `mandoc -T lint` (style messages included; a test runs it); the `.TH`
+//! The pages pass plain `mandoc -T lint` (style messages included; `tests/suite/cli.rs` lints
+//! every page); the `.TH`
 //! date is `SOURCE_DATE_EPOCH` (reproducible builds) or this release's date.
 
 mod text;
@@ -424,37 +425,6 @@ mod tests {
         for (name, page) in pages() {
             let own = name == "convctl-man.1" || name == "convctl-completions.1";
             assert_eq!(!page.contains("api\\-base"), own, "{name}");
-        }
-    }
-
-    /// Every page passes plain `mandoc -T lint`: no message at all, style ones included.
-    /// mandoc is required in CI (`.ci/run` installs it); elsewhere a missing one is said.
-    #[test]
-    fn mandoc_finds_nothing_to_say() {
-        if std::process::Command::new("mandoc")
-            .arg("-V")
-            .output()
-            .is_err()
-        {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "mandoc is required in CI (.ci/run installs it)"
-            );
-            eprintln!("mandoc not installed: lint not run");
-            return;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        for (name, page) in pages() {
-            let path = dir.path().join(&name);
-            std::fs::write(&path, page).unwrap();
-            let out = std::process::Command::new("mandoc")
-                .args(["-T", "lint"])
-                .arg(&path)
-                .output()
-                .unwrap();
-            let report = String::from_utf8_lossy(&out.stdout).to_string()
-                + &String::from_utf8_lossy(&out.stderr);
-            assert!(report.trim().is_empty(), "{name}:\n{report}");
         }
     }
 
