@@ -485,10 +485,21 @@ pub struct EmulatorArgs {
     /// Make deletes archive conversions instead of removing them.
     #[arg(long)]
     pub(crate) delete_archives: bool,
+    /// Refuse every DELETE of a custom conversion with code 200 (permissions error), as the
+    /// real API does for apps Meta has not allowed to delete: convctl then retires instead.
+    #[arg(long)]
+    pub(crate) refuse_deletes: bool,
+    /// Refuse a create whose rule means the same as the rule of a conversion the account
+    /// holds, archived and renamed ones included (code 100, subcode 1760002 "Duplicate Custom
+    /// Conversion Rule"). Part of --strict.
+    #[arg(long)]
+    pub(crate) unique_rules: bool,
     /// Where the real API's behaviour is uncertain, take the less convenient reading: refuse
     /// reading event_source_id, action_source_type and advanced_rule (code 100), pages of at
     /// most 25, batch entries past the 40th not run (null), creates answering
-    /// is_custom_event_type_predicted.
+    /// is_custom_event_type_predicted, and --unique-rules. In every profile archived
+    /// conversions are frozen (an edit answers code 100; is_archived in an update is ignored)
+    /// and flagged ones (is_unavailable) refuse every edit (code 2700000, subcode 2460004).
     #[arg(long)]
     pub(crate) strict: bool,
     /// Store every created rule with its `eq` string values lower-cased (to test the check

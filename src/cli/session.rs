@@ -123,11 +123,15 @@ async fn start_sandbox(state: &Path, budget: &CommandBudget) -> Result<RunningEm
             .map_err(|e| format!("cannot create the sandbox directory {}: {e}", dir.display()))?;
     }
     // CONVCTL_SANDBOX_STRICT=1: the strict profile (the less convenient reading wherever the
-    // real API's behaviour is uncertain), to try a run as the real API might answer it.
-    let strict = std::env::var("CONVCTL_SANDBOX_STRICT").is_ok_and(|v| v.trim() == "1");
+    // real API's behaviour is uncertain), to try a run as the real API might answer it;
+    // CONVCTL_SANDBOX_REFUSE_DELETES=1 and CONVCTL_SANDBOX_UNIQUE_RULES=1: the emulator's
+    // --refuse-deletes and --unique-rules, as most apps meet the real API.
+    let on = |name: &str| std::env::var(name).is_ok_and(|v| v.trim() == "1");
     let config = EmulatorConfig {
         state_file: Some(state.to_path_buf()),
-        strict,
+        strict: on("CONVCTL_SANDBOX_STRICT"),
+        refuse_deletes: on("CONVCTL_SANDBOX_REFUSE_DELETES"),
+        unique_rules: on("CONVCTL_SANDBOX_UNIQUE_RULES"),
         // Another command on the same state is waited for, within this command's budget.
         state_lock_wait: budget
             .left()

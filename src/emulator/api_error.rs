@@ -7,6 +7,9 @@
 
 use serde::Serialize;
 
+/// Subcode of "Duplicate Custom Conversion Rule" (reference: Custom conversions).
+pub(crate) const SUBCODE_DUPLICATE_RULE: u32 = 1_760_002;
+
 /// One Graph error. `fbtrace_id` is filled in when the answer is rendered.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct ApiError {
@@ -108,6 +111,42 @@ impl ApiError {
                 "(#200) Ad account owner has NOT grant ads_management or ads_read permission to this token for {account}"
             ),
         )
+    }
+
+    /// Code 200 on `DELETE` of a custom conversion (`--refuse-deletes`): the app may not delete
+    /// one, whatever the token's permissions (reference: Custom conversions, Delete: the only
+    /// documented errors are 200 "Permissions error" and 100).
+    pub(crate) fn delete_refused() -> Self {
+        ApiError::new(400, "OAuthException", 200, "(#200) Permissions error")
+    }
+
+    /// Code 100 subcode 1760002: the account already holds a conversion with this rule
+    /// (`--unique-rules`; reference: Custom conversions).
+    pub(crate) fn duplicate_rule() -> Self {
+        ApiError::invalid_param("Invalid parameter")
+            .with_subcode(SUBCODE_DUPLICATE_RULE)
+            .with_user(
+                "Duplicate Custom Conversion Rule",
+                "A custom conversion with the same rule already exists in this ad account.",
+            )
+    }
+
+    /// Code 100 on an edit of an archived conversion: archived conversions are frozen, and the
+    /// API says no more than "invalid parameter" (reference: Custom conversions).
+    pub(crate) fn archived_frozen() -> Self {
+        ApiError::invalid_param("Invalid parameter")
+    }
+
+    /// Code 2700000 subcode 2460004: an edit of a conversion Meta flagged (`is_unavailable`;
+    /// reference: Custom conversions).
+    pub(crate) fn flagged_blocked() -> Self {
+        ApiError::new(
+            400,
+            "OAuthException",
+            2_700_000,
+            "Your custom conversion is currently blocked",
+        )
+        .with_subcode(2_460_004)
     }
 
     /// Code 104: no token at all.

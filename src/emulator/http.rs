@@ -339,6 +339,36 @@ pub(crate) fn seed(
     Ok(ids)
 }
 
+/// What Meta or a person in Events Manager does to a conversion, outside the API
+/// (`POST /_emulator/conversions/<ID>`): archive it, flag it; absent fields keep their value.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversionMarks {
+    /// Archived in Events Manager (still listed, frozen).
+    pub is_archived: Option<bool>,
+    /// Flagged by Meta (stops matching events; edits refused).
+    pub is_unavailable: Option<bool>,
+}
+
+/// Sets a conversion's marks; `false` when no conversion has this id.
+pub(crate) fn mark(emulator: &Emulator, id: &str, marks: ConversionMarks) -> bool {
+    let mut store = emulator.store.write().unwrap_or_else(|e| e.into_inner());
+    let found = store.update(id, |c| {
+        if let Some(archived) = marks.is_archived {
+            c.is_archived = archived;
+        }
+        if let Some(flagged) = marks.is_unavailable {
+            c.is_unavailable = flagged;
+        }
+    });
+    drop(store);
+    if found {
+        emulator.dirty.store(true, Ordering::Release);
+        emulator.save_wanted.notify_one();
+    }
+    found
+}
+
 /// Changes to faults at run time (`POST /_emulator/faults`); absent fields keep their value.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -387,6 +417,21 @@ fn control_route(
                 Err(e) => bad(e.to_string()),
             }
         }
+        ("POST", marked) if marked.starts_with("conversions/") => {
+            let id = &marked["conversions/".len()..];
+            let marks: ConversionMarks = match serde_json::from_slice(body) {
+                Ok(m) => m,
+                Err(e) => return bad(format!("expected {{is_archived, is_unavailable}}: {e}")),
+            };
+            if mark(emulator, id, marks) {
+                json_response(StatusCode::OK, json!({"success": true}).to_string())
+            } else {
+                json_response(
+                    StatusCode::NOT_FOUND,
+                    json!({"error": format!("no conversion has id {id}")}).to_string(),
+                )
+            }
+        }
         ("POST", "faults") => {
             let patch: FaultsPatch = match serde_json::from_slice(body) {
                 Ok(p) => p,
@@ -414,7 +459,7 @@ fn control_route(
         }
         _ => json_response(
             StatusCode::NOT_FOUND,
-            json!({"error": "unknown emulator route: GET stats, GET state, POST conversions, POST faults"}).to_string(),
+            json!({"error": "unknown emulator route: GET stats, GET state, POST conversions, POST conversions/<ID>, POST faults"}).to_string(),
         ),
     }
 }

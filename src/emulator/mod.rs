@@ -14,6 +14,8 @@
 //! - `GET /_emulator/stats`, `GET /_emulator/state` (the saved document: times in unix seconds);
 //! - `POST /_emulator/conversions` with a JSON object or array of [`SeedConversion`] — inserts
 //!   straight into the state, ignoring `--cap`, rate limits and faults; answers `{"ids":[...]}`;
+//! - `POST /_emulator/conversions/<ID>` with `{"is_archived","is_unavailable"}` (either may be
+//!   left out) — what Events Manager (archiving) or Meta (flagging) does to a conversion;
 //! - `POST /_emulator/faults` with any of `{"latency_ms","fault_rate","drop_after_commit",
 //!   "rate_limit"}` (0 = no limit) to change faults while running.
 //!
@@ -31,8 +33,20 @@
 //! is refused with code 100 "Tried accessing nonexisting field (...) on node type
 //! (CustomConversion)"; pages hold at most 25 whatever `limit` asks (with `next`); the entries
 //! of a batch past the 40th come back `null` (not run); creates always answer
-//! `is_custom_event_type_predicted`. `--rewrite-rules` (`EmulatorConfig::rewrite_rules`)
-//! stores every created rule with its `eq` string values lower-cased.
+//! `is_custom_event_type_predicted`; and `--unique-rules`. `--rewrite-rules`
+//! (`EmulatorConfig::rewrite_rules`) stores every created rule with its `eq` string values
+//! lower-cased.
+//!
+//! # Refused deletes, duplicate rules, frozen and flagged conversions
+//! `--refuse-deletes` (`CONVCTL_SANDBOX_REFUSE_DELETES=1`): every `DELETE` of a custom
+//! conversion answers code 200 "Permissions error", as most apps meet the real API; kept out of
+//! `--strict` because a client's results legitimately differ (it retires instead of deleting).
+//! `--unique-rules` (`CONVCTL_SANDBOX_UNIQUE_RULES=1`, part of `--strict`): a create whose rule
+//! means the same as the rule of a conversion of the account, archived and renamed ones
+//! included, answers code 100 subcode 1760002. In every profile, as documented: an archived
+//! conversion is frozen (an edit answers code 100), `is_archived` in an update is accepted and
+//! changes nothing, and a flagged one (`is_unavailable`) refuses every edit with code 2700000
+//! subcode 2460004.
 //!
 //! Accepted as the official SDKs send it: an `id` equal to the path's id in update bodies and
 //! delete queries; `GET /?ids=a,b&fields=...` (answered keyed by id); JSON bodies as well as
@@ -54,7 +68,7 @@ pub use crate::file_io::LockError;
 pub use control::Faults;
 pub use error::{EmulatorError, SeedError, StateError, TokenScopeError};
 pub use fields::graph_datetime;
-pub use http::SeedConversion;
+pub use http::{ConversionMarks, SeedConversion};
 
 use crate::file_io::StateLock;
 use crate::model::ids::AdAccountId;
@@ -105,6 +119,13 @@ pub struct EmulatorConfig {
     pub seed: Option<u64>,
     /// DELETE archives instead of removing.
     pub delete_archives: bool,
+    /// DELETE of a custom conversion answers code 200 (permissions error), as it does for
+    /// ordinary apps on the real API (reference: Custom conversions).
+    pub refuse_deletes: bool,
+    /// A create whose rule means the same as the rule of a conversion the account holds
+    /// (archived and renamed ones included) answers code 100, subcode 1760002 (reference:
+    /// Custom conversions). Part of `strict`.
+    pub unique_rules: bool,
     /// Where the real API's behaviour is uncertain, the less convenient reading (see
     /// [`strict`](crate::emulator#strict-profile)).
     pub strict: bool,
@@ -139,6 +160,8 @@ impl fmt::Debug for EmulatorConfig {
             .field("rate_limit", &self.rate_limit)
             .field("seed", &self.seed)
             .field("delete_archives", &self.delete_archives)
+            .field("refuse_deletes", &self.refuse_deletes)
+            .field("unique_rules", &self.unique_rules)
             .field("strict", &self.strict)
             .field("rewrite_rules", &self.rewrite_rules)
             .field("state_lock_wait", &self.state_lock_wait)
@@ -162,6 +185,8 @@ impl Default for EmulatorConfig {
             rate_limit: None,
             seed: None,
             delete_archives: false,
+            refuse_deletes: false,
+            unique_rules: false,
             strict: false,
             rewrite_rules: false,
             state_lock_wait: STATE_LOCK_WAIT,
@@ -189,6 +214,11 @@ impl EmulatorConfig {
             api::parse_token_scope(entry)?;
         }
         Ok(())
+    }
+
+    /// `--unique-rules`, alone or as part of `--strict`.
+    pub(crate) fn refuses_duplicate_rules(&self) -> bool {
+        self.unique_rules || self.strict
     }
 
     fn faults(&self) -> Faults {
@@ -356,6 +386,12 @@ impl RunningEmulator {
     pub fn insert_conversion(&self, conversion: SeedConversion) -> Result<String, SeedError> {
         let ids = http::seed(&self.emulator, vec![conversion])?;
         Ok(ids.into_iter().next().unwrap_or_default())
+    }
+
+    /// Archives or flags a conversion, as Events Manager or Meta would; `false` when no
+    /// conversion has this id. Same as `POST /_emulator/conversions/<ID>`.
+    pub fn mark_conversion(&self, id: &str, marks: ConversionMarks) -> bool {
+        http::mark(&self.emulator, id, marks)
     }
 
     /// Changes latency, fault rates and the rate limit while running.

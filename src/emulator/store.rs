@@ -141,7 +141,25 @@ pub(crate) struct Stored {
     first_fired_time: Option<i64>,
     last_fired_time: Option<i64>,
     is_archived: bool,
+    is_unavailable: bool,
+    /// What the rule means ([`rule_key`]): the API refuses a second conversion of an account
+    /// with the same rule (`--unique-rules`), and comparing keys keeps a create's check cheap.
+    rule_key: Option<Box<str>>,
     rendered: Rendered,
+}
+
+/// What a conversion's rule means, as one text: `rule`'s meaning key (see
+/// [`Rule::meaning_key`](crate::rule::Rule)), else `advanced_rule` in canonical form; `None`
+/// for neither (or a stored rule that does not parse, which nothing created through the API
+/// has).
+pub(crate) fn rule_key(rule: Option<&str>, advanced_rule: Option<&str>) -> Option<Box<str>> {
+    if let Some(text) = rule {
+        return crate::rule::Rule::from_json_str(text)
+            .ok()
+            .map(|r| r.meaning_key().into());
+    }
+    let value: Value = serde_json::from_str(advanced_rule?).ok()?;
+    Some(format!("advanced:{}", crate::rule::canonical_json(&value)).into())
 }
 
 impl Stored {
@@ -154,6 +172,11 @@ impl Stored {
             first_fired_time: conversion.first_fired_time,
             last_fired_time: conversion.last_fired_time,
             is_archived: conversion.is_archived,
+            is_unavailable: conversion.is_unavailable,
+            rule_key: rule_key(
+                conversion.rule.as_deref(),
+                conversion.advanced_rule.as_deref(),
+            ),
             rendered: conversion.render(),
         }
     }
@@ -168,6 +191,11 @@ impl Stored {
 
     pub(crate) fn is_archived(&self) -> bool {
         self.is_archived
+    }
+
+    /// Flagged by Meta (`is_unavailable`): edits are refused.
+    pub(crate) fn is_unavailable(&self) -> bool {
+        self.is_unavailable
     }
 
     /// The rule's JSON text, as stored.
@@ -198,7 +226,7 @@ impl Stored {
             first_fired_time: self.first_fired_time,
             last_fired_time: self.last_fired_time,
             is_archived: self.is_archived,
-            is_unavailable: self.rendered.value(Field::IsUnavailable).unwrap_or(false),
+            is_unavailable: self.is_unavailable,
         }
     }
 }
@@ -363,6 +391,16 @@ impl Store {
             ids.remove(&n);
         }
         Some(conversion.to_conversion())
+    }
+
+    /// A conversion of the account whose rule means `key` (archived and renamed ones
+    /// included: renaming or archiving does not free a rule), if any.
+    pub(crate) fn holding_rule(&self, account_digits: &str, key: &str) -> Option<u64> {
+        self.by_account
+            .get(account_digits)?
+            .iter()
+            .copied()
+            .find(|id| self.conversions[id].rule_key.as_deref() == Some(key))
     }
 
     /// Conversions of an account, archived ones included (they count toward the cap).

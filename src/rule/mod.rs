@@ -167,6 +167,34 @@ impl Rule {
         self.to_value().to_string()
     }
 
+    /// A text that two rules share exactly when they are `==` (same meaning): the canonical
+    /// JSON with the items of every `and` and `or` sorted and without repeats. Where many rules
+    /// are compared with many (the API's refusal of a second conversion with the same rule),
+    /// keys are compared instead of trees.
+    pub(crate) fn meaning_key(&self) -> String {
+        fn key(rule: &Rule) -> Value {
+            let items = |items: &[Rule]| {
+                let mut keyed: Vec<(String, Value)> = items
+                    .iter()
+                    .map(|r| {
+                        let v = key(r);
+                        (v.to_string(), v)
+                    })
+                    .collect();
+                keyed.sort_by(|a, b| a.0.cmp(&b.0));
+                keyed.dedup_by(|a, b| a.0 == b.0);
+                Value::Array(keyed.into_iter().map(|(_, v)| v).collect())
+            };
+            match rule {
+                Rule::And(list) => single("and", items(list)),
+                Rule::Or(list) => single("or", items(list)),
+                Rule::Not(inner) => single("not", key(inner)),
+                Rule::Leaf(_) => rule.to_value(),
+            }
+        }
+        key(self).to_string()
+    }
+
     /// Does an event satisfy the rule? (reference: Rules; a missing field is false). An error
     /// when a `regex_match` that decides the outcome cannot be evaluated (PCRE's match or
     /// depth limit, an invalid pattern): never a guess.
@@ -259,5 +287,39 @@ pub(crate) fn canonical_json(value: &Value) -> Value {
             )
         }
         other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Equal keys exactly when the rules are `==`: order and repeats of `and`/`or` items, key
+    /// order, spacing, escapes and `100` vs `100.0` do not count; anything else does.
+    #[test]
+    fn the_meaning_key_agrees_with_equality() {
+        let rules = [
+            r#"{"and":[{"event":{"eq":"Purchase"}},{"value":{"gt":100}}]}"#,
+            r#"{"and": [{"value": {"gt": 100.0}}, {"event": {"eq": "Purchase"}}, {"value":{"gt":100}}]}"#,
+            r#"{"or":[{"event":{"eq":"Purchase"}},{"value":{"gt":100}}]}"#,
+            r#"{"and":[{"event":{"eq":"Purchase"}},{"value":{"gt":101}}]}"#,
+            r#"{"url":{"i_contains":"thank\/you"}}"#,
+            r#"{"url":{"i_contains":"thank/you"}}"#,
+            r#"{"not":{"or":[{"url":{"eq":"b"}},{"url":{"eq":"a"}}]}}"#,
+            r#"{"not":{"or":[{"url":{"eq":"a"}},{"url":{"eq":"b"}},{"url":{"eq":"a"}}]}}"#,
+            r#"{"and":[{"or":[{"url":{"eq":"a"}},{"url":{"eq":"b"}}]},{"event":{"eq":"Lead"}}]}"#,
+            r#"{"and":[{"event":{"eq":"Lead"}},{"or":[{"url":{"eq":"b"}},{"url":{"eq":"a"}}]}]}"#,
+        ];
+        let parsed: Vec<Rule> = rules
+            .iter()
+            .map(|r| Rule::from_json_str(r).unwrap())
+            .collect();
+        for a in &parsed {
+            for b in &parsed {
+                assert_eq!(a.meaning_key() == b.meaning_key(), a == b, "{a} vs {b}");
+            }
+        }
+        assert_eq!(parsed[0].meaning_key(), parsed[1].meaning_key());
+        assert_ne!(parsed[0].meaning_key(), parsed[2].meaning_key());
     }
 }

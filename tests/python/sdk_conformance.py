@@ -143,7 +143,7 @@ check(isinstance(err, FacebookRequestError) and err.api_error_code() == 100 and 
 # The 100-per-account cap (here --cap): code 100, subcode 1760005, "limit" in the message.
 count = len(list(account.get_custom_conversions(fields=["id"], params={"limit": 100})))
 for i in range(CAP - count):
-    account.create_custom_conversion(params={"name": f"fill {i}", "rule": json.dumps({"url": {"i_contains": "fill"}})})
+    account.create_custom_conversion(params={"name": f"fill {i}", "rule": json.dumps({"url": {"i_contains": f"fill-{i}"}})})
 e = expect_error(lambda: account.create_custom_conversion(params={"name": "over", "rule": json.dumps(RULE)}), 100, 1760005,
                  what="cap reached")
 check("limit" in e.api_error_message(), "cap message mentions the limit")

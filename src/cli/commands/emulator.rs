@@ -76,6 +76,8 @@ fn emulator_config(args: &EmulatorArgs) -> anyhow::Result<EmulatorConfig> {
         rate_limit: args.rate_limit,
         seed: args.seed,
         delete_archives: args.delete_archives,
+        refuse_deletes: args.refuse_deletes,
+        unique_rules: args.unique_rules,
         strict: args.strict,
         rewrite_rules: args.rewrite_rules,
         ..EmulatorConfig::default()

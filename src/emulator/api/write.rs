@@ -1,10 +1,12 @@
-//! Writing: create (with the account's cap), update (only name, description and value) and
-//! delete (or archive, with `--delete-archives`).
+//! Writing: create (with the account's cap, and with `--unique-rules` no second conversion with
+//! an account's rule), update (only name, description and value; archived conversions frozen,
+//! flagged ones refusing every edit) and delete (or archive, with `--delete-archives`; refused
+//! with code 200 under `--refuse-deletes`).
 
 use super::{Answer, Emulator, META_PARAMS, Outcome};
 use crate::emulator::api_error::ApiError;
 use crate::emulator::request::ApiRequest;
-use crate::emulator::store::Conversion;
+use crate::emulator::store::{Conversion, rule_key};
 use crate::model::event_types::{ActionSourceType, CustomEventType};
 use crate::rule::{self, Rule};
 use serde_json::{Value, json};
@@ -28,6 +30,13 @@ impl Emulator {
         let event_type = custom_event_type
             .unwrap_or_else(|| rule.as_ref().map_or(CustomEventType::Other, predict_type));
 
+        let stored_rule = rule.map(|r| {
+            if self.config.rewrite_rules {
+                lowercase_eq_strings(&r.to_value()).to_string()
+            } else {
+                r.to_api_string()
+            }
+        });
         let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
         if store.count(digits) >= self.config.cap {
             return Err(ApiError::invalid_param(format!(
@@ -37,16 +46,16 @@ impl Emulator {
             .with_subcode(SUBCODE_CAP)
             .with_user("Custom conversion limit reached", "Ad accounts are limited to 100 custom conversions."));
         }
+        if self.config.refuses_duplicate_rules()
+            && let Some(key) = rule_key(stored_rule.as_deref(), advanced_rule.as_deref())
+            && store.holding_rule(digits, &key).is_some()
+        {
+            return Err(ApiError::duplicate_rule());
+        }
         let id = store.allocate_id();
         let mut conversion = Conversion::new(id.clone(), digits.to_string(), name, Self::now());
         conversion.description = description;
-        conversion.rule = rule.map(|r| {
-            if self.config.rewrite_rules {
-                lowercase_eq_strings(&r.to_value()).to_string()
-            } else {
-                r.to_api_string()
-            }
-        });
+        conversion.rule = stored_rule;
         conversion.advanced_rule = advanced_rule;
         conversion.custom_event_type = event_type.as_str().to_string();
         conversion.event_source_id = event_source_id;
@@ -65,6 +74,9 @@ impl Emulator {
         Ok(Answer::written(body.to_string()))
     }
 
+    /// Only `name`, `description` and `default_conversion_value` change; `is_archived` is
+    /// accepted and ignored (the API answers success and changes nothing). A conversion Meta
+    /// flagged refuses every edit (code 2700000), an archived one is frozen (code 100).
     pub(super) fn update(&self, req: &ApiRequest, id: &str) -> Outcome {
         same_id(req, id)?;
         let refused: Vec<&str> = req
@@ -73,7 +85,7 @@ impl Emulator {
             .filter(|n| {
                 !matches!(
                     *n,
-                    "name" | "description" | "default_conversion_value" | "id"
+                    "name" | "description" | "default_conversion_value" | "id" | "is_archived"
                 ) && !META_PARAMS.contains(n)
             })
             .collect();
@@ -94,7 +106,20 @@ impl Emulator {
         let description = req.param("description").map(str::to_string);
         let value = parse_value(req.param("default_conversion_value"))?;
         let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
-        let found = store.update(id, |c| {
+        let Some(stored) = store.get(id) else {
+            return Err(ApiError::unknown_object("POST", id));
+        };
+        if name.is_none() && description.is_none() && value.is_none() {
+            // Nothing but `is_archived` (or nothing at all): success, nothing changed.
+            return Ok(Answer::read(json!({"success": true}).to_string()));
+        }
+        if stored.is_unavailable() {
+            return Err(ApiError::flagged_blocked());
+        }
+        if stored.is_archived() {
+            return Err(ApiError::archived_frozen());
+        }
+        store.update(id, |c| {
             if let Some(name) = name {
                 c.name = name;
             }
@@ -105,14 +130,14 @@ impl Emulator {
                 c.default_conversion_value = value;
             }
         });
-        if !found {
-            return Err(ApiError::unknown_object("POST", id));
-        }
         Ok(Answer::written(json!({"success": true}).to_string()))
     }
 
     pub(super) fn delete(&self, req: &ApiRequest, id: &str) -> Outcome {
         same_id(req, id)?;
+        if self.config.refuse_deletes {
+            return Err(ApiError::delete_refused());
+        }
         let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
         let done = if self.config.delete_archives {
             store.update(id, |c| c.is_archived = true)

@@ -8,6 +8,12 @@ use serde_json::{Value, json};
 
 const RULE: &str = r#"{"and":[{"event":{"eq":"Purchase"}},{"value":{"gt":100}}]}"#;
 
+/// A rule of its own for each conversion: the strict profile refuses a second one with the
+/// same rule in an account.
+fn rule_of(name: &str) -> String {
+    format!(r#"{{"and":[{{"event":{{"eq":"Purchase"}}}},{{"url":{{"i_contains":"{name}"}}}}]}}"#)
+}
+
 async fn start(strict: bool) -> RunningEmulator {
     crate::support::emulator::start(EmulatorConfig {
         strict,
@@ -33,7 +39,7 @@ async fn create(emu: &RunningEmulator, name: &str) -> String {
             "{}/v26.0/act_1/customconversions?access_token=t0k3n-in-query",
             emu.base_url()
         ),
-        Some(json!({"name": name, "rule": RULE, "custom_event_type": "PURCHASE", "id": "act_1"})),
+        Some(json!({"name": name, "rule": rule_of(name), "custom_event_type": "PURCHASE", "id": "act_1"})),
     )
     .await;
     assert_eq!(status, 200, "{body}");

@@ -1,11 +1,13 @@
 //! The emulator in this test process: started on an ephemeral loopback port, the one place
 //! that calls `convctl::emulator::start`. Under `CONVCTL_TEST_STRICT=1` it starts with the
-//! strict profile, and every start is recorded for that rerun (see [`super::profile`]).
+//! strict profile, and every start is recorded for that rerun; under
+//! `CONVCTL_TEST_REFUSE_DELETES=1` refusing deletes (see [`super::profile`]).
 
 use super::profile;
 use convctl::emulator::{EmulatorConfig, EmulatorError, RunningEmulator};
 
-/// Starts an emulator on 127.0.0.1:0 (strict under `CONVCTL_TEST_STRICT=1`).
+/// Starts an emulator on 127.0.0.1:0 (strict under `CONVCTL_TEST_STRICT=1`, refusing deletes
+/// under `CONVCTL_TEST_REFUSE_DELETES=1`).
 pub async fn start(config: EmulatorConfig) -> RunningEmulator {
     try_start(config).await.unwrap()
 }
@@ -14,6 +16,7 @@ pub async fn start(config: EmulatorConfig) -> RunningEmulator {
 pub async fn try_start(mut config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
     profile::record_emulator_start();
     config.strict |= profile::strict();
+    config.refuse_deletes |= profile::refuse_deletes();
     start_exactly(config).await
 }
 

@@ -8,6 +8,9 @@
 //! the profile itself (to compare the two) starts its emulator with the profile it names and
 //! is not recorded.
 //!
+//! `CONVCTL_TEST_REFUSE_DELETES=1` starts every emulator refusing deletes instead; scripts/test
+//! runs the convergence tests so (see [`refuse_deletes`]).
+//!
 //! Shared by `benches/scale.rs` (by path): std only.
 
 use std::io::Write;
@@ -15,6 +18,14 @@ use std::io::Write;
 /// Whether this run asks for the strict profile (`CONVCTL_TEST_STRICT=1`).
 pub fn strict() -> bool {
     std::env::var("CONVCTL_TEST_STRICT").is_ok_and(|v| v == "1")
+}
+
+/// Whether this run asks for an emulator that refuses every delete, as the real API answers
+/// most apps (`CONVCTL_TEST_REFUSE_DELETES=1`). scripts/test runs the convergence tests
+/// (`converge::`) so: their results legitimately differ (retired instead of deleted), and
+/// they must converge all the same.
+pub fn refuse_deletes() -> bool {
+    std::env::var("CONVCTL_TEST_REFUSE_DELETES").is_ok_and(|v| v == "1")
 }
 
 /// Records that the running test starts an emulator, when `CONVCTL_TEST_EMULATOR_LOG` names a
