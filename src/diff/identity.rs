@@ -43,11 +43,13 @@ pub(super) struct Matching<'a> {
     pub(crate) errors: Vec<Diagnostic>,
 }
 
-/// Matches every entry of `desired` among the `active` (non-archived) live conversions.
+/// Matches every entry of `desired` among the `active` live conversions (neither archived nor
+/// retired); `listed` is the whole listing, for what messages say of a pin that is not active.
 pub(super) fn match_entries<'a>(
     desired: &DesiredAccount,
     active: &[&'a LiveConversion],
     by_id: &HashMap<&'a ConversionId, &'a LiveConversion>,
+    listed: &[LiveConversion],
 ) -> Matching<'a> {
     let mut m = Matching {
         matched: vec![None; desired.conversions.len()],
@@ -60,6 +62,7 @@ pub(super) fn match_entries<'a>(
     let mut matcher = Matcher {
         account: desired,
         active,
+        listed,
         m: &mut m,
     };
     matcher.claim_existing_pins(by_id);
@@ -72,6 +75,7 @@ pub(super) fn match_entries<'a>(
     let mut matcher = Matcher {
         account: desired,
         active,
+        listed,
         m: &mut m,
     };
     matcher.resolve_missing_pins();
@@ -90,10 +94,24 @@ pub(super) fn match_entries<'a>(
 struct Matcher<'m, 'a> {
     account: &'m DesiredAccount,
     active: &'m [&'a LiveConversion],
+    listed: &'m [LiveConversion],
     m: &'m mut Matching<'a>,
 }
 
 impl<'a> Matcher<'_, 'a> {
+    /// What became of a pinned id that is not active: `which no longer exists`, `which
+    /// convctl retired ("[retired ...] ...")` or `which is archived`.
+    fn gone(&self, id: &ConversionId) -> String {
+        match self.listed.iter().find(|c| &c.id == id) {
+            Some(c) if c.is_archived => "which is archived".to_string(),
+            Some(c) if c.retired_on().is_some() => format!(
+                "which convctl retired ({}: never managed again)",
+                names::quoted(c.name.as_deref().unwrap_or_default())
+            ),
+            _ => "which no longer exists".to_string(),
+        }
+    }
+
     /// Live conversions with `name` that no entry claimed yet (never one without a name),
     /// names compared as the API stores them.
     fn unclaimed_named(&self, name: &str) -> Vec<&'a LiveConversion> {
@@ -221,6 +239,7 @@ impl<'a> Matcher<'_, 'a> {
             if self.m.matched[i].is_some() || entry.ensure == Ensure::Absent {
                 continue;
             }
+            let gone = self.gone(id);
             let named = self.unclaimed_named(&entry.name);
             let same: Vec<&LiveConversion> = named
                 .iter()
@@ -234,7 +253,7 @@ impl<'a> Matcher<'_, 'a> {
                         self.m.errors.push(error(
                             entry,
                             format!(
-                                "{} is pinned to id {id}, which no longer exists, and {} live conversions have its name and declared fields: {}; convctl cannot tell which one replaced it",
+                                "{} is pinned to id {id}, {gone}, and {} live conversions have its name and declared fields: {}; convctl cannot tell which one replaced it",
                                 names::quoted(&entry.name),
                                 same.len(),
                                 not_twins(kept, &others)
@@ -246,7 +265,7 @@ impl<'a> Matcher<'_, 'a> {
                 };
                 self.keep(i, kept, extra);
                 self.m.warnings.push(format!(
-                    "{} is pinned to id {id}, which no longer exists; {} (same name and declared fields) is taken as its replacement. Update the pin at {} to id: \"{}\"",
+                    "{} is pinned to id {id}, {gone}; {} (same name and declared fields) is taken as its replacement. Update the pin at {} to id: \"{}\"",
                     names::quoted(&entry.name),
                     kept.id,
                     entry.location,
@@ -256,7 +275,7 @@ impl<'a> Matcher<'_, 'a> {
                 // A delete-first replacement whose create failed, or a conversion deleted by
                 // hand: nothing is left to confuse it with.
                 self.m.warnings.push(format!(
-                    "{} is pinned to id {id}, which no longer exists, and no live conversion of {} has its name: it will be created. Update the pin at {}: set it to the new id apply prints, or remove the `id:` line",
+                    "{} is pinned to id {id}, {gone}, and no live conversion of {} has its name: it will be created. Update the pin at {}: set it to the new id apply prints, or remove the `id:` line",
                     names::quoted(&entry.name),
                     account.account,
                     entry.location

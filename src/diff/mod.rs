@@ -3,15 +3,24 @@
 //!
 //! Owns identity (pinned ids, names, duplicate-name errors, recovering a half-finished
 //! replacement, a replaced pinned conversion), the choice between update and replacement,
-//! tombstones, prune, the unmanaged list, ordering at the account cap and the safety rules
-//! (`protect`, last-fired and unavailable warnings, the mass-delete warning). It is pure: no
-//! I/O, the clock is passed in, so every rule is unit-tested here.
+//! tombstones, prune, the unmanaged list, how conversions go (deleted, or retired where this
+//! app may not delete: [`removal`]), one rule per account ([`rules`]), ordering at the account
+//! cap and the safety rules (`protect`, last-fired and flagged warnings, the mass-delete
+//! warning). It is pure: no I/O, the clock is passed in, so every rule is unit-tested here.
+//!
+//! Conversions convctl retired (`[retired YYYY-MM-DD] ...`) are its own leftovers: never
+//! matched, updated, pruned or deleted again, listed for a person to archive, and counted
+//! toward the cap. Archived ones are no longer tracked by Meta and never edited (Meta refuses):
+//! where one holds a declared name or rule, the plan says so. A flagged one (`is_unavailable`)
+//! gets no update and no replacement (Meta refuses every edit), only a warning on its entry.
 
 mod fields;
 mod identity;
 mod pins;
 mod protect;
+mod removal;
 mod renames;
+mod rules;
 mod safety;
 mod twins;
 
@@ -23,10 +32,11 @@ use crate::model::LiveConversion;
 use crate::model::ids::{AdAccountId, ConversionId};
 use crate::model::names::{self, quoted};
 use crate::plan::{
-    AccountPlan, Action, ConversionState, DeleteReason, ReplaceOrder, Unmanaged, seal,
+    AccountPlan, Action, ConversionState, DeleteFirst, DeleteReason, ReplaceOrder, Unmanaged, seal,
 };
 use identity::Matching;
 use protect::{Guard, protect_error};
+use removal::{Removal, Target};
 use std::collections::{HashMap, HashSet};
 
 /// What the diff needs from outside: the clock (for last-fired warnings), the account cap, and
@@ -60,21 +70,27 @@ fn error(entry: &DesiredConversion, message: String, hint: impl Into<String>) ->
 }
 
 /// Plans one account. Errors (unknown pins, ambiguous names, protected conversions the plan
-/// would destroy, no room at the cap) name the entry's file:line:col and how to fix them.
+/// would destroy, a rule Meta would refuse to create twice, no room at the cap) name the
+/// entry's file:line:col and how to fix them.
 ///
 /// The steps, in order: match entries to live conversions ([`identity`]), plan each entry's
-/// action in manifest order, then what no entry declares (prune or unmanaged), order the
-/// replacements for the cap, settle what apply would refuse (errors, or warnings for drift),
-/// and warn about what the plan destroys.
+/// action in manifest order, then what no entry declares (prune or unmanaged), settle rules the
+/// account would hold twice ([`rules`]), order the replacements for the cap, settle what apply
+/// would refuse (errors, or warnings for drift), and warn about what the plan destroys.
 pub fn diff_account(
     desired: &DesiredAccount,
     live: &[LiveConversion],
     opts: &DiffOptions,
 ) -> Result<AccountPlan, Vec<Diagnostic>> {
-    // Archived conversions are gone as far as convctl is concerned (reference: Custom conversions).
-    let active: Vec<&LiveConversion> = live.iter().filter(|c| !c.is_archived).collect();
+    // Archived conversions are gone as far as convctl is concerned (reference: Custom
+    // conversions); retired ones are convctl's own leftovers, for Events Manager.
+    let active: Vec<&LiveConversion> = live
+        .iter()
+        .filter(|c| !c.is_archived && c.retired_on().is_none())
+        .collect();
     let by_id: HashMap<&ConversionId, &LiveConversion> =
         active.iter().map(|c| (&c.id, *c)).collect();
+    let removal = Removal::of(desired, live, opts.now);
 
     let Matching {
         matched,
@@ -83,31 +99,41 @@ pub fn diff_account(
         claimed,
         warnings,
         mut errors,
-    } = identity::match_entries(desired, &active, &by_id);
+    } = identity::match_entries(desired, &active, &by_id, live);
     let mut planner = Planner {
         desired,
         guard: Guard::new(desired, &active, &matched),
+        removal: &removal,
         actions: Vec::new(),
         warnings,
         notes: Vec::new(),
         refusals: Vec::new(),
+        creates: Vec::new(),
+        flagged_warned: HashSet::new(),
     };
     planner.plan_entries(&matched, &leftovers, &duplicates);
     let unmanaged = planner.plan_undeclared(&active, &claimed);
-    planner.make_room(live.len(), live.len() - active.len(), opts.cap);
+    planner.settle_rules(live, &matched);
+    planner.make_room(
+        live.len(),
+        live.iter().filter(|c| c.is_archived).count(),
+        opts.cap,
+    );
     let Planner {
         mut actions,
         mut warnings,
         notes,
         refusals,
+        flagged_warned,
         ..
     } = planner;
     let drift_refusals = settle_refusals(refusals, opts.report_only, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
-    destruction_warnings(&actions, &active, &by_id, opts.now, &mut warnings);
+    destruction_warnings(&actions, &by_id, opts.now, &mut warnings);
     lookalike_warnings(desired, &active, &mut warnings);
+    flagged_warnings(&active, &flagged_warned, &mut warnings);
     // Plans of many accounts live until apply is done: no spare capacity (a Vec grown to 128
     // slots for 100 actions wastes a fifth of the largest part of the plan).
     actions.shrink_to_fit();
@@ -118,8 +144,10 @@ pub fn diff_account(
         digest: None,
         actions,
         unmanaged,
+        retired: retired_list(live),
         warnings,
         refusals: drift_refusals,
+        info: information(desired, live, &removal),
         safety: desired.safety,
         token_env: desired.token_env.clone(),
         notes,
@@ -133,17 +161,95 @@ pub fn diff_account(
     Ok(plan)
 }
 
+/// The conversions convctl retired that are still listed (not archived yet), by name.
+fn retired_list(live: &[LiveConversion]) -> Vec<Unmanaged> {
+    let mut retired: Vec<Unmanaged> = live
+        .iter()
+        .filter(|c| !c.is_archived && c.retired_on().is_some())
+        .map(|c| Unmanaged {
+            id: c.id.clone(),
+            name: c.name.clone().unwrap_or_default(),
+        })
+        .collect();
+    retired.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    retired
+}
+
+/// What the user should know: that deletes are refused here (and how convctl knows), and each
+/// archived conversion that holds a declared name or rule (Meta keeps it listed and frozen).
+fn information(
+    desired: &DesiredAccount,
+    live: &[LiveConversion],
+    removal: &Removal,
+) -> Vec<String> {
+    let mut info = Vec::new();
+    match removal.retire {
+        Some(crate::plan::RetireWhy::Setting) => info.push(format!(
+            "{} retires instead of deleting (deletion: retire): each conversion it removes is renamed \"[retired YYYY-MM-DD] ...\" for you to archive in Events Manager",
+            desired.account
+        )),
+        Some(crate::plan::RetireWhy::Refused) => info.push(format!(
+            "{}: {}, so this plan retires instead of deleting: each conversion it removes is renamed \"[retired YYYY-MM-DD] ...\" for you to archive in Events Manager",
+            desired.account,
+            removal.why_refused()
+        )),
+        None => {}
+    }
+    for archived in live.iter().filter(|c| c.is_archived) {
+        let key = crate::rule::stored_rule_key(
+            archived.rule.as_deref(),
+            archived.advanced_rule.as_deref(),
+        );
+        for entry in desired
+            .conversions
+            .iter()
+            .filter(|e| e.ensure == Ensure::Present)
+        {
+            let same_name = archived.name.as_deref() == Some(entry.name.as_str());
+            let same_rule = key.is_some() && key == rules_key_of(entry);
+            let what = match (same_name, same_rule) {
+                (true, true) => "the name and the rule",
+                (true, false) => "the name",
+                (false, true) => "the rule",
+                (false, false) => continue,
+            };
+            info.push(format!(
+                "{} ({}) is archived: Meta keeps it listed and frozen (convctl never edits it); it holds {what} of {} ({})",
+                shown_name(archived),
+                archived.id,
+                quoted(&entry.name),
+                entry.place()
+            ));
+        }
+    }
+    info
+}
+
+/// An entry's rule key (see `rule::stored_rule_key`).
+fn rules_key_of(entry: &DesiredConversion) -> Option<String> {
+    match entry.rule.as_ref()? {
+        crate::manifest::RuleSpec::Rule(rule) => Some(rule.meaning_key()),
+        crate::manifest::RuleSpec::Advanced(value) => Some(crate::rule::advanced_key(value)),
+    }
+}
+
 /// The account's plan while it is being made.
 struct Planner<'d, 'a> {
     desired: &'d DesiredAccount,
     /// What protected entries guard: no other entry, and no prune, may destroy it.
     guard: Guard<'a>,
+    removal: &'d Removal,
     actions: Vec<Action>,
     warnings: Vec<String>,
     /// Verbose-only remarks (unknown fields).
     notes: Vec<String>,
-    /// What apply refuses (protect, no room at the cap): errors for a plan, warnings for drift.
+    /// What apply refuses (protect, no room at the cap, a rule held twice): errors for a plan,
+    /// warnings for drift.
     refusals: Vec<Diagnostic>,
+    /// (action index, entry index) of every action that creates a conversion.
+    creates: Vec<(usize, usize)>,
+    /// Flagged conversions already warned about on their entry.
+    flagged_warned: HashSet<ConversionId>,
 }
 
 impl<'a> Planner<'_, 'a> {
@@ -172,12 +278,15 @@ impl<'a> Planner<'_, 'a> {
                     self.guarded(Some(i), live, "delete");
                     self.tombstone(entry, live);
                 }
-                (Ensure::Present, None) => self.actions.push(Action::Create {
-                    name: entry.name.clone(),
-                    set: set_of(entry),
-                    set_entry: set_entry_of(entry),
-                    after: desired_state(entry),
-                }),
+                (Ensure::Present, None) => {
+                    self.creates.push((self.actions.len(), i));
+                    self.actions.push(Action::Create {
+                        name: entry.name.clone(),
+                        set: set_of(entry),
+                        set_entry: set_entry_of(entry),
+                        after: desired_state(entry),
+                    });
+                }
                 (Ensure::Present, Some(live)) => self.change(i, live),
             }
         }
@@ -191,6 +300,29 @@ impl<'a> Planner<'_, 'a> {
         }
     }
 
+    /// Removes `live` for `entry` (deleted or retired, see [`removal`]); `what` says what
+    /// for the warning when it cannot be removed.
+    fn remove(
+        &mut self,
+        entry: &DesiredConversion,
+        live: &LiveConversion,
+        reason: DeleteReason,
+        what: &str,
+    ) {
+        let target = Target {
+            live,
+            // A pinned conversion may have come back without a name: the entry's is shown.
+            name: live.name.clone().unwrap_or_else(|| entry.name.clone()),
+            reason,
+            set: set_of(entry),
+            set_entry: set_entry_of(entry),
+        };
+        match self.removal.action(target) {
+            Some(action) => self.actions.push(action),
+            None => self.warnings.push(self.removal.cannot_remove(live, what)),
+        }
+    }
+
     fn finish_replacement(&mut self, entry: &DesiredConversion, old: &LiveConversion) {
         if entry.protect {
             self.refusals.push(protect_error(
@@ -198,15 +330,12 @@ impl<'a> Planner<'_, 'a> {
                 "delete the old half of its interrupted replacement",
             ));
         }
-        self.actions.push(Action::Delete {
-            id: old.id.clone(),
-            // A pinned old half may have come back without a name: the entry's is shown.
-            name: old.name.clone().unwrap_or_else(|| entry.name.clone()),
-            set: set_of(entry),
-            set_entry: set_entry_of(entry),
-            reason: DeleteReason::Replaced,
-            before: Some(Box::new(ConversionState::from_live(old))),
-        });
+        self.remove(
+            entry,
+            old,
+            DeleteReason::Replaced,
+            "finish the interrupted replacement",
+        );
     }
 
     /// An extra copy of the entry's conversion (same name, same immutable fields): deleted,
@@ -218,14 +347,19 @@ impl<'a> Planner<'_, 'a> {
                 &format!("delete its duplicate {}", copy.id),
             ));
         }
-        self.actions.push(Action::Delete {
-            id: copy.id.clone(),
+        let target = Target {
+            live: copy,
             name: entry.name.clone(),
+            reason: DeleteReason::Duplicate,
             set: set_of(entry),
             set_entry: set_entry_of(entry),
-            reason: DeleteReason::Duplicate,
-            before: Some(Box::new(ConversionState::from_live(copy))),
-        });
+        };
+        match self.removal.action(target) {
+            Some(action) => self.actions.push(action),
+            None => self
+                .warnings
+                .push(self.removal.cannot_remove(copy, "remove this duplicate")),
+        }
     }
 
     fn tombstone(&mut self, entry: &DesiredConversion, live: &LiveConversion) {
@@ -233,18 +367,16 @@ impl<'a> Planner<'_, 'a> {
             self.refusals
                 .push(protect_error(entry, "delete it (ensure: absent)"));
         }
-        self.actions.push(Action::Delete {
-            id: live.id.clone(),
-            // Matched by name, or by its pin (then perhaps without a reported name).
-            name: live.name.clone().unwrap_or_else(|| entry.name.clone()),
-            set: set_of(entry),
-            set_entry: set_entry_of(entry),
-            reason: DeleteReason::Absent,
-            before: Some(Box::new(ConversionState::from_live(live))),
-        });
+        self.remove(
+            entry,
+            live,
+            DeleteReason::Absent,
+            "remove it (ensure: absent)",
+        );
     }
 
-    /// A present entry matched to a live conversion: nothing, an update or a replacement.
+    /// A present entry matched to a live conversion: nothing, an update or a replacement (none
+    /// for a flagged one: Meta refuses every edit).
     fn change(&mut self, i: usize, live: &LiveConversion) {
         let entry = &self.desired.conversions[i];
         let cmp = diff_fields(entry, live);
@@ -257,6 +389,31 @@ impl<'a> Planner<'_, 'a> {
                 fields.join(", ")
             ));
         }
+        if live.is_unavailable {
+            self.flagged_warned.insert(live.id.clone());
+            let unsent = match cmp.changes.as_slice() {
+                [] => String::new(),
+                changes => {
+                    let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
+                    format!(
+                        "; convctl sends it no change (its {} {} from the manifest): to count these events again, declare a new conversion with another name and rule",
+                        and_list(&fields),
+                        if fields.len() == 1 {
+                            "differs"
+                        } else {
+                            "differ"
+                        }
+                    )
+                }
+            };
+            self.warnings.push(format!(
+                "{}: {} ({}) is {FLAGGED}{unsent}",
+                entry.location,
+                quoted(&entry.name),
+                live.id
+            ));
+            return;
+        }
         if !cmp.forced_by.is_empty() {
             self.guarded(Some(i), live, "replace");
             if entry.protect {
@@ -266,6 +423,7 @@ impl<'a> Planner<'_, 'a> {
                     &format!("replace it ({} changed)", fields.join(", ")),
                 ));
             }
+            self.creates.push((self.actions.len(), i));
             self.actions.push(Action::Replace {
                 id: live.id.clone(),
                 name: entry.name.clone(),
@@ -277,6 +435,8 @@ impl<'a> Planner<'_, 'a> {
                 before: Box::new(ConversionState::from_live(live)),
                 after: Box::new(desired_state(entry)),
                 pinned_at: entry.id.as_ref().map(|_| entry.location.to_string()),
+                delete_first: None,
+                retire_old: self.removal.retire_old(live),
             });
         } else if !cmp.is_empty() {
             self.actions.push(Action::Update {
@@ -291,7 +451,8 @@ impl<'a> Planner<'_, 'a> {
 
     /// What no entry declares: deleted with prune, listed as unmanaged otherwise (returned).
     /// One whose name the API did not report is neither: it is never pruned (nothing proves
-    /// it is not an entry's), and a warning says so.
+    /// it is not an entry's), and a warning says so. A flagged one that cannot be removed
+    /// stays listed as unmanaged.
     fn plan_undeclared(
         &mut self,
         active: &[&LiveConversion],
@@ -312,15 +473,26 @@ impl<'a> Planner<'_, 'a> {
         for (name, live) in undeclared {
             if self.desired.prune {
                 self.guarded(None, live, "delete");
-                self.actions.push(Action::Delete {
-                    id: live.id.clone(),
+            }
+            let pruned = self.desired.prune
+                && match self.removal.action(Target {
+                    live,
                     name: name.clone(),
+                    reason: DeleteReason::Prune,
                     set: None,
                     set_entry: None,
-                    reason: DeleteReason::Prune,
-                    before: Some(Box::new(ConversionState::from_live(live))),
-                });
-            } else {
+                }) {
+                    Some(action) => {
+                        self.actions.push(action);
+                        true
+                    }
+                    None => {
+                        self.warnings
+                            .push(self.removal.cannot_remove(live, "prune it"));
+                        false
+                    }
+                };
+            if !pruned {
                 unmanaged.push(Unmanaged {
                     id: live.id.clone(),
                     name: name.clone(),
@@ -330,26 +502,71 @@ impl<'a> Planner<'_, 'a> {
         unmanaged
     }
 
+    /// One rule per account (see [`rules`]): deletes that free a rule a create needs run
+    /// first; a rule nothing convctl may do frees is a refusal.
+    fn settle_rules<'l>(
+        &mut self,
+        live: &'l [LiveConversion],
+        matched: &[Option<&'l LiveConversion>],
+    ) {
+        let found = rules::check(
+            rules::RuleCheck {
+                desired: self.desired,
+                live,
+                matched,
+                removal: self.removal,
+                creates: &self.creates,
+            },
+            &mut self.actions,
+        );
+        self.warnings.extend(found.warnings);
+        self.refusals.extend(found.refusals);
+    }
+
     /// Room at the cap: replacements delete first only when they must (see [`order_for_cap`]);
     /// no room even then is a refusal.
     fn make_room(&mut self, listed: usize, archived: usize, cap: usize) {
         let desired = self.desired;
+        let can_delete = (!self.removal.deletes_refused()).then_some(());
         if let Err(no_room) = order_for_cap(
             &mut self.actions,
             (listed, archived),
             cap,
             &mut self.warnings,
             desired,
+            can_delete.is_some(),
         ) {
+            let hint = if self.removal.deletes_refused() {
+                format!(
+                    "retiring makes no room ({}): make room in Events Manager (deleting there archives; if archived conversions still count toward the limit, Meta support is the only way), or declare fewer conversions",
+                    self.removal.why_refused()
+                )
+            } else {
+                "apply the deletes first (in a separate change), then add the new conversions"
+                    .to_string()
+            };
             self.refusals.push(Diagnostic {
                 severity: Severity::Error,
                 location: Some(desired.location.clone()),
                 message: no_room.to_string(),
-                hint: Some(
-                    "apply the deletes first (in a separate change), then add the new conversions"
-                        .into(),
-                ),
+                hint: Some(hint),
             });
+        }
+    }
+}
+
+/// What every flagged-conversion warning says (reference: Custom conversions).
+const FLAGGED: &str = "flagged by Meta: it stopped counting events; edits are refused; see Meta's flagged custom conversions help";
+
+/// A warning for each flagged conversion not already warned about on its entry.
+fn flagged_warnings(
+    active: &[&LiveConversion],
+    warned: &HashSet<ConversionId>,
+    warnings: &mut Vec<String>,
+) {
+    for live in active {
+        if live.is_unavailable && !warned.contains(&live.id) {
+            warnings.push(format!("{} ({}) is {FLAGGED}", shown_name(live), live.id));
         }
     }
 }
@@ -381,10 +598,9 @@ fn settle_refusals(
     }
 }
 
-/// Warnings about what the plan destroys (fired recently) or what is unusable (unavailable).
+/// Warnings about what the plan destroys (fired recently).
 fn destruction_warnings(
     actions: &[Action],
-    active: &[&LiveConversion],
     by_id: &HashMap<&ConversionId, &LiveConversion>,
     now: jiff::Timestamp,
     warnings: &mut Vec<String>,
@@ -395,6 +611,7 @@ fn destruction_warnings(
             match action {
                 Action::Replace { .. } => "replacing",
                 Action::Delete { .. } => "deleting",
+                Action::Retire { .. } => "retiring",
                 _ => continue,
             },
         ) else {
@@ -412,14 +629,14 @@ fn destruction_warnings(
             ));
         }
     }
-    for live in active {
-        if live.is_unavailable {
-            warnings.push(format!(
-                "{} ({}) is unavailable: Meta flagged its name as suggesting health or financial status, and it cannot be used in new campaigns",
-                shown_name(live),
-                live.id
-            ));
-        }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => only.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 
@@ -466,10 +683,11 @@ fn shown_name(live: &LiveConversion) -> String {
 }
 
 /// An account at its cap that has no room for a plan's creates, even with every replacement
-/// deleting first.
+/// deleting first (or where this app may not delete, so nothing makes room).
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "{account} has {listed} of its {cap} custom conversions; this plan creates {creates} and there is room for {room}, because its deletes run after its creates"
+    "{account} has {listed} of its {cap} custom conversions; this plan creates {creates} and there is room for {room}, {}",
+    if *retiring { "and this app may not delete here: retiring a conversion frees no place" } else { "because its deletes run after its creates" }
 )]
 struct NoRoom {
     account: AdAccountId,
@@ -477,40 +695,55 @@ struct NoRoom {
     cap: usize,
     creates: usize,
     room: usize,
+    retiring: bool,
 }
 
 /// Apply creates (new conversions and the new halves of replacements) before it deletes. At the
 /// cap there may be no room: then as many replacements as needed delete first (the plan says
-/// so); if even that is not enough, the plan fails.
+/// so); deletes already running first (to free a rule) make room too. If even that is not
+/// enough, or this app may not delete (`can_delete` false: retiring frees no place), the plan
+/// fails.
 fn order_for_cap(
     actions: &mut [Action],
     (listed, archived): (usize, usize),
     cap: usize,
     warnings: &mut Vec<String>,
     desired: &DesiredAccount,
+    can_delete: bool,
 ) -> Result<(), NoRoom> {
-    let creates = actions
-        .iter()
-        .filter(|a| matches!(a, Action::Create { .. }))
-        .count();
-    let replaces = actions
-        .iter()
-        .filter(|a| matches!(a, Action::Replace { .. }))
-        .count();
+    let count = |f: fn(&Action) -> bool| actions.iter().filter(|a| f(a)).count();
+    let creates = count(|a| matches!(a, Action::Create { .. }));
+    let replaces = count(|a| matches!(a, Action::Replace { .. }));
+    let first = count(Action::runs_before_creates);
+    let switchable = count(|a| {
+        matches!(
+            a,
+            Action::Replace {
+                order: ReplaceOrder::CreateBeforeDelete,
+                retire_old: None,
+                ..
+            }
+        )
+    });
     let room = cap.saturating_sub(listed);
     let needed = creates + replaces;
     if needed <= room {
         return Ok(());
     }
-    let must_delete_first = needed - room;
-    if must_delete_first > replaces {
-        return Err(NoRoom {
-            account: desired.account.clone(),
-            listed,
-            cap,
-            creates,
-            room,
-        });
+    let no_room = |retiring| NoRoom {
+        account: desired.account.clone(),
+        listed,
+        cap,
+        creates,
+        room,
+        retiring,
+    };
+    if !can_delete {
+        return Err(no_room(true));
+    }
+    let must_delete_first = needed.saturating_sub(room + first);
+    if must_delete_first > switchable {
+        return Err(no_room(false));
     }
     if archived > 0 {
         // Where DELETE only archives, deleting first makes no room; apply checks after the
@@ -525,8 +758,16 @@ fn order_for_cap(
         if switched == must_delete_first {
             break;
         }
-        if let Action::Replace { order, name, .. } = action {
+        if let Action::Replace {
+            order: order @ ReplaceOrder::CreateBeforeDelete,
+            retire_old: None,
+            delete_first,
+            name,
+            ..
+        } = action
+        {
             *order = ReplaceOrder::DeleteBeforeCreate;
+            *delete_first = Some(DeleteFirst::Cap);
             switched += 1;
             warnings.push(format!(
                 "{} is replaced delete-before-create: {} is at its {cap}-conversion limit; it is missing until the new one is created",

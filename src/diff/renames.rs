@@ -91,6 +91,7 @@ mod tests {
             token_env: None,
             safety: None,
             conversions,
+            deletion: Default::default(),
         }
     }
 

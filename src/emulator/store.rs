@@ -142,24 +142,10 @@ pub(crate) struct Stored {
     last_fired_time: Option<i64>,
     is_archived: bool,
     is_unavailable: bool,
-    /// What the rule means ([`rule_key`]): the API refuses a second conversion of an account
+    /// What the rule means (`rule::stored_rule_key`): the API refuses a second conversion of an account
     /// with the same rule (`--unique-rules`), and comparing keys keeps a create's check cheap.
     rule_key: Option<Box<str>>,
     rendered: Rendered,
-}
-
-/// What a conversion's rule means, as one text: `rule`'s meaning key (see
-/// [`Rule::meaning_key`](crate::rule::Rule)), else `advanced_rule` in canonical form; `None`
-/// for neither (or a stored rule that does not parse, which nothing created through the API
-/// has).
-pub(crate) fn rule_key(rule: Option<&str>, advanced_rule: Option<&str>) -> Option<Box<str>> {
-    if let Some(text) = rule {
-        return crate::rule::Rule::from_json_str(text)
-            .ok()
-            .map(|r| r.meaning_key().into());
-    }
-    let value: Value = serde_json::from_str(advanced_rule?).ok()?;
-    Some(format!("advanced:{}", crate::rule::canonical_json(&value)).into())
 }
 
 impl Stored {
@@ -173,10 +159,11 @@ impl Stored {
             last_fired_time: conversion.last_fired_time,
             is_archived: conversion.is_archived,
             is_unavailable: conversion.is_unavailable,
-            rule_key: rule_key(
+            rule_key: crate::rule::stored_rule_key(
                 conversion.rule.as_deref(),
                 conversion.advanced_rule.as_deref(),
-            ),
+            )
+            .map(Into::into),
             rendered: conversion.render(),
         }
     }
@@ -347,6 +334,18 @@ impl Store {
         id.to_string()
     }
 
+    /// Adds a conversion created through the API, whose rule meant `rule_key` as it was sent
+    /// (what the duplicate-rule check compares: `--rewrite-rules` changes only what is stored).
+    pub(crate) fn insert_created(&mut self, conversion: Conversion, rule_key: Option<String>) {
+        let Some(id) = conversion.numeric_id() else {
+            return;
+        };
+        self.insert(conversion);
+        if let Some(stored) = self.conversions.get_mut(&id) {
+            stored.rule_key = rule_key.map(Into::into);
+        }
+    }
+
     /// Adds (or replaces) a conversion and renders it.
     pub(crate) fn insert(&mut self, conversion: Conversion) {
         let Some(id) = conversion.numeric_id() else {
@@ -380,7 +379,10 @@ impl Store {
         };
         let mut data = conversion.to_conversion();
         change(&mut data);
+        // Updates never change the rule: what it meant when it was sent stays.
+        let rule_key = conversion.rule_key.take();
         **conversion = Stored::new(conversion.id, &data);
+        conversion.rule_key = rule_key;
         true
     }
 

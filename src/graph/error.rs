@@ -25,6 +25,11 @@ pub enum ErrorKind {
     NotFound,
     /// The account holds its maximum number of custom conversions.
     CapReached,
+    /// Code 100 subcode 1760002: the account already holds a conversion with this rule
+    /// (renamed and archived ones too). Never retried.
+    DuplicateRule,
+    /// Code 2700000 (subcode 2460004): Meta flagged the conversion and refuses every edit.
+    Flagged,
     /// Code 100 otherwise: the request was refused as invalid.
     InvalidRequest,
     /// Code 368: the action is deemed abusive or is disallowed.
@@ -70,6 +75,10 @@ impl ErrorKind {
                 "an ad account holds at most 100 custom conversions: delete unused ones first"
                     .to_string()
             }
+            ErrorKind::DuplicateRule => DUPLICATE_RULE_HINT.to_string(),
+            ErrorKind::Flagged => {
+                "Meta flagged this conversion (is_unavailable): it stopped counting events and refuses every edit; see Meta's flagged custom conversions help".to_string()
+            }
             ErrorKind::DeprecatedVersion => format!(
                 "pass a supported {} (default {})",
                 names.api_version,
@@ -98,6 +107,15 @@ pub(crate) const THROTTLE_CODES: &[i64] = &[4, 17, 32, 341, 613];
 pub(crate) const BUC_THROTTLE_CODES: std::ops::RangeInclusive<i64> = 80_000..=80_014;
 /// The subcode the emulator (and, by convention, the client) uses for "account at its cap".
 pub(crate) const CAP_SUBCODE: i64 = 1_760_005;
+/// "Duplicate Custom Conversion Rule" (reference: Custom conversions).
+pub(crate) const DUPLICATE_RULE_SUBCODE: i64 = 1_760_002;
+/// A flagged conversion's refusal of an edit (reference: Custom conversions).
+pub(crate) const FLAGGED_CODE: i64 = 2_700_000;
+
+/// What to do about a create refused as a duplicate rule.
+const DUPLICATE_RULE_HINT: &str = "the ad account already holds a conversion with this rule (renaming or archiving one does not free its rule): change the rule, or remove the other one in Events Manager";
+/// What a refused delete of a custom conversion means.
+pub(crate) const DELETE_REFUSED_HINT: &str = "Meta lets few apps delete custom conversions, whatever the token's permissions: retire it instead (rename it) and archive it in Events Manager";
 
 /// An error of the Graph API client. `Display` is written for a person; the fields and
 /// accessors are for code (branch on `kind`, `code`, `subcode`).
@@ -144,6 +162,13 @@ impl GraphError {
                 ..Details::default()
             }),
         }
+    }
+
+    /// The same error with an API error code (tests build refusals with it).
+    #[cfg(test)]
+    pub(crate) fn with_code(mut self, code: i64) -> Self {
+        self.code = Some(code);
+        self
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
@@ -201,6 +226,12 @@ impl GraphError {
         })
     }
 
+    /// Replaces the hint with one the caller knows better (what a refused delete means).
+    pub(crate) fn with_hint_text(mut self, hint: &str) -> Self {
+        self.details.hint = Some(hint.to_string());
+        self
+    }
+
     /// Adds what the user can do about an error of this kind, if anything, naming the
     /// settings to change as `names` says.
     pub(crate) fn with_hint(mut self, names: &SettingNames) -> Self {
@@ -250,6 +281,13 @@ impl GraphError {
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
         self.attempts = attempts;
         self
+    }
+
+    /// Refused for permission (codes 200-299 or 10): what Meta answers an app that may not
+    /// delete custom conversions. (A refused `appsecret_proof` is a permission error too, but
+    /// not this one.)
+    pub(crate) fn is_permission_refusal(&self) -> bool {
+        matches!(self.code, Some(200..=299 | 10))
     }
 
     /// Code 100 subcode 33: unknown object (or no permission to see it).
@@ -321,6 +359,8 @@ fn classify(
         Some(2635) => ErrorKind::DeprecatedVersion,
         Some(100) if subcode == Some(33) => ErrorKind::NotFound,
         Some(100) if subcode == Some(CAP_SUBCODE) => ErrorKind::CapReached,
+        Some(100) if subcode == Some(DUPLICATE_RULE_SUBCODE) => ErrorKind::DuplicateRule,
+        Some(FLAGGED_CODE) => ErrorKind::Flagged,
         Some(100) if message.contains("appsecret_proof") => ErrorKind::Permission,
         Some(100) => ErrorKind::InvalidRequest,
         Some(c) if THROTTLE_CODES.contains(&c) || BUC_THROTTLE_CODES.contains(&c) => {
@@ -424,6 +464,8 @@ mod tests {
         assert_eq!(kind(10, None), ErrorKind::Permission);
         assert_eq!(kind(100, Some(33)), ErrorKind::NotFound);
         assert_eq!(kind(100, Some(CAP_SUBCODE)), ErrorKind::CapReached);
+        assert_eq!(kind(100, Some(1_760_002)), ErrorKind::DuplicateRule);
+        assert_eq!(kind(2_700_000, Some(2_460_004)), ErrorKind::Flagged);
         assert_eq!(kind(100, None), ErrorKind::InvalidRequest);
         assert_eq!(kind(368, None), ErrorKind::Blocked);
         assert_eq!(kind(2635, None), ErrorKind::DeprecatedVersion);
@@ -442,7 +484,9 @@ mod tests {
             json!({"error": {"message": "m", "code": 999, "is_transient": true}}),
         );
         assert_eq!(transient.kind, ErrorKind::Transient);
-        for never in [100, 190, 200, 10, 368] {
+        assert!(!ErrorKind::DuplicateRule.is_retryable());
+        assert!(!ErrorKind::Flagged.is_retryable());
+        for never in [100, 190, 200, 10, 368, 2_700_000] {
             assert!(
                 !kind(never, None).is_retryable(),
                 "code {never} must never be retried"

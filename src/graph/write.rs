@@ -651,9 +651,14 @@ fn describe(op: &WriteOp) -> String {
     }
 }
 
-/// Attaches the account and conversion a write concerns to its error.
+/// Attaches the account and conversion a write concerns to its error. A delete refused for
+/// permission gets the truth as its hint: the app may not delete custom conversions (the
+/// token's permissions are not what is missing).
 fn context(error: GraphError, job: &Job) -> GraphError {
-    let error = error.with_account(job.account.as_ref());
+    let mut error = error.with_account(job.account.as_ref());
+    if matches!(job.op, WriteOp::Delete { .. }) && error.is_permission_refusal() {
+        error = error.with_hint_text(super::error::DELETE_REFUSED_HINT);
+    }
     match &job.op {
         WriteOp::Create { conversion, .. } => error.with_conversion(None, Some(&conversion.name)),
         WriteOp::Update { id, update } => error.with_conversion(Some(id), update.name.as_deref()),

@@ -38,6 +38,9 @@ pub struct DesiredAccount {
     pub location: Location,
     /// `prune: true`: delete live conversions that no entry declares.
     pub(crate) prune: bool,
+    /// `deletion:` how a conversion goes: deleted (the default; retired when Meta refuses the
+    /// delete) or always retired. The account's setting governs the sets' entries too.
+    pub(crate) deletion: Deletion,
     /// `token_env`: the environment variable that holds this account's token (`None`: the
     /// global token).
     pub(crate) token_env: Option<String>,
@@ -86,6 +89,32 @@ pub(crate) struct SetOrigin {
 pub enum Ensure {
     Present,
     Absent,
+}
+
+/// `deletion: delete` (the default) or `deletion: retire`: how convctl removes a conversion
+/// (a tombstone, a prune, the old half of a replacement). Most apps may not delete custom
+/// conversions (reference: Custom conversions): `delete` tries, and retires the conversion when
+/// Meta refuses; `retire` never tries. To retire is to rename (`[retired YYYY-MM-DD] Name`) and
+/// say when and why in the description, for a person to archive in Events Manager.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Deletion {
+    #[default]
+    Delete,
+    Retire,
+}
+
+impl Deletion {
+    pub(crate) const ALL: &'static [Deletion] = &[Deletion::Delete, Deletion::Retire];
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Deletion::Delete => "delete",
+            Deletion::Retire => "retire",
+        }
+    }
 }
 
 /// What counts: a `rule` (the documented grammar) or an `advanced_rule` (opaque JSON, compared

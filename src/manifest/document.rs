@@ -1,10 +1,12 @@
 //! One YAML document → one [`DesiredAccount`]: the top-level keys (`version`, `account`,
-//! `defaults`, `prune`, `token_env`, `safety`, `use`, `conversions`), then (once the sets it
+//! `defaults`, `prune`, `deletion`, `token_env`, `safety`, `use`, `conversions`), then (once the sets it
 //! uses are expanded, see [`super::set`]) the checks that span the entries of an account
 //! (duplicate names and ids naming both places, earlier names also declared, the 100 cap).
 
-use super::context::{Ctx, boolean, id_text, mapping, number, string};
-use super::desired::{DesiredAccount, DesiredConversion, Diagnostic, Ensure, Safety, Severity};
+use super::context::{Ctx, boolean, enumerated, id_text, mapping, number, string};
+use super::desired::{
+    Deletion, DesiredAccount, DesiredConversion, Diagnostic, Ensure, Safety, Severity,
+};
 use super::entry::{self, Defaults};
 use super::format::{ConversionEntry, DefaultsEntry, ManifestDocument, SafetyEntry, keys};
 use super::set::{self, UseClause};
@@ -75,6 +77,10 @@ pub(crate) fn account(ctx: &mut Ctx, root: &Node) -> Option<PendingAccount> {
         .get("prune")
         .and_then(|n| boolean(ctx, n, "prune"))
         .unwrap_or(false);
+    let deletion = f
+        .get("deletion")
+        .and_then(|n| enumerated(ctx, n, "deletion", Deletion::ALL, Deletion::as_str))
+        .unwrap_or_default();
     let token_env = f.get("token_env").and_then(|n| token_env(ctx, n));
     let safety = f.get("safety").and_then(|n| safety(ctx, n));
     let uses = f
@@ -111,6 +117,7 @@ pub(crate) fn account(ctx: &mut Ctx, root: &Node) -> Option<PendingAccount> {
             account,
             location: ctx.loc(key_pos),
             prune,
+            deletion,
             token_env,
             safety,
             conversions,
@@ -225,16 +232,106 @@ pub(crate) fn check_account(account: &DesiredAccount, diags: &mut Vec<Diagnostic
             "remove conversions or mark old ones `ensure: absent`",
         );
     }
+    check_rules(account, diags);
+}
+
+/// One rule per account: Meta refuses to create a conversion whose rule (by meaning) the
+/// account already holds (code 100, subcode 1760002; reference: Custom conversions). Two present
+/// entries with the same rule on the same event source are an error naming both places; on
+/// different event sources (Meta may accept them) or when both pin live ids (both exist
+/// already: only a re-creation would be refused) a warning.
+fn check_rules(account: &DesiredAccount, diags: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<String, Vec<&DesiredConversion>> = HashMap::new();
+    for c in account
+        .conversions
+        .iter()
+        .filter(|c| c.ensure == Ensure::Present)
+    {
+        let Some(key) = rule_key(c) else { continue };
+        let earlier = seen.entry(key).or_default();
+        // One finding per entry, about the first earlier one with its rule (on its source if
+        // there is one): n copies make n-1 findings, not n².
+        let first = earlier
+            .iter()
+            .find(|e| e.event_source_id == c.event_source_id)
+            .or_else(|| earlier.first())
+            .copied();
+        if let Some(first) = first {
+            let sources = (&first.event_source_id, &c.event_source_id);
+            let same_source = sources.0 == sources.1;
+            let both_pinned = first.id.is_some() && c.id.is_some();
+            let source = match (same_source, sources.0) {
+                (true, Some(id)) => format!("on the same event source ({id})"),
+                (true, None) => "(neither declares an event source)".to_string(),
+                (false, _) => format!(
+                    "on another event source ({} and {})",
+                    sources.0.as_ref().map_or("none", |s| s.as_str()),
+                    sources.1.as_ref().map_or("none", |s| s.as_str())
+                ),
+            };
+            let from_set = match &c.set {
+                None => String::new(),
+                Some(o) => format!(" (in set {}, used at {})", o.name, o.used_at),
+            };
+            let message = format!(
+                "{}{from_set} has the same rule as {} (declared at {}) in {} {source}: Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002){}",
+                names::quoted(&c.name),
+                names::quoted(&first.name),
+                first.place(),
+                account.account,
+                match (same_source, both_pinned) {
+                    (false, _) => ", though it may accept it on another source",
+                    (true, true) =>
+                        "; both pin live ids, so only creating one again would be refused",
+                    (true, false) => "",
+                }
+            );
+            diags.push(Diagnostic {
+                severity: if same_source && !both_pinned {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                location: Some(c.location.clone()),
+                message,
+                hint: Some(
+                    "give each conversion its own rule (a condition more or less), or keep only one of them"
+                        .to_string(),
+                ),
+            });
+        }
+        earlier.push(c);
+    }
+}
+
+/// An entry's rule, by meaning (see `rule::stored_rule_key`).
+fn rule_key(c: &DesiredConversion) -> Option<String> {
+    match c.rule.as_ref()? {
+        super::desired::RuleSpec::Rule(rule) => Some(rule.meaning_key()),
+        super::desired::RuleSpec::Advanced(value) => Some(crate::rule::advanced_key(value)),
+    }
 }
 
 /// Names and ids are unique within an account; an earlier name (`renamed_from`) is no
-/// declared name.
+/// declared name; no name takes the form convctl gives the conversions it retires.
 fn check_names(account: &DesiredAccount, error: &mut impl FnMut(&DesiredConversion, String, &str)) {
     let conversions = &account.conversions;
     let account = &account.account;
     let mut names: HashMap<&str, &DesiredConversion> = HashMap::new();
     let mut ids: HashMap<&str, &DesiredConversion> = HashMap::new();
     for c in conversions {
+        for name in std::iter::once(&c.name).chain(&c.renamed_from) {
+            if name.starts_with(crate::model::retired::RETIRED_PREFIX) {
+                error(
+                    c,
+                    format!(
+                        "{} has the form convctl gives the conversions it retires (\"[retired YYYY-MM-DD] ...\"): a retired conversion is never matched again, so an entry may not carry such a name",
+                        names::quoted(name)
+                    ),
+                    "give the entry another name; to manage a conversion convctl retired, rename it in Events Manager first",
+                );
+            }
+        }
         if !c.name.is_empty()
             && let Some(first) = names.insert(c.name.as_str(), c)
         {

@@ -17,7 +17,7 @@
 //! model, an example value in the test's every-key manifest (the compiler asks for it), then
 //! `UPDATE_SCHEMA=1 cargo test --test suite manifest::schema` and a row in docs/manifest.md.
 
-use super::desired::Ensure;
+use super::desired::{Deletion, Ensure};
 use crate::model::event_types::{ActionSourceType, CustomEventType};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::DeserializeOwned;
@@ -84,6 +84,15 @@ pub struct ManifestDocument {
         extend("markdownDescription" = "`true`: conversions of the account that no entry declares are **deleted**. Default `false`: they are only listed as unmanaged in plans.")
     )]
     pub(crate) prune: Option<bool>,
+    /// How conversions go: `delete` (the default; retired instead when Meta refuses) or
+    /// `retire` (never deleted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "How conversions are removed",
+        description = "delete (the default): a conversion convctl removes (ensure: absent, prune, the old half of a replacement) is deleted, and retired instead when Meta refuses the delete. retire: never delete; rename it [retired YYYY-MM-DD] Name and say why in its description, for you to archive in Events Manager. Also governs the entries of the sets the account uses.",
+        extend("markdownDescription" = "`delete` (the default): a conversion convctl removes (`ensure: absent`, `prune`, the old half of a replacement) is deleted, and **retired** instead when Meta refuses the delete (most apps may not delete custom conversions). `retire`: never try; rename it `[retired YYYY-MM-DD] Name` and say why in its description, for you to archive in Events Manager. Also governs the entries of the sets the account uses.")
+    )]
+    pub(crate) deletion: Option<Deletion>,
     /// The environment variable holding this account's token (a name, never the token): for
     /// client accounts in other Business Managers. Without it, the global token is used.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -134,7 +134,7 @@ fn cap_of_one_hundred_present_conversions() {
     let mut text = String::from("account: act_1\nconversions:\n");
     for i in 0..101 {
         text.push_str(&format!(
-            "  - {{name: c{i}, custom_event_type: LEAD, rule: {{event: {{eq: Lead}}}}}}\n"
+            "  - {{name: c{i}, custom_event_type: LEAD, rule: {{url: {{eq: p{i}}}}}}}\n"
         ));
     }
     text.push_str("  - {name: gone, ensure: absent}\n");
@@ -251,4 +251,78 @@ fn null_values_mean_not_set() {
         "account: act_1\nconversions:\n  - name:\n    custom_event_type: LEAD\n    rule: {event: {eq: Lead}}\n",
     );
     assert!(e[0].contains("needs a `name`"), "{e:?}");
+}
+
+#[test]
+fn deletion_is_read_per_account_document() {
+    let m =
+        load("account: act_1\ndeletion: retire\nconversions: []\n---\naccount: act_2\n").unwrap();
+    assert_eq!(m.accounts[0].deletion, Deletion::Retire);
+    assert_eq!(m.accounts[1].deletion, Deletion::Delete, "the default");
+    let e = errors("account: act_1\ndeletion: archive\n");
+    assert_eq!(
+        e,
+        [
+            "m.yaml:2:11: error: `archive` is not a valid deletion\n  help: values are case-sensitive; one of: delete, retire"
+        ]
+    );
+}
+
+/// `[retired YYYY-MM-DD] ...` is what convctl names the conversions it retires (never matched
+/// again): an entry may not take such a name, nor an earlier one.
+#[test]
+fn retired_names_are_reserved() {
+    let e = errors(
+        "account: act_1\nconversions:\n  - name: \"[retired 2026-12-06] Purchase\"\n    custom_event_type: PURCHASE\n    rule: {url: {i_contains: a}}\n  - name: B\n    renamed_from: [\"[retired 2026-01-01] B\"]\n    custom_event_type: PURCHASE\n    rule: {url: {i_contains: b}}\n",
+    );
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(
+        e[0].starts_with("m.yaml:3:5: error: \"[retired 2026-12-06] Purchase\" has the form convctl gives the conversions it retires"),
+        "{e:?}"
+    );
+    assert!(
+        e[1].starts_with("m.yaml:6:5: error: \"[retired 2026-01-01] B\""),
+        "{e:?}"
+    );
+}
+
+/// Two entries of one account with the same rule, by meaning: an error naming both places on
+/// the same event source, a warning on different ones (or when both pin live ids).
+#[test]
+fn one_rule_per_account() {
+    let doc = |second_source: &str, pins: &str| {
+        format!(
+            "account: act_1\ndefaults: {{event_source_id: \"55\"}}\nconversions:\n  - name: A\n    custom_event_type: PURCHASE\n    rule: {{or: [{{url: {{i_contains: a}}}}, {{url: {{i_contains: b}}}}]}}\n{pins}  - name: B\n    custom_event_type: LEAD\n    event_source_id: \"{second_source}\"\n    rule: '{{\"or\":[{{\"url\":{{\"i_contains\":\"b\"}}}},{{\"url\":{{\"i_contains\":\"a\"}}}}]}}'\n  - name: Gone\n    ensure: absent\n"
+        )
+    };
+    let e = errors(&doc("55", ""));
+    assert_eq!(
+        e,
+        [
+            "m.yaml:7:5: error: \"B\" has the same rule as \"A\" (declared at m.yaml:4:5) in act_1 on the same event source (55): Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002)\n  help: give each conversion its own rule (a condition more or less), or keep only one of them"
+        ]
+    );
+    let m = load(&doc("77", "")).unwrap();
+    assert_eq!(m.warnings.len(), 1, "{:?}", m.warnings);
+    assert!(
+        m.warnings[0]
+            .to_string()
+            .contains("on another event source (55 and 77)")
+            && m.warnings[0]
+                .to_string()
+                .contains("though it may accept it on another source"),
+        "{:?}",
+        m.warnings
+    );
+    // Both pinned: they exist already; only creating one again would be refused.
+    let pinned =
+        doc("55", "    id: \"1\"\n").replace("  - name: B\n", "  - name: B\n    id: \"2\"\n");
+    let m = load(&pinned).unwrap();
+    assert!(
+        m.warnings
+            .iter()
+            .any(|w| w.to_string().contains("both pin live ids")),
+        "{:?}",
+        m.warnings
+    );
 }

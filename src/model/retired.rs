@@ -32,6 +32,23 @@ pub fn retired_description(on: Date, why: &str, before: &str) -> String {
     out
 }
 
+/// Why a conversion was retired rather than deleted: Meta refused the `DELETE`. The
+/// description carries it, so that a later plan knows that this app may not delete in the
+/// account (see [`retired_after_refusal`]).
+pub const WHY_REFUSED: &str =
+    "Meta refused to delete it (this app may not delete custom conversions)";
+/// Why a conversion was retired rather than deleted: its manifest says `deletion: retire`.
+pub const WHY_SETTING: &str = "its manifest says deletion: retire";
+
+/// Was this conversion (name and description as listed) retired by convctl because Meta
+/// refused to delete it? Such a conversion shows that deletes are refused in its account.
+pub fn retired_after_refusal(name: Option<&str>, description: Option<&str>) -> bool {
+    name.and_then(retired_on).is_some()
+        && description.is_some_and(|d| {
+            d.starts_with("Retired by convctl on ") && d.contains(&format!(": {WHY_REFUSED}."))
+        })
+}
+
 /// The day a conversion named `name` was retired, when the name says it was.
 pub fn retired_on(name: &str) -> Option<Date> {
     let rest = name.strip_prefix(RETIRED_PREFIX)?;
@@ -66,6 +83,17 @@ mod tests {
         let name = retired_name(day(), &long);
         assert_eq!(name.chars().count(), NAME_LIMIT);
         assert_eq!(retired_on(&name), Some(day()));
+    }
+
+    #[test]
+    fn a_retirement_after_a_refused_delete_is_recognised() {
+        let name = retired_name(day(), "Purchase");
+        let refused = retired_description(day(), WHY_REFUSED, "old");
+        let chosen = retired_description(day(), WHY_SETTING, "old");
+        assert!(retired_after_refusal(Some(&name), Some(&refused)));
+        assert!(!retired_after_refusal(Some(&name), Some(&chosen)));
+        assert!(!retired_after_refusal(Some("Purchase"), Some(&refused)));
+        assert!(!retired_after_refusal(Some(&name), None));
     }
 
     #[test]

@@ -7,7 +7,10 @@
 //! validation as a manifest entry, a replacement may delete first only when the account's cap
 //! requires it, and no conversion may be created twice. Pure: it never reaches the API.
 
-use super::{AccountPlan, Action, ConversionState, DeleteReason, Field, FieldChange, ReplaceOrder};
+use super::{
+    AccountPlan, Action, ConversionState, DeleteFirst, DeleteReason, Field, FieldChange,
+    ReplaceOrder, Retirement,
+};
 use crate::manifest::MAX_NAME_CHARS;
 use crate::model::LiveConversion;
 use crate::model::event_types::{ActionSourceType, CustomEventType};
@@ -100,6 +103,30 @@ impl<'a> AccountCheck<'a> {
                     check_delete(&mut problem, live, name, *reason, before.as_deref());
                 }
             }
+            Action::Retire {
+                id,
+                name,
+                reason,
+                retirement,
+                before,
+                ..
+            } => {
+                self.deleted.insert(id);
+                valid_retirement(&mut problem, retirement);
+                if let Some(live) = target {
+                    check_delete(&mut problem, live, name, *reason, before.as_deref());
+                    if live.retired_on().is_some() {
+                        problem("the live conversion is retired already".into());
+                    }
+                }
+            }
+        }
+        if let Action::Replace {
+            retire_old: Some(retirement),
+            ..
+        } = action
+        {
+            valid_retirement(&mut problem, retirement);
         }
         self.problems.extend(found);
     }
@@ -242,31 +269,84 @@ fn check_delete(
     }
 }
 
-/// `delete_before_create` only at the cap, and exactly as many as the cap requires: what the
-/// diff plans (see `diff::order_for_cap`).
+/// What deletes first is what the diff plans: a delete or replacement that frees a rule only
+/// when a create of the plan needs that rule, and `delete_before_create` for the cap exactly as
+/// many times as the cap requires (see `diff::order_for_cap`).
 fn delete_first_problem(plan: &AccountPlan, listed: usize, cap: usize) -> Option<String> {
-    let count = |f: fn(&Action) -> bool| plan.actions.iter().filter(|a| f(a)).count();
-    let creates = count(|a| matches!(a, Action::Create { .. }));
-    let replaces = count(|a| matches!(a, Action::Replace { .. }));
-    let delete_first = count(|a| {
-        matches!(
-            a,
+    let rule_of = |state: &ConversionState| {
+        state
+            .rule
+            .as_ref()
+            .map(|r| r.to_value())
+            .and_then(|v| Rule::from_value(&v).ok())
+            .map(|r| r.meaning_key())
+    };
+    let created: Vec<(&str, Option<String>)> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Create { name, after, .. } => Some((name.as_str(), rule_of(after))),
+            Action::Replace { name, after, .. } => Some((name.as_str(), rule_of(after))),
+            _ => None,
+        })
+        .collect();
+    let mut problems = Vec::new();
+    let mut rule_firsts = 0;
+    let mut cap_firsts = 0;
+    for action in &plan.actions {
+        let (freed, wanted_by) = match action {
+            Action::Replace {
+                order: ReplaceOrder::DeleteBeforeCreate,
+                delete_first: Some(DeleteFirst::SameRule),
+                before,
+                ..
+            } => (rule_of(before), None),
             Action::Replace {
                 order: ReplaceOrder::DeleteBeforeCreate,
                 ..
+            } => {
+                cap_firsts += 1;
+                continue;
             }
-        )
-    });
+            Action::Delete {
+                frees_rule_for: Some(wanted_by),
+                before,
+                ..
+            } => (
+                before.as_deref().and_then(rule_of),
+                Some(wanted_by.as_str()),
+            ),
+            _ => continue,
+        };
+        rule_firsts += 1;
+        let needed = freed.is_some()
+            && created
+                .iter()
+                .any(|(name, key)| *key == freed && wanted_by.is_none_or(|w| w == *name));
+        if !needed {
+            problems.push(format!(
+                "{}: it deletes first to free a rule, but no create of the plan needs that rule (was the file edited?)",
+                describe(action)
+            ));
+        }
+    }
+    let creates = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::Create { .. }))
+        .count();
+    let needed = created.len();
     let room = cap.saturating_sub(listed);
-    let required = (creates + replaces).saturating_sub(room);
-    (delete_first != required).then(|| {
-        format!(
-            "{}: {delete_first} replacement(s) delete first, but {} has {listed} of its {cap} conversions and the plan creates {} (room for {room}): {required} must, and only then; a replacement deletes first only at the limit (was the file edited?)",
+    let required = needed.saturating_sub(room + rule_firsts);
+    if cap_firsts != required {
+        problems.push(format!(
+            "{}: {cap_firsts} replacement(s) delete first for room, but {} has {listed} of its {cap} conversions and the plan creates {} (room for {room}, {rule_firsts} delete(s) first to free a rule): {required} must, and only then; a replacement deletes first only at the limit (was the file edited?)",
             plan.account,
             plan.account,
-            creates + replaces
-        )
-    })
+            creates + (needed - creates)
+        ));
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
 }
 
 /// `delete "D" (id 4)`, as the apply report names actions.
@@ -277,6 +357,22 @@ fn describe(action: &Action) -> String {
         Action::Update { id, .. } => format!("update {name} (id {id})"),
         Action::Replace { id, .. } => format!("replace {name} (id {id})"),
         Action::Delete { id, .. } => format!("delete {name} (id {id})"),
+        Action::Retire { id, .. } => format!("retire {name} (id {id})"),
+    }
+}
+
+/// A retirement renames to a retired name (`[retired YYYY-MM-DD] ...`) the API takes, and
+/// says why in the description.
+fn valid_retirement(problem: &mut impl FnMut(String), retirement: &Retirement) {
+    valid_name(problem, &retirement.name);
+    if crate::model::retired::retired_on(&retirement.name).is_none() {
+        problem(format!(
+            "it retires under the name {}, which is not a retired name ([retired YYYY-MM-DD] ...)",
+            quoted(&retirement.name)
+        ));
+    }
+    if retirement.description.trim().is_empty() {
+        problem("it retires without saying when and why (empty description)".into());
     }
 }
 

@@ -200,6 +200,8 @@ mod tests {
                 set_entry: Some("Purchase".into()),
                 reason: DeleteReason::Absent,
                 before: None,
+                frees_rule_for: None,
+                flagged: false,
             }],
             unmanaged: vec![],
             warnings: vec![],
@@ -207,6 +209,8 @@ mod tests {
             safety: None,
             token_env: None,
             notes: vec![],
+            retired: vec![],
+            info: vec![],
         };
         seal(&mut account, &[]);
         let doc = PlanDocument::new("v26.0", vec![account]);

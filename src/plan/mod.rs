@@ -54,6 +54,11 @@ pub struct AccountPlan {
     pub digest: Option<String>,
     pub actions: Vec<Action>,
     pub unmanaged: Vec<Unmanaged>,
+    /// Conversions convctl retired earlier (renamed `[retired YYYY-MM-DD] ...`), still listed
+    /// and still counting toward the account's limit: for a person to archive in Events
+    /// Manager. Never matched, updated, pruned or deleted again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<Unmanaged>,
     pub warnings: Vec<String>,
     /// What `apply` refuses in this account as planned (a mass delete without
     /// `--allow-mass-delete`; in a drift report, what a plan would refuse): shown first by
@@ -61,6 +66,10 @@ pub struct AccountPlan {
     /// applied at all. Absent in plans that have none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refusals: Vec<String>,
+    /// What the user should know that asks nothing of the plan: an archived conversion that
+    /// holds a declared name or rule, deletes known to be refused in the account.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub info: Vec<String>,
     /// The account's own mass-delete thresholds (`safety:` in its manifest), saved with the
     /// plan so that `apply --plan` applies the same guard; `None`: the defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,6 +132,13 @@ pub enum Action {
         /// to pin there.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pinned_at: Option<String>,
+        /// Why the old one goes first (`order: delete_before_create`); absent: the account's
+        /// limit (plans made before there was another reason).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delete_first: Option<DeleteFirst>,
+        /// The old one is retired (renamed, left for Events Manager) instead of deleted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retire_old: Option<Box<Retirement>>,
     },
     Delete {
         id: ConversionId,
@@ -138,7 +154,93 @@ pub enum Action {
         /// What is deleted, as the API reported it (for review; not needed to execute).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         before: Option<Box<ConversionState>>,
+        /// The name of the conversion this plan creates with the same rule: Meta refuses a
+        /// second conversion with a rule an account holds, so this delete runs before the
+        /// creates and the create only after it succeeded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        frees_rule_for: Option<String>,
+        /// Meta flagged the conversion (`is_unavailable`): edits are refused, so when the
+        /// delete is refused it cannot be retired either.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        flagged: bool,
     },
+    /// What a delete becomes where this app may not delete: the conversion is renamed and its
+    /// description says when and why, nothing else touched, for a person to archive in Events
+    /// Manager. It keeps counting events until then.
+    Retire {
+        id: ConversionId,
+        name: String,
+        /// The set the entry comes from (`use:` of the account), when it does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        set: Option<String>,
+        /// The set's entry as the set names it, for grouping.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        set_entry: Option<String>,
+        reason: DeleteReason,
+        /// The new name and description, and why it is retired rather than deleted.
+        retirement: Box<Retirement>,
+        /// What is retired, as the API reported it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<Box<ConversionState>>,
+    },
+}
+
+/// How a conversion is retired: exactly what the update sends (`name`, `description`), and why
+/// it is not deleted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Retirement {
+    pub(crate) because: RetireWhy,
+    pub(crate) name: String,
+    pub(crate) description: String,
+}
+
+impl Retirement {
+    /// The retirement of a conversion named `name` described `description`, dated `on`.
+    pub(crate) fn new(
+        because: RetireWhy,
+        on: jiff::civil::Date,
+        name: &str,
+        description: &str,
+    ) -> Retirement {
+        use crate::model::retired::{retired_description, retired_name};
+        Retirement {
+            because,
+            name: retired_name(on, name),
+            description: retired_description(on, because.text(), description),
+        }
+    }
+}
+
+/// Why a conversion is retired rather than deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetireWhy {
+    /// The account's manifest says `deletion: retire`.
+    Setting,
+    /// Meta refused a delete in this account before (a conversion convctl retired after a
+    /// refused delete is listed) or during this apply.
+    Refused,
+}
+
+impl RetireWhy {
+    /// What the retired conversion's description says (see [`crate::model::retired`]).
+    pub(crate) fn text(self) -> &'static str {
+        match self {
+            RetireWhy::Setting => crate::model::retired::WHY_SETTING,
+            RetireWhy::Refused => crate::model::retired::WHY_REFUSED,
+        }
+    }
+}
+
+/// Why a replacement deletes its old conversion before creating the new one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeleteFirst {
+    /// The account is at its limit: no room for the new one first.
+    Cap,
+    /// The new one keeps the old one's rule, and Meta refuses a second conversion with a rule
+    /// the account holds.
+    SameRule,
 }
 
 impl Action {
@@ -148,7 +250,8 @@ impl Action {
             Action::Create { name, .. }
             | Action::Update { name, .. }
             | Action::Replace { name, .. }
-            | Action::Delete { name, .. } => name,
+            | Action::Delete { name, .. }
+            | Action::Retire { name, .. } => name,
         }
     }
 
@@ -158,7 +261,8 @@ impl Action {
             Action::Create { set, .. }
             | Action::Update { set, .. }
             | Action::Replace { set, .. }
-            | Action::Delete { set, .. } => set.as_deref(),
+            | Action::Delete { set, .. }
+            | Action::Retire { set, .. } => set.as_deref(),
         }
     }
 
@@ -168,7 +272,8 @@ impl Action {
             Action::Create { set_entry, .. }
             | Action::Update { set_entry, .. }
             | Action::Replace { set_entry, .. }
-            | Action::Delete { set_entry, .. } => set_entry.as_deref(),
+            | Action::Delete { set_entry, .. }
+            | Action::Retire { set_entry, .. } => set_entry.as_deref(),
         }
     }
 
@@ -176,15 +281,36 @@ impl Action {
     pub(crate) fn id(&self) -> Option<&ConversionId> {
         match self {
             Action::Create { .. } => None,
-            Action::Update { id, .. } | Action::Replace { id, .. } | Action::Delete { id, .. } => {
-                Some(id)
-            }
+            Action::Update { id, .. }
+            | Action::Replace { id, .. }
+            | Action::Delete { id, .. }
+            | Action::Retire { id, .. } => Some(id),
         }
     }
 
-    /// Deletes and replaces: what `protect` and the mass-delete guard count.
+    /// Deletes, retirements and replaces: what `protect` and the mass-delete guard count (a
+    /// retired conversion is gone from the manifests' view, though it still counts events
+    /// until it is archived).
     pub(crate) fn is_destructive(&self) -> bool {
-        matches!(self, Action::Replace { .. } | Action::Delete { .. })
+        matches!(
+            self,
+            Action::Replace { .. } | Action::Delete { .. } | Action::Retire { .. }
+        )
+    }
+
+    /// A delete that runs before the creates: the old half of a `delete_before_create`
+    /// replacement, or a delete that frees a rule a create needs.
+    pub(crate) fn runs_before_creates(&self) -> bool {
+        matches!(
+            self,
+            Action::Replace {
+                order: ReplaceOrder::DeleteBeforeCreate,
+                ..
+            } | Action::Delete {
+                frees_rule_for: Some(_),
+                ..
+            }
+        )
     }
 }
 
@@ -391,6 +517,9 @@ pub(crate) struct Summary {
     pub(crate) update: usize,
     pub(crate) replace: usize,
     pub(crate) delete: usize,
+    /// Conversions retired (renamed for Events Manager) instead of deleted.
+    #[serde(default)]
+    pub(crate) retire: usize,
     pub unmanaged: usize,
 }
 
@@ -404,6 +533,7 @@ impl Summary {
                     Action::Update { .. } => s.update += 1,
                     Action::Replace { .. } => s.replace += 1,
                     Action::Delete { .. } => s.delete += 1,
+                    Action::Retire { .. } => s.retire += 1,
                 }
             }
             s.unmanaged += account.unmanaged.len();
@@ -412,7 +542,7 @@ impl Summary {
     }
 
     pub(crate) fn has_changes(&self) -> bool {
-        self.create + self.update + self.replace + self.delete > 0
+        self.create + self.update + self.replace + self.delete + self.retire > 0
     }
 }
 

@@ -23,11 +23,35 @@ pub(crate) struct Imported {
     pub(crate) warnings: Vec<String>,
 }
 
-/// Builds the manifest of `account` from its live conversions (archived ones are left out).
+/// What an import writes entries for: live conversions, sorted by name then id, without the
+/// archived ones (Meta no longer tracks them) and without the ones convctl retired (renamed
+/// `[retired YYYY-MM-DD] ...`: they wait to be archived in Events Manager, and a manifest may
+/// not declare such a name). The retired ones left out are named in a warning.
+pub(super) fn importable<'a>(
+    account: &AdAccountId,
+    live: &'a [LiveConversion],
+    warnings: &mut Vec<String>,
+) -> Vec<&'a LiveConversion> {
+    let (retired, mut active): (Vec<&LiveConversion>, Vec<&LiveConversion>) = live
+        .iter()
+        .filter(|c| !c.is_archived)
+        .partition(|c| c.retired_on().is_some());
+    if !retired.is_empty() {
+        let ids: Vec<String> = retired.iter().map(|c| c.id.to_string()).collect();
+        warnings.push(format!(
+            "{account}: {} conversion(s) convctl retired are left out (ids {}): archive them in Events Manager",
+            retired.len(),
+            ids.join(", ")
+        ));
+    }
+    active.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    active
+}
+
+/// Builds the manifest of `account` from its live conversions (see [`importable`]).
 pub(crate) fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Imported {
     let mut warnings = Vec::new();
-    let mut active: Vec<&LiveConversion> = live.iter().filter(|c| !c.is_archived).collect();
-    active.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    let active = importable(account, live, &mut warnings);
 
     let mut by_name: HashMap<&str, Vec<String>> = HashMap::new();
     for c in &active {
@@ -58,6 +82,7 @@ pub(crate) fn manifest_for(account: &AdAccountId, live: &[LiveConversion]) -> Im
         account: IdText::Text(account.to_string()),
         defaults: None,
         prune: None,
+        deletion: None,
         token_env: None,
         safety: None,
         uses: Vec::new(),

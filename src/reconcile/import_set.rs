@@ -31,10 +31,9 @@ pub(crate) fn manifest_for_set(
     set: &SetDef,
     sets: &Sets,
 ) -> Imported {
-    let mut active: Vec<&LiveConversion> = live.iter().filter(|c| !c.is_archived).collect();
-    active.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
-    let mut forced_own: Vec<usize> = Vec::new();
     let mut warnings = Vec::new();
+    let active = super::import::importable(account, live, &mut warnings);
+    let mut forced_own: Vec<usize> = Vec::new();
     for _round in 0..3 {
         let matching = match_set(set, &active, &forced_own);
         let (yaml, _) = write(account, set, &active, &matching, &mut Vec::new());
@@ -343,6 +342,7 @@ fn write(
             ..DefaultsEntry::default()
         }),
         prune: None,
+        deletion: None,
         token_env: None,
         safety: None,
         uses: vec![UseEntry {

@@ -16,7 +16,7 @@
 use crate::model::{AdAccountId, ConversionId, LiveConversion};
 use crate::plan::{Action, ConversionState, Field, PlanDocument};
 use crate::reconcile::LiveApi;
-use crate::reconcile::apply::{ApplyReport, Status};
+use crate::reconcile::apply::{ActionReport, ApplyReport, Status};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -34,8 +34,10 @@ enum Sent {
         id: ConversionId,
         fields: Vec<(Field, Value)>,
     },
-    /// `id` was deleted.
+    /// `id` was deleted (or, where Meta refused, retired: see [`check`]).
     Deleted { id: ConversionId },
+    /// `id` was renamed `name` (retired).
+    Retired { id: ConversionId, name: String },
 }
 
 /// One expectation per action of the plan, in plan order (the order of the apply report).
@@ -130,6 +132,10 @@ impl Expectations {
                         fields: changes.iter().map(|c| (c.field, c.after.clone())).collect(),
                     },
                     Action::Delete { id, .. } => Sent::Deleted { id: id.clone() },
+                    Action::Retire { id, retirement, .. } => Sent::Retired {
+                        id: id.clone(),
+                        name: retirement.name.clone(),
+                    },
                 };
                 items.push(Expected {
                     account: account.account.clone(),
@@ -160,15 +166,12 @@ pub(crate) async fn verify<A: LiveApi>(
     report: &ApplyReport,
 ) -> Result<Vec<Inconsistency>, VerifyError> {
     // Only what the apply reports as done; the report is in plan order.
-    let done: Vec<(&Expected, Option<ConversionId>)> = expected
+    let done: Vec<(&Expected, &ActionReport)> = expected
         .items
         .iter()
         .zip(&report.actions)
         .filter(|(e, a)| a.account == e.account.to_string())
-        .filter_map(|(e, a)| match &a.status {
-            Status::Done(_) => Some((e, a.new_id.clone())),
-            _ => None,
-        })
+        .filter(|(_, a)| matches!(a.status, Status::Done(_)))
         .collect();
     let accounts: Vec<AdAccountId> = done
         .iter()
@@ -197,18 +200,17 @@ pub(crate) async fn verify<A: LiveApi>(
         }
     }
     let mut found = Vec::new();
-    for (expected, created_id) in done {
+    for (expected, done) in done {
         let conversions = &live[&expected.account];
-        found.extend(check(expected, created_id.as_ref(), conversions));
+        found.extend(check(expected, done, conversions));
     }
     Ok(found)
 }
 
-fn check(
-    expected: &Expected,
-    created_id: Option<&ConversionId>,
-    live: &[LiveConversion],
-) -> Vec<Inconsistency> {
+/// What the API stores for one done action, against what it was sent. A delete Meta refused
+/// and convctl retired instead (`done.retired_as`) is checked as the rename it was.
+fn check(expected: &Expected, done: &ActionReport, live: &[LiveConversion]) -> Vec<Inconsistency> {
+    let created_id = done.new_id.as_ref();
     let inconsistency = |id: Option<&ConversionId>, field, sent, stored| Inconsistency {
         account: expected.account.clone(),
         name: expected.name.clone(),
@@ -267,6 +269,11 @@ fn check(
                 })
                 .collect()
         }
+        Sent::Deleted { id } if done.retired_as.is_some() => {
+            let name = done.retired_as.clone().unwrap_or_default();
+            check_retired(id, &name, live, inconsistency)
+        }
+        Sent::Retired { id, name } => check_retired(id, name, live, inconsistency),
         Sent::Deleted { id } => match live.iter().find(|c| &c.id == id) {
             Some(_) => vec![inconsistency(
                 Some(id),
@@ -275,6 +282,32 @@ fn check(
                 Value::String("the conversion still listed (not archived)".into()),
             )],
             None => Vec::new(),
+        },
+    }
+}
+
+/// A retired conversion is listed under its retired name.
+fn check_retired(
+    id: &ConversionId,
+    name: &str,
+    live: &[LiveConversion],
+    inconsistency: impl Fn(Option<&ConversionId>, Option<Field>, Value, Value) -> Inconsistency,
+) -> Vec<Inconsistency> {
+    match live.iter().find(|c| &c.id == id) {
+        None => vec![inconsistency(
+            Some(id),
+            None,
+            Value::String(format!("a retirement (renamed {name:?})")),
+            Value::String("no conversion with that id".into()),
+        )],
+        Some(stored) => match stored.name.as_deref() {
+            Some(have) if have != name => vec![inconsistency(
+                Some(id),
+                Some(Field::Name),
+                Value::String(name.to_string()),
+                Value::String(have.to_string()),
+            )],
+            _ => Vec::new(),
         },
     }
 }

@@ -43,14 +43,9 @@ pub(super) fn diff_block(action: &Action, mode: Mode) -> String {
             marked_rows(&mut out, rows, '+');
             let _ = writeln!(out, "+ }}");
         }
-        Action::Delete {
-            id, reason, before, ..
-        } => {
-            let what = match mode {
-                Mode::Plan => "will be deleted",
-                Mode::Drift => "exists live but should not",
-            };
-            let _ = writeln!(out, "# {name} (id {id}) {what} ({})", reason.describe());
+        Action::Delete { id, before, .. } => {
+            let what = super::what_happens(action, mode);
+            let _ = writeln!(out, "# {name} (id {id}) {what}");
             let _ = writeln!(out, "- conversion {name} {{");
             let mut rows = vec![("id", Value::String(id.to_string()))];
             if let Some(before) = before {
@@ -69,16 +64,26 @@ pub(super) fn diff_block(action: &Action, mode: Mode) -> String {
             change_rows(&mut out, id.as_str(), changes, &[]);
             let _ = writeln!(out, "  }}");
         }
+        Action::Retire { id, .. } => {
+            let what = super::what_happens(action, mode);
+            let _ = writeln!(out, "# {name} (id {id}) {what}");
+            let _ = writeln!(out, "! conversion {name} {{");
+            change_rows(
+                &mut out,
+                id.as_str(),
+                &super::retirement_changes(action),
+                &[],
+            );
+            let _ = writeln!(out, "  }}");
+        }
         Action::Replace {
             id,
             forced_by,
-            order,
             changes,
             ..
         } => {
-            let how = super::replace_order_text(*order);
             let what = match mode {
-                Mode::Plan => format!("must be replaced: {how}"),
+                Mode::Plan => super::what_happens(action, mode),
                 Mode::Drift => {
                     "differs in fields that force replacement (- live, + manifest)".to_string()
                 }
@@ -402,7 +407,8 @@ mod tests {
                 }
                 Action::Update { name: n, .. }
                 | Action::Replace { name: n, .. }
-                | Action::Delete { name: n, .. } => *n = name.to_string(),
+                | Action::Delete { name: n, .. }
+                | Action::Retire { name: n, .. } => *n = name.to_string(),
             }
         }
         for mode in [Mode::Plan, Mode::Drift] {

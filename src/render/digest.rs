@@ -9,7 +9,9 @@
 //! plan shown before `apply`'s prompt). It presents; it decides nothing.
 
 use crate::model::ids::AdAccountId;
-use crate::plan::{AccountPlan, Action, DeleteReason, Field, PlanDocument, ReplaceOrder};
+use crate::plan::{
+    AccountPlan, Action, DeleteFirst, DeleteReason, Field, PlanDocument, ReplaceOrder,
+};
 use std::collections::HashMap;
 
 /// An action's marker and verb: `+ create`, `~ update`, `-/+ replace`, `- delete`.
@@ -19,6 +21,7 @@ pub(crate) fn marker_and_verb(action: &Action) -> (&'static str, &'static str) {
         Action::Update { .. } => ("~", "update"),
         Action::Replace { .. } => ("-/+", "replace"),
         Action::Delete { .. } => ("-", "delete"),
+        Action::Retire { .. } => ("~", "retire"),
     }
 }
 
@@ -35,6 +38,8 @@ pub(crate) fn detail(action: &Action) -> String {
             forced_by,
             changes,
             order,
+            delete_first,
+            retire_old,
             ..
         } => {
             let forces = if forced_by.len() == 1 {
@@ -52,12 +57,35 @@ pub(crate) fn detail(action: &Action) -> String {
                 text.push_str(", ");
                 text.push_str(&fields(others.into_iter()));
             }
-            if *order == ReplaceOrder::DeleteBeforeCreate {
-                text.push_str("; deletes first (account at its limit)");
+            match (order, delete_first) {
+                (ReplaceOrder::DeleteBeforeCreate, Some(DeleteFirst::SameRule)) => {
+                    text.push_str("; deletes first (the new one keeps the rule)");
+                }
+                (ReplaceOrder::DeleteBeforeCreate, _) => {
+                    text.push_str("; deletes first (account at its limit)");
+                }
+                (ReplaceOrder::CreateBeforeDelete, _) => {}
+            }
+            if retire_old.is_some() {
+                text.push_str("; retires the old one (this app may not delete)");
             }
             text
         }
-        Action::Delete { reason, .. } => format!(" ({})", reason_word(*reason)),
+        Action::Delete {
+            reason,
+            frees_rule_for,
+            ..
+        } => match frees_rule_for {
+            None => format!(" ({})", reason_word(*reason)),
+            Some(_) => format!(" ({}; first: frees its rule)", reason_word(*reason)),
+        },
+        Action::Retire {
+            reason, retirement, ..
+        } => format!(
+            " ({}): renamed {}",
+            reason_word(*reason),
+            crate::model::names::quoted(&retirement.name)
+        ),
     }
 }
 
@@ -138,7 +166,11 @@ impl AccountGroups {
         let mut groups: Vec<Vec<usize>> = Vec::new();
         for a in accounts {
             let account = &doc.accounts[a];
-            if !account.warnings.is_empty() || !account.refusals.is_empty() {
+            if !account.warnings.is_empty()
+                || !account.refusals.is_empty()
+                || !account.info.is_empty()
+                || !account.retired.is_empty()
+            {
                 groups.push(vec![a]);
                 continue;
             }

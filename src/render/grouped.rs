@@ -46,8 +46,10 @@ pub(crate) fn render_to(
         let account = &doc.accounts[*a];
         (0..account.actions.len()).any(|i| own(*a, i))
             || !account.unmanaged.is_empty()
+            || !account.retired.is_empty()
             || !account.warnings.is_empty()
             || !account.refusals.is_empty()
+            || !account.info.is_empty()
     });
     let groups = AccountGroups::by_headlines(doc, active, own);
     for members in &groups.groups {
@@ -108,6 +110,22 @@ pub(crate) fn render_to(
                 account.unmanaged.len()
             );
         }
+        if !account.retired.is_empty() {
+            let _ = writeln!(
+                part,
+                "  {} {} retired by convctl: archive them in Events Manager",
+                p.dim("~"),
+                account.retired.len()
+            );
+        }
+        for info in &account.info {
+            let _ = writeln!(
+                part,
+                "  {} {}",
+                p.bold("Note:"),
+                crate::model::names::visible(info)
+            );
+        }
         part.push('\n');
         out.write_all(part.as_bytes())?;
     }
@@ -123,7 +141,7 @@ fn line(action: &Action, p: Painter, name: &str) -> String {
     let (marker, verb) = marker_and_verb(action);
     let marker = match action {
         Action::Create { .. } => p.green(marker),
-        Action::Update { .. } => p.yellow(marker),
+        Action::Update { .. } | Action::Retire { .. } => p.yellow(marker),
         Action::Replace { .. } | Action::Delete { .. } => p.red(marker),
     };
     format!("{marker} {verb} {}{}", quoted(name), detail(action))

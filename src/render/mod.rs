@@ -15,7 +15,10 @@ mod set_groups;
 pub(crate) mod test_results;
 pub mod text;
 
-use crate::plan::Summary;
+use crate::plan::{
+    Action, DeleteFirst, Field, FieldChange, ReplaceOrder, RetireWhy, Retirement, Summary,
+};
+use serde_json::Value;
 
 /// What the document is being shown as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,8 +53,13 @@ pub(crate) use crate::model::names::quoted;
 /// The last line: `Plan: A to create, B to update, C to replace, D to delete.` or `No changes.`
 /// (drift words it as drift).
 pub(crate) fn summary_line(summary: &Summary, mode: Mode) -> String {
+    // Retirements are counted apart from deletes, and only named when there are some.
+    let retire = match summary.retire {
+        0 => String::new(),
+        n => format!(", {n} to retire"),
+    };
     let counts = format!(
-        "{} to create, {} to update, {} to replace, {} to delete.",
+        "{} to create, {} to update, {} to replace, {} to delete{retire}.",
         summary.create, summary.update, summary.replace, summary.delete
     );
     match (mode, summary.has_changes()) {
@@ -93,16 +101,123 @@ fn line_changes<'t>(before: &'t str, after: &'t str) -> Vec<(LineChange, &'t str
     out
 }
 
-/// How a replacement is carried out, in the words every rendering uses.
-fn replace_order_text(order: crate::plan::ReplaceOrder) -> &'static str {
-    match order {
-        crate::plan::ReplaceOrder::CreateBeforeDelete => {
-            "create the new one, then delete the old one"
+/// What an action does, after its name, in the words every rendering uses (`will be created`,
+/// `must be replaced: ...`, `will be retired: ...`), or how live state differs for drift.
+pub(crate) fn what_happens(action: &Action, mode: Mode) -> String {
+    match (action, mode) {
+        (Action::Create { .. }, Mode::Plan) => "will be created".into(),
+        (Action::Create { .. }, Mode::Drift) => "is declared but missing live".into(),
+        (Action::Update { .. }, Mode::Plan) => "will be updated in place".into(),
+        (Action::Update { .. }, Mode::Drift) => "differs (fixable in place)".into(),
+        (Action::Replace { .. }, Mode::Plan) => {
+            format!("must be replaced: {}", replace_how(action))
         }
-        crate::plan::ReplaceOrder::DeleteBeforeCreate => {
-            "delete the old one first (account at its limit), then create the new one"
+        (Action::Replace { .. }, Mode::Drift) => "differs in fields that force replacement".into(),
+        (
+            Action::Delete {
+                reason,
+                frees_rule_for,
+                ..
+            },
+            Mode::Plan,
+        ) => match frees_rule_for {
+            None => format!("will be deleted ({})", reason.describe()),
+            Some(wanted_by) => format!(
+                "will be deleted ({}) before the creates: {} needs its rule, which Meta refuses to hold twice; if that create then fails, this one is already gone",
+                reason.describe(),
+                quoted(wanted_by)
+            ),
+        },
+        (Action::Delete { reason, .. } | Action::Retire { reason, .. }, Mode::Drift) => {
+            format!("exists live but should not ({})", reason.describe())
+        }
+        (
+            Action::Retire {
+                reason, retirement, ..
+            },
+            Mode::Plan,
+        ) => format!(
+            "will be retired ({}): {}",
+            reason.describe(),
+            retirement_text(retirement)
+        ),
+    }
+}
+
+/// `renamed "[retired 2026-12-06] X" (this app may not delete ...); archive it in Events
+/// Manager`.
+fn retirement_text(retirement: &Retirement) -> String {
+    let why = match retirement.because {
+        RetireWhy::Setting => "deletion: retire",
+        RetireWhy::Refused => "this app may not delete custom conversions here",
+    };
+    format!(
+        "renamed {} ({why}), nothing else touched; it counts events until you archive it in Events Manager",
+        quoted(&retirement.name)
+    )
+}
+
+/// How a replacement is carried out.
+fn replace_how(action: &Action) -> String {
+    let Action::Replace {
+        order,
+        delete_first,
+        retire_old,
+        ..
+    } = action
+    else {
+        return String::new();
+    };
+    match (order, delete_first, retire_old) {
+        (ReplaceOrder::CreateBeforeDelete, _, None) => {
+            "create the new one, then delete the old one".into()
+        }
+        (ReplaceOrder::CreateBeforeDelete, _, Some(retirement)) => format!(
+            "create the new one, then retire the old one: {}",
+            retirement_text(retirement)
+        ),
+        (ReplaceOrder::DeleteBeforeCreate, Some(DeleteFirst::SameRule), _) => {
+            "delete the old one first (Meta refuses a second conversion with the rule it holds), then create the new one; if the create fails, the old one is already gone".into()
+        }
+        (ReplaceOrder::DeleteBeforeCreate, _, _) => {
+            "delete the old one first (account at its limit), then create the new one".into()
         }
     }
+}
+
+/// The changes a retirement makes (name, description), for field-level rendering.
+pub(crate) fn retirement_changes(action: &Action) -> Vec<FieldChange> {
+    let Action::Retire {
+        retirement, before, ..
+    } = action
+    else {
+        return Vec::new();
+    };
+    let before = before.as_deref();
+    vec![
+        FieldChange {
+            field: Field::Name,
+            before: Value::String(before.map_or(action.name(), |b| &b.name).to_string()),
+            after: Value::String(retirement.name.clone()),
+        },
+        FieldChange {
+            field: Field::Description,
+            before: Value::String(
+                before
+                    .and_then(|b| b.description.clone())
+                    .unwrap_or_default(),
+            ),
+            after: Value::String(retirement.description.clone()),
+        },
+    ]
+}
+
+/// The line every rendering gives a conversion convctl retired earlier.
+pub(crate) fn retired_line(name: &str, id: &crate::model::ids::ConversionId) -> String {
+    format!(
+        "{} (id {id}): retired: archive it in Events Manager",
+        quoted(name)
+    )
 }
 
 #[cfg(test)]
@@ -196,6 +311,8 @@ mod tests {
                     before: Box::new(before),
                     after: Box::new(after),
                     pinned_at: None,
+                    delete_first: None,
+                    retire_old: None,
                 },
                 Action::Delete {
                     id: id("4"),
@@ -211,6 +328,8 @@ mod tests {
                         rule: Some(json!({"url": {"i_contains": "spring"}}).into()),
                         ..Default::default()
                     })),
+                    frees_rule_for: None,
+                    flagged: false,
                 },
             ],
             unmanaged: vec![Unmanaged {
@@ -224,6 +343,8 @@ mod tests {
             safety: None,
             token_env: None,
             notes: vec![],
+            retired: vec![],
+            info: vec![],
         };
         let quiet = AccountPlan {
             account: AdAccountId::parse("act_2").unwrap(),
@@ -237,6 +358,8 @@ mod tests {
             safety: None,
             token_env: None,
             notes: vec![],
+            retired: vec![],
+            info: vec![],
         };
         PlanDocument::new("v26.0", vec![account, quiet])
     }

@@ -11,7 +11,7 @@ use super::text::{Painter, Shown, line_diff, shown, state_rows};
 use super::{Mode, quoted};
 use crate::model::ids::AdAccountId;
 use crate::model::names::escaped;
-use crate::plan::{Action, Field, PlanDocument, ReplaceOrder};
+use crate::plan::{Action, DeleteFirst, Field, FieldChange, PlanDocument, ReplaceOrder};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
@@ -44,6 +44,7 @@ fn kind(action: &Action) -> u8 {
         Action::Update { .. } => 1,
         Action::Replace { .. } => 2,
         Action::Delete { .. } => 3,
+        Action::Retire { .. } => 4,
     }
 }
 
@@ -103,22 +104,7 @@ fn accounts_list(accounts: &[&AdAccountId]) -> String {
 
 /// What happens, as the one-account block words it.
 fn what(action: &Action, mode: Mode) -> String {
-    match (action, mode) {
-        (Action::Create { .. }, Mode::Plan) => "will be created".into(),
-        (Action::Create { .. }, Mode::Drift) => "is declared but missing live".into(),
-        (Action::Update { .. }, Mode::Plan) => "will be updated in place".into(),
-        (Action::Update { .. }, Mode::Drift) => "differs (fixable in place)".into(),
-        (Action::Replace { .. }, Mode::Plan) => {
-            "must be replaced: create the new one, then delete the old one".into()
-        }
-        (Action::Replace { .. }, Mode::Drift) => "differs in fields that force replacement".into(),
-        (Action::Delete { reason, .. }, Mode::Plan) => {
-            format!("will be deleted ({})", reason.describe())
-        }
-        (Action::Delete { reason, .. }, Mode::Drift) => {
-            format!("exists live but should not ({})", reason.describe())
-        }
-    }
+    super::what_happens(action, mode)
 }
 
 /// One row of a block: the marker, the field, and the value as shown (one line, or lines).
@@ -172,34 +158,40 @@ fn rows(action: &Action, p: Painter) -> Vec<Row> {
                 Action::Replace { forced_by, .. } => forced_by,
                 _ => &[],
             };
-            changes
-                .iter()
-                .map(|c| {
-                    let forces = forced.contains(&c.field);
-                    match (shown(&c.before), shown(&c.after)) {
-                        (Shown::Line(before), Shown::Line(after)) => Row {
-                            marker: "~",
-                            field: c.field.as_str(),
-                            below: false,
-                            text: format!("{before} -> {after}"),
-                            forces,
-                        },
-                        (before, after) => {
-                            let mut text = String::new();
-                            line_diff(&mut text, before.text(), after.text(), p);
-                            Row {
-                                marker: "~",
-                                field: c.field.as_str(),
-                                below: true,
-                                text,
-                                forces,
-                            }
-                        }
-                    }
-                })
-                .collect()
+            change_rows(changes, forced, p)
         }
+        Action::Retire { .. } => change_rows(&super::retirement_changes(action), &[], p),
     }
+}
+
+/// `~` rows of changed fields, `# forces replacement` where `forced` says.
+fn change_rows(changes: &[FieldChange], forced: &[Field], p: Painter) -> Vec<Row> {
+    changes
+        .iter()
+        .map(|c| {
+            let forces = forced.contains(&c.field);
+            match (shown(&c.before), shown(&c.after)) {
+                (Shown::Line(before), Shown::Line(after)) => Row {
+                    marker: "~",
+                    field: c.field.as_str(),
+                    below: false,
+                    text: format!("{before} -> {after}"),
+                    forces,
+                },
+                (before, after) => {
+                    let mut text = String::new();
+                    line_diff(&mut text, before.text(), after.text(), p);
+                    Row {
+                        marker: "~",
+                        field: c.field.as_str(),
+                        below: true,
+                        text,
+                        forces,
+                    }
+                }
+            }
+        })
+        .collect()
 }
 
 /// Renders one group: a header naming the accounts, the common rows once, and for a field
@@ -215,6 +207,7 @@ pub(crate) fn render_group(out: &mut String, group: &Group, mode: Mode, p: Paint
         Action::Update { .. } => format!("  {}", p.yellow("~")),
         Action::Replace { .. } => p.red("-/+"),
         Action::Delete { .. } => format!("  {}", p.red("-")),
+        Action::Retire { .. } => format!("  {}", p.yellow("~")),
     };
     let _ = writeln!(out, "{marker} conversion {name} {{");
     let per_member: Vec<Vec<Row>> = group.members.iter().map(|(_, a)| rows(a, p)).collect();
@@ -266,25 +259,36 @@ fn group_header(out: &mut String, group: &Group, name: &str, mode: Mode, p: Pain
             accounts_list(&accounts)
         ))
     );
-    let delete_first = group.members.iter().filter(|(_, a)| {
-        matches!(
-            a,
-            Action::Replace {
-                order: ReplaceOrder::DeleteBeforeCreate,
-                ..
-            }
-        )
-    });
-    let delete_first: Vec<&AdAccountId> = delete_first.map(|(acc, _)| *acc).collect();
-    if !delete_first.is_empty() && mode == Mode::Plan {
-        let _ = writeln!(
-            out,
-            "  {}",
-            p.dim(&format!(
-                "# delete-before-create (account at its limit) in: {}",
-                accounts_list(&delete_first)
-            ))
-        );
+    for (why, reason) in [
+        ("account at its limit", None),
+        (
+            "the new one keeps the rule of the old one, which Meta refuses to hold twice",
+            Some(DeleteFirst::SameRule),
+        ),
+    ] {
+        let delete_first: Vec<&AdAccountId> = group
+            .members
+            .iter()
+            .filter(|(_, a)| match a {
+                Action::Replace {
+                    order: ReplaceOrder::DeleteBeforeCreate,
+                    delete_first,
+                    ..
+                } => (*delete_first == Some(DeleteFirst::SameRule)) == reason.is_some(),
+                _ => false,
+            })
+            .map(|(acc, _)| *acc)
+            .collect();
+        if !delete_first.is_empty() && mode == Mode::Plan {
+            let _ = writeln!(
+                out,
+                "  {}",
+                p.dim(&format!(
+                    "# delete-before-create ({why}) in: {}",
+                    accounts_list(&delete_first)
+                ))
+            );
+        }
     }
 }
 
@@ -470,6 +474,8 @@ mod tests {
             safety: None,
             token_env: None,
             notes: vec![],
+            retired: vec![],
+            info: vec![],
         }
     }
 
@@ -487,6 +493,8 @@ mod tests {
             set_entry: None,
             reason: crate::plan::DeleteReason::Absent,
             before: None,
+            frees_rule_for: None,
+            flagged: false,
         });
         PlanDocument::new("v26.0", accounts)
     }

@@ -81,8 +81,10 @@ pub(crate) fn render_to(
         if !account.actions.is_empty()
             && !has_own
             && account.unmanaged.is_empty()
+            && account.retired.is_empty()
             && account.warnings.is_empty()
             && account.refusals.is_empty()
+            && account.info.is_empty()
         {
             only_grouped += 1;
             continue;
@@ -218,6 +220,21 @@ fn render_account(
     for refusal in &account.refusals {
         let _ = writeln!(out, "\n  {} {refusal}", p.red(&p.bold("Refused:")));
     }
+    if !account.retired.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  Retired ({}): renamed by convctl instead of deleted; they still count events and toward the limit:",
+            account.retired.len()
+        );
+        for r in &account.retired {
+            let _ = writeln!(
+                out,
+                "    {} {}",
+                p.dim("~"),
+                super::retired_line(&r.name, &r.id)
+            );
+        }
+    }
     for warning in &account.warnings {
         let _ = writeln!(
             out,
@@ -225,6 +242,9 @@ fn render_account(
             p.yellow(&p.bold("Warning:")),
             visible(warning)
         );
+    }
+    for info in &account.info {
+        let _ = writeln!(out, "\n  {} {}", p.bold("Note:"), visible(info));
     }
     out.push('\n');
 }
@@ -238,10 +258,7 @@ fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
     let label = super::set_groups::label(action);
     match action {
         Action::Create { after, .. } => {
-            let what = match mode {
-                Mode::Plan => "will be created",
-                Mode::Drift => "is declared but missing live",
-            };
+            let what = super::what_happens(action, mode);
             let _ = writeln!(out, "  {}", p.dim(&format!("# {label} {what}")));
             let _ = writeln!(out, "  {} conversion {name} {{", p.green("+"));
             let rows = state_rows(after)
@@ -252,10 +269,7 @@ fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
             let _ = writeln!(out, "    }}");
         }
         Action::Update { id, changes, .. } => {
-            let what = match mode {
-                Mode::Plan => "will be updated in place",
-                Mode::Drift => "differs (fixable in place)",
-            };
+            let what = super::what_happens(action, mode);
             let _ = writeln!(out, "  {}", p.dim(&format!("# {label} (id {id}) {what}")));
             let _ = writeln!(out, "  {} conversion {name} {{", p.yellow("~"));
             change_rows(&mut out, id.as_str(), changes, &[], p);
@@ -264,41 +278,37 @@ fn action_block(action: &Action, mode: Mode, p: Painter) -> String {
         Action::Replace {
             id,
             forced_by,
-            order,
             changes,
             ..
         } => {
-            let how = super::replace_order_text(*order);
-            let what = match mode {
-                Mode::Plan => format!("must be replaced: {how}"),
-                Mode::Drift => "differs in fields that force replacement".to_string(),
-            };
+            let what = super::what_happens(action, mode);
             let _ = writeln!(out, "  {}", p.dim(&format!("# {label} (id {id}) {what}")));
             let _ = writeln!(out, "{} conversion {name} {{", p.red("-/+"));
             change_rows(&mut out, id.as_str(), changes, forced_by, p);
             let _ = writeln!(out, "    }}");
         }
-        Action::Delete {
-            id, reason, before, ..
-        } => {
-            let what = match mode {
-                Mode::Plan => "will be deleted",
-                Mode::Drift => "exists live but should not",
-            };
-            let _ = writeln!(
-                out,
-                "  {}",
-                p.dim(&format!(
-                    "# {label} (id {id}) {what} ({})",
-                    reason.describe()
-                ))
-            );
+        Action::Delete { id, before, .. } => {
+            let what = super::what_happens(action, mode);
+            let _ = writeln!(out, "  {}", p.dim(&format!("# {label} (id {id}) {what}")));
             let _ = writeln!(out, "  {} conversion {name} {{", p.red("-"));
             let mut rows = vec![("id", Value::String(id.to_string()))];
             if let Some(before) = before {
                 rows.extend(state_rows(before).into_iter().map(|(f, v)| (f.as_str(), v)));
             }
             value_rows(&mut out, rows, "-", |t| p.red(t));
+            let _ = writeln!(out, "    }}");
+        }
+        Action::Retire { id, .. } => {
+            let what = super::what_happens(action, mode);
+            let _ = writeln!(out, "  {}", p.dim(&format!("# {label} (id {id}) {what}")));
+            let _ = writeln!(out, "  {} conversion {name} {{", p.yellow("~"));
+            change_rows(
+                &mut out,
+                id.as_str(),
+                &super::retirement_changes(action),
+                &[],
+                p,
+            );
             let _ = writeln!(out, "    }}");
         }
     }

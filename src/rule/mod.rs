@@ -189,7 +189,10 @@ impl Rule {
                 Rule::And(list) => single("and", items(list)),
                 Rule::Or(list) => single("or", items(list)),
                 Rule::Not(inner) => single("not", key(inner)),
-                Rule::Leaf(_) => rule.to_value(),
+                // The data read, not its spelling (`URL` is `url`).
+                Rule::Leaf(c) => {
+                    single(c.data(), single(c.operator.as_str(), c.operand.to_value()))
+                }
             }
         }
         key(self).to_string()
@@ -265,6 +268,24 @@ pub(crate) fn number_value(n: f64) -> Value {
     }
 }
 
+/// What a conversion's rule means, as one text, from the strings the API stores: `rule`'s
+/// [`Rule::meaning_key`], else `advanced_rule` in canonical form (see [`advanced_key`]); `None`
+/// for neither, or for a `rule` that does not parse (its meaning is unknown). Two conversions
+/// of an account with the same key hold the same rule, which the API refuses to create twice.
+pub(crate) fn stored_rule_key(rule: Option<&str>, advanced_rule: Option<&str>) -> Option<String> {
+    if let Some(text) = rule {
+        return Rule::from_json_str(text).ok().map(|r| r.meaning_key());
+    }
+    let value: Value = serde_json::from_str(advanced_rule?).ok()?;
+    Some(advanced_key(&value))
+}
+
+/// The key of an `advanced_rule` (opaque JSON: compared in canonical form), never equal to a
+/// `rule`'s.
+pub(crate) fn advanced_key(value: &Value) -> String {
+    format!("advanced:{}", canonical_json(value))
+}
+
 /// Canonical form of free-form JSON (used for `advanced_rule`, whose grammar the API does not
 /// document): keys sorted (serde_json's map is ordered), numbers normalised like rule operands.
 pub(crate) fn canonical_json(value: &Value) -> Value {
@@ -309,6 +330,7 @@ mod tests {
             r#"{"not":{"or":[{"url":{"eq":"a"}},{"url":{"eq":"b"}},{"url":{"eq":"a"}}]}}"#,
             r#"{"and":[{"or":[{"url":{"eq":"a"}},{"url":{"eq":"b"}}]},{"event":{"eq":"Lead"}}]}"#,
             r#"{"and":[{"event":{"eq":"Lead"}},{"or":[{"url":{"eq":"b"}},{"url":{"eq":"a"}}]}]}"#,
+            r#"{"and":[{"event":{"eq":"Lead"}},{"or":[{"URL":{"eq":"b"}},{"url":{"eq":"a"}}]}]}"#,
         ];
         let parsed: Vec<Rule> = rules
             .iter()

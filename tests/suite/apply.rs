@@ -3,6 +3,7 @@
 
 mod plan_files;
 mod progress;
+mod retire;
 mod verify;
 
 use crate::assert_run;

@@ -47,7 +47,10 @@ async fn converge(client: &GraphClient, text: &str) -> usize {
         if !survey.doc.has_changes() {
             return round;
         }
-        let report = execute(client, survey.doc, Arc::new(|| {})).await;
+        let today = jiff::Timestamp::now()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .date();
+        let report = execute(client, survey.doc, Arc::new(|| {}), today).await;
         if !report.is_complete() {
             eprintln!("round {round} incomplete:\n{}", report.render());
         }

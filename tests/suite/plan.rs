@@ -5,7 +5,9 @@
 //! (`markdown`), and fields the API does not report (`unknown_fields`).
 
 mod errors;
+mod frozen;
 mod markdown;
+mod rules;
 mod show;
 mod unknown_fields;
 
@@ -309,25 +311,16 @@ fn account_filter_and_archived_conversions() {
         "conversions/two.yaml",
         "account: act_1\nconversions:\n  - name: Gone\n    custom_event_type: LEAD\n    rule: {url: {eq: x}}\n---\naccount: act_2\nconversions:\n  - name: B\n    custom_event_type: LEAD\n    rule: {url: {eq: b}}\n",
     );
-    // The archived "Gone" is not tracked: the plan creates it anew.
-    // act_2 is left out.
-    assert_run!(env.run(&["plan", "--account", "act_1"]), @r#"
-    success: true
-    exit_code: 0
-    ----- stdout -----
-    act_1 (conversions/two.yaml) will change:
-
-      # "Gone" will be created
-      + conversion "Gone" {
-          + name                     = "Gone"
-          + custom_event_type        = "LEAD"
-          + default_conversion_value = 0
-          + rule                     = {"url": {"eq": "x"}}
-        }
-
-    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
-    ----- stderr -----
-    "#);
+    // The archived "Gone" is not tracked, and it still holds its rule: Meta would refuse to
+    // create it anew, so the plan says so before any write.
+    assert_run!(env.run(&["plan", "--account", "act_1"]), @"");
+    // With a new rule it is created; the archived one is named as information. act_2 is left
+    // out.
+    env.write(
+        "conversions/two.yaml",
+        "account: act_1\nconversions:\n  - name: Gone\n    custom_event_type: LEAD\n    rule: {url: {eq: y}}\n---\naccount: act_2\nconversions:\n  - name: B\n    custom_event_type: LEAD\n    rule: {url: {eq: b}}\n",
+    );
+    assert_run!(env.run(&["plan", "--account", "act_1"]), @"");
     assert_run!(env.run(&["plan", "--account", "act_9"]), @"
     success: false
     exit_code: 1

@@ -348,7 +348,7 @@ fn replacing_a_pinned_conversion_prints_the_new_id_and_tolerates_the_old_pin() {
         "conversions/a.yaml",
         &format!(
             "{}    id: \"999\"\n",
-            manifest("act_1", &[entry("Q", "new")])
+            manifest("act_1", &[entry("Q", "newer")])
         ),
     );
     let create = env.run(&["plan"]);

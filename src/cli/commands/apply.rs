@@ -180,7 +180,11 @@ async fn execute_and_report(
     // What each action sends, for the check after the writes (spec section 3).
     let expected = Expectations::of(&doc);
     // The plan is handed over: execute frees what each write no longer needs.
-    let report = execute(api, doc, progress.ticker()).await;
+    // A conversion retired because Meta refused to delete it is named with the day (UTC).
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let report = execute(api, doc, progress.ticker(), today).await;
     progress.finish();
     if let Err(e) = write_stdout(|out| report.render_to(out)) {
         // The writes are done (or not) whatever happens to stdout: say so on stderr.
@@ -192,6 +196,12 @@ async fn execute_and_report(
             }
         )));
     }
+    warn(
+        global,
+        report
+            .refused_deletes_warning()
+            .map(|w| format!("warning: {w}")),
+    );
     if report.stopped {
         return Err(Failure::new(
             "apply was stopped by a signal before it finished; the report above says what was and was not done. Run `convctl apply` again to finish",

@@ -6,7 +6,7 @@
 use super::{Answer, Emulator, META_PARAMS, Outcome};
 use crate::emulator::api_error::ApiError;
 use crate::emulator::request::ApiRequest;
-use crate::emulator::store::{Conversion, rule_key};
+use crate::emulator::store::Conversion;
 use crate::model::event_types::{ActionSourceType, CustomEventType};
 use crate::rule::{self, Rule};
 use serde_json::{Value, json};
@@ -30,6 +30,13 @@ impl Emulator {
         let event_type = custom_event_type
             .unwrap_or_else(|| rule.as_ref().map_or(CustomEventType::Other, predict_type));
 
+        // The duplicate-rule check compares rules as they were sent (by meaning), also when
+        // `--rewrite-rules` stores them otherwise.
+        let rule_key = match (&rule, &advanced_rule) {
+            (Some(r), _) => Some(r.meaning_key()),
+            (None, Some(text)) => rule::stored_rule_key(None, Some(text)),
+            (None, None) => None,
+        };
         let stored_rule = rule.map(|r| {
             if self.config.rewrite_rules {
                 lowercase_eq_strings(&r.to_value()).to_string()
@@ -47,8 +54,8 @@ impl Emulator {
             .with_user("Custom conversion limit reached", "Ad accounts are limited to 100 custom conversions."));
         }
         if self.config.refuses_duplicate_rules()
-            && let Some(key) = rule_key(stored_rule.as_deref(), advanced_rule.as_deref())
-            && store.holding_rule(digits, &key).is_some()
+            && let Some(key) = &rule_key
+            && store.holding_rule(digits, key).is_some()
         {
             return Err(ApiError::duplicate_rule());
         }
@@ -61,7 +68,7 @@ impl Emulator {
         conversion.event_source_id = event_source_id;
         conversion.action_source_type = action_source_type.map(|a| a.as_str().to_string());
         conversion.default_conversion_value = value;
-        store.insert(conversion);
+        store.insert_created(conversion, rule_key);
         drop(store);
         let body = if predicted {
             json!({"id": id, "is_custom_event_type_predicted": "1"})

@@ -138,6 +138,7 @@ fn every_key() -> Vec<AnyDocument> {
             default_conversion_value: Some(5.0),
         }),
         prune: Some(false),
+        deletion: None,
         token_env: Some("META_TOKEN_CLIENT_A".into()),
         safety: Some(SafetyEntry {
             max_deletes: Some(20),
@@ -324,6 +325,7 @@ proptest::proptest! {
             version: None,
             defaults: None,
             prune: None,
+            deletion: None,
             token_env: None,
             safety: None,
             uses: Vec::new(),

@@ -10,14 +10,20 @@ use crate::manifest::yaml::{Kind, Node, Pos};
 
 /// A `set:` document, or `None` when it has errors (reported).
 pub(crate) fn set_doc(ctx: &mut Ctx, root: &Node) -> Option<SetDef> {
-    let elsewhere = |k: &str| match k {
+    let elsewhere = |k: &str| {
+        match k {
         "account" => Some(
             "a document declares a set (`set:`) or an account (`account:`), not both".to_string(),
+        ),
+        "deletion" => Some(
+            "`deletion` belongs to an account: a set's entries land in the accounts that use it, and each account's `deletion` governs them"
+                .to_string(),
         ),
         _ if keys::<ManifestDocument>().contains(&k) => Some(format!(
             "`{k}` belongs to an account; a set takes the account's `defaults` when it is used"
         )),
         _ => None,
+    }
     };
     let f = mapping::<SetDocument>(ctx, root, "a set document", &elsewhere)?;
     let errors_before = ctx.errors;

@@ -381,3 +381,20 @@ fn a_parameter_outside_the_json_strings_is_an_error() {
         "{errors:#?}"
     );
 }
+
+/// A set's entries land in the accounts that use it: `deletion` is the account's setting.
+#[test]
+fn deletion_belongs_to_the_account_not_the_set() {
+    let set = format!("{SET}deletion: retire\n");
+    let e = errors_of(&[("set.yaml", &set), ("a.yaml", ACCOUNT_A)]);
+    assert!(
+        e.iter().any(|e| e.contains("`deletion`")
+            && e.contains("belongs to an account: a set's entries land in the accounts that use it, and each account's `deletion` governs them")),
+        "{e:?}"
+    );
+    let retiring = ACCOUNT_A.replace("use:", "deletion: retire\nuse:");
+    let (_dir, loaded) = load_dir(&[("set.yaml", SET), ("a.yaml", &retiring)]);
+    let account = &loaded.unwrap().accounts[0];
+    assert_eq!(account.deletion, Deletion::Retire);
+    assert!(account.conversions.iter().any(|c| c.set.is_some()));
+}

@@ -23,6 +23,7 @@ fn account(conversions: Vec<crate::manifest::DesiredConversion>) -> DesiredAccou
         conversions,
         safety: None,
         token_env: None,
+        deletion: Default::default(),
     }
 }
 

@@ -3,126 +3,47 @@
 //!
 //! Phases ([`Phase`]; within each, writes are independent and run in parallel, batched by the
 //! client):
-//! 1. the deletes of `delete_before_create` replacements (only at the account cap): (1a) the
-//!    first of each account runs alone and the account is listed again: where DELETE only
-//!    archives (archived conversions still count toward the cap), deleting made no room, and
-//!    (1b) the account's other such replacements are not started, so one conversion is lost,
-//!    not all;
-//! 2. creates (new conversions and the new halves of replacements) and in-place updates;
-//! 3. the deletes of `create_before_delete` replacements, tombstones and prunes.
+//! 1. the deletes that must come before the creates: the old halves of `delete_before_create`
+//!    replacements (at the account cap, or where the new one keeps the old one's rule) and
+//!    deletes that free a rule a create needs. (1a) The first of each account runs alone and
+//!    the account is listed again: where DELETE only archives (archived conversions still count
+//!    toward the cap and hold their rule), deleting freed nothing, and (1b) the account's other
+//!    such deletes are not started, so one conversion is lost, not all;
+//! 2. creates (new conversions and the new halves of replacements) and in-place updates; a
+//!    create whose rule a delete of phase 1 failed to free is not tried (Meta would refuse it);
+//! 3. the removals of `create_before_delete` replacements' old halves, tombstones, prunes and
+//!    duplicates: deleted, or retired (renamed `[retired YYYY-MM-DD] ...`, see
+//!    [`crate::model::retired`]) where the plan says so.
+//!
+//! Most apps may not delete custom conversions: a delete refused for permission (codes
+//! 200-299, 10) is retired instead (phases 1c and 4), with the reason in its description, and
+//! the account's later deletes in this apply are retired without trying. Not where retiring
+//! would not do what the delete was for: a replacement deleting first for room or to free its
+//! own rule keeps its old conversion untouched and fails, saying what to change; a flagged
+//! conversion cannot be renamed (Meta refuses every edit of it).
 //!
 //! A step runs only when the step it depends on succeeded: the old half of a replacement is
-//! never deleted unless its new half exists. It never changes the plan and never decides what
+//! never removed unless its new half exists. It never changes the plan and never decides what
 //! to do; running `apply` again after a failure finishes the job (the diff recognises what was
 //! done, including a replacement cut off half way), so nothing is duplicated.
 
+mod report;
+
+pub use report::ApplyReport;
+pub(crate) use report::{ActionReport, Removed, Status};
+
 use crate::graph::{ErrorKind, GraphError};
 use crate::model::ids::ConversionId;
-use crate::model::{LiveConversion, WriteOp, WriteOutcome};
+use crate::model::{ConversionUpdate, LiveConversion, WriteOp, WriteOutcome};
 use crate::plan::{
-    AccountPlan, Action, DeleteReason, PlanDocument, ReplaceOrder, RequestError, update_request,
+    AccountPlan, Action, ConversionState, DeleteFirst, DeleteReason, PlanDocument, ReplaceOrder,
+    RequestError, RetireWhy, Retirement, update_request,
 };
 use crate::reconcile::{LiveApi, Progress};
 use std::collections::HashMap;
 
-/// How one planned action ended.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Status {
-    /// Done, with what was done (`created id 7`, `new id 9, old id 3 deleted`).
-    Done(String),
-    /// Tried and failed (or half done), with the error and what did happen.
-    Failed(String),
-    /// Not tried, with why.
-    NotDone(String),
-}
-
-/// One action of the plan and how it ended.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct ActionReport {
-    pub(crate) account: String,
-    /// `create "A"`, `replace "C" (id 3)`...
-    pub(crate) what: String,
-    pub(crate) marker: &'static str,
-    pub(crate) status: Status,
-    /// For a replacement of a pinned conversion: the new id and where to pin it.
-    pub(crate) repin: Option<(ConversionId, String)>,
-    /// The id of the conversion a create or replacement made (or adopted), when it did.
-    pub(crate) new_id: Option<ConversionId>,
-}
-
-/// Everything apply did.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ApplyReport {
-    pub(crate) actions: Vec<ActionReport>,
-    /// The command was stopped (a signal) before every action was tried.
-    pub(crate) stopped: bool,
-}
-
-/// Why an action was not started when the command was stopped.
-const NOT_STARTED_STOPPED: &str = "not started: apply was stopped (a signal) before it";
-
-impl ApplyReport {
-    pub fn is_complete(&self) -> bool {
-        self.actions
-            .iter()
-            .all(|a| matches!(a.status, Status::Done(_)))
-    }
-
-    /// What was done, what failed and what was not done, for stdout.
-    pub fn render(&self) -> String {
-        let mut out = Vec::new();
-        self.render_to(&mut out)
-            .expect("writing to memory cannot fail");
-        String::from_utf8(out).expect("the report is built from strings")
-    }
-
-    /// The same report, written to `out` line by line (50,000 actions make some 3 MB of it).
-    pub(crate) fn render_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        for a in &self.actions {
-            match &a.status {
-                Status::Done(what) => {
-                    writeln!(out, "{}: {} {}: {what}", a.account, a.marker, a.what)
-                }
-                Status::Failed(why) => writeln!(out, "{}: FAILED {}: {why}", a.account, a.what),
-                Status::NotDone(why) => writeln!(out, "{}: NOT DONE {}: {why}", a.account, a.what),
-            }?;
-            if let Some((id, at)) = &a.repin {
-                writeln!(
-                    out,
-                    "{}: the manifest pins the old id at {at}: change it to id: \"{id}\"",
-                    a.account
-                )?;
-            }
-        }
-        let count = |f: fn(&Status) -> bool| self.actions.iter().filter(|a| f(&a.status)).count();
-        let done = count(|s| matches!(s, Status::Done(_)));
-        if self.is_complete() {
-            writeln!(
-                out,
-                "Apply complete: {done} of {} actions done.",
-                self.actions.len()
-            )
-        } else if self.stopped {
-            let failed = count(|s| matches!(s, Status::Failed(_)));
-            let not_done = count(|s| matches!(s, Status::NotDone(_)));
-            writeln!(
-                out,
-                "Apply stopped by a signal: {done} done, {failed} failed, {not_done} not done. \
-                 Run `convctl apply` again to finish: it picks up where this stopped, without duplicates."
-            )
-        } else {
-            let failed = count(|s| matches!(s, Status::Failed(_)));
-            let not_done = count(|s| matches!(s, Status::NotDone(_)));
-            writeln!(
-                out,
-                "Apply failed part way: {done} done, {failed} failed, {not_done} not done. \
-                 Run `convctl apply` again to finish: it picks up where this stopped, without duplicates."
-            )
-        }
-    }
-}
-
 /// Where one action is in its steps.
+#[derive(Default)]
 struct Track {
     new_id: Option<ConversionId>,
     old_deleted: bool,
@@ -132,9 +53,18 @@ struct Track {
     /// The delete was answered "does not exist" (100/33): to be confirmed by listing the
     /// account (`failed` holds the answer meanwhile).
     gone_unconfirmed: bool,
-    /// The delete of a `delete_before_create` replacement only archived it: no room was made.
+    /// A delete before the creates only archived the conversion: nothing was freed.
     archived_only: bool,
+    /// Meta refused to delete the conversion (its answer): it is to be retired instead
+    /// (`retire_pending`), or the action fails.
+    delete_refused: Option<String>,
+    /// To be retired, and why (a plan's retirement, or a refused delete).
+    retire_pending: Option<Retirement>,
+    /// The name the conversion was retired under.
+    retired_as: Option<String>,
     failed: Option<String>,
+    /// It failed in a way running apply again does not fix.
+    needs_change: bool,
     /// Not started on purpose, with why (reported as NOT DONE).
     skipped: Option<String>,
     done: bool,
@@ -146,33 +76,44 @@ enum Step {
     CreateNew,
     Update,
     DeleteOld,
+    /// Rename the old conversion `[retired ...]` (an update).
+    RetireOld,
 }
 
-/// The phases of an apply, in order (the module documentation numbers them 1a to 3). Within a
-/// phase, writes are independent: they go to the client together and run in parallel.
+/// The phases of an apply, in order (the module documentation numbers them). Within a phase,
+/// writes are independent: they go to the client together and run in parallel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
-    /// 1a. The first `delete_before_create` replacement of each account deletes its old
-    ///     conversion alone; then the account is listed again, to check that it made room.
+    /// 1a. The first delete of each account that must come before the creates runs alone;
+    ///     then the account is listed again, to check that it freed what it was for.
     ProbeRoom,
-    /// 1b. The account's other `delete_before_create` replacements delete their old ones.
+    /// 1b. The account's other deletes that must come before the creates.
     DeleteFirst,
+    /// 1c. Those of phase 1 that Meta refused to delete, where retiring serves (see
+    ///     [`fallback_refused`]).
+    RetireRefusedFirst,
     /// 2. Creates (new conversions and the new halves of replacements) and in-place updates.
     CreateAndUpdate,
-    /// 3. The old halves of `create_before_delete` replacements, tombstones and prunes.
-    DeleteLast,
+    /// 3. The old halves of `create_before_delete` replacements, tombstones, prunes and
+    ///    duplicates: deleted or retired.
+    RemoveLast,
+    /// 4. Those of phase 3 that Meta refused to delete: retired.
+    RetireRefused,
 }
 
 impl Phase {
-    const ALL: [Phase; 4] = [
+    const ALL: [Phase; 6] = [
         Phase::ProbeRoom,
         Phase::DeleteFirst,
+        Phase::RetireRefusedFirst,
         Phase::CreateAndUpdate,
-        Phase::DeleteLast,
+        Phase::RemoveLast,
+        Phase::RetireRefused,
     ];
 }
 
-/// Executes every action of `doc`; `on_done` ticks once per finished write.
+/// Executes every action of `doc`; `on_done` ticks once per finished write. A conversion
+/// retired because Meta refused to delete it is dated `today`.
 ///
 /// It takes the plan: a create's request is moved out of its action instead of copied, so that
 /// 50,000 creates do not hold every name and rule twice while the writes run. What the report
@@ -181,11 +122,19 @@ impl Phase {
 /// When the API says it is halted (the command is stopping), no further phase starts: what
 /// was not started is reported as not done, and a step cut off part way as failed with what
 /// it did.
-pub async fn execute<A: LiveApi>(api: &A, doc: PlanDocument, on_done: Progress) -> ApplyReport {
-    let mut run = Execution::new(api, doc, on_done);
+pub async fn execute<A: LiveApi>(
+    api: &A,
+    doc: PlanDocument,
+    on_done: Progress,
+    today: jiff::civil::Date,
+) -> ApplyReport {
+    let mut run = Execution::new(api, doc, on_done, today);
     for phase in Phase::ALL {
         if api.halted() {
             break;
+        }
+        if phase == Phase::CreateAndUpdate {
+            run.block_creates_on_held_rules();
         }
         run.run_phase(phase).await;
         if phase == Phase::ProbeRoom && !api.halted() {
@@ -201,60 +150,75 @@ pub async fn execute<A: LiveApi>(api: &A, doc: PlanDocument, on_done: Progress) 
     report
 }
 
+/// Why an action was not started when the command was stopped.
+const NOT_STARTED_STOPPED: &str = "not started: apply was stopped (a signal) before it";
+
 /// An apply under way: the plan, where each action is, and what the probes found.
 struct Execution<'a, A> {
     api: &'a A,
     doc: PlanDocument,
     on_done: Progress,
+    today: jiff::civil::Date,
     /// Every action as (account index, index in that account's actions), in plan order.
     actions: Vec<(usize, usize)>,
     /// Per action (same order).
     progress: Vec<Track>,
-    /// The first delete-before-create replacement of each account (indexes into `actions`):
-    /// it probes whether deleting makes room before the account's others are deleted.
+    /// The first delete of each account that must come before the creates (indexes into
+    /// `actions`): it probes whether deleting frees anything before the account's others run.
     probes: Vec<usize>,
-    /// Accounts (index) where deleting made no room, with why their others are not started.
+    /// Accounts (index) where deleting freed nothing, with why their others are not started.
     no_room: HashMap<usize, String>,
+    /// Accounts (index) where Meta refused a delete during this apply, with the refused id:
+    /// their later deletes are retired without trying.
+    refusing: HashMap<usize, ConversionId>,
+    /// The rule (meaning key) each delete-first action's conversion holds, per action.
+    held_rules: Vec<Option<String>>,
 }
 
 impl<'a, A: LiveApi> Execution<'a, A> {
-    fn new(api: &'a A, doc: PlanDocument, on_done: Progress) -> Self {
+    fn new(api: &'a A, doc: PlanDocument, on_done: Progress, today: jiff::civil::Date) -> Self {
         let actions: Vec<(usize, usize)> = doc
             .accounts
             .iter()
             .enumerate()
             .flat_map(|(i, a)| (0..a.actions.len()).map(move |j| (i, j)))
             .collect();
-        let progress = actions
-            .iter()
-            .map(|_| Track {
-                new_id: None,
-                old_deleted: false,
-                already_gone: false,
-                gone_unconfirmed: false,
-                archived_only: false,
-                failed: None,
-                skipped: None,
-                done: false,
-            })
-            .collect();
+        let progress = actions.iter().map(|_| Track::default()).collect();
         let mut probes: Vec<usize> = Vec::new();
         for (k, &(i, j)) in actions.iter().enumerate() {
-            if is_delete_first(&doc.accounts[i].actions[j])
+            if doc.accounts[i].actions[j].runs_before_creates()
                 && !probes.iter().any(|&q| actions[q].0 == i)
             {
                 probes.push(k);
             }
         }
+        let held_rules = actions
+            .iter()
+            .map(|&(i, j)| {
+                let action = &doc.accounts[i].actions[j];
+                action
+                    .runs_before_creates()
+                    .then(|| old_state(action).and_then(rule_key))
+                    .flatten()
+            })
+            .collect();
         Execution {
             api,
             doc,
             on_done,
+            today,
             actions,
             progress,
             probes,
             no_room: HashMap::new(),
+            refusing: HashMap::new(),
+            held_rules,
         }
+    }
+
+    fn action(&self, k: usize) -> &Action {
+        let (i, j) = self.actions[k];
+        &self.doc.accounts[i].actions[j]
     }
 
     /// Sends every write the phase holds, together, and records the results.
@@ -289,53 +253,104 @@ impl<'a, A: LiveApi> Execution<'a, A> {
         self.confirm_gone().await;
     }
 
-    /// The write action `k` makes in `phase`, if any (a delete-first replacement whose account
-    /// has no room is marked not started instead).
+    /// The write action `k` makes in `phase`, if any (a delete-first action whose account has
+    /// no room, or refuses deletes, is settled here instead).
     fn step_for(&mut self, phase: Phase, k: usize) -> Option<Step> {
         let (account_index, j) = self.actions[k];
+        let refused_in_account = self.refusing.get(&account_index).cloned();
+        let action = &self.doc.accounts[account_index].actions[j];
         let p = &mut self.progress[k];
-        match (phase, &self.doc.accounts[account_index].actions[j]) {
-            (Phase::CreateAndUpdate, Action::Create { .. }) => Some(Step::CreateNew),
-            (Phase::CreateAndUpdate, Action::Update { .. }) => Some(Step::Update),
-            (
-                Phase::ProbeRoom | Phase::DeleteFirst,
-                Action::Replace {
-                    order: ReplaceOrder::DeleteBeforeCreate,
-                    ..
-                },
-            ) => {
+        let first = action.runs_before_creates();
+        match phase {
+            Phase::ProbeRoom | Phase::DeleteFirst if first => {
                 if (phase == Phase::ProbeRoom) != self.probes.contains(&k) {
                     None
                 } else if let Some(why) = self.no_room.get(&account_index) {
                     p.skipped = Some(why.clone());
                     None
+                } else if let Some(refused) = refused_in_account {
+                    // Meta refused a delete in this account already: not tried again.
+                    refuse(p, action, self.today, &refused_text(&refused));
+                    None
                 } else {
                     Some(Step::DeleteOld)
                 }
             }
-            (
-                Phase::CreateAndUpdate,
+            Phase::RetireRefusedFirst | Phase::RetireRefused => {
+                p.retire_pending.is_some().then_some(Step::RetireOld)
+            }
+            Phase::CreateAndUpdate => match action {
+                Action::Create { .. } => Some(Step::CreateNew),
+                Action::Update { .. } => Some(Step::Update),
                 Action::Replace {
                     order: ReplaceOrder::DeleteBeforeCreate,
                     ..
-                },
-            ) => p.old_deleted.then_some(Step::CreateNew),
-            (
-                Phase::CreateAndUpdate,
+                } => (p.old_deleted || p.retired_as.is_some()).then_some(Step::CreateNew),
+                Action::Replace { .. } => Some(Step::CreateNew),
+                _ => None,
+            },
+            Phase::RemoveLast if !first => match action {
                 Action::Replace {
-                    order: ReplaceOrder::CreateBeforeDelete,
+                    retire_old: Some(retirement),
                     ..
+                } if p.new_id.is_some() => {
+                    p.retire_pending = Some((**retirement).clone());
+                    Some(Step::RetireOld)
+                }
+                Action::Retire { retirement, .. } => {
+                    p.retire_pending = Some((**retirement).clone());
+                    Some(Step::RetireOld)
+                }
+                Action::Replace { .. } if p.new_id.is_none() => None,
+                Action::Replace { .. } | Action::Delete { .. } => match refused_in_account {
+                    Some(refused) => {
+                        refuse(p, action, self.today, &refused_text(&refused));
+                        p.retire_pending.is_some().then_some(Step::RetireOld)
+                    }
+                    None => Some(Step::DeleteOld),
                 },
-            ) => Some(Step::CreateNew),
-            (
-                Phase::DeleteLast,
-                Action::Replace {
-                    order: ReplaceOrder::CreateBeforeDelete,
-                    ..
-                },
-            ) => p.new_id.is_some().then_some(Step::DeleteOld),
-            (Phase::DeleteLast, Action::Delete { .. }) => Some(Step::DeleteOld),
+                _ => None,
+            },
             _ => None,
+        }
+    }
+
+    /// Before the creates: a create whose rule a delete of phase 1 did not free (failed,
+    /// skipped, or only retired) is not tried: Meta refuses a second conversion with a rule
+    /// the account holds.
+    fn block_creates_on_held_rules(&mut self) {
+        for k in 0..self.actions.len() {
+            let (i, _) = self.actions[k];
+            let action = self.action(k);
+            let Some(key) = new_state(action).and_then(rule_key) else {
+                continue;
+            };
+            let own = matches!(action, Action::Replace { .. }).then_some(k);
+            let holder = (0..self.actions.len()).find(|&m| {
+                Some(m) != own
+                    && self.actions[m].0 == i
+                    && self.held_rules[m].as_deref() == Some(key.as_str())
+                    && !self.progress[m].old_deleted
+            });
+            let Some(m) = holder else { continue };
+            let holder_action = self.action(m);
+            let how = match &self.progress[m] {
+                t if t.retired_as.is_some() => {
+                    "was retired instead of deleted (a retired conversion keeps its rule)"
+                }
+                t if t.failed.is_some() || t.delete_refused.is_some() => "could not be deleted",
+                _ => "was not deleted",
+            };
+            let why = format!(
+                "not tried: {} (id {}) holds its rule and {how}, and Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002); change this entry's rule, or remove the other one in Events Manager",
+                crate::render::quoted(holder_action.name()),
+                holder_action.id().expect("a delete has an id"),
+            );
+            let p = &mut self.progress[k];
+            if p.failed.is_none() && !p.done && p.skipped.is_none() {
+                p.skipped = Some(why);
+                p.needs_change = true;
+            }
         }
     }
 
@@ -346,6 +361,8 @@ impl<'a, A: LiveApi> Execution<'a, A> {
         let AccountPlan {
             account, actions, ..
         } = &mut self.doc.accounts[account_index];
+        let id = actions[j].id().cloned();
+        let id = || id.expect("deletes, retirements and replaces have an id");
         match (step, &mut actions[j]) {
             (Step::CreateNew, Action::Create { after, .. }) => std::mem::take(after)
                 .into_new_conversion()
@@ -365,12 +382,21 @@ impl<'a, A: LiveApi> Execution<'a, A> {
                     update,
                 })
             }
-            (Step::DeleteOld, action) => Ok(WriteOp::Delete {
-                id: action
-                    .id()
-                    .expect("deletes and replaces have an id")
-                    .clone(),
-            }),
+            (Step::DeleteOld, _) => Ok(WriteOp::Delete { id: id() }),
+            (Step::RetireOld, _) => {
+                let retirement = self.progress[k]
+                    .retire_pending
+                    .as_ref()
+                    .expect("a retirement is pending when it is sent");
+                Ok(WriteOp::Update {
+                    id: id(),
+                    update: ConversionUpdate {
+                        name: Some(retirement.name.clone()),
+                        description: Some(retirement.description.clone()),
+                        default_conversion_value: None,
+                    },
+                })
+            }
             _ => unreachable!("steps are chosen per action kind in step_for"),
         }
     }
@@ -390,7 +416,26 @@ impl<'a, A: LiveApi> Execution<'a, A> {
                 p.failed = Some(e.to_string());
                 p.gone_unconfirmed = true;
             }
-            Err(e) => p.failed = Some(e.to_string()),
+            Err(e) if matches!(step, Step::DeleteOld) && e.is_permission_refusal() => {
+                let id = action.id().expect("a delete has an id").clone();
+                self.refusing.entry(i).or_insert(id);
+                refuse(p, action, self.today, &e.to_string());
+            }
+            Err(e) if matches!(step, Step::RetireOld) => {
+                p.retire_pending = None;
+                p.failed = Some(match &p.delete_refused {
+                    Some(refused) => format!(
+                        "Meta refused to delete it ({refused}), and retiring it (a rename) failed too: {e}"
+                    ),
+                    None => format!("retiring it (a rename) failed: {e}"),
+                });
+            }
+            Err(e) => {
+                // A rule the account holds, a flagged conversion: running apply again does not
+                // help until something changes.
+                p.needs_change = matches!(e.kind, ErrorKind::DuplicateRule | ErrorKind::Flagged);
+                p.failed = Some(e.to_string());
+            }
             Ok(outcome) => match step {
                 Step::CreateNew => {
                     p.new_id = match outcome {
@@ -398,12 +443,18 @@ impl<'a, A: LiveApi> Execution<'a, A> {
                         _ => None,
                     };
                     p.done = matches!(action, Action::Create { .. })
-                        || (matches!(action, Action::Replace { .. }) && p.old_deleted);
+                        || (matches!(action, Action::Replace { .. })
+                            && (p.old_deleted || p.retired_as.is_some()));
                 }
                 Step::Update => p.done = true,
                 Step::DeleteOld => {
                     p.already_gone = outcome == WriteOutcome::AlreadyGone;
                     deleted(action, p);
+                }
+                Step::RetireOld => {
+                    let retirement = p.retire_pending.take().expect("a retirement was sent");
+                    p.retired_as = Some(retirement.name);
+                    p.done = !matches!(action, Action::Replace { .. }) || p.new_id.is_some();
                 }
             },
         }
@@ -498,25 +549,109 @@ impl<'a, A: LiveApi> Execution<'a, A> {
     }
 }
 
+/// `Meta refused to delete id 3 earlier in this apply`, for actions not tried because of it.
+fn refused_text(refused: &ConversionId) -> String {
+    format!("Meta refused to delete id {refused} of this account earlier in this apply")
+}
+
+/// Meta refused to delete `action`'s conversion (`answer`): retire it instead where that
+/// serves (see [`fallback_refused`]); otherwise the action fails, untouched, saying why.
+fn refuse(p: &mut Track, action: &Action, today: jiff::civil::Date, answer: &str) {
+    p.delete_refused = Some(answer.to_string());
+    match fallback_refused(action) {
+        None => {
+            let before = old_state(action);
+            p.retire_pending = Some(Retirement::new(
+                RetireWhy::Refused,
+                today,
+                before.map_or(action.name(), |b| b.name.as_str()),
+                before
+                    .and_then(|b| b.description.as_deref())
+                    .unwrap_or_default(),
+            ));
+        }
+        Some(why) => {
+            p.failed = Some(format!("Meta refused to delete it ({answer}): {why}"));
+            p.needs_change = true;
+        }
+    }
+}
+
+/// Why retiring (a rename) would not do what a refused delete was for, saying what happened
+/// and what to do; `None` when it would. It would not for a replacement that deletes first for
+/// room (a retired conversion still counts toward the limit) or to free its own rule (a
+/// retired one keeps its rule), and never for a flagged conversion (Meta refuses to rename it).
+fn fallback_refused(action: &Action) -> Option<String> {
+    match action {
+        Action::Delete { flagged: true, .. } => Some(
+            "this app may not delete custom conversions, and Meta refuses to rename a flagged one, so convctl could not retire it either: archive it in Events Manager".to_string(),
+        ),
+        Action::Replace {
+            order: ReplaceOrder::DeleteBeforeCreate,
+            delete_first,
+            before,
+            after,
+            forced_by,
+            ..
+        } => {
+            let own_rule_kept = delete_first == &Some(DeleteFirst::SameRule)
+                && rule_key(before).is_some()
+                && rule_key(before) == rule_key(after);
+            if own_rule_kept {
+                let fields: Vec<&str> = forced_by.iter().map(|f| f.as_str()).collect();
+                Some(format!(
+                    "nothing was changed. The new conversion keeps the old one's rule, and Meta refuses a second conversion with a rule the account holds, so the old one must go first, and this app may not delete it. Keep {} as live, or change the rule too (a new rule is created first, then the old one retired); set `deletion: retire` in the manifest so that plans say this before any write",
+                    fields.join(", ")
+                ))
+            } else if delete_first == &Some(DeleteFirst::SameRule) {
+                None
+            } else {
+                Some("nothing was changed. The account is at its limit and the old one had to go first to make room, but this app may not delete it, and a retired conversion still counts toward the limit. Make room in Events Manager, or set `deletion: retire` in the manifest so that plans say this before any write".to_string())
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The state of the conversion an action removes, as the plan recorded it.
+fn old_state(action: &Action) -> Option<&ConversionState> {
+    match action {
+        Action::Replace { before, .. } => Some(before),
+        Action::Delete { before, .. } | Action::Retire { before, .. } => before.as_deref(),
+        _ => None,
+    }
+}
+
+/// The state of the conversion an action creates.
+fn new_state(action: &Action) -> Option<&ConversionState> {
+    match action {
+        Action::Replace { after, .. } => Some(after),
+        Action::Create { after, .. } => Some(after),
+        _ => None,
+    }
+}
+
+/// The meaning key of a state's rule (see `rule::stored_rule_key`).
+fn rule_key(state: &ConversionState) -> Option<String> {
+    match (&state.rule, &state.advanced_rule) {
+        (Some(rule), _) => crate::rule::Rule::from_value(&rule.to_value())
+            .ok()
+            .map(|r| r.meaning_key()),
+        (None, Some(advanced)) => Some(crate::rule::advanced_key(&advanced.to_value())),
+        (None, None) => None,
+    }
+}
+
 /// The old conversion of `action` is gone (deleted now, or found gone).
 fn deleted(action: &Action, p: &mut Track) {
     p.old_deleted = true;
     p.done = matches!(action, Action::Delete { .. }) || p.new_id.is_some();
 }
 
-fn is_delete_first(action: &Action) -> bool {
-    matches!(
-        action,
-        Action::Replace {
-            order: ReplaceOrder::DeleteBeforeCreate,
-            ..
-        }
-    )
-}
-
 /// After the probing deletes: lists their accounts again. A deleted id still listed (archived)
-/// made no room: its create is not tried, and the account's other delete-first replacements
-/// are skipped (`no_room` says why), so that they keep their conversions.
+/// freed nothing (no room, and archived conversions keep their rule): its create is not tried,
+/// and the account's other deletes before the creates are skipped (`no_room` says why), so
+/// that they keep their conversions.
 async fn check_room<A: LiveApi>(
     api: &A,
     doc: &PlanDocument,
@@ -541,7 +676,7 @@ async fn check_room<A: LiveApi>(
     for ((k, account), result) in probed.into_iter().zip(&accounts).zip(listed) {
         let (account_index, j) = actions[k];
         let action = &doc.accounts[account_index].actions[j];
-        let id = action.id().expect("a replacement has an id");
+        let id = action.id().expect("a delete has an id");
         match result {
             Err(e) => {
                 no_room.insert(
@@ -550,15 +685,22 @@ async fn check_room<A: LiveApi>(
                 );
             }
             Ok(live) if live.iter().any(|c| &c.id == id) => {
-                progress[k].archived_only = true;
-                progress[k].failed = Some(format!(
-                    "the API archived id {id} instead of deleting it, and archived conversions still count toward the {} limit of {account}, so no room was made and the new one was not created",
-                    crate::ACCOUNT_CAP
+                let p = &mut progress[k];
+                p.archived_only = true;
+                p.old_deleted = false;
+                p.done = false;
+                p.failed = Some(format!(
+                    "the API archived id {id} instead of deleting it, and archived conversions still count toward the {} limit of {account} and hold their rule, so nothing was freed{}",
+                    crate::ACCOUNT_CAP,
+                    match action {
+                        Action::Replace { .. } => " and the new one was not created",
+                        _ => "",
+                    }
                 ));
                 no_room.insert(
                     account_index,
                     format!(
-                        "not started: deleting in {account} only archives (see {}), so it would lose the conversion without making room. Make room in Events Manager, then apply again",
+                        "not started: deleting in {account} only archives (see {}), so it would lose the conversion without freeing anything. Make room in Events Manager, then apply again",
                         crate::render::quoted(action.name())
                     ),
                 );
@@ -575,63 +717,112 @@ fn report(account: &str, action: &Action, p: Track) -> ActionReport {
             .unwrap_or_else(|| "?".into())
     };
     let quoted = crate::render::quoted(action.name());
+    let reason_text = |reason: &DeleteReason| match reason {
+        DeleteReason::Absent => "ensure: absent",
+        DeleteReason::Prune => "prune",
+        DeleteReason::Replaced => "old half of an interrupted replacement",
+        DeleteReason::Duplicate => "duplicate",
+    };
     let (marker, what) = match action {
         Action::Create { .. } => ("+", format!("create {quoted}")),
         Action::Update { id, .. } => ("~", format!("update {quoted} (id {id})")),
         Action::Replace { id, .. } => ("-/+", format!("replace {quoted} (id {id})")),
         Action::Delete { id, reason, .. } => (
             "-",
-            format!(
-                "delete {quoted} (id {id}, {})",
-                match reason {
-                    DeleteReason::Absent => "ensure: absent",
-                    DeleteReason::Prune => "prune",
-                    DeleteReason::Replaced => "old half of an interrupted replacement",
-                    DeleteReason::Duplicate => "duplicate",
-                }
-            ),
+            format!("delete {quoted} (id {id}, {})", reason_text(reason)),
+        ),
+        Action::Retire { id, reason, .. } => (
+            "~",
+            format!("retire {quoted} (id {id}, {})", reason_text(reason)),
         ),
     };
+    // What became of a retired conversion, in the words every line uses.
+    let retired = |name: &str| {
+        let why = if p.delete_refused.is_some() {
+            " (Meta refused to delete it: this app may not delete custom conversions)"
+        } else {
+            ""
+        };
+        format!(
+            "retired: renamed {}{why}; archive it in Events Manager",
+            crate::render::quoted(name)
+        )
+    };
     let status = match (action, &p.failed) {
-        (_, None) if p.done => Status::Done(match action {
-            Action::Create { .. } => format!("created, id {}", id_text(&p.new_id)),
-            Action::Update { .. } => "updated".into(),
-            Action::Replace { id, .. } if p.already_gone => {
+        (_, None) if p.done => Status::Done(match (action, &p.retired_as) {
+            (Action::Create { .. }, _) => format!("created, id {}", id_text(&p.new_id)),
+            (Action::Update { .. }, _) => "updated".into(),
+            (Action::Replace { id, .. }, Some(name)) => format!(
+                "new id {}, old id {id} {}",
+                id_text(&p.new_id),
+                retired(name)
+            ),
+            (Action::Replace { id, .. }, None) if p.already_gone => {
                 format!("new id {}, old id {id} already gone", id_text(&p.new_id))
             }
-            Action::Replace { id, .. } => {
+            (Action::Replace { id, .. }, None) => {
                 format!("new id {}, old id {id} deleted", id_text(&p.new_id))
             }
-            Action::Delete { .. } if p.already_gone => "already gone".into(),
-            Action::Delete { .. } => "deleted".into(),
+            (Action::Delete { .. } | Action::Retire { .. }, Some(name)) => retired(name),
+            (Action::Delete { .. } | Action::Retire { .. }, None) if p.already_gone => {
+                "already gone".into()
+            }
+            (Action::Delete { .. } | Action::Retire { .. }, None) => "deleted".into(),
         }),
-        (_, None) => Status::NotDone(p.skipped.clone().unwrap_or_else(|| "not reached".into())),
+        (_, None) => Status::NotDone(match (&p.skipped, &p.retired_as) {
+            (Some(why), _) => why.clone(),
+            // A delete-first replacement retired for another entry, whose create then did
+            // not run.
+            (None, Some(name)) => format!(
+                "the old one was {}; the new one was not created",
+                retired(name)
+            ),
+            (None, None) => "not reached".into(),
+        }),
         (Action::Replace { .. }, Some(e)) if p.archived_only => Status::Failed(format!(
             "{e}. The old conversion is archived (restore it in Events Manager if needed)"
         )),
+        (Action::Replace { .. }, Some(e)) if p.delete_refused.is_some() && p.new_id.is_none() => {
+            Status::Failed(e.clone())
+        }
         (
             Action::Replace {
                 id,
                 order,
                 pinned_at,
+                delete_first,
                 ..
             },
             Some(e),
-        ) => match (order, p.new_id.is_some(), p.old_deleted) {
+        ) => match (
+            order,
+            p.new_id.is_some(),
+            p.old_deleted || p.retired_as.is_some(),
+        ) {
             (_, true, false) => Status::Failed(format!(
                 "the new conversion was created (id {}) but deleting the old id {id} failed: {e}",
                 id_text(&p.new_id)
             )),
             (_, false, true) => Status::Failed(format!(
-                "the old id {id} was {} (account at its limit) but creating the new one failed: {e}. {}",
-                if p.already_gone {
-                    "already gone"
-                } else {
-                    "deleted"
+                "the old id {id} was {} ({}) but creating the new one failed: {e}. {}",
+                match (&p.retired_as, p.already_gone) {
+                    (Some(name), _) => retired(name),
+                    (None, true) => "already gone".to_string(),
+                    (None, false) => "deleted".to_string(),
+                },
+                match delete_first {
+                    Some(DeleteFirst::SameRule) =>
+                        "first: it held the rule Meta refuses to hold twice",
+                    _ => "account at its limit",
                 },
                 match pinned_at {
                     Some(at) => format!(
-                        "Run apply again: it creates the conversion (the pin at {at} names the deleted id, which is accepted with a warning while no live conversion has this name); then update the pin to the new id apply prints"
+                        "Run apply again: it creates the conversion (the pin at {at} names the {} id, which is accepted with a warning while no live conversion has this name); then update the pin to the new id apply prints",
+                        if p.retired_as.is_some() {
+                            "retired"
+                        } else {
+                            "deleted"
+                        }
                     ),
                     None => "Run apply again: it creates the conversion".to_string(),
                 }
@@ -656,13 +847,22 @@ fn report(account: &str, action: &Action, p: Track) -> ActionReport {
         ) => Some((new.clone(), at.clone())),
         _ => None,
     };
+    let removed = match (&p.retired_as, p.old_deleted && !p.already_gone) {
+        (Some(_), _) => Some(Removed::Retired),
+        (None, true) => Some(Removed::Deleted),
+        (None, false) => None,
+    };
     ActionReport {
         account: account.to_string(),
         what,
         marker,
         status,
         repin,
+        removed,
+        needs_change: p.needs_change,
+        delete_refused: p.delete_refused.is_some(),
         new_id: p.new_id,
+        retired_as: p.retired_as,
     }
 }
 

@@ -60,10 +60,18 @@ impl Head {
         } else if active == 0 {
             let _ = writeln!(top, "{}: {state}.", accounts_count(quiet, "All"));
         } else {
-            top.push_str(
-                "| Account | Manifest | Create | Update | Replace | Delete | Unmanaged | Review |\n",
-            );
-            top.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+            // The Retire column is there only when some account retires.
+            if doc.summary.retire > 0 {
+                top.push_str(
+                    "| Account | Manifest | Create | Update | Replace | Delete | Retire | Unmanaged | Review |\n",
+                );
+                top.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+            } else {
+                top.push_str(
+                    "| Account | Manifest | Create | Update | Replace | Delete | Unmanaged | Review |\n",
+                );
+                top.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+            }
             if quiet > 0 {
                 let other = if quiet == 1 { "account" } else { "accounts" };
                 let _ = writeln!(
@@ -138,8 +146,13 @@ fn row(doc: &PlanDocument, members: &[usize]) -> String {
             )
         }
     };
+    let retire = if doc.summary.retire > 0 {
+        format!(" {} |", s.retire)
+    } else {
+        String::new()
+    };
     format!(
-        "| {account} | {manifest} | {} | {} | {} | {} | {} | {} |\n",
+        "| {account} | {manifest} | {} | {} | {} | {} |{retire} {} | {} |\n",
         s.create,
         s.update,
         s.replace,

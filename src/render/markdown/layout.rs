@@ -17,7 +17,7 @@
 //! before any entry's. Sizes are exact: a section's size is what [`write_section`] writes.
 
 use super::head::Head;
-use super::inline::{code, fence_for};
+use super::inline::{code, escape, fence_for};
 use super::{Bound, Cut, cut_note};
 use crate::plan::{AccountPlan, Action, PlanDocument};
 use crate::render::Mode;
@@ -38,17 +38,21 @@ pub(super) struct Section<'a> {
 pub(super) enum Entry<'a> {
     Action(&'a Action),
     Unmanaged(&'a AccountPlan),
+    /// The conversions convctl retired earlier, still listed (to archive).
+    Retired(&'a AccountPlan),
+    /// What the account's plan says for information (notes).
+    Notes(&'a AccountPlan),
 }
 
 impl Entry<'_> {
     /// What a reviewer must see first: 0 most.
     fn priority(self) -> usize {
         match self {
-            Entry::Action(Action::Delete { .. }) => 0,
+            Entry::Action(Action::Delete { .. } | Action::Retire { .. }) => 0,
             Entry::Action(Action::Replace { .. }) => 1,
             Entry::Action(Action::Update { .. }) => 2,
             Entry::Action(Action::Create { .. }) => 3,
-            Entry::Unmanaged(_) => 4,
+            Entry::Unmanaged(_) | Entry::Retired(_) | Entry::Notes(_) => 4,
         }
     }
 
@@ -80,8 +84,10 @@ pub(super) struct Layout<'a> {
 fn has_entries(account: &AccountPlan) -> bool {
     !(account.actions.is_empty()
         && account.unmanaged.is_empty()
+        && account.retired.is_empty()
         && account.warnings.is_empty()
-        && account.refusals.is_empty())
+        && account.refusals.is_empty()
+        && account.info.is_empty())
 }
 
 fn sections<'a>(
@@ -102,6 +108,8 @@ fn sections<'a>(
                 .filter(|(i, _)| own(a, *i))
                 .map(|(_, action)| Entry::Action(action))
                 .chain((!account.unmanaged.is_empty()).then_some(Entry::Unmanaged(account)))
+                .chain((!account.retired.is_empty()).then_some(Entry::Retired(account)))
+                .chain((!account.info.is_empty()).then_some(Entry::Notes(account)))
                 .collect();
             Section {
                 members: members.clone(),
@@ -452,6 +460,17 @@ fn headline(action: &Action) -> String {
     )
 }
 
+fn retired_headline(account: &AccountPlan) -> String {
+    format!(
+        "<code>~</code> {} retired by convctl (renamed instead of deleted; still counting): archive them in Events Manager",
+        account.retired.len()
+    )
+}
+
+fn notes_headline(account: &AccountPlan) -> String {
+    format!("{} note(s)", account.info.len())
+}
+
 fn unmanaged_headline(account: &AccountPlan) -> String {
     format!(
         "<code>?</code> {} unmanaged (live, declared nowhere)",
@@ -480,6 +499,27 @@ fn write_full(out: &mut String, entry: Entry, mode: Mode) {
             }
             let _ = writeln!(out, "\n</details>\n");
         }
+        Entry::Retired(account) => {
+            let _ = writeln!(
+                out,
+                "<details><summary>{}</summary>\n",
+                retired_headline(account)
+            );
+            for r in &account.retired {
+                let _ = writeln!(
+                    out,
+                    "- {} (id `{}`): retired: archive it in Events Manager",
+                    code(&r.name),
+                    r.id
+                );
+            }
+            let _ = writeln!(out, "\n</details>\n");
+        }
+        Entry::Notes(account) => {
+            for info in &account.info {
+                let _ = writeln!(out, "> [!NOTE]\n> {}\n", escape(info));
+            }
+        }
     }
 }
 
@@ -503,6 +543,14 @@ fn write_named(out: &mut String, section: &Section, forms: &[Form]) {
             }
             (Form::Named, Entry::Unmanaged(account)) => {
                 let _ = writeln!(out, "- {}", unmanaged_headline(account));
+                listed = true;
+            }
+            (Form::Named, Entry::Retired(account)) => {
+                let _ = writeln!(out, "- {}", retired_headline(account));
+                listed = true;
+            }
+            (Form::Named, Entry::Notes(account)) => {
+                let _ = writeln!(out, "- {}", notes_headline(account));
                 listed = true;
             }
         }

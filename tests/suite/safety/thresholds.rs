@@ -16,6 +16,8 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
             set_entry: None,
             reason: DeleteReason::Prune,
             before: None,
+            frees_rule_for: None,
+            flagged: false,
         })
         .collect();
     actions.extend((0..replaces).map(|i| Action::Replace {
@@ -29,6 +31,8 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
         before: Box::default(),
         after: Box::new(ConversionState::default()),
         pinned_at: None,
+        delete_first: None,
+        retire_old: None,
     }));
     // Updates and creates never count.
     actions.push(Action::Create {
@@ -44,8 +48,10 @@ fn plan(deletes: usize, replaces: usize) -> AccountPlan {
         digest: None,
         actions,
         unmanaged: vec![],
+        retired: vec![],
         warnings: vec![],
         refusals: vec![],
+        info: vec![],
         safety: None,
         token_env: None,
         notes: vec![],

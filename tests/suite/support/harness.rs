@@ -109,6 +109,31 @@ impl Harness {
             .collect()
     }
 
+    /// Archives a conversion, as deleting it in Events Manager does.
+    pub fn archive(&self, id: &str) {
+        let marks = convctl::emulator::ConversionMarks {
+            is_archived: Some(true),
+            ..Default::default()
+        };
+        assert!(
+            self.emulator().mark_conversion(id, marks),
+            "no conversion {id}"
+        );
+    }
+
+    /// Flags a conversion (`is_unavailable`), as Meta does to one it finds suggesting health or
+    /// financial status.
+    pub fn flag(&self, id: &str) {
+        let marks = convctl::emulator::ConversionMarks {
+            is_unavailable: Some(true),
+            ..Default::default()
+        };
+        assert!(
+            self.emulator().mark_conversion(id, marks),
+            "no conversion {id}"
+        );
+    }
+
     /// A Graph API call as a user would make it (form body, bearer token).
     pub fn graph(&self, method: reqwest::Method, path: &str, form: &[(&str, &str)]) -> Value {
         let url = format!("{}/v26.0/{path}", self.base());

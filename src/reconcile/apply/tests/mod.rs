@@ -2,6 +2,8 @@
 //! the report of a failure part way. (End-to-end runs against the emulator are in
 //! tests/suite/, modules `apply`, `plan`, `safety`.)
 
+mod refused;
+
 use super::*;
 use crate::graph::{ErrorKind, GraphError};
 use crate::model::LiveConversion;
@@ -13,6 +15,10 @@ use std::sync::Mutex;
 struct Fake {
     log: Mutex<Vec<String>>,
     fail: Vec<String>,
+    /// Every DELETE answered code 200 "Permissions error", as most apps meet the real API.
+    refuse_deletes: bool,
+    /// The renames sent (id, name, description): retirements.
+    renamed: Mutex<Vec<(String, String, String)>>,
     /// Writes answered "does not exist" (100/33).
     not_found: Vec<String>,
     /// What listing any account shows (ids only matter).
@@ -56,6 +62,28 @@ impl LiveApi for Fake {
                         format!("(#2) Service temporarily unavailable [{key}]"),
                     ));
                 }
+                if self.refuse_deletes && matches!(op, WriteOp::Delete { .. }) {
+                    return Err(
+                        GraphError::new(ErrorKind::Permission, "(#200) Permissions error")
+                            .with_code(200),
+                    );
+                }
+                if let WriteOp::Update {
+                    id,
+                    update:
+                        ConversionUpdate {
+                            name: Some(name),
+                            description: Some(description),
+                            ..
+                        },
+                } = &op
+                {
+                    self.renamed.lock().unwrap().push((
+                        id.to_string(),
+                        name.clone(),
+                        description.clone(),
+                    ));
+                }
                 if self.not_found.contains(&key) {
                     return Err(GraphError::new(
                         ErrorKind::NotFound,
@@ -84,9 +112,15 @@ fn state(name: &str) -> Box<ConversionState> {
         description: Some(String::new()),
         custom_event_type: Some("PURCHASE".into()),
         default_conversion_value: Some(0.0),
-        rule: Some(serde_json::json!({"url": {"i_contains": "x"}}).into()),
+        // A rule of its own: Meta refuses to hold one rule twice.
+        rule: Some(serde_json::json!({"url": {"i_contains": name}}).into()),
         ..Default::default()
     })
+}
+
+/// The day retirements are dated in these tests.
+fn day() -> jiff::civil::Date {
+    "2026-12-06".parse().unwrap()
 }
 
 fn id(s: &str) -> ObjectId {
@@ -105,6 +139,8 @@ fn replace(old: &str, name: &str, order: ReplaceOrder) -> Action {
         before: state(name),
         after: state(name),
         pinned_at: Some("conversions/a.yaml:9:5".into()),
+        delete_first: None,
+        retire_old: None,
     }
 }
 
@@ -123,6 +159,8 @@ fn doc(actions: Vec<Action>) -> PlanDocument {
             safety: None,
             token_env: None,
             notes: vec![],
+            retired: vec![],
+            info: vec![],
         }],
     )
 }
@@ -155,6 +193,8 @@ fn every_kind() -> PlanDocument {
             set_entry: None,
             reason: DeleteReason::Absent,
             before: None,
+            frees_rule_for: None,
+            flagged: false,
         },
     ])
 }
@@ -170,6 +210,7 @@ async fn runs_in_phases_and_reports_everything_done() {
         std::sync::Arc::new(move || {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }),
+        day(),
     )
     .await;
     assert_eq!(
@@ -201,7 +242,7 @@ async fn never_deletes_the_old_half_when_the_new_one_failed() {
         fail: vec!["create C".into(), "delete 5".into()],
         ..Default::default()
     };
-    let report = execute(&fake, every_kind(), std::sync::Arc::new(|| {})).await;
+    let report = execute(&fake, every_kind(), std::sync::Arc::new(|| {}), day()).await;
     let log = fake.log.lock().unwrap().join(" | ");
     assert!(!log.contains("delete 3"), "{log}");
     assert!(!log.contains("create E"), "{log}");
@@ -249,6 +290,7 @@ async fn a_failed_delete_after_a_create_is_reported_half_done() {
         &fake,
         doc(vec![replace("3", "C", ReplaceOrder::CreateBeforeDelete)]),
         std::sync::Arc::new(|| {}),
+        day(),
     )
     .await;
     let text = report.render();
@@ -268,7 +310,7 @@ async fn a_delete_that_finds_the_conversion_gone_is_done() {
         not_found: vec!["delete 3".into(), "delete 4".into(), "delete 5".into()],
         ..Default::default()
     };
-    let report = execute(&fake, every_kind(), std::sync::Arc::new(|| {})).await;
+    let report = execute(&fake, every_kind(), std::sync::Arc::new(|| {}), day()).await;
     let text = report.render();
     assert!(report.is_complete(), "{text}");
     assert!(
@@ -304,7 +346,7 @@ async fn a_delete_answered_does_not_exist_while_still_listed_fails() {
         listed: vec!["3", "4"],
         ..Default::default()
     };
-    let report = execute(&fake, every_kind(), std::sync::Arc::new(|| {})).await;
+    let report = execute(&fake, every_kind(), std::sync::Arc::new(|| {}), day()).await;
     let text = report.render();
     assert!(!report.is_complete(), "{text}");
     assert!(
@@ -330,6 +372,7 @@ async fn a_delete_first_replacement_whose_create_failed_says_how_to_finish() {
         &fake,
         doc(vec![replace("5", "E", ReplaceOrder::DeleteBeforeCreate)]),
         std::sync::Arc::new(|| {}),
+        day(),
     )
     .await;
     let text = report.render();
@@ -523,6 +566,7 @@ mod convergence {
                         },
                     )
                     .collect(),
+                deletion: Default::default(),
             }
         })
     }
@@ -538,7 +582,7 @@ mod convergence {
             prop_assume!(plan.is_ok()); // duplicate names without pins are refused, by design
             let store = Store { live: Mutex::new(live), next: Mutex::new(0) };
             let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-            let report = rt.block_on(execute(&store, PlanDocument::new("v26.0", vec![plan.unwrap()]), std::sync::Arc::new(|| {})));
+            let report = rt.block_on(execute(&store, PlanDocument::new("v26.0", vec![plan.unwrap()]), std::sync::Arc::new(|| {}), day()));
             prop_assert!(report.is_complete(), "{}", report.render());
             let after = store.live.lock().unwrap().clone();
             let again = diff_account(&desired, &after, &opts).unwrap();
