@@ -328,7 +328,7 @@ mod tests {
         for mode in [Mode::Plan, Mode::Drift] {
             let md = markdown::render(&sample(), mode);
             let blocks = diff_blocks(&md);
-            assert_eq!(blocks.len(), 4, "{md}");
+            assert_eq!(blocks.len(), 5, "{md}");
             for block in &blocks {
                 for (line, scope) in block.iter().zip(scopes(block)) {
                     assert!(
@@ -343,7 +343,7 @@ mod tests {
                     }
                 }
             }
-            let [create, update, replace, delete] = &blocks[..] else {
+            let [create, update, replace, retire, delete] = &blocks[..] else {
                 unreachable!()
             };
             assert!(create[0].starts_with('#'));
@@ -357,6 +357,11 @@ mod tests {
             );
             for (block, old, new) in [
                 (update, "description = \"\"", "description = \"Thanks <3\""),
+                (
+                    retire,
+                    "name        = \"Autumn\"",
+                    "name        = \"[retired 2026-12-06] Autumn\"",
+                ),
                 (
                     replace,
                     "{\"url\": {\"i_contains\": \"/basket\"}}",

@@ -314,6 +314,26 @@ mod tests {
                     delete_first: None,
                     retire_old: None,
                 },
+                Action::Retire {
+                    id: id("6"),
+                    name: "Autumn".into(),
+                    set: None,
+                    set_entry: None,
+                    reason: DeleteReason::Prune,
+                    retirement: Box::new(Retirement {
+                        because: RetireWhy::Refused,
+                        name: "[retired 2026-12-06] Autumn".into(),
+                        description: "Retired by convctl on 2026-12-06: Meta refused to delete it (this app may not delete custom conversions). Archive it in Events Manager.".into(),
+                    }),
+                    before: Some(Box::new(ConversionState {
+                        name: "Autumn".into(),
+                        description: Some(String::new()),
+                        custom_event_type: Some("LEAD".into()),
+                        default_conversion_value: Some(0.0),
+                        rule: Some(json!({"url": {"i_contains": "autumn"}}).into()),
+                        ..Default::default()
+                    })),
+                },
                 Action::Delete {
                     id: id("4"),
                     name: "Old spring campaign".into(),
@@ -336,6 +356,13 @@ mod tests {
                 id: id("5"),
                 name: "Legacy | lead".into(),
             }],
+            retired: vec![Unmanaged {
+                id: id("7"),
+                name: "[retired 2026-11-20] Old summer campaign".into(),
+            }],
+            info: vec![
+                "\"Winter\" (8) is archived: Meta keeps it listed and frozen (convctl never edits it); it holds the name of \"Winter\" (conversions/acme.yaml:30:5)".into(),
+            ],
             warnings: vec![
                 "\"Checkout\" (3) last fired 2 hours ago: replacing it loses its history".into(),
             ],
@@ -343,8 +370,6 @@ mod tests {
             safety: None,
             token_env: None,
             notes: vec![],
-            retired: vec![],
-            info: vec![],
         };
         let quiet = AccountPlan {
             account: AdAccountId::parse("act_2").unwrap(),

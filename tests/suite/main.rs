@@ -12,6 +12,7 @@ mod apply;
 mod ci_templates;
 mod cli;
 mod client;
+mod converge;
 mod crash;
 mod docs;
 mod drift;

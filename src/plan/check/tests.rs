@@ -261,3 +261,85 @@ fn plans_for_a_nameless_pinned_conversion_pass() {
     assert_eq!(plan.actions.len(), 2, "{:?}", plan.actions);
     assert_eq!(problems(&plan, &lives), "");
 }
+
+/// A plan that retires (`deletion: retire`) passes, saved and loaded; a retirement edited to
+/// another name, or a conversion retired twice, is refused.
+#[test]
+fn retirements_are_checked() {
+    let (live, _) = scene();
+    let mut tomb = entry("Old", R1);
+    tomb.ensure = Ensure::Absent;
+    let desired = DesiredAccount {
+        deletion: crate::manifest::Deletion::Retire,
+        ..account(vec![entry("Keep", R1), tomb, entry("Swap", R2)])
+    };
+    let opts = DiffOptions {
+        now: "2026-11-25T12:00:00Z".parse().unwrap(),
+        cap: 100,
+        report_only: false,
+    };
+    let plan = diff_account(&desired, &live, &opts).unwrap();
+    assert!(
+        plan.actions
+            .iter()
+            .any(|a| matches!(a, Action::Retire { .. })),
+        "{:?}",
+        plan.actions
+    );
+    let doc = PlanDocument::new("v26.0", vec![plan.clone()]);
+    let again = PlanDocument::from_json_str(&doc.to_json()).unwrap();
+    assert_eq!(problems(&again.accounts[0], &live), "");
+
+    let mut edited = plan.clone();
+    for action in &mut edited.actions {
+        if let Action::Retire { retirement, .. } = action {
+            retirement.name = "Old (gone)".into();
+        }
+    }
+    let text = problems(&edited, &live);
+    assert!(
+        text.contains("retire \"Old\" (id 2): it retires under the name \"Old (gone)\", which is not a retired name"),
+        "{text}"
+    );
+    let mut retired_live = live.clone();
+    retired_live[1].name = Some("[retired 2026-11-20] Old".into());
+    let text = problems(&plan, &retired_live);
+    assert!(
+        text.contains("the live conversion is retired already"),
+        "{text}"
+    );
+}
+
+/// A delete first to free a rule needs a create of the plan with that rule; a same-rule
+/// replacement needs its rule kept (or another create's).
+#[test]
+fn deletes_first_for_a_rule_need_a_create_with_it() {
+    let (live, mut plan) = scene();
+    for action in &mut plan.actions {
+        if let Action::Delete { frees_rule_for, .. } = action {
+            *frees_rule_for = Some("Nobody".into());
+        }
+    }
+    let text = problems(&plan, &live);
+    assert!(
+        text.contains("delete \"Old\" (id 2): it deletes first to free a rule, but no create of the plan needs that rule"),
+        "{text}"
+    );
+    let (live, mut plan) = scene();
+    for action in &mut plan.actions {
+        if let Action::Replace {
+            order,
+            delete_first,
+            ..
+        } = action
+        {
+            *order = ReplaceOrder::DeleteBeforeCreate;
+            *delete_first = Some(crate::plan::DeleteFirst::SameRule);
+        }
+    }
+    let text = problems(&plan, &live);
+    assert!(
+        text.contains("replace \"Swap\" (id 3): it deletes first to free a rule, but no create of the plan needs that rule"),
+        "{text}"
+    );
+}

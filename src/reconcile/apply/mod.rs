@@ -270,7 +270,7 @@ impl<'a, A: LiveApi> Execution<'a, A> {
                     None
                 } else if let Some(refused) = refused_in_account {
                     // Meta refused a delete in this account already: not tried again.
-                    refuse(p, action, self.today, &refused_text(&refused));
+                    refuse(p, action, self.today, Refusal::Earlier(&refused));
                     None
                 } else {
                     Some(Step::DeleteOld)
@@ -304,7 +304,7 @@ impl<'a, A: LiveApi> Execution<'a, A> {
                 Action::Replace { .. } if p.new_id.is_none() => None,
                 Action::Replace { .. } | Action::Delete { .. } => match refused_in_account {
                     Some(refused) => {
-                        refuse(p, action, self.today, &refused_text(&refused));
+                        refuse(p, action, self.today, Refusal::Earlier(&refused));
                         p.retire_pending.is_some().then_some(Step::RetireOld)
                     }
                     None => Some(Step::DeleteOld),
@@ -419,7 +419,7 @@ impl<'a, A: LiveApi> Execution<'a, A> {
             Err(e) if matches!(step, Step::DeleteOld) && e.is_permission_refusal() => {
                 let id = action.id().expect("a delete has an id").clone();
                 self.refusing.entry(i).or_insert(id);
-                refuse(p, action, self.today, &e.to_string());
+                refuse(p, action, self.today, Refusal::Answered(&e.to_string()));
             }
             Err(e) if matches!(step, Step::RetireOld) => {
                 p.retire_pending = None;
@@ -549,15 +549,24 @@ impl<'a, A: LiveApi> Execution<'a, A> {
     }
 }
 
-/// `Meta refused to delete id 3 earlier in this apply`, for actions not tried because of it.
-fn refused_text(refused: &ConversionId) -> String {
-    format!("Meta refused to delete id {refused} of this account earlier in this apply")
+/// How Meta's refusal to delete reached an action: its own DELETE's answer, or the refusal of
+/// another delete of the account earlier in this apply (then it is not tried).
+enum Refusal<'t> {
+    Answered(&'t str),
+    Earlier(&'t ConversionId),
 }
 
-/// Meta refused to delete `action`'s conversion (`answer`): retire it instead where that
-/// serves (see [`fallback_refused`]); otherwise the action fails, untouched, saying why.
-fn refuse(p: &mut Track, action: &Action, today: jiff::civil::Date, answer: &str) {
-    p.delete_refused = Some(answer.to_string());
+/// Meta refused to delete `action`'s conversion: retire it instead where that serves (see
+/// [`fallback_refused`]); otherwise the action fails (or, not tried, is not done), untouched,
+/// saying why.
+fn refuse(p: &mut Track, action: &Action, today: jiff::civil::Date, refusal: Refusal<'_>) {
+    let answer = match refusal {
+        Refusal::Answered(answer) => answer.to_string(),
+        Refusal::Earlier(id) => {
+            format!("Meta refused to delete id {id} of this account earlier in this apply")
+        }
+    };
+    p.delete_refused = Some(answer.clone());
     match fallback_refused(action) {
         None => {
             let before = old_state(action);
@@ -571,8 +580,13 @@ fn refuse(p: &mut Track, action: &Action, today: jiff::civil::Date, answer: &str
             ));
         }
         Some(why) => {
-            p.failed = Some(format!("Meta refused to delete it ({answer}): {why}"));
             p.needs_change = true;
+            match refusal {
+                Refusal::Answered(_) => {
+                    p.failed = Some(format!("Meta refused to delete it ({answer}): {why}"))
+                }
+                Refusal::Earlier(_) => p.skipped = Some(format!("not tried: {answer}: {why}")),
+            }
         }
     }
 }
@@ -739,7 +753,7 @@ fn report(account: &str, action: &Action, p: Track) -> ActionReport {
     // What became of a retired conversion, in the words every line uses.
     let retired = |name: &str| {
         let why = if p.delete_refused.is_some() {
-            " (Meta refused to delete it: this app may not delete custom conversions)"
+            " (this app may not delete custom conversions: Meta refused a delete in this account)"
         } else {
             ""
         };

@@ -29,9 +29,16 @@ impl Scenario {
     /// Seeds `live` conversions (variant 0) into each account, plus one unmanaged conversion
     /// in each odd account (those do not prune).
     pub fn seed(emulator: &ChildEmulator, accounts: Vec<String>, live: usize) -> Scenario {
+        let scenario = Scenario { accounts, live };
+        emulator.seed(&scenario.seed_documents());
+        scenario
+    }
+
+    /// What [`seed`](Self::seed) puts into the emulator, for one in this process.
+    pub fn seed_documents(&self) -> Value {
         let mut docs = Vec::new();
-        for (k, a) in accounts.iter().enumerate() {
-            docs.extend(seed_account(a, live, 0));
+        for (k, a) in self.accounts.iter().enumerate() {
+            docs.extend(seed_account(a, self.live, 0));
             if k % 2 == 1 {
                 docs.push(serde_json::json!({
                     "account": a, "name": UNMANAGED, "custom_event_type": "LEAD",
@@ -39,8 +46,16 @@ impl Scenario {
                 }));
             }
         }
-        emulator.seed(&Value::Array(docs));
-        Scenario { accounts, live }
+        Value::Array(docs)
+    }
+
+    /// How many conversions the manifests remove (tombstones and prunes) and replace, over
+    /// every account: what ends deleted, or retired where deletes are refused.
+    pub fn removals(&self) -> usize {
+        let per_account = (0..self.total())
+            .filter(|&i| matches!(self.kind(i), Kind::Delete | Kind::Replace))
+            .count();
+        per_account * self.accounts.len()
     }
 
     /// Writes every account's manifest to `dir/conversions/ACCOUNT.yaml`.
@@ -151,7 +166,12 @@ impl Scenario {
         let expected = self.expected_state();
         let mut live: BTreeMap<String, BTreeMap<String, Vec<&Value>>> = BTreeMap::new();
         for c in state["conversions"].as_array().expect("state conversions") {
-            if c["is_archived"] == Value::Bool(true) {
+            // Archived ones are gone; retired ones (renamed `[retired ...]` where deletes are
+            // refused) are convctl's leftovers for Events Manager, counted by `retired`.
+            let retired = c["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("[retired "));
+            if c["is_archived"] == Value::Bool(true) || retired {
                 continue;
             }
             let account = format!("act_{}", c["account_id"].as_str().unwrap_or_default());
@@ -202,6 +222,21 @@ impl Scenario {
             Err(problems)
         }
     }
+}
+
+/// The conversions convctl retired (renamed `[retired YYYY-MM-DD] ...`) in a state document.
+pub fn retired(state: &Value) -> usize {
+    state["conversions"]
+        .as_array()
+        .expect("state conversions")
+        .iter()
+        .filter(|c| {
+            c["is_archived"] != Value::Bool(true)
+                && c["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("[retired "))
+        })
+        .count()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
