@@ -226,6 +226,13 @@ impl GraphError {
         })
     }
 
+    /// The same error without its hint, for a caller that says what to do itself (an error
+    /// quoted inside another sentence).
+    pub(crate) fn without_hint(mut self) -> Self {
+        self.details.hint = None;
+        self
+    }
+
     /// Replaces the hint with one the caller knows better (what a refused delete means).
     pub(crate) fn with_hint_text(mut self, hint: &str) -> Self {
         self.details.hint = Some(hint.to_string());

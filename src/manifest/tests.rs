@@ -263,7 +263,7 @@ fn deletion_is_read_per_account_document() {
     assert_eq!(
         e,
         [
-            "m.yaml:2:11: error: `archive` is not a valid deletion\n  help: values are case-sensitive; one of: delete, retire"
+            "m.yaml:2:11: error: `archive` is not a valid deletion\nhelp: values are case-sensitive; one of: delete, retire"
         ]
     );
 }
@@ -299,7 +299,7 @@ fn one_rule_per_account() {
     assert_eq!(
         e,
         [
-            "m.yaml:7:5: error: \"B\" has the same rule as \"A\" (declared at m.yaml:4:5) in act_1 on the same event source (55): Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002)\n  help: give each conversion its own rule (a condition more or less), or keep only one of them"
+            "m.yaml:7:5: error: \"B\" has the same rule as \"A\" (declared at m.yaml:4:5) in act_1 on the same event source (55): Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002)\nhelp: give each conversion its own rule (a condition more or less), or keep only one of them"
         ]
     );
     let m = load(&doc("77", "")).unwrap();

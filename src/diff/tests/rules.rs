@@ -37,7 +37,7 @@ fn a_replacement_that_keeps_its_rule_deletes_first_and_says_so() {
     let msg = errors(d, &[live("1", "Checkout", R1)]);
     assert_eq!(
         msg,
-        "conversions/acme.yaml:7:5: error: \"Checkout\" would be created with the rule of \"Checkout\" (1) in act_1, which is its own old half: that one must go first, and this app may not delete it (the manifest says `deletion: retire`): Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002)\n  help: keep the changed fields (custom_event_type, action_source_type, event_source_id) as they are live, or change the rule too: a replacement with a new rule creates the new conversion, then retires the old one"
+        "conversions/acme.yaml:7:5: error: \"Checkout\" would be created with the rule of \"Checkout\" (1) in act_1, which is its own old half: that one must go first, and this app may not delete it (the manifest says `deletion: retire`): Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002)\nhelp: keep the changed fields (custom_event_type, action_source_type, event_source_id) as they are live, or change the rule too: a replacement with a new rule creates the new conversion, then retires the old one"
     );
 }
 

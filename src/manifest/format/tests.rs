@@ -70,6 +70,7 @@ fn keys_follow_the_declaration_order() {
             "account",
             "defaults",
             "prune",
+            "deletion",
             "token_env",
             "safety",
             "use",
@@ -138,7 +139,7 @@ fn every_key() -> Vec<AnyDocument> {
             default_conversion_value: Some(5.0),
         }),
         prune: Some(false),
-        deletion: None,
+        deletion: Some(Deletion::Retire),
         token_env: Some("META_TOKEN_CLIENT_A".into()),
         safety: Some(SafetyEntry {
             max_deletes: Some(20),

@@ -301,7 +301,7 @@ fn retirements_are_checked() {
         text.contains("retire \"Old\" (id 2): it retires under the name \"Old (gone)\", which is not a retired name"),
         "{text}"
     );
-    let mut retired_live = live.clone();
+    let mut retired_live = live;
     retired_live[1].name = Some("[retired 2026-11-20] Old".into());
     let text = problems(&plan, &retired_live);
     assert!(
@@ -334,7 +334,7 @@ fn deletes_first_for_a_rule_need_a_create_with_it() {
         } = action
         {
             *order = ReplaceOrder::DeleteBeforeCreate;
-            *delete_first = Some(crate::plan::DeleteFirst::SameRule);
+            *delete_first = Some(DeleteFirst::SameRule);
         }
     }
     let text = problems(&plan, &live);

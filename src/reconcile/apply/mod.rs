@@ -419,7 +419,9 @@ impl<'a, A: LiveApi> Execution<'a, A> {
             Err(e) if matches!(step, Step::DeleteOld) && e.is_permission_refusal() => {
                 let id = action.id().expect("a delete has an id").clone();
                 self.refusing.entry(i).or_insert(id);
-                refuse(p, action, self.today, Refusal::Answered(&e.to_string()));
+                // Quoted inside the line that says what convctl did: its own hint would repeat it.
+                let answer = e.without_hint().to_string();
+                refuse(p, action, self.today, Refusal::Answered(&answer));
             }
             Err(e) if matches!(step, Step::RetireOld) => {
                 p.retire_pending = None;
@@ -583,7 +585,7 @@ fn refuse(p: &mut Track, action: &Action, today: jiff::civil::Date, refusal: Ref
             p.needs_change = true;
             match refusal {
                 Refusal::Answered(_) => {
-                    p.failed = Some(format!("Meta refused to delete it ({answer}): {why}"))
+                    p.failed = Some(format!("Meta refused to delete it ({answer}): {why}"));
                 }
                 Refusal::Earlier(_) => p.skipped = Some(format!("not tried: {answer}: {why}")),
             }
