@@ -239,3 +239,30 @@ fn import_edit_plan_apply_then_drift_after_a_manual_change() {
     help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
     "#);
 }
+
+/// A conversion convctl retired (renamed `[retired ...]`, waiting to be archived) is left out of
+/// an import, named in a warning; the plan on the result has nothing to do.
+#[test]
+fn retired_conversions_are_left_out_of_an_import() {
+    let env = Harness::new();
+    let ids = env.seed(json!([
+        {"account": "act_43", "name": "Purchase", "custom_event_type": "PURCHASE", "rule": {"url": {"i_contains": "/thanks"}}},
+        {"account": "act_43", "name": "[retired 2026-11-20] Purchase", "custom_event_type": "PURCHASE",
+         "rule": {"url": {"i_contains": "/old-thanks"}},
+         "description": "Retired by convctl on 2026-11-20: Meta refused to delete it (this app may not delete custom conversions). Archive it in Events Manager."},
+    ]));
+    let import = env.run(&["import", "act_43", "--out", "conversions"]);
+    assert_eq!(import.code, 0, "{import}");
+    assert!(
+        import.stderr.contains(&format!(
+            "act_43: 1 conversion(s) convctl retired are left out (ids {}): archive them in Events Manager",
+            ids[1]
+        )),
+        "{import}"
+    );
+    let yaml = std::fs::read_to_string(env.path("conversions/act_43.yaml")).unwrap();
+    assert!(!yaml.contains("[retired"), "{yaml}");
+    let plan = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan}");
+    assert!(plan.stdout.contains("Retired (1)"), "{plan}");
+}

@@ -144,3 +144,26 @@ fn rules_are_compared_by_meaning() {
         "{msg}"
     );
 }
+
+/// A refusal learnt from a conversion convctl retired after a refused delete makes a
+/// replacement that keeps its rule an error too, saying how convctl knows.
+#[test]
+fn a_learnt_refusal_stops_a_replacement_that_keeps_its_rule() {
+    let on = "2026-11-20".parse().unwrap();
+    let retired = LiveConversion {
+        name: Some(crate::model::retired::retired_name(on, "Gone")),
+        description: Some(crate::model::retired::retired_description(
+            on,
+            crate::model::retired::WHY_REFUSED,
+            "",
+        )),
+        ..live("9", "Gone", R3)
+    };
+    let mut e = entry("Checkout", R1);
+    e.custom_event_type = Some(CustomEventType::InitiatedCheckout);
+    let msg = errors(account(vec![e]), &[live("1", "Checkout", R1), retired]);
+    assert!(
+        msg.contains("that one must go first, and this app may not delete it (Meta refused to delete one before: convctl retired \"[retired 2026-11-20] Gone\" (9) after a refused delete)"),
+        "{msg}"
+    );
+}
