@@ -153,7 +153,12 @@ impl<'a> Matcher<'_, 'a> {
         let mut pinned_by: HashMap<&ConversionId, usize> = HashMap::new();
         for (i, entry) in account.conversions.iter().enumerate() {
             let Some(id) = &entry.id else { continue };
-            if let Some(live) = by_id.get(id) {
+            // A conversion convctl retired is never managed again: only a tombstone that pins
+            // it means it (to delete it); a present entry's pin to it is a pin that is gone.
+            let retired_for_present = |live: &LiveConversion| {
+                live.retired_on().is_some() && entry.ensure == Ensure::Present
+            };
+            if let Some(live) = by_id.get(id).filter(|l| !retired_for_present(l)) {
                 if let Some(&first) = pinned_by.get(&live.id) {
                     let first = &account.conversions[first];
                     self.m.errors.push(error(

@@ -88,8 +88,12 @@ pub fn diff_account(
         .iter()
         .filter(|c| !c.is_archived && c.retired_on().is_none())
         .collect();
-    let by_id: HashMap<&ConversionId, &LiveConversion> =
-        active.iter().map(|c| (&c.id, *c)).collect();
+    // Pins reach retired ones too: a tombstone may pin one to delete it.
+    let by_id: HashMap<&ConversionId, &LiveConversion> = live
+        .iter()
+        .filter(|c| !c.is_archived)
+        .map(|c| (&c.id, c))
+        .collect();
     let removal = Removal::of(desired, live, opts.now);
 
     let Matching {
@@ -366,6 +370,10 @@ impl<'a> Planner<'_, 'a> {
         if entry.protect {
             self.refusals
                 .push(protect_error(entry, "delete it (ensure: absent)"));
+        }
+        if live.retired_on().is_some() && self.removal.deletes_refused() {
+            // Retired already, and this app may not delete: nothing more to send.
+            return;
         }
         self.remove(
             entry,

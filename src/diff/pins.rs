@@ -36,6 +36,11 @@ pub(super) fn check_pins(
     for (i, entry) in desired.conversions.iter().enumerate() {
         let Some(id) = &entry.id else { continue };
         let Some(live) = by_id.get(id) else { continue };
+        // A present entry's pin to a conversion convctl retired is a pin that is gone (the
+        // matcher says so); only a tombstone means a retired one.
+        if entry.ensure == Ensure::Present && live.retired_on().is_some() {
+            continue;
+        }
         let Some(live_name) = live.name.as_deref() else {
             continue;
         };

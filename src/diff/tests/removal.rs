@@ -269,3 +269,26 @@ fn at_the_cap_retiring_makes_no_room() {
         "{msg}"
     );
 }
+
+/// A tombstone may pin a conversion convctl retired, to delete it; where deletes are refused it
+/// is retired already, so nothing is sent (never a second rename).
+#[test]
+fn a_tombstone_pinned_to_a_retired_conversion_deletes_it_or_leaves_it() {
+    let gone = retired_after_refusal("1", "Old", R1);
+    let mut t = tombstone("Old");
+    t.id = Some(ObjectId::parse("1").unwrap());
+    let p = plan(vec![t.clone()], std::slice::from_ref(&gone));
+    assert!(p.actions.is_empty(), "learnt refusal: {:?}", p.actions);
+    let chosen = LiveConversion {
+        description: Some(String::new()),
+        ..gone
+    };
+    let p = plan(vec![t.clone()], std::slice::from_ref(&chosen));
+    assert!(
+        matches!(&p.actions[..], [Action::Delete { id, .. }] if id.as_str() == "1"),
+        "{:?}",
+        p.actions
+    );
+    let p = diff_account(&retiring(vec![t]), &[chosen], &opts()).unwrap();
+    assert!(p.actions.is_empty(), "{:?}", p.actions);
+}

@@ -596,8 +596,14 @@ fn refuse(p: &mut Track, action: &Action, today: jiff::civil::Date, refusal: Ref
 /// Why retiring (a rename) would not do what a refused delete was for, saying what happened
 /// and what to do; `None` when it would. It would not for a replacement that deletes first for
 /// room (a retired conversion still counts toward the limit) or to free its own rule (a
-/// retired one keeps its rule), and never for a flagged conversion (Meta refuses to rename it).
+/// retired one keeps its rule), never for a flagged conversion (Meta refuses to rename it), and
+/// not for one retired already.
 fn fallback_refused(action: &Action) -> Option<String> {
+    if old_state(action).is_some_and(|b| crate::model::retired::retired_on(&b.name).is_some()) {
+        return Some(
+            "it is retired already (a tombstone pinned it), and this app may not delete custom conversions: archive it in Events Manager".to_string(),
+        );
+    }
     match action {
         Action::Delete { flagged: true, .. } => Some(
             "this app may not delete custom conversions, and Meta refuses to rename a flagged one, so convctl could not retire it either: archive it in Events Manager".to_string(),

@@ -206,3 +206,18 @@ async fn a_planned_retirement_sends_exactly_its_rename() {
         "act_1: ~ retire \"D\" (id 4, prune): retired: renamed \"[retired 2026-12-01] D\"; archive it in Events Manager\nApply complete: 1 of 1 actions done (0 conversion(s) deleted, 1 retired instead of deleted: archive the retired ones in Events Manager).\n"
     );
 }
+
+/// A conversion retired already (a tombstone pinned it) is never renamed a second time when its
+/// delete is refused.
+#[tokio::test]
+async fn a_retired_conversion_is_never_retired_twice() {
+    let fake = refusing();
+    let text = run(&fake, vec![delete("4", "[retired 2026-11-20] D")])
+        .await
+        .render();
+    assert!(
+        text.contains("FAILED delete \"[retired 2026-11-20] D\" (id 4, ensure: absent): Meta refused to delete it ((#200) Permissions error [code 200]): it is retired already"),
+        "{text}"
+    );
+    assert!(renamed(&fake).is_empty());
+}
