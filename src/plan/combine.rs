@@ -109,8 +109,10 @@ mod tests {
                 })
                 .collect(),
             unmanaged: vec![],
+            retired: vec![],
             warnings: vec![],
             refusals: vec![],
+            info: vec![],
             safety: None,
             token_env: None,
             notes: vec![],

@@ -79,12 +79,10 @@ pub(crate) fn detail(action: &Action) -> String {
             None => format!(" ({})", reason_word(*reason)),
             Some(_) => format!(" ({}; first: frees its rule)", reason_word(*reason)),
         },
-        Action::Retire {
-            reason, retirement, ..
-        } => format!(
-            " ({}): renamed {}",
-            reason_word(*reason),
-            crate::model::names::quoted(&retirement.name)
+        // The new name is user text: the diff shows it (the headline is convctl's own words).
+        Action::Retire { reason, .. } => format!(
+            " ({}): renamed [retired ...], not deleted",
+            reason_word(*reason)
         ),
     }
 }
@@ -230,6 +228,7 @@ mod tests {
                 "+ create High value purchase",
                 "~ update Thank you page: description",
                 "-/+ replace Checkout: custom_event_type, rule (force replacement)",
+                "~ retire Autumn (prune): renamed [retired ...], not deleted",
                 "- delete Old spring campaign (tombstone)",
             ]
         );
@@ -241,6 +240,9 @@ mod tests {
         let mut twin = doc.accounts[0].clone();
         twin.account = AdAccountId::parse("act_3").unwrap();
         twin.warnings.clear();
+        // Retired conversions and notes are the account's own, like warnings.
+        twin.retired.clear();
+        twin.info.clear();
         let mut other = twin.clone();
         other.account = AdAccountId::parse("act_4").unwrap();
         doc.accounts.push(twin);
@@ -248,5 +250,9 @@ mod tests {
         let groups = AccountGroups::by_headlines(&doc, 0..doc.accounts.len(), |_, _| true);
         // act_1 has a warning: alone; act_2 (no changes) alone; act_3 and act_4 together.
         assert_eq!(groups.groups, vec![vec![0], vec![1], vec![2, 3]]);
+        // A retired conversion to archive is an account's own: it keeps its own row.
+        doc.accounts[3].retired = doc.accounts[0].retired.clone();
+        let groups = AccountGroups::by_headlines(&doc, 0..doc.accounts.len(), |_, _| true);
+        assert_eq!(groups.groups, vec![vec![0], vec![1], vec![2], vec![3]]);
     }
 }

@@ -38,8 +38,10 @@ fn account(i: usize, actions: Vec<Action>) -> AccountPlan {
         digest: None,
         actions,
         unmanaged: vec![],
+        retired: vec![],
         warnings: vec![],
         refusals: vec![],
+        info: vec![],
         safety: None,
         token_env: None,
         notes: vec![],
@@ -299,6 +301,8 @@ fn deletes_and_warnings_are_kept_first() {
         set_entry: None,
         reason: DeleteReason::Prune,
         before: None,
+        frees_rule_for: None,
+        flagged: false,
     });
     last.warnings
         .push("deleting 1 conversion that fired today".into());
