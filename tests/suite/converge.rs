@@ -5,14 +5,14 @@
 //! replacement) must end retired instead of deleted, never as a failure, and the next plan
 //! must again show no changes. The end state is checked exactly in both profiles.
 
-use crate::support::emulator::refuse_deletes_profile;
+use crate::support::Harness;
+use crate::support::profile::refuse_deletes as refuse_deletes_profile;
 use crate::support::scenario::{self, Scenario};
-use crate::support::{Harness, Run};
 use serde_json::{Value, json};
 
 /// Applies, then checks: apply done (exit 0), removals deleted or (refusing deletes) retired as
-/// the report says, then a plan with no changes.
-fn apply_and_converge(env: &Harness, removed: usize) -> Run {
+/// the report says, then a plan with no changes. Returns apply's stdout.
+fn apply_and_converge(env: &Harness, removed: usize) -> String {
     let apply = env.run(&["apply", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply}");
     let retired = apply.stdout.matches("retired: renamed \"[retired ").count();
@@ -35,7 +35,7 @@ fn apply_and_converge(env: &Harness, removed: usize) -> Run {
     let plan = env.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{plan}");
     assert_eq!(plan.last_line(), "No changes.", "{plan}");
-    apply
+    apply.stdout
 }
 
 /// The names of an account's conversions that are neither archived nor retired, sorted; and
@@ -149,7 +149,7 @@ fn a_pinned_replacement_converges() {
         ),
     );
     let apply = apply_and_converge(&env, 1);
-    assert!(apply.stdout.contains("change it to id: \""), "{apply}");
+    assert!(apply.contains("change it to id: \""), "{apply}");
     assert_eq!(
         names_and_retired(&env, "act_1"),
         (vec!["Pinned".into()], expected_retired(1))

@@ -5,6 +5,7 @@
 
 use crate::assert_run;
 use crate::support::Harness;
+use serde_json::json;
 
 #[test]
 fn import_edit_plan_apply_then_drift_after_a_manual_change() {
@@ -251,18 +252,29 @@ fn retired_conversions_are_left_out_of_an_import() {
          "rule": {"url": {"i_contains": "/old-thanks"}},
          "description": "Retired by convctl on 2026-11-20: Meta refused to delete it (this app may not delete custom conversions). Archive it in Events Manager."},
     ]));
-    let import = env.run(&["import", "act_43", "--out", "conversions"]);
-    assert_eq!(import.code, 0, "{import}");
-    assert!(
-        import.stderr.contains(&format!(
-            "act_43: 1 conversion(s) convctl retired are left out (ids {}): archive them in Events Manager",
-            ids[1]
-        )),
-        "{import}"
-    );
+    assert_run!(env.run(&["import", "act_43", "--out", "conversions"]), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Wrote conversions/act_43.yaml (1 conversions, ids pinned).
+    ----- stderr -----
+    warning: act_43: 1 conversion(s) convctl retired are left out (ids 23850000000000002): archive them in Events Manager
+    ");
     let yaml = std::fs::read_to_string(env.path("conversions/act_43.yaml")).unwrap();
     assert!(!yaml.contains("[retired"), "{yaml}");
-    let plan = env.run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(plan.code, 0, "{plan}");
-    assert!(plan.stdout.contains("Retired (1)"), "{plan}");
+    assert!(yaml.contains(&ids[0]), "{yaml}");
+    assert_run!(env.run(&["plan", "--detailed-exitcode"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_43 (conversions/act_43.yaml): no changes.
+
+      Retired (1): renamed by convctl instead of deleted; they still count events and toward the limit:
+        ~ "[retired 2026-11-20] Purchase" (id 23850000000000002): retired: archive it in Events Manager
+
+      Note: act_43: Meta refused to delete one before: convctl retired "[retired 2026-11-20] Purchase" (23850000000000002) after a refused delete, so this plan retires instead of deleting: each conversion it removes is renamed "[retired YYYY-MM-DD] ..." for you to archive in Events Manager
+
+    No changes.
+    ----- stderr -----
+    "#);
 }

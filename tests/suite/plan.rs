@@ -313,14 +313,43 @@ fn account_filter_and_archived_conversions() {
     );
     // The archived "Gone" is not tracked, and it still holds its rule: Meta would refuse to
     // create it anew, so the plan says so before any write.
-    assert_run!(env.run(&["plan", "--account", "act_1"]), @"");
+    assert_run!(env.run(&["plan", "--account", "act_1"]), @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/two.yaml:3:5: error: act_1: "Gone" would be created with the rule of "Gone" (23850000000000001) in act_1, which is archived (Meta keeps archived conversions listed, and their rules held): Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002)
+      |
+    3 |   - name: Gone
+      |     ^^^^
+    help: change this entry's rule, or remove "Gone" (23850000000000001) in Events Manager (if Meta keeps holding an archived conversion's rule, only a new rule works)
+    error: no plan: fix the 1 problem(s) above
+    "#);
     // With a new rule it is created; the archived one is named as information. act_2 is left
     // out.
     env.write(
         "conversions/two.yaml",
         "account: act_1\nconversions:\n  - name: Gone\n    custom_event_type: LEAD\n    rule: {url: {eq: y}}\n---\naccount: act_2\nconversions:\n  - name: B\n    custom_event_type: LEAD\n    rule: {url: {eq: b}}\n",
     );
-    assert_run!(env.run(&["plan", "--account", "act_1"]), @"");
+    assert_run!(env.run(&["plan", "--account", "act_1"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/two.yaml) will change:
+
+      # "Gone" will be created
+      + conversion "Gone" {
+          + name                     = "Gone"
+          + custom_event_type        = "LEAD"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"eq": "y"}}
+        }
+
+      Note: "Gone" (23850000000000001) is archived: Meta keeps it listed and frozen (convctl never edits it); it holds the name of "Gone" (conversions/two.yaml:3:5)
+
+    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
     assert_run!(env.run(&["plan", "--account", "act_9"]), @"
     success: false
     exit_code: 1

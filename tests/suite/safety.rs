@@ -430,9 +430,9 @@ fn destroying_a_recently_fired_or_unavailable_conversion_warns() {
           - rule                     = {"url": {"i_contains": "x"}}
         }
 
-      Warning: "Fired" (23850000000000001) last fired 5 hours ago: deleting it loses its history; reports and ads optimising for it stay with the old id
+      Warning: conversions/a.yaml:5:5: "Health" (23850000000000002) is flagged by Meta: it stopped counting events; edits are refused; see Meta's flagged custom conversions help
 
-      Warning: "Health" (23850000000000002) is unavailable: Meta flagged its name as suggesting health or financial status, and it cannot be used in new campaigns
+      Warning: "Fired" (23850000000000001) last fired 5 hours ago: deleting it loses its history; reports and ads optimising for it stay with the old id
 
     Plan: 0 to create, 0 to update, 0 to replace, 1 to delete.
     ----- stderr -----

@@ -3,7 +3,8 @@
 //! saying when and why, and left for a person to archive in Events Manager. A second apply then
 //! has nothing to do.
 
-use crate::support::{Harness, redact};
+use crate::assert_run;
+use crate::support::{Harness, Run};
 use convctl::emulator::EmulatorConfig;
 use serde_json::json;
 
@@ -14,14 +15,9 @@ fn refusing() -> Harness {
     })
 }
 
-/// Today's date (UTC, as apply names retired conversions) and the run's volatile parts, for
-/// snapshots.
-fn redacted(text: &str, env: &Harness) -> String {
-    let today = jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date()
-        .to_string();
-    redact(text, env.dir.path()).replace(&today, "[today]")
+/// `convctl ARGS` against the harness, today's date shown as `[today]` in snapshots.
+fn run(env: &Harness, args: &[&str]) -> Run {
+    env.run_dated(args)
 }
 
 const CHECKOUT: &str = "account: act_1\nconversions:\n  - name: Checkout\n    custom_event_type: INITIATED_CHECKOUT\n    rule: {url: {i_contains: /pay}}\n";
@@ -35,10 +31,25 @@ fn a_replacement_whose_delete_is_refused_retires_the_old_one_and_the_next_apply_
     );
     env.write("conversions/a.yaml", CHECKOUT);
 
-    let apply = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(apply.code, 0, "{apply}");
-    insta::assert_snapshot!("refused_delete_apply", redacted(&apply.stdout, &env));
-    insta::assert_snapshot!("refused_delete_apply_stderr", redacted(&apply.stderr, &env));
+    assert_run!(run(&env, &["apply", "--auto-approve"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "Checkout" (id 23850000000000001) must be replaced: create the new one, then delete the old one
+    -/+ conversion "Checkout" {
+            id          = "23850000000000001"
+          ~ description = "Checkout page" -> ""
+          ~ rule        = {"url": {"i_contains": "/checkout"}} -> {"url": {"i_contains": "/pay"}} # forces replacement
+        }
+
+    Plan: 0 to create, 0 to update, 1 to replace, 0 to delete.
+    act_1: -/+ replace "Checkout" (id 23850000000000001): new id 23850000000000002, old id 23850000000000001 retired: renamed "[retired [today]] Checkout" (this app may not delete custom conversions: Meta refused a delete in this account); archive it in Events Manager
+    Apply complete: 1 of 1 actions done (0 conversion(s) deleted, 1 retired instead of deleted: archive the retired ones in Events Manager).
+    ----- stderr -----
+    warning: Meta refused 1 delete(s) in act_1 (this app may not delete custom conversions, whatever the token's permissions); convctl retired 1 of them instead: renamed "[retired YYYY-MM-DD] ...", to archive in Events Manager. Later plans of these accounts retire without trying to delete; `deletion: retire` in their manifests says so from the start
+    "#);
 
     let live = env.live("act_1");
     let retired = live.iter().find(|c| c["id"] == json!(old[0])).unwrap();
@@ -59,11 +70,34 @@ fn a_replacement_whose_delete_is_refused_retires_the_old_one_and_the_next_apply_
         "nothing else touched"
     );
 
-    let again = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(again.code, 0, "{again}");
-    insta::assert_snapshot!("refused_delete_second_apply", redacted(&again.stdout, &env));
-    let plan = env.run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(plan.code, 0, "{plan}");
+    assert_run!(run(&env, &["apply", "--auto-approve"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml): no changes.
+
+      Retired (1): renamed by convctl instead of deleted; they still count events and toward the limit:
+        ~ "[retired [today]] Checkout" (id 23850000000000001): retired: archive it in Events Manager
+
+      Note: act_1: Meta refused to delete one before: convctl retired "[retired [today]] Checkout" (23850000000000001) after a refused delete, so this plan retires instead of deleting: each conversion it removes is renamed "[retired YYYY-MM-DD] ..." for you to archive in Events Manager
+
+    No changes.
+    ----- stderr -----
+    "#);
+    assert_run!(run(&env, &["plan", "--detailed-exitcode"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml): no changes.
+
+      Retired (1): renamed by convctl instead of deleted; they still count events and toward the limit:
+        ~ "[retired [today]] Checkout" (id 23850000000000001): retired: archive it in Events Manager
+
+      Note: act_1: Meta refused to delete one before: convctl retired "[retired [today]] Checkout" (23850000000000001) after a refused delete, so this plan retires instead of deleting: each conversion it removes is renamed "[retired YYYY-MM-DD] ..." for you to archive in Events Manager
+
+    No changes.
+    ----- stderr -----
+    "#);
 }
 
 const RETIRING: &str = "account: act_1\ndeletion: retire\nprune: true\nconversions:\n  - name: Checkout\n    custom_event_type: INITIATED_CHECKOUT\n    rule: {url: {i_contains: /pay}}\n  - name: Old\n    ensure: absent\n";
@@ -79,9 +113,37 @@ fn deletion_retire_plans_retirements_and_never_tries_a_delete() {
         {"account": "act_1", "name": "Hand made", "custom_event_type": "LEAD", "rule": {"url": {"i_contains": "/hand"}}},
     ]));
     env.write("conversions/a.yaml", RETIRING);
-    let plan = env.run(&["plan"]);
-    assert_eq!(plan.code, 0, "{plan}");
-    insta::assert_snapshot!("deletion_retire_plan", redacted(&plan.stdout, &env));
+    assert_run!(run(&env, &["plan"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "Checkout" (id 23850000000000001) must be replaced: create the new one, then retire the old one: renamed "[retired [today]] Checkout" (deletion: retire), nothing else touched; it counts events until you archive it in Events Manager
+    -/+ conversion "Checkout" {
+            id   = "23850000000000001"
+          ~ rule = {"url": {"i_contains": "/checkout"}} -> {"url": {"i_contains": "/pay"}} # forces replacement
+        }
+
+      # "Old" (id 23850000000000002) will be retired (ensure: absent): renamed "[retired [today]] Old" (deletion: retire), nothing else touched; it counts events until you archive it in Events Manager
+      ~ conversion "Old" {
+            id          = "23850000000000002"
+          ~ name        = "Old" -> "[retired [today]] Old"
+          ~ description = "Spring" -> "Retired by convctl on [today]: its manifest says deletion: retire. Archive it in Events Manager. Was: Spring"
+        }
+
+      # "Hand made" (id 23850000000000003) will be retired (not declared, prune: true): renamed "[retired [today]] Hand made" (deletion: retire), nothing else touched; it counts events until you archive it in Events Manager
+      ~ conversion "Hand made" {
+            id          = "23850000000000003"
+          ~ name        = "Hand made" -> "[retired [today]] Hand made"
+          ~ description = "" -> "Retired by convctl on [today]: its manifest says deletion: retire. Archive it in Events Manager."
+        }
+
+      Note: act_1 retires instead of deleting (deletion: retire): each conversion it removes is renamed "[retired YYYY-MM-DD] ..." for you to archive in Events Manager
+
+    Plan: 0 to create, 0 to update, 1 to replace, 0 to delete, 2 to retire.
+    ----- stderr -----
+    "#);
     let json = env.run(&["plan", "--format", "json"]);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(
@@ -95,12 +157,46 @@ fn deletion_retire_plans_retirements_and_never_tries_a_delete() {
         doc["accounts"][0]["actions"][0]["retire_old"]["because"],
         "setting"
     );
-    let md = env.run(&["plan", "--format", "markdown"]);
-    insta::assert_snapshot!("deletion_retire_markdown", redacted(&md.stdout, &env));
+    assert_run!(
+        "deletion_retire_markdown",
+        run(&env, &["plan", "--format", "markdown"])
+    );
 
-    let apply = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(apply.code, 0, "{apply}");
-    insta::assert_snapshot!("deletion_retire_apply", redacted(&apply.stdout, &env));
+    assert_run!(run(&env, &["apply", "--auto-approve"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "Checkout" (id 23850000000000001) must be replaced: create the new one, then retire the old one: renamed "[retired [today]] Checkout" (deletion: retire), nothing else touched; it counts events until you archive it in Events Manager
+    -/+ conversion "Checkout" {
+            id   = "23850000000000001"
+          ~ rule = {"url": {"i_contains": "/checkout"}} -> {"url": {"i_contains": "/pay"}} # forces replacement
+        }
+
+      # "Old" (id 23850000000000002) will be retired (ensure: absent): renamed "[retired [today]] Old" (deletion: retire), nothing else touched; it counts events until you archive it in Events Manager
+      ~ conversion "Old" {
+            id          = "23850000000000002"
+          ~ name        = "Old" -> "[retired [today]] Old"
+          ~ description = "Spring" -> "Retired by convctl on [today]: its manifest says deletion: retire. Archive it in Events Manager. Was: Spring"
+        }
+
+      # "Hand made" (id 23850000000000003) will be retired (not declared, prune: true): renamed "[retired [today]] Hand made" (deletion: retire), nothing else touched; it counts events until you archive it in Events Manager
+      ~ conversion "Hand made" {
+            id          = "23850000000000003"
+          ~ name        = "Hand made" -> "[retired [today]] Hand made"
+          ~ description = "" -> "Retired by convctl on [today]: its manifest says deletion: retire. Archive it in Events Manager."
+        }
+
+      Note: act_1 retires instead of deleting (deletion: retire): each conversion it removes is renamed "[retired YYYY-MM-DD] ..." for you to archive in Events Manager
+
+    Plan: 0 to create, 0 to update, 1 to replace, 0 to delete, 2 to retire.
+    act_1: -/+ replace "Checkout" (id 23850000000000001): new id 23850000000000004, old id 23850000000000001 retired: renamed "[retired [today]] Checkout"; archive it in Events Manager
+    act_1: ~ retire "Old" (id 23850000000000002, ensure: absent): retired: renamed "[retired [today]] Old"; archive it in Events Manager
+    act_1: ~ retire "Hand made" (id 23850000000000003, prune): retired: renamed "[retired [today]] Hand made"; archive it in Events Manager
+    Apply complete: 3 of 3 actions done (0 conversion(s) deleted, 3 retired instead of deleted: archive the retired ones in Events Manager).
+    ----- stderr -----
+    "#);
     assert!(
         env.stats()["by_route"].get("DELETE /{id}").is_none(),
         "no delete tried"
@@ -122,12 +218,38 @@ fn deletion_retire_plans_retirements_and_never_tries_a_delete() {
         "{old}"
     );
 
-    let again = env.run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(again.code, 0, "{again}");
-    assert!(again.stdout.contains("Retired (3)"), "{again}");
-    let drift = env.run(&["drift"]);
-    assert_eq!(drift.code, 0, "{drift}");
-    insta::assert_snapshot!("deletion_retire_drift", redacted(&drift.stdout, &env));
+    assert_run!(run(&env, &["plan", "--detailed-exitcode"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml): no changes.
+
+      Retired (3): renamed by convctl instead of deleted; they still count events and toward the limit:
+        ~ "[retired [today]] Checkout" (id 23850000000000001): retired: archive it in Events Manager
+        ~ "[retired [today]] Hand made" (id 23850000000000003): retired: archive it in Events Manager
+        ~ "[retired [today]] Old" (id 23850000000000002): retired: archive it in Events Manager
+
+      Note: act_1 retires instead of deleting (deletion: retire): each conversion it removes is renamed "[retired YYYY-MM-DD] ..." for you to archive in Events Manager
+
+    No changes.
+    ----- stderr -----
+    "#);
+    assert_run!(run(&env, &["drift"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml): in sync.
+
+      Retired (3): renamed by convctl instead of deleted; they still count events and toward the limit:
+        ~ "[retired [today]] Checkout" (id 23850000000000001): retired: archive it in Events Manager
+        ~ "[retired [today]] Hand made" (id 23850000000000003): retired: archive it in Events Manager
+        ~ "[retired [today]] Old" (id 23850000000000002): retired: archive it in Events Manager
+
+      Note: act_1 retires instead of deleting (deletion: retire): each conversion it removes is renamed "[retired YYYY-MM-DD] ..." for you to archive in Events Manager
+
+    No drift: live accounts match the manifests.
+    ----- stderr -----
+    "#);
 
     // Archived in Events Manager, as asked: no longer listed as retired.
     for c in env.live("act_1") {
@@ -158,19 +280,27 @@ fn a_learnt_refusal_makes_the_next_plan_retire() {
         "conversions/a.yaml",
         &format!("{CHECKOUT}  - name: Spring\n    ensure: absent\n"),
     );
-    let plan = env.run(&["plan"]);
-    assert!(
-        plan.stdout
-            .contains("# \"Spring\" (id [id]) will be retired (ensure: absent): renamed")
-            || redacted(&plan.stdout, &env)
-                .contains("# \"Spring\" (id [id]) will be retired (ensure: absent): renamed"),
-        "{plan}"
-    );
-    assert!(
-        plan.stdout
-            .contains("Meta refused to delete one before: convctl retired"),
-        "{plan}"
-    );
+    assert_run!(run(&env, &["plan"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "Spring" (id 23850000000000002) will be retired (ensure: absent): renamed "[retired [today]] Spring" (this app may not delete custom conversions here), nothing else touched; it counts events until you archive it in Events Manager
+      ~ conversion "Spring" {
+            id          = "23850000000000002"
+          ~ name        = "Spring" -> "[retired [today]] Spring"
+          ~ description = "" -> "Retired by convctl on [today]: Meta refused to delete it (this app may not delete custom conversions). Archive it in Events Manager."
+        }
+
+      Retired (1): renamed by convctl instead of deleted; they still count events and toward the limit:
+        ~ "[retired [today]] Checkout" (id 23850000000000001): retired: archive it in Events Manager
+
+      Note: act_1: Meta refused to delete one before: convctl retired "[retired [today]] Checkout" (23850000000000001) after a refused delete, so this plan retires instead of deleting: each conversion it removes is renamed "[retired YYYY-MM-DD] ..." for you to archive in Events Manager
+
+    Plan: 0 to create, 0 to update, 0 to replace, 0 to delete, 1 to retire.
+    ----- stderr -----
+    "#);
     let deletes = env.stats()["by_route"]["DELETE /{id}"].clone();
     let apply = env.run(&["apply", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply}");

@@ -97,7 +97,31 @@ fn a_rule_the_api_rewrites_is_reported_per_conversion_and_field() {
     // says why: either way a failure that explains itself.)
     let again = env.run(&["apply", "--auto-approve"]);
     if crate::support::profile::strict() {
-        assert_run!(again, @"");
+        assert_run!(again, @r#"
+        success: false
+        exit_code: 1
+        ----- stdout -----
+        act_1 (conversions/acme.yaml) will change:
+
+          # "Big purchase" (id 23850000000000001) must be replaced: create the new one, then delete the old one
+        -/+ conversion "Big purchase" {
+                id   = "23850000000000001"
+              ~ rule = # forces replacement
+                    {
+                      "and": [
+                  -     {"event": {"eq": "purchase"}},
+                  +     {"event": {"eq": "Purchase"}},
+                        {"value": {"gt": 100}}
+                      ]
+                    }
+            }
+
+        Plan: 0 to create, 0 to update, 1 to replace, 0 to delete.
+        act_1: FAILED replace "Big purchase" (id 23850000000000001): creating the new conversion failed, so the old id 23850000000000001 was kept: act_1, conversion "Big purchase": (#100) Invalid parameter [code 100, subcode 1760002, fbtrace_id [trace id]]; Meta says: Duplicate Custom Conversion Rule: A custom conversion with the same rule already exists in this ad account.
+        help: the ad account already holds a conversion with this rule (renaming or archiving one does not free its rule): change the rule, or remove the other one in Events Manager
+        Apply failed part way: 0 done, 1 failed, 0 not done. Change what the lines above ask, then run `convctl apply` again: it picks up where this stopped, without duplicates.
+        ----- stderr -----
+        "#);
     } else {
         assert_run!(again, @r#"
         success: false

@@ -6,7 +6,7 @@
 //! archives or flags a conversion as Events Manager or Meta would. Each refusal's whole body
 //! is pinned (its trace id aside).
 
-use crate::support::emulator::start;
+use crate::support::emulator::{start, start_exactly};
 use convctl::emulator::{ConversionMarks, EmulatorConfig, RunningEmulator, SeedConversion};
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
@@ -95,8 +95,8 @@ async fn refuse_deletes_answers_a_permissions_error_and_keeps_the_conversion() {
     )
     .await;
     assert_eq!((status, &body), (200, &json!({"success": true})));
-    // Without the switch, deletes delete.
-    let lenient = start(EmulatorConfig::default()).await;
+    // Without the switch, deletes delete (the lenient profile exactly: this test compares).
+    let lenient = start_exactly(EmulatorConfig::default()).await.unwrap();
     let other = lenient.insert_conversion(purchase("Purchase")).unwrap();
     let (status, _) = call(&lenient, Method::DELETE, &other, &[]).await;
     assert_eq!(status, 200);
@@ -183,8 +183,8 @@ async fn unique_rules_refuses_a_second_conversion_with_the_same_rule_by_meaning(
             200
         );
     }
-    // Without the switch (lenient profile) the API takes it.
-    let lenient = start(EmulatorConfig::default()).await;
+    // Without the switch (the lenient profile exactly) the API takes it.
+    let lenient = start_exactly(EmulatorConfig::default()).await.unwrap();
     lenient.insert_conversion(purchase("Purchase")).unwrap();
     let (status, _) = call(
         &lenient,

@@ -70,6 +70,8 @@ impl<'a> Convctl<'a> {
             "CONVCTL_API_BASE",
             "CONVCTL_API_VERSION",
             "CONVCTL_SANDBOX_STRICT",
+            "CONVCTL_SANDBOX_REFUSE_DELETES",
+            "CONVCTL_SANDBOX_UNIQUE_RULES",
         ] {
             env.push((name.to_string(), None));
         }
@@ -86,6 +88,14 @@ impl<'a> Convctl<'a> {
             timeout: DEFAULT_TIMEOUT,
             kill_when: None,
         }
+    }
+
+    /// A snapshot filter of this run's own (a regular expression and its replacement), for
+    /// what varies from run to run that the suite's filters do not know (today's date).
+    pub fn filter(mut self, pattern: &str, replacement: &str) -> Self {
+        self.filters
+            .push((pattern.to_string(), replacement.to_string()));
+        self
     }
 
     /// `--api-base BASE` with [`TOKEN`] in `META_ACCESS_TOKEN`: convctl pointed at an emulator.

@@ -82,6 +82,20 @@ impl Harness {
             .current_dir(self.dir.path())
     }
 
+    /// Runs `convctl --api-base <emulator> ARGS` in the working directory, today's date (UTC,
+    /// as convctl dates the conversions it retires: `[retired 2026-12-06] ...`) shown as
+    /// `[today]` in its snapshot.
+    pub fn run_dated(&self, args: &[&str]) -> Run {
+        let today = jiff::Timestamp::now()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .date()
+            .to_string();
+        self.convctl()
+            .filter(&regex::escape(&today), "[today]")
+            .args(args)
+            .run()
+    }
+
     /// Runs `convctl --api-base <emulator> ARGS` in the working directory.
     pub fn run(&self, args: &[&str]) -> Run {
         self.convctl().args(args).run()
