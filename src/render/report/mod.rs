@@ -1,0 +1,83 @@
+//! Renderings of the health report (`convctl report`): `text` for a terminal, `markdown` for a
+//! CI step summary or an issue (bounded), `html` a self-contained page for a browser; the JSON
+//! is the document itself (`HealthReport::write_json`).
+//!
+//! Every string from the manifests or the API (names, sets, messages) is hostile input: the
+//! text quotes names as JSON strings, markdown escapes what would format or break a table,
+//! HTML escapes everything.
+
+pub mod html;
+pub mod markdown;
+mod sparkline;
+pub mod text;
+
+use crate::report::{DriftCounts, FleetSummary, HealthReport, Kind};
+
+/// `1 flagged by Meta, 2 never fired, …` (kinds with none left out; `no findings`).
+pub(crate) fn kind_counts(counts: &std::collections::BTreeMap<Kind, usize>) -> String {
+    let parts: Vec<String> = Kind::ALL
+        .iter()
+        .filter_map(|k| {
+            let n = counts.get(k).copied().unwrap_or(0);
+            (n > 0).then(|| format!("{n} {}", k.label()))
+        })
+        .collect();
+    if parts.is_empty() {
+        "no findings".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// `1 to create, 2 to update, 0 to replace, 0 to delete`.
+pub(crate) fn drift_words(d: &DriftCounts) -> String {
+    format!(
+        "{} to create, {} to update, {} to replace, {} to delete",
+        d.create, d.update, d.replace, d.delete
+    )
+}
+
+/// The fleet's one-line headline: accounts, conversions firing, events.
+pub(crate) fn headline(report: &HealthReport) -> String {
+    let FleetSummary {
+        accounts,
+        conversions,
+        firing,
+        ..
+    } = &report.summary;
+    let mut line =
+        format!("{accounts} account(s), {conversions} live conversion(s), {firing} firing");
+    if let (Some(events), Some(window)) = (report.summary.events, &report.stats_window) {
+        line.push_str(&format!("; {events} event(s) in {} days", window.days));
+    }
+    line
+}
+
+/// `never fired after 7d, stopped firing after 30d` (or the override).
+pub(crate) fn thresholds_words(report: &HealthReport) -> String {
+    let t = &report.thresholds;
+    match &t.overridden_by_flag {
+        Some(o) => format!("every conversion expected to fire within {o} (--expect-fire-within)"),
+        None => format!(
+            "never fired after {}, stopped firing after {}, unless an entry sets expect_fire_within",
+            t.never_fired, t.stopped_firing
+        ),
+    }
+}
+
+/// The report's time, `2026-12-06 08:00 UTC`.
+pub(crate) fn shown_time(report: &HealthReport) -> String {
+    let t = &report.generated_at;
+    match (t.get(..10), t.get(11..16)) {
+        (Some(day), Some(hm)) => format!("{day} {hm} UTC"),
+        _ => t.clone(),
+    }
+}
+
+/// A time as a day, `2026-11-20` (the text as given when it is not a time).
+pub(crate) fn day(time: Option<&str>) -> String {
+    match time {
+        None => "never".to_string(),
+        Some(t) => t.get(..10).unwrap_or(t).to_string(),
+    }
+}
