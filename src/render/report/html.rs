@@ -11,7 +11,7 @@
 //! sparklines are one relative path each (`sparkline`).
 
 use super::sparkline;
-use super::{day, drift_words, headline, shown_time, thresholds_words};
+use super::{day, drift_short, headline, shown_time, thresholds_words};
 use crate::report::{AccountHealth, ConversionHealth, HealthReport, Kind, SetView, State};
 use std::io::{self, Write};
 
@@ -55,6 +55,10 @@ code{font:13px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;margin:16px 0}
 .card{border:1px solid var(--line);border-radius:8px;padding:10px 12px;background:var(--soft)}
 .card b{display:block;font-size:28px;line-height:1.1;font-variant-numeric:tabular-nums}
+.card small{display:block;color:var(--mute);font-size:12px;margin-top:2px}
+.verdict{font-size:17px;font-weight:600;padding:10px 14px;border-radius:8px;margin:0 0 8px;border:1px solid}
+.verdict.bad{color:var(--bad);background:var(--badbg);border-color:#f3b4ae}.verdict.warn{color:var(--warn);background:var(--warnbg);border-color:#e9cf8f}.verdict.good{color:var(--ok);background:var(--okbg);border-color:#9bd4a9}
+.legend{margin:8px 0 16px;font-size:14px}.legend summary{cursor:pointer;color:var(--mute)}.legend dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:8px 0}.legend dd{margin:0}
 .card.bad{border-color:var(--bad);background:var(--badbg)}.card.warn{border-color:#e0b95a;background:var(--warnbg)}.card.zero{opacity:.75}
 table{border-collapse:collapse;width:100%;font-size:14px}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:middle}
@@ -74,7 +78,7 @@ tr.p td{background:#fff8f7}
 .cap{display:inline-flex;align-items:center;gap:6px;white-space:nowrap;font-variant-numeric:tabular-nums}
 .bar{display:inline-block;width:90px;height:9px;border-radius:5px;background:var(--gonebg);overflow:hidden;border:1px solid #c9d1d9}
 .bar i{display:block;height:100%;background:#6e7781}.bar.hi i{background:#bf8700}.bar.full i{background:var(--bad)}
-svg{width:84px;height:18px;vertical-align:middle;overflow:visible}svg path{fill:none;stroke:#0969da;stroke-width:1.6;vector-effect:non-scaling-stroke;stroke-linejoin:round;transform:scale(3,1.6)}
+svg{width:84px;height:18px;vertical-align:middle;overflow:visible;border-bottom:1px solid #d0d7de}svg path{fill:none;stroke:#0969da;stroke-width:1.6;vector-effect:non-scaling-stroke;stroke-linejoin:round;transform:scale(3,1.6)}
 .acct{margin:14px 0;border:1px solid var(--line);border-radius:8px}
 .acct.bad{border-color:#f3b4ae}
 .acct summary{cursor:pointer;padding:10px 14px;background:var(--soft);border-radius:8px;list-style-position:outside}
@@ -105,7 +109,46 @@ fn header(out: &mut impl Write, report: &HealthReport, title: &str) -> io::Resul
             esc(&w.last_day)
         )?;
     }
-    writeln!(out, "</p>\n</header>")
+    writeln!(out, "</p>")?;
+    let s = &report.summary;
+    let problems: usize = s
+        .findings
+        .iter()
+        .filter(|(k, _)| k.is_problem())
+        .map(|(_, n)| n)
+        .sum();
+    let (class, verdict) = if s.accounts_unreadable > 0 {
+        (
+            "verdict bad",
+            format!(
+                "⛔ {} of {} account(s) could not be read; {problems} conversion(s) with problems",
+                s.accounts_unreadable, s.accounts
+            ),
+        )
+    } else if problems > 0 {
+        (
+            "verdict bad",
+            format!(
+                "⚠ {problems} conversion(s) not counting in {} of {} account(s)",
+                s.accounts_with_problems, s.accounts
+            ),
+        )
+    } else if s.accounts_with_drift > 0 || s.findings.values().any(|n| *n > 0) {
+        (
+            "verdict warn",
+            format!(
+                "Every conversion counts; {} account(s) drifted, {} finding(s) to tidy",
+                s.accounts_with_drift,
+                s.findings.values().sum::<usize>()
+            ),
+        )
+    } else {
+        (
+            "verdict good",
+            format!("✓ All {} account(s) in order", s.accounts),
+        )
+    };
+    writeln!(out, "<p class=\"{class}\">{}</p>\n</header>", esc(&verdict))
 }
 
 /// The cards by kind, and the table of accounts that need attention.
@@ -115,7 +158,7 @@ fn fleet(out: &mut impl Write, report: &HealthReport) -> io::Result<()> {
     if s.accounts_unreadable > 0 {
         writeln!(
             out,
-            "<div class=\"card bad\"><b>{}</b><span class=\"b er\">unreadable</span> accounts</div>",
+            "<div class=\"card bad\"><b>{}</b><span class=\"b er\">unreadable</span><small>accounts</small></div>",
             s.accounts_unreadable
         )?;
     }
@@ -128,13 +171,13 @@ fn fleet(out: &mut impl Write, report: &HealthReport) -> io::Result<()> {
         };
         writeln!(
             out,
-            "<div class=\"{class}\"><b>{n}</b>{}</div>",
+            "<div class=\"{class}\"><b>{n}</b>{}<small>conversions</small></div>",
             badge(kind)
         )?;
     }
     writeln!(
         out,
-        "<div class=\"card{}\"><b>{}</b><span class=\"b dr\">drift</span> accounts of {}</div>\n</div>",
+        "<div class=\"card{}\"><b>{}</b><span class=\"b dr\">drift</span><small>accounts of {}</small></div>\n</div>",
         if s.accounts_with_drift > 0 {
             " warn"
         } else {
@@ -147,9 +190,10 @@ fn fleet(out: &mut impl Write, report: &HealthReport) -> io::Result<()> {
         writeln!(
             out,
             "<p>To converge, <code>convctl apply</code> would: {}.</p>",
-            esc(&drift_words(&s.drift))
+            esc(&drift_short(&s.drift))
         )?;
     }
+    legend(out, report)?;
     let attention: Vec<&AccountHealth> = report
         .accounts
         .iter()
@@ -195,13 +239,43 @@ fn fleet(out: &mut impl Write, report: &HealthReport) -> io::Result<()> {
             }
             write!(out, "<td>")?;
             if a.has_drift() {
-                write!(out, "{}", esc(&drift_words(&a.drift.counts)))?;
+                write!(out, "{}", esc(&drift_short(&a.drift.counts)))?;
             }
             writeln!(out, "<td>{}", cap(a))?;
         }
         writeln!(out, "</tbody>\n</table>")?;
     }
     writeln!(out, "</section>")
+}
+
+/// What each kind means, folded.
+fn legend(out: &mut impl Write, report: &HealthReport) -> io::Result<()> {
+    let t = &report.thresholds;
+    let (first, last) = match &t.overridden_by_flag {
+        Some(o) => (o.clone(), o.clone()),
+        None => (t.never_fired.clone(), t.stopped_firing.clone()),
+    };
+    let means = |kind: Kind| -> String {
+        match kind {
+            Kind::Flagged => "Meta flagged it (is_unavailable): it silently matches no events and cannot be used in new campaigns.".into(),
+            Kind::NeverFired => format!("no event since it was created, longer ago than its threshold ({first} unless its entry sets expect_fire_within)."),
+            Kind::StoppedFiring => format!("its last event is older than its threshold ({last} unless its entry sets expect_fire_within)."),
+            Kind::Unmanaged => "live, but no entry of the manifests declares it.".into(),
+            Kind::Retired => "renamed [retired YYYY-MM-DD] by convctl, which may not delete it: archive it in Events Manager.".into(),
+            Kind::Archived => "archived: it counts nothing, and still takes a place under the 100-conversion cap.".into(),
+        }
+    };
+    write!(
+        out,
+        "<details class=legend><summary>What the kinds mean</summary><dl>"
+    )?;
+    for kind in Kind::ALL {
+        write!(out, "<dt>{}<dd>{}", badge(kind), esc(&means(kind)))?;
+    }
+    writeln!(
+        out,
+        "<dt><span class=\"b dr\">drift</span><dd>what <code>convctl plan</code> would change to make the account match its manifest.</dl></details>"
+    )
 }
 
 /// The per-set view.
@@ -304,7 +378,7 @@ fn accounts(out: &mut impl Write, report: &HealthReport) -> io::Result<()> {
             write!(
                 out,
                 "<span class=\"b dr\">drift: {}</span>",
-                esc(&drift_words(&a.drift.counts))
+                esc(&drift_short(&a.drift.counts))
             )?;
         }
         writeln!(out, "</summary>\n<div class=in>")?;

@@ -3,7 +3,7 @@
 //! findings and changes follow, problems first, whole accounts only, until the bound; a last
 //! line says how many accounts are not shown and where the whole report is.
 
-use super::{day, drift_words, headline, shown_time, thresholds_words};
+use super::{drift_short, finding_detail, findings_of, headline, shown_time, thresholds_words};
 use crate::render::markdown::{code, escape, thousands};
 use crate::report::{AccountHealth, HealthReport, Kind};
 use std::fmt::Write as _;
@@ -83,10 +83,8 @@ pub fn render(
     for a in attention.iter().take(TABLE_ROWS) {
         let drift = if a.error.is_some() {
             "could not be read".to_string()
-        } else if a.has_drift() {
-            drift_words(&a.drift.counts)
         } else {
-            "none".to_string()
+            drift_short(&a.drift.counts)
         };
         let _ = writeln!(
             md,
@@ -152,30 +150,16 @@ fn account_block(a: &AccountHealth) -> String {
         let _ = writeln!(md, "⛔ Could not be read: {}\n", escape(error));
         return md;
     }
-    for row in &a.conversions {
-        for kind in &row.findings {
-            let when = match kind {
-                Kind::NeverFired => format!(
-                    "created {}, never fired (expected within {})",
-                    day(row.creation_time.as_deref()),
-                    row.expect_fire_within
-                ),
-                Kind::StoppedFiring => format!(
-                    "last fired {} (expected within {})",
-                    day(row.last_fired_time.as_deref()),
-                    row.expect_fire_within
-                ),
-                _ => format!("last fired {}", day(row.last_fired_time.as_deref())),
-            };
-            let mark = if kind.is_problem() { "🔴" } else { "🟡" };
-            let _ = writeln!(
-                md,
-                "- {mark} **{}** {} <sub>{}</sub>: {when}",
-                kind.label(),
-                code(&row.name),
-                row.id.as_ref().map_or("", |i| i.as_str())
-            );
-        }
+    for (kind, row) in findings_of(a) {
+        let mark = if kind.is_problem() { "🔴" } else { "🟡" };
+        let _ = writeln!(
+            md,
+            "- {mark} **{}** {} <sub>{}</sub>: {}",
+            kind.label(),
+            code(&row.name),
+            row.id.as_ref().map_or("", |i| i.as_str()),
+            escape(&finding_detail(kind, row))
+        );
     }
     for entry in &a.drift.entries {
         let _ = writeln!(

@@ -11,7 +11,7 @@ pub mod markdown;
 mod sparkline;
 pub mod text;
 
-use crate::report::{DriftCounts, FleetSummary, HealthReport, Kind};
+use crate::report::{ConversionHealth, DriftCounts, FleetSummary, HealthReport, Kind};
 
 /// `1 flagged by Meta, 2 never fired, …` (kinds with none left out; `no findings`).
 pub(crate) fn kind_counts(counts: &std::collections::BTreeMap<Kind, usize>) -> String {
@@ -27,6 +27,77 @@ pub(crate) fn kind_counts(counts: &std::collections::BTreeMap<Kind, usize>) -> S
     } else {
         parts.join(", ")
     }
+}
+
+/// The changes `plan` would make, only those there are: `1 to create, 2 to update`.
+pub(crate) fn drift_short(d: &DriftCounts) -> String {
+    let parts: Vec<String> = [
+        (d.create, "to create"),
+        (d.update, "to update"),
+        (d.replace, "to replace"),
+        (d.delete, "to delete"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if parts.is_empty() {
+        "none".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// What a finding says after the conversion's name: the times it is based on.
+pub(crate) fn finding_detail(kind: Kind, row: &ConversionHealth) -> String {
+    let events = row
+        .stats
+        .as_ref()
+        .map(|s| format!("; {} event(s) in the window", s.total))
+        .unwrap_or_default();
+    let threshold = threshold_for(kind, &row.expect_fire_within);
+    match kind {
+        Kind::NeverFired => format!(
+            "created {}, never fired (expected within {threshold})",
+            day(row.creation_time.as_deref())
+        ),
+        Kind::StoppedFiring => format!(
+            "last fired {} (expected within {threshold}){events}",
+            day(row.last_fired_time.as_deref())
+        ),
+        Kind::Flagged => format!(
+            "is_unavailable: it matches no events; last fired {}",
+            day(row.last_fired_time.as_deref())
+        ),
+        Kind::Unmanaged => format!(
+            "no entry declares it; last fired {}{events}",
+            day(row.last_fired_time.as_deref())
+        ),
+        Kind::Retired => "retired by convctl: archive it in Events Manager".to_string(),
+        Kind::Archived => "archived: counts nothing, still counts toward the cap".to_string(),
+    }
+}
+
+/// The threshold a finding crossed, from a row's `7d/30d`-style label.
+fn threshold_for(kind: Kind, label: &str) -> String {
+    match (kind, label.split_once('/')) {
+        (Kind::NeverFired, Some((first, _))) => first.to_string(),
+        (_, Some((_, last))) => last.to_string(),
+        (_, None) => label.to_string(),
+    }
+}
+
+/// Each finding of an account, kinds by severity, rows in the report's order.
+pub(crate) fn findings_of(
+    account: &crate::report::AccountHealth,
+) -> impl Iterator<Item = (Kind, &ConversionHealth)> {
+    Kind::ALL.into_iter().flat_map(move |kind| {
+        account
+            .conversions
+            .iter()
+            .filter(move |row| row.findings.contains(&kind))
+            .map(move |row| (kind, row))
+    })
 }
 
 /// `1 to create, 2 to update, 0 to replace, 0 to delete`.

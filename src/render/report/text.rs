@@ -2,10 +2,12 @@
 //! (unreadable ones first, then problems, drift and housekeeping), one line per finding and per
 //! change; accounts with nothing to say are one line each at the end.
 
-use super::{day, drift_words, headline, kind_counts, shown_time, thresholds_words};
+use super::{
+    drift_words, finding_detail, findings_of, headline, kind_counts, shown_time, thresholds_words,
+};
 use crate::render::quoted;
 use crate::render::text::Painter;
-use crate::report::{AccountHealth, HealthReport, Kind};
+use crate::report::{AccountHealth, HealthReport};
 use anstyle::{AnsiColor, Style};
 use std::io::{self, Write};
 
@@ -96,25 +98,23 @@ fn account_block(out: &mut impl Write, a: &AccountHealth, p: Painter) -> io::Res
         cap_words(a),
         events_words(a)
     )?;
-    for row in &a.conversions {
-        for kind in &row.findings {
-            let style = match kind {
-                k if k.is_problem() => AnsiColor::Red.on_default(),
-                _ => AnsiColor::Yellow.on_default(),
-            };
-            let id = row.id.as_ref().map_or("", |i| i.as_str());
-            writeln!(
-                out,
-                "  {}  {} ({id}){}  {}",
-                p.paint(style, &format!("{:<15}", kind.as_str())),
-                quoted(&row.name),
-                row.set
-                    .as_deref()
-                    .map(|s| format!(" [set {}]", quoted(s)))
-                    .unwrap_or_default(),
-                detail(*kind, row)
-            )?;
-        }
+    for (kind, row) in findings_of(a) {
+        let style = match kind {
+            k if k.is_problem() => AnsiColor::Red.on_default(),
+            _ => AnsiColor::Yellow.on_default(),
+        };
+        let id = row.id.as_ref().map_or("", |i| i.as_str());
+        writeln!(
+            out,
+            "  {}  {} ({id}){}  {}",
+            p.paint(style, &format!("{:<15}", kind.as_str())),
+            quoted(&row.name),
+            row.set
+                .as_deref()
+                .map(|s| format!(" [set {}]", quoted(s)))
+                .unwrap_or_default(),
+            finding_detail(kind, row)
+        )?;
     }
     for entry in &a.drift.entries {
         let mark = match entry.action {
@@ -135,37 +135,6 @@ fn account_block(out: &mut impl Write, a: &AccountHealth, p: Painter) -> io::Res
         writeln!(out, "  warning: {warning}")?;
     }
     Ok(())
-}
-
-/// What a finding's line says after the name: the times it is based on.
-fn detail(kind: Kind, row: &crate::report::ConversionHealth) -> String {
-    let events = row
-        .stats
-        .as_ref()
-        .map(|s| format!("; {} event(s) in the window", s.total))
-        .unwrap_or_default();
-    match kind {
-        Kind::NeverFired => format!(
-            "created {}, never fired (expected within {}){events}",
-            day(row.creation_time.as_deref()),
-            row.expect_fire_within
-        ),
-        Kind::StoppedFiring => format!(
-            "last fired {} (expected within {}){events}",
-            day(row.last_fired_time.as_deref()),
-            row.expect_fire_within
-        ),
-        Kind::Flagged => format!(
-            "is_unavailable: matches no events; last fired {}",
-            day(row.last_fired_time.as_deref())
-        ),
-        Kind::Unmanaged => format!(
-            "no entry declares it; last fired {}{events}",
-            day(row.last_fired_time.as_deref())
-        ),
-        Kind::Retired => "retired by convctl: archive it in Events Manager".to_string(),
-        Kind::Archived => "archived: still counts toward the cap".to_string(),
-    }
 }
 
 /// `cap 12/100`.

@@ -4,7 +4,8 @@
 //! - [`harness`]: an in-process emulator, a working directory and convctl pointed at both;
 //! - [`stub`]: a Graph API stand-in answering what a test says; [`client`]: the library client;
 //! - [`generate`] and [`scenario`]: generated manifests, seeds and the reliability scenario;
-//! - [`ci`]: the CI templates and a runner for their scripts; [`json`]: JSON walking.
+//! - [`ci`]: the CI templates and a runner for their scripts; [`json`]: JSON walking;
+//! - [`tools`]: outside programs a test drives (Chromium), required in CI.
 
 pub mod binary;
 pub mod child;
@@ -16,6 +17,7 @@ pub mod harness;
 pub mod json;
 pub mod scenario;
 pub mod stub;
+pub mod tools;
 
 pub use binary::{APP_SECRET, Convctl, Run, TOKEN};
 pub use harness::{Harness, copy_examples, redact};
