@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 /// Height of the grid in units (0 at the top): the most events of the window reach the top.
-pub(crate) const HEIGHT: u64 = 10;
+/// Eight levels keep every step one digit.
+pub(crate) const HEIGHT: u64 = 8;
 
 /// The path of the counts (`M0 10l1-3 1 2…`): day `i` at x = `i`, its count scaled to the
 /// window's largest. `None` when every day is zero (the page says "no events" instead).
@@ -53,12 +54,12 @@ mod tests {
 
     #[test]
     fn a_path_moves_one_day_at_a_time_scaled_to_the_largest() {
-        assert_eq!(path(&[0, 5, 10, 10]).unwrap(), "M0 10l1-5 1-5h1");
-        assert_eq!(path(&[0, 10, 0]).unwrap(), "M0 10l1-10 1 10");
-        assert_eq!(path(&[10, 0]).unwrap(), "M0 0l1 10");
-        assert_eq!(path(&[0, 0, 0, 3, 3, 0]).unwrap(), "M0 10h2l1-10h1l1 10");
+        assert_eq!(path(&[0, 4, 8, 8]).unwrap(), "M0 8l1-4 1-4h1");
+        assert_eq!(path(&[0, 10, 0]).unwrap(), "M0 8l1-8 1 8");
+        assert_eq!(path(&[10, 0]).unwrap(), "M0 0l1 8");
+        assert_eq!(path(&[0, 0, 0, 3, 3, 0]).unwrap(), "M0 8h2l1-8h1l1 8");
         assert_eq!(path(&[0, 0, 0]), None);
         // One event among hundreds still shows.
-        assert_eq!(path(&[1, 400]).unwrap(), "M0 9l1-9");
+        assert_eq!(path(&[1, 400]).unwrap(), "M0 7l1-7");
     }
 }
