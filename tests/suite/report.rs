@@ -6,3 +6,4 @@
 mod browser;
 mod fleet;
 mod stats;
+mod walkthrough;

@@ -86,6 +86,7 @@ svg{width:84px;height:18px;vertical-align:middle;overflow:visible;border-bottom:
 .acct[open] summary{border-bottom:1px solid var(--line);border-radius:8px 8px 0 0}
 .acct .in{padding:6px 14px 12px}
 .acct table td:first-child{max-width:360px;overflow-wrap:anywhere}\n.cv.st td:nth-child(6){text-align:right;font-variant-numeric:tabular-nums}
+.cv{table-layout:fixed}.cv th{white-space:nowrap;overflow:hidden}.cv th:nth-child(1){width:24%}.cv th:nth-child(2){width:16%}.cv th:nth-child(3){width:17%}.cv th:nth-child(4){width:10%}.cv.st th:nth-child(5){width:116px}.cv.st th:nth-child(6){width:64px}.cv td{overflow-wrap:anywhere}.cv .b{white-space:normal}
 .warnings{color:var(--warn);margin:6px 0;padding-left:20px}
 .error{color:var(--bad);font-weight:600}
 ul.changes{margin:8px 0;padding-left:20px}
@@ -456,10 +457,9 @@ fn conversion_row(out: &mut impl Write, row: &ConversionHealth, stats: bool) -> 
             None => write!(out, "<td><td>")?,
         }
     }
-    // An empty last cell is left out: most rows have no change.
     match &row.drift {
         Some(d) => writeln!(out, "<td><span class=\"b dr\">{}</span>", esc(d)),
-        None => writeln!(out),
+        None => writeln!(out, "<td>"),
     }
 }
 
