@@ -57,8 +57,8 @@ impl Options {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or_else(|| panic!("{} needs a number", args[i]))
         };
-        for i in 0..args.len() {
-            match args[i].as_str() {
+        for (i, arg) in args.iter().enumerate() {
+            match arg.as_str() {
                 "--accounts" => o.accounts = value(i),
                 "--per-account" => o.per_account = value(i),
                 "--runs" => o.runs = value(i).max(1),
