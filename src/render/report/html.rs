@@ -12,7 +12,7 @@
 //! laid out only when it scrolls into view (`content-visibility: auto`).
 
 use super::sparkline;
-use super::{day, drift_short, headline, shown_time, thresholds_words};
+use super::{day, drift_short, headline, shown_time, thousands, thresholds_words};
 use crate::report::{AccountHealth, ConversionHealth, HealthReport, Kind, SetView, State};
 use std::io::{self, Write};
 
@@ -75,7 +75,7 @@ tr.p td{background:#fff8f7}
 .ar{color:var(--gone);background:var(--gonebg);border-color:#c9d1d9}.ar::before{content:"▪ "}
 .dr{color:var(--info);background:var(--infobg);border-color:#a8c7fa}.dr::before{content:"≠ "}
 .er{color:#fff;background:var(--bad)}.er::before{content:"⛔ "}
-.ok{color:var(--ok)}.ok::before{content:"✓ "}.wt{color:var(--mute)}.wt::before{content:"… "}.nc{color:var(--mute)}.nc::before{content:"– "}.ms{color:var(--info)}.ms::before{content:"+ "}
+.ok{color:var(--ok)}.ok::before{content:"✓ "}td.f{color:var(--ok)}td.f::before{content:"✓ firing"}.wt{color:var(--mute)}.wt::before{content:"… "}.nc{color:var(--mute)}.nc::before{content:"– "}.ms{color:var(--info)}.ms::before{content:"+ "}
 .cap{display:inline-flex;align-items:center;gap:6px;white-space:nowrap;font-variant-numeric:tabular-nums}
 .bar{display:inline-block;width:90px;height:9px;border-radius:5px;background:var(--gonebg);overflow:hidden;border:1px solid #c9d1d9}
 .bar i{display:block;height:100%;background:#6e7781}.bar.hi i{background:#bf8700}.bar.full i{background:var(--bad)}
@@ -173,7 +173,8 @@ fn fleet(out: &mut impl Write, report: &HealthReport) -> io::Result<()> {
         };
         writeln!(
             out,
-            "<div class=\"{class}\"><b>{n}</b>{}<small>conversions</small></div>",
+            "<div class=\"{class}\"><b>{}</b>{}<small>conversions</small></div>",
+            thousands(n as u64),
             badge(kind)
         )?;
     }
@@ -434,7 +435,8 @@ fn conversion_row(out: &mut impl Write, row: &ConversionHealth, stats: bool) -> 
     )?;
     if row.findings.is_empty() {
         let (class, word) = match row.state {
-            State::Firing => ("ok", "firing"),
+            // Most rows: the words come from the stylesheet (`td.f`), once for all of them.
+            State::Firing => ("f", ""),
             State::Waiting => ("wt", "waiting for a first event"),
             State::NotChecked => ("nc", "not checked (off)"),
             State::Missing => ("ms", "not live yet"),

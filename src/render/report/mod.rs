@@ -116,12 +116,33 @@ pub(crate) fn headline(report: &HealthReport) -> String {
         firing,
         ..
     } = &report.summary;
-    let mut line =
-        format!("{accounts} account(s), {conversions} live conversion(s), {firing} firing");
+    let mut line = format!(
+        "{} account(s), {} live conversion(s), {} firing",
+        thousands(*accounts as u64),
+        thousands(*conversions as u64),
+        thousands(*firing as u64)
+    );
     if let (Some(events), Some(window)) = (report.summary.events, &report.stats_window) {
-        line.push_str(&format!("; {events} event(s) in {} days", window.days));
+        line.push_str(&format!(
+            "; {} event(s) in {} days",
+            thousands(events),
+            window.days
+        ));
     }
     line
+}
+
+/// `61282848` as `61,282,848`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `never fired after 7d, stopped firing after 30d` (or the override).
