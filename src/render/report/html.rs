@@ -291,7 +291,7 @@ fn sets(out: &mut impl Write, sets: &[SetView]) -> io::Result<()> {
         writeln!(
             out,
             "<h3>{}</h3> <span class=mute>{} entries; {} of {} account(s) in line</span>",
-            esc(&set.set),
+            user(&set.set),
             set.entries.len(),
             set.in_line,
             set.uses
@@ -309,7 +309,7 @@ fn sets(out: &mut impl Write, sets: &[SetView]) -> io::Result<()> {
         )?;
         for a in &set.accounts {
             let list = |items: &mut dyn Iterator<Item = String>| {
-                items.map(|i| esc(&i)).collect::<Vec<_>>().join(", ")
+                items.map(|i| user(&i)).collect::<Vec<_>>().join(", ")
             };
             writeln!(
                 out,
@@ -348,10 +348,10 @@ fn accounts(out: &mut impl Write, report: &HealthReport) -> io::Result<()> {
             anchor(a),
             if attention { " open" } else { "" },
             esc(a.account.as_str()),
-            esc(&a.source)
+            user(&a.source)
         )?;
         if !a.sets.is_empty() {
-            write!(out, " · sets: {}", esc(&a.sets.join(", ")))?;
+            write!(out, " · sets: {}", user(&a.sets.join(", ")))?;
         }
         write!(out, "</span> · {}", cap(a))?;
         if let Some(events) = a.events {
@@ -430,8 +430,8 @@ fn conversion_row(out: &mut impl Write, row: &ConversionHealth, stats: bool) -> 
         out,
         "<tr{}><td{id}>{}<td>{}",
         if problem { " class=p" } else { "" },
-        esc(&row.name),
-        esc(row.set.as_deref().unwrap_or(""))
+        user(&row.name),
+        user(row.set.as_deref().unwrap_or(""))
     )?;
     if row.findings.is_empty() {
         let (class, word) = match row.state {
@@ -501,6 +501,12 @@ fn class(kind: Kind) -> &'static str {
 /// The account's element id (`a-act_1`).
 fn anchor(a: &AccountHealth) -> String {
     format!("a-{}", esc(a.account.as_str()))
+}
+
+/// User text (a name, a set, a path) for HTML: shown as every output shows names (invisible
+/// characters and a name not in NFC as codes, `crate::model::names`), then escaped.
+fn user(text: &str) -> String {
+    esc(&crate::model::names::escaped(text))
 }
 
 /// Text for HTML content and attribute values: `&`, `<`, `>`, `"` and `'` as entities.

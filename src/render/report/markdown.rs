@@ -144,7 +144,7 @@ fn account_block(a: &AccountHealth) -> String {
         md,
         "#### {} <sub>{}</sub>\n",
         code(a.account.as_str()),
-        escape(&a.source)
+        escape(&crate::model::names::escaped(&a.source))
     );
     if let Some(error) = &a.error {
         let _ = writeln!(md, "⛔ Could not be read: {}\n", escape(error));

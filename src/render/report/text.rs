@@ -5,6 +5,7 @@
 use super::{
     drift_words, finding_detail, findings_of, headline, kind_counts, shown_time, thresholds_words,
 };
+use crate::model::names;
 use crate::render::quoted;
 use crate::render::text::Painter;
 use crate::report::{AccountHealth, HealthReport};
@@ -79,7 +80,12 @@ pub fn render_to(out: &mut impl Write, report: &HealthReport, color: bool) -> io
 fn account_block(out: &mut impl Write, a: &AccountHealth, p: Painter) -> io::Result<()> {
     let bold = Style::new().bold();
     if let Some(error) = &a.error {
-        writeln!(out, "{}  {}", p.paint(bold, a.account.as_str()), a.source)?;
+        writeln!(
+            out,
+            "{}  {}",
+            p.paint(bold, a.account.as_str()),
+            names::escaped(&a.source)
+        )?;
         writeln!(
             out,
             "  {}",
@@ -94,7 +100,7 @@ fn account_block(out: &mut impl Write, a: &AccountHealth, p: Painter) -> io::Res
         out,
         "{}  {}  {}{}",
         p.paint(bold, a.account.as_str()),
-        a.source,
+        names::escaped(&a.source),
         cap_words(a),
         events_words(a)
     )?;
