@@ -6,8 +6,8 @@ mod apply;
 mod drift;
 mod import;
 mod plan;
-mod show;
 mod report;
+mod show;
 mod test;
 mod validate;
 
