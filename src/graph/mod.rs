@@ -79,6 +79,7 @@ mod events;
 mod limiter;
 mod list;
 mod pauses;
+mod stats;
 
 mod trace;
 mod transport;
@@ -96,6 +97,7 @@ pub use error::{ErrorKind, GraphError};
 pub(crate) use events::EventsReceipt;
 pub use limiter::Waits;
 pub use pauses::{Pause, PauseReason};
+pub use stats::StatsTarget;
 
 pub use transport::LogSink;
 pub(crate) use write::WriteObserver;

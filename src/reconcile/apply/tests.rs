@@ -512,6 +512,7 @@ mod convergence {
                             )),
                             event_source_id: None,
                             action_source_type: None,
+                            expect_fire_within: None,
                             tests: RuleTests::default(),
                             renamed_from: Vec::new(),
                             set: None,
