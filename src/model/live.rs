@@ -96,6 +96,10 @@ pub enum WriteOutcome {
     Created(ConversionId),
     /// A create whose answer was lost, found by re-listing: adopted instead of repeated.
     Adopted(ConversionId),
+    /// A create whose first answer was lost, that no whole listing of the account showed, sent
+    /// again and made as this id. Had the API's listing left out exactly the conversion the
+    /// first attempt made, the account now holds two: callers say that it was sent twice.
+    Resent(ConversionId),
     Updated,
     Deleted,
     /// A delete that found the object already gone (a lost answer to an earlier attempt).
