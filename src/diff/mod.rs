@@ -43,11 +43,11 @@ use std::collections::{HashMap, HashSet};
 /// whether the plan is only reported (`drift`).
 #[derive(Clone, Copy, Debug)]
 pub struct DiffOptions {
-    pub(crate) now: jiff::Timestamp,
+    pub now: jiff::Timestamp,
     pub(crate) cap: usize,
     /// `drift`: what `apply` would refuse (a protected conversion to destroy, no room at the
     /// cap) is drift to report, with a warning, not an error that hides it.
-    pub(crate) report_only: bool,
+    pub report_only: bool,
 }
 
 impl Default for DiffOptions {
@@ -82,6 +82,17 @@ pub fn diff_account(
     live: &[LiveConversion],
     opts: &DiffOptions,
 ) -> Result<AccountPlan, Vec<Diagnostic>> {
+    diff_account_matched(desired, live, opts).map(|(plan, _)| plan)
+}
+
+/// [`diff_account`], and which live conversion each entry means (in manifest order; `None`
+/// for an entry nothing live matches): what `report` needs to judge each conversion by its
+/// entry's expectations.
+pub fn diff_account_matched(
+    desired: &DesiredAccount,
+    live: &[LiveConversion],
+    opts: &DiffOptions,
+) -> Result<(AccountPlan, Vec<Option<ConversionId>>), Vec<Diagnostic>> {
     // Archived conversions are gone as far as convctl is concerned (reference: Custom
     // conversions); retired ones are convctl's own leftovers, for Events Manager.
     let active: Vec<&LiveConversion> = live
@@ -104,6 +115,8 @@ pub fn diff_account(
         warnings,
         mut errors,
     } = identity::match_entries(desired, &active, &by_id, live);
+    let entry_ids: Vec<Option<ConversionId>> =
+        matched.iter().map(|m| m.map(|c| c.id.clone())).collect();
     let mut planner = Planner {
         desired,
         guard: Guard::new(desired, &active, &matched),
@@ -162,7 +175,7 @@ pub fn diff_account(
         ));
     }
     seal(&mut plan, live);
-    Ok(plan)
+    Ok((plan, entry_ids))
 }
 
 /// The conversions convctl retired that are still listed (not archived yet), by name.

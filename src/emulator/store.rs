@@ -11,7 +11,7 @@ use crate::file_io::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 /// The first id handed out in a fresh state (ids look like the real API's).
@@ -49,6 +49,10 @@ pub(crate) struct Conversion {
     pub(crate) is_archived: bool,
     #[serde(default)]
     pub(crate) is_unavailable: bool,
+    /// Conversions API events matched per UTC day (`2026-12-01` → count): what the `stats`
+    /// edge serves.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) daily_counts: BTreeMap<String, u64>,
 }
 
 impl Conversion {
@@ -70,6 +74,7 @@ impl Conversion {
             last_fired_time: None,
             is_archived: false,
             is_unavailable: false,
+            daily_counts: BTreeMap::new(),
         }
     }
 
@@ -145,6 +150,9 @@ pub(crate) struct Stored {
     /// What the rule means (`rule::stored_rule_key`): the API refuses a second conversion of an account
     /// with the same rule (`--unique-rules`), and comparing keys keeps a create's check cheap.
     rule_key: Option<Box<str>>,
+    /// Matched events per day (`stats` edge): `(UTC day, count)`, days ascending; most
+    /// conversions have none, so it takes no room then.
+    daily_counts: Option<Box<[(jiff::civil::Date, u64)]>>,
     rendered: Rendered,
 }
 
@@ -164,6 +172,13 @@ impl Stored {
                 conversion.advanced_rule.as_deref(),
             )
             .map(Into::into),
+            daily_counts: (!conversion.daily_counts.is_empty()).then(|| {
+                conversion
+                    .daily_counts
+                    .iter()
+                    .filter_map(|(day, n)| Some((day.parse().ok()?, *n)))
+                    .collect()
+            }),
             rendered: conversion.render(),
         }
     }
@@ -183,6 +198,11 @@ impl Stored {
     /// Flagged by Meta (`is_unavailable`): edits are refused.
     pub(crate) fn is_unavailable(&self) -> bool {
         self.is_unavailable
+    }
+
+    /// Matched events per UTC day, days ascending.
+    pub(crate) fn daily_counts(&self) -> &[(jiff::civil::Date, u64)] {
+        self.daily_counts.as_deref().unwrap_or_default()
     }
 
     /// The rule's JSON text, as stored.
@@ -214,6 +234,11 @@ impl Stored {
             last_fired_time: self.last_fired_time,
             is_archived: self.is_archived,
             is_unavailable: self.is_unavailable,
+            daily_counts: self
+                .daily_counts()
+                .iter()
+                .map(|(day, n)| (day.to_string(), *n))
+                .collect(),
         }
     }
 }
@@ -563,6 +588,8 @@ mod tests {
         c.last_fired_time = Some(2);
         c.is_archived = true;
         c.is_unavailable = true;
+        c.daily_counts =
+            BTreeMap::from([("2026-12-01".to_string(), 3), ("2026-12-02".to_string(), 1)]);
         let back = Stored::new(23850000000000009, &c).to_conversion();
         assert_eq!(
             serde_json::to_value(&back).unwrap(),
