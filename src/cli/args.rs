@@ -1,4 +1,4 @@
-//! The command line (spec section 3), parsed with clap. It only describes and parses: the
+//! The command line (docs/cli.md), parsed with clap. It only describes and parses: the
 //! commands in `commands` wire parsed options to library operations.
 
 use crate::graph::SettingNames;

@@ -1,4 +1,4 @@
-//! A local Graph API (spec section 5), faithful to reference/graph-api.md, for tests, for
+//! A local Graph API (docs/api-fidelity.md), faithful to reference/graph-api.md, for tests, for
 //! `--sandbox` and for users who want to try convctl without a Meta account.
 //!
 //! Owns the HTTP server (axum), the in-memory state (optionally persisted atomically), the

@@ -1,5 +1,5 @@
-//! The plan document (spec section 4): what `plan` shows, `plan --out` saves, `apply --plan`
-//! executes and `drift --format json` reports.
+//! The plan document (docs/reconcile.md, "The plan document"): what `plan` shows, `plan --out`
+//! saves, `apply --plan` executes and `drift --format json` reports.
 //!
 //! Owns the document types, the live fingerprint (so that a saved plan can be refused once live
 //! state moved), the summary, and saving (atomically) and loading (with errors that say what is

@@ -150,7 +150,7 @@ fn screen_rows() -> Option<usize> {
         .map(|(rows, _)| usize::from(rows))
 }
 
-/// The mass-delete guard (spec section 2): refused unless `--allow-mass-delete`.
+/// The mass-delete guard (docs/reconcile.md): refused unless `--allow-mass-delete`.
 fn refuse_mass_delete(doc: &PlanDocument, active: &[usize], allowed: bool) -> Result<(), Failure> {
     let refused: Vec<String> = doc
         .accounts
@@ -177,7 +177,7 @@ async fn execute_and_report(
 ) -> Outcome {
     let pauses = api.pauses_source();
     let progress = WriteProgress::start(count_writes(&doc), global, move || pauses());
-    // What each action sends, for the check after the writes (spec section 3).
+    // What each action sends, for the check after the writes (docs/cli.md).
     let expected = Expectations::of(&doc);
     // The plan is handed over: execute frees what each write no longer needs.
     let report = execute(api, doc, progress.ticker()).await;

@@ -11,7 +11,7 @@ const VERSIONS: &[(&str, i64)] = &[
 ];
 /// The Marketing API keeps a version ~90 days after its successor ships...
 const ADS_GRACE_SECS: i64 = 90 * 86_400;
-/// ...the Conversions API two years (seed 002).
+/// ...the Conversions API two years (Meta's Conversions API reference).
 const CAPI_GRACE_SECS: i64 = 2 * 365 * 86_400;
 
 impl Emulator {
