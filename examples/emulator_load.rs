@@ -19,6 +19,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 const FIELDS: &str = "id,name,description,rule,custom_event_type,default_conversion_value,data_sources,creation_time,last_fired_time,is_archived";
+/// The version asked for: convctl's default, the newest the emulator serves.
+const VERSION: &str = convctl::DEFAULT_API_VERSION;
 
 fn seed(account: usize, i: usize) -> SeedConversion {
     SeedConversion {
@@ -65,7 +67,7 @@ async fn client_loop(
     while !stop.load(Ordering::Relaxed) {
         n += 1;
         let request = format!(
-            "GET /v26.0/act_{}/customconversions?fields={FIELDS}&limit={limit} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer load-test\r\n\r\n",
+            "GET /{VERSION}/act_{}/customconversions?fields={FIELDS}&limit={limit} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer load-test\r\n\r\n",
             1_000_000 + n % accounts
         );
         write.write_all(request.as_bytes()).await.expect("write");
@@ -223,7 +225,7 @@ fn memory(conversions: usize) {
         let client = reqwest::Client::new();
         for a in 0..conversions.div_ceil(100) {
             let r = client
-                .get(format!("{}/v26.0/act_{}/customconversions?fields={FIELDS}&limit=100", running.base_url(), 1_000_000 + a))
+                .get(format!("{}/{VERSION}/act_{}/customconversions?fields={FIELDS}&limit=100", running.base_url(), 1_000_000 + a))
                 .bearer_auth("t")
                 .send()
                 .await

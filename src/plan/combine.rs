@@ -59,6 +59,12 @@ impl PlanDocument {
                     second_version: doc.api_version,
                 });
             }
+            // The shards' notices, each once (the API version's is in every shard).
+            for notice in doc.notices {
+                if !whole.notices.contains(&notice) {
+                    whole.notices.push(notice);
+                }
+            }
             for account in doc.accounts {
                 if let Some(&before) = seen.get(&account.account) {
                     return Err(CombineError::AccountTwice {
@@ -83,6 +89,7 @@ impl PlanDocument {
             format_version: self.format_version,
             convctl_version: self.convctl_version.clone(),
             api_version: self.api_version.clone(),
+            notices: Vec::new(),
             accounts: Vec::new(),
             summary: Summary::default(),
         }

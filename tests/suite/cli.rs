@@ -619,7 +619,7 @@ fn global_options_colour_quiet_batching_and_account_filters() {
     assert!(
         verbose
             .stderr
-            .contains("POST /v26.0/ (first pages of 2 accounts) → 200")
+            .contains("POST /v27.0/ (first pages of 2 accounts) → 200")
             && verbose
                 .stderr
                 .contains("first pages of 2 accounts: 2 read from the batch"),

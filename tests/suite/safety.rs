@@ -680,7 +680,7 @@ fn saved_plans_run_exactly_and_stale_ones_are_refused() {
     let saved = std::fs::read_to_string(env.path("plan.json")).unwrap();
     std::fs::write(
         env.path("plan.json"),
-        saved.replace("\"v26.0\"", "\"v25.0\""),
+        saved.replace("\"v27.0\"", "\"v25.0\""),
     )
     .unwrap();
     let applied = env.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
@@ -715,7 +715,7 @@ fn saved_plans_run_exactly_and_stale_ones_are_refused() {
     assert!(
         applied
             .stderr
-            .contains("made against API v25.0 and is applied against v26.0"),
+            .contains("made against API v25.0 and is applied against v27.0"),
         "{applied}"
     );
     assert_eq!(env.live_names("act_1"), ["A", "B"]);

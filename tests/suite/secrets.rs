@@ -109,6 +109,7 @@ fn no_command_prints_or_stores_a_secret_on_success_or_under_faults() {
         fault_rate: 0.15,
         drop_after_commit: 0.15,
         seed: Some(11),
+        score_window: crate::support::emulator::FAULT_SCORE_WINDOW,
         ..EmulatorConfig::default()
     });
     h.copy_examples();
@@ -120,8 +121,8 @@ fn no_command_prints_or_stores_a_secret_on_success_or_under_faults() {
     let (code, text) = run_verbose(&h, &base, None, &["plan", "--out", "plan.json"]);
     assert_eq!(code, 0, "{text}");
     assert!(
-        text.contains("graph: GET /v26.0/act_")
-            || text.contains("graph: POST /v26.0/ (first pages of"),
+        text.contains("graph: GET /v27.0/act_")
+            || text.contains("graph: POST /v27.0/ (first pages of"),
         "verbose shows requests: {text}"
     );
     let (code, text) = run_verbose(
@@ -221,6 +222,8 @@ fn no_command_ever_shows_the_token_or_app_secret() {
             FILE_TOKEN,
             "--app-secret",
             APP_SECRET,
+            "--score-window",
+            crate::support::emulator::FAULT_SCORE_WINDOW_ARG,
         ],
         &log,
     );
