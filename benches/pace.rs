@@ -198,6 +198,9 @@ fn main() {
         );
     }
     if let Some(s) = samples.first() {
-        println!("\nWhat convctl said on stderr (first run):\n\n```text\n{}```", s.run.stderr);
+        println!(
+            "\nWhat convctl said on stderr (first run):\n\n```text\n{}```",
+            s.run.stderr
+        );
     }
 }

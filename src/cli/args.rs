@@ -471,7 +471,9 @@ pub struct EmulatorArgs {
     /// Delay added to every answer, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub(crate) latency_ms: u64,
-    /// Fraction of requests failing with a transient error before doing anything.
+    /// Fraction of requests failing before doing anything: codes 1, 2, 17/2446079, 80004 or
+    /// HTTP 500. The throttling ones carry the usage headers of an account just blocked (wait
+    /// the tier's block: a minute at the standard tier, unless --score-window shortens it).
     #[arg(long, default_value_t = 0.0)]
     pub(crate) fault_rate: f64,
     /// Fraction of writes committed and then answered with HTTP 500 or a dropped connection.

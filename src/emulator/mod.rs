@@ -108,7 +108,8 @@ pub struct EmulatorConfig {
     /// Custom conversions per account (archived ones count).
     pub cap: usize,
     pub latency_ms: u64,
-    /// Fraction of requests failing (transiently) before doing anything.
+    /// Fraction of requests failing before doing anything (transient errors, and throttles
+    /// carrying the usage headers of an account just blocked).
     pub fault_rate: f64,
     /// Fraction of committed writes answered with HTTP 500 or a dropped connection.
     pub drop_after_commit: f64,
