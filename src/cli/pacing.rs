@@ -88,15 +88,18 @@ pub(crate) fn refuse_beyond_timeout(
     Err(Failure::with_details(
         details,
         format!(
-            "the writes would outlast the --timeout of {} ({} left); nothing was done. Pass --timeout {} or more (0: no limit), or leave {} out with --account and apply {} on {} own with a longer --timeout",
+            "the writes would outlast the --timeout of {} ({} left); nothing was done",
             budget.describe(),
             rounded(left),
-            suggested_timeout(longest),
-            accounts.join(", "),
-            if accounts.len() == 1 { "it" } else { "them" },
-            if accounts.len() == 1 { "its" } else { "their" },
         ),
-    ))
+    )
+    .with_help(format!(
+        "pass --timeout {} or more (0: no limit), or leave {} out with --account and apply {} on {} own with a longer --timeout",
+        suggested_timeout(longest),
+        accounts.join(", "),
+        if accounts.len() == 1 { "it" } else { "them" },
+        if accounts.len() == 1 { "its" } else { "their" },
+    )))
 }
 
 /// A `--timeout` that leaves room: the need and a tenth, plus a minute, in whole minutes.

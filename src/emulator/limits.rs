@@ -12,7 +12,7 @@
 //!   is refused until the period ends.
 //! - **Headers.** Every answer about an account carries `X-Ad-Account-Usage`
 //!   (`acc_id_util_pct`: the score in percent of the maximum, 100 while blocked;
-//!   `reset_time_duration`: seconds until it has decayed to 0, in thousandths (Meta sends
+//!   `reset_time_duration`: seconds until it has decayed to 0, to a ten-thousandth (Meta sends
 //!   whole seconds) so that a short window stays exact; `ads_api_access_tier`) and `X-Business-Use-Case-Usage` (`call_count`
 //!   in percent of the budget, `estimated_time_to_regain_access` in minutes, above 0 only while
 //!   the account is blocked), errors included. No `X-App-Usage`: Marketing API calls are not
@@ -256,7 +256,7 @@ impl Limits {
                 format!(
                     r#"{{"acc_id_util_pct":{},"reset_time_duration":{},"ads_api_access_tier":"{tier}"}}"#,
                     decimal((f.score_pct * 100.0).round() / 100.0, 2),
-                    decimal((f.reset.as_secs_f64() * 1000.0).ceil() / 1000.0, 3),
+                    decimal((f.reset.as_secs_f64() * 10_000.0).ceil() / 10_000.0, 4),
                 ),
             ),
             (
@@ -355,13 +355,13 @@ mod tests {
         limits.admit("1", 3).unwrap();
     }
 
-    /// `--score-window 2`: the same score in 2 s, the block scaled alike; headers in
-    /// thousandths.
+    /// `--score-window 2`: the same score in 2 s, the block scaled alike; the reset to a
+    /// ten-thousandth of a second.
     #[tokio::test(start_paused = true)]
     async fn a_short_window_scales_decay_and_block() {
         let limits = Limits::new(AccessTier::Development, Duration::from_secs(2), None);
         limits.admit("1", 1).unwrap();
-        assert_eq!(score(&limits, "1"), (1.67, 0.034));
+        assert_eq!(score(&limits, "1"), (1.67, 0.0334));
         for _ in 0..19 {
             limits.admit("1", 3).unwrap();
         }

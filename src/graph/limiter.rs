@@ -660,7 +660,7 @@ mod tests {
         let told = Arc::new(Mutex::new(Vec::<String>::new()));
         let sink = told.clone();
         limiter.set_notices(Arc::new(move |line: &str| {
-            sink.lock().unwrap().push(line.to_string())
+            sink.lock().unwrap().push(line.to_string());
         }));
         let acc = account(1);
         assert_eq!(limiter.writes_per_request(&acc), None, "no tier known yet");

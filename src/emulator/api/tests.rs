@@ -50,14 +50,14 @@ fn predicted_type_from_rule() {
 
 /// An emulator whose version calendar is judged on `today`.
 fn emulator_on(today: &str) -> Emulator {
-    let config = crate::emulator::EmulatorConfig {
+    let config = EmulatorConfig {
         today: Some(today.parse().unwrap()),
-        ..crate::emulator::EmulatorConfig::default()
+        ..EmulatorConfig::default()
     };
     let limits =
         crate::emulator::limits::Limits::new(config.tier, config.score_window, config.rate_limit);
     let control = Control::new(config.faults(), Some(1), limits);
-    Emulator::new(config, super::super::store::Store::new(), control)
+    Emulator::new(config, Store::new(), control)
 }
 
 /// Each version is retired on its published date (90 days after its successor only where none

@@ -144,7 +144,7 @@ async fn under_faults_dropped_answers_and_rate_limits_every_write_happens_exactl
         drop_after_commit: 0.2,
         rate_limit: Some(400),
         seed: Some(5),
-        score_window: crate::support::emulator::FAULT_SCORE_WINDOW,
+        score_window: support::emulator::FAULT_SCORE_WINDOW,
         ..EmulatorConfig::default()
     })
     .await;

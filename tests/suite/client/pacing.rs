@@ -24,7 +24,7 @@ async fn writes_beyond_the_score_are_spread_and_never_refused() {
     let told = Arc::new(Mutex::new(Vec::<String>::new()));
     let sink = told.clone();
     client.tell_waits_to(Arc::new(move |line: &str| {
-        sink.lock().unwrap().push(line.to_string())
+        sink.lock().unwrap().push(line.to_string());
     }));
     let acc = account(77);
     assert!(client.list_conversions(&acc).await.unwrap().is_empty());
