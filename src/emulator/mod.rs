@@ -266,8 +266,7 @@ pub async fn start(
         }
         None => (None, Store::new()),
     };
-    let account_limits =
-        limits::Limits::new(config.tier, config.score_window, config.rate_limit);
+    let account_limits = limits::Limits::new(config.tier, config.score_window, config.rate_limit);
     let control = Control::new(config.faults(), config.seed, account_limits);
     let limits = connections::Limits {
         header_timeout: config.header_timeout,

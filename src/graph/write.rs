@@ -170,6 +170,19 @@ impl Inner {
             }
         }
         while !pending.is_empty() {
+            // A batch never carries more writes than the account's score can take at once
+            // (19 at the development tier): the rest wait for room, chunk by chunk. Where the
+            // score is what limits a batch, a round is one batch, so that its writes are
+            // settled (and counted done) as it is answered, not when the account's last
+            // paced batch is, minutes later.
+            let most = account
+                .as_ref()
+                .and_then(|a| self.transport.limiter.writes_per_request(a));
+            let size = most.map_or(self.batch_size, |most| self.batch_size.min(most));
+            let later = match most.is_some_and(|most| most < self.batch_size) {
+                true if pending.len() > size => pending.split_off(size),
+                _ => Vec::new(),
+            };
             let wait = pending.iter().map(|j| j.wait).max().unwrap_or_default();
             if !wait.is_zero() {
                 let _pause = self.transport.limiter.pauses.begin(
@@ -183,12 +196,6 @@ impl Inner {
                     () = self.transport.policy.halt.pulled() => {}
                 }
             }
-            // A batch never carries more writes than the account's score can take at once
-            // (19 at the development tier): the rest wait for room, chunk by chunk.
-            let size = account
-                .as_ref()
-                .and_then(|a| self.transport.limiter.writes_per_request(a))
-                .map_or(self.batch_size, |most| self.batch_size.min(most));
             let answers = futures::future::join_all(
                 pending.chunks_mut(size).map(|chunk| self.send_chunk(chunk)),
             )
@@ -208,6 +215,7 @@ impl Inner {
                     .await;
             }
             pending = again;
+            pending.extend(later);
         }
         finished
     }

@@ -145,6 +145,20 @@ mod tests {
         assert_eq!(whole.summary.create, 2);
     }
 
+    /// The API version's notice is in every shard: the whole says it once; each shard's own
+    /// (an account's paced writes) are kept, in order.
+    #[test]
+    fn each_notice_of_the_shards_once() {
+        let mut a = PlanDocument::new("v26.0", vec![account("act_1", 1)]);
+        a.notices = vec!["version".into(), "act_1 paced".into()];
+        let mut b = PlanDocument::new("v26.0", vec![account("act_2", 1)]);
+        b.notices = vec!["version".into(), "act_2 paced".into()];
+        let whole = PlanDocument::combine(vec![("a.json".into(), a), ("b.json".into(), b)])
+            .unwrap()
+            .unwrap();
+        assert_eq!(whole.notices, ["version", "act_1 paced", "act_2 paced"]);
+    }
+
     #[test]
     fn an_account_in_two_plans_is_refused() {
         let a = PlanDocument::new("v26.0", vec![account("act_1", 1)]);

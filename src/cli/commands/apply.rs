@@ -5,8 +5,8 @@ use crate::cli::args::{GlobalOptions, PlanFormat};
 use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
 use crate::cli::output::{color_stdout, print_doc, warn, write_stdout};
-use crate::cli::progress::WriteProgress;
 use crate::cli::pacing::{paced_accounts, refuse_beyond_timeout};
+use crate::cli::progress::WriteProgress;
 use crate::cli::steps::{
     load_manifests, parse_accounts, select, survey_accounts, tokens_of, tokens_of_selected,
     with_session_for,

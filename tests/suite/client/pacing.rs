@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// 60 creates in one account (180 points, a score of 60 decaying in a second): every one is
-/// created, none is refused (`throttled` 0), the batches hold at most 19, and the waits were
-/// told with the tier's limit.
+/// created, none is refused (`throttled` 0), the batches hold at most 19 and are settled one by
+/// one (progress moves with each), and the waits were told with the tier's limit.
 #[tokio::test]
 async fn writes_beyond_the_score_are_spread_and_never_refused() {
     let emu = start(EmulatorConfig {
@@ -38,9 +38,28 @@ async fn writes_beyond_the_score_are_spread_and_never_refused() {
             conversion: new_conversion(&format!("c{i}"), i),
         })
         .collect();
-    let results = tokio::time::timeout(Duration::from_secs(30), client.write(creates))
-        .await
-        .expect("bounded");
+    // Each write is counted done as its batch is answered, not when the account's last
+    // paced batch is: the first is seen while most writes are still to be sent.
+    let emu = Arc::new(emu);
+    let seen_at: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let observer = {
+        let (emu, seen_at) = (emu.clone(), seen_at.clone());
+        Arc::new(move |_: &WriteOp, _: &_| {
+            let sent = emu.stats()["writes"].as_u64().unwrap_or(0);
+            seen_at.lock().unwrap().push(sent);
+        })
+    };
+    let results = tokio::time::timeout(
+        Duration::from_secs(30),
+        client.write_observed(creates, observer),
+    )
+    .await
+    .expect("bounded");
+    let first_seen = seen_at.lock().unwrap()[0];
+    assert!(
+        first_seen <= 19,
+        "writes sent when the first was counted: {first_seen}"
+    );
     for r in &results {
         assert!(
             matches!(r, Ok(WriteOutcome::Created(_))),
@@ -69,5 +88,6 @@ async fn writes_beyond_the_score_are_spread_and_never_refused() {
     }
     assert!(client.waits().score_waits >= 2);
     assert_eq!(client.waits().blocks, 0);
+    let emu = Arc::into_inner(emu).expect("the observer is gone with the writes");
     emu.shutdown().await.unwrap();
 }
