@@ -25,6 +25,9 @@ mod child;
 #[path = "../tests/suite/support/generate.rs"]
 #[allow(dead_code, reason = "shared with tests/suite, which uses the rest")]
 mod generate;
+#[path = "../tests/suite/support/profile.rs"]
+#[allow(dead_code, reason = "shared with tests/suite, which uses the rest")]
+mod profile;
 
 use binary::{Convctl, Run, TOKEN};
 use child::ChildEmulator;

@@ -6,8 +6,9 @@
 //! The score window is shortened (`--score-window`): the same model in a second or a minute
 //! instead of Meta's 5 minutes, so no test waits long.
 
+use crate::assert_run;
 use crate::support::generate::manifest_document;
-use crate::support::{Harness, redact};
+use crate::support::{Harness, Run};
 use convctl::emulator::EmulatorConfig;
 use convctl::model::access_tier::AccessTier;
 use std::time::Duration;
@@ -22,26 +23,16 @@ fn development(window: Duration) -> Harness {
 
 /// Durations in convctl's notes vary from run to run (and by profile: the strict one costs a
 /// read more): `waiting 950ms for`, `take about 2s at` and `need about 2s at` become
-/// `waiting [time] for`, `take about [time] at` and `need about [time] at`.
-fn without_times(text: &str) -> String {
-    let mut out = String::new();
-    for line in text.lines() {
-        let mut line = line.to_string();
-        for (before, after) in [
-            ("waiting ", " for Meta"),
-            ("take about ", " at Meta"),
-            ("need about ", " at Meta"),
-        ] {
-            if let Some(start) = line.find(before)
-                && let Some(end) = line[start..].find(after)
-            {
-                line.replace_range(start + before.len()..start + end, "[time]");
-            }
-        }
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out
+/// `waiting [time] for`, `take about [time] at` and `need about [time] at` in its snapshot.
+fn without_times(run: &mut Run) {
+    run.filters.push((
+        r"waiting [0-9][0-9a-z .]* for Meta's".to_string(),
+        "waiting [time] for Meta's".to_string(),
+    ));
+    run.filters.push((
+        r"(take|need) about [0-9][0-9a-z .]* at Meta's".to_string(),
+        "${1} about [time] at Meta's".to_string(),
+    ));
 }
 
 /// The conversions the emulator holds (its state: not a call against the score).
@@ -58,18 +49,14 @@ fn conversions(env: &Harness) -> usize {
 fn an_apply_beyond_the_budget_spreads_its_writes_and_is_never_refused() {
     let env = development(Duration::from_secs(1));
     env.write("conversions/a.yaml", &manifest_document("act_1", 46, 0));
-    let plan = env.run(&["plan"]);
+    let mut plan = env.run(&["plan"]);
     assert_eq!(plan.code, 0, "{plan}");
-    assert_eq!(
-        without_times(&plan.stderr),
-        "note: act_1: 46 writes take about [time] at Meta's ad-account limit, development access tier: about 20 writes per second (Standard access lifts it: see docs/troubleshooting.md)\n"
-    );
-    let applied = env.run(&["apply", "--auto-approve"]);
+    without_times(&mut plan);
+    assert_run!("development_plan", plan);
+    let mut applied = env.run(&["apply", "--auto-approve"]);
     assert_eq!(applied.code, 0, "{applied}");
-    insta::assert_snapshot!(
-        "development_apply_stderr",
-        without_times(&redact(&applied.stderr, env.dir.path()))
-    );
+    without_times(&mut applied);
+    assert_run!("development_apply", applied);
     let stats = env.emulator().stats();
     assert_eq!(stats["throttled"], 0, "{stats}");
     assert_eq!(stats["writes"], 46, "{stats}");
@@ -90,12 +77,10 @@ fn an_apply_beyond_the_budget_spreads_its_writes_and_is_never_refused() {
 fn apply_refuses_before_any_write_when_the_writes_outlast_the_timeout() {
     let env = development(Duration::from_secs(60));
     env.write("conversions/a.yaml", &manifest_document("act_1", 46, 0));
-    let applied = env.run(&["--timeout", "30s", "apply", "--auto-approve"]);
+    let mut applied = env.run(&["--timeout", "30s", "apply", "--auto-approve"]);
     assert_eq!(applied.code, 1, "{applied}");
-    insta::assert_snapshot!(
-        "development_timeout_stderr",
-        without_times(&redact(&applied.stderr, env.dir.path()))
-    );
+    without_times(&mut applied);
+    assert_run!("development_timeout", applied);
     assert!(
         applied.stderr.contains("46 writes need about 1m 2"),
         "{applied}"

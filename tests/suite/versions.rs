@@ -3,8 +3,9 @@
 //! what to change, and the markdown plan carries it in a note. The day is set with
 //! `CONVCTL_TODAY`, so that nothing here depends on the real date.
 
+use crate::assert_run;
+use crate::support::Harness;
 use crate::support::generate::manifest_document;
-use crate::support::{Harness, redact};
 
 fn env() -> Harness {
     let env = Harness::new();
@@ -26,14 +27,7 @@ fn a_version_expiring_within_sixty_days_is_said_once_and_noted_in_the_plan() {
     };
     let run = plan(&["plan", "--format", "markdown", "--out", "plan.json"]);
     assert_eq!(run.code, 0, "{run}");
-    insta::assert_snapshot!(
-        "expiring_version_stderr",
-        redact(&run.stderr, env.dir.path())
-    );
-    insta::assert_snapshot!(
-        "expiring_version_markdown",
-        redact(&run.stdout, env.dir.path())
-    );
+    assert_run!("expiring_version", run);
     // The saved plan keeps the note: a pull request shows it from the file, offline.
     let shown = env.run(&["plan", "--show", "plan.json", "--format", "markdown"]);
     assert_eq!(shown.code, 0, "{shown}");
@@ -101,10 +95,7 @@ fn an_expired_version_is_said_and_refused_by_the_same_calendar() {
         .args(&["--sandbox", "--api-version", "v25.0", "plan"])
         .run();
     assert_eq!(run.code, 1, "{run}");
-    let stderr = redact(&run.stderr, env.dir.path());
-    let trace = stderr.find("fbtrace_id ").expect("a trace id") + "fbtrace_id ".len();
-    let stderr = format!("{}[trace]{}", &stderr[..trace], &stderr[trace + 11..]);
-    insta::assert_snapshot!("expired_version_stderr", stderr);
+    assert_run!("expired_version", run);
     let older = env
         .convctl()
         .args(&["--sandbox", "--api-version", "v19.0", "plan"])
