@@ -19,13 +19,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("manifest", &["model", "rule", "file_io"]),
     ("plan", &["model", "rule", "manifest", "file_io"]),
     ("diff", &["model", "rule", "manifest", "plan"]),
-    ("render", &["model", "rule", "manifest", "plan"]),
+    ("report", &["model", "rule", "manifest", "plan"]),
+    ("render", &["model", "rule", "manifest", "plan", "report"]),
     ("graph", &["model", "rule", "events"]),
     ("emulator", &["model", "rule", "events", "file_io"]),
     (
         "reconcile",
         &[
-            "model", "rule", "events", "file_io", "manifest", "plan", "diff", "render", "graph",
+            "model", "rule", "events", "file_io", "manifest", "plan", "diff", "render", "report",
+            "graph",
         ],
     ),
     ("cli", &["*"]),
@@ -35,7 +37,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 
 /// Modules that must stay pure: no network.
 const PURE: &[&str] = &[
-    "model", "rule", "manifest", "events", "diff", "plan", "render",
+    "model", "rule", "manifest", "events", "diff", "plan", "render", "report",
 ];
 /// What a pure module may not use: network crates.
 const NOT_IN_PURE: &[&str] = &["reqwest::", "axum::", "hyper::", "tokio::net", "std::net"];

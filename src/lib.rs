@@ -5,7 +5,8 @@
 //! - `manifest` (YAML files → desired model, with source locations) and `rule` (parse,
 //!   canonicalise, validate, evaluate);
 //! - `diff` (desired × live → plan, pure) and `plan` (the document, saved and loaded);
-//! - `render` (text, JSON, markdown; findings of `validate`/`test`);
+//! - `report` (the health report: drift, conversions that do not fire, the cap; pure) and
+//!   `render` (text, JSON, markdown, HTML; findings of `validate`/`test`);
 //! - `reconcile`: the operations (compare, apply, import, test --live) over the `LiveApi` seam;
 //! - `graph` (the Graph API client) and `emulator` (a local Graph API), which never import
 //!   each other; `events` (Conversions API event validation) is shared by both sides;
@@ -30,6 +31,7 @@ pub mod model;
 pub mod plan;
 pub mod reconcile;
 pub mod render;
+pub mod report;
 pub mod rule;
 
 #[cfg(test)]

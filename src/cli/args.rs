@@ -180,21 +180,10 @@ pub const SETTING_NAMES: SettingNames = SettingNames {
     trace_file: "--trace",
 };
 
-/// `--timeout`: `90s`, `10m`, `1h`, `1h30m`, `2.5s` (jiff's friendly format, or ISO 8601
-/// `PT10M`); `0` is no limit.
+/// `--timeout`: a duration as `crate::model::duration` reads it (`90s`, `10m`, `1h30m`, `2d`,
+/// ISO 8601 `PT10M`); `0` is no limit.
 fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    if text == "0" {
-        return Ok(std::time::Duration::ZERO);
-    }
-    let hint = "write a duration such as 90s, 10m or 1h (0 for no limit)";
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return Err(format!("`{text}` has no unit; {hint}"));
-    }
-    let signed: jiff::SignedDuration = text
-        .parse()
-        .map_err(|e| format!("`{text}` is not a duration ({e}); {hint}"))?;
-    std::time::Duration::try_from(signed).map_err(|_| format!("`{text}` is negative; {hint}"))
+    crate::model::duration::parse_duration(text).map_err(|e| format!("{e} (0 for no limit)"))
 }
 
 /// `--test-event-code`: a code that is blank is refused, never taken as "no code". An unset
@@ -338,6 +327,10 @@ pub enum Command {
         #[command(flatten)]
         bound: BoundArgs,
     },
+    /// Conversion health: drift, conversions that do not fire, the cap. 0 fine, 2 findings
+    /// named by --fail-on, 1 error.
+    #[command(long_about = REPORT_ABOUT)]
+    Report(ReportCommandArgs),
     /// Write manifests for live accounts, ids pinned (or as uses of a set, with --use).
     Import {
         /// The ad accounts to import (act_ and digits).
@@ -400,6 +393,101 @@ pub struct BoundArgs {
     /// shortened markdown report links to it.
     #[arg(long, value_name = "URL", env = "CONVCTL_FULL_PLAN_URL")]
     pub(crate) full_plan_url: Option<String>,
+}
+
+/// `convctl report --help`: what the report says and how a nightly job alerts on it.
+const REPORT_ABOUT: &str = "Conversion health across the fleet: one read of the accounts (the same \
+calls as `plan`), then for every account what `plan` would do (drift), every conversion that \
+never fired (no event since it was created longer ago than its threshold, 7 days by default), \
+stopped firing (no event for longer than its threshold, 30 days by default), is flagged by Meta \
+(is_unavailable: it silently matches nothing), archived, retired or unmanaged, and how full the \
+account is against its 100-conversion cap. An entry's `expect_fire_within` (2d, 36h, 1w, or off \
+for a seasonal one; also under `defaults`) sets its threshold; --expect-fire-within overrides \
+them all. --stats adds each conversion's daily counts of the last 28 days (one more batch call \
+per 50 conversions). --fail-on makes findings of those kinds (or drift) exit 2, for a nightly job \
+to alert on; otherwise 0, and 1 on errors (an account that cannot be read is still named in the \
+report). The report is judged against the clock; CONVCTL_NOW (an RFC 3339 time) fixes it, for \
+reproducible reports.";
+
+/// Output of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people at a terminal.
+    Text,
+    /// The report document, for scripts (docs/report.md describes it).
+    Json,
+    /// For a CI step summary or an issue (bounded by --max-chars).
+    Markdown,
+    /// One self-contained page for a browser (inline CSS and SVG, nothing loaded).
+    Html,
+}
+
+/// What `--fail-on` names: a kind of finding, or drift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    Kind(crate::report::Kind),
+    Drift,
+}
+
+fn parse_fail_on(text: &str) -> Result<FailOn, String> {
+    let text = text.trim();
+    if text == "drift" {
+        return Ok(FailOn::Drift);
+    }
+    crate::report::Kind::parse(text)
+        .map(FailOn::Kind)
+        .ok_or_else(|| {
+            let names: Vec<&str> = crate::report::Kind::ALL
+                .iter()
+                .map(|k| k.as_str())
+                .chain(["drift"])
+                .collect();
+            format!(
+                "`{text}` is no kind of finding; name any of {}",
+                names.join(", ")
+            )
+        })
+}
+
+fn parse_fire_within(text: &str) -> Result<crate::manifest::FireExpectation, String> {
+    crate::manifest::FireExpectation::parse(text).map_err(|e| format!("{e}, or `off`"))
+}
+
+/// `convctl report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportCommandArgs {
+    /// Manifest files or directories (searched for *.yaml and *.yml).
+    #[arg(default_value = "conversions")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Only these accounts (repeatable).
+    #[arg(long = "account", value_name = "ACT")]
+    pub(crate) accounts: Vec<String>,
+    /// How the report is shown on stdout.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
+    /// Also write the report to FILE, in the format its name ends with (.html, .json, .md,
+    /// .txt); repeatable, so that one read gives the page and the summary.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Vec<PathBuf>,
+    /// Read each live conversion's daily counts of the last 28 days (the `stats` edge; one
+    /// batch call per 50 conversions): totals in text and markdown, sparklines in HTML.
+    #[arg(long)]
+    pub(crate) stats: bool,
+    /// Exit 2 when any finding of these kinds is present: never_fired, stopped_firing,
+    /// flagged, archived, retired, unmanaged, or drift (comma-separated).
+    #[arg(long, value_name = "KIND,...", value_delimiter = ',', value_parser = parse_fail_on)]
+    pub(crate) fail_on: Vec<FailOn>,
+    /// Judge every conversion by this threshold instead of its entry's `expect_fire_within`
+    /// and the defaults (7d before a first event, 30d after the last): 2d, 36h, 1w, or off.
+    #[arg(long, value_name = "DURATION|off", value_parser = parse_fire_within)]
+    pub(crate) expect_fire_within: Option<crate::manifest::FireExpectation>,
+    /// Keep markdown within N characters (default 65536; 0: no limit). The counts and the
+    /// table of accounts needing attention always stay; whole accounts' details are left out.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_chars: Option<usize>,
+    /// Where the whole report can be read (a CI run's artifacts): shortened markdown links it.
+    #[arg(long, value_name = "URL", env = "CONVCTL_FULL_REPORT_URL")]
+    pub(crate) full_report_url: Option<String>,
 }
 
 /// `test --live`: also send the `match` examples as Conversions API test events.
@@ -615,7 +703,10 @@ mod tests {
                 None => vec!["--timeout", bad],
             };
             let e = parse(&args).unwrap_err().to_string();
-            assert!(e.contains("90s, 10m or 1h"), "{bad}: {e}");
+            assert!(
+                e.contains("90s, 10m, 36h or 2d (0 for no limit)"),
+                "{bad}: {e}"
+            );
         }
         assert_eq!(
             crate::graph::describe_duration(Duration::from_secs(5400)),

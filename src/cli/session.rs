@@ -192,6 +192,16 @@ impl LiveApi for Session {
     }
 }
 
+impl crate::reconcile::report::StatsApi for Session {
+    async fn daily_counts(
+        &self,
+        targets: &[crate::graph::StatsTarget],
+        window: crate::model::stats::StatsWindow,
+    ) -> Vec<Result<crate::model::stats::DailyCounts, GraphError>> {
+        self.client.daily_counts(targets, window).await
+    }
+}
+
 /// Accounts' own tokens, read from the variables their manifests name (`token_env`).
 #[derive(Default)]
 pub(crate) struct AccountTokens {

@@ -33,11 +33,11 @@ use std::collections::{HashMap, HashSet};
 /// whether the plan is only reported (`drift`).
 #[derive(Clone, Copy, Debug)]
 pub struct DiffOptions {
-    pub(crate) now: jiff::Timestamp,
+    pub now: jiff::Timestamp,
     pub(crate) cap: usize,
     /// `drift`: what `apply` would refuse (a protected conversion to destroy, no room at the
     /// cap) is drift to report, with a warning, not an error that hides it.
-    pub(crate) report_only: bool,
+    pub report_only: bool,
 }
 
 impl Default for DiffOptions {
@@ -71,6 +71,17 @@ pub fn diff_account(
     live: &[LiveConversion],
     opts: &DiffOptions,
 ) -> Result<AccountPlan, Vec<Diagnostic>> {
+    diff_account_matched(desired, live, opts).map(|(plan, _)| plan)
+}
+
+/// [`diff_account`], and which live conversion each entry means (in manifest order; `None`
+/// for an entry nothing live matches): what `report` needs to judge each conversion by its
+/// entry's expectations.
+pub fn diff_account_matched(
+    desired: &DesiredAccount,
+    live: &[LiveConversion],
+    opts: &DiffOptions,
+) -> Result<(AccountPlan, Vec<Option<ConversionId>>), Vec<Diagnostic>> {
     // Archived conversions are gone as far as convctl is concerned (reference: Custom conversions).
     let active: Vec<&LiveConversion> = live.iter().filter(|c| !c.is_archived).collect();
     let by_id: HashMap<&ConversionId, &LiveConversion> =
@@ -84,6 +95,8 @@ pub fn diff_account(
         warnings,
         mut errors,
     } = identity::match_entries(desired, &active, &by_id);
+    let entry_ids: Vec<Option<ConversionId>> =
+        matched.iter().map(|m| m.map(|c| c.id.clone())).collect();
     let mut planner = Planner {
         desired,
         guard: Guard::new(desired, &active, &matched),
@@ -130,7 +143,7 @@ pub fn diff_account(
         ));
     }
     seal(&mut plan, live);
-    Ok(plan)
+    Ok((plan, entry_ids))
 }
 
 /// The account's plan while it is being made.

@@ -82,18 +82,7 @@ pub fn fired_recently(text: &str, now: jiff::Timestamp) -> Option<String> {
 }
 
 pub(super) fn parse_time(text: &str) -> Option<jiff::Timestamp> {
-    let t = text.trim();
-    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-        return jiff::Timestamp::from_second(t.parse().ok()?).ok();
-    }
-    if let Ok(ts) = t.parse::<jiff::Timestamp>() {
-        return Some(ts);
-    }
-    // `2026-11-20T10:00:00+0000`: the Graph API writes offsets without a colon.
-    jiff::fmt::strtime::parse("%Y-%m-%dT%H:%M:%S%z", t)
-        .ok()?
-        .to_timestamp()
-        .ok()
+    crate::model::parse_api_time(text)
 }
 
 #[cfg(test)]

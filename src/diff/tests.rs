@@ -28,6 +28,7 @@ pub(crate) fn entry(name: &str, rule: &str) -> DesiredConversion {
         rule: Some(RuleSpec::Rule(Rule::from_json_str(rule).unwrap())),
         event_source_id: Some(ObjectId::parse("55").unwrap()),
         action_source_type: None,
+        expect_fire_within: None,
         tests: RuleTests::default(),
         renamed_from: Vec::new(),
         set: None,

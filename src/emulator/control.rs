@@ -24,6 +24,8 @@ pub(crate) enum Route {
     GetAccount,
     /// `GET /?ids=a,b` (multi-object read).
     ReadMany,
+    /// `GET /<id>/stats` (daily counts).
+    ConversionStats,
     Events,
     Batch,
     /// Answered by `--fault-rate` before anything else happened.
@@ -32,7 +34,7 @@ pub(crate) enum Route {
 }
 
 impl Route {
-    const ALL: [Route; 11] = [
+    const ALL: [Route; 12] = [
         Route::ListConversions,
         Route::CreateConversion,
         Route::GetConversion,
@@ -40,6 +42,7 @@ impl Route {
         Route::DeleteConversion,
         Route::GetAccount,
         Route::ReadMany,
+        Route::ConversionStats,
         Route::Events,
         Route::Batch,
         Route::Faulted,
@@ -55,6 +58,7 @@ impl Route {
             Route::DeleteConversion => "DELETE /{id}",
             Route::GetAccount => "GET /act_{id}",
             Route::ReadMany => "GET /?ids=",
+            Route::ConversionStats => "GET /{id}/stats",
             Route::Events => "POST /{pixel_id}/events",
             Route::Batch => "POST / (batch)",
             Route::Faulted => "injected fault",
@@ -81,7 +85,7 @@ pub(crate) struct Stats {
     http_requests: AtomicU64,
     writes: AtomicU64,
     batches: AtomicU64,
-    by_route: [AtomicU64; 11],
+    by_route: [AtomicU64; 12],
     auth: [AtomicU64; 4],
     faults: AtomicU64,
     dropped: AtomicU64,

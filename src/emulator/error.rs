@@ -103,4 +103,6 @@ pub enum SeedError {
     AdvancedRule(serde_json::Error),
     #[error(transparent)]
     Vocabulary(#[from] UnknownValue),
+    #[error("daily_counts: `{0}` is not a day (write YYYY-MM-DD)")]
+    Day(String),
 }

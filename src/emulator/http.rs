@@ -301,6 +301,9 @@ pub struct SeedConversion {
     pub first_fired_time: Option<i64>,
     #[serde(default)]
     pub last_fired_time: Option<i64>,
+    /// Matched events per UTC day (`{"2026-12-01": 3}`): what the `stats` edge serves.
+    #[serde(default)]
+    pub daily_counts: std::collections::BTreeMap<String, u64>,
 }
 
 /// Inserts seeded conversions; returns their ids.
@@ -333,6 +336,13 @@ pub(crate) fn seed(
         if let Some(p) = &s.event_source_id {
             crate::model::ids::ObjectId::parse(p)?;
         }
+        if let Some(bad) = s
+            .daily_counts
+            .keys()
+            .find(|d| d.parse::<jiff::civil::Date>().is_err())
+        {
+            return Err(SeedError::Day(bad.clone()));
+        }
         prepared.push((account, rule, advanced_rule, s));
     }
     let mut store = emulator.store.write().unwrap_or_else(|e| e.into_inner());
@@ -356,6 +366,7 @@ pub(crate) fn seed(
         c.is_unavailable = s.is_unavailable;
         c.first_fired_time = s.first_fired_time;
         c.last_fired_time = s.last_fired_time;
+        c.daily_counts = s.daily_counts;
         store.insert(c);
         ids.push(id);
     }

@@ -11,7 +11,7 @@ use crate::file_io::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 /// The first id handed out in a fresh state (ids look like the real API's).
@@ -49,6 +49,10 @@ pub(crate) struct Conversion {
     pub(crate) is_archived: bool,
     #[serde(default)]
     pub(crate) is_unavailable: bool,
+    /// Conversions API events matched per UTC day (`2026-12-01` → count): what the `stats`
+    /// edge serves.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) daily_counts: BTreeMap<String, u64>,
 }
 
 impl Conversion {
@@ -70,6 +74,7 @@ impl Conversion {
             last_fired_time: None,
             is_archived: false,
             is_unavailable: false,
+            daily_counts: BTreeMap::new(),
         }
     }
 
@@ -141,6 +146,9 @@ pub(crate) struct Stored {
     first_fired_time: Option<i64>,
     last_fired_time: Option<i64>,
     is_archived: bool,
+    /// Matched events per day (`stats` edge): `(UTC day, count)`, days ascending; most
+    /// conversions have none, so it takes no room then.
+    daily_counts: Option<Box<[(jiff::civil::Date, u64)]>>,
     rendered: Rendered,
 }
 
@@ -154,6 +162,13 @@ impl Stored {
             first_fired_time: conversion.first_fired_time,
             last_fired_time: conversion.last_fired_time,
             is_archived: conversion.is_archived,
+            daily_counts: (!conversion.daily_counts.is_empty()).then(|| {
+                conversion
+                    .daily_counts
+                    .iter()
+                    .filter_map(|(day, n)| Some((day.parse().ok()?, *n)))
+                    .collect()
+            }),
             rendered: conversion.render(),
         }
     }
@@ -168,6 +183,11 @@ impl Stored {
 
     pub(crate) fn is_archived(&self) -> bool {
         self.is_archived
+    }
+
+    /// Matched events per UTC day, days ascending.
+    pub(crate) fn daily_counts(&self) -> &[(jiff::civil::Date, u64)] {
+        self.daily_counts.as_deref().unwrap_or_default()
     }
 
     /// The rule's JSON text, as stored.
@@ -199,6 +219,11 @@ impl Stored {
             last_fired_time: self.last_fired_time,
             is_archived: self.is_archived,
             is_unavailable: self.rendered.value(Field::IsUnavailable).unwrap_or(false),
+            daily_counts: self
+                .daily_counts()
+                .iter()
+                .map(|(day, n)| (day.to_string(), *n))
+                .collect(),
         }
     }
 }
@@ -523,6 +548,8 @@ mod tests {
         c.last_fired_time = Some(2);
         c.is_archived = true;
         c.is_unavailable = true;
+        c.daily_counts =
+            BTreeMap::from([("2026-12-01".to_string(), 3), ("2026-12-02".to_string(), 1)]);
         let back = Stored::new(23850000000000009, &c).to_conversion();
         assert_eq!(
             serde_json::to_value(&back).unwrap(),

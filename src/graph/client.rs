@@ -35,8 +35,10 @@ pub(crate) struct Ledger {
     pub(crate) owner: HashMap<ConversionId, AdAccountId>,
     /// Per account: each listed id and when the answer that first showed it arrived.
     pub(crate) seen: HashMap<AdAccountId, HashMap<ConversionId, Instant>>,
-    /// Ids this client created or adopted: never adopted again.
-    pub(crate) claimed: HashSet<ConversionId>,
+    /// Per account: ids this client created or adopted (never adopted again).
+    pub(crate) claimed: HashMap<AdAccountId, HashSet<ConversionId>>,
+    /// Ids this client sent (or is about to send) a delete for: they may be gone.
+    pub(crate) deleting: HashSet<ConversionId>,
 }
 
 impl std::fmt::Debug for GraphClient {

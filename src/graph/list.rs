@@ -694,7 +694,11 @@ impl Inner {
     }
 
     /// A `next` URL that may be followed: same origin as the base, secrets stripped.
-    fn checked_next(&self, account: &AdAccountId, next: &str) -> Result<Url, GraphError> {
+    pub(super) fn checked_next(
+        &self,
+        account: &AdAccountId,
+        next: &str,
+    ) -> Result<Url, GraphError> {
         let unsafe_next = |why: &str| {
             GraphError::new(
                 ErrorKind::UnsafeRedirect,

@@ -58,10 +58,13 @@
 //!   matches exactly (name, rule by meaning, event type, source, value, description), that no
 //!   listing showed before the create was first sent and that this client has not claimed
 //!   ([`WriteOutcome::Adopted`]); when none matches, the account is listed once more after
-//!   `base_delay` (a create may show up a moment late), and only then is it sent again. A delete is sent
-//!   again and "does not exist" (100/33) then means [`WriteOutcome::AlreadyGone`]; an update is
-//!   idempotent and sent again. If the check itself fails, the create is reported as
-//!   [`ErrorKind::Uncertain`], never repeated.
+//!   `base_delay` (a create may show up a moment late). It is sent again only when that
+//!   listing is whole (every conversion the client knows is in the account, but those it sent
+//!   a delete for, is in it) and holds no new conversion with the create's name or rule; its
+//!   result is then [`WriteOutcome::Resent`], which says it was sent twice. Otherwise, and when
+//!   the check itself fails, the create is reported as [`ErrorKind::Uncertain`], saying why,
+//!   and never repeated (see `lost_creates`). A delete is sent again and "does not exist"
+//!   (100/33) then means [`WriteOutcome::AlreadyGone`]; an update is idempotent and sent again.
 //! - **Reading.** `GET act_<ID>/customconversions?fields=…&limit=100`, following `next` to the
 //!   end (an empty page may still have one) only on the configured scheme, host and port, with
 //!   any `access_token`/`appsecret_proof` copied into it dropped. Whether the API reads back
@@ -91,8 +94,10 @@ mod error;
 mod events;
 mod limiter;
 mod list;
+mod lost_creates;
 mod pauses;
 mod score;
+mod stats;
 mod trace;
 mod transport;
 mod usage;
@@ -109,6 +114,7 @@ pub use error::{ErrorKind, GraphError};
 pub(crate) use events::EventsReceipt;
 pub use limiter::{Pacing, Waits};
 pub use pauses::{Pause, PauseReason};
+pub use stats::StatsTarget;
 
 pub use transport::LogSink;
 pub(crate) use write::WriteObserver;

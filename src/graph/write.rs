@@ -9,8 +9,9 @@
 //! of the round has settled are the uncertain ones resolved:
 //! - a create: the account is listed again and a conversion that matches it exactly (name,
 //!   rule by meaning, event type, source, value, ...), that was not listed before the create was
-//!   first tried and is not already claimed by this client, is adopted (`Adopted`); only when
-//!   none matches is the create sent again;
+//!   first tried and is not already claimed by this client, is adopted (`Adopted`); it is sent
+//!   again only when a whole listing shows nothing like it (`Resent`), and is otherwise
+//!   reported uncertain (`lost_creates`);
 //! - a delete is sent again, and "object does not exist" (100/33) then counts as done
 //!   (`AlreadyGone`);
 //! - an update is idempotent and is sent again.
@@ -25,11 +26,10 @@ use super::transport::{Backoff, FailedAttempt, Request};
 use super::usage::Usage;
 use crate::model::access_tier::WRITE_POINTS;
 use crate::model::ids::{AdAccountId, ConversionId};
-use crate::model::{LiveConversion, NewConversion, WriteOp, WriteOutcome};
-use crate::rule::Rule;
+use crate::model::{NewConversion, WriteOp, WriteOutcome};
 use reqwest::Method;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -38,19 +38,22 @@ use tokio::time::Instant;
 pub(crate) type WriteObserver =
     Arc<dyn Fn(&WriteOp, &Result<WriteOutcome, GraphError>) + Send + Sync>;
 
-type WriteResult = Result<WriteOutcome, GraphError>;
+pub(super) type WriteResult = Result<WriteOutcome, GraphError>;
 
-struct Job {
+pub(super) struct Job {
     index: usize,
-    op: WriteOp,
+    pub(super) op: WriteOp,
     account: Option<AdAccountId>,
-    backoff: Backoff,
+    pub(super) backoff: Backoff,
     /// When the first attempt was sent: conversions listed before it cannot be its result.
-    first_try: Option<Instant>,
+    pub(super) first_try: Option<Instant>,
     /// An earlier attempt may have been committed.
     uncertain: bool,
+    /// A create sent again after its first answer was lost and no listing showed it: its
+    /// result is [`WriteOutcome::Resent`].
+    pub(super) resent: bool,
     /// Wait before the next attempt.
-    wait: Duration,
+    pub(super) wait: Duration,
 }
 
 /// What one attempt of one write came to.
@@ -79,8 +82,12 @@ impl GraphClient {
         let mut groups: Vec<(Option<AdAccountId>, Vec<Job>)> = Vec::new();
         let mut group_of: HashMap<Option<AdAccountId>, usize> = HashMap::new();
         {
-            let ledger = self.inner.ledger.lock().unwrap_or_else(|e| e.into_inner());
+            let mut ledger = self.inner.ledger.lock().unwrap_or_else(|e| e.into_inner());
             for (index, op) in ops.into_iter().enumerate() {
+                if let WriteOp::Delete { id } = &op {
+                    // From now on a listing without it may still be whole (`lost_creates`).
+                    ledger.deleting.insert(id.clone());
+                }
                 let account = match &op {
                     WriteOp::Create { account, .. } => Some(account.clone()),
                     WriteOp::Update { id, .. } | WriteOp::Delete { id } => {
@@ -94,6 +101,7 @@ impl GraphClient {
                     backoff: Backoff::new(&self.inner.transport.policy),
                     first_try: None,
                     uncertain: false,
+                    resent: false,
                     wait: Duration::ZERO,
                 };
                 let slot = *group_of.entry(account.clone()).or_insert_with(|| {
@@ -220,69 +228,6 @@ impl Inner {
         finished
     }
 
-    /// Creates whose answers were lost, after every request of their round has settled: the
-    /// account is listed and an exact match adopted. What is not found is listed for once more
-    /// after a short pause (a create may show up in lists a moment late) and only then sent
-    /// again. If listing fails, the create is reported uncertain, never repeated.
-    async fn resolve_lost_creates(
-        &self,
-        acc: &AdAccountId,
-        mut lost: Vec<(Job, GraphError)>,
-        finish: &mut impl FnMut(&Job, WriteResult),
-        again: &mut Vec<Job>,
-    ) {
-        for check in 0..2 {
-            if check > 0 {
-                if lost.is_empty() {
-                    return;
-                }
-                tokio::time::sleep(self.transport.policy.base_delay).await;
-            }
-            let listed = match self.fetch_all(acc).await {
-                Ok(listed) => listed,
-                Err(e) => {
-                    for (job, error) in &lost {
-                        let error = GraphError::new(
-                            ErrorKind::Uncertain,
-                            format!(
-                                "the answer to this create was lost ({}) and listing the account to check it failed ({}); \
-                                 it may exist now: check the account (convctl plan) before applying again",
-                                error.message(),
-                                e.message()
-                            ),
-                        );
-                        finish(job, Err(error));
-                    }
-                    return;
-                }
-            };
-            let mut unmatched = Vec::new();
-            for (job, error) in lost {
-                match self.adopt(acc, &job, &listed) {
-                    Some(id) => {
-                        self.transport.log(|| {
-                            format!("{acc}: adopted conversion {id} as the result of a create whose answer was lost")
-                        });
-                        finish(&job, Ok(WriteOutcome::Adopted(id)));
-                    }
-                    None => unmatched.push((job, error)),
-                }
-            }
-            self.remember(acc, &listed);
-            lost = unmatched;
-        }
-        for (mut job, error) in lost {
-            // Not committed after all: safe to send again.
-            match job.backoff.next(None) {
-                Some(d) => {
-                    job.wait = d;
-                    again.push(job);
-                }
-                None => finish(&job, Err(job.backoff.exhausted(error))),
-            }
-        }
-    }
-
     /// Sorts one attempt's answer; updates the job for a next attempt.
     fn step(&self, job: &mut Job, answer: Result<Value, FailedAttempt>) -> Step {
         match answer {
@@ -290,10 +235,17 @@ impl Inner {
                 Ok(outcome) => {
                     if let (WriteOutcome::Created(id), Some(acc)) = (&outcome, &job.account) {
                         let mut ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
-                        ledger.claimed.insert(id.clone());
+                        ledger
+                            .claimed
+                            .entry(acc.clone())
+                            .or_default()
+                            .insert(id.clone());
                         ledger.owner.insert(id.clone(), acc.clone());
                     }
-                    Step::Done(Ok(outcome))
+                    Step::Done(Ok(match outcome {
+                        WriteOutcome::Created(id) if job.resent => WriteOutcome::Resent(id),
+                        outcome => outcome,
+                    }))
                 }
                 Err(failure) => self.retry_or_fail(job, failure),
             },
@@ -446,41 +398,6 @@ impl Inner {
             Err(failure) => chunk.iter().map(|_| Err(failure.clone())).collect(),
         }
     }
-
-    /// A conversion of a fresh listing that is exactly what `job` would have created, not
-    /// listed before the job was first tried and not already claimed. Claims it.
-    fn adopt(
-        &self,
-        account: &AdAccountId,
-        job: &Job,
-        listed: &[(LiveConversion, Instant)],
-    ) -> Option<ConversionId> {
-        let WriteOp::Create { conversion, .. } = &job.op else {
-            return None;
-        };
-        let mut ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
-        let seen_before: HashSet<&ConversionId> = match (ledger.seen.get(account), job.first_try) {
-            (Some(seen), Some(first)) => seen
-                .iter()
-                .filter(|(_, at)| **at < first)
-                .map(|(id, _)| id)
-                .collect(),
-            (Some(seen), None) => seen.keys().collect(),
-            (None, _) => HashSet::new(),
-        };
-        let found = listed
-            .iter()
-            .map(|(c, _)| c)
-            .find(|c| {
-                !seen_before.contains(&c.id)
-                    && !ledger.claimed.contains(&c.id)
-                    && matches_exactly(conversion, c)
-            })
-            .map(|c| c.id.clone())?;
-        ledger.claimed.insert(found.clone());
-        ledger.owner.insert(found.clone(), account.clone());
-        Some(found)
-    }
 }
 
 /// `batch of 3 [act_1]: 1 ok, 1 not run or lost, 1 failed (code 100)`, for verbose output.
@@ -621,59 +538,6 @@ fn outcome(op: &WriteOp, value: &Value) -> Result<WriteOutcome, FailedAttempt> {
         WriteOp::Delete { .. } if success == Some(false) => Err(refused("delete")),
         WriteOp::Delete { .. } => Ok(WriteOutcome::Deleted),
     }
-}
-
-/// Would creating `want` have produced `live`? Fields the listing does not carry are unknown
-/// and do not count against a match; rules compare by meaning.
-pub(crate) fn matches_exactly(want: &NewConversion, live: &LiveConversion) -> bool {
-    fn same_json_rule(want: &Option<String>, live: &Option<String>) -> bool {
-        match (want, live) {
-            (Some(w), Some(l)) => match (Rule::from_json_str(w), Rule::from_json_str(l)) {
-                (Ok(a), Ok(b)) => a == b,
-                _ => serde_json::from_str::<Value>(w)
-                    .ok()
-                    .zip(serde_json::from_str::<Value>(l).ok())
-                    .is_some_and(|(a, b)| a == b),
-            },
-            (None, Some(_)) => false,
-            (_, None) => true,
-        }
-    }
-    fn same_text(want: Option<&str>, live: Option<&str>) -> bool {
-        match (want, live) {
-            (Some(w), Some(l)) => w == l,
-            _ => true,
-        }
-    }
-    let value_matches = match live.default_conversion_value {
-        Some(v) => {
-            (v - want.default_conversion_value).abs() < 1e-9
-                || v == want.default_conversion_value.round()
-                || v == want.default_conversion_value.trunc()
-        }
-        None => true,
-    };
-    !live.is_archived
-        && live.name.as_deref() == Some(want.name.as_str())
-        && live
-            .description
-            .as_deref()
-            .is_none_or(|d| d == want.description)
-        && same_json_rule(&want.rule, &live.rule)
-        && same_json_rule(&want.advanced_rule, &live.advanced_rule)
-        && same_text(
-            want.custom_event_type.map(|t| t.as_str()),
-            live.custom_event_type.as_deref(),
-        )
-        && same_text(
-            want.event_source_id.as_ref().map(|i| i.as_str()),
-            live.event_source_id.as_deref(),
-        )
-        && same_text(
-            want.action_source_type.map(|t| t.as_str()),
-            live.action_source_type.as_deref(),
-        )
-        && value_matches
 }
 
 fn describe(op: &WriteOp) -> String {

@@ -88,6 +88,42 @@ pub enum Ensure {
     Absent,
 }
 
+/// `expect_fire_within:` how long a conversion may go without an event (`2d`), or `off` (a
+/// seasonal conversion: `report` never calls it dead).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FireExpectation {
+    Within(std::time::Duration),
+    Off,
+}
+
+impl FireExpectation {
+    /// `off`, or a duration of more than zero (`crate::model::duration`).
+    pub fn parse(text: &str) -> Result<FireExpectation, crate::model::duration::DurationError> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("off") {
+            return Ok(FireExpectation::Off);
+        }
+        let d = crate::model::duration::parse_duration(text)?;
+        if d.is_zero() {
+            return Err(crate::model::duration::DurationError::Invalid {
+                text: text.to_string(),
+                why: "a conversion cannot be expected to fire within no time; write `off` to never check it".into(),
+            });
+        }
+        Ok(FireExpectation::Within(d))
+    }
+}
+
+impl fmt::Display for FireExpectation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FireExpectation::Within(d) => f.write_str(&crate::model::duration::duration_text(*d)),
+            FireExpectation::Off => f.write_str("off"),
+        }
+    }
+}
+
 /// What counts: a `rule` (the documented grammar) or an `advanced_rule` (opaque JSON, compared
 /// in canonical form).
 #[derive(Clone, Debug, PartialEq)]
@@ -117,6 +153,9 @@ pub(crate) struct DesiredConversion {
     pub(crate) event_source_id: Option<ObjectId>,
     /// `None`: not declared, so not managed (never forces a replacement).
     pub(crate) action_source_type: Option<ActionSourceType>,
+    /// `expect_fire_within` (here or from `defaults`): how long the conversion may go without
+    /// an event before `report` says so. `None`: the report's defaults.
+    pub(crate) expect_fire_within: Option<FireExpectation>,
     pub(crate) tests: RuleTests,
     /// `renamed_from`: earlier names. When no live conversion has `name`, one with an earlier
     /// name is this entry (renamed in place).

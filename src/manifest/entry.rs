@@ -3,7 +3,7 @@
 //! tests), plus the per-entry lints.
 
 use super::context::{Ctx, Fields, boolean, enumerated, id_text, mapping, number, string};
-use super::desired::{DesiredConversion, Ensure, RuleSpec, RuleTests};
+use super::desired::{DesiredConversion, Ensure, FireExpectation, RuleSpec, RuleTests};
 use super::format::{
     ConversionEntry, DefaultsEntry, ManifestDocument, RuleTestsEntry, SetEntry, keys,
 };
@@ -24,6 +24,7 @@ pub(crate) struct Defaults {
     pub(crate) action_source_type: Option<ActionSourceType>,
     pub(crate) custom_event_type: Option<CustomEventType>,
     pub(crate) default_conversion_value: Option<f64>,
+    pub(crate) expect_fire_within: Option<FireExpectation>,
 }
 
 pub(crate) fn defaults(ctx: &mut Ctx, node: &Node) -> Defaults {
@@ -46,6 +47,35 @@ pub(crate) fn defaults(ctx: &mut Ctx, node: &Node) -> Defaults {
         default_conversion_value: f
             .get("default_conversion_value")
             .and_then(|n| value(ctx, n)),
+        expect_fire_within: f
+            .get("expect_fire_within")
+            .and_then(|n| fire_expectation(ctx, n)),
+    }
+}
+
+/// `expect_fire_within: 2d` (a duration, as `--timeout` takes it) or `off`.
+fn fire_expectation(ctx: &mut Ctx, node: &Node) -> Option<FireExpectation> {
+    let hint = "write how long the conversion may go without an event, e.g. expect_fire_within: 2d (or 36h, 1w), or `off` for a seasonal one";
+    let text = match node.as_scalar() {
+        Some(s) if !node.is_null() => s.text.trim().to_string(),
+        _ => {
+            ctx.error(
+                node.pos,
+                format!(
+                    "`expect_fire_within` must be a duration or `off`, found {}",
+                    node.describe()
+                ),
+                hint,
+            );
+            return None;
+        }
+    };
+    match FireExpectation::parse(&text) {
+        Ok(expectation) => Some(expectation),
+        Err(e) => {
+            ctx.error(node.pos, format!("`expect_fire_within`: {e}"), hint);
+            None
+        }
     }
 }
 
@@ -181,6 +211,7 @@ fn checked_entry(
             .event_source_id
             .or_else(|| defaults.event_source_id.clone()),
         action_source_type: fields.action_source_type.or(defaults.action_source_type),
+        expect_fire_within: fields.expect_fire_within.or(defaults.expect_fire_within),
         tests,
         renamed_from,
         set: None,
@@ -282,6 +313,7 @@ struct EntryFields {
     default_conversion_value: Option<f64>,
     event_source_id: Option<ObjectId>,
     action_source_type: Option<ActionSourceType>,
+    expect_fire_within: Option<FireExpectation>,
 }
 
 fn read_fields(ctx: &mut Ctx, f: &Fields) -> EntryFields {
@@ -310,6 +342,9 @@ fn read_fields(ctx: &mut Ctx, f: &Fields) -> EntryFields {
         action_source_type: f
             .get("action_source_type")
             .and_then(|n| action_source(ctx, n)),
+        expect_fire_within: f
+            .get("expect_fire_within")
+            .and_then(|n| fire_expectation(ctx, n)),
     }
 }
 

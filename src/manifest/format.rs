@@ -277,6 +277,16 @@ pub(crate) struct DefaultsEntry {
         extend("markdownDescription" = "The value counted for a conversion whose event carries none: a number, `0` or more.")
     )]
     pub(crate) default_conversion_value: Option<f64>,
+    /// How long the conversion may go without an event before `convctl report` says so
+    /// (`2d`, `36h`, `1w`), or `off`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "fire_within_schema")]
+    #[schemars(
+        title = "Expected to fire within",
+        description = "The expect_fire_within of every conversion of this account that does not set its own: a duration such as 2d, or off.",
+        extend("markdownDescription" = "The `expect_fire_within` of every conversion of this account that does not set its own: a duration such as `2d`, or `off`.")
+    )]
+    pub(crate) expect_fire_within: Option<String>,
 }
 
 /// One custom conversion. A present entry needs `name`, `custom_event_type` (here or in
@@ -400,6 +410,16 @@ pub(crate) struct ConversionEntry {
         extend("markdownDescription" = "Names this conversion had before: when no live conversion has `name`, the one with an earlier name is this one and is renamed in place (never deleted and created again).")
     )]
     pub renamed_from: Option<Vec<String>>,
+    /// How long the conversion may go without an event before `convctl report` says so
+    /// (`2d`, `36h`, `1w`), or `off`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "fire_within_schema")]
+    #[schemars(
+        title = "Expected to fire within",
+        description = "How long this conversion may go without an event before convctl report calls it never_fired (counted from its creation) or stopped_firing (from its last event): a duration such as 2d, 36h or 1w, or off for a seasonal conversion. Default: 7 days before the first event, 30 days after the last.",
+        extend("markdownDescription" = "How long this conversion may go without an event before `convctl report` calls it `never_fired` (counted from its creation) or `stopped_firing` (from its last event): a duration such as `2d`, `36h` or `1w`, or `off` for a seasonal conversion. Default: 7 days before the first event, 30 days after the last.")
+    )]
+    pub(crate) expect_fire_within: Option<String>,
 }
 
 /// An entry of a set: as an account's entry, without `id`; any string may use `${param}`.
@@ -496,6 +516,16 @@ pub struct SetEntry {
         extend("markdownDescription" = "Names this conversion had before: when no live conversion has `name`, the one with an earlier name is this one and is renamed in place (never deleted and created again).")
     )]
     pub renamed_from: Option<Vec<String>>,
+    /// How long the conversion may go without an event before `convctl report` says so
+    /// (`2d`, `36h`, `1w`), or `off`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "fire_within_or_param_schema")]
+    #[schemars(
+        title = "Expected to fire within",
+        description = "How long this conversion may go without an event before convctl report calls it never_fired (counted from its creation) or stopped_firing (from its last event): a duration such as 2d, 36h or 1w, or off for a seasonal conversion. Default: 7 days before the first event, 30 days after the last. A parameter may give it.",
+        extend("markdownDescription" = "How long this conversion may go without an event before `convctl report` calls it `never_fired` (counted from its creation) or `stopped_firing` (from its last event): a duration such as `2d`, `36h` or `1w`, or `off` for a seasonal conversion. Default: 7 days before the first event, 30 days after the last. `${param}` may give it.")
+    )]
+    pub expect_fire_within: Option<String>,
 }
 
 /// An id written as a string or an integer. Write strings: integers above 2^53 lose digits in
@@ -590,6 +620,30 @@ fn id_or_param_schema(_: &mut SchemaGenerator) -> Schema {
         "anyOf": [
             {"type": "string", "pattern": "^\\s*([0-9]{1,32}|\\$\\{[A-Za-z_][A-Za-z0-9_]*\\})\\s*$"},
             {"type": "integer", "minimum": 0}
+        ]
+    })
+}
+
+/// `expect_fire_within`: `off`, or a duration as `crate::model::duration` reads it (friendly
+/// units up to weeks, or ISO 8601); the loader gives the exact error.
+const FIRE_WITHIN_PATTERN: &str = "^\\s*([Oo][Ff][Ff]|[0-9][0-9A-Za-z. ]*|[Pp][0-9A-Za-z.]+)\\s*$";
+
+fn fire_within_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "A duration such as 2d, 36h, 1w or 1h30m (ISO 8601 P2D too), or off.",
+        "type": "string",
+        "pattern": FIRE_WITHIN_PATTERN,
+        "examples": ["2d", "36h", "1w", "off"]
+    })
+}
+
+fn fire_within_or_param_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "A duration such as 2d, 36h or 1w, off, or a parameter `${name}` that gives one.",
+        "type": "string",
+        "anyOf": [
+            {"pattern": FIRE_WITHIN_PATTERN},
+            {"pattern": "^\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}$"}
         ]
     })
 }

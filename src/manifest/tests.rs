@@ -252,3 +252,37 @@ fn null_values_mean_not_set() {
     );
     assert!(e[0].contains("needs a `name`"), "{e:?}");
 }
+
+#[test]
+fn expect_fire_within_comes_from_the_entry_or_the_defaults_and_off_turns_it_off() {
+    let m = load(
+        "account: 1\ndefaults:\n  event_source_id: \"5\"\n  expect_fire_within: 3d\nconversions:\n  - name: A\n    custom_event_type: PURCHASE\n    rule: {url: {i_contains: a}}\n  - name: B\n    custom_event_type: PURCHASE\n    expect_fire_within: 36h\n    rule: {url: {i_contains: b}}\n  - name: C\n    custom_event_type: PURCHASE\n    expect_fire_within: off\n    rule: {url: {i_contains: c}}\n",
+    )
+    .unwrap();
+    let c = &m.accounts[0].conversions;
+    let secs = |d: u64| FireExpectation::Within(std::time::Duration::from_secs(d));
+    assert_eq!(c[0].expect_fire_within, Some(secs(3 * 86_400)));
+    assert_eq!(c[1].expect_fire_within, Some(secs(36 * 3_600)));
+    assert_eq!(c[2].expect_fire_within, Some(FireExpectation::Off));
+}
+
+#[test]
+fn a_bad_expect_fire_within_names_its_place_and_how_to_write_one() {
+    for (value, says) in [
+        ("2", "has no unit"),
+        ("soon", "is not a duration"),
+        ("0s", "write `off` to never check it"),
+        ("[1d]", "must be a duration or `off`"),
+        ("1mo", "months and years"),
+    ] {
+        let e = errors(&format!(
+            "account: 1\nconversions:\n  - name: A\n    custom_event_type: PURCHASE\n    event_source_id: \"5\"\n    expect_fire_within: {value}\n    rule: {{url: {{i_contains: a}}}}\n"
+        ));
+        assert!(
+            e[0].starts_with("m.yaml:6:25: error: `expect_fire_within`"),
+            "{value}: {e:?}"
+        );
+        assert!(e[0].contains(says), "{value}: {e:?}");
+        assert!(e[0].contains("help: write how long"), "{value}: {e:?}");
+    }
+}

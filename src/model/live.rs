@@ -35,6 +35,22 @@ impl LiveConversion {
     }
 }
 
+/// A time as the API writes it: RFC 3339, the Graph API's offsets without a colon
+/// (`2026-11-20T10:00:00+0000`), or unix seconds.
+pub fn parse_api_time(text: &str) -> Option<jiff::Timestamp> {
+    let t = text.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return jiff::Timestamp::from_second(t.parse().ok()?).ok();
+    }
+    if let Ok(ts) = t.parse::<jiff::Timestamp>() {
+        return Some(ts);
+    }
+    jiff::fmt::strtime::parse("%Y-%m-%dT%H:%M:%S%z", t)
+        .ok()?
+        .to_timestamp()
+        .ok()
+}
+
 /// The fields of a create (`POST /act_<ID>/customconversions`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewConversion {
@@ -80,6 +96,10 @@ pub enum WriteOutcome {
     Created(ConversionId),
     /// A create whose answer was lost, found by re-listing: adopted instead of repeated.
     Adopted(ConversionId),
+    /// A create whose first answer was lost, that no whole listing of the account showed, sent
+    /// again and made as this id. Had the API's listing left out exactly the conversion the
+    /// first attempt made, the account now holds two: callers say that it was sent twice.
+    Resent(ConversionId),
     Updated,
     Deleted,
     /// A delete that found the object already gone (a lost answer to an earlier attempt).

@@ -9,13 +9,17 @@
 pub mod access_tier;
 pub mod address;
 pub mod api_versions;
+pub mod duration;
 pub mod event_types;
 pub mod ids;
 mod live;
 pub mod names;
 pub mod retired;
 mod secret;
+pub mod stats;
 
 pub use ids::{AdAccountId, ConversionId, IdError, ObjectId};
-pub use live::{ConversionUpdate, LiveConversion, NewConversion, WriteOp, WriteOutcome};
+pub use live::{
+    ConversionUpdate, LiveConversion, NewConversion, WriteOp, WriteOutcome, parse_api_time,
+};
 pub use secret::Secret;

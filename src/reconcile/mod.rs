@@ -5,6 +5,7 @@
 //! - [`compare`]: list the selected accounts and diff each (shared by plan, apply and drift);
 //! - [`apply`]: execute a plan in phases and report exactly what was done;
 //! - [`import`]: live accounts → manifests with ids pinned ([`import_set`]: as uses of a set);
+//! - [`report`]: the health report: one survey, each account judged, daily counts on request;
 //! - [`test_events`]: rule-test examples → Conversions API server events;
 //! - [`shard`]: `--shard K/N`, a stable share of the accounts;
 //! - [`staleness`]: is a saved or approved plan still true of live state?
@@ -17,6 +18,7 @@ pub mod apply;
 pub(crate) mod import;
 pub(crate) mod import_set;
 mod live_api;
+pub mod report;
 pub mod shard;
 pub(crate) mod staleness;
 pub mod survey;

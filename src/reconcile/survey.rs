@@ -3,12 +3,12 @@
 //! each with its manifest; `drift` is this survey reported as drift (exit 2 when anything
 //! differs). It never writes to the API.
 
-use crate::diff::{DiffOptions, diff_account};
+use crate::diff::{DiffOptions, diff_account_matched};
 use crate::graph::GraphError;
 use crate::manifest::{DesiredAccount, Diagnostic};
 use crate::model::AdAccountId;
-use crate::model::LiveConversion;
-use crate::plan::PlanDocument;
+use crate::model::{ConversionId, LiveConversion};
+use crate::plan::{AccountPlan, PlanDocument};
 use crate::reconcile::LiveApi;
 
 /// The plan of the selected accounts, with how many live conversions each had (in the same
@@ -41,29 +41,17 @@ pub async fn survey<A: LiveApi>(
     api_version: &str,
     opts: &DiffOptions,
 ) -> Result<Survey, Vec<SurveyError>> {
-    let ids: Vec<_> = accounts.iter().map(|a| a.account.clone()).collect();
-    let listed = api.list_many(&ids).await;
+    let outcomes = survey_each(api, accounts, opts, |_, live, _, _| active(live)).await;
     let mut errors = Vec::new();
     let mut plans = Vec::new();
     let mut active_counts = Vec::new();
-    for (desired, result) in accounts.iter().zip(listed) {
-        match result {
-            Err(e) => errors.push(SurveyError::Unlisted(cannot_list_with(
-                &desired.account,
-                desired.token_env.as_deref(),
-                &e,
-            ))),
-            Ok(live) => match diff_account(desired, &live, opts) {
-                Ok(plan) => {
-                    plans.push(plan);
-                    active_counts.push(active(&live));
-                }
-                Err(diags) => errors.extend(diags.into_iter().map(|mut d| {
-                    // `file:line:col: error: act_…: message`, as `validate` prints.
-                    d.message = format!("{}: {}", desired.account, d.message);
-                    SurveyError::Invalid(d)
-                })),
-            },
+    for outcome in outcomes {
+        match outcome {
+            Ok((plan, active)) => {
+                plans.push(plan);
+                active_counts.push(active);
+            }
+            Err(mut e) => errors.append(&mut e),
         }
     }
     if errors.is_empty() {
@@ -74,6 +62,51 @@ pub async fn survey<A: LiveApi>(
     } else {
         Err(errors)
     }
+}
+
+/// Lists and diffs every account (one read, the same round trips as [`survey`]), and gives
+/// each account's manifest, live conversions, matches (which live conversion each entry
+/// means) and plan to `observe` while the listing is at hand: per account, the plan and what
+/// `observe` kept, or that account's errors. `report` judges each account's conversions here,
+/// so that the listings are still freed one by one.
+pub async fn survey_each<A: LiveApi, T>(
+    api: &A,
+    accounts: &[&DesiredAccount],
+    opts: &DiffOptions,
+    mut observe: impl FnMut(
+        &DesiredAccount,
+        &[LiveConversion],
+        &[Option<ConversionId>],
+        &AccountPlan,
+    ) -> T,
+) -> Vec<Result<(AccountPlan, T), Vec<SurveyError>>> {
+    let ids: Vec<_> = accounts.iter().map(|a| a.account.clone()).collect();
+    let listed = api.list_many(&ids).await;
+    accounts
+        .iter()
+        .zip(listed)
+        .map(|(desired, result)| match result {
+            Err(e) => Err(vec![SurveyError::Unlisted(cannot_list_with(
+                &desired.account,
+                desired.token_env.as_deref(),
+                &e,
+            ))]),
+            Ok(live) => match diff_account_matched(desired, &live, opts) {
+                Ok((plan, matches)) => {
+                    let kept = observe(desired, &live, &matches, &plan);
+                    Ok((plan, kept))
+                }
+                Err(diags) => Err(diags
+                    .into_iter()
+                    .map(|mut d| {
+                        // `file:line:col: error: act_…: message`, as `validate` prints.
+                        d.message = format!("{}: {}", desired.account, d.message);
+                        SurveyError::Invalid(d)
+                    })
+                    .collect()),
+            },
+        })
+        .collect()
 }
 
 /// What kept one account out of the plan.

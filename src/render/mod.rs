@@ -1,5 +1,6 @@
 //! Renderers of a plan document: `text` (Terraform-style, for people at a terminal), `json`
-//! (the document itself, spec section 4) and `markdown` (a pull-request comment).
+//! (the document itself, spec section 4) and `markdown` (a pull-request comment); and of the
+//! health report (`report`: text, markdown and a self-contained HTML page).
 //!
 //! They only present: they never decide anything, never read the network or the clock, and
 //! never see a token (the document holds none). `plan` and `drift` share them; [`Mode`] changes
@@ -11,6 +12,7 @@ pub(crate) mod findings;
 pub(crate) mod grouped;
 pub mod json;
 pub mod markdown;
+pub mod report;
 mod set_groups;
 pub(crate) mod test_results;
 pub mod text;

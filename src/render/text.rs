@@ -18,7 +18,7 @@ use std::io;
 pub(crate) struct Painter(pub bool);
 
 impl Painter {
-    fn paint(self, style: Style, text: &str) -> String {
+    pub(crate) fn paint(self, style: Style, text: &str) -> String {
         if self.0 {
             format!("{}{text}{}", style.render(), style.render_reset())
         } else {

@@ -163,6 +163,13 @@ response = EventRequest(events=events, pixel_id=PIXEL, test_event_code="TEST123"
 check(response.events_received == 1, f"events_received: {response}")
 node = CustomConversion(cc_id).api_get(fields=["first_fired_time", "last_fired_time"])
 check("last_fired_time" in node and node["last_fired_time"].endswith("+0000"), f"fired: {node}")
+# The stats edge: the matched event, as CustomConversionStatsResult objects (aggregation,
+# timestamp, data), through the SDK's own get_stats.
+results = list(CustomConversion(cc_id).get_stats(params={"aggregation": "count", "start_time": now - 86400,
+                                                         "end_time": now + 86400}))
+check(len(results) == 1 and type(results[0]).__name__ == "CustomConversionStatsResult", f"stats: {results}")
+check(results[0]["aggregation"] == "count" and results[0]["timestamp"].endswith("+0000"), f"stats: {results}")
+check(sum(item["count"] for item in results[0]["data"]) == 1, f"one matched event: {results}")
 stale = [Event(event_name="Purchase", event_time=now - 8 * 86400, action_source=ActionSource.WEBSITE,
                event_source_url="https://x", user_data=UserData(email="a@b.c", client_user_agent="ua"))]
 expect_error(lambda: EventRequest(events=stale, pixel_id=PIXEL).execute(), 100, 2804003, what="event too old")

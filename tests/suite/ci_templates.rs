@@ -112,6 +112,9 @@ fn expand(word: &str) -> String {
         ("CI_PIPELINE_URL", "https://gitlab.example/p/1"),
         ("run_url", "https://github.example/acme/ads/actions/runs/42"),
         ("ROOT", "/opt/convctl"),
+        ("FAIL_ON", "flagged,never_fired,stopped_firing"),
+        ("stats", "--stats"),
+        ("bound", "64536"),
     ];
     let mut out = String::new();
     let mut rest = word;

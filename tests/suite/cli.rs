@@ -208,6 +208,10 @@ fn man_prints_roff_and_writes_pages() {
     Show saved plans (the shards of a CI matrix, say) as one document,
     offline
     .TP
+    convctl\-report(1)
+    Conversion health: drift, conversions that do not fire, the cap. 0 fine,
+    2 findings named by \-\-fail\-on, 1 error
+    .TP
     convctl\-import(1)
     Write manifests for live accounts, ids pinned (or as uses of a set, with
     \-\-use)
@@ -293,8 +297,9 @@ fn man_prints_roff_and_writes_pages() {
     .SH "SEE ALSO"
     convctl\-validate(1), convctl\-test(1), convctl\-plan(1),
     convctl\-apply(1), convctl\-drift(1), convctl\-show(1),
-    convctl\-import(1), convctl\-emulator(1), convctl\-events(1),
-    convctl\-completions(1), convctl\-man(1), convctl\-help(1)
+    convctl\-report(1), convctl\-import(1), convctl\-emulator(1),
+    convctl\-events(1), convctl\-completions(1), convctl\-man(1),
+    convctl\-help(1)
     .SH VERSION
     convctl [version] (Graph API v27.0)
     ----- stderr -----
@@ -309,7 +314,7 @@ fn man_prints_roff_and_writes_pages() {
     success: true
     exit_code: 0
     ----- stdout -----
-    wrote 13 man pages into [tmp]/man1
+    wrote 14 man pages into [tmp]/man1
     ----- stderr -----
     ");
 

@@ -24,6 +24,7 @@ mod manifest;
 mod pacing;
 mod plan;
 mod reliability;
+mod report;
 mod rule_tests;
 mod safety;
 mod sandbox;

@@ -709,7 +709,7 @@ fn saved_plans_run_exactly_and_stale_ones_are_refused() {
     act_1: + create "B": created, id 23850000000000002
     Apply complete: 2 of 2 actions done.
     ----- stderr -----
-    warning: the plan was made against API v25.0 and is applied against v26.0
+    warning: the plan was made against API v25.0 and is applied against v27.0
     "#);
 
     assert!(

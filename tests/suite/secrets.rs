@@ -409,7 +409,7 @@ fn a_closed_stdout_does_not_leak_or_panic() {
     exit_code: 0
     ----- stdout -----
     ----- stderr -----
-    graph: GET /v26.0/act_7300002/customconversions (page 1) → 200 in [duration] [act_7300002] usage app 0% account 0.02% reset in [duration]
+    graph: GET /v27.0/act_7300002/customconversions (page 1) → 200 in [duration] [act_7300002] usage account [share]% reset in [duration]
     graph: act_7300002: no conversion in the answer carried action_source_type (unknown: never a change)
     ");
     let stderr = &out.stderr;

@@ -6,6 +6,7 @@ mod apply;
 mod drift;
 mod import;
 mod plan;
+mod report;
 mod show;
 mod test;
 mod validate;
@@ -84,6 +85,7 @@ pub(crate) fn run(cli: Cli) -> Outcome {
             accounts,
             report,
         } => drift::run(&cli.global, &paths, format, &accounts, &report),
+        Command::Report(args) => report::run(&cli.global, &args),
         Command::Import {
             accounts,
             out,

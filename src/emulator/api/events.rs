@@ -1,9 +1,11 @@
 //! The Conversions API (`POST /<pixel>/events`): events validated as Meta validates them, then
-//! matched against the rules of the conversions on that pixel (their first and last fired times).
+//! matched against the rules of the conversions on that pixel (their first and last fired times,
+//! and the daily counts the `stats` edge serves).
 
 use super::{Answer, Emulator, Outcome};
 use crate::emulator::api_error::ApiError;
 use crate::emulator::request::ApiRequest;
+use crate::model::stats::utc_day;
 use crate::rule::{self, Rule};
 use serde_json::json;
 
@@ -58,16 +60,25 @@ impl Emulator {
                     }
                 }
             }
-            if let (Some(first), Some(last)) =
-                (times.iter().min().copied(), times.iter().max().copied())
-            {
-                fired.push((id, first, last));
+            if !times.is_empty() {
+                fired.push((id, times));
             }
         }
-        for (id, first, last) in fired {
+        for (id, times) in fired {
+            let (Some(first), Some(last)) =
+                (times.iter().min().copied(), times.iter().max().copied())
+            else {
+                continue;
+            };
             store.update(&id, |c| {
                 c.first_fired_time = Some(c.first_fired_time.map_or(first, |t| t.min(first)));
                 c.last_fired_time = Some(c.last_fired_time.map_or(last, |t| t.max(last)));
+                // What the `stats` edge counts: matched events per day of their event_time.
+                for time in &times {
+                    *c.daily_counts
+                        .entry(utc_day(*time).to_string())
+                        .or_default() += 1;
+                }
             });
         }
         drop(store);

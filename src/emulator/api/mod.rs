@@ -7,11 +7,13 @@
 //!
 //! One file per part of the API: [`access`] (tokens, scopes, `appsecret_proof`, each account's
 //! limits), [`versions`] (which versions are served), [`read`] (lists, nodes, `?ids=`),
-//! [`write`] (create, update, delete), [`events`] (the Conversions API).
+//! [`write`] (create, update, delete), [`events`] (the Conversions API), [`stats`] (daily
+//! counts of a conversion).
 
 mod access;
 mod events;
 mod read;
+mod stats;
 #[cfg(test)]
 mod tests;
 mod versions;
@@ -211,7 +213,13 @@ impl Emulator {
                     )),
                 }
             }
-            (Route::GetConversion | Route::UpdateConversion | Route::DeleteConversion, [id]) => {
+            (
+                Route::GetConversion
+                | Route::UpdateConversion
+                | Route::DeleteConversion
+                | Route::ConversionStats,
+                [id, ..],
+            ) => {
                 let owner = self
                     .store
                     .read()
@@ -226,6 +234,7 @@ impl Emulator {
                 self.admit(&owner, route_points(route))?;
                 match route {
                     Route::GetConversion => self.read_node(req, id),
+                    Route::ConversionStats => self.stats(req, id),
                     Route::UpdateConversion => self.update(req, id),
                     _ => self.delete(req, id),
                 }
@@ -287,6 +296,7 @@ fn classify(method: Method, rest: &[&str]) -> Route {
         (Method::Get, [act]) if act.starts_with("act_") => Route::GetAccount,
         (Method::Get, []) => Route::ReadMany,
         (Method::Get, [id]) if !id.starts_with("act_") => Route::GetConversion,
+        (Method::Get, [id, "stats"]) if !id.starts_with("act_") => Route::ConversionStats,
         (Method::Post, [id]) if !id.starts_with("act_") => Route::UpdateConversion,
         (Method::Delete, [id]) if !id.starts_with("act_") => Route::DeleteConversion,
         (Method::Post, [_, "events"]) => Route::Events,

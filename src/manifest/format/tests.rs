@@ -114,6 +114,7 @@ fn every_key() -> Vec<AnyDocument> {
                     no_match: vec![event(json!({"event": "Lead"}))],
                 }),
                 renamed_from: Some(vec!["Purchase".into()]),
+                expect_fire_within: Some("2d".into()),
             },
             SetEntry {
                 name: Some("Set advanced".into()),
@@ -136,6 +137,7 @@ fn every_key() -> Vec<AnyDocument> {
             action_source_type: Some(ActionSourceType::Website),
             custom_event_type: Some(CustomEventType::Purchase),
             default_conversion_value: Some(5.0),
+            expect_fire_within: Some("3d".into()),
         }),
         prune: Some(false),
         token_env: Some("META_TOKEN_CLIENT_A".into()),
@@ -173,6 +175,7 @@ fn every_key() -> Vec<AnyDocument> {
                 action_source_type: Some(ActionSourceType::Website),
                 tests: Some(tests),
                 renamed_from: Some(vec!["Old purchase".into()]),
+                expect_fire_within: Some("off".into()),
             },
             ConversionEntry {
                 name: Some("Own advanced".into()),

@@ -138,6 +138,9 @@ struct Track {
     /// Not started on purpose, with why (reported as NOT DONE).
     skipped: Option<String>,
     done: bool,
+    /// The new conversion was sent twice: its first answer was lost and no listing showed it
+    /// ([`WriteOutcome::Resent`]).
+    resent: bool,
 }
 
 /// Which write of which action.
@@ -236,6 +239,7 @@ impl<'a, A: LiveApi> Execution<'a, A> {
                 failed: None,
                 skipped: None,
                 done: false,
+                resent: false,
             })
             .collect();
         let mut probes: Vec<usize> = Vec::new();
@@ -393,8 +397,11 @@ impl<'a, A: LiveApi> Execution<'a, A> {
             Err(e) => p.failed = Some(e.to_string()),
             Ok(outcome) => match step {
                 Step::CreateNew => {
+                    p.resent = matches!(outcome, WriteOutcome::Resent(_));
                     p.new_id = match outcome {
-                        WriteOutcome::Created(id) | WriteOutcome::Adopted(id) => Some(id),
+                        WriteOutcome::Created(id)
+                        | WriteOutcome::Adopted(id)
+                        | WriteOutcome::Resent(id) => Some(id),
                         _ => None,
                     };
                     p.done = matches!(action, Action::Create { .. })
@@ -568,6 +575,18 @@ async fn check_room<A: LiveApi>(
     }
 }
 
+/// What a create sent twice must say: the client lists the account and sends a create again
+/// only when the listing is whole and shows nothing like it, but a listing that left out
+/// exactly the first attempt's conversion cannot be told from the truth (docs/api-fidelity.md).
+fn resent_note(p: &Track) -> &'static str {
+    if p.resent {
+        " (sent twice: its first answer was lost and the account, listed again, did not show it; \
+         had that listing left it out, the account holds a second copy: `convctl plan` shows it)"
+    } else {
+        ""
+    }
+}
+
 fn report(account: &str, action: &Action, p: Track) -> ActionReport {
     let id_text = |id: &Option<ConversionId>| {
         id.as_ref()
@@ -594,14 +613,20 @@ fn report(account: &str, action: &Action, p: Track) -> ActionReport {
     };
     let status = match (action, &p.failed) {
         (_, None) if p.done => Status::Done(match action {
-            Action::Create { .. } => format!("created, id {}", id_text(&p.new_id)),
+            Action::Create { .. } => {
+                format!("created, id {}{}", id_text(&p.new_id), resent_note(&p))
+            }
             Action::Update { .. } => "updated".into(),
-            Action::Replace { id, .. } if p.already_gone => {
-                format!("new id {}, old id {id} already gone", id_text(&p.new_id))
-            }
-            Action::Replace { id, .. } => {
-                format!("new id {}, old id {id} deleted", id_text(&p.new_id))
-            }
+            Action::Replace { id, .. } if p.already_gone => format!(
+                "new id {}, old id {id} already gone{}",
+                id_text(&p.new_id),
+                resent_note(&p)
+            ),
+            Action::Replace { id, .. } => format!(
+                "new id {}, old id {id} deleted{}",
+                id_text(&p.new_id),
+                resent_note(&p)
+            ),
             Action::Delete { .. } if p.already_gone => "already gone".into(),
             Action::Delete { .. } => "deleted".into(),
         }),

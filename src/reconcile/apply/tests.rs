@@ -15,6 +15,8 @@ struct Fake {
     fail: Vec<String>,
     /// Writes answered "does not exist" (100/33).
     not_found: Vec<String>,
+    /// Creates answered as sent twice (their first answer lost, no listing showed them).
+    resent: Vec<String>,
     /// What listing any account shows (ids only matter).
     listed: Vec<&'static str>,
     next: Mutex<u64>,
@@ -66,7 +68,12 @@ impl LiveApi for Fake {
                     WriteOp::Create { .. } => {
                         let mut n = self.next.lock().unwrap();
                         *n += 1;
-                        WriteOutcome::Created(ObjectId::parse(&format!("{}", 100 + *n)).unwrap())
+                        let id = ObjectId::parse(&format!("{}", 100 + *n)).unwrap();
+                        if self.resent.contains(&key) {
+                            WriteOutcome::Resent(id)
+                        } else {
+                            WriteOutcome::Created(id)
+                        }
                     }
                     WriteOp::Update { .. } => WriteOutcome::Updated,
                     WriteOp::Delete { .. } => WriteOutcome::Deleted,
@@ -192,6 +199,37 @@ async fn runs_in_phases_and_reports_everything_done() {
     assert!(
         text.contains("Apply complete: 5 of 5 actions done."),
         "{text}"
+    );
+}
+
+/// A create the client sent twice (its first answer lost, the account's listing without it)
+/// is done, and its line says so: had the listing left the first attempt's conversion out, the
+/// account holds a second copy, and nothing else would tell.
+#[tokio::test]
+async fn a_create_sent_twice_is_done_and_says_so() {
+    let fake = Fake {
+        resent: vec!["create A".into(), "create C".into()],
+        ..Default::default()
+    };
+    let report = execute(&fake, every_kind(), std::sync::Arc::new(|| {})).await;
+    assert!(report.is_complete(), "{}", report.render());
+    let text = report.render();
+    let twice = "(sent twice: its first answer was lost and the account, listed again, did not show it; had that listing left it out, the account holds a second copy: `convctl plan` shows it)";
+    assert!(
+        text.contains(&format!("act_1: + create \"A\": created, id 101 {twice}")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "act_1: -/+ replace \"C\" (id 3): new id 102, old id 3 deleted {twice}"
+        )),
+        "{text}"
+    );
+    assert_eq!(text.matches("sent twice").count(), 2, "{text}");
+    let create = report.actions.iter().find(|a| a.what == "create \"A\"");
+    assert_eq!(
+        create.and_then(|a| a.new_id.as_ref()).map(|id| id.as_str()),
+        Some("101")
     );
 }
 
@@ -512,6 +550,7 @@ mod convergence {
                             )),
                             event_source_id: None,
                             action_source_type: None,
+                            expect_fire_within: None,
                             tests: RuleTests::default(),
                             renamed_from: Vec::new(),
                             set: None,

@@ -24,8 +24,8 @@ mod layout;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use inline::{code, fence_for};
-use inline::{link, thousands};
+use inline::link;
+pub(crate) use inline::{code, escape, fence_for, thousands};
 use layout::{Layout, write_section};
 
 use super::Mode;

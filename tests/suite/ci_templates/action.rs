@@ -13,7 +13,15 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-const COMMANDS: [&str; 6] = ["check", "plan", "comment", "apply", "drift", "drift-report"];
+const COMMANDS: [&str; 7] = [
+    "check",
+    "plan",
+    "comment",
+    "apply",
+    "drift",
+    "drift-report",
+    "health",
+];
 
 /// 60 accounts of 100 conversions each, none of them live yet.
 fn agency_manifests(dir: &Path) {

@@ -420,3 +420,225 @@ async fn github_comment_is_created_then_edited_and_the_drift_issue_follows_the_s
     assert_eq!(calls().matches("gh issue close").count(), before);
     assert!(!calls().contains(TOKEN));
 }
+
+/// A live account for the health jobs: a conversion that never fired (created long ago), one
+/// that fires; the runner's manifests declare both.
+fn health_fixture(runner: &Runner, emu: &convctl::emulator::RunningEmulator, dead: bool) {
+    let conversions = runner.path("conversions");
+    let _ = std::fs::remove_dir_all(&conversions);
+    std::fs::create_dir_all(&conversions).unwrap();
+    std::fs::write(
+        conversions.join("shop.yaml"),
+        "account: act_1\ndefaults: {event_source_id: \"55\"}\nconversions:\n  - name: Purchase\n    custom_event_type: PURCHASE\n    rule: {event: {eq: Purchase}}\n  - name: Lead\n    custom_event_type: LEAD\n    rule: {event: {eq: Lead}}\n",
+    )
+    .unwrap();
+    let now = crate::support::now();
+    let lead_fired = if dead { Value::Null } else { json!(now - 3600) };
+    emu.insert_conversion(convctl::emulator::SeedConversion {
+        account: "act_1".into(),
+        name: "Purchase".into(),
+        custom_event_type: Some("PURCHASE".into()),
+        event_source_id: Some("55".into()),
+        rule: Some(json!({"event": {"eq": "Purchase"}})),
+        creation_time: Some(now - 90 * 86_400),
+        first_fired_time: Some(now - 80 * 86_400),
+        last_fired_time: Some(now - 3600),
+        daily_counts: [(convctl::model::stats::utc_day(now).to_string(), 3u64)]
+            .into_iter()
+            .collect(),
+        ..Default::default()
+    })
+    .unwrap();
+    emu.insert_conversion(convctl::emulator::SeedConversion {
+        account: "act_1".into(),
+        name: "Lead".into(),
+        custom_event_type: Some("LEAD".into()),
+        event_source_id: Some("55".into()),
+        rule: Some(json!({"event": {"eq": "Lead"}})),
+        creation_time: Some(now - 30 * 86_400),
+        first_fired_time: lead_fired.as_i64(),
+        last_fired_time: lead_fired.as_i64(),
+        ..Default::default()
+    })
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_health_report_goes_to_the_summary_and_artifact_and_opens_then_closes_its_issue() {
+    let emu = crate::support::emulator::start(convctl::emulator::EmulatorConfig::default()).await;
+    let runner = Arc::new(Runner::new(emu.base_url()));
+    health_fixture(&runner, &emu, true);
+    let fake = runner.path("fake-gh");
+    std::fs::create_dir_all(fake.join("bin")).unwrap();
+    let gh = fake.join("bin/gh");
+    std::fs::write(&gh, FAKE_GH).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The stand-in `gh` first, then the built convctl, as the action's job has it.
+    let path = format!(
+        "{}:{}:{}",
+        fake.join("bin").display(),
+        crate::support::binary::bin().parent().unwrap().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let extra = vec![
+        ("PATH", path),
+        ("FAKE_GH_DIR", fake.display().to_string()),
+        ("GH_TOKEN", "gh-canary".to_string()),
+    ];
+    std::fs::write(fake.join("issues.json"), "[]").unwrap();
+    let step = |name: &'static str| {
+        let (r, e) = (runner.clone(), extra.clone());
+        async move { in_background(move || r.action_step(name, &[("out-dir", "out")], &e)).await }
+    };
+    // Lead never fired: exit 2, the markdown in the summary, the page and the data written.
+    let (code, stdout, stderr) = step("Health report").await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("::warning::conversions need attention"),
+        "{stdout}"
+    );
+    assert!(runner.read("output.txt").contains("exit-code=2"));
+    let summary = runner.read("summary.md");
+    assert!(
+        summary.contains("## Conversion health") && summary.contains("Lead"),
+        "{summary}"
+    );
+    assert!(
+        runner
+            .read("out/health.html")
+            .starts_with("<!doctype html>")
+    );
+    let doc: Value = serde_json::from_str(&runner.read("out/health.json")).unwrap();
+    assert_eq!(doc["summary"]["findings"]["never_fired"], 1);
+    let (code, _, stderr) = step("Open or update the health issue").await;
+    assert_eq!(code, 0, "{stderr}");
+    let log = std::fs::read_to_string(fake.join("calls.log")).unwrap();
+    assert!(
+        log.contains("gh issue create --title convctl: conversions need attention --label convctl-health --body-file out/health-issue.md"),
+        "{log}"
+    );
+    assert!(
+        log.contains("file Nightly `convctl report` found conversions"),
+        "{log}"
+    );
+    // Still there the next night: the open issue is edited, not duplicated.
+    std::fs::write(fake.join("issues.json"), r#"[{"number": 8}]"#).unwrap();
+    let (code, _, _) = step("Open or update the health issue").await;
+    assert_eq!(code, 0);
+    let log = std::fs::read_to_string(fake.join("calls.log")).unwrap();
+    assert!(
+        log.contains("gh issue edit 8 --body-file out/health-issue.md"),
+        "{log}"
+    );
+    assert_eq!(log.matches("gh issue create").count(), 1);
+    // Once nothing is found the issue is closed.
+    let (code, _, _) = step("Close the health issue when nothing is found").await;
+    assert_eq!(code, 0);
+    assert!(
+        std::fs::read_to_string(fake.join("calls.log"))
+            .unwrap()
+            .contains(
+                "gh issue close 8 --comment No findings of flagged,never_fired,stopped_firing on"
+            ),
+    );
+    // A report that cannot be made fails the job.
+    let r = runner.clone();
+    let (code, stdout, _) = in_background(move || {
+        r.action_step(
+            "Health report",
+            &[("out-dir", "out")],
+            &[("CONVCTL_API_BASE", "http://127.0.0.1:9".to_string())],
+        )
+    })
+    .await;
+    assert_eq!(
+        code, 0,
+        "the step records the code; the next step fails the job"
+    );
+    assert!(
+        stdout.contains("::error::convctl report failed (exit 1)"),
+        "{stdout}"
+    );
+    let r = runner.clone();
+    let (code, _, _) = in_background(move || {
+        r.action_step(
+            "Fail when the report could not be made",
+            &[],
+            &[("CODE", "1".to_string())],
+        )
+    })
+    .await;
+    assert_eq!(code, 1);
+    emu.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gitlab_health_job_keeps_the_page_and_its_issue_follows_the_findings() {
+    let emu = crate::support::emulator::start(convctl::emulator::EmulatorConfig::default()).await;
+    let gitlab = Arc::new(Mutex::new(GitLab::default()));
+    let api = start_gitlab(gitlab.clone()).await;
+    let runner = Arc::new(Runner::new(emu.base_url()));
+    health_fixture(&runner, &emu, true);
+    let pipeline = gitlab_pipeline();
+    let (health, issue) = (
+        gitlab_script(&pipeline, "health"),
+        gitlab_script(&pipeline, "health-issue"),
+    );
+    let fail_on = pipeline["health"]["variables"]["FAIL_ON"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let env = move || {
+        vec![
+            ("CI_API_V4_URL", api.clone()),
+            ("CI_PROJECT_ID", "7".to_string()),
+            ("CI_PIPELINE_URL", "https://gitlab.example/p/1".to_string()),
+            ("GITLAB_API_TOKEN", GITLAB_TOKEN.to_string()),
+            ("FAIL_ON", fail_on.clone()),
+        ]
+    };
+    let run = |script: String| {
+        let (r, e) = (runner.clone(), env.clone());
+        async move { in_background(move || r.bash(&script, &e())).await }
+    };
+    let (code, stdout, stderr) = run(health.clone()).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("never_fired"),
+        "the log shows the text report: {stdout}"
+    );
+    assert_eq!(runner.read("health/exit").trim(), "2");
+    assert!(runner.read("health/report.html").contains("never fired"));
+    let (code, _, stderr) = run(issue.clone()).await;
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, _) = run(issue.clone()).await;
+    assert_eq!(code, 0);
+    {
+        let gl = gitlab.lock().unwrap();
+        assert_eq!(
+            gl.issues.len(),
+            1,
+            "opened once, then updated: {:?}",
+            gl.issues
+        );
+        assert_eq!(gl.issues[0]["labels"], "convctl-health");
+        assert_eq!(gl.issues[0]["title"], "convctl: conversions need attention");
+        let d = gl.issues[0]["description"].as_str().unwrap();
+        assert!(
+            d.contains("Lead") && d.contains("Pipeline: https://gitlab.example/p/1"),
+            "{d}"
+        );
+    }
+    // A report that could not be made: its job fails and the issue stays as it is.
+    std::fs::write(runner.path("health/exit"), "1\n").unwrap();
+    let (code, _, _) = run(issue.clone()).await;
+    assert_eq!(code, 0);
+    assert_eq!(gitlab.lock().unwrap().issues[0]["state"], "opened");
+    // Nothing found: closed.
+    std::fs::write(runner.path("health/exit"), "0\n").unwrap();
+    let (code, _, _) = run(issue.clone()).await;
+    assert_eq!(code, 0);
+    assert_eq!(gitlab.lock().unwrap().issues[0]["state"], "closed");
+    emu.shutdown().await.unwrap();
+}

@@ -180,7 +180,8 @@ async fn under_faults_dropped_answers_and_rate_limits_every_write_happens_exactl
     let mut adopted = 0;
     for (op, result) in ops.iter().zip(&results) {
         match result {
-            Ok(WriteOutcome::Created(id)) => ids.push(id.clone()),
+            // Sent again after a lost answer: made once all the same (checked below).
+            Ok(WriteOutcome::Created(id) | WriteOutcome::Resent(id)) => ids.push(id.clone()),
             Ok(WriteOutcome::Adopted(id)) => {
                 adopted += 1;
                 ids.push(id.clone());
@@ -408,7 +409,9 @@ async fn deletes_that_only_archive_and_lose_their_answers_still_complete_once() 
         .await
         .into_iter()
         .map(|r| match r {
-            Ok(WriteOutcome::Created(id) | WriteOutcome::Adopted(id)) => id,
+            Ok(
+                WriteOutcome::Created(id) | WriteOutcome::Adopted(id) | WriteOutcome::Resent(id),
+            ) => id,
             other => panic!("{other:?}\n{}", log.text()),
         })
         .collect();

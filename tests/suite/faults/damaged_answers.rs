@@ -3,8 +3,9 @@
 //! wrong type, missing fields, a huge page, an HTML error page, a changed status. The client
 //! must never panic, must fail with a message (not an empty one), and must never turn a damaged
 //! answer into a false success: no create made twice (a garbled answer to a committed create is
-//! checked, not repeated), no delete reported done while the conversion still exists, no create
-//! reported done that does not exist. The binary's `plan` through the same proxy exits 0 or 1.
+//! checked, not repeated, also when the listings that check it are damaged too), no delete
+//! reported done while the conversion still exists, no create reported done that does not
+//! exist. The binary's `plan` through the same proxy exits 0 or 1.
 
 use crate::support::emulator::with_token;
 use crate::support::generate::{manifest_document, seed_account};
@@ -18,7 +19,7 @@ use convctl::model::Secret;
 use convctl::model::ids::{AdAccountId, ConversionId};
 use convctl::model::{ConversionUpdate, NewConversion, WriteOp, WriteOutcome};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
 use serde_json::Value;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -364,7 +365,11 @@ fn case(
         match (result, op) {
             (Err(e), _) => prop_assert!(!e.to_string().trim().is_empty(), "{plan:?}: empty error"),
             (
-                Ok(WriteOutcome::Created(id) | WriteOutcome::Adopted(id)),
+                Ok(
+                    WriteOutcome::Created(id)
+                    | WriteOutcome::Adopted(id)
+                    | WriteOutcome::Resent(id),
+                ),
                 WriteOp::Create { conversion, .. },
             ) => {
                 let found = live
@@ -397,9 +402,14 @@ fn damaged_answers_never_become_false_successes() {
     let counter = AtomicUsize::new(0);
     let failures = AtomicUsize::new(0);
     let damaged = AtomicUsize::new(0);
+    // Cases that once failed run first, under both emulator profiles: their seeds are kept in
+    // tests/proptest-regressions/faults/damaged_answers.txt.
     let mut runner = TestRunner::new(Config {
         cases: 200,
-        failure_persistence: None,
+        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel(
+            "proptest-regressions",
+        ))),
+        source_file: Some(file!()),
         ..Config::default()
     });
     runner

@@ -148,7 +148,7 @@ fn hostile_names_stay_text_in_a_browser() {
             markdown::to_html(&md)
         ),
     );
-    let rendering = tools::render_html(&chromium, &page);
+    let rendering = tools::render_html(&chromium, &page, 1024, 768);
     assert!(
         rendering.png.starts_with(b"\x89PNG\r\n\x1a\n"),
         "a PNG screenshot"

@@ -7,7 +7,7 @@
 //! - [`generate`] and [`scenario`]: generated manifests, seeds and the reliability scenario;
 //! - [`ci`]: the CI templates and a runner for their scripts; [`json`]: JSON walking;
 //! - [`snapshot`]: whole-output assertions of a run (`assert_run!`);
-//! - [`tools`]: the outside programs some tests drive, required in CI; [`language_server`]:
+//! - [`tools`]: the outside programs some tests drive (Chromium among them), required in CI; [`language_server`]:
 //!   an LSP client, to see manifests as an editor does; [`markdown`]: GitHub-flavoured
 //!   markdown rendered as GitHub does.
 

@@ -61,10 +61,11 @@ pub struct Rendering {
     pub dom: String,
 }
 
-/// Renders `page` (a local HTML file) with headless Chromium, a fresh profile each time and
-/// every background connection off (the machine reaches no other host), bounded in time.
+/// Renders `page` (a local HTML file) with headless Chromium in a `width` x `height` window, a
+/// fresh profile each time and every background connection off (the machine reaches no other
+/// host), bounded in time.
 #[track_caller]
-pub fn render_html(chromium: &Path, page: &Path) -> Rendering {
+pub fn render_html(chromium: &Path, page: &Path, width: u32, height: u32) -> Rendering {
     let work = tempfile::tempdir().unwrap();
     let screenshot = work.path().join("page.png");
     let url = format!("file://{}", page.canonicalize().unwrap().display());
@@ -76,6 +77,7 @@ pub fn render_html(chromium: &Path, page: &Path) -> Rendering {
                 "--headless",
                 "--no-sandbox",
                 "--disable-gpu",
+                "--hide-scrollbars",
                 "--disable-quic",
                 "--no-first-run",
                 "--disable-background-networking",
@@ -85,12 +87,12 @@ pub fn render_html(chromium: &Path, page: &Path) -> Rendering {
             .arg(format!("--user-data-dir={}", profile.display()))
             .args(mode)
             .arg(&url);
-        output_within(command, Duration::from_secs(60))
+        output_within(command, Duration::from_secs(90))
     };
     let shot = run(
         &[
             format!("--screenshot={}", screenshot.display()),
-            "--window-size=1024,768".to_string(),
+            format!("--window-size={width},{height}"),
         ],
         "profile-screenshot",
     );

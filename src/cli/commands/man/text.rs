@@ -38,6 +38,7 @@ const PAGES: &[(&str, &str)] = &[
     ("apply", include_str!("pages/apply.txt")),
     ("drift", include_str!("pages/drift.txt")),
     ("show", include_str!("pages/show.txt")),
+    ("report", include_str!("pages/report.txt")),
     ("import", include_str!("pages/import.txt")),
     ("emulator", include_str!("pages/emulator.txt")),
     ("events", include_str!("pages/events.txt")),
