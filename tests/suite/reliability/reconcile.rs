@@ -148,7 +148,7 @@ fn duplicates_are_shown_for_review_and_repaired_keeping_the_oldest() {
     {
       "format_version": 1,
       "convctl_version": "[version]",
-      "api_version": "v26.0",
+      "api_version": "v27.0",
       "accounts": [
         {
           "account": "act_1",
