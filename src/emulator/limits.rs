@@ -16,8 +16,8 @@
 //!   whole seconds) so that a short window stays exact; `ads_api_access_tier`) and `X-Business-Use-Case-Usage` (`call_count`
 //!   in percent of the budget, `estimated_time_to_regain_access` in minutes, above 0 only while
 //!   the account is blocked), errors included. No `X-App-Usage`: Marketing API calls are not
-//!   counted against the Graph API's platform limits (seed 002), so the app's figures never
-//!   move.
+//!   counted against the Graph API's platform limits (Meta's Conversions API reference), so
+//!   the app's figures never move.
 //!
 //! Refused calls are not counted. Time is tokio's clock, so tests can pause it.
 

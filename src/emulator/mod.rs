@@ -23,8 +23,8 @@
 //! ([`EmulatorConfig::today`], else the real date): a version is served from its release to its
 //! expiry (Meta's published date, else 90 days after its successor) and answers code 2635
 //! from then on, except on the Conversions API (`/events`), which keeps it two years after its
-//! successor (seed 002). Older versions are retired; unknown or unreleased ones answer code
-//! 2500. Paths without a version are taken as the current one.
+//! successor (Meta's Conversions API reference). Older versions are retired; unknown or
+//! unreleased ones answer code 2500. Paths without a version are taken as the current one.
 //!
 //! Limits (`limits`): every call about an account counts in its ad-account score (reads 1,
 //! writes 3, each batch entry and each id of `?ids=`); at the maximum of the tier (`--tier`,
