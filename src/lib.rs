@@ -12,6 +12,14 @@
 //!   each other; `events` (Conversions API event validation) is shared by both sides;
 //! - `cli`: the command line, sessions, exit codes and one thin shell per command.
 
+/// The default Graph API version as a literal, for `concat!` (`convctl --version`); read
+/// [`DEFAULT_API_VERSION`] everywhere else.
+macro_rules! default_api_version {
+    () => {
+        "v27.0"
+    };
+}
+
 pub mod cli;
 pub mod diff;
 pub mod emulator;
@@ -29,8 +37,17 @@ pub mod rule;
 #[cfg(test)]
 mod layering;
 
-/// The Graph API version convctl targets by default.
-pub const DEFAULT_API_VERSION: &str = "v26.0";
+/// The Graph API version convctl targets by default: v27.0, the newest in the version
+/// calendar (`model::api_versions`), released 2026-11-04.
+///
+/// Why not v26.0, which the official SDKs of the time send (facebook-business 26.0.x, the
+/// Node SDK): Meta has published no expiry for v26.0, and the least it promises is 90 days
+/// after its successor, 2027-02-02; a default that may expire within two months would warn on
+/// every command from the day it ships. The custom conversion endpoints have not changed in
+/// any version (v6 to v26: the SDKs' generated code and history), so the newest version asks
+/// nothing new of convctl, and it stays longest (no successor yet). Anyone who prefers what
+/// the SDKs send passes `--api-version v26.0` until it nears its expiry.
+pub const DEFAULT_API_VERSION: &str = default_api_version!();
 /// The real Graph API's address.
 pub const DEFAULT_API_BASE: &str = "https://graph.facebook.com";
 /// The at-most number of custom conversions per ad account (reference: Custom conversions).

@@ -1,4 +1,4 @@
-//! The command line (spec section 3), parsed with clap. It only describes and parses: the
+//! The command line (docs/cli.md), parsed with clap. It only describes and parses: the
 //! commands in `commands` wire parsed options to library operations.
 
 use crate::graph::SettingNames;
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "convctl",
-    version = concat!(env!("CARGO_PKG_VERSION"), " (Graph API ", "v26.0", ")"),
+    version = concat!(env!("CARGO_PKG_VERSION"), " (Graph API ", default_api_version!(), ")"),
     about = "Meta custom conversions as code: validate, plan, apply and watch for drift",
     long_about = "Meta custom conversions as code: validate, plan, apply and watch for drift.\n\n\
 The custom conversions of your ad accounts are kept in YAML manifests, one document per ad \
@@ -116,14 +116,15 @@ Environment:
   META_ACCESS_TOKEN    access token (unless --access-token-file)
   META_APP_SECRET      app secret: adds appsecret_proof to every call
   CONVCTL_API_BASE     Graph API base URL (--api-base)
-  CONVCTL_API_VERSION  Graph API version (--api-version)";
+  CONVCTL_API_VERSION  Graph API version (--api-version)
+  CONVCTL_TODAY        the day the API version calendar is judged by (YYYY-MM-DD; for tests)";
 
 #[derive(Debug, Clone, Args)]
 pub(crate) struct GlobalOptions {
     /// Address of the Graph API (a local emulator's, for tests).
     #[arg(long, global = true, value_name = "URL", env = "CONVCTL_API_BASE", default_value = crate::DEFAULT_API_BASE)]
     pub(crate) api_base: String,
-    /// Graph API version to call, e.g. v26.0.
+    /// Graph API version to call, e.g. v27.0 (convctl warns when it expires within 60 days).
     #[arg(long, global = true, value_name = "VERSION", env = "CONVCTL_API_VERSION", default_value = crate::DEFAULT_API_VERSION)]
     pub(crate) api_version: String,
     /// Read the access token from FILE instead of the META_ACCESS_TOKEN environment variable
@@ -558,15 +559,28 @@ pub struct EmulatorArgs {
     /// Delay added to every answer, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub(crate) latency_ms: u64,
-    /// Fraction of requests failing with a transient error before doing anything.
+    /// Fraction of requests failing before doing anything: codes 1, 2, 17/2446079, 80004 or
+    /// HTTP 500. The throttling ones carry the usage headers of an account just blocked (wait
+    /// the tier's block: a minute at the standard tier, unless --score-window shortens it).
     #[arg(long, default_value_t = 0.0)]
     pub(crate) fault_rate: f64,
     /// Fraction of writes committed and then answered with HTTP 500 or a dropped connection.
     #[arg(long, default_value_t = 0.0)]
     pub(crate) drop_after_commit: f64,
-    /// At most N calls per account per minute, then code 80004.
+    /// At most N calls per account per minute, then code 80004 (instead of the tier's budget
+    /// of calls per account per hour: 300 development, 100,000 standard).
     #[arg(long, value_name = "N")]
     pub(crate) rate_limit: Option<u32>,
+    /// The app's ads API access tier: each account's score (reads 1 point, writes 3, every
+    /// batch entry counts) may reach 60 (development: about 20 writes per 5 minutes) or 9000
+    /// (standard); past it, code 17 subcode 2446079 and the account is blocked 300 s or 60 s.
+    /// X-Ad-Account-Usage reports the score on every answer.
+    #[arg(long, value_enum, default_value_t = TierChoice::Standard)]
+    pub(crate) tier: TierChoice,
+    /// The seconds the score takes to decay from its maximum to 0 (Meta's: 300). Shorter for
+    /// tests: the blocks and the hourly budget shrink in proportion.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300.0, value_parser = parse_window)]
+    pub(crate) score_window: f64,
     /// Seed for repeatable faults.
     #[arg(long)]
     pub(crate) seed: Option<u64>,
@@ -594,6 +608,25 @@ pub struct EmulatorArgs {
     /// after apply).
     #[arg(long)]
     pub(crate) rewrite_rules: bool,
+}
+
+/// `--tier`: Meta's ads API access tiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TierChoice {
+    /// A new app's: a score of 60 per account (about 20 writes per 5 minutes).
+    Development,
+    /// After Meta grants Standard access: 9000.
+    Standard,
+}
+
+/// `--score-window`: positive seconds, at least 0.01.
+fn parse_window(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.01 => Ok(secs),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds of at least 0.01 (Meta's window is 300)"
+        )),
+    }
 }
 
 #[cfg(test)]

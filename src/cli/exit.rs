@@ -1,4 +1,4 @@
-//! Exit codes a pipeline can branch on (spec section 3).
+//! Exit codes a pipeline can branch on (docs/cli.md).
 
 /// Success: valid, tests pass, plan made, apply done, no drift.
 pub const SUCCESS: i32 = 0;

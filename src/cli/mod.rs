@@ -4,6 +4,7 @@
 //! outcome to an exit code. Nothing below `cli` imports it.
 
 pub mod args;
+mod calendar;
 mod clock;
 pub(crate) mod commands;
 pub mod exit;
@@ -11,6 +12,7 @@ mod failure;
 mod inputs;
 mod interrupt;
 mod output;
+mod pacing;
 mod progress;
 pub(crate) mod session;
 mod sources;

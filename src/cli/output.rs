@@ -133,6 +133,23 @@ pub(crate) fn listing_spinner(accounts: usize, global: &GlobalOptions) -> indica
     spinner
 }
 
+/// The progress bar on screen, if any: [`stderr_line`] writes above it.
+static BAR: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+
+/// Lines written with [`stderr_line`] go above `bar` while it is drawn.
+pub(crate) fn lines_above(bar: &indicatif::ProgressBar) {
+    *BAR.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar.clone());
+}
+
+/// One line on stderr, above the progress bar while one is drawn (never through it).
+pub(crate) fn stderr_line(line: &str) {
+    let bar = BAR.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match bar {
+        Some(bar) if !bar.is_hidden() && !bar.is_finished() => bar.println(line),
+        _ => eprintln!("{line}"),
+    }
+}
+
 /// Warnings on stderr, unless `--quiet`.
 pub(crate) fn warn(
     global: &GlobalOptions,

@@ -70,6 +70,8 @@ impl WriteProgress {
         }
         // Drawn now, and redrawn while nothing answers: a stall shows as a stall.
         bar.enable_steady_tick(REDRAW);
+        // A wait told as it starts (Meta's ad-account limit) is written above the bar.
+        crate::cli::output::lines_above(&bar);
         let shown = bar.clone();
         let watcher = tokio::spawn(async move {
             loop {

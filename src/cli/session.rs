@@ -11,6 +11,7 @@ use crate::graph::{CommandBudget, GraphClient, GraphConfig, Halt, RetryPolicy};
 use crate::model::Secret;
 use crate::model::{AdAccountId, LiveConversion, WriteOp, WriteOutcome};
 use crate::reconcile::{LiveApi, Progress};
+use jiff::civil::Date;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -21,6 +22,9 @@ pub(crate) struct Session {
     sandbox: Option<RunningEmulator>,
     budget: CommandBudget,
     halt: Halt,
+    /// What the version calendar says about the API version in use, when it expires within
+    /// 60 days (or has): said once on stderr, and carried in the plan document.
+    version_notice: Option<String>,
 }
 
 impl Session {
@@ -36,6 +40,8 @@ impl Session {
             true => CommandBudget::unlimited(),
             false => CommandBudget::started_at(global.timeout, global.clock.started()),
         };
+        let today = crate::cli::calendar::today()?;
+        let version_notice = crate::cli::calendar::version_notice(&global.api_version, today);
         let (config, sandbox) = match &global.sandbox {
             None => {
                 let fallback = tokens.fallback.clone();
@@ -56,7 +62,7 @@ impl Session {
             Some(state) => {
                 // No token to read; waiting for the state is bounded by the budget itself.
                 global.clock.hand_over();
-                let emulator = start_sandbox(state, &budget).await?;
+                let emulator = start_sandbox(state, &budget, today).await?;
                 let mut config = GraphConfig::new(emulator.base_url(), Secret::new("sandbox"));
                 config.api_version = global.api_version.clone();
                 config.names = SETTING_NAMES;
@@ -80,6 +86,11 @@ impl Session {
             ..config
         };
         let client = GraphClient::new(config).map_err(|e| e.to_string())?;
+        if !global.quiet {
+            // Waits for Meta's ad-account limit are told as they start (not only with
+            // --verbose): an apply at the development tier waits minutes at a time.
+            client.tell_waits_to(std::sync::Arc::new(crate::cli::output::stderr_line));
+        }
         if let Some(path) = &global.trace {
             client.trace_to(path).map_err(|e| e.to_string())?;
         }
@@ -88,7 +99,13 @@ impl Session {
             sandbox,
             budget,
             halt,
+            version_notice,
         })
+    }
+
+    /// What the version calendar says about the API version in use (see the field).
+    pub(crate) fn version_notice(&self) -> Option<&str> {
+        self.version_notice.as_deref()
     }
 
     pub(crate) fn client(&self) -> &GraphClient {
@@ -117,7 +134,11 @@ impl Session {
     }
 }
 
-async fn start_sandbox(state: &Path, budget: &CommandBudget) -> Result<RunningEmulator, String> {
+async fn start_sandbox(
+    state: &Path,
+    budget: &CommandBudget,
+    today: Date,
+) -> Result<RunningEmulator, String> {
     if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the sandbox directory {}: {e}", dir.display()))?;
@@ -138,6 +159,7 @@ async fn start_sandbox(state: &Path, budget: &CommandBudget) -> Result<RunningEm
             .map_or(crate::emulator::STATE_LOCK_WAIT, |left| {
                 left.min(crate::emulator::STATE_LOCK_WAIT)
             }),
+        today: Some(today),
         ..EmulatorConfig::default()
     };
     let listen = "127.0.0.1:0".parse().expect("a valid loopback address");
@@ -405,7 +427,7 @@ mod tests {
             &options(&["--api-version", "26"]),
             env(&[("META_ACCESS_TOKEN", "t")]),
         );
-        assert!(e.unwrap_err().to_string().contains("v26.0"));
+        assert!(e.unwrap_err().to_string().contains("v27.0"));
         let c = GraphConfig::new("http://127.0.0.1:9/prefix", Secret::new("t"));
         assert_eq!(c.base_url().unwrap().as_str(), "http://127.0.0.1:9/prefix/");
     }

@@ -93,7 +93,7 @@ pub(crate) async fn survey_accounts(
     )
     .await;
     spinner.finish_and_clear();
-    let survey = result.map_err(|errors| {
+    let mut survey = result.map_err(|errors| {
         let summary = format!("no plan: fix the {} problem(s) above", errors.len());
         let mut sources = SourceLines::default();
         let lines = errors.iter().map(|e| match e {
@@ -102,6 +102,10 @@ pub(crate) async fn survey_accounts(
         });
         Failure::with_details(lines.collect(), summary)
     })?;
+    survey
+        .doc
+        .notices
+        .extend(session.version_notice().map(str::to_string));
     if global.verbose {
         for note in survey.doc.accounts.iter().flat_map(|a| a.notes.iter()) {
             eprintln!("note: {note}");
@@ -153,6 +157,9 @@ pub(crate) fn with_session_for<T>(
         let session = Session::start_with(global, tokens)
             .await
             .map_err(Failure::new)?;
+        if let Some(notice) = session.version_notice() {
+            warn(global, [format!("warning: {notice}")]);
+        }
         let result = tokio::select! {
             result = body(&session) => result,
             () = out_of_time(session.budget()) => {

@@ -1,6 +1,6 @@
 //! Field by field comparison of one declared conversion with one live conversion.
 //!
-//! Owns the rules of spec section 2 about *what* differs: rules by meaning, numbers by value,
+//! Owns the rules of docs/reconcile.md about *what* differs: rules by meaning, numbers by value,
 //! a field the live answer did not carry is unknown (never a change), a field the manifest does
 //! not declare is not managed. It never decides identity or order.
 

@@ -1,4 +1,4 @@
-//! Identity (spec section 2): which live conversion each declared entry means. Pins first,
+//! Identity (docs/reconcile.md): which live conversion each declared entry means. Pins first,
 //! then names among what pins left.
 //!
 //! Several live conversions with an entry's name are sorted into those with the entry's

@@ -1,5 +1,5 @@
 //! The diff engine: one declared account × its live conversions → the account's plan
-//! (spec section 2).
+//! (docs/reconcile.md).
 //!
 //! Owns identity (pinned ids, names, duplicate-name errors, recovering a half-finished
 //! replacement, a replaced pinned conversion), the choice between update and replacement,

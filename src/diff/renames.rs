@@ -1,4 +1,4 @@
-//! `renamed_from` (spec section 1b): an entry whose name no live conversion carries matches
+//! `renamed_from` (docs/manifest.md): an entry whose name no live conversion carries matches
 //! the one live conversion with an earlier name, which the plan then renames in place (an
 //! update), never a create and a delete that would lose its history. Two live conversions with
 //! earlier names are an error naming both ids. (An earlier name that is also declared is

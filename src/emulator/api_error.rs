@@ -5,6 +5,7 @@
 //! Every failure the emulator produces is built here, so that messages, codes and types stay
 //! consistent; this module never decides *when* an error happens.
 
+use super::limits::Throttle;
 use serde::Serialize;
 
 /// Subcode of "Duplicate Custom Conversion Rule" (reference: Custom conversions).
@@ -225,8 +226,10 @@ impl ApiError {
         .transient()
     }
 
-    /// Code 17 subcode 2446079: ad-account score limit reached.
-    pub(crate) fn user_limit() -> Self {
+    /// Code 17 subcode 2446079: the ad-account score is at its maximum (reference: Errors).
+    /// As seen on v25.0: "Ad Account Has Too Many API Calls", with `is_transient` false (the
+    /// flag is unreliable for throttling: clients classify by code).
+    pub(crate) fn ad_account_score_limit() -> Self {
         ApiError::new(
             400,
             "OAuthException",
@@ -234,7 +237,18 @@ impl ApiError {
             "(#17) User request limit reached",
         )
         .with_subcode(2446079)
-        .transient()
+        .with_user(
+            "Ad Account Has Too Many API Calls",
+            "There have been too many calls from this ad-account. Please wait a bit and try again.",
+        )
+    }
+
+    /// The refusal of a limit: the score's 17/2446079, the Business Use Case's 80004.
+    pub(crate) fn throttled(throttle: Throttle) -> Self {
+        match throttle {
+            Throttle::Score => ApiError::ad_account_score_limit(),
+            Throttle::BusinessUseCase => ApiError::account_throttled(),
+        }
     }
 
     /// The JSON body, with the given trace id, keys in the real API's order.

@@ -12,7 +12,7 @@
 use super::api::Emulator;
 use super::api_error::ApiError;
 use super::control::{AuthSource, InjectedFault};
-use super::http::fault_error;
+use super::http::{fault_error, fault_headers};
 use super::request::{ApiRequest, Method, Params};
 use crate::model::Secret;
 use serde_json::{Value, json};
@@ -80,9 +80,13 @@ pub(crate) fn run(
 }
 
 fn entry(emulator: &Emulator, status: u16, body: String, account: Option<&str>) -> Value {
+    entry_with(status, body, emulator.control.usage_headers(account))
+}
+
+fn entry_with(status: u16, body: String, usage: Vec<(&'static str, String)>) -> Value {
     let mut headers =
         vec![json!({"name": "Content-Type", "value": "text/javascript; charset=UTF-8"})];
-    for (name, value) in emulator.control.usage_headers(account) {
+    for (name, value) in usage {
         headers.push(json!({"name": name, "value": value}));
     }
     json!({"code": status, "headers": headers, "body": body})
@@ -107,10 +111,17 @@ fn run_one(
         Err(NotRun::Waiting) => return Value::Null, // a dependency did not succeed: not run
     };
     if let Some(fault) = emulator.control.roll_fault() {
-        return match fault {
-            InjectedFault::Http500 => Value::Null, // timed out inside the batch: not run
-            other => error_entry(emulator, fault_error(other)),
-        };
+        if fault == InjectedFault::Http500 {
+            return Value::Null; // timed out inside the batch: not run
+        }
+        let account = emulator.account_of_path(&sub.path);
+        let error = fault_error(fault);
+        let body = error.to_body(&emulator.control.trace_id());
+        return entry_with(
+            error.status,
+            body,
+            fault_headers(emulator, fault, account.as_deref()),
+        );
     }
     let own = sub.token();
     let auth = own.as_ref().or(outer_auth);

@@ -1,24 +1,17 @@
 //! What the emulator does *around* the API: request statistics (`/_emulator/stats`), seeded
-//! fault decisions, per-account rate limits and the usage headers every answer carries.
+//! fault decisions, and Meta's limits on each account with the usage headers every answer
+//! about an account carries (`limits`).
 //!
 //! Settings that tests may change while the emulator runs (`set_faults`) are atomics, so the
 //! hot path reads them without locks. This module never touches the store.
 
+use super::limits::{Limits, Throttle};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
-/// The rate-limit window (reference: `--rate-limit N` is per account per minute).
-const WINDOW: Duration = Duration::from_secs(60);
-/// Nominal per-account budget used for usage percentages when no `--rate-limit` is set
-/// (convention: the real budget depends on the access tier).
-const NOMINAL_ACCOUNT_BUDGET: u64 = 6000;
-/// Nominal app budget per minute for `X-App-Usage` (convention).
-const NOMINAL_APP_BUDGET: u64 = 60_000;
+use std::time::Duration;
 
 /// Routes counted in `by_route`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,7 +158,8 @@ pub struct Faults {
     pub latency_ms: u64,
     pub fault_rate: f64,
     pub drop_after_commit: f64,
-    /// Calls per account per minute; `None` = unlimited.
+    /// Calls per account per minute (instead of the tier's Business Use Case budget);
+    /// `None`: the tier's budget.
     pub rate_limit: Option<u32>,
 }
 
@@ -188,40 +182,27 @@ pub(crate) enum AfterCommit {
     DropConnection,
 }
 
-#[derive(Debug)]
-struct Window {
-    started: Instant,
-    count: u64,
-}
-
-/// Fault dice, rate windows and usage figures.
+/// Fault dice, limits and usage figures.
 #[derive(Debug)]
 pub(crate) struct Control {
     pub(crate) stats: Stats,
     latency_ms: AtomicU64,
     fault_rate: AtomicU64,
     drop_after_commit: AtomicU64,
-    rate_limit: AtomicU64,
     rng: Mutex<StdRng>,
-    windows: Mutex<HashMap<String, Window>>,
-    app_window: Mutex<Window>,
+    pub(crate) limits: Limits,
 }
 
 impl Control {
-    pub(crate) fn new(faults: Faults, seed: Option<u64>) -> Self {
+    pub(crate) fn new(faults: Faults, seed: Option<u64>, limits: Limits) -> Self {
         let seed = seed.unwrap_or_else(|| rand::rng().random());
         let control = Control {
             stats: Stats::default(),
             latency_ms: AtomicU64::new(0),
             fault_rate: AtomicU64::new(0),
             drop_after_commit: AtomicU64::new(0),
-            rate_limit: AtomicU64::new(0),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
-            windows: Mutex::new(HashMap::new()),
-            app_window: Mutex::new(Window {
-                started: Instant::now(),
-                count: 0,
-            }),
+            limits,
         };
         control.set_faults(faults);
         control
@@ -233,21 +214,15 @@ impl Control {
             .store(faults.fault_rate.to_bits(), Ordering::Relaxed);
         self.drop_after_commit
             .store(faults.drop_after_commit.to_bits(), Ordering::Relaxed);
-        self.rate_limit
-            .store(u64::from(faults.rate_limit.unwrap_or(0)), Ordering::Relaxed);
-        self.windows
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.limits.set_rate_limit(faults.rate_limit);
     }
 
     pub(crate) fn faults(&self) -> Faults {
-        let limit = self.rate_limit.load(Ordering::Relaxed);
         Faults {
             latency_ms: self.latency_ms.load(Ordering::Relaxed),
             fault_rate: f64::from_bits(self.fault_rate.load(Ordering::Relaxed)),
             drop_after_commit: f64::from_bits(self.drop_after_commit.load(Ordering::Relaxed)),
-            rate_limit: (limit > 0).then_some(limit as u32),
+            rate_limit: self.limits.rate_limit(),
         }
     }
 
@@ -302,185 +277,78 @@ impl Control {
             .collect()
     }
 
-    /// Counts one call against the app and, when given, the account. `Err(minutes)` when the
-    /// account is over `--rate-limit` (the call is refused, and not counted).
-    pub(crate) fn admit(&self, account_digits: Option<&str>) -> Result<(), u64> {
-        {
-            let mut app = self.app_window.lock().unwrap_or_else(|e| e.into_inner());
-            if app.started.elapsed() >= WINDOW {
-                *app = Window {
-                    started: Instant::now(),
-                    count: 0,
-                };
-            }
-            app.count += 1;
-        }
-        let Some(account) = account_digits else {
-            return Ok(());
-        };
-        let limit = self.rate_limit.load(Ordering::Relaxed);
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        let window = match windows.get_mut(account) {
-            Some(w) => w,
-            None => windows.entry(account.to_string()).or_insert(Window {
-                started: Instant::now(),
-                count: 0,
-            }),
-        };
-        if window.started.elapsed() >= WINDOW {
-            *window = Window {
-                started: Instant::now(),
-                count: 0,
-            };
-        }
-        if limit > 0 && window.count >= limit {
+    /// Counts a call of `points` against `account` (digits), or refuses it (not counted) with
+    /// the limit that did, counted in `throttled`.
+    pub(crate) fn admit(&self, account: &str, points: u32) -> Result<(), Throttle> {
+        self.limits.admit(account, points).inspect_err(|_| {
             self.stats.throttled();
-            let left = WINDOW.saturating_sub(window.started.elapsed()).as_secs();
-            return Err(left.div_ceil(60).max(1));
-        }
-        window.count += 1;
-        Ok(())
+        })
     }
 
-    /// The usage headers of an answer (reference: Rate-limit headers): `X-App-Usage` once the
-    /// app has made a call; for an answer about an account that has been called,
-    /// `X-Ad-Account-Usage` and `X-Business-Use-Case-Usage` too. As in Meta's sample,
-    /// `reset_time_duration` counts down to the end of the account's window whenever its usage
-    /// is above 0 (it is not a block); `estimated_time_to_regain_access` is above 0 only while
-    /// the account is over `--rate-limit`.
-    pub(crate) fn usage_headers(
+    /// The usage headers of an answer about `account` (none for an answer about no account:
+    /// Marketing API calls do not move the app's Graph API figures, so there is no
+    /// `X-App-Usage`).
+    pub(crate) fn usage_headers(&self, account: Option<&str>) -> Vec<(&'static str, String)> {
+        account.map_or_else(Vec::new, |a| self.limits.headers(a).to_vec())
+    }
+
+    /// The usage headers of an injected throttling fault about `account`.
+    pub(crate) fn injected_headers(
         &self,
-        account_digits: Option<&str>,
+        account: Option<&str>,
+        throttle: Throttle,
     ) -> Vec<(&'static str, String)> {
-        let mut headers = Vec::with_capacity(3);
-        let app_pct = {
-            let app = self.app_window.lock().unwrap_or_else(|e| e.into_inner());
-            if app.count == 0 {
-                return headers;
-            }
-            (app.count * 100 / NOMINAL_APP_BUDGET).min(100)
-        };
-        headers.push((
-            "x-app-usage",
-            format!(
-                r#"{{"call_count":{app_pct},"total_time":{app_pct},"total_cputime":{app_pct}}}"#
-            ),
-        ));
-        let Some(account) = account_digits else {
-            return headers;
-        };
-        let limit = self.rate_limit.load(Ordering::Relaxed);
-        let budget = if limit > 0 {
-            limit
-        } else {
-            NOMINAL_ACCOUNT_BUDGET
-        };
-        let (pct, reset_secs, regain_secs) = {
-            let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-            let Some(w) = windows.get(account) else {
-                return headers;
-            };
-            let left = WINDOW.saturating_sub(w.started.elapsed());
-            if left.is_zero() || w.count == 0 {
-                (0.0, 0, 0)
-            } else {
-                let pct = (w.count as f64 * 100.0 / budget as f64).min(100.0);
-                let reset = left.as_secs().max(1);
-                let regain = if limit > 0 && w.count >= limit {
-                    reset
-                } else {
-                    0
-                };
-                (pct, reset, regain)
-            }
-        };
-        let pct = (pct * 100.0).round() / 100.0;
-        headers.push((
-            "x-ad-account-usage",
-            format!(
-                r#"{{"acc_id_util_pct":{pct},"reset_time_duration":{reset_secs},"ads_api_access_tier":"standard_access"}}"#
-            ),
-        ));
-        let p = pct.round() as u64;
-        headers.push((
-            "x-business-use-case-usage",
-            format!(
-                r#"{{"{account}":[{{"type":"ads_management","call_count":{p},"total_cputime":{},"total_time":{},"estimated_time_to_regain_access":{}}}]}}"#,
-                p / 2,
-                p / 2,
-                regain_secs.div_ceil(60)
-            ),
-        ));
-        headers
+        account.map_or_else(Vec::new, |a| {
+            self.limits.headers_of_injected(a, throttle).to_vec()
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::access_tier::AccessTier;
 
-    fn faults(rate: f64, limit: Option<u32>) -> Faults {
-        Faults {
-            latency_ms: 0,
-            fault_rate: rate,
-            drop_after_commit: rate,
-            rate_limit: limit,
-        }
+    fn control(rate: f64, limit: Option<u32>) -> Control {
+        Control::new(
+            Faults {
+                latency_ms: 0,
+                fault_rate: rate,
+                drop_after_commit: rate,
+                rate_limit: limit,
+            },
+            Some(7),
+            Limits::new(AccessTier::Standard, Duration::from_secs(300), limit),
+        )
     }
 
     #[test]
     fn seeded_dice_repeat() {
-        let a = Control::new(faults(0.5, None), Some(7));
-        let b = Control::new(faults(0.5, None), Some(7));
+        let a = control(0.5, None);
+        let b = control(0.5, None);
         let ra: Vec<_> = (0..50).map(|_| a.roll_fault()).collect();
         let rb: Vec<_> = (0..50).map(|_| b.roll_fault()).collect();
         assert_eq!(ra, rb);
         assert!(ra.iter().any(Option::is_some) && ra.iter().any(Option::is_none));
     }
 
-    #[test]
-    fn rate_limit_per_account() {
-        let c = Control::new(faults(0.0, Some(2)), None);
-        assert!(c.admit(Some("1")).is_ok());
-        assert!(c.admit(Some("1")).is_ok());
-        assert_eq!(c.admit(Some("1")), Err(1));
-        assert!(c.admit(Some("2")).is_ok());
-        let headers = c.usage_headers(Some("1"));
-        let buc: Value = serde_json::from_str(&headers[2].1).unwrap();
-        assert_eq!(buc["1"][0]["estimated_time_to_regain_access"], 1);
-        let acc: Value = serde_json::from_str(&headers[1].1).unwrap();
-        assert_eq!(acc["acc_id_util_pct"], 100.0);
-        let reset = acc["reset_time_duration"].as_u64().unwrap();
-        assert!((1..=60).contains(&reset), "{acc}");
-    }
-
-    /// Usage headers once called; `reset_time_duration` counts down while usage is above 0;
-    /// the regain figure stays 0 below the limit.
-    #[test]
-    fn usage_headers_once_called_with_a_reset_that_counts_down() {
-        let c = Control::new(faults(0.0, None), None);
-        assert!(
-            c.usage_headers(Some("7")).is_empty(),
-            "nothing before any call"
-        );
-        c.admit(Some("8")).unwrap();
-        let only_app = c.usage_headers(Some("7"));
-        assert_eq!(
-            only_app.len(),
-            1,
-            "account 7 was never called: {only_app:?}"
-        );
-        c.admit(Some("7")).unwrap();
-        let headers = c.usage_headers(Some("7"));
-        assert_eq!(headers.len(), 3);
-        let acc: Value = serde_json::from_str(&headers[1].1).unwrap();
-        assert!(acc["acc_id_util_pct"].as_f64().unwrap() > 0.0);
-        let reset = acc["reset_time_duration"].as_u64().unwrap();
-        assert!(
-            (59..=60).contains(&reset),
-            "counts down from the window's end: {acc}"
-        );
-        let buc: Value = serde_json::from_str(&headers[2].1).unwrap();
-        assert_eq!(buc["7"][0]["estimated_time_to_regain_access"], 0);
+    /// Refusals are counted; answers about an account carry its two usage headers, answers
+    /// about none carry no usage header (no `X-App-Usage`).
+    #[tokio::test]
+    async fn refusals_are_counted_and_headers_are_per_account() {
+        let c = control(0.0, Some(2));
+        assert!(c.admit("1", 1).is_ok());
+        assert!(c.admit("1", 1).is_ok());
+        assert_eq!(c.admit("1", 1), Err(Throttle::BusinessUseCase));
+        assert_eq!(c.stats.to_json(0)["throttled"], 1);
+        let names: Vec<&str> = c.usage_headers(Some("1")).iter().map(|h| h.0).collect();
+        assert_eq!(names, ["x-ad-account-usage", "x-business-use-case-usage"]);
+        assert!(c.usage_headers(None).is_empty());
+        c.set_faults(Faults {
+            rate_limit: None,
+            ..c.faults()
+        });
+        assert_eq!(c.faults().rate_limit, None);
+        assert!(c.admit("1", 1).is_ok(), "the tier's budget again");
     }
 }

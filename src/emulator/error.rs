@@ -20,6 +20,11 @@ pub enum EmulatorError {
         "--rate-limit 0 would refuse every call: give at least 1, or leave it out for no limit"
     )]
     ZeroRateLimit,
+    #[error(
+        "--score-window {}s is too short: give at least 0.01 seconds (Meta's window is 300)",
+        .0.as_secs_f64()
+    )]
+    ScoreWindow(std::time::Duration),
     #[error(transparent)]
     Token(#[from] TokenScopeError),
     #[error("cannot listen on {addr}: is the address free and local?")]

@@ -12,6 +12,7 @@ use super::batch;
 use super::connections::ConnHandle;
 use super::control::{AfterCommit, InjectedFault, Route};
 use super::error::SeedError;
+use super::limits::Throttle;
 use super::request::{ApiRequest, Method, Params, token_from_header};
 use super::store::Conversion;
 use axum::Router;
@@ -39,12 +40,35 @@ pub(crate) fn fault_error(fault: InjectedFault) -> ApiError {
     match fault {
         InjectedFault::Code1 | InjectedFault::Http500 => ApiError::unknown_error(),
         InjectedFault::Code2 => ApiError::service_unavailable(),
-        InjectedFault::Code17 => ApiError::user_limit(),
+        InjectedFault::Code17 => ApiError::ad_account_score_limit(),
         InjectedFault::Code80004 => ApiError::account_throttled(),
     }
 }
 
+/// The usage headers of an injected fault's answer about `account`: a throttling fault's are
+/// those of an account its limit has just blocked (as real throttling answers carry them), the
+/// others' the account's own.
+pub(crate) fn fault_headers(
+    emulator: &Emulator,
+    fault: InjectedFault,
+    account: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    match fault {
+        InjectedFault::Code17 => emulator.control.injected_headers(account, Throttle::Score),
+        InjectedFault::Code80004 => emulator
+            .control
+            .injected_headers(account, Throttle::BusinessUseCase),
+        InjectedFault::Code1 | InjectedFault::Code2 | InjectedFault::Http500 => {
+            emulator.control.usage_headers(account)
+        }
+    }
+}
+
 fn respond(emulator: &Emulator, status: u16, body: String, account: Option<&str>) -> Response {
+    respond_with(status, body, emulator.control.usage_headers(account))
+}
+
+fn respond_with(status: u16, body: String, usage: Vec<(&'static str, String)>) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -53,7 +77,7 @@ fn respond(emulator: &Emulator, status: u16, body: String, account: Option<&str>
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=UTF-8"),
     );
-    for (name, value) in emulator.control.usage_headers(account) {
+    for (name, value) in usage {
         if let Ok(v) = HeaderValue::from_str(&value) {
             headers.insert(name, v);
         }
@@ -93,8 +117,10 @@ async fn entry(
             *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
             return response;
         }
+        let account = emulator.account_of_path(path);
         let response = emulator.error_response(fault_error(fault), None);
-        return respond(&emulator, response.status, response.body, None);
+        let usage = fault_headers(&emulator, fault, account.as_deref());
+        return respond_with(response.status, response.body, usage);
     }
     let multipart = match multipart_params(&headers, &body).await {
         Ok(m) => m,
@@ -387,7 +413,7 @@ struct FaultsPatch {
     latency_ms: Option<u64>,
     fault_rate: Option<f64>,
     drop_after_commit: Option<f64>,
-    /// 0 turns the limit off.
+    /// 0: back to the tier's Business Use Case budget.
     rate_limit: Option<u32>,
 }
 

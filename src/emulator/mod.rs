@@ -1,4 +1,4 @@
-//! A local Graph API (spec section 5), faithful to reference/graph-api.md, for tests, for
+//! A local Graph API (docs/api-fidelity.md), faithful to reference/graph-api.md, for tests, for
 //! `--sandbox` and for users who want to try convctl without a Meta account.
 //!
 //! Owns the HTTP server (axum), the in-memory state (optionally persisted atomically), the
@@ -7,24 +7,33 @@
 //! of convctl and never calls out to the network.
 //!
 //! Layout: `api` answers one Graph request against the `store`; `batch` runs many; `http` is
-//! the axum face (latency, faults, dropped connections, `/_emulator/*`); `control` holds stats,
-//! dice and rate windows; `fields` pre-renders answers; `request` parses what arrives.
+//! the axum face (latency, faults, dropped connections, `/_emulator/*`); `control` holds stats
+//! and dice; `limits` Meta's limits on each account (the access tier's score, the Business Use
+//! Case budget) and the usage headers that report them; `fields` pre-renders answers; `request`
+//! parses what arrives.
 //!
 //! Test routes (no token needed, not counted in stats):
 //! - `GET /_emulator/stats`, `GET /_emulator/state` (the saved document: times in unix seconds);
 //! - `POST /_emulator/conversions` with a JSON object or array of [`SeedConversion`] — inserts
-//!   straight into the state, ignoring `--cap`, rate limits and faults; answers `{"ids":[...]}`;
+//!   straight into the state, ignoring `--cap`, limits and faults; answers `{"ids":[...]}`;
 //! - `POST /_emulator/conversions/<ID>` with `{"is_archived","is_unavailable"}` (either may be
 //!   left out) — what Events Manager (archiving) or Meta (flagging) does to a conversion;
 //! - `POST /_emulator/faults` with any of `{"latency_ms","fault_rate","drop_after_commit",
-//!   "rate_limit"}` (0 = no limit) to change faults while running.
+//!   "rate_limit"}` (0 = the tier's budget) to change faults while running.
 //!
-//! Versions: v26.0 is current. Judged against the reference's dates (v24.0 2025-10-08,
-//! v25.0 2026-02-18, v26.0 2026-07-29) and the clock, a version is retired (code 2635) 90 days
-//! after its successor shipped — so on 2026-11-25 v24.0 and v25.0 are retired for custom
-//! conversions — except on the Conversions API (`/events`), which keeps them two years (seed
-//! 002). Older versions are retired; newer unknown ones answer code 2500. Paths without a
-//! version are taken as the current one.
+//! Versions follow the version calendar (`model::api_versions`) on the emulator's day
+//! ([`EmulatorConfig::today`], else the real date): a version is served from its release to its
+//! expiry (Meta's published date, else 90 days after its successor) and answers code 2635
+//! from then on, except on the Conversions API (`/events`), which keeps it two years after its
+//! successor (Meta's Conversions API reference). Older versions are retired; unknown or
+//! unreleased ones answer code 2500. Paths without a version are taken as the current one.
+//!
+//! Limits (`limits`): every call about an account counts in its ad-account score (reads 1,
+//! writes 3, each batch entry and each id of `?ids=`); at the maximum of the tier (`--tier`,
+//! standard by default: 9000; development: 60) code 17/2446079 and a block; the Business Use
+//! Case budget (or `--rate-limit`) answers 80004. Every answer about an account carries
+//! `X-Ad-Account-Usage` and `X-Business-Use-Case-Usage`, errors and injected faults included
+//! (a throttling fault's are those of a blocked account); none carries `X-App-Usage`.
 
 //! # Strict profile
 //! `--strict` (`EmulatorConfig::strict`; `--sandbox` takes it from `CONVCTL_SANDBOX_STRICT=1`):
@@ -61,6 +70,7 @@ mod control;
 mod error;
 mod fields;
 mod http;
+mod limits;
 mod request;
 mod store;
 
@@ -71,6 +81,7 @@ pub use fields::graph_datetime;
 pub use http::{ConversionMarks, SeedConversion};
 
 use crate::file_io::StateLock;
+use crate::model::access_tier::AccessTier;
 use crate::model::ids::AdAccountId;
 use api::Emulator;
 use control::Control;
@@ -93,6 +104,8 @@ pub const STATE_LOCK_WAIT: Duration = Duration::from_secs(10);
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections served at once: well below the usual limit of 1,024 open files.
 pub const MAX_CONNECTIONS: usize = 512;
+/// The shortest `--score-window`: shorter windows than this are below the clock's use.
+const MIN_SCORE_WINDOW: Duration = Duration::from_millis(10);
 
 /// Everything `convctl emulator` and `--sandbox` can set.
 #[derive(Clone)]
@@ -109,12 +122,23 @@ pub struct EmulatorConfig {
     /// Custom conversions per account (archived ones count).
     pub cap: usize,
     pub latency_ms: u64,
-    /// Fraction of requests failing (transiently) before doing anything.
+    /// Fraction of requests failing before doing anything (transient errors, and throttles
+    /// carrying the usage headers of an account just blocked).
     pub fault_rate: f64,
     /// Fraction of committed writes answered with HTTP 500 or a dropped connection.
     pub drop_after_commit: f64,
-    /// Calls per account per minute, then code 80004.
+    /// Calls per account per minute, then code 80004 (instead of the tier's Business Use Case
+    /// budget of calls per hour).
     pub rate_limit: Option<u32>,
+    /// The app's ads API access tier: the ad-account score and Business Use Case budget each
+    /// account gets (`--tier`; standard by default).
+    pub tier: AccessTier,
+    /// The time the ad-account score takes to decay from its maximum to 0 (`--score-window`;
+    /// Meta's 300 s by default). Shorter for tests: the blocks and the Business Use Case hour
+    /// shrink in proportion.
+    pub score_window: Duration,
+    /// The day the version calendar is judged by (`None`: the real date, UTC).
+    pub today: Option<jiff::civil::Date>,
     /// Makes faults and trace ids repeatable.
     pub seed: Option<u64>,
     /// DELETE archives instead of removing.
@@ -158,6 +182,9 @@ impl fmt::Debug for EmulatorConfig {
             .field("fault_rate", &self.fault_rate)
             .field("drop_after_commit", &self.drop_after_commit)
             .field("rate_limit", &self.rate_limit)
+            .field("tier", &self.tier)
+            .field("score_window", &self.score_window)
+            .field("today", &self.today)
             .field("seed", &self.seed)
             .field("delete_archives", &self.delete_archives)
             .field("refuse_deletes", &self.refuse_deletes)
@@ -183,6 +210,9 @@ impl Default for EmulatorConfig {
             fault_rate: 0.0,
             drop_after_commit: 0.0,
             rate_limit: None,
+            tier: AccessTier::default(),
+            score_window: crate::model::access_tier::DECAY_WINDOW,
+            today: None,
             seed: None,
             delete_archives: false,
             refuse_deletes: false,
@@ -209,6 +239,9 @@ impl EmulatorConfig {
         }
         if self.rate_limit == Some(0) {
             return Err(EmulatorError::ZeroRateLimit);
+        }
+        if self.score_window < MIN_SCORE_WINDOW {
+            return Err(EmulatorError::ScoreWindow(self.score_window));
         }
         for entry in &self.tokens {
             api::parse_token_scope(entry)?;
@@ -263,7 +296,8 @@ pub async fn start(
         }
         None => (None, Store::new()),
     };
-    let control = Control::new(config.faults(), config.seed);
+    let account_limits = limits::Limits::new(config.tier, config.score_window, config.rate_limit);
+    let control = Control::new(config.faults(), config.seed, account_limits);
     let limits = connections::Limits {
         header_timeout: config.header_timeout,
         max_connections: config.max_connections,

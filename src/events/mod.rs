@@ -1,5 +1,6 @@
-//! Conversions API server events (seed 002, reference: Conversions API): parsing the `data`
-//! parameter and validating each event, as `POST /{pixel_id}/events` does.
+//! Conversions API server events (Meta's Conversions API reference; reference/graph-api.md:
+//! Conversions API): parsing the `data` parameter and validating each event, as
+//! `POST /{pixel_id}/events` does.
 //!
 //! Pure: no clock (the caller passes `now`), no network, no state. The emulator uses it to
 //! answer `/events`, and `convctl events send` uses it to check events offline before sending.

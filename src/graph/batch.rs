@@ -37,10 +37,15 @@ pub(crate) fn sub_request(
     entry
 }
 
-/// The request carrying `entries`. `account` is the one account they all concern, if any (for
-/// the per-account limit); a caller whose entries concern many accounts sets
-/// [`Request::many_accounts`] so that only the global limit applies.
-pub(crate) fn request(t: &Transport, entries: Vec<Value>, account: Option<AdAccountId>) -> Request {
+/// The request carrying `entries`, worth `points` in the ad-account score. `account` is the one
+/// account they all concern, if any (for the per-account limit); a caller whose entries concern
+/// many accounts sets [`Request::many_accounts`] so that only the global limit applies.
+pub(crate) fn request(
+    t: &Transport,
+    entries: Vec<Value>,
+    account: Option<AdAccountId>,
+    points: u32,
+) -> Request {
     let count = entries.len();
     Request {
         method: Method::POST,
@@ -52,29 +57,12 @@ pub(crate) fn request(t: &Transport, entries: Vec<Value>, account: Option<AdAcco
         account,
         note: format!("batch of {count}"),
         many_accounts: false,
+        points,
     }
 }
 
-/// One entry of a batch answer, read like a whole answer: `null` (not run, or timed out:
-/// maybe committed) is `Uncertain`; otherwise its code and body go through
-/// [`Transport::interpret`] and its usage headers are recorded against `account`.
-pub(crate) fn entry(
-    t: &Transport,
-    entry: &Value,
-    account: Option<&AdAccountId>,
-    is_write: bool,
-) -> Result<Value, FailedAttempt> {
-    if entry.is_null() {
-        return Err(FailedAttempt::Uncertain(GraphError::new(
-            ErrorKind::Transient,
-            "the batch answer has no result for this request (not run or timed out)",
-        )));
-    }
-    let status = entry
-        .get("code")
-        .and_then(json_i64)
-        .and_then(|c| u16::try_from(c).ok())
-        .unwrap_or(0);
+/// The usage headers of one entry of a batch answer (none for a `null` entry).
+pub(crate) fn entry_usage(entry: &Value) -> Usage {
     let headers: Vec<(String, String)> = entry
         .get("headers")
         .and_then(Value::as_array)
@@ -89,13 +77,37 @@ pub(crate) fn entry(
                 .collect()
         })
         .unwrap_or_default();
-    let usage = Usage::from_lookup(|name| {
+    Usage::from_lookup(|name| {
         headers
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
-    });
-    t.limiter.record(account, &usage);
+    })
+}
+
+/// One entry of a batch answer, read like a whole answer: `null` (not run, or timed out:
+/// maybe committed) is `Uncertain`; otherwise its code and body go through
+/// [`Transport::interpret`] with its usage headers (`usage`, from [`entry_usage`]; recording
+/// them is the caller's: entries of many accounts each against its own, entries of one
+/// account only the last).
+pub(crate) fn entry(
+    t: &Transport,
+    entry: &Value,
+    usage: &Usage,
+    account: Option<&AdAccountId>,
+    is_write: bool,
+) -> Result<Value, FailedAttempt> {
+    if entry.is_null() {
+        return Err(FailedAttempt::Uncertain(GraphError::new(
+            ErrorKind::Transient,
+            "the batch answer has no result for this request (not run or timed out)",
+        )));
+    }
+    let status = entry
+        .get("code")
+        .and_then(json_i64)
+        .and_then(|c| u16::try_from(c).ok())
+        .unwrap_or(0);
     if status == 0 {
         return Err(FailedAttempt::Uncertain(GraphError::new(
             ErrorKind::Protocol,
@@ -103,10 +115,10 @@ pub(crate) fn entry(
         )));
     }
     match entry.get("body") {
-        Some(Value::String(s)) => t.interpret(status, s.as_bytes(), &usage, account, is_write),
+        Some(Value::String(s)) => t.interpret(status, s.as_bytes(), usage, account, is_write),
         Some(v @ Value::Object(_)) => {
-            t.interpret(status, v.to_string().as_bytes(), &usage, account, is_write)
+            t.interpret(status, v.to_string().as_bytes(), usage, account, is_write)
         }
-        _ => t.interpret(status, &[], &usage, account, is_write),
+        _ => t.interpret(status, &[], usage, account, is_write),
     }
 }

@@ -4,7 +4,7 @@
 
 use super::config::GraphConfig;
 use super::error::GraphError;
-use super::limiter::Waits;
+use super::limiter::{Pacing, Waits};
 use super::list::FieldKnowledge;
 use super::trace::Trace;
 use super::transport::{LogSink, Transport};
@@ -100,5 +100,19 @@ impl GraphClient {
     /// accounting, for verbose output and tests.
     pub fn waits(&self) -> Waits {
         self.inner.transport.limiter.waits()
+    }
+
+    /// Tells every wait for room in an account's ad-account score to `sink` from now on (a
+    /// person's terminal), one line each: `act_1: waiting 4m 40s for Meta's ad-account
+    /// limit, development access tier: about 20 writes per 5 minutes`. The first sink stays.
+    pub fn tell_waits_to(&self, sink: LogSink) {
+        self.inner.transport.limiter.set_notices(sink);
+    }
+
+    /// How long Meta's ad-account limit makes `writes` writes to `account` (and the read that
+    /// checks them) take from now, once a usage header named the account's access tier
+    /// (`None` before: list the account first).
+    pub fn pacing(&self, account: &AdAccountId, writes: usize) -> Option<Pacing> {
+        self.inner.transport.limiter.pacing(account, writes)
     }
 }

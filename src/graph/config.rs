@@ -57,7 +57,7 @@ pub struct SettingNames {
     /// {api_base} and the network", "points at another host than {api_base}".
     pub api_base: &'static str,
     /// The Graph API version, without an article: "{api_version} "26" is not a Graph API
-    /// version", "pass a supported {api_version} (default v26.0)".
+    /// version", "pass a current {api_version} (the newest this convctl knows is v27.0)".
     pub api_version: &'static str,
     /// Where the access token comes from: "renew the access token ({access_token})".
     pub access_token: &'static str,
@@ -472,7 +472,7 @@ pub(crate) mod tests {
             [
                 r#"the API base address "ftp://x" is not an http(s) address; write an http(s) address such as https://graph.facebook.com"#,
                 r#"the API base address "http://h/?q=[redacted]" must not carry a query, fragment or credentials; write an http(s) address such as https://graph.facebook.com"#,
-                r#"API version "26" is not a Graph API version; write it like v26.0"#,
+                r#"API version "26" is not a Graph API version; write it like v27.0"#,
             ]
         );
         assert_eq!(
@@ -480,7 +480,7 @@ pub(crate) mod tests {
             [
                 r#"--api-base "ftp://x" is not an http(s) address; write an http(s) address such as https://graph.facebook.com"#,
                 r#"--api-base "http://h/?q=[redacted]" must not carry a query, fragment or credentials; write an http(s) address such as https://graph.facebook.com"#,
-                r#"--api-version "26" is not a Graph API version; write it like v26.0"#,
+                r#"--api-version "26" is not a Graph API version; write it like v27.0"#,
             ]
         );
     }

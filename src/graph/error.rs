@@ -80,9 +80,9 @@ impl ErrorKind {
                 "Meta flagged this conversion (is_unavailable): it stopped counting events and refuses every edit; see Meta's flagged custom conversions help".to_string()
             }
             ErrorKind::DeprecatedVersion => format!(
-                "pass a supported {} (default {})",
+                "pass a current {} (the newest this convctl knows is {}), or upgrade convctl",
                 names.api_version,
-                crate::DEFAULT_API_VERSION
+                crate::model::api_versions::newest().name
             ),
             ErrorKind::Throttled => format!(
                 "the API asks to slow down: try again later or lower {}",
@@ -605,7 +605,7 @@ mod tests {
                 "renew the access token (the token given to the client)",
                 "grant the token's app ads_management on this ad account",
                 "an ad account holds at most 100 custom conversions: delete unused ones first",
-                "pass a supported API version (default v26.0)",
+                "pass a current API version (the newest this convctl knows is v27.0), or upgrade convctl",
                 "the API asks to slow down: try again later or lower the parallelism",
                 "Meta refused this action as disallowed; see the user message",
             ]
@@ -616,7 +616,7 @@ mod tests {
                 "renew the access token (--access-token-file or META_ACCESS_TOKEN)",
                 "grant the token's app ads_management on this ad account",
                 "an ad account holds at most 100 custom conversions: delete unused ones first",
-                "pass a supported --api-version (default v26.0)",
+                "pass a current --api-version (the newest this convctl knows is v27.0), or upgrade convctl",
                 "the API asks to slow down: try again later or lower --parallelism",
                 "Meta refused this action as disallowed; see the user message",
             ]

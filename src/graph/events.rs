@@ -51,6 +51,7 @@ impl GraphClient {
             account: None,
             note: format!("{} events", events.len()),
             many_accounts: false,
+            points: 0,
         };
         let mut backoff = Backoff::new(&transport.policy);
         loop {

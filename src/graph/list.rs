@@ -31,6 +31,7 @@ use super::decode::{self, FIELDS, OPTIONAL_FIELDS};
 use super::error::{ErrorKind, GraphError};
 use super::transport::{Backoff, FailedAttempt, Request};
 use crate::model::LiveConversion;
+use crate::model::access_tier::READ_POINTS;
 use crate::model::ids::AdAccountId;
 use reqwest::Method;
 use serde_json::Value;
@@ -425,7 +426,7 @@ impl Inner {
                 batch::sub_request(t, Method::GET, &path, None)
             })
             .collect();
-        let mut request = batch::request(t, entries, None);
+        let mut request = batch::request(t, entries, None, 0);
         request.many_accounts = true;
         request.note = format!("first pages of {} accounts", members.len());
         let answer = t.attempt(&request, false, deadline).await;
@@ -488,7 +489,9 @@ impl Inner {
         let arrived = Instant::now();
         let mut settled = Vec::with_capacity(members.len());
         for ((i, account), entry) in members.iter().zip(entries) {
-            let page = batch::entry(t, &entry, Some(account), false);
+            let usage = batch::entry_usage(&entry);
+            t.limiter.record(Some(account), &usage);
+            let page = batch::entry(t, &entry, &usage, Some(account), false);
             drop(entry);
             let outcome = match page {
                 Ok(page) => {
@@ -600,6 +603,7 @@ impl Inner {
                 account: Some(account.clone()),
                 note: format!("page {}", pages.read + 1),
                 many_accounts: false,
+                points: READ_POINTS,
             };
             let value = t
                 .call(&request)

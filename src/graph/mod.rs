@@ -10,17 +10,30 @@
 //!   `per_account_parallelism` (default half of that, 1 to 4) for one ad account. Updates and
 //!   deletes count against the account whose listing showed the conversion. A request waiting
 //!   for its account holds no global slot, so other accounts keep moving.
+//! - **The ad-account score** (`score`, `model::access_tier`). Once an account's
+//!   `X-Ad-Account-Usage` names its access tier, the client knows its score (a read 1 point, a
+//!   write 3, of a maximum of 60 at the development tier and 9000 at the standard one) and how
+//!   fast it decays (from `reset_time_duration`). Every request reserves its points and goes
+//!   only when they fit (one point kept free), and a batch of writes holds no more than fit at
+//!   all (19 at the development tier): an apply of more than about 20 writes per 5 minutes
+//!   spreads them as the score decays and is never refused. Each wait is told
+//!   ([`GraphClient::tell_waits_to`]); [`GraphClient::pacing`] says beforehand how long an
+//!   account's writes take. Waiting for the score is pacing, not retrying: a write's retry
+//!   budget starts once it is admitted.
 //! - **Usage headers** are pacing input, read as Meta means them (evidence:
 //!   docs/api-fidelity.md). `X-App-Usage`, `X-Ad-Account-Usage` and `X-Business-Use-Case-Usage`
 //!   (absent or garbage: ignored; batch entries' headers too) set each account's and the app's
-//!   usage, the highest figure of each header. Above `pacing_threshold_pct` (75%) every call to
+//!   usage, the highest figure of each header (beside a known score, the Business Use Case
+//!   figure alone: the score paces by itself). Above `pacing_threshold_pct` (75%) every call to
 //!   that account (for app usage: every call) first pauses, linearly up to `pacing_max_delay`
 //!   (5 s) at 100%. `reset_time_duration` (the time for usage to decay to 0: non-zero whenever
 //!   usage is above 0) is never a block on its own. A scope is blocked only (a) when a usage
 //!   figure reaches 100%, for the shorter of `reset_time_duration` (seconds) and
-//!   `estimated_time_to_regain_access` (minutes), never longer than the API says, or (b) when
-//!   the API answers a throttling error, for the wait its headers give (code 4 blocks the app,
-//!   the others the account). A blocked scope takes no call before then; if that is beyond the
+//!   `estimated_time_to_regain_access` (minutes), never longer than the API says (a full
+//!   Business Use Case figure beside a known score: its own regain time), or (b) when the API
+//!   answers a throttling error, for the wait its headers give: a Business Use Case code
+//!   (80000–80014) its `estimated_time_to_regain_access`, the others the shorter figure (code 4
+//!   blocks the app, the others the account). A blocked scope takes no call before then; if that is beyond the
 //!   request's time budget the call is not sent and fails at once with
 //!   [`ErrorKind::Throttled`], naming the account and the wait. [`GraphClient::waits`] tells
 //!   every pause and block the client made.
@@ -83,6 +96,7 @@ mod limiter;
 mod list;
 mod lost_creates;
 mod pauses;
+mod score;
 mod stats;
 mod trace;
 mod transport;
@@ -98,7 +112,7 @@ pub use config::{
 };
 pub use error::{ErrorKind, GraphError};
 pub(crate) use events::EventsReceipt;
-pub use limiter::Waits;
+pub use limiter::{Pacing, Waits};
 pub use pauses::{Pause, PauseReason};
 pub use stats::StatsTarget;
 

@@ -19,6 +19,7 @@ use super::batch::{self, MAX_BATCH};
 use super::client::{GraphClient, Inner};
 use super::error::{ErrorKind, GraphError, json_i64};
 use super::transport::{Backoff, FailedAttempt, Request};
+use crate::model::access_tier::READ_POINTS;
 use crate::model::ids::{AdAccountId, ConversionId};
 use crate::model::stats::{DailyCounts, StatsWindow, utc_day};
 use reqwest::Method;
@@ -147,6 +148,7 @@ impl Inner {
                 account: Some(account.clone()),
                 note: format!("stats of {id}, page {pages}"),
                 many_accounts: false,
+                points: READ_POINTS,
             };
             let page = self
                 .transport
@@ -312,7 +314,7 @@ impl Inner {
                 )
             })
             .collect();
-        let mut request = batch::request(t, entries, None);
+        let mut request = batch::request(t, entries, None, 0);
         request.many_accounts = true;
         request.note = format!("stats of {} conversions", targets.len());
         let whole = |settled: &dyn Fn() -> Settled| targets.iter().map(|_| settled()).collect();
@@ -321,7 +323,9 @@ impl Inner {
                 .iter()
                 .zip(answers)
                 .map(|((account, id), answer)| {
-                    match batch::entry(t, &answer, Some(account), false) {
+                    let usage = batch::entry_usage(&answer);
+                    t.limiter.record(Some(account), &usage);
+                    match batch::entry(t, &answer, &usage, Some(account), false) {
                         Ok(page) => {
                             let mut counts = DailyCounts {
                                 daily: vec![0; window.len()],

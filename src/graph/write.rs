@@ -23,6 +23,8 @@ use super::batch;
 use super::client::{GraphClient, Inner};
 use super::error::{ErrorKind, GraphError};
 use super::transport::{Backoff, FailedAttempt, Request};
+use super::usage::Usage;
+use crate::model::access_tier::WRITE_POINTS;
 use crate::model::ids::{AdAccountId, ConversionId};
 use crate::model::{NewConversion, WriteOp, WriteOutcome};
 use reqwest::Method;
@@ -176,6 +178,19 @@ impl Inner {
             }
         }
         while !pending.is_empty() {
+            // A batch never carries more writes than the account's score can take at once
+            // (19 at the development tier): the rest wait for room, chunk by chunk. Where the
+            // score is what limits a batch, a round is one batch, so that its writes are
+            // settled (and counted done) as it is answered, not when the account's last
+            // paced batch is, minutes later.
+            let most = account
+                .as_ref()
+                .and_then(|a| self.transport.limiter.writes_per_request(a));
+            let size = most.map_or(self.batch_size, |most| self.batch_size.min(most));
+            let later = match most.is_some_and(|most| most < self.batch_size) {
+                true if pending.len() > size => pending.split_off(size),
+                _ => Vec::new(),
+            };
             let wait = pending.iter().map(|j| j.wait).max().unwrap_or_default();
             if !wait.is_zero() {
                 let _pause = self.transport.limiter.pauses.begin(
@@ -189,14 +204,8 @@ impl Inner {
                     () = self.transport.policy.halt.pulled() => {}
                 }
             }
-            let now = Instant::now();
-            for job in &mut pending {
-                job.first_try.get_or_insert(now);
-            }
             let answers = futures::future::join_all(
-                pending
-                    .chunks(self.batch_size)
-                    .map(|chunk| self.send_chunk(chunk)),
+                pending.chunks_mut(size).map(|chunk| self.send_chunk(chunk)),
             )
             .await;
             let mut again = Vec::new();
@@ -214,6 +223,7 @@ impl Inner {
                     .await;
             }
             pending = again;
+            pending.extend(later);
         }
         finished
     }
@@ -306,14 +316,37 @@ impl Inner {
 
     /// One round trip for a chunk of writes: a plain request for one, a batch for more.
     /// Answers are in chunk order.
-    async fn send_chunk(&self, chunk: &[Job]) -> Vec<Result<Value, FailedAttempt>> {
+    ///
+    /// A write not tried yet may wait for the limiter as long as the command's budget lasts:
+    /// waiting for room in the account's score is pacing, not a retry, so its own retry budget
+    /// starts once it is admitted (as does its `first_try`).
+    async fn send_chunk(&self, chunk: &mut [Job]) -> Vec<Result<Value, FailedAttempt>> {
         let t = &self.transport;
         let account = chunk[0].account.clone();
         let deadline = chunk
             .iter()
-            .map(|j| j.backoff.deadline())
+            .map(|j| match j.first_try {
+                None => t.policy.budget.deadline().unwrap_or_else(far_future),
+                Some(_) => j.backoff.deadline(),
+            })
             .max()
             .unwrap_or_else(Instant::now);
+        let points = u32::try_from(chunk.len())
+            .unwrap_or(u32::MAX)
+            .saturating_mul(WRITE_POINTS);
+        // The body (≈ 20 KB for 50 creates) is built once the limiter admits the batch: an
+        // apply of 50,000 creates queues 1,000 batches, and only those in flight need one.
+        let admission = match t.admit(account.as_ref(), points, deadline).await {
+            Ok(admission) => admission,
+            Err(failure) => return chunk.iter().map(|_| Err(failure.clone())).collect(),
+        };
+        let now = Instant::now();
+        for job in chunk.iter_mut() {
+            if job.first_try.is_none() {
+                job.first_try = Some(now);
+                job.backoff.restart();
+            }
+        }
         if chunk.len() == 1 {
             let (method, path, form) = plain_parts(&chunk[0].op);
             let request = Request {
@@ -323,15 +356,10 @@ impl Inner {
                 account,
                 note: String::new(),
                 many_accounts: false,
+                points,
             };
-            return vec![t.attempt(&request, true, deadline).await];
+            return vec![t.send(admission, &request, true).await];
         }
-        // The body (≈ 20 KB for 50 creates) is built once the limiter admits the batch: an
-        // apply of 50,000 creates queues 1,000 batches, and only those in flight need one.
-        let admission = match t.admit(account.as_ref(), deadline).await {
-            Ok(admission) => admission,
-            Err(failure) => return chunk.iter().map(|_| Err(failure.clone())).collect(),
-        };
         let batch: Vec<Value> = chunk
             .iter()
             .map(|job| {
@@ -339,12 +367,20 @@ impl Inner {
                 batch::sub_request(t, method, &path, form.as_deref())
             })
             .collect();
-        let request = batch::request(t, batch, account.clone());
+        let request = batch::request(t, batch, account.clone(), points);
         match t.send(admission, &request, true).await {
             Ok(Value::Array(entries)) if entries.len() == chunk.len() => {
+                // The entries of one account answer in order: the last one's usage headers
+                // hold the others' calls, so they alone are recorded (an earlier entry's
+                // lower score would let a waiting request through too early).
+                let usages: Vec<Usage> = entries.iter().map(batch::entry_usage).collect();
+                if let Some(last) = usages.iter().rev().find(|u| !u.is_empty()) {
+                    t.limiter.record(account.as_ref(), last);
+                }
                 let answers: Vec<_> = entries
                     .iter()
-                    .map(|entry| batch::entry(t, entry, account.as_ref(), true))
+                    .zip(&usages)
+                    .map(|(entry, usage)| batch::entry(t, entry, usage, account.as_ref(), true))
                     .collect();
                 t.log(|| batch_summary(account.as_ref(), &answers));
                 answers
@@ -513,6 +549,11 @@ fn describe(op: &WriteOp) -> String {
         WriteOp::Update { id, .. } => format!("update of {id}"),
         WriteOp::Delete { id } => format!("delete of {id}"),
     }
+}
+
+/// A deadline no command reaches (for a command without a time budget).
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(100 * 365 * 86_400)
 }
 
 /// Attaches the account and conversion a write concerns to its error. A delete refused for

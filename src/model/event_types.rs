@@ -1,5 +1,6 @@
-//! The closed vocabularies of the API: custom event types (seed 000), action source types
-//! (seed 000) and the standard pixel events with the custom event type each maps to (seed 004).
+//! The closed vocabularies of the API: custom event types and action source types (Meta's
+//! `customconversions` reference) and the standard pixel events with the custom event type each
+//! maps to (Meta's standard events table).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -57,7 +58,7 @@ macro_rules! api_enum {
 }
 
 api_enum! {
-    /// `custom_event_type` of a custom conversion (seed 000).
+    /// `custom_event_type` of a custom conversion (Meta's `customconversions` reference).
     CustomEventType {
         AddPaymentInfo = "ADD_PAYMENT_INFO",
         AddToCart = "ADD_TO_CART",
@@ -83,7 +84,7 @@ api_enum! {
 }
 
 api_enum! {
-    /// `action_source_type` of a custom conversion (seed 000).
+    /// `action_source_type` of a custom conversion (Meta's `customconversions` reference).
     ActionSourceType {
         App = "app",
         Chat = "chat",
@@ -97,9 +98,10 @@ api_enum! {
     }
 }
 
-/// Standard pixel events (seed 004) and the custom event type a conversion on them should have.
-/// `InitiateCheckout` and `ViewContent` map to the custom-conversion spellings
-/// `INITIATED_CHECKOUT` and `CONTENT_VIEW` (seed 000), which differ from the promoted-object ones.
+/// Standard pixel events (Meta's standard events table) and the custom event type a conversion
+/// on them should have. `InitiateCheckout` and `ViewContent` map to the custom-conversion
+/// spellings `INITIATED_CHECKOUT` and `CONTENT_VIEW` (Meta's `customconversions` reference),
+/// which differ from the promoted-object ones.
 pub(crate) const STANDARD_EVENTS: &[(&str, CustomEventType)] = &[
     ("AddPaymentInfo", CustomEventType::AddPaymentInfo),
     ("AddToCart", CustomEventType::AddToCart),

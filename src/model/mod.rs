@@ -6,7 +6,9 @@
 //! Pure data: no I/O, and no knowledge of the manifest, the client or the command line. The
 //! diff and the plan document take their types from here, so they never import the HTTP client.
 
+pub mod access_tier;
 pub mod address;
+pub mod api_versions;
 pub mod duration;
 pub mod event_types;
 pub mod ids;

@@ -1,5 +1,6 @@
 //! Checking a saved plan against the live state it is about to change, before any write
-//! (spec section 3: "refuses ... when an action does not match the live conversion it names").
+//! (docs/reconcile.md, apply: a saved plan is refused when an action does not match the live
+//! conversion it names).
 //!
 //! The live fingerprint proves that live state is what the plan was made from; it says nothing
 //! about the file's actions, which anyone can edit. So every action must agree with the live

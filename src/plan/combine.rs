@@ -59,6 +59,12 @@ impl PlanDocument {
                     second_version: doc.api_version,
                 });
             }
+            // The shards' notices, each once (the API version's is in every shard).
+            for notice in doc.notices {
+                if !whole.notices.contains(&notice) {
+                    whole.notices.push(notice);
+                }
+            }
             for account in doc.accounts {
                 if let Some(&before) = seen.get(&account.account) {
                     return Err(CombineError::AccountTwice {
@@ -83,6 +89,7 @@ impl PlanDocument {
             format_version: self.format_version,
             convctl_version: self.convctl_version.clone(),
             api_version: self.api_version.clone(),
+            notices: Vec::new(),
             accounts: Vec::new(),
             summary: Summary::default(),
         }
@@ -138,6 +145,20 @@ mod tests {
             .collect();
         assert_eq!(ids, ["act_1", "act_2", "act_3"]);
         assert_eq!(whole.summary.create, 2);
+    }
+
+    /// The API version's notice is in every shard: the whole says it once; each shard's own
+    /// (an account's paced writes) are kept, in order.
+    #[test]
+    fn each_notice_of_the_shards_once() {
+        let mut a = PlanDocument::new("v26.0", vec![account("act_1", 1)]);
+        a.notices = vec!["version".into(), "act_1 paced".into()];
+        let mut b = PlanDocument::new("v26.0", vec![account("act_2", 1)]);
+        b.notices = vec!["version".into(), "act_2 paced".into()];
+        let whole = PlanDocument::combine(vec![("a.json".into(), a), ("b.json".into(), b)])
+            .unwrap()
+            .unwrap();
+        assert_eq!(whole.notices, ["version", "act_1 paced", "act_2 paced"]);
     }
 
     #[test]

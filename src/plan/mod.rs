@@ -1,5 +1,5 @@
-//! The plan document (spec section 4): what `plan` shows, `plan --out` saves, `apply --plan`
-//! executes and `drift --format json` reports.
+//! The plan document (docs/reconcile.md, "The plan document"): what `plan` shows, `plan --out`
+//! saves, `apply --plan` executes and `drift --format json` reports.
 //!
 //! Owns the document types, the live fingerprint (so that a saved plan can be refused once live
 //! state moved), the summary, and saving (atomically) and loading (with errors that say what is
@@ -35,6 +35,11 @@ pub struct PlanDocument {
     pub(crate) format_version: u32,
     pub(crate) convctl_version: String,
     pub(crate) api_version: String,
+    /// What convctl had to say about the whole plan when it made it (the API version about to
+    /// expire, the time Meta's limits need for the writes), for every rendering that shows
+    /// it (markdown: a note under the totals).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) notices: Vec<String>,
     pub(crate) accounts: Vec<AccountPlan>,
     pub(crate) summary: Summary,
 }
@@ -523,6 +528,19 @@ pub(crate) struct Summary {
     pub unmanaged: usize,
 }
 
+impl AccountPlan {
+    /// The write requests its actions make (a replacement is two: a create and a delete).
+    pub(crate) fn writes(&self) -> usize {
+        self.actions
+            .iter()
+            .map(|a| match a {
+                Action::Replace { .. } => 2,
+                _ => 1,
+            })
+            .sum()
+    }
+}
+
 impl Summary {
     pub(crate) fn of<'a>(accounts: impl IntoIterator<Item = &'a AccountPlan>) -> Summary {
         let mut s = Summary::default();
@@ -553,6 +571,7 @@ impl PlanDocument {
             format_version: FORMAT_VERSION,
             convctl_version: env!("CARGO_PKG_VERSION").to_string(),
             api_version: api_version.to_string(),
+            notices: Vec::new(),
             summary: Summary::of(&accounts),
             accounts,
         }

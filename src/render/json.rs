@@ -1,4 +1,5 @@
-//! The json rendering: the plan document itself (spec section 4), pretty-printed.
+//! The json rendering: the plan document itself (docs/reconcile.md, "The plan document"),
+//! pretty-printed.
 
 use crate::plan::PlanDocument;
 use std::io;

@@ -1,5 +1,5 @@
 //! Renderers of a plan document: `text` (Terraform-style, for people at a terminal), `json`
-//! (the document itself, spec section 4) and `markdown` (a pull-request comment); and of the
+//! (the document itself, docs/reconcile.md) and `markdown` (a pull-request comment); and of the
 //! health report (`report`: text, markdown and a self-contained HTML page).
 //!
 //! They only present: they never decide anything, never read the network or the clock, and

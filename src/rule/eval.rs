@@ -299,7 +299,7 @@ mod limits {
         v.as_object().unwrap().clone()
     }
 
-    /// The pattern of issue 15: catastrophic backtracking on 22 `a`s and `!`. PCRE gives up;
+    /// A pattern with catastrophic backtracking on 22 `a`s and `!`. PCRE gives up;
     /// that is an error naming the pattern, never "no match" (a `no_match` test would pass,
     /// a `match` test fail and `not:` flip on a guess).
     #[test]

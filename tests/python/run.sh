@@ -30,7 +30,9 @@ if [ "${CONVCTL_TEST_STRICT:-}" = "1" ]; then
     strict=(--strict)
 fi
 out="$(mktemp)"
-"$bin" emulator --listen 127.0.0.1:0 --token "$token" --app-secret "$secret" --cap "$cap" "${strict[@]}" >"$out" 2>&1 &
+# The day the emulator judges the version calendar by, as the Rust suite's (support/binary.rs):
+# no check depends on the real date.
+CONVCTL_TODAY="${CONVCTL_TODAY:-2026-12-06}" "$bin" emulator --listen 127.0.0.1:0 --token "$token" --app-secret "$secret" --cap "$cap" "${strict[@]}" >"$out" 2>&1 &
 pid=$!
 cleanup() {
     kill -TERM "$pid" 2>/dev/null || true

@@ -112,7 +112,12 @@ wrong_secret = FacebookAdsApi(FacebookSession(access_token=TOKEN, app_secret="wr
 e = expect_error(lambda: AdAccount(ACCOUNT, api=wrong_secret).get_custom_conversions(fields=["name"]).load_next_page(),
                  100, what="wrong appsecret_proof")
 check("appsecret_proof" in e.api_error_message(), "proof message")
-old = FacebookAdsApi(FacebookSession(access_token=TOKEN, app_secret=SECRET), api_version="v25.0")
+# The version calendar, judged on the day run.sh gives the emulator (2026-12-06): v25.0 (the
+# SDK 25.x line) is served until its published expiry, 2027-02-23; v24.0 expired 2026-11-10.
+previous = FacebookAdsApi(FacebookSession(access_token=TOKEN, app_secret=SECRET), api_version="v25.0")
+check(AdAccount(ACCOUNT, api=previous).get_custom_conversions(fields=["name"]).load_next_page() is not None,
+      "v25.0 served")
+old = FacebookAdsApi(FacebookSession(access_token=TOKEN, app_secret=SECRET), api_version="v24.0")
 expect_error(lambda: AdAccount(ACCOUNT, api=old).get_custom_conversions(fields=["name"]).load_next_page(),
              2635, what="retired version")
 

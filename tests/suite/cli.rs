@@ -19,7 +19,7 @@ fn version_names_the_targeted_graph_api_version() {
     success: true
     exit_code: 0
     ----- stdout -----
-    convctl [version] (Graph API v26.0)
+    convctl [version] (Graph API v27.0)
     ----- stderr -----
     ");
 
@@ -38,7 +38,7 @@ fn version_names_the_targeted_graph_api_version() {
     success: true
     exit_code: 0
     ----- stdout -----
-    convctl-plan 0.1.0 (Graph API v26.0)
+    convctl-plan 0.1.0 (Graph API v27.0)
     ----- stderr -----
     ");
     assert!(output.stdout.contains(convctl::DEFAULT_API_VERSION));
@@ -126,8 +126,9 @@ fn man_prints_roff_and_writes_pages() {
     \fB\-\-api\-base\fR \fI<URL>\fR [default: https://graph.facebook.com]
     Address of the Graph API (a local emulator\*(Aqs, for tests)
     .TP
-    \fB\-\-api\-version\fR \fI<VERSION>\fR [default: v26.0]
-    Graph API version to call, e.g. v26.0
+    \fB\-\-api\-version\fR \fI<VERSION>\fR [default: v27.0]
+    Graph API version to call, e.g. v27.0 (convctl warns when it expires
+    within 60 days)
     .TP
     \fB\-\-access\-token\-file\fR \fI<FILE>\fR
     Read the access token from FILE instead of the META_ACCESS_TOKEN
@@ -258,6 +259,9 @@ fn man_prints_roff_and_writes_pages() {
     \fBCONVCTL_API_VERSION\fR
     Graph API version, as \-\-api\-version.
     .TP
+    \fBCONVCTL_TODAY\fR
+    The day (YYYY\-MM\-DD) the API version calendar is judged by; for tests.
+    .TP
     \fBNO_COLOR\fR
     When set, no colours (as \-\-color never).
     .SH FILES
@@ -297,7 +301,7 @@ fn man_prints_roff_and_writes_pages() {
     convctl\-events(1), convctl\-completions(1), convctl\-man(1),
     convctl\-help(1)
     .SH VERSION
-    convctl [version] (Graph API v26.0)
+    convctl [version] (Graph API v27.0)
     ----- stderr -----
     "#);
 
@@ -615,7 +619,7 @@ fn global_options_colour_quiet_batching_and_account_filters() {
 
     No changes.
     ----- stderr -----
-    graph: POST /v26.0/ (first pages of 2 accounts) → 200 in [duration] usage app 0%
+    graph: POST /v27.0/ (first pages of 2 accounts) → 200 in [duration] 
     graph: first pages of 2 accounts: 2 read from the batch, 0 listed on their own (1 round(s) of batches)
     graph: act_1: no conversion in the answer carried action_source_type (unknown: never a change)
     graph: act_2: no conversion in the answer carried action_source_type (unknown: never a change)
@@ -624,7 +628,7 @@ fn global_options_colour_quiet_batching_and_account_filters() {
     assert!(
         verbose
             .stderr
-            .contains("POST /v26.0/ (first pages of 2 accounts) → 200")
+            .contains("POST /v27.0/ (first pages of 2 accounts) → 200")
             && verbose
                 .stderr
                 .contains("first pages of 2 accounts: 2 read from the batch"),
@@ -641,9 +645,9 @@ fn global_options_colour_quiet_batching_and_account_filters() {
 
     No changes.
     ----- stderr -----
-    graph: GET /v26.0/act_1/customconversions (page 1) → 200 in [duration] [act_1] usage app 0% account 0.2% reset in [duration]
+    graph: GET /v27.0/act_1/customconversions (page 1) → 200 in [duration] [act_1] usage account [share]% reset in [duration]
     graph: act_1: no conversion in the answer carried action_source_type (unknown: never a change)
-    graph: GET /v26.0/act_2/customconversions (page 1) → 200 in [duration] [act_2] usage app 0% account 0.2% reset in [duration]
+    graph: GET /v27.0/act_2/customconversions (page 1) → 200 in [duration] [act_2] usage account [share]% reset in [duration]
     graph: act_2: no conversion in the answer carried action_source_type (unknown: never a change)
     ");
 }

@@ -5,5 +5,6 @@
 mod batched_lists;
 mod emulator;
 mod hostile;
+mod pacing;
 mod stub;
 mod usage;

@@ -6,6 +6,7 @@ mod batch;
 mod capi;
 mod faults;
 mod http;
+mod limits;
 mod refusals;
 mod sdk_requests;
 mod state;

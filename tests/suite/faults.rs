@@ -64,6 +64,7 @@ async fn apply_converges_without_duplicates_when_requests_fail_and_answers_are_l
         fault_rate: 0.15,
         drop_after_commit: 0.25,
         seed: Some(42),
+        score_window: crate::support::emulator::FAULT_SCORE_WINDOW,
         ..Default::default()
     })
     .await;
@@ -107,6 +108,7 @@ fn the_harness_reads_live_state_through_faults() {
     let env = crate::support::Harness::with(EmulatorConfig {
         fault_rate: 0.5,
         seed: Some(3),
+        score_window: crate::support::emulator::FAULT_SCORE_WINDOW,
         ..EmulatorConfig::default()
     });
     env.seed(serde_json::json!([

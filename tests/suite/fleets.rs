@@ -139,7 +139,7 @@ fn a_set_change_is_one_grouped_block_one_action_per_account_in_json_and_converge
     {
       "format_version": 1,
       "convctl_version": "[version]",
-      "api_version": "v26.0",
+      "api_version": "v27.0",
       "accounts": [
         {
           "account": "act_1",
@@ -261,6 +261,7 @@ fn a_set_change_is_one_grouped_block_one_action_per_account_in_json_and_converge
         "update": 6,
         "replace": 0,
         "delete": 0,
+        "retire": 0,
         "unmanaged": 0
       }
     }

@@ -363,7 +363,7 @@ fn replacing_a_pinned_conversion_prints_the_new_id_and_tolerates_the_old_pin() {
           + name                     = "Q"
           + custom_event_type        = "PURCHASE"
           + default_conversion_value = 0
-          + rule                     = {"url": {"i_contains": "new"}}
+          + rule                     = {"url": {"i_contains": "newer"}}
         }
 
       Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
@@ -680,7 +680,7 @@ fn saved_plans_run_exactly_and_stale_ones_are_refused() {
     let saved = std::fs::read_to_string(env.path("plan.json")).unwrap();
     std::fs::write(
         env.path("plan.json"),
-        saved.replace("\"v26.0\"", "\"v25.0\""),
+        saved.replace("\"v27.0\"", "\"v25.0\""),
     )
     .unwrap();
     let applied = env.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
@@ -709,13 +709,13 @@ fn saved_plans_run_exactly_and_stale_ones_are_refused() {
     act_1: + create "B": created, id 23850000000000002
     Apply complete: 2 of 2 actions done.
     ----- stderr -----
-    warning: the plan was made against API v25.0 and is applied against v26.0
+    warning: the plan was made against API v25.0 and is applied against v27.0
     "#);
 
     assert!(
         applied
             .stderr
-            .contains("made against API v25.0 and is applied against v26.0"),
+            .contains("made against API v25.0 and is applied against v27.0"),
         "{applied}"
     );
     assert_eq!(env.live_names("act_1"), ["A", "B"]);

@@ -5,6 +5,7 @@ use crate::cli::args::{GlobalOptions, PlanFormat};
 use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
 use crate::cli::output::{color_stdout, print_doc, warn, write_stdout};
+use crate::cli::pacing::{paced_accounts, refuse_beyond_timeout};
 use crate::cli::progress::WriteProgress;
 use crate::cli::steps::{
     load_manifests, parse_accounts, select, survey_accounts, tokens_of, tokens_of_selected,
@@ -13,7 +14,7 @@ use crate::cli::steps::{
 use crate::diff::mass_delete;
 use crate::manifest::DesiredAccount;
 use crate::model::names::escaped;
-use crate::plan::{Action, PlanDocument, Summary};
+use crate::plan::{PlanDocument, Summary};
 use crate::reconcile::LiveApi;
 use crate::reconcile::apply::{ApplyReport, execute};
 use crate::reconcile::staleness::{RefusalKind, still_true};
@@ -88,7 +89,13 @@ pub(crate) fn run(global: &GlobalOptions, args: ApplyArgs<'_>) -> Outcome {
         if !doc.has_changes() {
             return Ok(exit::SUCCESS);
         }
+        let paced = paced_accounts(session, &doc);
+        warn(
+            global,
+            paced.iter().map(|p| format!("note: {}", p.notice())),
+        );
         refuse_mass_delete(&doc, &active, args.allow_mass_delete)?;
+        refuse_beyond_timeout(session, &paced, !args.auto_approve)?;
         if !args.auto_approve {
             if !confirm()? {
                 return Err(Failure::new("apply cancelled; nothing was done"));
@@ -150,7 +157,7 @@ fn screen_rows() -> Option<usize> {
         .map(|(rows, _)| usize::from(rows))
 }
 
-/// The mass-delete guard (spec section 2): refused unless `--allow-mass-delete`.
+/// The mass-delete guard (docs/reconcile.md): refused unless `--allow-mass-delete`.
 fn refuse_mass_delete(doc: &PlanDocument, active: &[usize], allowed: bool) -> Result<(), Failure> {
     let refused: Vec<String> = doc
         .accounts
@@ -177,7 +184,7 @@ async fn execute_and_report(
 ) -> Outcome {
     let pauses = api.pauses_source();
     let progress = WriteProgress::start(count_writes(&doc), global, move || pauses());
-    // What each action sends, for the check after the writes (spec section 3).
+    // What each action sends, for the check after the writes (docs/cli.md).
     let expected = Expectations::of(&doc);
     // The plan is handed over: execute frees what each write no longer needs.
     // A conversion retired because Meta refused to delete it is named with the day (UTC).
@@ -372,12 +379,5 @@ fn confirm() -> Result<bool, Failure> {
 
 /// Writes the plan makes (a replacement is two).
 fn count_writes(doc: &PlanDocument) -> u64 {
-    doc.accounts
-        .iter()
-        .flat_map(|a| &a.actions)
-        .map(|a| match a {
-            Action::Replace { .. } => 2,
-            _ => 1,
-        })
-        .sum()
+    doc.accounts.iter().map(|a| a.writes() as u64).sum()
 }

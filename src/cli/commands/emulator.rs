@@ -3,13 +3,16 @@
 //! The first line on stdout is `listening on http://ADDR` (scripts wait for it); everything
 //! else goes to stderr. It never prints tokens or the app secret.
 
-use crate::cli::args::EmulatorArgs;
+use crate::cli::args::{EmulatorArgs, TierChoice};
+use crate::cli::calendar::today;
 use crate::cli::exit;
 use crate::cli::failure::Outcome;
 use crate::emulator::{self, EmulatorConfig};
 use crate::model::AdAccountId;
+use crate::model::access_tier::AccessTier;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 pub(crate) fn run(args: &EmulatorArgs) -> Outcome {
     serve(args)?;
@@ -74,6 +77,12 @@ fn emulator_config(args: &EmulatorArgs) -> anyhow::Result<EmulatorConfig> {
         fault_rate: args.fault_rate,
         drop_after_commit: args.drop_after_commit,
         rate_limit: args.rate_limit,
+        tier: match args.tier {
+            TierChoice::Development => AccessTier::Development,
+            TierChoice::Standard => AccessTier::Standard,
+        },
+        score_window: Duration::from_secs_f64(args.score_window),
+        today: Some(today().map_err(anyhow::Error::msg)?),
         seed: args.seed,
         delete_archives: args.delete_archives,
         refuse_deletes: args.refuse_deletes,

@@ -1,6 +1,6 @@
 //! `convctl events send` and the live half of `convctl test --live`: Conversions API server
-//! events, checked offline first (seed 002 rules, `crate::events`, the same code the emulator
-//! answers with), then sent with the Graph client (token in the header, never in a URL).
+//! events, checked offline first (the Conversions API's rules, `crate::events`, the same code
+//! the emulator answers with), then sent with the Graph client (token in the header, never in a URL).
 //!
 //! Nothing is sent when any event of a request is invalid: the API would reject the whole
 //! request anyway, and saying so before the network names the event and the fix. A request

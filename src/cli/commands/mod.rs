@@ -1,5 +1,5 @@
 //! Commands: thin shells that wire parsed options to library operations and return the exit
-//! code, or a [`Failure`](crate::cli::Failure) that `main` prints once (spec section 3).
+//! code, or a [`Failure`](crate::cli::Failure) that `main` prints once (docs/cli.md).
 //! Results go to stdout, errors to stderr.
 
 mod apply;

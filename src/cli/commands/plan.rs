@@ -4,7 +4,8 @@
 use crate::cli::args::{GlobalOptions, PlanFormat, ReportArgs};
 use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
-use crate::cli::output::{load_shown, markdown_bound, print_report};
+use crate::cli::output::{load_shown, markdown_bound, print_report, warn};
+use crate::cli::pacing::paced_accounts;
 use crate::cli::steps::{
     load_manifests, select, survey_accounts, tokens_of_selected, with_session_for,
 };
@@ -43,7 +44,12 @@ pub(crate) fn run(global: &GlobalOptions, args: PlanArgs<'_>) -> Outcome {
     let selected = select(manifests, args.accounts, global)?;
     let tokens = tokens_of_selected(global, &selected)?;
     with_session_for(global, tokens, async move |session| {
-        let survey = survey_accounts(session, selected, global, false).await?;
+        let mut survey = survey_accounts(session, selected, global, false).await?;
+        for paced in paced_accounts(session, &survey.doc) {
+            let notice = paced.notice();
+            warn(global, [format!("note: {notice}")]);
+            survey.doc.notices.push(notice);
+        }
         let doc = &survey.doc;
         print_report(doc, args.format, Mode::Plan, global, bound.as_ref())?;
         if let Some(out) = args.out {

@@ -1,4 +1,4 @@
-//! Unit tests of the diff engine: one test per rule of spec section 2 (identity, changes,
+//! Unit tests of the diff engine: one test per rule of docs/reconcile.md (identity, changes,
 //! tombstones, prune, protect, duplicates, interrupted replacements, pins, the cap, warnings);
 //! retiring where deletes are refused, flagged and archived conversions (`removal`), and one
 //! rule per account (`rules`).
@@ -384,7 +384,7 @@ fn an_interrupted_replacement_of_a_pinned_conversion_is_finished() {
     assert!(p.warnings[0].contains("id: \"2\""), "{:?}", p.warnings);
 }
 
-/// Item 2 of issue 15: two applies that met (or a lost answer) leave the same conversion twice:
+/// Two applies that met (or a lost answer) leave the same conversion twice:
 /// the oldest is kept (and updated), the others deleted with reason `duplicate`.
 #[test]
 fn duplicates_are_repaired_keeping_the_oldest() {
@@ -457,7 +457,7 @@ fn deleting_duplicates_respects_protect_and_the_mass_delete_guard() {
     assert!(mass_delete(&p, lives.len()).is_some());
 }
 
-/// Item 5 of issue 15: a conversion someone made by hand with our name (and another rule),
+/// A conversion someone made by hand with our name (and another rule),
 /// *after* ours, is not the old half of an interrupted replacement: nothing is deleted.
 #[test]
 fn a_newer_conversion_with_our_name_is_never_taken_for_an_old_half() {
@@ -560,7 +560,7 @@ fn an_interrupted_replacement_made_twice_is_finished_and_deduplicated() {
     );
 }
 
-/// Item 5 of issue 15: an answer without `name` is unknown, not `""`: never matched by name,
+/// An answer without `name` is unknown, not `""`: never matched by name,
 /// pruned or deleted by name; a pin still means it, and its name is then not a change.
 #[test]
 fn a_conversion_without_a_reported_name_is_never_matched_pruned_or_deleted_by_name() {
@@ -598,7 +598,7 @@ fn a_conversion_without_a_reported_name_is_never_matched_pruned_or_deleted_by_na
     assert!(p.notes.iter().any(|n| n.contains("name")), "{:?}", p.notes);
 }
 
-/// Item 7 of issue 15: a delete-first replacement deleted the pinned id, then its create failed.
+/// A delete-first replacement deleted the pinned id, then its create failed.
 /// The next plan creates the conversion (with a warning to update the pin) instead of failing
 /// forever with "pinned to id ..., which does not exist".
 #[test]

@@ -1,5 +1,5 @@
-//! Who may call: tokens (and the accounts each may see), `appsecret_proof`, and the per-account
-//! call limit.
+//! Who may call: tokens (and the accounts each may see), `appsecret_proof`, and each account's
+//! limits (`limits`).
 
 use super::Emulator;
 use crate::emulator::api_error::ApiError;
@@ -91,10 +91,12 @@ impl Emulator {
         }
     }
 
-    pub(super) fn admit(&self, account: &str) -> Result<(), ApiError> {
+    /// Counts a call of `points` against the account (digits); a limit's refusal is its
+    /// throttling error (the score: 17/2446079; the Business Use Case budget: 80004).
+    pub(super) fn admit(&self, account: &str, points: u32) -> Result<(), ApiError> {
         self.control
-            .admit(Some(account))
-            .map_err(|_| ApiError::account_throttled())
+            .admit(account, points)
+            .map_err(ApiError::throttled)
     }
 
     pub(super) fn account_digits(&self, act: &str, method: Method) -> Result<String, ApiError> {

@@ -5,8 +5,8 @@
 //! under the store's lock; it knows nothing about sockets, latency or injected faults, which
 //! `http` adds around it. Every failure is an [`ApiError`] (reference: Errors).
 //!
-//! One file per part of the API: [`access`] (tokens, scopes, `appsecret_proof`, the per-account
-//! limit), [`versions`] (which versions are served), [`read`] (lists, nodes, `?ids=`),
+//! One file per part of the API: [`access`] (tokens, scopes, `appsecret_proof`, each account's
+//! limits), [`versions`] (which versions are served), [`read`] (lists, nodes, `?ids=`),
 //! [`write`] (create, update, delete), [`events`] (the Conversions API), [`stats`] (daily
 //! counts of a conversion).
 
@@ -27,6 +27,7 @@ use super::control::{AuthSource, Control, Route};
 use super::request::{ApiRequest, Method};
 use super::store::Store;
 use crate::model::Secret;
+use crate::model::access_tier::{READ_POINTS, WRITE_POINTS};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
@@ -161,7 +162,9 @@ impl Emulator {
         };
         let route = classify(method, rest);
         self.control.stats.request(route);
-        let mut account = None;
+        // Known before any check, so that every answer about an account carries its usage
+        // headers, errors included (a call that fails a check is not counted).
+        let mut account = self.account_of(rest);
         let outcome = self
             .check_version(version.as_deref(), route == Route::Events, rest)
             .and_then(|()| self.check_auth(auth))
@@ -201,7 +204,7 @@ impl Emulator {
                 let digits = self.account_digits(act, method)?;
                 *account = Some(digits.clone());
                 self.check_scope(auth, &digits)?;
-                self.admit(&digits)?;
+                self.admit(&digits, route_points(route))?;
                 match route {
                     Route::ListConversions => self.list(req, &digits),
                     Route::CreateConversion => self.create(req, &digits),
@@ -228,7 +231,7 @@ impl Emulator {
                 };
                 *account = Some(owner.clone());
                 self.check_scope(auth, &owner)?;
-                self.admit(&owner)?;
+                self.admit(&owner, route_points(route))?;
                 match route {
                     Route::GetConversion => self.read_node(req, id),
                     Route::ConversionStats => self.stats(req, id),
@@ -236,16 +239,49 @@ impl Emulator {
                     _ => self.delete(req, id),
                 }
             }
-            (Route::Events, [pixel, _]) => {
-                self.control.admit(None).ok();
-                self.events(req, pixel)
-            }
+            (Route::Events, [pixel, _]) => self.events(req, pixel),
             (Route::ReadMany, []) => self.read_many(req, auth, account),
             _ => match rest.first() {
                 Some(id) if rest.len() == 1 => Err(ApiError::unknown_object(method.as_str(), id)),
                 _ => Err(ApiError::unknown_path(&format!("/{}", rest.join("/")))),
             },
         }
+    }
+}
+
+/// What a call on `route` costs in the ad-account score: writes 3 points, reads 1.
+fn route_points(route: Route) -> u32 {
+    match route {
+        Route::CreateConversion | Route::UpdateConversion | Route::DeleteConversion => WRITE_POINTS,
+        _ => READ_POINTS,
+    }
+}
+
+impl Emulator {
+    /// The account (digits) a whole path (`/v26.0/act_1/customconversions`) is about.
+    pub(crate) fn account_of_path(&self, path: &str) -> Option<String> {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        match segments.first() {
+            Some(first) if is_version(first) => self.account_of(&segments[1..]),
+            _ => self.account_of(&segments),
+        }
+    }
+
+    /// The account (digits) a path is about: `act_<digits>/...`, or a conversion's owner;
+    /// `None` for anything else (the Conversions API, `?ids=`, an unknown object).
+    pub(crate) fn account_of(&self, rest: &[&str]) -> Option<String> {
+        let first = rest.first()?;
+        if first.starts_with("act_") {
+            return self.account_digits(first, Method::Get).ok();
+        }
+        if rest.len() != 1 {
+            return None;
+        }
+        self.store
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(first)
+            .map(|c| c.account_id().to_string())
     }
 }
 

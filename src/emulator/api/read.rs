@@ -7,6 +7,7 @@ use crate::emulator::control::AuthSource;
 use crate::emulator::fields::{Field, FieldSelection};
 use crate::emulator::request::{ApiRequest, Method};
 use crate::model::Secret;
+use crate::model::access_tier::READ_POINTS;
 use serde_json::{Value, json};
 
 /// Page size without `limit` (reference: Paging).
@@ -170,13 +171,14 @@ impl Emulator {
                 return Err(ApiError::aliases_missing(&missing));
             }
         }
-        owners.dedup();
         for owner in &owners {
             self.check_scope(auth, owner)?;
         }
+        // Each id counts as one call against its account.
         for owner in &owners {
-            self.admit(owner)?;
+            self.admit(owner, READ_POINTS)?;
         }
+        owners.dedup();
         if let [only] = owners.as_slice() {
             *account = Some(only.clone());
         }

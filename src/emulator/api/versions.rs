@@ -1,20 +1,33 @@
-//! Which Graph API versions are served, and which answer code 2635 (retired).
+//! Which Graph API versions are served, and which answer code 2635 (retired), judged by the
+//! version calendar (`model::api_versions`) on the emulator's day (`EmulatorConfig::today`,
+//! else the real date in UTC).
+//!
+//! Custom conversions: a version is served from its release until its expiry date (Meta's
+//! published one, else 90 days after its successor), and answers 2635 from that day on. The
+//! Conversions API (`/events`) keeps a version two years after its successor's release (seed
+//! 002: "every version is supported for at least two years"). A version older than the
+//! calendar is retired; one not in it, or not released yet on that day, is an unknown path
+//! (code 2500).
 
 use super::Emulator;
 use crate::emulator::api_error::ApiError;
+use crate::model::api_versions::{self, Standing};
+use jiff::ToSpan;
+use jiff::civil::Date;
 
-/// Known versions and their release dates (unix seconds), oldest first (reference: versions).
-const VERSIONS: &[(&str, i64)] = &[
-    ("v24.0", 1_759_881_600),
-    ("v25.0", 1_771_372_800),
-    ("v26.0", 1_785_283_200),
-];
-/// The Marketing API keeps a version ~90 days after its successor ships...
-const ADS_GRACE_SECS: i64 = 90 * 86_400;
-/// ...the Conversions API two years (seed 002).
-const CAPI_GRACE_SECS: i64 = 2 * 365 * 86_400;
+/// The Conversions API keeps a version this many years after its successor's release.
+const CAPI_YEARS_AFTER_SUCCESSOR: i16 = 2;
 
 impl Emulator {
+    /// The day versions are judged by.
+    pub(crate) fn today(&self) -> Date {
+        self.config.today.unwrap_or_else(|| {
+            jiff::Timestamp::now()
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .date()
+        })
+    }
+
     pub(crate) fn check_version(
         &self,
         version: Option<&str>,
@@ -24,30 +37,30 @@ impl Emulator {
         let Some(version) = version else {
             return Ok(());
         };
-        let Some(pos) = VERSIONS.iter().position(|(v, _)| *v == version) else {
-            let number: f64 = version[1..].parse().unwrap_or(0.0);
-            return if number < 24.0 {
-                Err(ApiError::deprecated_version())
-            } else {
-                Err(ApiError::unknown_path(&format!(
-                    "/{version}/{}",
-                    rest.join("/")
-                )))
-            };
-        };
-        let Some((_, successor_shipped)) = VERSIONS.get(pos + 1) else {
-            return Ok(());
-        };
-        let grace = if capi {
-            CAPI_GRACE_SECS
-        } else {
-            ADS_GRACE_SECS
-        };
-        if Self::now() > successor_shipped + grace {
-            return Err(ApiError::deprecated_version());
+        let today = self.today();
+        let unknown = || ApiError::unknown_path(&format!("/{version}/{}", rest.join("/")));
+        match api_versions::standing(version, today) {
+            Standing::Served(_) => Ok(()),
+            Standing::Expired(_)
+                if capi
+                    && api_versions::find(version)
+                        .and_then(|v| v.successor())
+                        .is_some_and(|s| capi_served(s.released, today)) =>
+            {
+                Ok(())
+            }
+            Standing::Expired(_) | Standing::Older => Err(ApiError::deprecated_version()),
+            Standing::NotReleased(_) | Standing::Unknown => Err(unknown()),
         }
-        Ok(())
     }
+}
+
+/// Whether the Conversions API still serves a version whose successor was released on
+/// `successor_released`.
+fn capi_served(successor_released: Date, today: Date) -> bool {
+    successor_released
+        .checked_add(CAPI_YEARS_AFTER_SUCCESSOR.years())
+        .is_ok_and(|until| today < until)
 }
 
 pub(super) fn is_version(segment: &str) -> bool {

@@ -73,7 +73,8 @@ impl Emulator {
         let body = if predicted {
             json!({"id": id, "is_custom_event_type_predicted": "1"})
         } else if self.config.strict {
-            // The return type documents the field (seed 000): strict always sends it.
+            // The return type documents the field (Meta's `customconversions` reference):
+            // strict always sends it.
             json!({"id": id, "is_custom_event_type_predicted": "0"})
         } else {
             json!({"id": id})

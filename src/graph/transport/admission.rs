@@ -17,19 +17,20 @@ pub(crate) struct Admission {
 }
 
 impl Transport {
-    /// Waits until a request about `account` may go (see `limiter`). A caller that builds a
+    /// Waits until a request of `points` about `account` may go (see `limiter`). A caller that builds a
     /// large body (a batch) builds it only once admitted, so that a thousand waiting batches
     /// do not sit in memory at once; then [`send`](Self::send).
     pub(crate) async fn admit(
         &self,
         account: Option<&AdAccountId>,
+        points: u32,
         deadline: Instant,
     ) -> Result<Admission, FailedAttempt> {
         let halt = &self.policy.halt;
         tokio::select! {
             biased;
             () = halt.pulled() => Err(self.halted(account)),
-            granted = self.limiter.acquire(account, deadline) => {
+            granted = self.limiter.acquire(account, points, deadline) => {
                 self.admission(granted, account, deadline)
             }
         }

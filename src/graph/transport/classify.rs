@@ -92,7 +92,7 @@ impl Transport {
             ErrorKind::Throttled => {
                 // A throttling error is a block: what the headers say to wait (the shorter
                 // figure), for every call to that account, not only this one.
-                let wait = usage.wait();
+                let wait = usage.wait_after(error.code);
                 if let Some(wait) = wait {
                     // Code 4 is the app's limit; the others are about the account.
                     self.limiter.block(account, error.code == Some(4), wait);

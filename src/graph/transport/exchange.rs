@@ -135,7 +135,7 @@ impl Transport {
     /// The exchange itself: send, read usage headers and the whole body, interpret.
     async fn exchange(
         &self,
-        permit: Permit,
+        mut permit: Permit,
         waited: Duration,
         request: &Request,
         is_write: bool,
@@ -175,6 +175,7 @@ impl Transport {
             self.limiter.record_app(&usage);
         } else {
             self.limiter.record(request.account.as_ref(), &usage);
+            permit.answered(&usage);
         }
         let bytes = read_body(response).await;
         let read_error = match &bytes {

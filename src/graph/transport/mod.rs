@@ -172,7 +172,8 @@ impl Transport {
         let admission = if request.many_accounts {
             self.admit_many(deadline).await?
         } else {
-            self.admit(request.account.as_ref(), deadline).await?
+            self.admit(request.account.as_ref(), request.points, deadline)
+                .await?
         };
         self.send(admission, request, is_write).await
     }

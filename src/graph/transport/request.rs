@@ -19,4 +19,7 @@ pub(crate) struct Request {
     /// It concerns many accounts (a batch of their listings; `account` is then `None`): only
     /// the global limit and the app's usage apply to it.
     pub(crate) many_accounts: bool,
+    /// What it costs in its account's ad-account score (`model::access_tier`: a read 1, a
+    /// write 3, a batch the sum of its entries'; 0 for a request about no account).
+    pub(crate) points: u32,
 }

@@ -73,6 +73,12 @@ impl Backoff {
         }
     }
 
+    /// Starts the time budget again from now (a write admitted after waiting for room in its
+    /// account's score: that wait was pacing, not retrying).
+    pub(crate) fn restart(&mut self) {
+        self.started = Instant::now();
+    }
+
     /// Counts a failed attempt; the wait before the next one, or `None` when the budget is
     /// spent (or the API asks to wait beyond it). `server_wait`: what the API asked.
     pub(crate) fn next(&mut self, server_wait: Option<Duration>) -> Option<Duration> {

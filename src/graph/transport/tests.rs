@@ -109,6 +109,7 @@ async fn messages(names: SettingNames) -> Vec<String> {
         account: None,
         note: String::new(),
         many_accounts: false,
+        points: 1,
     };
     let unreachable = t.call(&request).await.unwrap_err().to_string();
     vec![

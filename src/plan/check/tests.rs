@@ -1,4 +1,4 @@
-//! Each edit of a saved plan that issue 15 found executed is refused, and a plan as convctl
+//! Each edit of a saved plan that was once executed is refused, and a plan as convctl
 //! made it (also once saved and loaded) passes.
 
 use super::*;

@@ -49,6 +49,9 @@ impl Head {
             let _ = write!(top, " {} accounts to review.", thousands(active));
         }
         top.push_str("\n\n");
+        for notice in &doc.notices {
+            let _ = writeln!(top, "> **Note:** {}\n", escape(notice));
+        }
         attention(&mut top, &Attention::of(doc), mode, attention_room);
         let mut bottom = String::new();
         let state = match mode {

@@ -15,7 +15,7 @@ fn item(id: &str, name: &str) -> Value {
 }
 
 fn batch_of(seen: &Seen) -> Option<Vec<Value>> {
-    if seen.method != "POST" || seen.target.split('?').next() != Some("/v26.0/") {
+    if seen.method != "POST" || seen.target.split('?').next() != Some("/v27.0/") {
         return None;
     }
     let fields = form(&seen.body);
@@ -51,13 +51,13 @@ async fn each_entry_of_a_batched_listing_is_settled_like_a_listing_of_its_own() 
         if index == 0 {
             for (i, url) in urls.iter().enumerate() {
                 assert!(
-                    url.starts_with(&format!("v26.0/act_{}/customconversions?fields=", i + 1)),
+                    url.starts_with(&format!("v27.0/act_{}/customconversions?fields=", i + 1)),
                     "{url}"
                 );
             }
             return ok(json!([
                 // act_1: a first page that goes on, to another host.
-                page(json!({"data": [item("11", "a1")], "paging": {"next": format!("{}/v26.0/act_1/customconversions?after=X&access_token=leaked", "http://127.0.0.1:1")}})),
+                page(json!({"data": [item("11", "a1")], "paging": {"next": format!("{}/v27.0/act_1/customconversions?after=X&access_token=leaked", "http://127.0.0.1:1")}})),
                 // act_2: not run.
                 null,
                 // act_3: throttled (the app limit, no usage headers).
@@ -70,7 +70,7 @@ async fn each_entry_of_a_batched_listing_is_settled_like_a_listing_of_its_own() 
         }
         // The second batch: only what was not settled.
         assert_eq!(urls.len(), 2, "{urls:?}");
-        assert!(urls[0].starts_with("v26.0/act_2/") && urls[1].starts_with("v26.0/act_3/"));
+        assert!(urls[0].starts_with("v27.0/act_2/") && urls[1].starts_with("v27.0/act_3/"));
         ok(json!([
             page(json!({"data": [item("21", "b1"), item("22", "b2")]})),
             page(json!({"data": [item("31", "c1")]})),
@@ -136,7 +136,7 @@ async fn a_batch_answer_that_cannot_be_read_falls_back_to_one_listing_per_accoun
             }
             let path = seen.target.split('?').next().unwrap();
             let n = path
-                .trim_start_matches("/v26.0/act_")
+                .trim_start_matches("/v27.0/act_")
                 .trim_end_matches("/customconversions");
             ok(json!({"data": [item(&format!("{n}0"), &format!("only {n}"))]}))
         })
@@ -318,7 +318,7 @@ async fn a_paced_account_is_listed_on_its_own() {
             let page = json!({"code": 200, "headers": [], "body": json!({"data": []}).to_string()});
             return ok(json!([page.clone(), page]));
         }
-        let busy = seen.target.starts_with("/v26.0/act_1/");
+        let busy = seen.target.starts_with("/v27.0/act_1/");
         let usage = if busy { 90 } else { 10 };
         (
             200,
@@ -343,13 +343,13 @@ async fn a_paced_account_is_listed_on_its_own() {
         .map(|e| e["relative_url"].as_str().unwrap())
         .collect();
     assert!(
-        urls.iter().all(|u| !u.starts_with("v26.0/act_1/")),
+        urls.iter().all(|u| !u.starts_with("v27.0/act_1/")),
         "{urls:?}"
     );
     assert_eq!(
         requests
             .iter()
-            .filter(|r| r.target.starts_with("/v26.0/act_1/"))
+            .filter(|r| r.target.starts_with("/v27.0/act_1/"))
             .count(),
         2,
         "act_1 listed on its own again"
@@ -378,7 +378,12 @@ fn seed(emu: &convctl::emulator::RunningEmulator, account: u64, count: usize) {
 async fn many_accounts_list_in_batches_exactly_as_one_by_one() {
     // The round trips counted below are the lenient profile's (the strict one refuses some
     // fields, pages by 25 and leaves batch entries past the 40th unrun).
-    let emu = start_exactly(EmulatorConfig::default()).await.unwrap();
+    let emu = start_exactly(EmulatorConfig {
+        score_window: crate::support::emulator::FAULT_SCORE_WINDOW,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
     let accounts: Vec<_> = (1..=120).map(|n| account(9000 + n)).collect();
     for n in 1..=120u64 {
         seed(&emu, 9000 + n, (n % 4) as usize);

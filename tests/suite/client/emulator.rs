@@ -105,7 +105,7 @@ async fn reads_and_batched_writes_round_trip_with_header_authentication_only() {
     );
     let text = log.text();
     assert!(
-        text.contains("GET /v26.0/act_101/customconversions"),
+        text.contains("GET /v27.0/act_101/customconversions"),
         "{text}"
     );
     assert!(!text.contains(TOKEN), "{text}");
@@ -144,6 +144,7 @@ async fn under_faults_dropped_answers_and_rate_limits_every_write_happens_exactl
         drop_after_commit: 0.2,
         rate_limit: Some(400),
         seed: Some(5),
+        score_window: support::emulator::FAULT_SCORE_WINDOW,
         ..EmulatorConfig::default()
     })
     .await;

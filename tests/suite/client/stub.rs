@@ -19,7 +19,7 @@ fn item(id: &str, name: &str) -> Value {
 async fn a_next_link_to_another_host_is_not_followed_and_the_token_goes_nowhere_else() {
     let elsewhere = Stub::start(|_, _| ok(json!({"data": [item("9", "stolen")]}))).await;
     let hostile_next = format!(
-        "{}/v26.0/act_1/customconversions?after=abc&access_token={TOKEN}",
+        "{}/v27.0/act_1/customconversions?after=abc&access_token={TOKEN}",
         elsewhere.base
     );
     let home = Stub::start(move |_, _| {
@@ -45,7 +45,7 @@ async fn a_next_link_to_another_host_is_not_followed_and_the_token_goes_nowhere_
 
     // Same host, other port: also refused.
     let port_next = format!(
-        "{}/v26.0/act_1/customconversions?after=abc",
+        "{}/v27.0/act_1/customconversions?after=abc",
         elsewhere.base.replace("127.0.0.1", "localhost")
     );
     let home =
@@ -66,13 +66,13 @@ async fn paging_follows_next_through_empty_pages_to_the_end_with_the_token_only_
         let base = base_cell.lock().unwrap().clone();
         if seen.target.contains("after=p2") {
             // An empty page that still has a next link (privacy filtering).
-            ok(json!({"data": [], "paging": {"cursors": {"after": "p3"}, "next": format!("{base}/v26.0/act_7/customconversions?after=p3&limit=100")}}))
+            ok(json!({"data": [], "paging": {"cursors": {"after": "p3"}, "next": format!("{base}/v27.0/act_7/customconversions?after=p3&limit=100")}}))
         } else if seen.target.contains("after=p3") {
             ok(json!({"data": [item("3", "c")]}))
         } else {
             // The real API copies access_token into next: it must be stripped, not sent in a URL.
             ok(json!({"data": [item("1", "a"), {"id": 2, "name": "b", "default_conversion_value": "4", "is_archived": "true"}],
-                      "paging": {"next": format!("{base}/v26.0/act_7/customconversions?after=p2&access_token={TOKEN}&limit=100")}}))
+                      "paging": {"next": format!("{base}/v27.0/act_7/customconversions?after=p2&access_token={TOKEN}&limit=100")}}))
         }
     })
     .await;
@@ -104,7 +104,7 @@ async fn paging_follows_next_through_empty_pages_to_the_end_with_the_token_only_
     }
     let first = &requests[0].target;
     assert!(
-        first.starts_with("/v26.0/act_7/customconversions?fields="),
+        first.starts_with("/v27.0/act_7/customconversions?fields="),
         "{first}"
     );
     assert!(
@@ -294,11 +294,11 @@ async fn batch_entries_are_mapped_one_by_one_and_null_entries_are_retried() {
         if seen.method == "GET" {
             return ok(json!({"data": [item("11", "u"), item("12", "d"), item("13", "bad")]}));
         }
-        if seen.target.starts_with("/v26.0/?") || seen.target == "/v26.0/" {
+        if seen.target.starts_with("/v27.0/?") || seen.target == "/v27.0/" {
             let fields = form(&seen.body);
             let batch: Vec<Value> = serde_json::from_str(&fields.iter().find(|(k, _)| k == "batch").unwrap().1).unwrap();
             assert_eq!(batch.len(), 3, "index {index}");
-            assert_eq!(batch[0]["relative_url"], "v26.0/11");
+            assert_eq!(batch[0]["relative_url"], "v27.0/11");
             assert_eq!(batch[1]["method"], "DELETE");
             return ok(json!([
                 null,
@@ -307,7 +307,7 @@ async fn batch_entries_are_mapped_one_by_one_and_null_entries_are_retried() {
             ]));
         }
         // The lone retry of the null entry is a plain request.
-        assert_eq!((seen.method.as_str(), seen.target.as_str()), ("POST", "/v26.0/11"));
+        assert_eq!((seen.method.as_str(), seen.target.as_str()), ("POST", "/v27.0/11"));
         assert!(form(&seen.body).contains(&("name".into(), "renamed".into())));
         ok(json!({"success": true}))
     })

@@ -129,7 +129,7 @@ async fn at_most_fifty_and_a_bad_batch_is_a_graph_error() {
         .unwrap();
     assert_eq!(r.status(), 400);
     let r = client
-        .post(format!("{base}/v25.0/?access_token=tok"))
+        .post(format!("{base}/v24.0/?access_token=tok"))
         .form(&[("batch", "[]")])
         .send()
         .await

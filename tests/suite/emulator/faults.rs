@@ -86,7 +86,10 @@ async fn a_faulted_write_does_nothing() {
         assert!(r.status().as_u16() >= 400);
         let text = r.text().await.unwrap();
         if let Ok(v) = serde_json::from_str::<Value>(&text) {
-            assert_eq!(v["error"]["is_transient"], true, "{v}");
+            // Transient, or a throttle: 17/2446079 comes with `is_transient` false, as seen
+            // on v25.0 (the flag is unreliable for throttling; clients read the code).
+            let throttle = [17, 80004].contains(&v["error"]["code"].as_u64().unwrap());
+            assert!(v["error"]["is_transient"] == true || throttle, "{v}");
         }
     }
     assert_eq!(emu.state()["conversions"].as_array().unwrap().len(), 0);
@@ -177,9 +180,15 @@ async fn rate_limit_answers_80004_with_usage_headers() {
         "{buc}"
     );
     assert_eq!(buc["3"][0]["type"], "ads_management");
+    assert_eq!(
+        buc["3"][0]["call_count"], 100,
+        "the Business Use Case budget is spent"
+    );
+    // The ad-account score is another limit: 2 reads of 9000 points.
     let account: Value =
         serde_json::from_str(r.headers()["x-ad-account-usage"].to_str().unwrap()).unwrap();
-    assert_eq!(account["acc_id_util_pct"], 100.0);
+    assert_eq!(account["acc_id_util_pct"], 0.02);
+    assert_eq!(account["ads_api_access_tier"], "standard_access");
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], 80004);
     // Lifting the limit at run time lets calls through again.

@@ -19,6 +19,7 @@ fn env(strict: bool, faults: bool) -> Harness {
         config.fault_rate = 0.1;
         config.drop_after_commit = 0.2;
         config.seed = Some(7);
+        config.score_window = crate::support::emulator::FAULT_SCORE_WINDOW;
     }
     Harness::with_profile(config)
 }

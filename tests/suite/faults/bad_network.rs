@@ -17,7 +17,14 @@ const MAX_RUNS: usize = 4;
 
 #[test]
 fn apply_under_faults_converges_exactly() {
-    let emulator = ChildEmulator::start(&["--token", TOKEN, "--seed", "20261125"]);
+    let emulator = ChildEmulator::start(&[
+        "--token",
+        TOKEN,
+        "--seed",
+        "20261125",
+        "--score-window",
+        crate::support::emulator::FAULT_SCORE_WINDOW_ARG,
+    ]);
     let accounts: Vec<String> = (0..20).map(|i| format!("act_{}", 7_100_000 + i)).collect();
     let scenario = Scenario::seed(&emulator, accounts, 50);
     let dir = tempfile::tempdir().unwrap();

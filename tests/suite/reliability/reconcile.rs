@@ -78,7 +78,12 @@ fn a_conversion_made_by_hand_with_our_name_is_never_deleted() {
     3 |   - name: Purchase
       |     ^^^^
     help: pin the one to manage with `id: "23850000000000001"` on this entry (and delete or rename the others)
-    error: no plan: fix the 1 problem(s) above
+    conversions/a.yaml:3:5: error: act_1: "Purchase" would be created with the rule of "Purchase" (23850000000000001) in act_1, which is not declared in the manifest, so convctl leaves it (with `prune: true` it would be deleted first): Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002)
+      |
+    3 |   - name: Purchase
+      |     ^^^^
+    help: change this entry's rule, or remove "Purchase" (23850000000000001) in Events Manager (if Meta keeps holding an archived conversion's rule, only a new rule works)
+    error: no plan: fix the 2 problem(s) above
     "#);
 
     assert!(
@@ -148,7 +153,7 @@ fn duplicates_are_shown_for_review_and_repaired_keeping_the_oldest() {
     {
       "format_version": 1,
       "convctl_version": "[version]",
-      "api_version": "v26.0",
+      "api_version": "v27.0",
       "accounts": [
         {
           "account": "act_1",
@@ -185,6 +190,7 @@ fn duplicates_are_shown_for_review_and_repaired_keeping_the_oldest() {
         "update": 0,
         "replace": 0,
         "delete": 1,
+        "retire": 0,
         "unmanaged": 0
       }
     }

@@ -37,7 +37,7 @@ fn a_regex_pcre_gives_up_on_is_an_error_in_convctl_test() {
     help: PCRE gave up rather than answer: convctl counts that as an error, never as a match or a miss; simplify the pattern
     FAIL  conversions/shop.yaml:12:15: error: act_1 "Slow negated": the rule cannot be evaluated against this event (match[0]): {"url":"aaaaaaaaaaaaaaaaaaaaaa!"}: the regex_match pattern `^(a+)+$|^a+!$` is too expensive to evaluate against this value (PCRE gave up: PCRE2: error matching: match limit exceeded); rewrite it without nested or overlapping repetition such as `(a+)+`, or anchor it
     help: PCRE gave up rather than answer: convctl counts that as an error, never as a match or a miss; simplify the pattern
-    ok    act_1 "Fine" match[0]
+    ok    act_2 "Fine" match[0]
     test result: FAILED. 1 passed; 2 failed (0 conversions without tests)
     ----- stderr -----
     "#);
@@ -99,7 +99,7 @@ fn a_regex_pcre_gives_up_on_is_an_error_in_convctl_test() {
           "passed": false
         },
         {
-          "account": "act_1",
+          "account": "act_2",
           "column": 15,
           "conditions": [],
           "conversion": "Fine",
@@ -110,7 +110,7 @@ fn a_regex_pcre_gives_up_on_is_an_error_in_convctl_test() {
           "expect": "match",
           "file": "conversions/shop.yaml",
           "index": 0,
-          "line": 17,
+          "line": 20,
           "passed": true
         }
       ],

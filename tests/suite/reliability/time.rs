@@ -93,7 +93,7 @@ fn check_out_of_time(behaviour: Behaviour) {
         "gave up early ({took:?}): {stderr}"
     );
     assert!(
-        stderr.contains("act_1: the command's time budget (2s) ran out while waiting for the answer to GET /v26.0/act_1/customconversions"),
+        stderr.contains("act_1: the command's time budget (2s) ran out while waiting for the answer to GET /v27.0/act_1/customconversions"),
         "{stderr}"
     );
     assert!(!stderr.contains("time-test-token"), "{stderr}");
@@ -133,7 +133,7 @@ async fn each_exchange_has_a_deadline_for_the_whole_exchange() {
     let took = started.elapsed();
     assert!(
         err.to_string()
-            .contains("no complete answer to GET /v26.0/act_1/customconversions within 1s 500ms (the whole exchange, not per read)"),
+            .contains("no complete answer to GET /v27.0/act_1/customconversions within 1s 500ms (the whole exchange, not per read)"),
         "{err}"
     );
     assert!(err.to_string().contains("after 2 attempts"), "{err}");
@@ -189,7 +189,7 @@ async fn a_spent_command_budget_sends_nothing_more_and_names_what_was_waiting() 
     );
     assert_eq!(
         watcher.await.unwrap(),
-        ["GET /v26.0/act_7/customconversions (act_7)"]
+        ["GET /v27.0/act_7/customconversions (act_7)"]
     );
     assert!(budget.still_waiting().is_empty(), "done waiting");
     let started = Instant::now();

@@ -106,9 +106,9 @@ fn at_the_cap_deletes_that_only_archive_stop_after_the_first() {
       Warning: "C002" is replaced delete-before-create: act_1 is at its 100-conversion limit; it is missing until the new one is created
 
     Plan: 0 to create, 0 to update, 3 to replace, 0 to delete.
-    act_1: FAILED replace "C000" (id 23850000000000001): the API archived id 23850000000000001 instead of deleting it, and archived conversions still count toward the 100 limit of act_1, so no room was made and the new one was not created. The old conversion is archived (restore it in Events Manager if needed)
-    act_1: NOT DONE replace "C001" (id 23850000000000002): not started: deleting in act_1 only archives (see "C000"), so it would lose the conversion without making room. Make room in Events Manager, then apply again
-    act_1: NOT DONE replace "C002" (id 23850000000000003): not started: deleting in act_1 only archives (see "C000"), so it would lose the conversion without making room. Make room in Events Manager, then apply again
+    act_1: FAILED replace "C000" (id 23850000000000001): the API archived id 23850000000000001 instead of deleting it, and archived conversions still count toward the 100 limit of act_1 and hold their rule, so nothing was freed and the new one was not created. The old conversion is archived (restore it in Events Manager if needed)
+    act_1: NOT DONE replace "C001" (id 23850000000000002): not started: deleting in act_1 only archives (see "C000"), so it would lose the conversion without freeing anything. Make room in Events Manager, then apply again
+    act_1: NOT DONE replace "C002" (id 23850000000000003): not started: deleting in act_1 only archives (see "C000"), so it would lose the conversion without freeing anything. Make room in Events Manager, then apply again
     Apply failed part way: 0 done, 1 failed, 2 not done. Run `convctl apply` again to finish: it picks up where this stopped, without duplicates.
     ----- stderr -----
     "#);

@@ -32,6 +32,11 @@ pub const TOKEN: &str = "EAAB-canary-7f3c9d1e-token";
 /// The app secret the tests give convctl where one is needed; a canary as well.
 pub const APP_SECRET: &str = "app-secret-canary-51a2";
 
+/// The day every test's convctl and emulator judge the API version calendar by
+/// (`CONVCTL_TODAY`), so that no test depends on the real date; a test of the calendar sets
+/// its own.
+pub const TODAY: &str = "2026-12-06";
+
 /// How long one run may take before it is killed and the test fails.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -76,6 +81,7 @@ impl<'a> Convctl<'a> {
             env.push((name.to_string(), None));
         }
         env.push(("NO_COLOR".to_string(), Some("1".into())));
+        env.push(("CONVCTL_TODAY".to_string(), Some(TODAY.into())));
         Convctl {
             args: Vec::new(),
             dir: None,

@@ -60,6 +60,7 @@ impl ChildEmulator {
         }
         let strict = profile::strict() && !named_strict;
         let mut child = Command::new(bin())
+            .env("CONVCTL_TODAY", super::binary::TODAY)
             .arg("emulator")
             .args(args)
             .args(strict.then_some("--strict"))

@@ -22,9 +22,21 @@ pub async fn try_start(mut config: EmulatorConfig) -> Result<RunningEmulator, Em
 
 /// Starts an emulator with exactly the profile `config` names, for a test that compares the
 /// two profiles itself (not recorded for the strict rerun, which would repeat it unchanged).
-pub async fn start_exactly(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
+/// The version calendar is judged on [`TODAY`](super::binary::TODAY) unless the test says
+/// otherwise.
+pub async fn start_exactly(mut config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
+    config
+        .today
+        .get_or_insert_with(|| super::binary::TODAY.parse().unwrap());
     convctl::emulator::start(config, "127.0.0.1:0".parse().unwrap()).await
 }
+
+/// The score window of emulators that inject faults (`--score-window`): a throttling fault
+/// reports the block of its tier, scaled like the window (a minute at Meta's 300 s), and the
+/// client waits what it says; 50 ms keeps those waits short.
+pub const FAULT_SCORE_WINDOW: std::time::Duration = std::time::Duration::from_millis(50);
+/// The same for `convctl emulator --score-window`.
+pub const FAULT_SCORE_WINDOW_ARG: &str = "0.05";
 
 /// A configuration that accepts [`TOKEN`](super::TOKEN) only.
 pub fn with_token() -> EmulatorConfig {

@@ -18,7 +18,8 @@
 //! thing it hides so that a real difference still shows: the run's working directory
 //! (`[dir]`), other temporary directories (`[tmp]`), the emulator's ephemeral port
 //! (`127.0.0.1:[port]`), the random trace id of an error answer (`[trace id]`), the durations
-//! in verbose lines (`[duration]`), convctl's own version (`[version]`), and whatever a test adds with [`Convctl::filter`](super::Convctl::filter)
+//! in verbose lines (`[duration]`) and an account's usage there (`[share]`: its ad-account
+//! score decays while the test runs), convctl's own version (`[version]`), and whatever a test adds with [`Convctl::filter`](super::Convctl::filter)
 //! (a time, an id made concurrently). Conversion ids the emulator hands out are not redacted:
 //! one emulator numbers them in order from 23850000000000001, so a seeded or sequentially
 //! created conversion has the same id on every run, and a wrong id shows as a difference.
@@ -114,6 +115,11 @@ fn filters(run: &Run) -> Vec<(String, String)> {
     filters.push((
         r"\breset in [0-9]+s\b".to_string(),
         "reset in [duration]".to_string(),
+    ));
+    // An account's usage in verbose lines: its ad-account score decays while the test runs.
+    filters.push((
+        r"\busage account [0-9]+(\.[0-9]+)?%".to_string(),
+        "usage account [share]%".to_string(),
     ));
     // convctl's own version, where convctl prints it, so that a release changes no snapshot.
     let version = regex::escape(env!("CARGO_PKG_VERSION"));

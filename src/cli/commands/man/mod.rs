@@ -416,7 +416,10 @@ mod tests {
         ] {
             assert!(page.contains(word), "man page lacks {word}");
         }
-        assert!(page.contains("v26.0"), "the version names the API version");
+        assert!(
+            page.contains(crate::DEFAULT_API_VERSION),
+            "the version names the API version"
+        );
     }
 
     /// `man` and `completions` document only their own options.

@@ -339,7 +339,7 @@ async fn a_failed_delete_after_a_create_is_reported_half_done() {
     assert!(text.contains("Run `convctl apply` again"), "{text}");
 }
 
-/// Item 1 of issue 15: a delete answered "does not exist" (another apply, or a person, deleted
+/// A delete answered "does not exist" (another apply, or a person, deleted
 /// it first) is done, once a listing confirms the conversion is gone: "already gone", for a
 /// tombstone, a prune and the old half of a replacement alike.
 #[tokio::test]
@@ -398,7 +398,7 @@ async fn a_delete_answered_does_not_exist_while_still_listed_fails() {
     );
 }
 
-/// Item 7 of issue 15: a delete-first replacement whose create failed says what the next
+/// A delete-first replacement whose create failed says what the next
 /// apply does, and what to do about the pin.
 #[tokio::test]
 async fn a_delete_first_replacement_whose_create_failed_says_how_to_finish() {
