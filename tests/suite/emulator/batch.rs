@@ -28,12 +28,16 @@ fn body(entry: &Value) -> Value {
 async fn batch_at_root_and_versioned_root_with_dependencies() {
     let emu = start(EmulatorConfig::default()).await;
     let (base, client) = (emu.base_url(), Client::new());
-    let rule = r#"{"url":{"i_contains":"thanks"}}"#;
-    let create_body = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("name", "from batch")
-        .append_pair("rule", rule)
-        .finish();
-    for root in [format!("{base}/"), format!("{base}/v26.0/")] {
+    for (n, root) in [format!("{base}/"), format!("{base}/v26.0/")]
+        .into_iter()
+        .enumerate()
+    {
+        // A rule of its own each time: the strict profile refuses a rule the account holds.
+        let rule = format!(r#"{{"url":{{"i_contains":"thanks-{n}"}}}}"#);
+        let create_body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("name", "from batch")
+            .append_pair("rule", &rule)
+            .finish();
         let (status, answers) = batch(
             &client,
             &root,

@@ -113,7 +113,11 @@ async fn drop_after_commit_commits_then_loses_the_answer() {
                 "{}/v26.0/act_1/customconversions?access_token=tok",
                 emu.base_url()
             ))
-            .form(&[("name", format!("n{i}").as_str()), ("rule", RULE)])
+            // A rule of its own: the strict profile refuses a rule the account holds.
+            .form(&[
+                ("name", format!("n{i}").as_str()),
+                ("rule", &format!(r#"{{"url":{{"i_contains":"n{i}"}}}}"#)),
+            ])
             .send()
             .await;
         match r {

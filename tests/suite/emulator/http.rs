@@ -17,6 +17,12 @@ async fn lenient(config: EmulatorConfig) -> convctl::emulator::RunningEmulator {
 
 const RULE: &str = r#"{"and":[{"event":{"eq":"Purchase"}},{"value":{"gt":100.0}}]}"#;
 
+/// A rule of its own for each conversion of an account: the strict profile refuses a rule the
+/// account holds (code 100, subcode 1760002), as Meta does.
+fn page_rule(page: &str) -> String {
+    serde_json::json!({"url": {"i_contains": page}}).to_string()
+}
+
 async fn json_of(response: Response) -> (u16, Value) {
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
@@ -346,7 +352,10 @@ async fn cap_counts_archived_conversions() {
             &client,
             &base,
             "act_2",
-            &[("name", &format!("n{i}")), ("rule", RULE)],
+            &[
+                ("name", &format!("n{i}")),
+                ("rule", &page_rule(&format!("n{i}"))),
+            ],
         )
         .await;
         assert_eq!(status, 200);
@@ -356,7 +365,10 @@ async fn cap_counts_archived_conversions() {
         &client,
         &base,
         "act_2",
-        &[("name", "one too many"), ("rule", RULE)],
+        &[
+            ("name", "one too many"),
+            ("rule", &page_rule("one too many")),
+        ],
     )
     .await;
     assert_eq!(status, 400);
@@ -391,7 +403,7 @@ async fn cap_counts_archived_conversions() {
         &client,
         &base,
         "act_2",
-        &[("name", "still full"), ("rule", RULE)],
+        &[("name", "still full"), ("rule", &page_rule("still full"))],
     )
     .await;
     assert_eq!(status, 400);

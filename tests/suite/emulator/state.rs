@@ -13,7 +13,11 @@ async fn create(client: &Client, base: &str, name: &str) -> String {
     let v: Value = client
         .post(format!("{base}/v26.0/act_1/customconversions"))
         .bearer_auth("tok")
-        .form(&[("name", name), ("rule", r#"{"url":{"i_contains":"x"}}"#)])
+        // A rule of its own: the strict profile refuses a rule the account holds.
+        .form(&[
+            ("name", name),
+            ("rule", &format!(r#"{{"url":{{"i_contains":"{name}"}}}}"#)),
+        ])
         .send()
         .await
         .unwrap()
