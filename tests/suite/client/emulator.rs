@@ -249,7 +249,7 @@ async fn under_faults_dropped_answers_and_rate_limits_every_write_happens_exactl
         let live = client.list_conversions(acc).await.unwrap();
         let in_state = &by_account[acc.digits()];
         assert_eq!(live.len(), in_state.len());
-        let kept = |i: &usize| (a * 14 + i) % 3 != 0 && ids[a * 14 + i].is_some();
+        let kept = |i: &usize| !(a * 14 + i).is_multiple_of(3) && ids[a * 14 + i].is_some();
         let expected: Vec<usize> = (0..14).filter(kept).collect();
         assert_eq!(live.len(), expected.len(), "{acc}: {live:#?}");
         for i in expected {
