@@ -33,31 +33,53 @@ fn serve(args: &EmulatorArgs) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         let running = emulator::start(config, listen).await?;
+        // Listen for signals before saying where we listen: a script may signal as soon as it
+        // reads the address, and an unheard SIGTERM would end the process without saving.
+        let stop = StopSignals::listen()?;
         {
             let mut stdout = std::io::stdout().lock();
             writeln!(stdout, "listening on {}", running.base_url())?;
             stdout.flush()?;
         }
-        wait_for_signal().await?;
+        stop.wait().await?;
         eprintln!("emulator: stopping");
         running.shutdown().await?;
         Ok(())
     })
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
+/// SIGTERM and SIGINT (Ctrl-C), registered before they are awaited.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r?,
-            _ = term.recv() => {}
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> anyhow::Result<StopSignals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(StopSignals {
+                term: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(StopSignals {})
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await?;
-    Ok(())
+
+    async fn wait(mut self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await?;
+        Ok(())
+    }
 }
 
 /// The emulator's configuration from its command-line options (flag names in the errors).

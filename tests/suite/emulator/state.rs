@@ -170,3 +170,19 @@ fn command_prints_its_address_and_saves_on_sigterm() {
         );
     }
 }
+
+/// A script may signal the emulator the moment it has read the address: the signal is heard
+/// (exit 0, state saved), never the default action that ends the process unsaved.
+#[test]
+fn a_signal_right_after_the_address_is_heard() {
+    for round in 0..8 {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("s.json");
+        let mut emulator = ChildEmulator::spawn(&["--state", state.to_str().unwrap()], None);
+        let exit = emulator
+            .stop(libc::SIGTERM, Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("round {round}: the emulator did not stop"));
+        assert_eq!(exit.code(), Some(0), "round {round}: {exit:?}");
+        assert!(state.exists(), "round {round}: the state was saved");
+    }
+}
