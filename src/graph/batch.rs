@@ -8,11 +8,13 @@
 //! only builds requests and reads entries; deciding what to retry is the caller's.
 
 use super::error::{ErrorKind, GraphError, json_i64};
-use super::transport::{FailedAttempt, Request, Transport};
+use super::transport::{Backoff, FailedAttempt, Request, Transport};
 use super::usage::Usage;
 use crate::model::ids::AdAccountId;
 use reqwest::Method;
 use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// The most sub-requests the API takes in one batch.
 pub(crate) const MAX_BATCH: usize = 50;
@@ -120,5 +122,74 @@ pub(crate) fn entry(
             t.interpret(status, v.to_string().as_bytes(), usage, account, is_write)
         }
         _ => t.interpret(status, &[], usage, account, is_write),
+    }
+}
+
+/// How many rounds of batches an entry that may be asked again gets before it is sent on its own.
+pub(crate) const BATCH_ATTEMPTS: u32 = 3;
+
+/// The rounds of batches whose entries may be asked again (first pages, daily counts): a
+/// round's retryable failures wait out the backoff (or the API's wait) and go in the next
+/// round; after [`BATCH_ATTEMPTS`] rounds, or once the backoff is spent, each is sent on its
+/// own.
+pub(crate) struct Rounds {
+    backoff: Backoff,
+    count: u32,
+}
+
+impl Rounds {
+    pub(crate) fn new(t: &Transport) -> Rounds {
+        Rounds {
+            backoff: Backoff::new(&t.policy),
+            count: 0,
+        }
+    }
+
+    /// Starts a round: the deadline of its requests.
+    pub(crate) fn start(&mut self) -> Instant {
+        self.count += 1;
+        self.backoff.deadline()
+    }
+
+    /// How many rounds have started.
+    pub(crate) fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// The backoff between rounds (for failures that are not an entry's own).
+    pub(crate) fn backoff(&mut self) -> &mut Backoff {
+        &mut self.backoff
+    }
+
+    /// After a round whose `pending` entries failed in a way another round may cure
+    /// (`error`, with the API's `server_wait`): waits and keeps them pending, or moves them to
+    /// `alone`. `what` names them for the log ("the first pages of 3 accounts"), `alone_means`
+    /// what is done with them on their own ("listing each on its own").
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn after_failures(
+        &mut self,
+        t: &Transport,
+        error: &GraphError,
+        server_wait: Option<Duration>,
+        what: &str,
+        alone_means: &str,
+        pending: &mut Vec<usize>,
+        alone: &mut Vec<usize>,
+    ) {
+        let count = self.count;
+        match self
+            .backoff
+            .next(server_wait)
+            .filter(|_| count < BATCH_ATTEMPTS)
+        {
+            Some(delay) => {
+                t.log(|| format!("retry of {what} in {} ms after: {error}", delay.as_millis()));
+                tokio::time::sleep(delay).await;
+            }
+            None => {
+                t.log(|| format!("{what} could not be read in a batch ({error}): {alone_means}"));
+                alone.append(pending);
+            }
+        }
     }
 }

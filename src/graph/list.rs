@@ -20,16 +20,16 @@
 //! `null` entry, a throttled or failed-for-now one, a refusal of the optional fields) from all
 //! the round's batches is cut into the next round's batches, after one backoff. So a few unrun
 //! entries in each of ten batches cost one more round trip, not ten. A page is read and its
-//! `next` followed on its own. An account whose batch could not be had in [`BATCH_ATTEMPTS`]
+//! `next` followed on its own. An account whose batch could not be had in [`batch::BATCH_ATTEMPTS`]
 //! rounds, or whose batch was refused as a whole, is listed on its own (with its own
 //! retries), unless no connection could be made at all. Accounts the API asked to slow down
 //! are not batched. `batch_size` 1 lists one request per account.
 
-use super::batch::{self, MAX_BATCH};
+use super::batch::{self, MAX_BATCH, Rounds};
 use super::client::{GraphClient, Inner};
 use super::decode::{self, FIELDS, OPTIONAL_FIELDS};
 use super::error::{ErrorKind, GraphError};
-use super::transport::{Backoff, FailedAttempt, Request};
+use super::transport::{FailedAttempt, Request};
 use crate::model::LiveConversion;
 use crate::model::access_tier::READ_POINTS;
 use crate::model::ids::AdAccountId;
@@ -48,9 +48,6 @@ const MAX_PAGES: usize = 1000;
 
 /// Conversions of one account, each with the instant the answer that showed it arrived.
 pub(crate) type Listed = Vec<(LiveConversion, Instant)>;
-
-/// Rounds of batches a first page is asked in before its account is listed on its own.
-const BATCH_ATTEMPTS: u32 = 3;
 
 /// What this run knows about reading back the optional fields (learnt once per run).
 #[derive(Default)]
@@ -302,13 +299,10 @@ impl Inner {
         let mut started: Vec<(usize, Pages)> = Vec::new();
         let mut alone: Vec<usize> = Vec::new();
         let mut pending = indices;
-        let mut backoff = Backoff::new(&t.policy);
-        let mut rounds = 0;
+        let mut rounds = Rounds::new(t);
         while !pending.is_empty() {
-            rounds += 1;
-            let outcomes = self
-                .send_round(accounts, &pending, size, backoff.deadline())
-                .await;
+            let deadline = rounds.start();
+            let outcomes = self.send_round(accounts, &pending, size, deadline).await;
             let mut again = Vec::new();
             let mut server_wait: Option<Duration> = None;
             let mut why: Option<GraphError> = None;
@@ -329,14 +323,14 @@ impl Inner {
                 }
             }
             if let Some(e) = unreachable {
-                match backoff.next_unreachable() {
+                match rounds.backoff().next_unreachable() {
                     Some(delay) => {
                         tokio::time::sleep(delay).await;
                         pending = again;
                         continue;
                     }
                     None => {
-                        let e = backoff.exhausted(e);
+                        let e = rounds.backoff().exhausted(e);
                         done.extend(
                             again
                                 .into_iter()
@@ -353,32 +347,26 @@ impl Inner {
             // A refusal of the optional fields alone is asked again at once; anything else
             // waits out the backoff (or the API's wait), and gives up after a few rounds.
             if let Some(error) = why {
-                match backoff
-                    .next(server_wait)
-                    .filter(|_| rounds < BATCH_ATTEMPTS)
-                {
-                    Some(delay) => {
-                        t.log(|| {
-                            format!(
-                                "retry of the first pages of {} accounts in {} ms after: {error}",
-                                pending.len(),
-                                delay.as_millis()
-                            )
-                        });
-                        tokio::time::sleep(delay).await;
-                    }
-                    None => {
-                        t.log(|| format!("the first pages of {} accounts could not be read in a batch ({error}): listing each on its own", pending.len()));
-                        alone.append(&mut pending);
-                    }
-                }
+                let what = format!("the first pages of {} accounts", pending.len());
+                rounds
+                    .after_failures(
+                        t,
+                        &error,
+                        server_wait,
+                        &what,
+                        "listing each on its own",
+                        &mut pending,
+                        &mut alone,
+                    )
+                    .await;
             }
         }
         t.log(|| {
             format!(
-                "first pages of {total} accounts: {} read from the batch, {} listed on their own ({rounds} round(s) of batches)",
+                "first pages of {total} accounts: {} read from the batch, {} listed on their own ({} round(s) of batches)",
                 started.len(),
-                alone.len()
+                alone.len(),
+                rounds.count()
             )
         });
         self.finish_listings(accounts, started, alone, done).await

@@ -15,10 +15,10 @@
 //! bucket's count is the sum of the `count` (else numeric `value`) of its items, or its own
 //! `count`; a bucket outside the window is ignored.
 
-use super::batch::{self, MAX_BATCH};
+use super::batch::{self, MAX_BATCH, Rounds};
 use super::client::{GraphClient, Inner};
 use super::error::{ErrorKind, GraphError, json_i64};
-use super::transport::{Backoff, FailedAttempt, Request};
+use super::transport::{FailedAttempt, Request};
 use crate::model::access_tier::READ_POINTS;
 use crate::model::ids::{AdAccountId, ConversionId};
 use crate::model::stats::{DailyCounts, StatsWindow, utc_day};
@@ -28,8 +28,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
-/// Rounds of batches a conversion's counts are asked in before it is asked on its own.
-const BATCH_ATTEMPTS: u32 = 3;
 /// Pages of one conversion's stats before the client decides the API is looping.
 const MAX_PAGES: usize = 100;
 
@@ -209,11 +207,9 @@ impl Inner {
         let mut more: Vec<(usize, DailyCounts, Url)> = Vec::new();
         let mut alone: Vec<usize> = Vec::new();
         let mut pending = indices;
-        let mut backoff = Backoff::new(&t.policy);
-        let mut rounds = 0;
+        let mut rounds = Rounds::new(t);
         while !pending.is_empty() {
-            rounds += 1;
-            let deadline = backoff.deadline();
+            let deadline = rounds.start();
             let sent = pending.chunks(size.max(1)).map(|chunk| {
                 let members: Vec<usize> = chunk.to_vec();
                 let inner = Arc::clone(self);
@@ -250,25 +246,18 @@ impl Inner {
             let Some(error) = why else {
                 continue;
             };
-            match backoff
-                .next(server_wait)
-                .filter(|_| rounds < BATCH_ATTEMPTS)
-            {
-                Some(delay) => {
-                    t.log(|| {
-                        format!(
-                            "retry of the stats of {} conversions in {} ms after: {error}",
-                            pending.len(),
-                            delay.as_millis()
-                        )
-                    });
-                    tokio::time::sleep(delay).await;
-                }
-                None => {
-                    t.log(|| format!("the stats of {} conversions could not be read in a batch ({error}): asking each on its own", pending.len()));
-                    alone.append(&mut pending);
-                }
-            }
+            let what = format!("the stats of {} conversions", pending.len());
+            rounds
+                .after_failures(
+                    t,
+                    &error,
+                    server_wait,
+                    &what,
+                    "asking each on its own",
+                    &mut pending,
+                    &mut alone,
+                )
+                .await;
         }
         let followed = futures::future::join_all(more.into_iter().map(|(i, counts, next)| {
             let (account, id) = &targets[i];
