@@ -43,16 +43,22 @@ impl Emulator {
         Ok(selection)
     }
 
-    pub(super) fn list(&self, req: &ApiRequest, digits: &str) -> Outcome {
-        let selection = self.selection(req)?;
-        let limit = match req.param("limit") {
-            Some(text) => text
+    /// A page's size: `limit` when asked (at least 1, at most the API's maximum), else
+    /// `default`.
+    pub(super) fn page_limit(&self, req: &ApiRequest, default: usize) -> Result<usize, ApiError> {
+        match req.param("limit") {
+            Some(text) => Ok(text
                 .trim()
                 .parse::<usize>()
                 .map_err(|_| ApiError::invalid_param("Param limit must be a non-negative integer"))?
-                .clamp(1, self.max_limit()),
-            None => DEFAULT_LIMIT,
-        };
+                .clamp(1, self.max_limit())),
+            None => Ok(default),
+        }
+    }
+
+    pub(super) fn list(&self, req: &ApiRequest, digits: &str) -> Outcome {
+        let selection = self.selection(req)?;
+        let limit = self.page_limit(req, DEFAULT_LIMIT)?;
         let after = req.param("after").map(decode_cursor).transpose()?;
         let before = req.param("before").map(decode_cursor).transpose()?;
         let mut body = String::with_capacity(4096);

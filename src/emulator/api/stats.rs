@@ -60,14 +60,7 @@ impl Emulator {
                 "Param start_time must be before end_time",
             ));
         }
-        let limit = match req.param("limit") {
-            Some(text) => text
-                .trim()
-                .parse::<usize>()
-                .map_err(|_| ApiError::invalid_param("Param limit must be a non-negative integer"))?
-                .clamp(1, self.max_limit()),
-            None => 25,
-        };
+        let limit = self.page_limit(req, 25)?;
         let offset = match req.param("after") {
             Some(cursor) => decode_cursor(cursor)? as usize + 1,
             None => 0,
