@@ -75,7 +75,17 @@ pub fn filtered(run: &Run, text: &str) -> String {
     text
 }
 
-/// The filters of `run`, in the order they apply.
+/// The insta settings of a snapshot of text that no run printed (the library client's verbose
+/// lines and errors, the emulator's answers): the suite's filters alone.
+pub fn text_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    for (pattern, replacement) in suite_filters() {
+        settings.add_filter(&pattern, replacement);
+    }
+    settings
+}
+
+/// The filters of `run`, in the order they apply: the run's own, then the suite's.
 fn filters(run: &Run) -> Vec<(String, String)> {
     let mut filters = Vec::new();
     // The working directory, also as the kernel spells it (through any symlink).
@@ -88,6 +98,13 @@ fn filters(run: &Run) -> Vec<(String, String)> {
         }
     }
     filters.extend(run.filters.iter().cloned());
+    filters.extend(suite_filters());
+    filters
+}
+
+/// What varies in any output of the suite, run or not.
+fn suite_filters() -> Vec<(String, String)> {
+    let mut filters = Vec::new();
     // tempfile's directories: `.tmp` and six letters or digits, under the temp directory.
     let temp = std::env::temp_dir();
     for spelling in [Some(temp.clone()), temp.canonicalize().ok()]
@@ -109,9 +126,14 @@ fn filters(run: &Run) -> Vec<(String, String)> {
         r#"(fbtrace_id[": =]{1,4})[A-Za-z0-9]{11}\b"#.to_string(),
         "${1}[trace id]".to_string(),
     ));
-    // Durations in verbose lines: how long an answer took, and when the API's usage window
-    // resets (counted down from the emulator's clock).
+    // Durations in verbose lines: how long an answer took, how long a call waited for the
+    // API's usage, and when the API's usage window resets (counted down from the emulator's
+    // clock).
     filters.push((r"\bin [0-9]+ ms\b".to_string(), "in [duration]".to_string()));
+    filters.push((
+        r"\bwaited [0-9]+ ms before\b".to_string(),
+        "waited [duration] before".to_string(),
+    ));
     filters.push((
         r"\breset in [0-9]+s\b".to_string(),
         "reset in [duration]".to_string(),
