@@ -5,6 +5,7 @@
 //! (`GraphClient::waits`); every test is also bounded by a timeout far below the 100 s per
 //! request that the old reading of `reset_time_duration` waited.
 
+use crate::support::snapshot::text_settings;
 use crate::support::{TOKEN, client::*, stub::*};
 use convctl::graph::{GraphClient, RetryPolicy, Waits};
 use serde_json::json;
@@ -67,12 +68,18 @@ async fn the_documented_usage_sample_on_every_answer_costs_no_waiting() {
         "not one pause: {}",
         log.text()
     );
-    // Verbose output still reports what the headers say.
+    // Verbose output still reports what the headers say (which the suite's filters hide).
     assert!(
         log.text().contains("account 9.67%") && log.text().contains("reset in 100s"),
         "{}",
         log.text()
     );
+    text_settings().bind(|| insta::assert_snapshot!(log.text(), @"
+    graph: GET /v27.0/act_1/customconversions (page 1) → 200 in [duration] [act_1] usage account [share]% reset in [duration]
+    graph: GET /v27.0/act_1/customconversions (page 2) → 200 in [duration] [act_1] usage account [share]% reset in [duration]
+    graph: GET /v27.0/act_1/customconversions (page 3) → 200 in [duration] [act_1] usage account [share]% reset in [duration]
+    graph: act_1: no conversion in the answer carried custom_event_type, event_source_id, action_source_type (unknown: never a change)
+    "));
 }
 
 const APP_SAMPLE: &str = r#"{"call_count":28,"total_time":25,"total_cputime":25}"#;
@@ -190,6 +197,14 @@ async fn usage_at_100_percent_blocks_for_the_shorter_figure() {
     assert_eq!(listed.len(), 3);
     let waits = client.waits();
     assert_eq!(waits.paused_calls, 2, "pages 2 and 3 wait: {}", log.text());
+    text_settings().bind(|| insta::assert_snapshot!(log.text(), @"
+    graph: GET /v27.0/act_1/customconversions (page 1) → 200 in [duration] [act_1] usage account [share]% reset in [duration] regain access in 60s
+    graph: waited [duration] before GET /v27.0/act_1/customconversions (usage/throttle pacing)
+    graph: GET /v27.0/act_1/customconversions (page 2) → 200 in [duration] [act_1] usage account [share]% reset in [duration] regain access in 60s
+    graph: waited [duration] before GET /v27.0/act_1/customconversions (usage/throttle pacing)
+    graph: GET /v27.0/act_1/customconversions (page 3) → 200 in [duration] [act_1] usage account [share]% reset in [duration] regain access in 60s
+    graph: act_1: no conversion in the answer carried custom_event_type, event_source_id, action_source_type (unknown: never a change)
+    "));
     assert!(
         waits.paused >= Duration::from_millis(1900) && waits.paused < Duration::from_secs(10),
         "about 1 s each, never the minute: {waits:?}"
@@ -238,4 +253,12 @@ async fn a_throttling_error_blocks_for_its_wait() {
         "{waits:?}\n{}",
         log.text()
     );
+    text_settings().bind(|| insta::assert_snapshot!(log.text(), @"
+    graph: GET /v27.0/act_1/customconversions (page 1) → 400 in [duration] [act_1] usage account [share]% reset in [duration] regain access in 180s
+    graph: retry (attempt 2/8) of GET /v27.0/act_1/customconversions in [duration] after: (#17) User request limit reached [code 17, subcode 2446079, fbtrace_id TRACE123]
+    help: the API asks to slow down: try again later or lower --parallelism
+    graph: waited [duration] before GET /v27.0/act_1/customconversions (usage/throttle pacing)
+    graph: GET /v27.0/act_1/customconversions (page 1) → 200 in [duration] [act_1] 
+    graph: act_1: no conversion in the answer carried custom_event_type, event_source_id, action_source_type (unknown: never a change)
+    "));
 }
