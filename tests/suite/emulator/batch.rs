@@ -1,6 +1,7 @@
 //! Batch requests at the graph root over real HTTP: order, dependencies, `null` for requests
 //! not run, the 50 limit, version prefixes, and per-sub-request rate limiting.
 
+use super::answer_settings;
 use crate::support::emulator::start;
 use convctl::emulator::EmulatorConfig;
 use reqwest::Client;
@@ -24,10 +25,23 @@ fn body(entry: &Value) -> Value {
     serde_json::from_str(entry["body"].as_str().expect("body is a JSON string")).unwrap()
 }
 
+/// A batch answer as a snapshot shows it: each entry with its body (a JSON string, as the
+/// API sends it) read as JSON; `null` entries kept.
+fn readable(answers: &Value) -> Value {
+    let mut answers = answers.clone();
+    for entry in answers.as_array_mut().expect("a batch answer is an array") {
+        if !entry.is_null() {
+            entry["body"] = body(entry);
+        }
+    }
+    answers
+}
+
 #[tokio::test]
 async fn batch_at_root_and_versioned_root_with_dependencies() {
     let emu = start(EmulatorConfig::default()).await;
     let (base, client) = (emu.base_url(), Client::new());
+    let mut answered = Vec::new();
     for (n, root) in [format!("{base}/"), format!("{base}/v26.0/")]
         .into_iter()
         .enumerate()
@@ -78,11 +92,37 @@ async fn batch_at_root_and_versioned_root_with_dependencies() {
                 .iter()
                 .any(|c| c["id"] == id.as_str() && c["name"] == "renamed")
         );
+        answered.push(json!({"root": root, "answers": readable(&Value::Array(answers.clone()))}));
     }
-    let stats = emu.stats();
-    assert_eq!(stats["batches"], 2, "{stats}");
-    assert_eq!(stats["by_route"]["POST /act_{id}/customconversions"], 2);
-    assert_eq!(stats["by_route"]["GET /{id}"], 2);
+    answer_settings().bind(|| insta::assert_json_snapshot!("with_dependencies", answered));
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(emu.stats(), @r#"
+    {
+      "answers_dropped": 0,
+      "auth": {
+        "form": 0,
+        "header": 0,
+        "json": 0,
+        "query": 2
+      },
+      "batches": 2,
+      "by_route": {
+        "GET /act_{id}/customconversions": 2,
+        "GET /{id}": 2,
+        "POST / (batch)": 2,
+        "POST /act_{id}/customconversions": 2,
+        "POST /{id}": 2
+      },
+      "conversions": 2,
+      "events_received": 0,
+      "faults_injected": 0,
+      "http_requests": 2,
+      "requests": 10,
+      "throttled": 0,
+      "writes": 4
+    }
+    "#);
+    });
     emu.shutdown().await.unwrap();
 }
 
@@ -101,10 +141,57 @@ async fn failed_dependencies_are_not_run_and_errors_stay_in_their_entry() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(answers[0]["code"], 400);
-    assert_eq!(body(&answers[0])["error"]["code"], 100);
-    assert_eq!(answers[1], Value::Null, "its dependency failed: not run");
-    assert_eq!(body(&answers[2])["error"]["error_subcode"], 33);
+    // The second is `null`: its dependency failed, so it was not run.
+    answer_settings().bind(|| insta::assert_json_snapshot!(readable(&answers), @r#"
+    [
+      {
+        "body": {
+          "error": {
+            "code": 100,
+            "fbtrace_id": "[trace id]",
+            "is_transient": false,
+            "message": "(#100) The parameter name is required",
+            "type": "OAuthException"
+          }
+        },
+        "code": 400,
+        "headers": [
+          {
+            "name": "Content-Type",
+            "value": "text/javascript; charset=UTF-8"
+          },
+          {
+            "name": "x-ad-account-usage",
+            "value": "{\"acc_id_util_pct\":[share],\"reset_time_duration\":[left],\"ads_api_access_tier\":\"standard_access\"}"
+          },
+          {
+            "name": "x-business-use-case-usage",
+            "value": "{\"1\":[{\"type\":\"ads_management\",\"call_count\":0,\"total_cputime\":0,\"total_time\":0,\"estimated_time_to_regain_access\":0,\"ads_api_access_tier\":\"standard_access\"}]}"
+          }
+        ]
+      },
+      null,
+      {
+        "body": {
+          "error": {
+            "code": 100,
+            "error_subcode": 33,
+            "fbtrace_id": "[trace id]",
+            "is_transient": false,
+            "message": "Unsupported get request. Object with ID '424242' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
+            "type": "GraphMethodException"
+          }
+        },
+        "code": 400,
+        "headers": [
+          {
+            "name": "Content-Type",
+            "value": "text/javascript; charset=UTF-8"
+          }
+        ]
+      }
+    ]
+    "#));
     emu.shutdown().await.unwrap();
 }
 
@@ -117,8 +204,19 @@ async fn at_most_fifty_and_a_bad_batch_is_a_graph_error() {
         .collect();
     let (status, answer) = batch(&client, &format!("{base}/"), Value::Array(many)).await;
     assert_eq!(status, 400);
-    assert_eq!(answer["error"]["code"], 100);
-    assert!(answer["error"]["message"].as_str().unwrap().contains("50"));
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(answer, @r#"
+    {
+      "error": {
+        "code": 100,
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "(#100) Too many requests in batch message. Maximum batch size is 50",
+        "type": "OAuthException"
+      }
+    }
+    "#);
+    });
     let fifty: Vec<Value> = (0..50)
         .map(|_| json!({"method": "GET", "relative_url": "act_1/customconversions"}))
         .collect();
@@ -132,6 +230,8 @@ async fn at_most_fifty_and_a_bad_batch_is_a_graph_error() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+    let text = r.text().await.unwrap();
+    answer_settings().bind(|| insta::assert_snapshot!(text, @r#"{"error":{"message":"(#100) Param batch must be a JSON array of requests: expected ident at line 1 column 2","type":"OAuthException","code":100,"is_transient":false,"fbtrace_id":"[trace id]"}}"#));
     let r = client
         .post(format!("{base}/v24.0/?access_token=tok"))
         .form(&[("batch", "[]")])
@@ -139,7 +239,17 @@ async fn at_most_fifty_and_a_bad_batch_is_a_graph_error() {
         .await
         .unwrap();
     let v: Value = r.json().await.unwrap();
-    assert_eq!(v["error"]["code"], 2635);
+    answer_settings().bind(|| insta::assert_json_snapshot!(v, @r#"
+    {
+      "error": {
+        "code": 2635,
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version.",
+        "type": "OAuthException"
+      }
+    }
+    "#));
     emu.shutdown().await.unwrap();
 }
 
@@ -156,14 +266,9 @@ async fn each_sub_request_counts_against_the_rate_limit() {
         .collect();
     let (status, answers) = batch(&client, &format!("{base}/"), Value::Array(five)).await;
     assert_eq!(status, 200);
-    let codes: Vec<u64> = answers
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["code"].as_u64().unwrap())
-        .collect();
-    assert_eq!(codes, vec![200, 200, 200, 400, 400]);
-    assert_eq!(body(&answers[3])["error"]["code"], 80004);
+    // Three answered, then 80004 for the rest.
+    answer_settings()
+        .bind(|| insta::assert_json_snapshot!("sub_requests_rate_limited", readable(&answers)));
     // Another account has its own budget.
     let r = client
         .get(format!("{base}/v26.0/act_5/customconversions"))

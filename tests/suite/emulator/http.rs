@@ -1,6 +1,7 @@
 //! The custom conversions edge and node of the emulator over real HTTP: listing, paging,
 //! creating, reading, updating, deleting, the cap, and the exact Graph error shapes.
 
+use super::answer_settings;
 use crate::support::emulator::start;
 use convctl::emulator::{EmulatorConfig, SeedConversion};
 use convctl::model::ids::AdAccountId;
@@ -93,8 +94,13 @@ async fn create_then_list_and_read_back_every_field() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let id = body["id"].as_str().expect("id is a string").to_string();
-    assert!(id.bytes().all(|b| b.is_ascii_digit()));
+    // The id is a string of digits: the emulator's first.
+    insta::assert_json_snapshot!(body, @r#"
+    {
+      "id": "23850000000000001"
+    }
+    "#);
+    let id = body["id"].as_str().unwrap().to_string();
 
     // Comma list, as the Python SDK sends it, with a trailing slash.
     let (status, list) = get(
@@ -105,32 +111,46 @@ async fn create_then_list_and_read_back_every_field() {
     )
     .await;
     assert_eq!(status, 200);
-    let item = &list["data"][0];
-    assert_eq!(item["id"], id.as_str());
-    assert_eq!(item["name"], "Big purchase");
-    // The API's own serialisation: compact, numbers normalised.
-    assert_eq!(
-        item["rule"],
-        r#"{"and":[{"event":{"eq":"Purchase"}},{"value":{"gt":100}}]}"#
-    );
-    assert_eq!(item["custom_event_type"], "PURCHASE");
-    assert_eq!(item["default_conversion_value"], 12);
-    assert_eq!(item["description"], "over 100");
-    assert_eq!(item["data_sources"][0]["id"], "55");
-    assert_eq!(item["data_sources"][0]["source_type"], "PIXEL");
-    assert_eq!(item["pixel"]["id"], "55");
-    assert_eq!(item["account_id"], "1");
-    assert_eq!(item["is_archived"], false);
-    assert_eq!(item["action_source_type"], "website");
-    assert_eq!(item["event_source_id"], "55");
-    let created = item["creation_time"].as_str().unwrap();
-    assert_eq!(created.len(), "2026-11-25T14:10:14+0000".len());
-    assert!(
-        created.ends_with("+0000") && created.as_bytes()[10] == b'T',
-        "{created}"
-    );
-    assert!(item.get("last_fired_time").is_none(), "never fired: absent");
-    assert!(list["paging"].get("next").is_none(), "one page only");
+    // The rule in the API's own serialisation (compact, numbers normalised), the creation time
+    // as the API writes it (`2026-11-25T14:10:14+0000`), no last_fired_time (never fired), no
+    // next (one page only).
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(list, @r#"
+    {
+      "data": [
+        {
+          "account_id": "1",
+          "action_source_type": "website",
+          "creation_time": "[time]",
+          "custom_event_type": "PURCHASE",
+          "data_sources": [
+            {
+              "id": "55",
+              "name": "Pixel 55",
+              "source_type": "PIXEL"
+            }
+          ],
+          "default_conversion_value": 12,
+          "description": "over 100",
+          "event_source_id": "55",
+          "id": "23850000000000001",
+          "is_archived": false,
+          "name": "Big purchase",
+          "pixel": {
+            "id": "55"
+          },
+          "rule": "{\"and\":[{\"event\":{\"eq\":\"Purchase\"}},{\"value\":{\"gt\":100}}]}"
+        }
+      ],
+      "paging": {
+        "cursors": {
+          "after": "3233383530303030303030303030303031",
+          "before": "3233383530303030303030303030303031"
+        }
+      }
+    }
+    "#);
+    });
 
     // JSON array form, as the seeds' curl example sends it.
     let (_, list) = get(
@@ -138,8 +158,17 @@ async fn create_then_list_and_read_back_every_field() {
         &format!("{base}/v26.0/act_1/customconversions?fields=[\"pixel\",\"rule\"]"),
     )
     .await;
-    let keys: Vec<&String> = list["data"][0].as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), 3, "{list}");
+    insta::assert_json_snapshot!(list["data"], @r#"
+    [
+      {
+        "id": "23850000000000001",
+        "pixel": {
+          "id": "55"
+        },
+        "rule": "{\"and\":[{\"event\":{\"eq\":\"Purchase\"}},{\"value\":{\"gt\":100}}]}"
+      }
+    ]
+    "#);
 
     // Without fields: only the id.
     let (_, list) = get(&client, &format!("{base}/v26.0/act_1/customconversions")).await;
@@ -148,13 +177,29 @@ async fn create_then_list_and_read_back_every_field() {
     // The node, with a trailing slash.
     let (status, node) = get(&client, &format!("{base}/v26.0/{id}/?fields=name,rule")).await;
     assert_eq!(status, 200);
-    assert_eq!(node["name"], "Big purchase");
+    insta::assert_json_snapshot!(node, @r#"
+    {
+      "id": "23850000000000001",
+      "name": "Big purchase",
+      "rule": "{\"and\":[{\"event\":{\"eq\":\"Purchase\"}},{\"value\":{\"gt\":100}}]}"
+    }
+    "#);
 
     // Unknown field: code 100.
     let (status, err) = get(&client, &format!("{base}/v26.0/{id}?fields=name,colour")).await;
     assert_eq!(status, 400);
     assert_graph_error(&err, 100, None);
-    assert!(err["error"]["message"].as_str().unwrap().contains("colour"));
+    answer_settings().bind(|| insta::assert_json_snapshot!(err, @r#"
+    {
+      "error": {
+        "code": 100,
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "(#100) Tried accessing nonexisting field (colour) on node type (CustomConversion)",
+        "type": "OAuthException"
+      }
+    }
+    "#));
     emu.shutdown().await.unwrap();
 }
 
@@ -234,8 +279,7 @@ async fn paging_default_limit_cap_and_cursors() {
         &format!("{base}/v26.0/act_7/customconversions?fields=name&limit=10&after={after}"),
     )
     .await;
-    assert_eq!(p2["data"][0]["name"], "c010");
-    assert!(p2["paging"]["previous"].is_string());
+    answer_settings().bind(|| insta::assert_json_snapshot!("second_page_of_ten", p2));
     let before = p2["paging"]["cursors"]["before"].as_str().unwrap();
     let (_, back) = get(
         &client,
@@ -246,8 +290,11 @@ async fn paging_default_limit_cap_and_cursors() {
 
     // An empty account: an empty page, no next.
     let (_, empty) = get(&client, &format!("{base}/v26.0/act_8/customconversions")).await;
-    assert_eq!(empty["data"], json!([]));
-    assert!(empty.get("paging").is_none_or(|p| p.get("next").is_none()));
+    insta::assert_json_snapshot!(empty, @r#"
+    {
+      "data": []
+    }
+    "#);
     emu.shutdown().await.unwrap();
 }
 
@@ -296,6 +343,7 @@ async fn create_validation() {
             "event_source_id",
         ),
     ];
+    let mut refusals = Vec::new();
     for (form, mentions) in cases {
         let (status, body) = create(&client, &base, "act_1", &form).await;
         assert_eq!(status, 400, "{form:?}: {body}");
@@ -305,7 +353,13 @@ async fn create_validation() {
             text.contains(mentions),
             "{form:?} should mention {mentions}: {text}"
         );
+        let form: serde_json::Map<String, Value> = form
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
+        refusals.push(json!({"form": form, "answer": body}));
     }
+    answer_settings().bind(|| insta::assert_json_snapshot!("create_refusals", refusals));
     // advanced_rule alone is enough; duplicate names are allowed; ids differ.
     let (s1, a) = create(
         &client,
@@ -325,10 +379,13 @@ async fn create_validation() {
         ),
     )
     .await;
-    assert_eq!(
-        node["advanced_rule"], r#"{"a":2,"b":1}"#,
-        "keys sorted, compact"
-    );
+    // Keys sorted, compact.
+    insta::assert_json_snapshot!(node, @r#"
+    {
+      "advanced_rule": "{\"a\":2,\"b\":1}",
+      "id": "23850000000000001"
+    }
+    "#);
     assert_eq!(
         emu.state()["conversions"].as_array().unwrap().len(),
         2,
@@ -373,7 +430,20 @@ async fn cap_counts_archived_conversions() {
     .await;
     assert_eq!(status, 400);
     assert_graph_error(&body, 100, Some(1_760_005));
-    assert!(body["error"]["message"].as_str().unwrap().contains("limit"));
+    answer_settings().bind(|| insta::assert_json_snapshot!(body, @r#"
+    {
+      "error": {
+        "code": 100,
+        "error_subcode": 1760005,
+        "error_user_msg": "Ad accounts are limited to 100 custom conversions.",
+        "error_user_title": "Custom conversion limit reached",
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "(#100) This ad account has reached its limit of 3 custom conversions: delete one before creating another",
+        "type": "OAuthException"
+      }
+    }
+    "#));
     // Another account is not affected.
     assert_eq!(
         create(&client, &base, "act_3", &[("name", "x"), ("rule", RULE)])
@@ -397,8 +467,33 @@ async fn cap_counts_archived_conversions() {
         &format!("{base}/v26.0/act_2/customconversions?fields=is_archived,name"),
     )
     .await;
-    assert_eq!(list["data"].as_array().unwrap().len(), 3);
-    assert_eq!(list["data"][0]["is_archived"], true);
+    insta::assert_json_snapshot!(list, @r#"
+    {
+      "data": [
+        {
+          "id": "23850000000000001",
+          "is_archived": true,
+          "name": "n0"
+        },
+        {
+          "id": "23850000000000002",
+          "is_archived": false,
+          "name": "n1"
+        },
+        {
+          "id": "23850000000000003",
+          "is_archived": false,
+          "name": "n2"
+        }
+      ],
+      "paging": {
+        "cursors": {
+          "after": "3233383530303030303030303030303033",
+          "before": "3233383530303030303030303030303031"
+        }
+      }
+    }
+    "#);
     let (status, _) = create(
         &client,
         &base,
@@ -441,6 +536,7 @@ async fn update_only_three_fields_and_delete() {
         read,
         json!({"name": "b", "description": "d", "default_conversion_value": 7.5, "id": id})
     );
+    let mut refusals = Vec::new();
     for field in [
         "rule",
         "custom_event_type",
@@ -459,8 +555,9 @@ async fn update_only_three_fields_and_delete() {
         .await;
         assert_eq!(status, 400, "{field}");
         assert_graph_error(&body, 100, None);
-        assert!(body["error"]["message"].as_str().unwrap().contains(field));
+        refusals.push(json!({"field": field, "answer": body}));
     }
+    answer_settings().bind(|| insta::assert_json_snapshot!("update_refusals", refusals));
     let (_, read) = get(&client, &format!("{base}/v26.0/{id}?fields=name")).await;
     assert_eq!(read["name"], "b", "a refused update changes nothing");
 
@@ -469,13 +566,18 @@ async fn update_only_three_fields_and_delete() {
     let (status, body) = get(&client, &format!("{base}/v26.0/{id}")).await;
     assert_eq!(status, 400);
     assert_graph_error(&body, 100, Some(33));
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Unsupported get request")
-    );
-    assert_eq!(body["error"]["type"], "GraphMethodException");
+    answer_settings().bind(|| insta::assert_json_snapshot!(body, @r#"
+    {
+      "error": {
+        "code": 100,
+        "error_subcode": 33,
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "Unsupported get request. Object with ID '23850000000000001' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
+        "type": "GraphMethodException"
+      }
+    }
+    "#));
     let (_, body) = json_of(
         client
             .post(&node)
@@ -486,14 +588,32 @@ async fn update_only_three_fields_and_delete() {
     )
     .await;
     assert_graph_error(&body, 100, Some(33));
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Unsupported post request")
-    );
+    answer_settings().bind(|| insta::assert_json_snapshot!(body, @r#"
+    {
+      "error": {
+        "code": 100,
+        "error_subcode": 33,
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "Unsupported post request. Object with ID '23850000000000001' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
+        "type": "GraphMethodException"
+      }
+    }
+    "#));
     let (_, body) = json_of(client.delete(&node).send().await.unwrap()).await;
     assert_graph_error(&body, 100, Some(33));
+    answer_settings().bind(|| insta::assert_json_snapshot!(body, @r#"
+    {
+      "error": {
+        "code": 100,
+        "error_subcode": 33,
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "Unsupported delete request. Object with ID '23850000000000001' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
+        "type": "GraphMethodException"
+      }
+    }
+    "#));
     let stats = emu.stats();
     assert_eq!(stats["writes"], 3, "{stats}");
     emu.shutdown().await.unwrap();
@@ -524,10 +644,33 @@ async fn tokens_versions_proofs_and_usage_headers() {
         .send()
         .await
         .unwrap();
-    for h in ["x-ad-account-usage", "x-business-use-case-usage"] {
-        let v: Value = serde_json::from_str(r.headers()[h].to_str().unwrap()).unwrap();
-        assert!(v.is_object(), "{h}");
-    }
+    let usage: Vec<Value> = ["x-ad-account-usage", "x-business-use-case-usage"]
+        .iter()
+        .map(|h| serde_json::from_str(r.headers()[*h].to_str().unwrap()).unwrap())
+        .collect();
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(usage, @r#"
+    [
+      {
+        "acc_id_util_pct": [share],
+        "ads_api_access_tier": "standard_access",
+        "reset_time_duration": [left]
+      },
+      {
+        "5": [
+          {
+            "ads_api_access_tier": "standard_access",
+            "call_count": 0,
+            "estimated_time_to_regain_access": 0,
+            "total_cputime": 0,
+            "total_time": 0,
+            "type": "ads_management"
+          }
+        ]
+      }
+    ]
+    "#);
+    });
     // Marketing API calls are not counted against the Graph API's platform limits (seed
     // 002): the app's usage never moves, so no X-App-Usage.
     assert!(!r.headers().contains_key("x-app-usage"));
@@ -577,17 +720,51 @@ async fn tokens_versions_proofs_and_usage_headers() {
     let (status, body) = json_of(r).await;
     assert_eq!(status, 400);
     assert_graph_error(&body, 190, Some(467));
-    assert_eq!(body["error"]["type"], "OAuthException");
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(body, @r#"
+    {
+      "error": {
+        "code": 190,
+        "error_subcode": 467,
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "Invalid OAuth access token - Cannot parse access token",
+        "type": "OAuthException"
+      }
+    }
+    "#);
+    });
     // No token at all.
     let (_, body) = json_of(client.get(&list).send().await.unwrap()).await;
-    assert_eq!(body["error"]["code"], 104);
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(body, @r#"
+    {
+      "error": {
+        "code": 104,
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "An access token is required to request this resource.",
+        "type": "OAuthException"
+      }
+    }
+    "#);
+    });
     // Proof missing / wrong.
     let (_, body) = json_of(client.get(&list).bearer_auth("good").send().await.unwrap()).await;
     assert_graph_error(&body, 100, None);
-    assert_eq!(
-        body["error"]["message"],
-        "API calls from the server require an appsecret_proof argument"
-    );
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(body, @r#"
+    {
+      "error": {
+        "code": 100,
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "API calls from the server require an appsecret_proof argument",
+        "type": "GraphMethodException"
+      }
+    }
+    "#);
+    });
     let (_, body) = json_of(
         client
             .get(format!("{list}?appsecret_proof=00ff"))
@@ -597,14 +774,23 @@ async fn tokens_versions_proofs_and_usage_headers() {
             .unwrap(),
     )
     .await;
-    assert_eq!(
-        body["error"]["message"],
-        "Invalid appsecret_proof provided in the API argument"
-    );
-    assert_eq!(body["error"]["type"], "GraphMethodException");
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(body, @r#"
+    {
+      "error": {
+        "code": 100,
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "Invalid appsecret_proof provided in the API argument",
+        "type": "GraphMethodException"
+      }
+    }
+    "#);
+    });
     // Retired versions (on the tests' day, 2026-12-06: v24.0 since 2026-11-10): 2635; an
     // unknown account: 100/33. (Served versions, and the day each is retired: the emulator's
     // unit tests, `versions_are_retired_on_their_published_dates`.)
+    let mut retired = Vec::new();
     for version in ["v24.0", "v19.0"] {
         let (status, body) = json_of(
             client
@@ -619,7 +805,30 @@ async fn tokens_versions_proofs_and_usage_headers() {
         .await;
         assert_eq!(status, 400);
         assert_graph_error(&body, 2635, None);
+        retired.push(body);
     }
+    answer_settings().bind(|| insta::assert_json_snapshot!(retired, @r#"
+    [
+      {
+        "error": {
+          "code": 2635,
+          "fbtrace_id": "[trace id]",
+          "is_transient": false,
+          "message": "(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version.",
+          "type": "OAuthException"
+        }
+      },
+      {
+        "error": {
+          "code": 2635,
+          "fbtrace_id": "[trace id]",
+          "is_transient": false,
+          "message": "(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version.",
+          "type": "OAuthException"
+        }
+      }
+    ]
+    "#));
     let (_, body) = json_of(
         client
             .get(format!(
@@ -632,6 +841,18 @@ async fn tokens_versions_proofs_and_usage_headers() {
     )
     .await;
     assert_graph_error(&body, 100, Some(33));
+    answer_settings().bind(|| insta::assert_json_snapshot!(body, @r#"
+    {
+      "error": {
+        "code": 100,
+        "error_subcode": 33,
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "Unsupported get request. Object with ID 'act_6' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
+        "type": "GraphMethodException"
+      }
+    }
+    "#));
     emu.shutdown().await.unwrap();
 }
 
@@ -650,17 +871,46 @@ async fn seeding_route_for_tests() {
         .unwrap();
     let (status, body) = json_of(r).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["ids"].as_array().unwrap().len(), 2);
+    insta::assert_json_snapshot!(body, @r#"
+    {
+      "ids": [
+        "23850000000000001",
+        "23850000000000002"
+      ]
+    }
+    "#);
     let (_, list) = get(
         &client,
         &format!("{base}/v26.0/act_9/customconversions?fields=name,is_archived,last_fired_time"),
     )
     .await;
-    assert_eq!(list["data"][0]["is_archived"], true);
     assert_eq!(
         list["data"][1]["last_fired_time"],
         convctl::emulator::graph_datetime(1_795_000_000)
     );
+    insta::assert_json_snapshot!(list, @r#"
+    {
+      "data": [
+        {
+          "id": "23850000000000001",
+          "is_archived": true,
+          "name": "a"
+        },
+        {
+          "id": "23850000000000002",
+          "is_archived": false,
+          "last_fired_time": "2026-11-18T11:06:40+0000",
+          "name": "b"
+        }
+      ],
+      "paging": {
+        "cursors": {
+          "after": "3233383530303030303030303030303032",
+          "before": "3233383530303030303030303030303031"
+        }
+      }
+    }
+    "#);
     let bad = client
         .post(format!("{base}/_emulator/conversions"))
         .json(&json!({"account": "x", "name": "a"}))
@@ -668,6 +918,7 @@ async fn seeding_route_for_tests() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
+    insta::assert_snapshot!(bad.text().await.unwrap(), @r#"{"error":"`x` is not an ad account id: write `act_` followed by digits, e.g. act_1234567890"}"#);
     let state: Value = client
         .get(format!("{base}/_emulator/state"))
         .send()
@@ -676,8 +927,41 @@ async fn seeding_route_for_tests() {
         .json()
         .await
         .unwrap();
-    assert_eq!(state["conversions"].as_array().unwrap().len(), 2);
-    assert_eq!(state["conversions"][0]["account_id"], "9");
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(state, @r#"
+    {
+      "conversions": [
+        {
+          "account_id": "9",
+          "creation_time": [time],
+          "custom_event_type": "OTHER",
+          "default_conversion_value": 0.0,
+          "description": "",
+          "id": "23850000000000001",
+          "is_archived": true,
+          "is_unavailable": false,
+          "name": "a",
+          "rule": "{\"url\":{\"i_contains\":\"x\"}}"
+        },
+        {
+          "account_id": "9",
+          "creation_time": [time],
+          "custom_event_type": "OTHER",
+          "default_conversion_value": 0.0,
+          "description": "",
+          "id": "23850000000000002",
+          "is_archived": false,
+          "is_unavailable": false,
+          "last_fired_time": 1795000000,
+          "name": "b",
+          "rule": "{\"event\":{\"eq\":\"Lead\"}}"
+        }
+      ],
+      "format": 1,
+      "next_id": "23850000000000003"
+    }
+    "#);
+    });
     emu.shutdown().await.unwrap();
 }
 
@@ -724,11 +1008,13 @@ async fn multipart_bodies_as_curl_f_sends_them() {
         ),
     )
     .await;
-    assert_eq!(node["name"], "URL based Custom Conversion");
-    assert_eq!(
-        node["rule"],
-        r#"{"or":[{"url":{"i_contains":"thankyou.html"}},{"url":{"i_contains":"confirmation.html"}}]}"#
-    );
+    insta::assert_json_snapshot!(node, @r#"
+    {
+      "id": "23850000000000001",
+      "name": "URL based Custom Conversion",
+      "rule": "{\"or\":[{\"url\":{\"i_contains\":\"thankyou.html\"}},{\"url\":{\"i_contains\":\"confirmation.html\"}}]}"
+    }
+    "#);
     assert_eq!(emu.stats()["auth"]["form"], 1);
     emu.shutdown().await.unwrap();
 }
