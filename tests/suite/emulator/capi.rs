@@ -1,6 +1,7 @@
 //! The Conversions API endpoint over real HTTP: validation (whole batch rejected on one bad
 //! event, time window, limits), both `data` item forms, and fired times of matching conversions.
 
+use super::answer_settings;
 use crate::support::emulator::start;
 use crate::support::now;
 use convctl::emulator::{EmulatorConfig, SeedConversion};
@@ -94,30 +95,31 @@ async fn matching_events_update_fired_times() {
     ]);
     let (status, answer) = send(&client, &base, "v26.0", "55", &data, Some("TEST123")).await;
     assert_eq!(status, 200, "{answer}");
-    assert_eq!(answer["events_received"], 3);
-    assert_eq!(answer["messages"], json!([]));
-    assert!(answer["fbtrace_id"].is_string());
-    let b = fired(&client, &base, &big).await;
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(answer, @r#"
+    {
+      "events_received": 3,
+      "fbtrace_id": "[trace id]",
+      "messages": []
+    }
+    "#);
+    });
+    let time = |seconds_ago: i64| convctl::emulator::graph_datetime(t - seconds_ago);
     assert_eq!(
-        b["first_fired_time"],
-        convctl::emulator::graph_datetime(t - 3600)
+        fired(&client, &base, &big).await,
+        json!({"id": big, "first_fired_time": time(3600), "last_fired_time": time(60)})
     );
     assert_eq!(
-        b["last_fired_time"],
-        convctl::emulator::graph_datetime(t - 60)
+        fired(&client, &base, &thanks).await,
+        json!({"id": thanks, "first_fired_time": time(30), "last_fired_time": time(30)})
     );
-    let th = fired(&client, &base, &thanks).await;
     assert_eq!(
-        th["first_fired_time"],
-        convctl::emulator::graph_datetime(t - 30)
-    );
-    let o = fired(&client, &base, &other_pixel).await;
-    assert!(
-        o.get("last_fired_time").is_none(),
-        "another pixel's conversion: {o}"
+        fired(&client, &base, &other_pixel).await,
+        json!({"id": other_pixel}),
+        "another pixel's conversion never fired"
     );
     // The Conversions API keeps older versions longer than the Marketing API.
-    let (status, _) = send(
+    let (status, answer) = send(
         &client,
         &base,
         "v25.0",
@@ -127,6 +129,15 @@ async fn matching_events_update_fired_times() {
     )
     .await;
     assert_eq!(status, 200);
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(answer, @r#"
+    {
+      "events_received": 1,
+      "fbtrace_id": "[trace id]",
+      "messages": []
+    }
+    "#);
+    });
     emu.shutdown().await.unwrap();
 }
 
@@ -166,6 +177,7 @@ async fn one_bad_event_rejects_the_whole_batch() {
             None,
         ),
     ];
+    let mut refusals = Vec::new();
     for (bad, mentions, subcode) in cases {
         let data = json!([purchase(t, 500.0, "https://x"), bad]);
         let (status, answer) = send(&client, &base, "v26.0", "55", &data, None).await;
@@ -184,7 +196,9 @@ async fn one_bad_event_rejects_the_whole_batch() {
                 .starts_with("event 1:"),
             "{answer}"
         );
+        refusals.push(answer);
     }
+    answer_settings().bind(|| insta::assert_json_snapshot!("one_bad_event", refusals));
     assert!(
         fired(&client, &base, &id)
             .await
@@ -193,20 +207,27 @@ async fn one_bad_event_rejects_the_whole_batch() {
         "nothing was processed"
     );
     // physical_store events may be 62 days old.
-    let (status, _) = send(&client, &base, "v26.0", "55", &json!([store_old]), None).await;
-    assert_eq!(status, 200);
+    let (status, answer) = send(&client, &base, "v26.0", "55", &json!([store_old]), None).await;
+    assert_eq!(status, 200, "{answer}");
     // At most 1,000 events; none is an error too.
     let many: Vec<Value> = (0..1001)
         .map(|i| purchase(t - i, 1.0, "https://x"))
         .collect();
     let (status, answer) = send(&client, &base, "v26.0", "55", &Value::Array(many), None).await;
     assert_eq!(status, 400);
-    assert!(
-        answer["error"]["error_user_msg"]
-            .as_str()
-            .unwrap()
-            .contains("1000")
-    );
+    answer_settings().bind(|| insta::assert_json_snapshot!(answer, @r#"
+    {
+      "error": {
+        "code": 100,
+        "error_user_msg": "1001 events sent; at most 1000 events can be sent in one request: split them",
+        "error_user_title": "Too many events",
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "Invalid parameter",
+        "type": "OAuthException"
+      }
+    }
+    "#));
     let thousand: Vec<Value> = (0..1000)
         .map(|i| purchase(t - i, 1.0, "https://x"))
         .collect();
@@ -222,5 +243,19 @@ async fn one_bad_event_rejects_the_whole_batch() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+    let answer: Value = r.json().await.unwrap();
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(answer, @r#"
+    {
+      "error": {
+        "code": 100,
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "(#100) The parameter data is required",
+        "type": "OAuthException"
+      }
+    }
+    "#);
+    });
     emu.shutdown().await.unwrap();
 }

@@ -3,6 +3,7 @@
 //! on every answer about an account (errors, batch entries and injected faults included), no
 //! `X-App-Usage` at all, and the throttled answers counted in `/_emulator/stats`.
 
+use super::answer_settings;
 use crate::support::emulator::start;
 use convctl::emulator::{EmulatorConfig, RunningEmulator};
 use convctl::model::access_tier::AccessTier;
@@ -11,6 +12,14 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 const RULE: &str = r#"{"url":{"i_contains":"x"}}"#;
+
+/// An answer's usage headers, read as JSON.
+fn usage(r: &Response) -> Value {
+    json!({
+        "x-ad-account-usage": header(r, "x-ad-account-usage"),
+        "x-business-use-case-usage": header(r, "x-business-use-case-usage"),
+    })
+}
 
 fn header(r: &Response, name: &str) -> Value {
     let text = r
@@ -78,19 +87,52 @@ async fn the_development_tier_refuses_the_twenty_first_write_and_blocks() {
     }
     let refused = create(&client, &emu, 21).await;
     assert_eq!(refused.status(), 400);
-    let usage = header(&refused, "x-ad-account-usage");
-    assert_eq!(usage["acc_id_util_pct"], 100, "{usage}");
+    let headers = header(&refused, "x-ad-account-usage");
     assert!(
-        usage["reset_time_duration"].as_f64().unwrap() > 0.0,
-        "{usage}"
+        headers["reset_time_duration"].as_f64().unwrap() > 0.0,
+        "{headers}"
     );
+    // The account at 100%, blocked (the Business Use Case header counts the block in whole
+    // minutes: 1 s is 0).
+    let headers = usage(&refused);
     let body: Value = refused.json().await.unwrap();
-    assert_eq!(body["error"]["code"], 17, "{body}");
-    assert_eq!(body["error"]["error_subcode"], 2446079);
-    assert_eq!(
-        body["error"]["error_user_title"],
-        "Ad Account Has Too Many API Calls"
-    );
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(headers, @r#"
+        {
+          "x-ad-account-usage": {
+            "acc_id_util_pct": 100,
+            "ads_api_access_tier": "development_access",
+            "reset_time_duration": [left]
+          },
+          "x-business-use-case-usage": {
+            "1": [
+              {
+                "ads_api_access_tier": "development_access",
+                "call_count": 7,
+                "estimated_time_to_regain_access": 0,
+                "total_cputime": 3,
+                "total_time": 3,
+                "type": "ads_management"
+              }
+            ]
+          }
+        }
+        "#);
+        insta::assert_json_snapshot!(body, @r#"
+        {
+          "error": {
+            "code": 17,
+            "error_subcode": 2446079,
+            "error_user_msg": "There have been too many calls from this ad-account. Please wait a bit and try again.",
+            "error_user_title": "Ad Account Has Too Many API Calls",
+            "fbtrace_id": "[trace id]",
+            "is_transient": false,
+            "message": "(#17) User request limit reached",
+            "type": "OAuthException"
+          }
+        }
+        "#);
+    });
     // Blocked: a read is refused too, with the headers.
     let read = client
         .get(format!("{}/v26.0/act_1/customconversions", emu.base_url()))
@@ -100,7 +142,20 @@ async fn the_development_tier_refuses_the_twenty_first_write_and_blocks() {
         .unwrap();
     assert_eq!(header(&read, "x-ad-account-usage")["acc_id_util_pct"], 100);
     let body: Value = read.json().await.unwrap();
-    assert_eq!(body["error"]["code"], 17, "{body}");
+    answer_settings().bind(|| insta::assert_json_snapshot!(body, @r#"
+    {
+      "error": {
+        "code": 17,
+        "error_subcode": 2446079,
+        "error_user_msg": "There have been too many calls from this ad-account. Please wait a bit and try again.",
+        "error_user_title": "Ad Account Has Too Many API Calls",
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "(#17) User request limit reached",
+        "type": "OAuthException"
+      }
+    }
+    "#));
     assert_eq!(emu.stats()["throttled"], 2);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let after = create(&client, &emu, 22).await;
@@ -134,13 +189,50 @@ async fn answers_about_an_account_carry_its_usage_and_none_carries_app_usage() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
-    let usage = header(&bad, "x-ad-account-usage");
-    assert_eq!(usage["ads_api_access_tier"], "standard_access");
-    assert!(usage["acc_id_util_pct"].as_f64().unwrap() > 1.6, "{usage}");
-    let buc = header(&bad, "x-business-use-case-usage");
-    assert_eq!(buc["1"][0]["type"], "ads_management");
-    assert_eq!(buc["1"][0]["estimated_time_to_regain_access"], 0);
+    let account = header(&bad, "x-ad-account-usage");
+    assert!(
+        account["acc_id_util_pct"].as_f64().unwrap() > 1.6,
+        "{account}"
+    );
     assert!(!bad.headers().contains_key("x-app-usage"));
+    let headers = usage(&bad);
+    let body: Value = bad.json().await.unwrap();
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(headers, @r#"
+        {
+          "x-ad-account-usage": {
+            "acc_id_util_pct": [share],
+            "ads_api_access_tier": "standard_access",
+            "reset_time_duration": [left]
+          },
+          "x-business-use-case-usage": {
+            "1": [
+              {
+                "ads_api_access_tier": "standard_access",
+                "call_count": 0,
+                "estimated_time_to_regain_access": 0,
+                "total_cputime": 0,
+                "total_time": 0,
+                "type": "ads_management"
+              }
+            ]
+          }
+        }
+        "#);
+        insta::assert_json_snapshot!(body, @r#"
+        {
+          "error": {
+            "code": 100,
+            "error_user_msg": "the rule is not valid JSON: EOF while parsing an object at line 1 column 1; write it as a JSON object such as {\"url\":{\"i_contains\":\"thankyou\"}}",
+            "error_user_title": "Invalid rule",
+            "fbtrace_id": "[trace id]",
+            "is_transient": false,
+            "message": "(#100) Param rule is not a valid rule: the rule is not valid JSON: EOF while parsing an object at line 1 column 1; write it as a JSON object such as {\"url\":{\"i_contains\":\"thankyou\"}}",
+            "type": "OAuthException"
+          }
+        }
+        "#);
+    });
     // An answer about no account carries no usage header.
     let events = client
         .post(format!("{}/v26.0/55/events", emu.base_url()))
@@ -167,6 +259,7 @@ async fn injected_throttles_carry_the_headers_of_a_block() {
     .await;
     let client = Client::new();
     let mut seen = std::collections::BTreeSet::new();
+    let mut throttles = std::collections::BTreeMap::new();
     for _ in 0..60 {
         let r = client
             .get(format!("{}/v26.0/act_9/customconversions", emu.base_url()))
@@ -191,12 +284,61 @@ async fn injected_throttles_carry_the_headers_of_a_block() {
             if code == 80004 {
                 assert_eq!(buc["9"][0]["call_count"], 100, "{buc}");
             }
+            let headers = json!({"x-ad-account-usage": usage, "x-business-use-case-usage": buc});
+            let first = throttles.entry(code).or_insert_with(|| headers.clone());
+            assert_eq!(
+                *first, headers,
+                "every throttle of code {code} says the same"
+            );
         } else {
             assert!(headers.contains_key("x-ad-account-usage"), "{body}");
         }
         seen.insert(code);
     }
     assert!(seen.contains(&17) && seen.contains(&80004), "{seen:?}");
+    // The headers of each kind of throttle, whole.
+    insta::assert_json_snapshot!(throttles, @r#"
+    {
+      "17": {
+        "x-ad-account-usage": {
+          "acc_id_util_pct": 100,
+          "ads_api_access_tier": "standard_access",
+          "reset_time_duration": 300
+        },
+        "x-business-use-case-usage": {
+          "9": [
+            {
+              "ads_api_access_tier": "standard_access",
+              "call_count": 0,
+              "estimated_time_to_regain_access": 1,
+              "total_cputime": 0,
+              "total_time": 0,
+              "type": "ads_management"
+            }
+          ]
+        }
+      },
+      "80004": {
+        "x-ad-account-usage": {
+          "acc_id_util_pct": 100,
+          "ads_api_access_tier": "standard_access",
+          "reset_time_duration": 300
+        },
+        "x-business-use-case-usage": {
+          "9": [
+            {
+              "ads_api_access_tier": "standard_access",
+              "call_count": 100,
+              "estimated_time_to_regain_access": 1,
+              "total_cputime": 50,
+              "total_time": 50,
+              "type": "ads_management"
+            }
+          ]
+        }
+      }
+    }
+    "#);
     assert_eq!(
         emu.stats()["throttled"],
         0,

@@ -3,6 +3,7 @@
 //! bodies, the token in a JSON body), and the strict profile takes the less convenient
 //! reading (refused fields, pages of 25, unrun batch entries, `is_custom_event_type_predicted`).
 
+use super::answer_settings;
 use convctl::emulator::{EmulatorConfig, RunningEmulator};
 use serde_json::{Value, json};
 
@@ -68,11 +69,18 @@ async fn what_the_node_sdk_sends_is_accepted() {
         Some(json!({"name": "x", "id": other})),
     )
     .await;
-    assert_eq!(
-        (status, body["error"]["code"].as_i64()),
-        (400, Some(100)),
-        "{body}"
-    );
+    assert_eq!(status, 400, "{body}");
+    answer_settings().bind(|| insta::assert_json_snapshot!(body, @r#"
+    {
+      "error": {
+        "code": 100,
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "(#100) Cannot update id of a custom conversion: the request is about 23850000000000001 but carries id 23850000000000002",
+        "type": "OAuthException"
+      }
+    }
+    "#));
 
     // Multi-object read, keyed by id.
     let (status, body) = call(
@@ -82,19 +90,30 @@ async fn what_the_node_sdk_sends_is_accepted() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body[&id], json!({"name": "renamed", "id": id}));
-    assert_eq!(body[&other]["name"], "second");
+    assert_eq!(
+        body,
+        json!({id.clone(): {"name": "renamed", "id": id}, other.clone(): {"name": "second", "id": other}})
+    );
     let (status, body) = call(
         reqwest::Method::GET,
         format!("{base}/v26.0/?ids={id},999&fields=name&access_token=t"),
         None,
     )
     .await;
-    assert_eq!(
-        (status, body["error"]["code"].as_i64()),
-        (404, Some(803)),
-        "{body}"
-    );
+    assert_eq!(status, 404, "{body}");
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(body, @r#"
+    {
+      "error": {
+        "code": 803,
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "(#803) Some of the aliases you requested do not exist: 999",
+        "type": "OAuthException"
+      }
+    }
+    "#);
+    });
 
     // Delete with ?id=<the same id>.
     let (status, body) = call(
@@ -111,13 +130,44 @@ async fn what_the_node_sdk_sends_is_accepted() {
     )
     .await;
     assert_eq!(status, 400, "a different id is refused: {body}");
+    answer_settings().bind(|| insta::assert_json_snapshot!(body, @r#"
+    {
+      "error": {
+        "code": 100,
+        "fbtrace_id": "[trace id]",
+        "is_transient": false,
+        "message": "(#100) Cannot update id of a custom conversion: the request is about 23850000000000001 but carries id 23850000000000002",
+        "type": "OAuthException"
+      }
+    }
+    "#));
 
-    let stats = emu.stats();
-    assert_eq!(stats["auth"]["json"], 1, "{stats}");
-    assert!(
-        stats["by_route"]["GET /?ids="].as_u64() == Some(2),
-        "{stats}"
-    );
+    // The token in a JSON body is counted as such; the multi-object reads by their route.
+    insta::assert_json_snapshot!(emu.stats(), @r#"
+    {
+      "answers_dropped": 0,
+      "auth": {
+        "form": 0,
+        "header": 0,
+        "json": 1,
+        "query": 7
+      },
+      "batches": 0,
+      "by_route": {
+        "DELETE /{id}": 2,
+        "GET /?ids=": 2,
+        "POST /act_{id}/customconversions": 2,
+        "POST /{id}": 2
+      },
+      "conversions": 1,
+      "events_received": 0,
+      "faults_injected": 0,
+      "http_requests": 8,
+      "requests": 8,
+      "throttled": 0,
+      "writes": 4
+    }
+    "#);
 }
 
 #[tokio::test]
@@ -131,11 +181,17 @@ async fn the_strict_profile_takes_the_less_convenient_reading() {
         Some(json!({"name": "typed", "rule": RULE, "custom_event_type": "PURCHASE"})),
     )
     .await;
-    assert_eq!(body["is_custom_event_type_predicted"], "0", "{body}");
+    insta::assert_json_snapshot!(body, @r#"
+    {
+      "id": "23850000000000001",
+      "is_custom_event_type_predicted": "0"
+    }
+    "#);
     for i in 0..59 {
         create(&emu, &format!("c{i:02}")).await;
     }
     // Undocumented fields are refused as fields the node does not have.
+    let mut refusals = Vec::new();
     for field in ["event_source_id", "action_source_type", "advanced_rule"] {
         let (status, body) = call(
             reqwest::Method::GET,
@@ -144,14 +200,9 @@ async fn the_strict_profile_takes_the_less_convenient_reading() {
         )
         .await;
         assert_eq!(status, 400);
-        assert_eq!(body["error"]["code"], 100);
-        assert_eq!(
-            body["error"]["message"],
-            format!(
-                "(#100) Tried accessing nonexisting field ({field}) on node type (CustomConversion)"
-            )
-        );
+        refusals.push(body);
     }
+    answer_settings().bind(|| insta::assert_json_snapshot!("strict_field_refusals", refusals));
     // limit 100 is served as pages of 25, with next.
     let mut next = Some(format!(
         "{base}/v26.0/act_1/customconversions?fields=name,data_sources&limit=100&access_token=t"

@@ -1,9 +1,12 @@
 //! State persistence (atomic save after writes and at shutdown, loaded at start) and the
 //! `convctl emulator` command: first stdout line, clean stop on SIGTERM/SIGINT with state saved.
 
+use super::answer_settings;
+use crate::assert_run;
 use crate::support::Convctl;
 use crate::support::child::ChildEmulator;
 use crate::support::emulator::{start, try_start};
+use crate::support::snapshot::text_settings;
 use convctl::emulator::EmulatorConfig;
 use reqwest::Client;
 use serde_json::Value;
@@ -47,7 +50,40 @@ async fn state_is_saved_after_writes_and_at_shutdown_and_loaded_at_start() {
     create(&client, &emu.base_url(), "also kept").await;
     emu.shutdown().await.unwrap();
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_eq!(saved["conversions"].as_array().unwrap().len(), 2);
+    answer_settings().bind(|| {
+        insta::assert_json_snapshot!(saved, @r#"
+    {
+      "conversions": [
+        {
+          "account_id": "1",
+          "creation_time": [time],
+          "custom_event_type": "OTHER",
+          "default_conversion_value": 0.0,
+          "description": "",
+          "id": "23850000000000001",
+          "is_archived": false,
+          "is_unavailable": false,
+          "name": "kept",
+          "rule": "{\"url\":{\"i_contains\":\"kept\"}}"
+        },
+        {
+          "account_id": "1",
+          "creation_time": [time],
+          "custom_event_type": "OTHER",
+          "default_conversion_value": 0.0,
+          "description": "",
+          "id": "23850000000000002",
+          "is_archived": false,
+          "is_unavailable": false,
+          "name": "also kept",
+          "rule": "{\"url\":{\"i_contains\":\"also kept\"}}"
+        }
+      ],
+      "format": 1,
+      "next_id": "23850000000000003"
+    }
+    "#);
+    });
     // The state and its lock file (kept: see `StateLock`), no temporary file.
     let mut left: Vec<String> = std::fs::read_dir(path.parent().unwrap())
         .unwrap()
@@ -83,7 +119,7 @@ async fn state_is_saved_after_writes_and_at_shutdown_and_loaded_at_start() {
     .await
     .err()
     .expect("a broken state file is an error");
-    assert!(e.to_string().contains("state.json"), "{e}");
+    text_settings().bind(|| insta::assert_snapshot!(e, @"emulator state [tmp]/nested/state.json is not a valid state document (key must be a string at line 1 column 2); move it away to start with an empty state"));
     assert!(
         matches!(
             e,
@@ -95,26 +131,33 @@ async fn state_is_saved_after_writes_and_at_shutdown_and_loaded_at_start() {
 
 #[test]
 fn bad_options_are_clear_errors() {
-    let args = |extra: &[&str]| {
-        let out = Convctl::new().arg("emulator").args(extra).run();
-        (Some(out.code), out.stderr)
-    };
-    let (code, err) = args(&["--fault-rate", "1.5"]);
-    assert_eq!(code, Some(1));
-    assert!(
-        err.contains("--fault-rate") && err.contains("between 0 and 1"),
-        "{err}"
-    );
-    let (code, err) = args(&["--account", "acct_1"]);
-    assert_eq!(code, Some(1));
-    assert!(err.contains("act_"), "{err}");
-    let (code, err) = args(&["--listen", "nowhere"]);
-    assert_eq!(code, Some(1));
-    assert!(err.contains("--listen"), "{err}");
+    let run = |extra: &[&str]| Convctl::new().arg("emulator").args(extra).run();
+    assert_run!(run(&["--fault-rate", "1.5"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --fault-rate 1.5 is not a fraction: give a number between 0 and 1, e.g. 0.1
+    ");
+    assert_run!(run(&["--account", "acct_1"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --account: `acct_1` is not an ad account id: write `act_` followed by digits, e.g. act_1234567890
+    ");
+    assert_run!(run(&["--listen", "nowhere"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --listen `nowhere` is not an address: write IP:PORT, e.g. 127.0.0.1:[port]
+    ");
 }
 
 #[test]
 fn command_prints_its_address_and_saves_on_sigterm() {
+    let mut logs = Vec::new();
     for signal in [libc::SIGTERM, libc::SIGINT] {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("s.json");
@@ -168,7 +211,15 @@ fn command_prints_its_address_and_saves_on_sigterm() {
             1,
             "{signal}"
         );
+        logs.push(format!("stderr, stopped by signal {signal}:\n{stderr}"));
     }
+    // All the emulator says on stderr: no token, nothing but its stop.
+    insta::assert_snapshot!(logs.concat(), @"
+    stderr, stopped by signal 15:
+    emulator: stopping
+    stderr, stopped by signal 2:
+    emulator: stopping
+    ");
 }
 
 /// A script may signal the emulator the moment it has read the address: the signal is heard

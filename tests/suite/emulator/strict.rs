@@ -7,6 +7,7 @@
 //! out.)
 
 use crate::support::Harness;
+use crate::support::snapshot::text_settings;
 use convctl::emulator::EmulatorConfig;
 use serde_json::{Value, json};
 
@@ -86,12 +87,17 @@ fn a_200_account_plan_learns_the_field_refusal_once() {
     }
     assert_eq!(plans[0], plans[1], "the same plan under both profiles");
     let doc: Value = serde_json::from_str(&plans[0]).unwrap();
-    assert_eq!(doc["summary"]["create"], 200);
-    assert_eq!(doc["summary"]["update"], 200);
-    assert_eq!(
-        doc["summary"]["replace"], 0,
-        "unknown fields never force a replacement"
-    );
+    // 200 creates and 200 updates; unknown fields never force a replacement.
+    insta::assert_json_snapshot!(doc["summary"], @r#"
+    {
+      "create": 200,
+      "delete": 0,
+      "replace": 0,
+      "retire": 0,
+      "unmanaged": 0,
+      "update": 200
+    }
+    "#);
     let (lenient, strict) = (trips[0] as f64, trips[1] as f64);
     eprintln!("200-account plan round trips: lenient {lenient}, strict {strict}");
     assert!(
@@ -144,8 +150,13 @@ fn a_faulty_apply_ends_the_same_under_both_profiles() {
         state.sort();
         states.push(state);
     }
-    assert_eq!(states[0].len(), 61, "no duplicates, the tombstone deleted");
     assert_eq!(states[0], states[1]);
+    // No duplicates, the tombstone deleted, the checkout rule changed: the manifest exactly.
+    let shown: Vec<String> = states[0]
+        .iter()
+        .map(|(name, rule, value)| format!("{name}  {rule}  {value}"))
+        .collect();
+    insta::assert_snapshot!("faulty_apply_end_state", shown.join("\n"));
 }
 
 /// `--sandbox` takes the strict profile from `CONVCTL_SANDBOX_STRICT=1`.
@@ -177,13 +188,27 @@ fn the_sandbox_is_strict_with_convctl_sandbox_strict() {
     };
     let (lenient_plan, lenient_log) = run(None);
     let (strict_plan, strict_log) = run(Some("1"));
-    assert!(
-        !lenient_log.contains("refused the full field list"),
-        "{lenient_log}"
-    );
-    assert!(
-        strict_log.contains("Tried accessing nonexisting field"),
-        "{strict_log}"
-    );
+    // The same plan; only the strict profile refuses the full field list.
+    text_settings().bind(|| {
+        insta::assert_snapshot!(lenient_plan, @r#"
+        act_1 (acme.yaml) will change:
+
+          # "A" will be created
+          + conversion "A" {
+              + name                     = "A"
+              + custom_event_type        = "LEAD"
+              + default_conversion_value = 0
+              + rule                     = {"url": {"i_contains": "a"}}
+            }
+
+        Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+        "#);
+        insta::assert_snapshot!(lenient_log, @"graph: GET /v27.0/act_1/customconversions (page 1) → 200 in [duration] [act_1] usage account [share]% reset in [duration]");
+        insta::assert_snapshot!(strict_log, @"
+        graph: GET /v27.0/act_1/customconversions (page 1) → 400 in [duration] [act_1] usage account [share]% reset in [duration]
+        graph: act_1: the API refused the full field list ((#100) Tried accessing nonexisting field (advanced_rule) on node type (CustomConversion)); asking again without advanced_rule, event_source_id, pixel, action_source_type, for the rest of the run (they stay unknown)
+        graph: GET /v27.0/act_1/customconversions (page 1) → 200 in [duration] [act_1] usage account [share]% reset in [duration]
+        ");
+    });
     assert_eq!(lenient_plan, strict_plan);
 }
