@@ -226,6 +226,7 @@ fn command_prints_its_address_and_saves_on_sigterm() {
 /// (exit 0, state saved), never the default action that ends the process unsaved.
 #[test]
 fn a_signal_right_after_the_address_is_heard() {
+    let mut saved = std::collections::BTreeSet::new();
     for round in 0..8 {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("s.json");
@@ -235,5 +236,9 @@ fn a_signal_right_after_the_address_is_heard() {
             .unwrap_or_else(|| panic!("round {round}: the emulator did not stop"));
         assert_eq!(exit.code(), Some(0), "round {round}: {exit:?}");
         assert!(state.exists(), "round {round}: the state was saved");
+        saved.insert(std::fs::read_to_string(&state).unwrap());
     }
+    // Every round saved the same empty state, whole.
+    let saved: Vec<String> = saved.into_iter().collect();
+    insta::assert_snapshot!(saved.join("\n-----\n"), @r#"{"format":1,"next_id":"23850000000000001","conversions":[]}"#);
 }

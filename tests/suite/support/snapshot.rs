@@ -24,6 +24,10 @@
 //! one emulator numbers them in order from 23850000000000001, so a seeded or sequentially
 //! created conversion has the same id on every run, and a wrong id shows as a difference.
 //!
+//! Outputs that no run printed (the library client's verbose lines and errors, the emulator's
+//! answers) are snapshotted with insta's own macros under [`text_settings`]: the same filters
+//! but a run's own.
+//!
 //! Accept new or changed snapshots with `cargo insta review` (cargo-insta), or by running the
 //! test with `INSTA_UPDATE=always` and reading the `.snap.new` / `.pending-snap` files.
 
