@@ -178,6 +178,7 @@ pub const SETTING_NAMES: SettingNames = SettingNames {
     access_token: "--access-token-file or META_ACCESS_TOKEN",
     parallelism: "--parallelism",
     trace_file: "--trace",
+    app_secret: "META_APP_SECRET",
 };
 
 /// `--timeout`: a duration as `crate::model::duration` reads it (`90s`, `10m`, `1h30m`, `2d`,
@@ -650,10 +651,18 @@ mod tests {
             access_token,
             parallelism,
             trace_file,
+            app_secret,
         } = SETTING_NAMES;
-        let words = [api_base, api_version, access_token, parallelism, trace_file]
-            .into_iter()
-            .flat_map(|name| name.split(' '));
+        let words = [
+            api_base,
+            api_version,
+            access_token,
+            parallelism,
+            trace_file,
+            app_secret,
+        ]
+        .into_iter()
+        .flat_map(|name| name.split(' '));
         for word in words {
             if word.starts_with("--") {
                 assert!(

@@ -65,6 +65,8 @@ pub struct SettingNames {
     pub parallelism: &'static str,
     /// The file every exchange is traced to: "give {trace_file} a writable path".
     pub trace_file: &'static str,
+    /// Where the app secret comes from: "set {app_secret} to the secret of the token's app".
+    pub app_secret: &'static str,
 }
 
 impl Default for SettingNames {
@@ -76,6 +78,7 @@ impl Default for SettingNames {
             access_token: "the token given to the client",
             parallelism: "the parallelism",
             trace_file: "the trace file",
+            app_secret: "the client's app secret",
         }
     }
 }
@@ -444,6 +447,7 @@ pub(crate) mod tests {
         access_token: "--access-token-file or META_ACCESS_TOKEN",
         parallelism: "--parallelism",
         trace_file: "--trace",
+        app_secret: "META_APP_SECRET",
     };
 
     fn config(base: &str, version: &str, names: SettingNames) -> GraphConfig {

@@ -19,8 +19,11 @@ pub enum ErrorKind {
     Config,
     /// Code 190 / 102: the token is invalid, expired or revoked. Renew it.
     Auth,
-    /// Code 200 / 10 (or a refused `appsecret_proof`): the token lacks a permission.
+    /// Code 200 / 10: the token (or its app) lacks a permission.
     Permission,
+    /// Code 100 about `appsecret_proof`: the app requires the proof on calls from a server
+    /// (none was sent: no app secret given) or the one sent is wrong (another app's secret).
+    AppSecretProof,
     /// Code 100 subcode 33: the object does not exist (or cannot be seen with this token).
     NotFound,
     /// The account holds its maximum number of custom conversions.
@@ -71,6 +74,10 @@ impl ErrorKind {
             ErrorKind::Permission => {
                 "grant the token's app ads_management on this ad account".to_string()
             }
+            ErrorKind::AppSecretProof => format!(
+                "the app requires appsecret_proof on calls from a server: set {} to the secret of the token's app (App Dashboard, Settings, Basic)",
+                names.app_secret
+            ),
             ErrorKind::CapReached => {
                 "an ad account holds at most 100 custom conversions: delete unused ones first"
                     .to_string()
@@ -291,8 +298,8 @@ impl GraphError {
     }
 
     /// Refused for permission (codes 200-299 or 10): what Meta answers an app that may not
-    /// delete custom conversions. (A refused `appsecret_proof` is a permission error too, but
-    /// not this one.)
+    /// delete custom conversions. (A refused `appsecret_proof` is not one:
+    /// [`ErrorKind::AppSecretProof`].)
     pub(crate) fn is_permission_refusal(&self) -> bool {
         matches!(self.code, Some(200..=299 | 10))
     }
@@ -368,7 +375,7 @@ fn classify(
         Some(100) if subcode == Some(CAP_SUBCODE) => ErrorKind::CapReached,
         Some(100) if subcode == Some(DUPLICATE_RULE_SUBCODE) => ErrorKind::DuplicateRule,
         Some(FLAGGED_CODE) => ErrorKind::Flagged,
-        Some(100) if message.contains("appsecret_proof") => ErrorKind::Permission,
+        Some(100) if message.contains("appsecret_proof") => ErrorKind::AppSecretProof,
         Some(100) => ErrorKind::InvalidRequest,
         Some(c) if THROTTLE_CODES.contains(&c) || BUC_THROTTLE_CODES.contains(&c) => {
             ErrorKind::Throttled
@@ -476,6 +483,19 @@ mod tests {
         assert_eq!(kind(100, None), ErrorKind::InvalidRequest);
         assert_eq!(kind(368, None), ErrorKind::Blocked);
         assert_eq!(kind(2635, None), ErrorKind::DeprecatedVersion);
+        // Meta's two appsecret_proof refusals (reference: Authentication) are not a missing
+        // permission: the advice is the app secret, never ads_management.
+        for message in [
+            "API calls from the server require an appsecret_proof argument",
+            "Invalid appsecret_proof provided in the API argument",
+        ] {
+            let e = parse(
+                400,
+                json!({"error": {"message": message, "code": 100, "type": "GraphMethodException"}}),
+            );
+            assert_eq!(e.kind, ErrorKind::AppSecretProof, "{message}");
+            assert!(!e.is_permission_refusal(), "never retired for: {message}");
+        }
         for code in [
             4, 17, 32, 341, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009,
             80014,

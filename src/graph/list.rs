@@ -196,8 +196,7 @@ fn refuses_a_field(error: &GraphError) -> bool {
     matches!(
         error.kind,
         ErrorKind::InvalidRequest | ErrorKind::Permission
-    ) && !message.contains("appsecret_proof")
-        && (message.contains("field") || OPTIONAL_FIELDS.iter().any(|f| message.contains(f)))
+    ) && (message.contains("field") || OPTIONAL_FIELDS.iter().any(|f| message.contains(f)))
 }
 
 /// How one account's first page came out of a round of batches.

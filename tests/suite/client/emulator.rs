@@ -432,7 +432,7 @@ async fn appsecret_proof_is_accepted_and_bad_tokens_are_not_retried_nor_leaked()
     assert!(err.message().contains("appsecret_proof"), "{err}");
     text_settings().bind(|| insta::assert_snapshot!(err, @"
     act_301: API calls from the server require an appsecret_proof argument [code 100, fbtrace_id [trace id]]
-    help: grant the token's app ads_management on this ad account
+    help: the app requires appsecret_proof on calls from a server: set META_APP_SECRET to the secret of the token's app (App Dashboard, Settings, Basic)
     "));
 
     // A wrong token: code 190, one request, and the token is nowhere in what we show.
