@@ -169,7 +169,7 @@ fn same_id(req: &ApiRequest, id: &str) -> Result<(), ApiError> {
     {
         if sent.trim() != id {
             return Err(ApiError::invalid_param(format!(
-                "Cannot update id of a custom conversion: the request is about {id} but carries id {sent}"
+                "Param id must be the custom conversion's own id: the request is about {id} but carries id {sent}"
             )));
         }
     }

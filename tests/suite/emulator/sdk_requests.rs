@@ -76,7 +76,7 @@ async fn what_the_node_sdk_sends_is_accepted() {
         "code": 100,
         "fbtrace_id": "[trace id]",
         "is_transient": false,
-        "message": "(#100) Cannot update id of a custom conversion: the request is about 23850000000000001 but carries id 23850000000000002",
+        "message": "(#100) Param id must be the custom conversion's own id: the request is about 23850000000000001 but carries id 23850000000000002",
         "type": "OAuthException"
       }
     }
@@ -136,7 +136,7 @@ async fn what_the_node_sdk_sends_is_accepted() {
         "code": 100,
         "fbtrace_id": "[trace id]",
         "is_transient": false,
-        "message": "(#100) Cannot update id of a custom conversion: the request is about 23850000000000001 but carries id 23850000000000002",
+        "message": "(#100) Param id must be the custom conversion's own id: the request is about 23850000000000001 but carries id 23850000000000002",
         "type": "OAuthException"
       }
     }
