@@ -1,6 +1,7 @@
 //! How commands write to the terminal: plans and reports streamed to a buffered stdout,
-//! colours decided once (`--color`, `NO_COLOR`, a terminal or not), and progress on stderr
-//! only on a terminal and never with `--quiet` (never in pipes or CI logs).
+//! colours decided once (`--color`, `NO_COLOR`, a terminal or not), progress on stderr only
+//! on a terminal and never with `--quiet` (never in pipes or CI logs), and lines of either
+//! stream written above the progress bar while it is drawn.
 
 use crate::cli::args::{BoundArgs, ColorChoice, GlobalOptions, PlanFormat};
 use crate::cli::failure::Failure;
@@ -147,6 +148,19 @@ pub(crate) fn stderr_line(line: &str) {
     match bar {
         Some(bar) if !bar.is_hidden() && !bar.is_finished() => bar.println(line),
         _ => eprintln!("{line}"),
+    }
+}
+
+/// Writes on stdout while a progress bar may be drawn on stderr: the bar is taken off the
+/// screen while `write` runs and drawn again below what it wrote, so that a terminal showing
+/// both streams keeps the lines whole and the bar last. Without a bar, [`write_stdout`].
+pub(crate) fn stdout_above_bar(
+    write: impl FnOnce(&mut BufWriter<StdoutLock<'static>>) -> io::Result<()>,
+) -> io::Result<()> {
+    let bar = BAR.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match bar {
+        Some(bar) if !bar.is_hidden() && !bar.is_finished() => bar.suspend(|| write_stdout(write)),
+        _ => write_stdout(write),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Progress of an apply's writes, told as it happens. On a terminal: a bar drawn from the
-//! first moment (not at the first answer), counting the writes answered, with
-//! the waits under way as a countdown ("act_1: rate limit 41 s"). Without a terminal (CI
+//! first moment (not at the first answer), counting each write of the plan as it is settled
+//! (as its answer arrives), below the result lines of the accounts settled so far, with the
+//! waits under way as a countdown ("act_1: rate limit 41 s"). Without a terminal (CI
 //! logs): a line beginning `progress:` every [`LOG_EVERY`] while the writes last, with the
 //! count, the share and the accounts waiting and why. Nothing with `--quiet`.
 
@@ -70,7 +71,8 @@ impl WriteProgress {
         }
         // Drawn now, and redrawn while nothing answers: a stall shows as a stall.
         bar.enable_steady_tick(REDRAW);
-        // A wait told as it starts (Meta's ad-account limit) is written above the bar.
+        // A wait told as it starts (Meta's ad-account limit) and an account's result lines
+        // are written above the bar.
         crate::cli::output::lines_above(&bar);
         let shown = bar.clone();
         let watcher = tokio::spawn(async move {
@@ -95,7 +97,7 @@ impl WriteProgress {
         })
     }
 
-    /// Stops showing progress (the bar is cleared; the result lines follow).
+    /// Stops showing progress (the bar is cleared; the last line of the report follows).
     pub(crate) fn finish(self) {
         if let Some(watcher) = self.watcher {
             watcher.abort();

@@ -96,7 +96,7 @@ impl Inner {
         &self,
         acc: &AdAccountId,
         lost: Vec<(Job, GraphError)>,
-        finish: &mut impl FnMut(&Job, WriteResult),
+        finish: &mut impl FnMut(Job, WriteResult),
         again: &mut Vec<Job>,
     ) {
         // What the account holds as far as this client knows, before any check is listed (a
@@ -114,7 +114,7 @@ impl Inner {
             let listed = match self.fetch_all(acc).await {
                 Ok(listed) => listed,
                 Err(e) => {
-                    for (job, error, _) in &open {
+                    for (job, error, _) in open {
                         let error = GraphError::new(
                             ErrorKind::Uncertain,
                             format!(
@@ -145,7 +145,7 @@ impl Inner {
                         self.transport.log(|| {
                             format!("{acc}: adopted conversion {id} as the result of a create whose answer was lost")
                         });
-                        finish(&job, Ok(WriteOutcome::Adopted(id)));
+                        finish(job, Ok(WriteOutcome::Adopted(id)));
                     }
                     None => unmatched.push((job, error)),
                 }
@@ -165,7 +165,7 @@ impl Inner {
             if let Some(doubt) = doubt {
                 let error = doubt.into_error(&error);
                 self.transport.log(|| format!("{acc}: {error}"));
-                finish(&job, Err(error));
+                finish(job, Err(error));
                 continue;
             }
             // Not made after all, as far as a whole listing can tell: safe to send again.
@@ -175,7 +175,10 @@ impl Inner {
                     job.resent = true;
                     again.push(job);
                 }
-                None => finish(&job, Err(job.backoff.exhausted(error))),
+                None => {
+                    let error = job.backoff.exhausted(error);
+                    finish(job, Err(error));
+                }
             }
         }
     }

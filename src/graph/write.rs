@@ -3,10 +3,11 @@
 //!
 //! Each account's writes go in rounds: the pending ones are cut into batches of `batch_size`
 //! (a lone write, or `batch_size` 1, is a plain request), the batches of a round run in
-//! parallel within the limits, and each write's answer is sorted into done, failed, retry
-//! (nothing was committed: a 4xx error, a throttle, a refused connection), or *uncertain*
-//! (HTTP 5xx, a lost connection, a timeout, an empty batch entry). Only after every request
-//! of the round has settled are the uncertain ones resolved:
+//! parallel within the limits, and each write's answer is sorted, as its batch is answered,
+//! into done, failed (both settled, and told to the observer then), retry (nothing was
+//! committed: a 4xx error, a throttle, a refused connection), or *uncertain* (HTTP 5xx, a lost
+//! connection, a timeout, an empty batch entry). Only after every request of the round has
+//! settled are the uncertain ones resolved:
 //! - a create: the account is listed again and a conversion that matches it exactly (name,
 //!   rule by meaning, event type, source, value, ...), that was not listed before the create was
 //!   first tried and is not already claimed by this client, is adopted (`Adopted`); it is sent
@@ -34,7 +35,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Called as each write finishes (progress bars).
+/// Called once per write, as it is settled: done, failed, or uncertain (progress bars). A
+/// write settled by its own answer (or its batch entry's) is told as that answer arrives; one
+/// retried, checked against a listing or adopted is told once, when that ends.
 pub(crate) type WriteObserver =
     Arc<dyn Fn(&WriteOp, &Result<WriteOutcome, GraphError>) + Send + Sync>;
 
@@ -148,8 +151,10 @@ impl Inner {
         observer: WriteObserver,
     ) -> Vec<(usize, WriteResult)> {
         let mut finished = Vec::with_capacity(pending.len());
-        let mut finish = |job: &Job, result: WriteResult| {
-            let result = result.map_err(|e| context(e, job));
+        // A write is settled once: finishing it takes the job, so it is counted (observed)
+        // once, however many attempts, checks or adoptions it took.
+        let mut finish = |job: Job, result: WriteResult| {
+            let result = result.map_err(|e| context(e, &job));
             observer(&job.op, &result);
             finished.push((job.index, result));
         };
@@ -169,7 +174,7 @@ impl Inner {
                 match self.fetch_all(acc).await {
                     Ok(listed) => self.remember(acc, &listed),
                     Err(e) => {
-                        for job in &pending {
+                        for job in pending {
                             finish(job, Err(e.clone()));
                         }
                         return finished;
@@ -204,19 +209,36 @@ impl Inner {
                     () = self.transport.policy.halt.pulled() => {}
                 }
             }
-            let answers = futures::future::join_all(
-                pending.chunks_mut(size).map(|chunk| self.send_chunk(chunk)),
-            )
-            .await;
+            // Each batch's answers are sorted as they arrive: a write settled by its answer is
+            // counted then, not when the round's slowest batch is answered. What is to be sent
+            // again or checked waits for the whole round.
+            let mut chunks: Vec<Vec<Job>> = Vec::new();
+            let mut rest = pending.into_iter().peekable();
+            while rest.peek().is_some() {
+                chunks.push(rest.by_ref().take(size).collect());
+            }
+            let mut in_flight: futures::stream::FuturesUnordered<_> = chunks
+                .into_iter()
+                .map(|mut chunk| async move {
+                    let answers = self.send_chunk(&mut chunk).await;
+                    (chunk, answers)
+                })
+                .collect();
             let mut again = Vec::new();
             let mut to_verify: Vec<(Job, GraphError)> = Vec::new();
-            for (mut job, answer) in pending.into_iter().zip(answers.into_iter().flatten()) {
-                match self.step(&mut job, answer) {
-                    Step::Done(result) => finish(&job, result),
-                    Step::Again => again.push(job),
-                    Step::Verify(error) => to_verify.push((job, error)),
+            while let Some((chunk, answers)) = futures::StreamExt::next(&mut in_flight).await {
+                for (mut job, answer) in chunk.into_iter().zip(answers) {
+                    match self.step(&mut job, answer) {
+                        Step::Done(result) => finish(job, result),
+                        Step::Again => again.push(job),
+                        Step::Verify(error) => to_verify.push((job, error)),
+                    }
                 }
             }
+            drop(in_flight);
+            // The next round batches in plan order, whatever order the answers came in.
+            again.sort_by_key(|job| job.index);
+            to_verify.sort_by_key(|(job, _)| job.index);
             if !to_verify.is_empty() {
                 let acc = account.clone().expect("creates always name their account");
                 self.resolve_lost_creates(&acc, to_verify, &mut finish, &mut again)

@@ -317,6 +317,15 @@ impl Action {
             }
         )
     }
+
+    /// The write requests it makes: a replacement two (a create, and a delete or a rename),
+    /// any other action one.
+    pub(crate) fn writes(&self) -> usize {
+        match self {
+            Action::Replace { .. } => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// The fields of a custom conversion convctl manages, in the order plans show them.
@@ -531,13 +540,7 @@ pub(crate) struct Summary {
 impl AccountPlan {
     /// The write requests its actions make (a replacement is two: a create and a delete).
     pub(crate) fn writes(&self) -> usize {
-        self.actions
-            .iter()
-            .map(|a| match a {
-                Action::Replace { .. } => 2,
-                _ => 1,
-            })
-            .sum()
+        self.actions.iter().map(Action::writes).sum()
     }
 }
 

@@ -18,7 +18,8 @@ pub trait LiveApi {
     ) -> Vec<Result<Vec<LiveConversion>, GraphError>>;
 
     /// Independent writes, run in any order and in parallel; one result per op, in order.
-    /// `on_done` is called once per finished write (for progress).
+    /// `on_done` is called once per write as it is settled (for progress): when its answer
+    /// arrives, or, for one retried, checked or adopted, when that ends.
     async fn write(
         &self,
         ops: Vec<WriteOp>,
@@ -41,7 +42,7 @@ pub trait LiveApi {
 /// Tells the waits under way; shared with a progress display's own task.
 pub(crate) type PauseSource = Arc<dyn Fn() -> Vec<Pause> + Send + Sync>;
 
-/// Called once per finished write (progress bars); shared with the client's worker tasks.
+/// Called once per settled write (progress bars); shared with the client's worker tasks.
 pub(crate) type Progress = Arc<dyn Fn() + Send + Sync>;
 
 impl LiveApi for GraphClient {

@@ -5,6 +5,7 @@
 mod batched_lists;
 mod emulator;
 mod hostile;
+mod observed;
 mod pacing;
 mod stub;
 mod usage;

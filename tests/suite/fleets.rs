@@ -7,6 +7,7 @@
 mod bench;
 
 use crate::assert_run;
+use crate::support::snapshot::accounts_in_order;
 use crate::support::{Convctl, Harness as Env, Run, TOKEN};
 use convctl::emulator::EmulatorConfig;
 use serde_json::{Value, json};
@@ -283,7 +284,8 @@ fn a_set_change_is_one_grouped_block_one_action_per_account_in_json_and_converge
         }
     }
 
-    let apply = env.run(&["apply", "--auto-approve"]);
+    // Accounts are told as each is settled: in the order they finish.
+    let apply = accounts_in_order(env.run(&["apply", "--auto-approve"]));
     assert_run!(apply, @r#"
     success: true
     exit_code: 0

@@ -4,7 +4,7 @@
 use crate::cli::args::{GlobalOptions, PlanFormat};
 use crate::cli::exit;
 use crate::cli::failure::{Failure, Outcome};
-use crate::cli::output::{color_stdout, print_doc, warn, write_stdout};
+use crate::cli::output::{color_stdout, print_doc, stdout_above_bar, warn, write_stdout};
 use crate::cli::pacing::{paced_accounts, refuse_beyond_timeout};
 use crate::cli::progress::WriteProgress;
 use crate::cli::steps::{
@@ -16,7 +16,7 @@ use crate::manifest::DesiredAccount;
 use crate::model::names::escaped;
 use crate::plan::{PlanDocument, Summary};
 use crate::reconcile::LiveApi;
-use crate::reconcile::apply::{ApplyReport, execute};
+use crate::reconcile::apply::{ApplyReport, execute_streamed, render_lines_to};
 use crate::reconcile::staleness::{RefusalKind, still_true};
 use crate::reconcile::verify::{self, Expectations, verify};
 use crate::render::Mode;
@@ -175,8 +175,8 @@ fn refuse_mass_delete(doc: &PlanDocument, active: &[usize], allowed: bool) -> Re
     ))
 }
 
-/// Executes the plan with progress, prints what was done, then checks what the API stored;
-/// exit 1 unless all of it was done as sent.
+/// Executes the plan with progress, prints what was done (each account as soon as it is
+/// settled), then checks what the API stored; exit 1 unless all of it was done as sent.
 async fn execute_and_report(
     api: &impl LiveApi,
     doc: PlanDocument,
@@ -191,9 +191,22 @@ async fn execute_and_report(
     let today = jiff::Timestamp::now()
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .date();
-    let report = execute(api, doc, progress.ticker(), today).await;
+    // Each account's lines as soon as it is settled, above the bar; the last line at the end.
+    let mut unwritten: Option<std::io::Error> = None;
+    let report = execute_streamed(api, doc, progress.ticker(), today, |actions| {
+        if unwritten.is_none()
+            && let Err(e) = stdout_above_bar(|out| render_lines_to(out, actions))
+        {
+            unwritten = Some(e);
+        }
+    })
+    .await;
     progress.finish();
-    if let Err(e) = write_stdout(|out| report.render_to(out)) {
+    let written = match unwritten {
+        Some(e) => Err(e),
+        None => write_stdout(|out| report.render_summary_to(out)),
+    };
+    if let Err(e) = written {
         // The writes are done (or not) whatever happens to stdout: say so on stderr.
         return Err(Failure::new(format!(
             "cannot write the apply report to stdout ({e}); {}",

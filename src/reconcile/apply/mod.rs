@@ -1,12 +1,16 @@
 //! Executes a plan through a [`LiveApi`], in phases, and reports exactly what was and was not
 //! done.
 //!
-//! Phases ([`Phase`]; within each, writes are independent and run in parallel, batched by the
-//! client):
+//! Each account goes through the phases on its own, side by side with the other accounts (their
+//! actions never depend on each other), so an account is settled, and its report told, as soon
+//! as its own last write is answered, not when the slowest account's phase ends.
+//!
+//! Phases of an account ([`Phase`]; within each, writes are independent and run in parallel,
+//! batched by the client):
 //! 1. the deletes that must come before the creates: the old halves of `delete_before_create`
 //!    replacements (at the account cap, or where the new one keeps the old one's rule) and
-//!    deletes that free a rule a create needs. (1a) The first of each account runs alone and
-//!    the account is listed again: where DELETE only archives (archived conversions still count
+//!    deletes that free a rule a create needs. (1a) The first runs alone and the account is
+//!    listed again: where DELETE only archives (archived conversions still count
 //!    toward the cap and hold their rule), deleting freed nothing, and (1b) the account's other
 //!    such deletes are not started, so one conversion is lost, not all;
 //! 2. creates (new conversions and the new halves of replacements) and in-place updates; a
@@ -30,17 +34,16 @@
 mod report;
 
 pub use report::ApplyReport;
-pub(crate) use report::{ActionReport, Removed, Status};
+pub(crate) use report::{ActionReport, Removed, Status, render_lines_to};
 
 use crate::graph::{ErrorKind, GraphError};
 use crate::model::ids::ConversionId;
-use crate::model::{ConversionUpdate, LiveConversion, WriteOp, WriteOutcome};
+use crate::model::{ConversionUpdate, WriteOp, WriteOutcome};
 use crate::plan::{
     AccountPlan, Action, ConversionState, DeleteFirst, DeleteReason, PlanDocument, ReplaceOrder,
     RequestError, RetireWhy, Retirement, update_request,
 };
 use crate::reconcile::{LiveApi, Progress};
-use std::collections::HashMap;
 
 /// Where one action is in its steps.
 #[derive(Default)]
@@ -83,11 +86,11 @@ enum Step {
     RetireOld,
 }
 
-/// The phases of an apply, in order (the module documentation numbers them). Within a phase,
-/// writes are independent: they go to the client together and run in parallel.
+/// The phases of an account's apply, in order (the module documentation numbers them). Within
+/// a phase, writes are independent: they go to the client together and run in parallel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
-    /// 1a. The first delete of each account that must come before the creates runs alone;
+    /// 1a. The account's first delete that must come before the creates runs alone;
     ///     then the account is listed again, to check that it freed what it was for.
     ProbeRoom,
     /// 1b. The account's other deletes that must come before the creates.
@@ -115,8 +118,11 @@ impl Phase {
     ];
 }
 
-/// Executes every action of `doc`; `on_done` ticks once per finished write. A conversion
-/// retired because Meta refused to delete it is dated `today`.
+/// Executes every action of `doc`. `on_done` ticks once per write of the plan
+/// ([`Action::writes`]) as it is settled: as its answer arrives (done or failed), or, for one
+/// that will not be sent, when its account is settled; so it ticks exactly as many times as
+/// the plan has writes. A conversion retired because Meta refused to delete it is dated
+/// `today`.
 ///
 /// It takes the plan: a create's request is moved out of its action instead of copied, so that
 /// 50,000 creates do not hold every name and rule twice while the writes run. What the report
@@ -131,74 +137,93 @@ pub async fn execute<A: LiveApi>(
     on_done: Progress,
     today: jiff::civil::Date,
 ) -> ApplyReport {
-    let mut run = Execution::new(api, doc, on_done, today);
-    for phase in Phase::ALL {
-        if api.halted() {
-            break;
-        }
-        if phase == Phase::CreateAndUpdate {
-            run.block_creates_on_held_rules();
-        }
-        run.run_phase(phase).await;
-        if phase == Phase::ProbeRoom && !api.halted() {
-            run.check_room().await;
-        }
+    execute_streamed(api, doc, on_done, today, |_| {}).await
+}
+
+/// [`execute`], telling each account's report as soon as all its actions are settled (done,
+/// failed or not done): `settled` gets that account's lines, in plan order, while the other
+/// accounts' writes go on. Each account runs its phases on its own, side by side with the
+/// others (no phase waits for another account), so accounts are told in the order they
+/// finish; the report returned keeps plan order.
+pub(crate) async fn execute_streamed<A: LiveApi>(
+    api: &A,
+    doc: PlanDocument,
+    on_done: Progress,
+    today: jiff::civil::Date,
+    mut settled: impl FnMut(&[ActionReport]),
+) -> ApplyReport {
+    let mut reports: Vec<Vec<ActionReport>> = doc.accounts.iter().map(|_| Vec::new()).collect();
+    let mut runs: futures::stream::FuturesUnordered<_> = doc
+        .accounts
+        .into_iter()
+        .enumerate()
+        .map(|(index, plan)| {
+            let run = Execution::new(api, plan, on_done.clone(), today);
+            async move { (index, run.run().await) }
+        })
+        .collect();
+    while let Some((index, actions)) = futures::StreamExt::next(&mut runs).await {
+        settled(&actions);
+        reports[index] = actions;
     }
-    let stopped = api.halted();
-    if stopped {
-        run.not_started(NOT_STARTED_STOPPED);
-    }
-    let mut report = run.report();
-    report.stopped = stopped && !report.is_complete();
+    let mut report = ApplyReport {
+        actions: reports.into_iter().flatten().collect(),
+        stopped: false,
+    };
+    report.stopped = api.halted() && !report.is_complete();
     report
+}
+
+/// `on_done` for the first `answers` calls only.
+fn at_most(on_done: &Progress, answers: usize) -> Progress {
+    let left = std::sync::atomic::AtomicUsize::new(answers);
+    let on_done = on_done.clone();
+    std::sync::Arc::new(move || {
+        let counted = left.fetch_update(
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+            |n| n.checked_sub(1),
+        );
+        if counted.is_ok() {
+            on_done();
+        }
+    })
 }
 
 /// Why an action was not started when the command was stopped.
 const NOT_STARTED_STOPPED: &str = "not started: apply was stopped (a signal) before it";
 
-/// An apply under way: the plan, where each action is, and what the probes found.
+/// One account's apply under way: its plan, where each action is, and what the probe found.
 struct Execution<'a, A> {
     api: &'a A,
-    doc: PlanDocument,
+    plan: AccountPlan,
     on_done: Progress,
     today: jiff::civil::Date,
-    /// Every action as (account index, index in that account's actions), in plan order.
-    actions: Vec<(usize, usize)>,
-    /// Per action (same order).
+    /// Per action of `plan`, in plan order.
     progress: Vec<Track>,
-    /// The first delete of each account that must come before the creates (indexes into
-    /// `actions`): it probes whether deleting frees anything before the account's others run.
-    probes: Vec<usize>,
-    /// Accounts (index) where deleting freed nothing, with why their others are not started.
-    no_room: HashMap<usize, String>,
-    /// Accounts (index) where Meta refused a delete during this apply, with the refused id:
-    /// their later deletes are retired without trying.
-    refusing: HashMap<usize, ConversionId>,
+    /// The account's first delete that must come before the creates (an index into the
+    /// actions): it probes whether deleting frees anything before the others run.
+    probe: Option<usize>,
+    /// Deleting freed nothing in the account: why its other deletes are not started.
+    no_room: Option<String>,
+    /// Meta refused a delete in the account during this apply (the refused id): its later
+    /// deletes are retired without trying.
+    refusing: Option<ConversionId>,
     /// The rule (meaning key) each delete-first action's conversion holds, per action.
     held_rules: Vec<Option<String>>,
+    /// Per action, how many of its writes ([`Action::writes`]) progress has counted or will
+    /// count as their answers arrive.
+    counted: Vec<usize>,
 }
 
 impl<'a, A: LiveApi> Execution<'a, A> {
-    fn new(api: &'a A, doc: PlanDocument, on_done: Progress, today: jiff::civil::Date) -> Self {
-        let actions: Vec<(usize, usize)> = doc
-            .accounts
+    fn new(api: &'a A, plan: AccountPlan, on_done: Progress, today: jiff::civil::Date) -> Self {
+        let progress = plan.actions.iter().map(|_| Track::default()).collect();
+        let probe = plan.actions.iter().position(Action::runs_before_creates);
+        let held_rules = plan
+            .actions
             .iter()
-            .enumerate()
-            .flat_map(|(i, a)| (0..a.actions.len()).map(move |j| (i, j)))
-            .collect();
-        let progress = actions.iter().map(|_| Track::default()).collect();
-        let mut probes: Vec<usize> = Vec::new();
-        for (k, &(i, j)) in actions.iter().enumerate() {
-            if doc.accounts[i].actions[j].runs_before_creates()
-                && !probes.iter().any(|&q| actions[q].0 == i)
-            {
-                probes.push(k);
-            }
-        }
-        let held_rules = actions
-            .iter()
-            .map(|&(i, j)| {
-                let action = &doc.accounts[i].actions[j];
+            .map(|action| {
                 action
                     .runs_before_creates()
                     .then(|| old_state(action).and_then(rule_key))
@@ -207,28 +232,55 @@ impl<'a, A: LiveApi> Execution<'a, A> {
             .collect();
         Execution {
             api,
-            doc,
             on_done,
             today,
-            actions,
             progress,
-            probes,
-            no_room: HashMap::new(),
-            refusing: HashMap::new(),
+            probe,
+            no_room: None,
+            refusing: None,
             held_rules,
+            counted: plan.actions.iter().map(|_| 0).collect(),
+            plan,
         }
     }
 
+    /// Runs the account's phases in order, then says how each action ended.
+    async fn run(mut self) -> Vec<ActionReport> {
+        for phase in Phase::ALL {
+            if self.api.halted() {
+                break;
+            }
+            if phase == Phase::CreateAndUpdate {
+                self.block_creates_on_held_rules();
+            }
+            self.run_phase(phase).await;
+            if phase == Phase::ProbeRoom && !self.api.halted() {
+                self.check_room().await;
+            }
+        }
+        if self.api.halted() {
+            self.not_started(NOT_STARTED_STOPPED);
+        }
+        // The account is settled: its writes that were not sent (not done, or the second
+        // half of a replacement that failed) are settled too, so the count reaches the total.
+        let unsent: usize = (self.plan.actions.iter().zip(&self.counted))
+            .map(|(action, &counted)| action.writes().saturating_sub(counted))
+            .sum();
+        for _ in 0..unsent {
+            (self.on_done)();
+        }
+        self.report()
+    }
+
     fn action(&self, k: usize) -> &Action {
-        let (i, j) = self.actions[k];
-        &self.doc.accounts[i].actions[j]
+        &self.plan.actions[k]
     }
 
     /// Sends every write the phase holds, together, and records the results.
     async fn run_phase(&mut self, phase: Phase) {
         let mut ops = Vec::new();
         let mut owners = Vec::new();
-        for k in 0..self.actions.len() {
+        for k in 0..self.plan.actions.len() {
             let p = &self.progress[k];
             if p.failed.is_some() || p.done || p.skipped.is_some() {
                 continue;
@@ -249,7 +301,17 @@ impl<'a, A: LiveApi> Execution<'a, A> {
         if ops.is_empty() {
             return;
         }
-        let results = self.api.write(ops, self.on_done.clone()).await;
+        // Progress counts the plan's writes, each as its answer arrives. A write beyond its
+        // action's share (the rename that retires a conversion Meta refused to delete, whose
+        // refused delete was counted) is not counted again: the count never passes the total.
+        let mut shares = 0;
+        for &(k, _) in &owners {
+            if self.counted[k] < self.plan.actions[k].writes() {
+                self.counted[k] += 1;
+                shares += 1;
+            }
+        }
+        let results = self.api.write(ops, at_most(&self.on_done, shares)).await;
         for ((k, step), result) in owners.into_iter().zip(results) {
             self.record(k, step, result);
         }
@@ -259,16 +321,15 @@ impl<'a, A: LiveApi> Execution<'a, A> {
     /// The write action `k` makes in `phase`, if any (a delete-first action whose account has
     /// no room, or refuses deletes, is settled here instead).
     fn step_for(&mut self, phase: Phase, k: usize) -> Option<Step> {
-        let (account_index, j) = self.actions[k];
-        let refused_in_account = self.refusing.get(&account_index).cloned();
-        let action = &self.doc.accounts[account_index].actions[j];
+        let refused_in_account = self.refusing.clone();
+        let action = &self.plan.actions[k];
         let p = &mut self.progress[k];
         let first = action.runs_before_creates();
         match phase {
             Phase::ProbeRoom | Phase::DeleteFirst if first => {
-                if (phase == Phase::ProbeRoom) != self.probes.contains(&k) {
+                if (phase == Phase::ProbeRoom) != (self.probe == Some(k)) {
                     None
-                } else if let Some(why) = self.no_room.get(&account_index) {
+                } else if let Some(why) = &self.no_room {
                     p.skipped = Some(why.clone());
                     None
                 } else if let Some(refused) = refused_in_account {
@@ -322,16 +383,14 @@ impl<'a, A: LiveApi> Execution<'a, A> {
     /// skipped, or only retired) is not tried: Meta refuses a second conversion with a rule
     /// the account holds.
     fn block_creates_on_held_rules(&mut self) {
-        for k in 0..self.actions.len() {
-            let (i, _) = self.actions[k];
+        for k in 0..self.plan.actions.len() {
             let action = self.action(k);
             let Some(key) = new_state(action).and_then(rule_key) else {
                 continue;
             };
             let own = matches!(action, Action::Replace { .. }).then_some(k);
-            let holder = (0..self.actions.len()).find(|&m| {
+            let holder = (0..self.plan.actions.len()).find(|&m| {
                 Some(m) != own
-                    && self.actions[m].0 == i
                     && self.held_rules[m].as_deref() == Some(key.as_str())
                     && !self.progress[m].old_deleted
             });
@@ -360,13 +419,12 @@ impl<'a, A: LiveApi> Execution<'a, A> {
     /// The request of one step. Each create is sent by one phase only: its state is moved out
     /// of the plan, not copied.
     fn request(&mut self, k: usize, step: Step) -> Result<WriteOp, RequestError> {
-        let (account_index, j) = self.actions[k];
         let AccountPlan {
             account, actions, ..
-        } = &mut self.doc.accounts[account_index];
-        let id = actions[j].id().cloned();
+        } = &mut self.plan;
+        let id = actions[k].id().cloned();
         let id = || id.expect("deletes, retirements and replaces have an id");
-        match (step, &mut actions[j]) {
+        match (step, &mut actions[k]) {
             (Step::CreateNew, Action::Create { after, .. }) => std::mem::take(after)
                 .into_new_conversion()
                 .map(|conversion| WriteOp::Create {
@@ -406,8 +464,7 @@ impl<'a, A: LiveApi> Execution<'a, A> {
 
     /// What one write's result means for its action.
     fn record(&mut self, k: usize, step: Step, result: Result<WriteOutcome, GraphError>) {
-        let (i, j) = self.actions[k];
-        let action = &self.doc.accounts[i].actions[j];
+        let action = &self.plan.actions[k];
         let p = &mut self.progress[k];
         match result {
             // Not sent because the command is stopping: not started, unless an earlier step
@@ -421,7 +478,7 @@ impl<'a, A: LiveApi> Execution<'a, A> {
             }
             Err(e) if matches!(step, Step::DeleteOld) && e.is_permission_refusal() => {
                 let id = action.id().expect("a delete has an id").clone();
-                self.refusing.entry(i).or_insert(id);
+                self.refusing.get_or_insert(id);
                 // Quoted inside the line that says what convctl did: its own hint would repeat it.
                 let answer = e.without_hint().to_string();
                 refuse(p, action, self.today, Refusal::Answered(&answer));
@@ -474,30 +531,25 @@ impl<'a, A: LiveApi> Execution<'a, A> {
     /// permission?): it stays a failure. Deletes are idempotent, so two applies that meet never
     /// fail each other's deletes.
     async fn confirm_gone(&mut self) {
-        let pending: Vec<usize> = (0..self.actions.len())
+        let pending: Vec<usize> = (0..self.plan.actions.len())
             .filter(|&k| self.progress[k].gone_unconfirmed)
             .collect();
         if pending.is_empty() {
             return;
         }
-        let mut accounts: Vec<usize> = pending.iter().map(|&k| self.actions[k].0).collect();
-        accounts.sort_unstable();
-        accounts.dedup();
-        let ids: Vec<_> = accounts
-            .iter()
-            .map(|&i| self.doc.accounts[i].account.clone())
-            .collect();
-        let listed = self.api.list_many(&ids).await;
-        let listed: HashMap<usize, Result<Vec<LiveConversion>, GraphError>> =
-            accounts.into_iter().zip(listed).collect();
+        let listed = self
+            .api
+            .list_many(std::slice::from_ref(&self.plan.account))
+            .await
+            .pop()
+            .expect("one listing per account asked");
         for k in pending {
-            let (i, j) = self.actions[k];
-            let action = &self.doc.accounts[i].actions[j];
+            let action = &self.plan.actions[k];
             let id = action.id().expect("deletes and replaces have an id");
             let p = &mut self.progress[k];
             p.gone_unconfirmed = false;
             let answer = p.failed.take().unwrap_or_default();
-            match &listed[&i] {
+            match &listed {
                 Ok(live) if !live.iter().any(|c| &c.id == id && !c.is_archived) => {
                     p.already_gone = true;
                     deleted(action, p);
@@ -525,35 +577,60 @@ impl<'a, A: LiveApi> Execution<'a, A> {
         }
     }
 
-    /// After the probing deletes: see [`check_room`].
+    /// After the probing delete: the account is listed again. Its deleted id still listed
+    /// (archived) freed nothing (no room, and archived conversions keep their rule): its
+    /// create is not tried, and the account's other deletes before the creates are skipped
+    /// (`no_room` says why), so that they keep their conversions.
     async fn check_room(&mut self) {
-        check_room(
-            self.api,
-            &self.doc,
-            &self.actions,
-            &self.probes,
-            &mut self.progress,
-            &mut self.no_room,
-        )
-        .await;
+        let Some(k) = self.probe.filter(|&k| self.progress[k].old_deleted) else {
+            return;
+        };
+        let account = &self.plan.account;
+        let listed = self
+            .api
+            .list_many(std::slice::from_ref(account))
+            .await
+            .pop()
+            .expect("one listing per account asked");
+        let action = &self.plan.actions[k];
+        let id = action.id().expect("a delete has an id");
+        match listed {
+            Err(e) => {
+                self.no_room = Some(format!(
+                    "could not check that deleting made room in {account} ({e}); run apply again"
+                ));
+            }
+            Ok(live) if live.iter().any(|c| &c.id == id) => {
+                let p = &mut self.progress[k];
+                p.archived_only = true;
+                p.old_deleted = false;
+                p.done = false;
+                p.failed = Some(format!(
+                    "the API archived id {id} instead of deleting it, and archived conversions still count toward the {} limit of {account} and hold their rule, so nothing was freed{}",
+                    crate::ACCOUNT_CAP,
+                    match action {
+                        Action::Replace { .. } => " and the new one was not created",
+                        _ => "",
+                    }
+                ));
+                self.no_room = Some(format!(
+                    "not started: deleting in {account} only archives (see {}), so it would lose the conversion without freeing anything. Make room in Events Manager, then apply again",
+                    crate::render::quoted(action.name())
+                ));
+            }
+            Ok(_) => {}
+        }
     }
 
     /// One line per action, in plan order.
-    fn report(self) -> ApplyReport {
-        let doc = &self.doc;
-        let reports = self
+    fn report(self) -> Vec<ActionReport> {
+        let account = self.plan.account.as_str();
+        self.plan
             .actions
             .iter()
             .zip(self.progress)
-            .map(|(&(i, j), p)| {
-                let account = &doc.accounts[i];
-                report(account.account.as_str(), &account.actions[j], p)
-            })
-            .collect();
-        ApplyReport {
-            actions: reports,
-            stopped: false,
-        }
+            .map(|(action, p)| report(account, action, p))
+            .collect()
     }
 }
 
@@ -674,68 +751,6 @@ fn rule_key(state: &ConversionState) -> Option<String> {
 fn deleted(action: &Action, p: &mut Track) {
     p.old_deleted = true;
     p.done = matches!(action, Action::Delete { .. }) || p.new_id.is_some();
-}
-
-/// After the probing deletes: lists their accounts again. A deleted id still listed (archived)
-/// freed nothing (no room, and archived conversions keep their rule): its create is not tried,
-/// and the account's other deletes before the creates are skipped (`no_room` says why), so
-/// that they keep their conversions.
-async fn check_room<A: LiveApi>(
-    api: &A,
-    doc: &PlanDocument,
-    actions: &[(usize, usize)],
-    probes: &[usize],
-    progress: &mut [Track],
-    no_room: &mut HashMap<usize, String>,
-) {
-    let probed: Vec<usize> = probes
-        .iter()
-        .copied()
-        .filter(|&k| progress[k].old_deleted)
-        .collect();
-    if probed.is_empty() {
-        return;
-    }
-    let accounts: Vec<_> = probed
-        .iter()
-        .map(|&k| doc.accounts[actions[k].0].account.clone())
-        .collect();
-    let listed = api.list_many(&accounts).await;
-    for ((k, account), result) in probed.into_iter().zip(&accounts).zip(listed) {
-        let (account_index, j) = actions[k];
-        let action = &doc.accounts[account_index].actions[j];
-        let id = action.id().expect("a delete has an id");
-        match result {
-            Err(e) => {
-                no_room.insert(
-                    account_index,
-                    format!("could not check that deleting made room in {account} ({e}); run apply again"),
-                );
-            }
-            Ok(live) if live.iter().any(|c| &c.id == id) => {
-                let p = &mut progress[k];
-                p.archived_only = true;
-                p.old_deleted = false;
-                p.done = false;
-                p.failed = Some(format!(
-                    "the API archived id {id} instead of deleting it, and archived conversions still count toward the {} limit of {account} and hold their rule, so nothing was freed{}",
-                    crate::ACCOUNT_CAP,
-                    match action {
-                        Action::Replace { .. } => " and the new one was not created",
-                        _ => "",
-                    }
-                ));
-                no_room.insert(
-                    account_index,
-                    format!(
-                        "not started: deleting in {account} only archives (see {}), so it would lose the conversion without freeing anything. Make room in Events Manager, then apply again",
-                        crate::render::quoted(action.name())
-                    ),
-                );
-            }
-            Ok(_) => {}
-        }
-    }
 }
 
 /// What a create sent twice must say: the client lists the account and sends a create again

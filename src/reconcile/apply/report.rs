@@ -1,6 +1,7 @@
 //! What apply tells: one line per action of the plan (done, failed, not done, with what was
 //! done), the pins to update, and a last line counting what was done, retired conversions apart
-//! from deleted ones.
+//! from deleted ones. An account's lines can be told on their own, as soon as it is settled
+//! ([`render_lines_to`]); the last line waits for every account.
 
 use crate::model::ids::ConversionId;
 
@@ -86,24 +87,15 @@ impl ApplyReport {
         String::from_utf8(out).expect("the report is built from strings")
     }
 
-    /// The same report, written to `out` line by line (50,000 actions make some 3 MB of it).
+    /// The same report, written to `out` line by line (50,000 actions make some 3 MB of it):
+    /// every action's lines in plan order, then the summary.
     pub(crate) fn render_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        for a in &self.actions {
-            match &a.status {
-                Status::Done(what) => {
-                    writeln!(out, "{}: {} {}: {what}", a.account, a.marker, a.what)
-                }
-                Status::Failed(why) => writeln!(out, "{}: FAILED {}: {why}", a.account, a.what),
-                Status::NotDone(why) => writeln!(out, "{}: NOT DONE {}: {why}", a.account, a.what),
-            }?;
-            if let Some((id, at)) = &a.repin {
-                writeln!(
-                    out,
-                    "{}: the manifest pins the old id at {at}: change it to id: \"{id}\"",
-                    a.account
-                )?;
-            }
-        }
+        render_lines_to(out, &self.actions)?;
+        self.render_summary_to(out)
+    }
+
+    /// The last line: what was done, failed and not done, and what to do next.
+    pub(crate) fn render_summary_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         let count = |f: fn(&Status) -> bool| self.actions.iter().filter(|a| f(&a.status)).count();
         let done = count(|s| matches!(s, Status::Done(_)));
         let removed = |how| {
@@ -150,4 +142,27 @@ impl ApplyReport {
             )
         }
     }
+}
+
+/// The lines of `actions` (one account's, as it is settled, or the whole plan's): one per
+/// action saying how it ended, and the pin to update after a replacement.
+pub(crate) fn render_lines_to(
+    out: &mut impl std::io::Write,
+    actions: &[ActionReport],
+) -> std::io::Result<()> {
+    for a in actions {
+        match &a.status {
+            Status::Done(what) => writeln!(out, "{}: {} {}: {what}", a.account, a.marker, a.what),
+            Status::Failed(why) => writeln!(out, "{}: FAILED {}: {why}", a.account, a.what),
+            Status::NotDone(why) => writeln!(out, "{}: NOT DONE {}: {why}", a.account, a.what),
+        }?;
+        if let Some((id, at)) = &a.repin {
+            writeln!(
+                out,
+                "{}: the manifest pins the old id at {at}: change it to id: \"{id}\"",
+                a.account
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -156,6 +156,56 @@ fn suite_filters() -> Vec<(String, String)> {
     filters
 }
 
+/// `run` with apply's result lines ordered by account (stably), for a snapshot of an apply
+/// of several accounts: apply tells each account's lines as soon as that account is settled,
+/// so accounts come in the order they finish, which varies from run to run. Fails unless
+/// each account's lines are together (what apply promises), so that ordering them hides
+/// only the finishing order.
+pub fn accounts_in_order(mut run: Run) -> Run {
+    let result = regex::Regex::new(r"^(act_[0-9]+): ").expect("a valid pattern");
+    let account = |line: &str| {
+        result.captures(line).map(|c| {
+            c[1].trim_start_matches("act_")
+                .parse::<u64>()
+                .expect("digits")
+        })
+    };
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    // The result lines: the account lines just before the last line (the summary).
+    let end = lines.len().saturating_sub(1);
+    let start = (0..end)
+        .rev()
+        .take_while(|&i| account(lines[i]).is_some())
+        .last()
+        .unwrap_or(end);
+    let mut blocks: Vec<(u64, Vec<&str>)> = Vec::new();
+    for line in &lines[start..end] {
+        let id = account(line).expect("an account line");
+        match blocks.last_mut() {
+            Some((last, block)) if *last == id => block.push(line),
+            _ => {
+                assert!(
+                    blocks.iter().all(|(other, _)| *other != id),
+                    "act_{id}'s result lines are not together:\n{run}"
+                );
+                blocks.push((id, vec![line]));
+            }
+        }
+    }
+    blocks.sort_by_key(|(id, _)| *id);
+    let ordered = lines[..start]
+        .iter()
+        .copied()
+        .chain(blocks.into_iter().flat_map(|(_, block)| block))
+        .chain(lines[end..].iter().copied());
+    let mut stdout: String = ordered.map(|line| format!("{line}\n")).collect();
+    if !run.stdout.ends_with('\n') {
+        stdout.pop();
+    }
+    run.stdout = stdout;
+    run
+}
+
 /// A regular expression matching exactly `path`, not a longer name that starts with it.
 fn path_pattern(path: &Path) -> String {
     format!(r"{}\b", regex::escape(&path.display().to_string()))

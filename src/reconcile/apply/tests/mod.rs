@@ -3,6 +3,7 @@
 //! tests/suite/, modules `apply`, `plan`, `safety`.)
 
 mod refused;
+mod streamed;
 
 use super::*;
 use crate::graph::{ErrorKind, GraphError};
@@ -311,9 +312,10 @@ async fn never_deletes_the_old_half_when_the_new_one_failed() {
         .unwrap();
     assert_eq!(failed.new_id, None);
     assert!(text.contains("3 done, 2 failed, 0 not done"), "{text}");
-    // `apply` prints the report through `render_to`, a line at a time: the same bytes.
+    // `apply` prints an account's lines as it is settled, then the summary: the same bytes.
     let mut streamed = Vec::new();
-    report.render_to(&mut streamed).unwrap();
+    render_lines_to(&mut streamed, &report.actions).unwrap();
+    report.render_summary_to(&mut streamed).unwrap();
     assert_eq!(String::from_utf8(streamed).unwrap(), text);
     insta::assert_snapshot!(text);
 }
