@@ -3,7 +3,8 @@
 //! compared as the API stores them, and an earlier name belongs to one entry. End to end: the
 //! real binary against the in-process emulator.
 
-use crate::support::Harness as Env;
+use crate::assert_run;
+use crate::support::{Harness as Env, Run};
 use convctl::emulator::EmulatorConfig;
 use serde_json::{Value, json};
 
@@ -19,21 +20,19 @@ fn seeded(account: &str, name: &str, event_type: &str, needle: &str) -> Value {
            "rule": {"url": {"i_contains": needle}}})
 }
 
-/// Plan and apply both fail, naming both entries, and nothing is written.
-fn refused(env: &Env, manifest: &str, places: &[&str], words: &[&str]) {
+/// Plan and apply both fail with the same errors, and nothing is written: the plan's run,
+/// whose errors the caller checks whole.
+#[track_caller]
+fn refused(env: &Env, manifest: &str) -> Run {
     env.write("conversions/a.yaml", manifest);
     let before = writes(env);
     let plan = env.run(&["plan"]);
     assert_eq!(plan.code, 1, "{manifest}\n{plan}");
-    for expected in places.iter().chain(words) {
-        assert!(
-            plan.stderr.contains(expected),
-            "{expected}: {manifest}\n{plan}"
-        );
-    }
     let apply = env.run(&["apply", "--auto-approve"]);
     assert_eq!(apply.code, 1, "{manifest}\n{apply}");
+    assert_eq!(apply.stderr, plan.stderr, "{manifest}");
     assert_eq!(writes(env), before, "nothing written: {manifest}");
+    plan
 }
 
 /// A pin (a wrong id pasted into a PR) never reaches the conversion a protected entry
@@ -50,51 +49,126 @@ fn protect_is_not_bypassed_by_an_id_pin() {
     let head = "account: act_1\nconversions:\n";
 
     // A tombstone pinning the protected conversion's id.
-    refused(
+    let plan = refused(
         &env,
         &format!(
             "{head}{PROTECTED}  - name: Old spring\n    ensure: absent\n    id: \"{checkout}\"\n"
         ),
-        &["conversions/a.yaml:3:5", "conversions/a.yaml:7:5"],
-        &["\"Checkout\"", "\"Old spring\"", "protect"],
     );
+    assert_run!(plan, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/a.yaml:7:5: error: act_1: the tombstone "Old spring" pins id 23850000000000001, which is named "Checkout", and the entry "Checkout" at conversions/a.yaml:3:5 means that conversion by its name: one live conversion cannot be claimed by two entries; "Checkout" is protected (protect: true), and a plan must never delete or replace it through another entry
+      |
+    7 |   - name: Old spring
+      |     ^^^^
+    help: check the id (`convctl import` lists live ids): a pin must be the conversion its entry names; if it is, rename or remove the entry at conversions/a.yaml:3:5
+    conversions/a.yaml:7:5: error: act_1: the entry "Old spring" would delete "Checkout" (23850000000000001), which the protected entry "Checkout" at conversions/a.yaml:3:5 matches by its name (protect: true)
+      |
+    7 |   - name: Old spring
+      |     ^^^^
+    help: a protected conversion is never deleted or replaced through another entry or by prune: check the ids pinned, and delete or rename it by hand if it really must go
+    conversions/a.yaml:3:5: error: act_1: "Checkout" would be created with the rule of "Checkout (old)" (23850000000000003) in act_1, which is not declared in the manifest, so convctl leaves it (with `prune: true` it would be deleted first): Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002)
+      |
+    3 |   - name: Checkout
+      |     ^^^^
+    help: change this entry's rule, or remove "Checkout (old)" (23850000000000003) in Events Manager (if Meta keeps holding an archived conversion's rule, only a new rule works)
+    error: no plan: fix the 3 problem(s) above
+    "#);
     // A present entry pinning it, with another rule: a replacement.
-    refused(
+    let plan = refused(
         &env,
         &format!(
             "{head}{PROTECTED}  - name: Checkout v2\n    id: \"{checkout}\"\n    custom_event_type: INITIATED_CHECKOUT\n    rule: {{url: {{i_contains: /pay}}}}\n"
         ),
-        &["conversions/a.yaml:3:5", "conversions/a.yaml:7:5"],
-        &["\"Checkout v2\"", "protect"],
     );
+    assert_run!(plan, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/a.yaml:7:5: error: act_1: "Checkout v2" pins id 23850000000000001, which is named "Checkout", and the entry "Checkout" at conversions/a.yaml:3:5 means that conversion by its name: one live conversion cannot be claimed by two entries; "Checkout" is protected (protect: true), and a plan must never delete or replace it through another entry
+      |
+    7 |   - name: Checkout v2
+      |     ^^^^
+    help: check the id (`convctl import` lists live ids): a pin must be the conversion its entry names; if it is, rename or remove the entry at conversions/a.yaml:3:5
+    conversions/a.yaml:7:5: error: act_1: the entry "Checkout v2" would replace "Checkout" (23850000000000001), which the protected entry "Checkout" at conversions/a.yaml:3:5 matches by its name (protect: true)
+      |
+    7 |   - name: Checkout v2
+      |     ^^^^
+    help: a protected conversion is never deleted or replaced through another entry or by prune: check the ids pinned, and delete or rename it by hand if it really must go
+    conversions/a.yaml:3:5: error: act_1: "Checkout" would be created with the rule of "Checkout (old)" (23850000000000003) in act_1, which is not declared in the manifest, so convctl leaves it (with `prune: true` it would be deleted first): Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002)
+      |
+    3 |   - name: Checkout
+      |     ^^^^
+    help: change this entry's rule, or remove "Checkout (old)" (23850000000000003) in Events Manager (if Meta keeps holding an archived conversion's rule, only a new rule works)
+    error: no plan: fix the 3 problem(s) above
+    "#);
     // A pin whose live conversion carries another entry's name (neither protected).
-    refused(
+    let plan = refused(
         &env,
         &format!(
             "{head}  - name: Sale\n    id: \"{checkout}\"\n    custom_event_type: INITIATED_CHECKOUT\n    rule: {{url: {{i_contains: /checkout}}}}\n  - name: Checkout\n    custom_event_type: INITIATED_CHECKOUT\n    rule: {{url: {{i_contains: /checkout}}}}\n"
         ),
-        &["conversions/a.yaml:3:5", "conversions/a.yaml:7:5"],
-        &["\"Sale\"", "\"Checkout\""],
     );
+    assert_run!(plan, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/a.yaml:7:5: error: "Checkout" has the same rule as "Sale" (declared at conversions/a.yaml:3:5) in act_1 (neither declares an event source): Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002)
+      |
+    7 |   - name: Checkout
+      |     ^^^^
+    help: give each conversion its own rule (a condition more or less), or keep only one of them
+    error: the manifests are invalid; `convctl validate` shows the same checks offline
+    "#);
     // The protected entry itself pinned to the wrong conversion, with prune: renaming that one
     // would leave the real checkout to be pruned.
-    refused(
+    let plan = refused(
         &env,
         &format!(
             "account: act_1\nprune: true\nconversions:\n  - name: Checkout\n    id: \"{old}\"\n    protect: true\n    custom_event_type: INITIATED_CHECKOUT\n    rule: {{url: {{i_contains: /checkout}}}}\n  - name: Summer sale\n    custom_event_type: PURCHASE\n    rule: {{url: {{i_contains: /summer}}}}\n"
         ),
-        &["conversions/a.yaml:4:5", checkout.as_str()],
-        &["\"Checkout\""],
     );
+    assert_run!(plan, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/a.yaml:4:5: error: act_1: "Checkout" pins id 23850000000000003, which is named "Checkout (old)", while 23850000000000001 is named "Checkout": the plan would rename 23850000000000003 to a name 23850000000000001 already has, and leave 23850000000000001 unmanaged (or prune it)
+      |
+    4 |   - name: Checkout
+      |     ^^^^
+    help: check the id (`convctl import` lists live ids): if 23850000000000001 is the conversion this entry means, pin it instead; if 23850000000000003 is, delete or rename 23850000000000001 first
+    conversions/a.yaml:1:1: error: act_1: prune would delete "Checkout" (23850000000000001), which the protected entry "Checkout" at conversions/a.yaml:4:5 matches by its name (protect: true)
+      |
+    1 | account: act_1
+      | ^^^^^^^
+    help: a protected conversion is never deleted or replaced through another entry or by prune: check the ids pinned, and delete or rename it by hand if it really must go
+    error: no plan: fix the 2 problem(s) above
+    "#);
     // A tombstone whose pasted id is another conversion than the one it names.
-    refused(
+    let plan = refused(
         &env,
         &format!(
             "{head}{PROTECTED}  - name: Old spring\n    ensure: absent\n    id: \"{summer}\"\n"
         ),
-        &["conversions/a.yaml:7:5", summer.as_str()],
-        &["\"Summer sale\"", "\"Old spring\""],
     );
+    assert_run!(plan, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/a.yaml:7:5: error: act_1: the tombstone "Old spring" pins id 23850000000000002, which is named "Summer sale": applying it would delete "Summer sale", not "Old spring"
+      |
+    7 |   - name: Old spring
+      |     ^^^^
+    help: check the id (`convctl import` lists live ids); to delete "Summer sale" write its name in the tombstone, or leave `name:` out to delete the id whatever its name
+    error: no plan: fix the 1 problem(s) above
+    "#);
     let live = env.live("act_1");
     assert_eq!(live.len(), 3, "{live:?}");
     assert_eq!(env.id_of("act_1", "Checkout"), *checkout);
@@ -104,19 +178,48 @@ fn protect_is_not_bypassed_by_an_id_pin() {
         "conversions/a.yaml",
         &format!("{head}{PROTECTED}  - name: Old spring\n    ensure: absent\n    id: \"{old}\"\n"),
     );
-    let plan = env.run(&["plan"]);
-    assert_eq!(
-        plan.code, 1,
-        "the tombstone names another conversion: {plan}"
-    );
+    // The tombstone names another conversion than the one its id is.
+    assert_run!(env.run(&["plan"]), @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/a.yaml:7:5: error: act_1: the tombstone "Old spring" pins id 23850000000000003, which is named "Checkout (old)": applying it would delete "Checkout (old)", not "Old spring"
+      |
+    7 |   - name: Old spring
+      |     ^^^^
+    help: check the id (`convctl import` lists live ids); to delete "Checkout (old)" write its name in the tombstone, or leave `name:` out to delete the id whatever its name
+    error: no plan: fix the 1 problem(s) above
+    "#);
     env.write(
         "conversions/a.yaml",
         &format!(
             "{head}{PROTECTED}  - name: Checkout (old)\n    ensure: absent\n    id: \"{old}\"\n"
         ),
     );
-    let apply = env.run(&["apply", "--auto-approve"]);
-    assert_eq!(apply.code, 0, "{apply}");
+    assert_run!(env.run(&["apply", "--auto-approve"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "Checkout (old)" (id 23850000000000003) will be deleted (ensure: absent)
+      - conversion "Checkout (old)" {
+          - id                       = "23850000000000003"
+          - name                     = "Checkout (old)"
+          - custom_event_type        = "INITIATED_CHECKOUT"
+          - default_conversion_value = 0
+          - rule                     = {"url": {"i_contains": "/checkout"}}
+        }
+
+      Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "Summer sale" (id 23850000000000002)
+
+    Plan: 0 to create, 0 to update, 0 to replace, 1 to delete.
+    act_1: - delete "Checkout (old)" (id 23850000000000003, ensure: absent): deleted
+    Apply complete: 1 of 1 actions done.
+    ----- stderr -----
+    "#);
     assert_eq!(env.id_of("act_1", "Checkout"), *checkout);
     assert_eq!(env.live("act_1").len(), 2);
 }
@@ -141,14 +244,30 @@ fn a_hand_made_conversion_is_not_deleted_as_a_duplicate() {
         "account: act_1\nconversions:\n  - name: Purchase\n    custom_event_type: PURCHASE\n    rule: {url: {i_contains: /thanks}}\n",
     );
     let before = writes(&env);
-    let plan = env.run(&["plan"]);
-    assert_eq!(plan.code, 1, "{plan}");
-    assert!(
-        plan.stderr.contains(&format!("ids {}, {}", ids[0], ids[1])),
-        "{plan}"
-    );
-    assert!(plan.stderr.contains("pin the one to manage"), "{plan}");
-    assert!(!plan.stdout.contains("duplicate"), "{plan}");
+    // Both ids named, a pin asked for, no duplicate repaired.
+    assert_eq!(ids, ["23850000000000001", "23850000000000002"]);
+    assert_run!(env.run(&["plan"]), @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/a.yaml:3:5: error: act_1: 2 live conversions in act_1 are named "Purchase" (ids 23850000000000001, 23850000000000002): convctl cannot tell which one this entry means; 23850000000000002 is not a copy of 23850000000000001: it differs in description, default_conversion_value, event_source_id (made by hand?), so none of them is deleted as a duplicate
+      |
+    3 |   - name: Purchase
+      |     ^^^^
+    help: pin the one to manage with `id: "23850000000000001"` on this entry (and delete or rename the others)
+    conversions/a.yaml:3:5: error: act_1: "Purchase" would be created with the rule of "Purchase" (23850000000000001) in act_1, which is not declared in the manifest, so convctl leaves it (with `prune: true` it would be deleted first): Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002)
+      |
+    3 |   - name: Purchase
+      |     ^^^^
+    help: change this entry's rule, or remove "Purchase" (23850000000000001) in Events Manager (if Meta keeps holding an archived conversion's rule, only a new rule works)
+    conversions/a.yaml:3:5: error: act_1: "Purchase" would be created with the rule of "Purchase" (23850000000000002) in act_1, which is not declared in the manifest, so convctl leaves it (with `prune: true` it would be deleted first): Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002)
+      |
+    3 |   - name: Purchase
+      |     ^^^^
+    help: change this entry's rule, or remove "Purchase" (23850000000000002) in Events Manager (if Meta keeps holding an archived conversion's rule, only a new rule works)
+    error: no plan: fix the 3 problem(s) above
+    "#);
     let apply = env.run(&["apply", "--auto-approve"]);
     assert_eq!(apply.code, 1, "{apply}");
     assert_eq!(writes(&env), before, "nothing written");
@@ -164,18 +283,30 @@ fn a_hand_made_conversion_is_not_deleted_as_a_duplicate() {
         "conversions/a.yaml",
         "account: act_1\nconversions:\n  - name: Lead\n    description: d\n    custom_event_type: LEAD\n    rule: {url: {i_contains: /lead}}\n",
     );
-    let plan = env.run(&["plan"]);
-    assert_eq!(plan.code, 0, "{plan}");
-    assert!(
-        plan.stdout
-            .contains("identical in every field the API reported"),
-        "{plan}"
-    );
-    assert!(
-        plan.stdout
-            .contains(&format!("keeping the oldest, {}", ids[0])),
-        "{plan}"
-    );
+    // The twin is deleted, keeping the oldest.
+    assert_eq!(ids, ["23850000000000001", "23850000000000002"]);
+    assert_run!(env.run(&["plan"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "Lead" (id 23850000000000002) will be deleted (a duplicate: the oldest with this name is kept)
+      - conversion "Lead" {
+          - id                       = "23850000000000002"
+          - name                     = "Lead"
+          - description              = "d"
+          - custom_event_type        = "LEAD"
+          - default_conversion_value = 0
+          - event_source_id          = "111"
+          - rule                     = {"url": {"i_contains": "/lead"}}
+        }
+
+      Warning: "Lead": 2 live conversions have this name and are identical in every field the API reported (made twice, by two applies at once or a lost answer): keeping the oldest, 23850000000000001, and deleting 23850000000000002 as duplicate(s)
+
+    Plan: 0 to create, 0 to update, 0 to replace, 1 to delete.
+    ----- stderr -----
+    "#);
 }
 
 /// Under the strict profile, which does not report `action_source_type`: a copy that
@@ -200,12 +331,29 @@ fn a_copy_differing_only_in_an_unreported_field_is_not_a_duplicate() {
         "account: act_1\ndefaults: {event_source_id: \"111\", action_source_type: website}\nconversions:\n  - name: Purchase\n    custom_event_type: PURCHASE\n    rule: {url: {i_contains: /thanks}}\n",
     );
     let before = writes(&env);
-    let plan = env.run(&["plan"]);
-    assert_eq!(plan.code, 1, "{plan}");
-    assert!(
-        plan.stderr.contains(&format!("ids {}, {}", ids[0], ids[1])),
-        "{plan}"
-    );
+    assert_eq!(ids, ["23850000000000001", "23850000000000002"]);
+    assert_run!(env.run(&["plan"]), @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/a.yaml:4:5: error: act_1: 2 live conversions in act_1 are named "Purchase" (ids 23850000000000001, 23850000000000002): convctl cannot tell which one this entry means; 23850000000000002 is not a copy of 23850000000000001: the API reported neither one's action_source_type, which the manifest declares (made by hand?), so none of them is deleted as a duplicate
+      |
+    4 |   - name: Purchase
+      |     ^^^^
+    help: pin the one to manage with `id: "23850000000000001"` on this entry (and delete or rename the others)
+    conversions/a.yaml:4:5: error: act_1: "Purchase" would be created with the rule of "Purchase" (23850000000000001) in act_1, which is not declared in the manifest, so convctl leaves it (with `prune: true` it would be deleted first): Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002)
+      |
+    4 |   - name: Purchase
+      |     ^^^^
+    help: change this entry's rule, or remove "Purchase" (23850000000000001) in Events Manager (if Meta keeps holding an archived conversion's rule, only a new rule works)
+    conversions/a.yaml:4:5: error: act_1: "Purchase" would be created with the rule of "Purchase" (23850000000000002) in act_1, which is not declared in the manifest, so convctl leaves it (with `prune: true` it would be deleted first): Meta refuses a second conversion with a rule the account holds (code 100, subcode 1760002)
+      |
+    4 |   - name: Purchase
+      |     ^^^^
+    help: change this entry's rule, or remove "Purchase" (23850000000000002) in Events Manager (if Meta keeps holding an archived conversion's rule, only a new rule works)
+    error: no plan: fix the 3 problem(s) above
+    "#);
     let apply = env.run(&["apply", "--auto-approve"]);
     assert_eq!(apply.code, 1, "{apply}");
     assert_eq!(writes(&env), before, "nothing written");
@@ -221,13 +369,18 @@ fn names_with_leading_or_trailing_spaces_are_refused_and_never_copied() {
         "conversions/a.yaml",
         "account: act_1\nconversions:\n  - name: \"Checkout \"\n    custom_event_type: INITIATED_CHECKOUT\n    rule: {url: {i_contains: /checkout}}\n",
     );
-    let validate = env.run(&["-q", "validate"]);
-    assert_eq!(validate.code, 1, "{validate}");
-    assert!(
-        validate.stderr.contains("conversions/a.yaml:3:11")
-            && validate.stderr.contains("leading or trailing"),
-        "{validate}"
-    );
+    assert_run!(env.run(&["-q", "validate"]), @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    invalid: 1 error, 0 warnings
+    ----- stderr -----
+    conversions/a.yaml:3:11: error: `name` "Checkout " has leading or trailing spaces
+      |
+    3 |   - name: "Checkout "
+      |           ^^^^^^^^^
+    help: write it as the API stores it, "Checkout": the API trims names, so this one would never match the conversion it made, and every apply would make another copy
+    "#);
     assert_eq!(env.run(&["apply", "--auto-approve"]).code, 1);
     assert!(env.live("act_1").is_empty());
     // In a set, a parameter that brings the spaces in is refused too.
@@ -235,12 +388,18 @@ fn names_with_leading_or_trailing_spaces_are_refused_and_never_copied() {
         "conversions/a.yaml",
         "set: shop\nparams: [brand]\nconversions:\n  - name: ${brand} Checkout\n    custom_event_type: INITIATED_CHECKOUT\n    rule: {url: {i_contains: /checkout}}\n---\naccount: act_1\nuse:\n  - set: shop\n    params: {brand: \"\"}\n",
     );
-    let validate = env.run(&["validate"]);
-    assert_eq!(validate.code, 1, "{validate}");
-    assert!(
-        validate.stderr.contains("leading or trailing"),
-        "{validate}"
-    );
+    assert_run!(env.run(&["validate"]), @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    invalid: 1 error, 0 warnings
+    ----- stderr -----
+    conversions/a.yaml:11:21: error: `name` " Checkout" has leading or trailing spaces (the value of parameter `brand`, used by the set at conversions/a.yaml:4:11) (set shop, used by act_1 at conversions/a.yaml:10:5)
+       |
+    11 |     params: {brand: ""}
+       |                     ^^
+    help: write it as the API stores it, "Checkout": the API trims names, so this one would never match the conversion it made, and every apply would make another copy
+    "#);
 
     // A live name the API kept with a trailing space (made by hand where the API does not
     // trim) is the declared name: matched, never pruned and made again, and no rename either.
@@ -256,7 +415,15 @@ fn names_with_leading_or_trailing_spaces_are_refused_and_never_copied() {
         "conversions/a.yaml",
         &format!("account: act_1\nprune: true\nconversions:\n{PROTECTED}"),
     );
-    assert_eq!(env.run(&["plan"]).last_line(), "No changes.");
+    assert_run!(env.run(&["plan"]), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    ");
     for _ in 0..2 {
         let apply = env.run(&["apply", "--auto-approve"]);
         assert_eq!(apply.code, 0, "{apply}");
@@ -265,11 +432,36 @@ fn names_with_leading_or_trailing_spaces_are_refused_and_never_copied() {
     assert_eq!(live.len(), 1, "no second copy: {live:?}");
     assert_eq!(live[0]["id"], id.as_str());
     // import writes it as the API stores names, and the result plans no change.
-    let import = env.run(&["import", "act_1", "--out", "imported"]);
-    assert_eq!(import.code, 0, "{import}");
+    assert_run!(env.run(&["import", "act_1", "--out", "imported"]), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Wrote imported/act_1.yaml (1 conversions, ids pinned).
+    ----- stderr -----
+    ");
     let imported = std::fs::read_to_string(env.path("imported/act_1.yaml")).unwrap();
-    assert!(imported.contains("name: Checkout\n"), "{imported}");
-    assert_eq!(env.run(&["plan", "imported"]).last_line(), "No changes.");
+    insta::assert_snapshot!(imported, @r#"
+    # yaml-language-server: $schema=../schema.json
+    # Imported by `convctl import act_1`: ids are pinned, so renames here are safe.
+    version: 1
+    account: act_1
+    conversions:
+    - name: Checkout
+      id: "23850000000000001"
+      custom_event_type: INITIATED_CHECKOUT
+      rule:
+        url:
+          i_contains: /checkout
+    "#);
+    assert_run!(env.run(&["plan", "imported"]), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (imported/act_1.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    ");
 }
 
 /// Two entries that list the same earlier name: file order would decide which one
@@ -281,14 +473,18 @@ fn two_entries_may_not_list_the_same_earlier_name() {
         "conversions/a.yaml",
         "account: act_1\nconversions:\n  - name: Lead (shop)\n    renamed_from: [Lead]\n    custom_event_type: LEAD\n    rule: {url: {i_contains: /lead}}\n  - name: Lead (blog)\n    renamed_from: [Old lead, Lead]\n    custom_event_type: LEAD\n    rule: {url: {i_contains: /blog-lead}}\n",
     );
-    let validate = env.run(&["validate"]);
-    assert_eq!(validate.code, 1, "{validate}");
-    assert!(
-        validate.stderr.contains("conversions/a.yaml:7:5")
-            && validate.stderr.contains("conversions/a.yaml:3:5")
-            && validate.stderr.contains("\"Lead\""),
-        "{validate}"
-    );
+    assert_run!(env.run(&["validate"]), @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    invalid: 1 error, 0 warnings
+    ----- stderr -----
+    conversions/a.yaml:7:5: error: "Lead (blog)" lists "Lead" in `renamed_from`, and so does "Lead (shop)" at conversions/a.yaml:3:5: which one is the live "Lead" is ambiguous
+      |
+    7 |   - name: Lead (blog)
+      |     ^^^^
+    help: list an earlier name in one entry only (the one the live conversion becomes); pin the other entry's conversion with `id:` if it has one
+    "#);
     env.seed(json!([seeded("act_1", "Lead", "LEAD", "/lead")]));
     let before = writes(&env);
     assert_eq!(env.run(&["apply", "--auto-approve"]).code, 1);
