@@ -7,6 +7,8 @@
 
 #![allow(unsafe_code)] // libc: FIFOs
 
+use crate::assert_run;
+use crate::support::snapshot::{self, transcripts};
 use crate::support::{Convctl, Harness, Run, TOKEN, emulator};
 use std::io::Read;
 use std::path::Path;
@@ -42,45 +44,22 @@ fn plan_out_and_trace_never_overwrite_an_input() {
     std::os::unix::fs::symlink("conversions/a.yaml", d.join("link.json")).unwrap();
     std::fs::hard_link(d.join("conversions/a.yaml"), d.join("hard.json")).unwrap();
     let sandbox = "--sandbox=state.json";
-    for (args, expected) in [
-        (
-            vec![sandbox, "plan", "--out", "conversions/a.yaml"],
-            "will not write --out conversions/a.yaml: it is the manifest conversions/a.yaml, which this command reads; nothing was done",
-        ),
-        (
-            vec![sandbox, "--trace", "conversions/a.yaml", "plan"],
-            "will not write --trace conversions/a.yaml: it is the manifest conversions/a.yaml",
-        ),
-        (
-            vec![sandbox, "plan", "--out", "link.json"],
-            "will not write --out link.json: it is the manifest conversions/a.yaml (link.json is that file)",
-        ),
-        (
-            vec![sandbox, "plan", "--out", "hard.json", "conversions"],
-            "will not write --out hard.json: it is the manifest conversions/a.yaml (hard.json is that file)",
-        ),
-        (
-            vec![sandbox, "--trace", "p.json", "plan", "--out", "p.json"],
-            "--trace p.json and --out p.json name the same file",
-        ),
-        (
-            vec![sandbox, "plan", "--out", "state.json"],
-            "will not write --out state.json: it is the sandbox state state.json",
-        ),
-        (
-            vec!["--access-token-file", "token", "--trace", "token", "drift"],
-            "will not write --trace token: it is the access token file token",
-        ),
-        (
-            vec![
-                sandbox,
-                "--trace",
-                "conversions/a.yaml",
-                "apply",
-                "--auto-approve",
-            ],
-            "will not write --trace conversions/a.yaml: it is the manifest conversions/a.yaml",
-        ),
+    let mut runs = Vec::new();
+    for args in [
+        vec![sandbox, "plan", "--out", "conversions/a.yaml"],
+        vec![sandbox, "--trace", "conversions/a.yaml", "plan"],
+        vec![sandbox, "plan", "--out", "link.json"],
+        vec![sandbox, "plan", "--out", "hard.json", "conversions"],
+        vec![sandbox, "--trace", "p.json", "plan", "--out", "p.json"],
+        vec![sandbox, "plan", "--out", "state.json"],
+        vec!["--access-token-file", "token", "--trace", "token", "drift"],
+        vec![
+            sandbox,
+            "--trace",
+            "conversions/a.yaml",
+            "apply",
+            "--auto-approve",
+        ],
     ] {
         // The state exists for the case that names it.
         let _ = offline(d, &[sandbox, "validate"]);
@@ -89,9 +68,7 @@ fn plan_out_and_trace_never_overwrite_an_input() {
             "{\"format\":1,\"next_id\":\"1\",\"conversions\":[]}",
         )
         .unwrap();
-        let run = offline(d, &args);
-        assert_eq!(run.code, 1, "{args:?}: {run}");
-        assert!(run.stderr.contains(expected), "{args:?}: {run}");
+        runs.push(offline(d, &args));
         assert_eq!(
             std::fs::read_to_string(d.join("conversions/a.yaml")).unwrap(),
             MANIFEST,
@@ -102,12 +79,86 @@ fn plan_out_and_trace_never_overwrite_an_input() {
             "inputs-test-token\n"
         );
     }
+    insta::assert_snapshot!(transcripts(&runs), @"
+    $ convctl '--sandbox=state.json' plan --out conversions/a.yaml
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: will not write --out conversions/a.yaml: it is the manifest conversions/a.yaml, which this command reads; nothing was done. Write --out to another file
+
+    $ convctl '--sandbox=state.json' --trace conversions/a.yaml plan
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: will not write --trace conversions/a.yaml: it is the manifest conversions/a.yaml, which this command reads; nothing was done. Write --trace to another file
+
+    $ convctl '--sandbox=state.json' plan --out link.json
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: will not write --out link.json: it is the manifest conversions/a.yaml (link.json is that file), which this command reads; nothing was done. Write --out to another file
+
+    $ convctl '--sandbox=state.json' plan --out hard.json conversions
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: will not write --out hard.json: it is the manifest conversions/a.yaml (hard.json is that file), which this command reads; nothing was done. Write --out to another file
+
+    $ convctl '--sandbox=state.json' --trace p.json plan --out p.json
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --trace p.json and --out p.json name the same file; nothing was done. Give each its own file
+
+    $ convctl '--sandbox=state.json' plan --out state.json
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: will not write --out state.json: it is the sandbox state state.json, which this command reads; nothing was done. Write --out to another file
+
+    $ convctl --access-token-file token --trace token drift
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: will not write --trace token: it is the access token file token, which this command reads; nothing was done. Write --trace to another file
+
+    $ convctl '--sandbox=state.json' --trace conversions/a.yaml apply --auto-approve
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: will not write --trace conversions/a.yaml: it is the manifest conversions/a.yaml, which this command reads; nothing was done. Write --trace to another file
+    ");
     // A new file, or one that is no input, is written as before.
     let run = offline(
         d,
         &[sandbox, "--trace", "t.jsonl", "plan", "--out", "p.json"],
     );
-    assert_eq!(run.code, 0, "{run}");
+    assert_run!(run, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "A" will be created
+      + conversion "A" {
+          + name                     = "A"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "a"}}
+        }
+
+    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    Saved the plan to p.json; `convctl apply --plan p.json` does exactly this.
+    "#);
     assert!(d.join("p.json").is_file() && d.join("t.jsonl").is_file());
 }
 
@@ -125,6 +176,7 @@ fn a_blank_test_event_code_is_refused() {
             crate::support::now()
         ),
     );
+    let mut runs = Vec::new();
     for code in ["", "  "] {
         for args in [
             vec!["test", "--live", "--test-event-code", code],
@@ -139,15 +191,46 @@ fn a_blank_test_event_code_is_refused() {
                 code,
             ],
         ] {
-            let run = h.run(&args);
-            assert_eq!(run.code, 1, "{args:?}: {run}");
-            assert!(
-                run.stderr
-                    .contains("the code is blank (an unset variable?)"),
-                "{args:?}: {run}"
-            );
+            runs.push(h.run(&args));
         }
     }
+    insta::assert_snapshot!(transcripts(&runs), @"
+    $ convctl --api-base http://127.0.0.1:[port] test --live --test-event-code ''
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: invalid value '' for '--test-event-code <CODE>': the code is blank (an unset variable?): give the code Events Manager → Test Events shows; events sent without one count as real conversions
+
+    For more information, try '--help'.
+
+    $ convctl --api-base http://127.0.0.1:[port] events send --pixel 777 --file events.json --test-event-code ''
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: invalid value '' for '--test-event-code <CODE>': the code is blank (an unset variable?): give the code Events Manager → Test Events shows; events sent without one count as real conversions
+
+    For more information, try '--help'.
+
+    $ convctl --api-base http://127.0.0.1:[port] test --live --test-event-code '  '
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: invalid value '  ' for '--test-event-code <CODE>': the code is blank (an unset variable?): give the code Events Manager → Test Events shows; events sent without one count as real conversions
+
+    For more information, try '--help'.
+
+    $ convctl --api-base http://127.0.0.1:[port] events send --pixel 777 --file events.json --test-event-code '  '
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: invalid value '  ' for '--test-event-code <CODE>': the code is blank (an unset variable?): give the code Events Manager → Test Events shows; events sent without one count as real conversions
+
+    For more information, try '--help'.
+    ");
     assert_eq!(h.stats()["requests"], 0, "nothing may be sent");
 }
 
@@ -159,35 +242,48 @@ fn token_files_and_inputs_are_bounded() {
     // A FIFO nobody writes to: opening it for reading would wait forever.
     mkfifo(&d.join("token.fifo"));
     mkfifo(&d.join("manifest.yaml"));
-    for (args, expected) in [
-        (
-            vec!["--access-token-file", "token.fifo", "plan", "a.yaml"],
-            "cannot use the access token file token.fifo: it is a FIFO (a pipe), not a regular file",
-        ),
-        (
-            vec!["validate", "manifest.yaml"],
-            "manifest.yaml:1:1: error: cannot read the file: it is a FIFO (a pipe), not a regular file",
-        ),
-        (
-            vec!["--access-token-file", "/dev/zero", "plan", "a.yaml"],
-            "cannot use the access token file /dev/zero: it is a device, not a regular file",
-        ),
-    ] {
-        let run = offline(d, &args);
-        assert_eq!(run.code, 1, "{args:?}: {run}");
-        assert!(run.stderr.contains(expected), "{args:?}: {run}");
-    }
-    // Too big for a token: refused at a few KiB, whatever it holds.
+    // Too big for a token: refused at a few KiB, whatever it holds (and none of it shown).
     std::fs::write(d.join("big-token"), "a".repeat(9000)).unwrap();
-    let run = offline(d, &["--access-token-file", "big-token", "plan", "a.yaml"]);
-    assert_eq!(run.code, 1, "{run}");
-    assert!(
-        run.stderr.contains(
-            "cannot use the access token file big-token: it is larger than 8 KiB, and a token is a few hundred characters"
-        ),
-        "{run}"
-    );
-    assert!(!run.stderr.contains("aaaa"), "{run}");
+    let runs: Vec<Run> = [
+        &["--access-token-file", "token.fifo", "plan", "a.yaml"][..],
+        &["validate", "manifest.yaml"],
+        &["--access-token-file", "/dev/zero", "plan", "a.yaml"],
+        &["--access-token-file", "big-token", "plan", "a.yaml"],
+    ]
+    .into_iter()
+    .map(|args| offline(d, args))
+    .collect();
+    insta::assert_snapshot!(transcripts(&runs), @"
+    $ convctl --access-token-file token.fifo plan a.yaml
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: cannot use the access token file token.fifo: it is a FIFO (a pipe), not a regular file; convctl reads its inputs from regular files only (a pipe or a device could keep it waiting forever): save the content to a file first; pass --access-token-file a file holding only the token
+
+    $ convctl validate manifest.yaml
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    invalid: 1 error, 0 warnings
+    ----- stderr -----
+    manifest.yaml:1:1: error: cannot read the file: it is a FIFO (a pipe), not a regular file; convctl reads its inputs from regular files only (a pipe or a device could keep it waiting forever): save the content to a file first
+    help: a manifest is a YAML text file: point convctl at the file itself
+
+    $ convctl --access-token-file /dev/zero plan a.yaml
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: cannot use the access token file /dev/zero: it is a device, not a regular file; convctl reads its inputs from regular files only (a pipe or a device could keep it waiting forever): save the content to a file first; pass --access-token-file a file holding only the token
+
+    $ convctl --access-token-file big-token plan a.yaml
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: cannot use the access token file big-token: it is larger than 8 KiB, and a token is a few hundred characters; pass --access-token-file a file holding only the token
+    ");
 
     // A token saved with a byte-order mark works: the mark is not part of the token.
     let h = Harness::with(emulator::with_token());
@@ -204,7 +300,23 @@ fn token_files_and_inputs_are_bounded() {
             "a.yaml",
         ])
         .run();
-    assert_eq!(run.code, 0, "{run}");
+    assert_run!(run, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (a.yaml) will change:
+
+      # "A" will be created
+      + conversion "A" {
+          + name                     = "A"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "a"}}
+        }
+
+    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
 
     // --timeout covers reading inputs: stdin that never ends.
     let mut child = Command::new(crate::support::binary::bin())
@@ -246,10 +358,7 @@ fn token_files_and_inputs_are_bounded() {
         .read_to_string(&mut stderr)
         .unwrap();
     assert_eq!(status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("the --timeout of 1s ran out while the command was reading its input"),
-        "{stderr}"
-    );
+    insta::assert_snapshot!(stderr, @"error: the --timeout of 1s ran out while the command was reading its input (a file or stdin that never ends?); nothing was sent to the API");
 }
 
 #[test]
@@ -257,6 +366,7 @@ fn a_refused_api_base_never_shows_its_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("a.yaml"), MANIFEST).unwrap();
+    let mut runs = Vec::new();
     for base in [
         "https://alice:hunter2@graph.example/?access_token=EAABleaked",
         "ftp://alice:hunter2@graph.example/",
@@ -271,17 +381,56 @@ fn a_refused_api_base_never_shows_its_credentials() {
                 .args(&["plan", "a.yaml"])
                 .run(),
         ] {
-            assert_eq!(run.code, 1, "{base}: {run}");
-            assert!(run.stderr.contains("--api-base"), "{base}: {run}");
-            assert!(run.stderr.contains("[redacted]"), "{base}: {run}");
             for secret in ["hunter2", "EAABleaked", "alice"] {
                 assert!(
                     !run.stderr.contains(secret) && !run.stdout.contains(secret),
                     "{base}: {secret} shown: {run}"
                 );
             }
+            runs.push(run);
         }
     }
+    // The command lines hold the credentials (given by the test); the outputs never do.
+    let outputs: Vec<String> = (runs.iter())
+        .map(|run| snapshot::filtered(run, &snapshot::transcript(run)))
+        .collect();
+    insta::assert_snapshot!(outputs.join("\n"), @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --api-base "https://[redacted]@graph.example/?access_token=[redacted]" must not carry a query, fragment or credentials; write an http(s) address such as https://graph.facebook.com
+
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --api-base "https://[redacted]@graph.example/?access_token=[redacted]" must not carry a query, fragment or credentials; write an http(s) address such as https://graph.facebook.com
+
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --api-base "ftp://[redacted]@graph.example/" is not an http(s) address; write an http(s) address such as https://graph.facebook.com
+
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --api-base "ftp://[redacted]@graph.example/" is not an http(s) address; write an http(s) address such as https://graph.facebook.com
+
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --api-base "[redacted]@graph.example?[redacted]" is not an http(s) address; write an http(s) address such as https://graph.facebook.com
+
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --api-base "[redacted]@graph.example?[redacted]" is not an http(s) address; write an http(s) address such as https://graph.facebook.com
+    "#);
 }
 
 #[test]
@@ -296,33 +445,49 @@ fn symlinked_manifest_directories_are_followed() {
     std::os::unix::fs::symlink("../shared/clients", h.path("conversions/clients")).unwrap();
     // Two ways to one directory: its accounts are read once, not declared twice.
     std::os::unix::fs::symlink("../shared", h.path("conversions/shared")).unwrap();
-    let run = h.run(&["drift"]);
-    assert_eq!(
-        run.code, 2,
-        "the linked account's drift must be found: {run}"
-    );
-    assert!(run.stdout.contains("act_2"), "{run}");
-    assert!(run.stdout.contains("+ conversion \"B\""), "{run}");
+    // The linked account's drift is found.
+    assert_run!(h.run(&["drift"]), @r#"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+    act_2 (conversions/clients/b.yaml) has drifted from its manifest (values shown live -> manifest):
+
+      # "B" is declared but missing live
+      + conversion "B" {
+          + name                     = "B"
+          + custom_event_type        = "LEAD"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "b"}}
+        }
+
+    act_1 (conversions/own.yaml): in sync.
+
+    Drift found; to converge: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
 
     // A link to a directory above it is a loop: an error naming it, never a silent skip.
     std::os::unix::fs::symlink("..", h.path("shared/clients/up")).unwrap();
-    let run = h.run(&["validate"]);
-    assert_eq!(run.code, 1, "{run}");
-    assert!(
-        run.stderr
-            .contains("error: `conversions/clients/up` is a symbolic link to")
-            && run.stderr.contains("a directory that holds it: a loop"),
-        "{run}"
-    );
+    assert_run!(h.run(&["validate"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    invalid: 1 error, 0 warnings
+    ----- stderr -----
+    error: `conversions/clients/up` is a symbolic link to `[dir]/shared`, a directory that holds it: a loop
+    help: remove the link, or point it at a directory outside the one it is in
+    ");
     std::fs::remove_file(h.path("shared/clients/up")).unwrap();
 
     // A manifest link that leads nowhere is an error too.
     std::os::unix::fs::symlink("moved.yaml", h.path("conversions/gone.yaml")).unwrap();
-    let run = h.run(&["validate"]);
-    assert_eq!(run.code, 1, "{run}");
-    assert!(
-        run.stderr
-            .contains("error: `conversions/gone.yaml` is a symbolic link that leads nowhere"),
-        "{run}"
-    );
+    assert_run!(h.run(&["validate"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    invalid: 1 error, 0 warnings
+    ----- stderr -----
+    error: `conversions/gone.yaml` is a symbolic link that leads nowhere (No such file or directory (os error 2))
+    help: fix the link, or remove it if the manifest it named is gone
+    ");
 }

@@ -28,6 +28,9 @@
 //! answers) are snapshotted with insta's own macros under [`text_settings`]: the same filters
 //! but a run's own.
 //!
+//! A test that makes one check over a table of cases puts every run in one snapshot with
+//! [`transcripts`].
+//!
 //! Accept new or changed snapshots with `cargo insta review` (cargo-insta), or by running the
 //! test with `INSTA_UPDATE=always` and reading the `.snap.new` / `.pending-snap` files.
 
@@ -54,6 +57,19 @@ fn stream(text: &str) -> String {
     } else {
         format!("{text}\n[no line break at the end]\n")
     }
+}
+
+/// Several runs in one snapshot, for a test that makes one check over a table of cases: each
+/// run's command line (`$ convctl ...`), then its transcript, both filtered as the run's own
+/// snapshot would be. `insta::assert_snapshot!(transcripts(&runs), @"...")`.
+pub fn transcripts<'a>(runs: impl IntoIterator<Item = &'a Run>) -> String {
+    runs.into_iter()
+        .map(|run| {
+            let line = command_line(run);
+            format!("$ {}\n{}", line.trim_end(), filtered(run, &transcript(run)))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The insta settings of a run's snapshot: its filters (the run's own first, then the
