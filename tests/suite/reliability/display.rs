@@ -2,6 +2,7 @@
 //! zero-width characters) are shown apart, bidi controls and terminal escapes never reach the
 //! terminal raw, and a set name or a file path cannot forge a line of the plan.
 
+use crate::assert_run;
 use crate::support::Harness as Env;
 use serde_json::json;
 
@@ -27,33 +28,73 @@ fn names_that_differ_only_invisibly_are_shown_apart() {
     );
     // validate lints the names (offline: NFC and invisible characters).
     let validate = env.run(&["validate"]);
-    assert_eq!(validate.code, 0, "{validate}");
-    assert!(
-        validate.stderr.contains("conversions/a.yaml:3:11")
-            && validate.stderr.contains("not in Unicode NFC"),
-        "{validate}"
-    );
-    assert!(
-        validate.stderr.contains("conversions/a.yaml:6:11") && validate.stderr.contains("U+200B"),
-        "{validate}"
-    );
+    assert_run!(validate, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    valid: 1 file, 1 account, 2 conversions (2 warnings)
+    ----- stderr -----
+    conversions/a.yaml:3:11: warning: `name` "Cafe\u0301" is not in Unicode NFC: it looks like a name typed the usual way but is another name to the API
+      |
+    3 |   - name: "Café"
+      |           ^^^^^^^
+    help: retype it (most editors and keyboards write NFC), or convert the file to NFC
+    conversions/a.yaml:6:11: warning: `name` "Pur\u200bchase" contains characters a reader cannot see (U+200B)
+      |
+    6 |   - name: "Pur\u200Bchase"
+      |           ^^^^^^^^^^^^^^^^
+    help: remove them: the name looks like another one without them, and is not
+    "#);
+    // The NFD name is marked, the NFC one reads as it is; the bidi control is shown, not
+    // obeyed; the plan warns that the new names equal live ones once normalised.
     let plan = env.run(&["--color", "never", "plan"]);
-    assert_eq!(plan.code, 0, "{plan}");
+    assert_run!(plan, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "Cafe\u0301" will be created
+      + conversion "Cafe\u0301" {
+          + name                     = "Cafe\u0301"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "/cafe-2"}}
+        }
+
+      # "Pur\u200bchase" will be created
+      + conversion "Pur\u200bchase" {
+          + name                     = "Pur\u200bchase"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "/thanks-2"}}
+        }
+
+      Unmanaged (3): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "Café" (id 23850000000000001)
+        ? "Lead \u202edael" (id 23850000000000003)
+        ? "Purchase" (id 23850000000000002)
+
+      Warning: "Cafe\u0301" differs from the live "Café" (23850000000000001) only in characters that look alike or cannot be seen: the API takes them for two names; retype the one that is wrong
+
+      Warning: "Pur\u200bchase" differs from the live "Purchase" (23850000000000002) only in characters that look alike or cannot be seen: the API takes them for two names; retype the one that is wrong
+
+    Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    conversions/a.yaml:3:11: warning: `name` "Cafe\u0301" is not in Unicode NFC: it looks like a name typed the usual way but is another name to the API
+      |
+    3 |   - name: "Café"
+      |           ^^^^^^^
+    help: retype it (most editors and keyboards write NFC), or convert the file to NFC
+    conversions/a.yaml:6:11: warning: `name` "Pur\u200bchase" contains characters a reader cannot see (U+200B)
+      |
+    6 |   - name: "Pur\u200Bchase"
+      |           ^^^^^^^^^^^^^^^^
+    help: remove them: the name looks like another one without them, and is not
+    "#);
     let text = &plan.stdout;
-    // The NFD name is marked; the NFC one reads as it is.
-    assert!(text.contains("+ conversion \"Cafe\\u0301\""), "{text}");
-    assert!(text.contains("? \"Caf\u{e9}\""), "{text}");
-    assert!(text.contains("+ conversion \"Pur\\u200bchase\""), "{text}");
-    // The bidi control is shown, not obeyed.
-    assert!(text.contains("\"Lead \\u202edael\""), "{text}");
     assert!(
-        !text.contains('\u{202e}') && !text.contains('\u{200b}'),
-        "{text}"
-    );
-    // The plan warns that the new names equal live ones once normalised.
-    assert!(
-        text.contains("\"Cafe\\u0301\" differs from the live \"Caf\u{e9}\"")
-            && text.contains("\"Pur\\u200bchase\" differs from the live \"Purchase\""),
+        !text.contains('\u{202e}') && !text.contains('\u{200b}') && !text.contains(nfd),
         "{text}"
     );
 }
@@ -69,15 +110,45 @@ fn set_names_and_paths_cannot_forge_plan_lines() {
         "set: \"shop\\nNo changes.\\e[2J\"\nconversions:\n  - name: Purchase\n    custom_event_type: PURCHASE\n    rule: {url: {i_contains: /thanks}}\n---\naccount: act_1\nuse:\n  - set: \"shop\\nNo changes.\\e[2J\"\n",
     );
     let plan = env.run(&["--color", "never", "plan"]);
-    assert_eq!(plan.code, 0, "{plan}");
+    assert_run!(plan, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/x\nNo changes.\n\u001b[2J.yaml) will change:
+
+      # "Purchase" (set shop\nNo changes.\u001b[2J) will be created
+      + conversion "Purchase" {
+          + name                     = "Purchase"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "/thanks"}}
+        }
+
+    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
     let text = &plan.stdout;
     assert!(!text.contains('\u{1b}'), "{text}");
-    let lines: Vec<&str> = text.lines().filter(|l| l.contains("No changes.")).collect();
-    assert!(lines.iter().all(|l| l.trim() != "No changes."), "{text}");
-    assert!(text.contains("shop\\nNo changes.\\u001b[2J"), "{text}");
+    assert!(text.lines().all(|l| l.trim() != "No changes."), "{text}");
     // The drift report names them too.
     let drift = env.run(&["--color", "never", "drift"]);
-    assert_eq!(drift.code, 2, "{drift}");
+    assert_run!(drift, @r#"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+    act_1 (conversions/x\nNo changes.\n\u001b[2J.yaml) has drifted from its manifest (values shown live -> manifest):
+
+      # "Purchase" (set shop\nNo changes.\u001b[2J) is declared but missing live
+      + conversion "Purchase" {
+          + name                     = "Purchase"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "/thanks"}}
+        }
+
+    Drift found; to converge: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
     assert!(!drift.stdout.contains('\u{1b}'), "{drift}");
     assert!(
         drift.stdout.lines().all(|l| l.trim() != "No changes."),
