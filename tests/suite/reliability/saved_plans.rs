@@ -3,7 +3,9 @@
 //! plan edited after it was made (an added action, another account, other thresholds) or made
 //! by an older convctl is refused before any write.
 
+use crate::assert_run;
 use crate::support::Harness as Env;
+use crate::support::snapshot::transcripts;
 use serde_json::{Value, json};
 
 fn writes(env: &Env) -> u64 {
@@ -61,9 +63,13 @@ fn apply_plan_respects_shard_and_account() {
         "plan-1.json",
         "--auto-approve",
     ]);
-    assert_eq!(wrong.code, 1, "{wrong}");
-    assert!(wrong.stderr.contains("shard 2/2"), "{wrong}");
-    assert!(wrong.stderr.contains("nothing was done"), "{wrong}");
+    assert_run!(wrong, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: none of the 3 account(s) of the saved plan plan-1.json is in shard 2/2 (it holds act_2, act_4, act_6): is it the plan of another shard? nothing was done
+    ");
     assert_eq!(writes(&env), before, "nothing written");
 
     // An --account the plan does not hold, even beside one it holds.
@@ -77,27 +83,73 @@ fn apply_plan_respects_shard_and_account() {
         "act_99",
         "--auto-approve",
     ]);
-    assert_eq!(wrong.code, 1, "{wrong}");
-    assert!(wrong.stderr.contains("act_99"), "{wrong}");
+    assert_run!(wrong, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --account act_99 is not in the saved plan all.json (it holds act_1, act_2, act_3, act_4, act_5, act_6); nothing was done
+    ");
     assert_eq!(writes(&env), before, "nothing written");
 
     // The whole plan, shard 1 of it: only shard 1's accounts, and it says which it left out.
-    let applied = env.run(&[
-        "--shard",
-        "1/2",
-        "apply",
-        "--plan",
-        "all.json",
-        "--auto-approve",
-    ]);
-    assert_eq!(applied.code, 0, "{applied}");
-    assert!(
-        applied.stderr.contains(&format!(
-            "applying {} of the plan's 6 accounts",
-            shard_1.len()
-        )),
-        "{applied}"
-    );
+    // The accounts are applied side by side: which create the emulator numbers first varies.
+    let applied = (env.convctl())
+        .filter(
+            r"created, id 2385000000000000[1-3]\b",
+            "created, id [new id]",
+        )
+        .args(&[
+            "--shard",
+            "1/2",
+            "apply",
+            "--plan",
+            "all.json",
+            "--auto-approve",
+        ])
+        .run();
+    assert_run!(applied, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_2 (conversions/a.yaml) will change:
+
+      # "A" will be created
+      + conversion "A" {
+          + name                     = "A"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "/a"}}
+        }
+
+    act_4 (conversions/a.yaml) will change:
+
+      # "A" will be created
+      + conversion "A" {
+          + name                     = "A"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "/a"}}
+        }
+
+    act_6 (conversions/a.yaml) will change:
+
+      # "A" will be created
+      + conversion "A" {
+          + name                     = "A"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "/a"}}
+        }
+
+    Plan: 3 to create, 0 to update, 0 to replace, 0 to delete.
+    act_2: + create "A": created, id [new id]
+    act_4: + create "A": created, id [new id]
+    act_6: + create "A": created, id [new id]
+    Apply complete: 3 of 3 actions done.
+    ----- stderr -----
+    note: applying 3 of the plan's 6 accounts (shard 1/2); the other 3 are left to their own runs
+    "#);
     for account in &shard_1 {
         assert_eq!(env.live_names(account), ["A"], "{account}");
     }
@@ -115,7 +167,26 @@ fn apply_plan_respects_shard_and_account() {
         &shard_2[0],
         "--auto-approve",
     ]);
-    assert_eq!(applied.code, 0, "{applied}");
+    assert_run!(applied, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "A" will be created
+      + conversion "A" {
+          + name                     = "A"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "/a"}}
+        }
+
+    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    act_1: + create "A": created, id 23850000000000004
+    Apply complete: 1 of 1 actions done.
+    ----- stderr -----
+    note: applying 1 of the plan's 3 accounts (--account and shard 2/2); the other 2 are left to their own runs
+    "#);
     assert_eq!(env.live_names(&shard_2[0]), ["A"]);
     for account in &shard_2[1..] {
         assert!(env.live(account).is_empty(), "{account} was not asked for");
@@ -150,7 +221,7 @@ fn a_saved_plan_with_an_added_create_or_moved_account_is_refused() {
     );
 
     type Edit = Box<dyn Fn(&mut Value)>;
-    let edits: Vec<(&str, Edit, &str)> = vec![
+    let edits: Vec<(&str, Edit)> = vec![
         (
             "an added create",
             Box::new(|doc| {
@@ -164,44 +235,93 @@ fn a_saved_plan_with_an_added_create_or_moved_account_is_refused() {
                     .push(added);
                 doc["summary"]["create"] = json!(2);
             }),
-            "does not match the live conversions it names (edited?)",
         ),
         (
             "moved to another empty account",
             Box::new(|doc| doc["accounts"][0]["account"] = json!("act_2")),
-            "made for another account",
         ),
         (
             "looser mass-delete thresholds",
             Box::new(|doc| {
                 doc["accounts"][0]["safety"] = json!({"max_deletes": 1000, "max_delete_pct": 100});
             }),
-            "does not match the live conversions it names (edited?)",
         ),
         (
             "made by an older convctl",
             Box::new(|doc| {
                 doc["accounts"][0].as_object_mut().unwrap().remove("digest");
             }),
-            "made by an older convctl",
         ),
     ];
     let before = writes(&env);
-    for (what, edit, expected) in edits {
+    let mut runs = Vec::new();
+    for (what, edit) in edits {
         let mut doc = original.clone();
         edit(&mut doc);
         std::fs::write(env.path("edited.json"), doc.to_string()).unwrap();
         let run = env.run(&["apply", "--plan", "edited.json", "--auto-approve"]);
-        assert_eq!(run.code, 1, "{what}: {run}");
-        assert!(run.stderr.contains(expected), "{what}: {run}");
-        assert!(run.stderr.contains("nothing was done"), "{what}: {run}");
-        assert!(run.stderr.contains("make a new plan"), "{what}: {run}");
         assert_eq!(writes(&env), before, "{what}: nothing may be written");
+        runs.push(run);
     }
+    // In the order above: an added create, another account, looser thresholds, no digest.
+    insta::assert_snapshot!(transcripts(&runs), @"
+    $ convctl --api-base http://127.0.0.1:[port] apply --plan edited.json --auto-approve
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: the saved plan edited.json does not match the live conversions it names (edited?), nothing was done:
+      act_1: its actions (or `safety`, `token_env`) are not those convctl sealed when it made the plan
+    make a new plan (`convctl plan --out edited.json`) and review it
+
+    $ convctl --api-base http://127.0.0.1:[port] apply --plan edited.json --auto-approve
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: the saved plan edited.json is stale, nothing was done:
+      act_2: its live conversions are not those the plan was made from: they changed since, or the plan was made for another account
+    make a new plan (`convctl plan --out edited.json`) and review it
+
+    $ convctl --api-base http://127.0.0.1:[port] apply --plan edited.json --auto-approve
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: the saved plan edited.json does not match the live conversions it names (edited?), nothing was done:
+      act_1: its actions (or `safety`, `token_env`) are not those convctl sealed when it made the plan
+    make a new plan (`convctl plan --out edited.json`) and review it
+
+    $ convctl --api-base http://127.0.0.1:[port] apply --plan edited.json --auto-approve
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: the saved plan edited.json was made by an older convctl, nothing was done:
+      act_1: the plan was made by an older convctl, whose fingerprint covered neither the account nor its actions: make the plan again with this one
+    make a new plan (`convctl plan --out edited.json`) and review it
+    ");
     assert!(env.live("act_1").is_empty() && env.live("act_2").is_empty());
     // The plan as saved runs.
-    let run = env.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
-    assert_eq!(run.code, 0, "{run}");
+    assert_run!(env.run(&["apply", "--plan", "plan.json", "--auto-approve"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "A" will be created
+      + conversion "A" {
+          + name                     = "A"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "/a"}}
+        }
+
+    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    act_1: + create "A": created, id 23850000000000001
+    Apply complete: 1 of 1 actions done.
+    ----- stderr -----
+    "#);
     assert_eq!(env.live_names("act_1"), ["A"]);
     assert!(env.live("act_2").is_empty());
 }
