@@ -6,6 +6,7 @@
 
 #![allow(unsafe_code)] // libc: a FIFO, and signals to our own child
 
+use crate::assert_run;
 use crate::support::Convctl;
 use crate::support::child::ChildEmulator;
 use crate::support::profile;
@@ -62,8 +63,21 @@ fn concurrent_sandbox_commands_never_lose_writes() {
     }
     // Every apply's writes are in the state: nothing left to do.
     let plan = sandbox(d, &["plan", "--detailed-exitcode", "conversions"]);
-    assert_eq!(plan.code, 0, "writes were lost:\n{plan}");
-    assert!(plan.stdout.contains("No changes."), "{plan}");
+    assert_run!(plan, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a1.yaml): no changes.
+
+    act_2 (conversions/a2.yaml): no changes.
+
+    act_3 (conversions/a3.yaml): no changes.
+
+    act_4 (conversions/a4.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    ");
 }
 
 #[test]
@@ -87,22 +101,24 @@ fn a_state_file_in_use_is_refused_after_a_bounded_wait() {
         // A sandbox command waits within its --timeout, then refuses: nothing is done.
         let run = Convctl::new()
             .current_dir(d)
+            .filter(r"\(process [0-9]+\b", "(process [pid]")
             .arg(format!("--sandbox={state_arg}"))
             .args(&["--timeout", "2s", "apply", "--auto-approve", "a.yaml"])
             .run();
-        assert_eq!(run.code, 1, "{run}");
-        assert!(
-            run.stderr.contains(&format!(
-                "cannot start the sandbox (state {state_arg}): {state_arg} is in use by another convctl (process "
-            )) && run.stderr.contains("waited 2 s: run the commands one after another"),
-            "{run}"
-        );
+        assert_run!(run, @"
+        success: false
+        exit_code: 1
+        ----- stdout -----
+        ----- stderr -----
+        error: cannot start the sandbox (state [dir]/state.json): [dir]/state.json is in use by another convctl (process [pid]) (its lock [dir]/state.json.lock is held); waited 2 s: run the commands one after another
+        ");
         let (code, stderr) = second.join().unwrap();
         assert_eq!(code, Some(1), "{stderr}");
-        assert!(
-            stderr.contains(&format!("{state_arg} is in use by another convctl")),
-            "{stderr}"
-        );
+        let stderr = stderr.replace(state_arg, "[state]");
+        let stderr = regex::Regex::new(r"\(process [0-9]+\b")
+            .unwrap()
+            .replace_all(&stderr, "(process [pid]");
+        insta::assert_snapshot!(stderr, @"error: [state] is in use by another convctl (process [pid]) (its lock [state].lock is held); waited 10 s: run the commands one after another");
     });
 
     // Once the first emulator has stopped (state saved), the state is free and complete.
@@ -116,7 +132,46 @@ fn a_state_file_in_use_is_refused_after_a_bounded_wait() {
         .arg(format!("--sandbox={state_arg}"))
         .args(&["apply", "--auto-approve", "a.yaml"])
         .run();
-    assert_eq!(run.code, 0, "{run}");
+    assert_run!(run, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (a.yaml) will change:
+
+      # "C0" will be created
+      + conversion "C0" {
+          + name                     = "C0"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "a1-0"}}
+        }
+
+      # "C1" will be created
+      + conversion "C1" {
+          + name                     = "C1"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "a1-1"}}
+        }
+
+      # "C2" will be created
+      + conversion "C2" {
+          + name                     = "C2"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "a1-2"}}
+        }
+
+      Unmanaged (1): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "Made in the emulator" (id 23850000000000001)
+
+    Plan: 3 to create, 0 to update, 0 to replace, 0 to delete.
+    act_1: + create "C0": created, id 23850000000000002
+    act_1: + create "C1": created, id 23850000000000003
+    act_1: + create "C2": created, id 23850000000000004
+    Apply complete: 3 of 3 actions done.
+    ----- stderr -----
+    "#);
     let saved = std::fs::read_to_string(&state).unwrap();
     assert!(saved.contains("Made in the emulator"), "{saved}");
     assert!(saved.contains("\"C2\""), "{saved}");
@@ -171,14 +226,14 @@ fn emulator_refuses_an_unwritable_state_path() {
     // Unwritable for every user, root included: the state would go under a regular file, or
     // into /proc.
     let under_a_file = file.join("state.json");
+    let mut outputs = Vec::new();
     for path in [under_a_file.to_str().unwrap(), "/proc/convctl-state.json"] {
         let (code, stderr) = emulator_exits(
             &["--listen", "127.0.0.1:0", "--state", path],
             Duration::from_secs(30),
         );
         assert_eq!(code, Some(1), "{path}: {stderr}");
-        assert!(stderr.contains(path), "{path}: {stderr}");
-        assert!(stderr.starts_with("error: cannot "), "{path}: {stderr}");
+        outputs.push(stderr);
     }
     // A FIFO as state is refused too, never waited on.
     let fifo = dir.path().join("state.fifo");
@@ -189,8 +244,13 @@ fn emulator_refuses_an_unwritable_state_path() {
         Duration::from_secs(30),
     );
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(
-        stderr.contains("a FIFO (a pipe), not a regular file"),
-        "{stderr}"
-    );
+    outputs.push(stderr);
+    let dir = dir.path().to_str().unwrap();
+    insta::assert_snapshot!(outputs.join("\n").replace(dir, "[dir]"), @"
+    error: cannot create the lock file [dir]/a-file/state.json.lock for [dir]/a-file/state.json: File exists (os error 17)
+
+    error: cannot create the lock file /proc/convctl-state.json.lock for /proc/convctl-state.json: No such file or directory (os error 2)
+
+    error: cannot read emulator state [dir]/state.fifo: it is a FIFO (a pipe), not a regular file; convctl reads its inputs from regular files only (a pipe or a device could keep it waiting forever): save the content to a file first
+    ");
 }
