@@ -125,7 +125,8 @@ fn plan_out_follows_a_symlink_to_a_file_and_refuses_what_is_not_one() {
     std::fs::create_dir_all(d.join("shared")).unwrap();
     std::fs::write(d.join("shared/plan.json"), "old").unwrap();
     std::os::unix::fs::symlink("shared/plan.json", d.join("plan.json")).unwrap();
-    assert_run!(sandbox_plan(d, "plan.json"), @r#"
+    let printed = sandbox_plan(d, "plan.json");
+    assert_run!(printed, @r#"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -190,55 +191,22 @@ fn plan_out_follows_a_symlink_to_a_file_and_refuses_what_is_not_one() {
     std::os::unix::fs::symlink("a-dir", d.join("to-dir")).unwrap();
     std::os::unix::fs::symlink("missing/plan.json", d.join("dangling")).unwrap();
     std::os::unix::fs::symlink("/dev/null", d.join("to-null")).unwrap();
+    // Each prints the plan, as the one above did, then refuses to save it.
     let runs: Vec<Run> = ["/dev/null", "a-dir", "to-dir", "dangling", "to-null"]
         .into_iter()
-        .map(|out| sandbox_plan(d, out))
+        .map(|out| {
+            let mut run = sandbox_plan(d, out);
+            assert_eq!(run.stdout, printed.stdout, "{run}");
+            run.stdout = "[the plan above]\n".to_string();
+            run
+        })
         .collect();
-    insta::assert_snapshot!(transcripts(&runs), @r#"
+    insta::assert_snapshot!(transcripts(&runs), @"
     $ convctl '--sandbox=state.json' plan --out /dev/null --format json
     success: false
     exit_code: 1
     ----- stdout -----
-    {
-      "format_version": 1,
-      "convctl_version": "[version]",
-      "api_version": "v27.0",
-      "accounts": [
-        {
-          "account": "act_1",
-          "source": "conversions/a.yaml",
-          "live_fingerprint": "0c3516c8cdff324603c7af0d9e598f441593772dff070c9e0a6fd52f7458ff99",
-          "digest": "ece02cbde864f8bd414b590bbf0e8b6860019d435aeebaae9f509d6678ea7a43",
-          "actions": [
-            {
-              "action": "create",
-              "name": "A",
-              "after": {
-                "name": "A",
-                "description": "",
-                "custom_event_type": "PURCHASE",
-                "default_conversion_value": 0,
-                "rule": {
-                  "url": {
-                    "i_contains": "a"
-                  }
-                }
-              }
-            }
-          ],
-          "unmanaged": [],
-          "warnings": []
-        }
-      ],
-      "summary": {
-        "create": 1,
-        "update": 0,
-        "replace": 0,
-        "delete": 0,
-        "retire": 0,
-        "unmanaged": 0
-      }
-    }
+    [the plan above]
     ----- stderr -----
     error: will not write the plan to /dev/null: it is a device, not a regular file; --out writes a plan only to a regular file (replaced atomically) or a new path
 
@@ -246,46 +214,7 @@ fn plan_out_follows_a_symlink_to_a_file_and_refuses_what_is_not_one() {
     success: false
     exit_code: 1
     ----- stdout -----
-    {
-      "format_version": 1,
-      "convctl_version": "[version]",
-      "api_version": "v27.0",
-      "accounts": [
-        {
-          "account": "act_1",
-          "source": "conversions/a.yaml",
-          "live_fingerprint": "0c3516c8cdff324603c7af0d9e598f441593772dff070c9e0a6fd52f7458ff99",
-          "digest": "ece02cbde864f8bd414b590bbf0e8b6860019d435aeebaae9f509d6678ea7a43",
-          "actions": [
-            {
-              "action": "create",
-              "name": "A",
-              "after": {
-                "name": "A",
-                "description": "",
-                "custom_event_type": "PURCHASE",
-                "default_conversion_value": 0,
-                "rule": {
-                  "url": {
-                    "i_contains": "a"
-                  }
-                }
-              }
-            }
-          ],
-          "unmanaged": [],
-          "warnings": []
-        }
-      ],
-      "summary": {
-        "create": 1,
-        "update": 0,
-        "replace": 0,
-        "delete": 0,
-        "retire": 0,
-        "unmanaged": 0
-      }
-    }
+    [the plan above]
     ----- stderr -----
     error: will not write the plan to a-dir: it is a directory; --out writes a plan only to a regular file (replaced atomically) or a new path
 
@@ -293,46 +222,7 @@ fn plan_out_follows_a_symlink_to_a_file_and_refuses_what_is_not_one() {
     success: false
     exit_code: 1
     ----- stdout -----
-    {
-      "format_version": 1,
-      "convctl_version": "[version]",
-      "api_version": "v27.0",
-      "accounts": [
-        {
-          "account": "act_1",
-          "source": "conversions/a.yaml",
-          "live_fingerprint": "0c3516c8cdff324603c7af0d9e598f441593772dff070c9e0a6fd52f7458ff99",
-          "digest": "ece02cbde864f8bd414b590bbf0e8b6860019d435aeebaae9f509d6678ea7a43",
-          "actions": [
-            {
-              "action": "create",
-              "name": "A",
-              "after": {
-                "name": "A",
-                "description": "",
-                "custom_event_type": "PURCHASE",
-                "default_conversion_value": 0,
-                "rule": {
-                  "url": {
-                    "i_contains": "a"
-                  }
-                }
-              }
-            }
-          ],
-          "unmanaged": [],
-          "warnings": []
-        }
-      ],
-      "summary": {
-        "create": 1,
-        "update": 0,
-        "replace": 0,
-        "delete": 0,
-        "retire": 0,
-        "unmanaged": 0
-      }
-    }
+    [the plan above]
     ----- stderr -----
     error: will not write the plan to to-dir: it is a symlink to [dir]/a-dir, which is a directory; --out follows symlinks to a regular file only
 
@@ -340,46 +230,7 @@ fn plan_out_follows_a_symlink_to_a_file_and_refuses_what_is_not_one() {
     success: false
     exit_code: 1
     ----- stdout -----
-    {
-      "format_version": 1,
-      "convctl_version": "[version]",
-      "api_version": "v27.0",
-      "accounts": [
-        {
-          "account": "act_1",
-          "source": "conversions/a.yaml",
-          "live_fingerprint": "0c3516c8cdff324603c7af0d9e598f441593772dff070c9e0a6fd52f7458ff99",
-          "digest": "ece02cbde864f8bd414b590bbf0e8b6860019d435aeebaae9f509d6678ea7a43",
-          "actions": [
-            {
-              "action": "create",
-              "name": "A",
-              "after": {
-                "name": "A",
-                "description": "",
-                "custom_event_type": "PURCHASE",
-                "default_conversion_value": 0,
-                "rule": {
-                  "url": {
-                    "i_contains": "a"
-                  }
-                }
-              }
-            }
-          ],
-          "unmanaged": [],
-          "warnings": []
-        }
-      ],
-      "summary": {
-        "create": 1,
-        "update": 0,
-        "replace": 0,
-        "delete": 0,
-        "retire": 0,
-        "unmanaged": 0
-      }
-    }
+    [the plan above]
     ----- stderr -----
     error: will not write the plan to dangling: it is a symlink that leads nowhere (No such file or directory (os error 2)); --out follows symlinks to a regular file only
 
@@ -387,49 +238,10 @@ fn plan_out_follows_a_symlink_to_a_file_and_refuses_what_is_not_one() {
     success: false
     exit_code: 1
     ----- stdout -----
-    {
-      "format_version": 1,
-      "convctl_version": "[version]",
-      "api_version": "v27.0",
-      "accounts": [
-        {
-          "account": "act_1",
-          "source": "conversions/a.yaml",
-          "live_fingerprint": "0c3516c8cdff324603c7af0d9e598f441593772dff070c9e0a6fd52f7458ff99",
-          "digest": "ece02cbde864f8bd414b590bbf0e8b6860019d435aeebaae9f509d6678ea7a43",
-          "actions": [
-            {
-              "action": "create",
-              "name": "A",
-              "after": {
-                "name": "A",
-                "description": "",
-                "custom_event_type": "PURCHASE",
-                "default_conversion_value": 0,
-                "rule": {
-                  "url": {
-                    "i_contains": "a"
-                  }
-                }
-              }
-            }
-          ],
-          "unmanaged": [],
-          "warnings": []
-        }
-      ],
-      "summary": {
-        "create": 1,
-        "update": 0,
-        "replace": 0,
-        "delete": 0,
-        "retire": 0,
-        "unmanaged": 0
-      }
-    }
+    [the plan above]
     ----- stderr -----
     error: will not write the plan to to-null: it is a symlink to /dev/null, which is a device, not a regular file; --out follows symlinks to a regular file only
-    "#);
+    ");
     assert!(
         std::fs::symlink_metadata(d.join("to-null"))
             .unwrap()
