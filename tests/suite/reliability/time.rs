@@ -3,11 +3,12 @@
 //! the call still waiting; each exchange has a deadline for the whole exchange (not per read);
 //! retries stop at the request's and the command's budget. Loopback stubs only, a few seconds.
 
+use crate::assert_run;
+use crate::support::{Convctl, Run};
 use convctl::graph::{CommandBudget, GraphClient, GraphConfig, RetryPolicy};
 use convctl::model::{AdAccountId, Secret};
 use std::io::Write;
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// How a stub misbehaves.
@@ -61,7 +62,7 @@ fn serve(mut stream: TcpStream, behaviour: Behaviour) {
     let _ = stream.shutdown(Shutdown::Both);
 }
 
-fn plan_against(base: &str, timeout: &str) -> (std::process::Output, Duration) {
+fn plan_against(base: &str, timeout: &str) -> Run {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("conversions")).unwrap();
     std::fs::write(
@@ -69,44 +70,53 @@ fn plan_against(base: &str, timeout: &str) -> (std::process::Output, Duration) {
         "account: act_1\nconversions:\n  - name: A\n    custom_event_type: PURCHASE\n    rule: {url: {i_contains: a}}\n",
     )
     .unwrap();
-    let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_convctl"))
-        .args(["--api-base", base, "--timeout", timeout, "plan"])
+    Convctl::new()
+        .args(&["--api-base", base, "--timeout", timeout, "plan"])
         .current_dir(dir.path())
-        .env("META_ACCESS_TOKEN", "time-test-token")
-        .env_remove("CONVCTL_API_BASE")
-        .env_remove("META_APP_SECRET")
-        .output()
-        .unwrap();
-    (out, started.elapsed())
+        .token("time-test-token")
+        .run()
 }
 
-fn check_out_of_time(behaviour: Behaviour) {
-    let base = stub(behaviour);
-    let (out, took) = plan_against(&base, "2s");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+/// A plan against the stub fails with the command's budget of 2 s, and not much later.
+fn out_of_time(behaviour: Behaviour) -> Run {
+    let run = plan_against(&stub(behaviour), "2s");
     // 2 s of budget; the rest is start-up and a loaded machine, never the server's pace.
-    assert!(took < Duration::from_secs(8), "took {took:?}: {stderr}");
     assert!(
-        took >= Duration::from_millis(1900),
-        "gave up early ({took:?}): {stderr}"
+        run.wall < Duration::from_secs(8),
+        "took {:?}: {run}",
+        run.wall
     );
     assert!(
-        stderr.contains("act_1: the command's time budget (2s) ran out while waiting for the answer to GET /v27.0/act_1/customconversions"),
-        "{stderr}"
+        run.wall >= Duration::from_millis(1900),
+        "gave up early ({:?}): {run}",
+        run.wall
     );
-    assert!(!stderr.contains("time-test-token"), "{stderr}");
+    assert!(!run.stderr.contains("time-test-token"), "{run}");
+    run
 }
 
 #[test]
 fn a_silent_server_fails_a_plan_within_its_timeout() {
-    check_out_of_time(Behaviour::Silent);
+    assert_run!(out_of_time(Behaviour::Silent), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: act_1: cannot list custom conversions: act_1: the command's time budget (2s) ran out while waiting for the answer to GET /v27.0/act_1/customconversions
+    error: no plan: fix the 1 problem(s) above
+    ");
 }
 
 #[test]
 fn a_server_that_drips_one_byte_a_second_fails_a_plan_within_its_timeout() {
-    check_out_of_time(Behaviour::Drip);
+    assert_run!(out_of_time(Behaviour::Drip), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: act_1: cannot list custom conversions: act_1: the command's time budget (2s) ran out while waiting for the answer to GET /v27.0/act_1/customconversions
+    error: no plan: fix the 1 problem(s) above
+    ");
 }
 
 fn client(base: &str, retry: RetryPolicy) -> GraphClient {
@@ -131,12 +141,7 @@ async fn each_exchange_has_a_deadline_for_the_whole_exchange() {
         .await
         .unwrap_err();
     let took = started.elapsed();
-    assert!(
-        err.to_string()
-            .contains("no complete answer to GET /v27.0/act_1/customconversions within 1s 500ms (the whole exchange, not per read)"),
-        "{err}"
-    );
-    assert!(err.to_string().contains("after 2 attempts"), "{err}");
+    insta::assert_snapshot!(err.to_string(), @"act_1: no complete answer to GET /v27.0/act_1/customconversions within 1s 500ms (the whole exchange, not per read) [after 2 attempts]");
     assert!(took < Duration::from_secs(5), "{took:?}");
 
     // The request's own budget ends retries, the attempt in flight included.
@@ -153,11 +158,7 @@ async fn each_exchange_has_a_deadline_for_the_whole_exchange() {
         .await
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(4), "{err}");
-    assert!(
-        err.to_string()
-            .contains("the request's time budget (1s 200ms, retries included) ran out"),
-        "{err}"
-    );
+    insta::assert_snapshot!(err.to_string(), @"act_1: the request's time budget (1s 200ms, retries included) ran out while waiting for the answer to GET /v27.0/act_1/customconversions");
 }
 
 /// The command's budget is shared: once it is spent, nothing more is sent, and the budget knows
@@ -182,11 +183,7 @@ async fn a_spent_command_budget_sends_nothing_more_and_names_what_was_waiting() 
         .list_conversions(&AdAccountId::parse("act_7").unwrap())
         .await
         .unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("the command's time budget (800ms) ran out"),
-        "{err}"
-    );
+    insta::assert_snapshot!(err.to_string(), @"act_7: the command's time budget (800ms) ran out while waiting for the answer to GET /v27.0/act_7/customconversions");
     assert_eq!(
         watcher.await.unwrap(),
         ["GET /v27.0/act_7/customconversions (act_7)"]
@@ -198,7 +195,7 @@ async fn a_spent_command_budget_sends_nothing_more_and_names_what_was_waiting() 
         .await
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_millis(200), "{err}");
-    assert!(err.to_string().contains("it was not sent"), "{err}");
+    insta::assert_snapshot!(err.to_string(), @"act_8: the command's time budget (800ms) ran out before GET /v27.0/act_8/customconversions could be sent; it was not sent");
     // Restarted (after apply's prompt), it allows calls again.
     budget.restart();
     assert!(budget.deadline().unwrap() > tokio::time::Instant::now());
