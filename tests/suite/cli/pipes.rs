@@ -3,147 +3,218 @@
 //! no panic (exit 101), no message, and the exit code the command decided on (0 for success;
 //! `drift` keeps 2 for drift found, `validate` keeps 1 for invalid manifests).
 
-#![allow(unsafe_code)] // libc: signals and reaping child processes with their resource usage
-
-use std::os::fd::{FromRawFd, OwnedFd};
+use crate::assert_run;
+use crate::support::snapshot::transcripts;
+use crate::support::{Convctl, Run};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-/// A pipe with no reader: every write to it fails with EPIPE.
-fn closed_pipe() -> Stdio {
-    let mut fds = [0; 2];
-    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-    unsafe { libc::close(fds[0]) };
-    Stdio::from(unsafe { OwnedFd::from_raw_fd(fds[1]) })
-}
-
-fn convctl(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_convctl"));
-    command
-        .current_dir(dir)
-        .env_remove("META_ACCESS_TOKEN")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    command
-}
+use std::process::Command;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs with stdout a closed pipe; stderr captured.
-fn with_closed_stdout(args: &[&str]) -> Output {
-    convctl(root())
+/// convctl in the repository, with stdout a pipe nobody reads.
+fn with_closed_stdout(args: &[&str]) -> Run {
+    Convctl::new()
+        .current_dir(root())
+        .close_stdout()
         .args(args)
-        .stdout(closed_pipe())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap()
-}
-
-fn assert_quiet(out: &Output, code: i32, what: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(code), "{what}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{what}: {stderr}");
-    assert!(
-        !stderr.to_lowercase().contains("broken pipe"),
-        "{what}: {stderr}"
-    );
+        .run()
 }
 
 #[test]
 fn printing_commands_end_quietly_when_stdout_is_closed() {
-    for shell in ["bash", "zsh", "fish", "powershell"] {
-        let out = with_closed_stdout(&["completions", shell]);
-        assert_quiet(&out, 0, shell);
-        assert!(out.stderr.is_empty(), "{shell}");
-    }
-    let out = with_closed_stdout(&["man"]);
-    assert_quiet(&out, 0, "man");
-    assert!(out.stderr.is_empty());
-    assert_quiet(
-        &with_closed_stdout(&["validate", "examples/conversions"]),
-        0,
-        "validate",
-    );
-    assert_quiet(
-        &with_closed_stdout(&["validate", "examples/conversions", "--format", "json"]),
-        0,
-        "validate --format json",
-    );
-    assert_quiet(
-        &with_closed_stdout(&[
+    let runs: Vec<Run> = [
+        &["completions", "bash"][..],
+        &["completions", "zsh"],
+        &["completions", "fish"],
+        &["completions", "powershell"],
+        &["man"],
+        &["validate", "examples/conversions"],
+        &["validate", "examples/conversions", "--format", "json"],
+        // An invalid manifest keeps its verdict.
+        &[
             "validate",
             "tests/corpus/name-empty.yaml",
             "--format",
             "github",
-        ]),
-        1,
-        "validate of an invalid manifest keeps its verdict",
-    );
-    assert_quiet(&with_closed_stdout(&["--help"]), 0, "--help");
-    assert_quiet(&with_closed_stdout(&["plan", "--help"]), 0, "plan --help");
+        ],
+        &["--help"],
+        &["plan", "--help"],
+    ]
+    .into_iter()
+    .map(with_closed_stdout)
+    .collect();
+    insta::assert_snapshot!(transcripts(&runs), @"
+    $ convctl completions bash
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ----- stderr -----
+
+    $ convctl completions zsh
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ----- stderr -----
+
+    $ convctl completions fish
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ----- stderr -----
+
+    $ convctl completions powershell
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ----- stderr -----
+
+    $ convctl man
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ----- stderr -----
+
+    $ convctl validate examples/conversions
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ----- stderr -----
+
+    $ convctl validate examples/conversions --format json
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ----- stderr -----
+
+    $ convctl validate tests/corpus/name-empty.yaml --format github
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+
+    $ convctl --help
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ----- stderr -----
+
+    $ convctl plan --help
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ----- stderr -----
+    ");
 }
 
 #[test]
 fn plan_drift_and_import_against_the_sandbox_end_quietly() {
     let dir = tempfile::tempdir().unwrap();
-    let copy = dir.path().join("conversions");
-    std::fs::create_dir(&copy).unwrap();
-    for entry in std::fs::read_dir(root().join("examples/conversions")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, copy.join(path.file_name().unwrap())).unwrap();
-    }
+    crate::support::copy_examples(dir.path());
     let run = |args: &[&str]| {
-        convctl(dir.path())
+        Convctl::new()
+            .current_dir(dir.path())
+            .close_stdout()
             .arg("--sandbox")
             .args(args)
-            .stdout(closed_pipe())
-            .stderr(Stdio::piped())
-            .output()
-            .unwrap()
+            .run()
     };
+    let mut runs = Vec::new();
     for format in ["text", "json", "markdown"] {
-        let out = run(&["plan", "--format", format, "--out", "plan.json"]);
-        assert_quiet(&out, 0, format);
+        runs.push(run(&["plan", "--format", format, "--out", "plan.json"]));
         assert!(
             dir.path().join("plan.json").exists(),
             "the plan is still saved"
         );
         std::fs::remove_file(dir.path().join("plan.json")).unwrap();
-        // Nothing applied: every example conversion is missing live, which is drift.
-        assert_quiet(&run(&["drift", "--format", format]), 2, "drift");
+        // Nothing applied: every example conversion is missing live, which is drift (exit 2).
+        runs.push(run(&["drift", "--format", format]));
     }
-    let out = run(&["import", "act_1234567890", "--out", "imported"]);
-    assert_quiet(&out, 0, "import");
+    runs.push(run(&["import", "act_1234567890", "--out", "imported"]));
     assert!(dir.path().join("imported/act_1234567890.yaml").exists());
+    insta::assert_snapshot!(transcripts(&runs), @"
+    $ convctl --sandbox plan --format text --out plan.json
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ----- stderr -----
+    Saved the plan to plan.json; `convctl apply --plan plan.json` does exactly this.
+
+    $ convctl --sandbox drift --format text
+    success: false
+    exit_code: 2
+    ----- stdout -----
+    ----- stderr -----
+
+    $ convctl --sandbox plan --format json --out plan.json
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ----- stderr -----
+    Saved the plan to plan.json; `convctl apply --plan plan.json` does exactly this.
+
+    $ convctl --sandbox drift --format json
+    success: false
+    exit_code: 2
+    ----- stdout -----
+    ----- stderr -----
+
+    $ convctl --sandbox plan --format markdown --out plan.json
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ----- stderr -----
+    Saved the plan to plan.json; `convctl apply --plan plan.json` does exactly this.
+
+    $ convctl --sandbox drift --format markdown
+    success: false
+    exit_code: 2
+    ----- stdout -----
+    ----- stderr -----
+
+    $ convctl --sandbox import act_1234567890 --out imported
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ----- stderr -----
+    ");
 }
 
-/// A closed stderr (the reader of errors went away) never turns into a panic.
+/// A closed stderr (the reader of errors went away) never turns into a panic, and the
+/// verdict is kept.
 #[test]
 fn a_closed_stderr_is_never_a_panic() {
-    let out = convctl(root())
-        .args(["validate", "tests/corpus/name-empty.yaml"])
-        .stdout(Stdio::piped())
-        .stderr(closed_pipe())
-        .output()
-        .unwrap();
-    assert_ne!(out.status.code(), Some(101));
-    assert_eq!(out.status.code(), Some(1), "the verdict is kept");
-    let out = convctl(root())
-        .args(["plan", "--frmat", "x"])
-        .stdout(Stdio::piped())
-        .stderr(closed_pipe())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let out = convctl(root())
-        .args(["plan", "does/not/exist"])
-        .stdout(closed_pipe())
-        .stderr(closed_pipe())
-        .output()
-        .unwrap();
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{:?}", out.status);
+    let in_root = || Convctl::new().current_dir(root()).close_stderr();
+    let runs = [
+        in_root()
+            .args(&["validate", "tests/corpus/name-empty.yaml"])
+            .run(),
+        in_root().args(&["plan", "--frmat", "x"]).run(),
+        in_root()
+            .close_stdout()
+            .args(&["plan", "does/not/exist"])
+            .run(),
+    ];
+    insta::assert_snapshot!(transcripts(&runs), @"
+    $ convctl validate tests/corpus/name-empty.yaml
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+
+    $ convctl plan --frmat x
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+
+    $ convctl plan does/not/exist
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    ");
 }
 
 /// The shell pipelines of the issue, as a user types them.
@@ -170,37 +241,88 @@ fn head_closes_the_pipe_and_the_exit_is_zero() {
 
 #[test]
 fn man_and_completions_refuse_options_that_do_not_apply() {
-    for args in [
+    let runs: Vec<Run> = [
         &["man", "--api-base", "http://x"][..],
         &["--sandbox", "completions", "bash"],
         &["completions", "bash", "--shard", "1/2"],
         &["-q", "man"],
-    ] {
-        let out = convctl(root()).args(args).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
-        assert!(stderr.contains("does not apply to `convctl"), "{stderr}");
-    }
+    ]
+    .into_iter()
+    .map(|args| Convctl::new().current_dir(root()).args(args).run())
+    .collect();
+    insta::assert_snapshot!(transcripts(&runs), @"
+    $ convctl man --api-base http://x
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --api-base does not apply to `convctl man`
+
+    Usage: convctl [OPTIONS] <COMMAND>
+
+    For more information, try '--help'.
+
+    $ convctl --sandbox completions bash
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --sandbox does not apply to `convctl completions`
+
+    Usage: convctl [OPTIONS] <COMMAND>
+
+    For more information, try '--help'.
+
+    $ convctl completions bash --shard 1/2
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --shard does not apply to `convctl completions`
+
+    Usage: convctl [OPTIONS] <COMMAND>
+
+    For more information, try '--help'.
+
+    $ convctl -q man
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --quiet does not apply to `convctl man`
+
+    Usage: convctl [OPTIONS] <COMMAND>
+
+    For more information, try '--help'.
+    ");
     // An environment variable is not an option given: it is simply not used.
-    let out = convctl(root())
+    let man = Convctl::new()
         .arg("man")
         .env("CONVCTL_API_BASE", "http://127.0.0.1:9")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let help = convctl(root()).args(["man", "--help"]).output().unwrap();
-    let help = String::from_utf8(help.stdout).unwrap();
-    assert!(
-        !help.contains("--api-base") && help.contains("--out"),
-        "{help}"
-    );
+        .run();
+    assert_eq!(man.code, 0, "{man}");
+    assert_eq!(man.stdout, Convctl::new().arg("man").run().stdout);
+    // Its help offers only the options that apply.
+    assert_run!(Convctl::new().args(&["man", "--help"]).run(), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Print the manual page, or write one page per command into a directory
+
+    Usage: convctl man [OPTIONS]
+
+    Options:
+          --out <DIR>  Write convctl.1 and one convctl-COMMAND.1 per command into DIR instead
+      -h, --help       Print help
+      -V, --version    Print version
+    ----- stderr -----
+    ");
 }
 
 /// Help is written for users: no internal notes, no source paths.
 #[test]
 fn help_texts_carry_no_internal_notes() {
-    let mut pages =
-        vec![String::from_utf8(convctl(root()).arg("--help").output().unwrap().stdout).unwrap()];
+    let mut runs = vec![Convctl::new().arg("--help").run()];
     for command in [
         "validate",
         "test",
@@ -212,10 +334,9 @@ fn help_texts_carry_no_internal_notes() {
         "completions",
         "man",
     ] {
-        let out = convctl(root()).args([command, "--help"]).output().unwrap();
-        pages.push(String::from_utf8(out.stdout).unwrap());
+        runs.push(Convctl::new().args(&[command, "--help"]).run());
     }
-    for page in pages {
+    for page in runs.iter().map(|run| &run.stdout) {
         for internal in [
             "crate::",
             "::parse",
@@ -226,4 +347,6 @@ fn help_texts_carry_no_internal_notes() {
             assert!(!page.contains(internal), "{internal}:\n{page}");
         }
     }
+    // Each page whole, as a user reads it.
+    insta::assert_snapshot!("help_pages", transcripts(&runs));
 }

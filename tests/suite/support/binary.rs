@@ -54,6 +54,7 @@ pub struct Convctl<'a> {
     env: Vec<(String, Option<OsString>)>,
     stdin: Option<Vec<u8>>,
     close_stdout: bool,
+    close_stderr: bool,
     terminal: bool,
     measure_with_time: bool,
     timeout: Duration,
@@ -89,6 +90,7 @@ impl<'a> Convctl<'a> {
             env,
             stdin: None,
             close_stdout: false,
+            close_stderr: false,
             terminal: false,
             measure_with_time: false,
             timeout: DEFAULT_TIMEOUT,
@@ -139,9 +141,16 @@ impl<'a> Convctl<'a> {
         self
     }
 
-    /// Closes convctl's stdout at once, as `convctl ... | head -0` does.
+    /// Gives convctl a stdout whose reader is gone before it starts, as `convctl ... | head -0`
+    /// does: every write to it fails (EPIPE), from the first byte.
     pub fn close_stdout(mut self) -> Self {
         self.close_stdout = true;
+        self
+    }
+
+    /// The same for stderr: the reader of errors went away (the run's `stderr` is empty).
+    pub fn close_stderr(mut self) -> Self {
+        self.close_stderr = true;
         self
     }
 
@@ -230,18 +239,17 @@ impl<'a> Convctl<'a> {
             }
             None => Stdio::null(),
         };
-        let stdout = if self.close_stdout {
-            Stdio::piped()
-        } else {
-            Stdio::from(out.try_clone().unwrap())
+        let output = |closed: bool, file: &std::fs::File| match closed {
+            true => closed_pipe(),
+            false => Stdio::from(file.try_clone().unwrap()),
         };
         command
             .stdin(stdin)
-            .stdout(stdout)
-            .stderr(err.try_clone().unwrap());
+            .stdout(output(self.close_stdout, &out))
+            .stderr(output(self.close_stderr, &err));
         let started = Instant::now();
-        let mut child = command.spawn().expect("spawn convctl");
-        drop(child.stdout.take()); // only piped to be closed
+        let child = command.spawn().expect("spawn convctl");
+        drop(command); // the parent's copies of the closed pipes' writing ends
         let pid = child.id() as libc::pid_t;
         let timed_out = Arc::new(AtomicBool::new(false));
         let (done, watchdog) = std::sync::mpsc::channel::<()>();
@@ -322,6 +330,17 @@ impl<'a> Convctl<'a> {
         }
         run
     }
+}
+
+/// A pipe whose reading end is closed already: every write to it fails with EPIPE.
+fn closed_pipe() -> Stdio {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // Close-on-exec: no other child spawned meanwhile inherits the writing end.
+    let made = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    assert_eq!(made, 0, "pipe2: {}", std::io::Error::last_os_error());
+    unsafe { libc::close(fds[0]) };
+    Stdio::from(unsafe { std::os::fd::OwnedFd::from_raw_fd(fds[1]) })
 }
 
 /// Whether `pid` is still a child of ours that nobody has reaped (running, or exited).
