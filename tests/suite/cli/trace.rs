@@ -2,12 +2,13 @@
 //! redacted. A recorded trace replays through a stub server to the same result, and a canary
 //! token and app secret never land in the file, not even inside `next` URLs.
 
+use crate::assert_run;
 use crate::support::stub::Stub;
+use crate::support::{Convctl, Run};
 use convctl::emulator::{self, EmulatorConfig, SeedConversion};
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
 /// A recorded answer: status, kept headers, body.
@@ -26,21 +27,23 @@ conversions:
     rule: {and: [{event: {eq: Purchase}}, {value: {gt: 100}}]}
 "#;
 
-fn convctl(dir: &Path, base: &str, secret: Option<&str>, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_convctl"));
-    command
-        .args(["--api-base", base])
+fn convctl(dir: &Path, base: &str, secret: Option<&str>, args: &[&str]) -> Run {
+    let mut command = Convctl::new()
+        .args(&["--api-base", base])
         .args(args)
         .current_dir(dir)
-        .env("META_ACCESS_TOKEN", CANARY)
-        .env_remove("CONVCTL_API_BASE")
-        .env_remove("META_APP_SECRET")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
+        .token(CANARY);
     if let Some(secret) = secret {
-        command.env("META_APP_SECRET", secret);
+        command = command.env("META_APP_SECRET", secret);
     }
-    command.output().unwrap()
+    let run = command.run();
+    for secret in [CANARY, SECRET] {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "a secret leaked:\n{run}"
+        );
+    }
+    run
 }
 
 fn lines(path: &Path) -> Vec<Value> {
@@ -105,12 +108,7 @@ async fn the_trace_has_every_exchange_and_no_secret() {
     })
     .await
     .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_run!("trace_apply", out);
     let text = std::fs::read_to_string(&trace).unwrap();
     for secret in [CANARY, SECRET] {
         assert!(!text.contains(secret), "a secret in the trace:\n{text}");
@@ -195,12 +193,34 @@ async fn tokens_inside_next_urls_are_redacted() {
     })
     .await
     .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_run!(out, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (acme.yaml) will change:
+
+      # "Big purchase" will be created
+      + conversion "Big purchase" {
+          + name                     = "Big purchase"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + event_source_id          = "555"
+          + rule                     =
+                {
+                  "and": [
+                    {"event": {"eq": "Purchase"}},
+                    {"value": {"gt": 100}}
+                  ]
+                }
+        }
+
+      Unmanaged (2): live, declared nowhere; listed only (`prune: true` deletes them):
+        ? "x" (id 10)
+        ? "x" (id 11)
+
+    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
     let text = std::fs::read_to_string(&trace).unwrap();
     assert_eq!(lines(&trace).len(), 2, "{text}");
     assert!(!text.contains(CANARY), "{text}");
@@ -244,12 +264,7 @@ async fn a_recorded_trace_replays_to_the_same_result() {
     let original = run(recorded_base.clone(), Some(trace.clone()))
         .await
         .unwrap();
-    assert_eq!(
-        original.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&original.stderr)
-    );
+    original.assert_success();
 
     // The stub: recorded answers by (method, path and query, body), the recorded address
     // replaced by the stub's own in answers (its `next` links).
@@ -301,17 +316,12 @@ async fn a_recorded_trace_replays_to_the_same_result() {
     .await;
     stub_base.set(stub.base.clone()).unwrap();
     let replayed = run(stub.base.clone(), None).await.unwrap();
+    replayed.assert_success();
     assert_eq!(
-        replayed.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&replayed.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&replayed.stdout),
-        String::from_utf8_lossy(&original.stdout),
+        replayed.stdout, original.stdout,
         "the replayed plan is the recorded one"
     );
+    assert_eq!(replayed.stderr, original.stderr);
     assert_eq!(
         stub.requests().len(),
         lines(&trace).len(),
