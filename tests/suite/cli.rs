@@ -9,7 +9,8 @@ mod pipes;
 mod trace;
 
 use crate::assert_run;
-use crate::support::{Convctl, Harness, tools};
+use crate::support::snapshot::transcripts;
+use crate::support::{Convctl, Harness, Run, tools};
 use serde_json::Value;
 
 #[test]
@@ -358,16 +359,89 @@ fn man_pages_pass_mandoc_lint() {
 
 #[test]
 fn usage_errors_exit_1_so_they_never_read_as_drift() {
-    for args in [
+    let runs: Vec<Run> = [
         &["drift", "--frmat", "markdown"][..],
         &["plan", "--detailed-exitcode", "--shard", "5/4"],
         &["frobnicate"],
         &[],
-    ] {
-        let output = Convctl::new().args(args).run();
-        assert_eq!(output.code, 1, "{args:?}");
-        assert!(!output.stderr.is_empty(), "{args:?} says why");
-    }
+    ]
+    .into_iter()
+    .map(|args| Convctl::new().args(args).run())
+    .collect();
+    insta::assert_snapshot!(transcripts(&runs), @"
+    $ convctl drift --frmat markdown
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: unexpected argument '--frmat' found
+
+      tip: a similar argument exists: '--format'
+
+    Usage: convctl drift --format <FORMAT> [PATH]...
+
+    For more information, try '--help'.
+
+    $ convctl plan --detailed-exitcode --shard 5/4
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: invalid value '5/4' for '--shard <K/N>': `5/4` is not a shard: K must be between 1 and 4 (shards count from 1)
+
+    For more information, try '--help'.
+
+    $ convctl frobnicate
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: unrecognized subcommand 'frobnicate'
+
+    Usage: convctl [OPTIONS] <COMMAND>
+
+    For more information, try '--help'.
+
+    $ convctl
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    Meta custom conversions as code: validate, plan, apply and watch for drift
+
+    Usage: convctl [OPTIONS] <COMMAND>
+
+    Commands:
+      validate     Check manifests offline: 0 valid, 1 invalid
+      test         Run the manifests' rule tests offline: 0 all pass, 1 otherwise
+      plan         Show what apply would change
+      apply        Make the live accounts match the manifests
+      drift        Compare live accounts with the manifests: 0 in sync, 2 drift, 1 error
+      show         Show saved plans (the shards of a CI matrix, say) as one document, offline
+      report       Conversion health: drift, conversions that do not fire, the cap. 0 fine, 2 findings named by --fail-on, 1 error
+      import       Write manifests for live accounts, ids pinned (or as uses of a set, with --use)
+      emulator     Run a local Graph API
+      events       Send Conversions API server events, to watch a conversion fire
+      completions  Print a shell completion script to stdout
+      man          Print the manual page, or write one page per command into a directory
+      help         Print this message or the help of the given subcommand(s)
+
+    Options:
+          --api-base <URL>            Address of the Graph API (a local emulator's, for tests) [env: CONVCTL_API_BASE=] [default: https://graph.facebook.com]
+          --api-version <VERSION>     Graph API version to call, e.g. v27.0 (convctl warns when it expires within 60 days) [env: CONVCTL_API_VERSION=] [default: v27.0]
+          --access-token-file <FILE>  Read the access token from FILE instead of the META_ACCESS_TOKEN environment variable (a regular file of at most 8 KiB; a pipe or a device is refused)
+          --sandbox[=<STATE_FILE>]    Work against a built-in emulator instead of Meta, keeping its state in STATE_FILE (default .convctl/sandbox.json); no token needed. For trying convctl out safely. The state is locked for the command: another command on it waits up to 10 s, then is refused
+          --parallelism <N>           At most N requests to the API at once, across all accounts [default: 8]
+          --batch-size <N>            Requests sent together in one batch call (1 to 50; 1 sends each on its own) [default: 50]
+          --shard <K/N>               Work on share K of N of the accounts (for N parallel CI jobs, K from 1 to N). Every account falls in exactly one share, always the same one
+          --color <COLOR>             Colour the output: auto (on a terminal, unless NO_COLOR is set), always or never [default: auto] [possible values: auto, always, never]
+      -v, --verbose                   Say more on stderr about what is done (never a secret)
+      -q, --quiet                     Print only results and errors: no progress, no warnings
+          --trace <FILE>              Write every HTTP exchange with the Graph API to FILE, one JSON line each, secrets redacted (attach it to a bug report)
+          --timeout <DURATION>        The whole command's time budget, every request, retry and wait included (`90s`, `10m`, `1h30m`; `0` = no limit), reading the inputs included. When it runs out the command stops with exit 1 and says which account and call were still waiting [default: 10m]
+      -h, --help                      Print help (see more with '--help')
+      -V, --version                   Print version
+    ");
     assert_eq!(Convctl::new().args(&["--help"]).run().code, 0);
     assert_eq!(Convctl::new().args(&["drift", "--help"]).run().code, 0);
 }
@@ -410,18 +484,73 @@ fn the_release_profile_stays_tuned() {
 
 #[test]
 fn usage_errors_exit_1_never_2() {
-    for args in [
+    let runs: Vec<Run> = [
         &["drift", "--bogus"][..],
         &["plan", "--detailed-exitcode", "--format", "yaml"],
         &["plan", "--detailed-exitcode", "--parallelism", "0"],
         &["apply", "--auto-aprove"],
         &["nosuchcommand"],
-    ] {
-        let out = Convctl::new().args(args).run();
-        let (code, stderr) = (out.code, out.stderr);
-        assert_eq!(code, 1, "{args:?}:\n{stderr}");
-        assert!(stderr.contains("error:"), "{args:?}:\n{stderr}");
-    }
+    ]
+    .into_iter()
+    .map(|args| Convctl::new().args(args).run())
+    .collect();
+    insta::assert_snapshot!(transcripts(&runs), @"
+    $ convctl drift --bogus
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: unexpected argument '--bogus' found
+
+      tip: to pass '--bogus' as a value, use '-- --bogus'
+
+    Usage: convctl drift [OPTIONS] [PATH]...
+
+    For more information, try '--help'.
+
+    $ convctl plan --detailed-exitcode --format yaml
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: invalid value 'yaml' for '--format <FORMAT>'
+      [possible values: text, json, markdown]
+
+    For more information, try '--help'.
+
+    $ convctl plan --detailed-exitcode --parallelism 0
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: invalid value '0' for '--parallelism <N>': 0 is not in 1..=256
+
+    For more information, try '--help'.
+
+    $ convctl apply --auto-aprove
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: unexpected argument '--auto-aprove' found
+
+      tip: a similar argument exists: '--auto-approve'
+
+    Usage: convctl apply --auto-approve [PATH]...
+
+    For more information, try '--help'.
+
+    $ convctl nosuchcommand
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: unrecognized subcommand 'nosuchcommand'
+
+    Usage: convctl [OPTIONS] <COMMAND>
+
+    For more information, try '--help'.
+    ");
 }
 
 #[test]
@@ -429,6 +558,89 @@ fn help_and_version_exit_0() {
     assert_eq!(Convctl::new().args(&["--help"]).run().code, 0);
     assert_eq!(Convctl::new().args(&["plan", "--help"]).run().code, 0);
     assert_eq!(Convctl::new().args(&["--version"]).run().code, 0);
+    // The short help, whole (the long pages are checked in `pipes`).
+    let runs = [
+        Convctl::new().args(&["-h"]).run(),
+        Convctl::new().args(&["plan", "-h"]).run(),
+    ];
+    insta::assert_snapshot!(transcripts(&runs), @"
+    $ convctl -h
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Meta custom conversions as code: validate, plan, apply and watch for drift
+
+    Usage: convctl [OPTIONS] <COMMAND>
+
+    Commands:
+      validate     Check manifests offline: 0 valid, 1 invalid
+      test         Run the manifests' rule tests offline: 0 all pass, 1 otherwise
+      plan         Show what apply would change
+      apply        Make the live accounts match the manifests
+      drift        Compare live accounts with the manifests: 0 in sync, 2 drift, 1 error
+      show         Show saved plans (the shards of a CI matrix, say) as one document, offline
+      report       Conversion health: drift, conversions that do not fire, the cap. 0 fine, 2 findings named by --fail-on, 1 error
+      import       Write manifests for live accounts, ids pinned (or as uses of a set, with --use)
+      emulator     Run a local Graph API
+      events       Send Conversions API server events, to watch a conversion fire
+      completions  Print a shell completion script to stdout
+      man          Print the manual page, or write one page per command into a directory
+      help         Print this message or the help of the given subcommand(s)
+
+    Options:
+          --api-base <URL>            Address of the Graph API (a local emulator's, for tests) [env: CONVCTL_API_BASE=] [default: https://graph.facebook.com]
+          --api-version <VERSION>     Graph API version to call, e.g. v27.0 (convctl warns when it expires within 60 days) [env: CONVCTL_API_VERSION=] [default: v27.0]
+          --access-token-file <FILE>  Read the access token from FILE instead of the META_ACCESS_TOKEN environment variable (a regular file of at most 8 KiB; a pipe or a device is refused)
+          --sandbox[=<STATE_FILE>]    Work against a built-in emulator instead of Meta, keeping its state in STATE_FILE (default .convctl/sandbox.json); no token needed. For trying convctl out safely. The state is locked for the command: another command on it waits up to 10 s, then is refused
+          --parallelism <N>           At most N requests to the API at once, across all accounts [default: 8]
+          --batch-size <N>            Requests sent together in one batch call (1 to 50; 1 sends each on its own) [default: 50]
+          --shard <K/N>               Work on share K of N of the accounts (for N parallel CI jobs, K from 1 to N). Every account falls in exactly one share, always the same one
+          --color <COLOR>             Colour the output: auto (on a terminal, unless NO_COLOR is set), always or never [default: auto] [possible values: auto, always, never]
+      -v, --verbose                   Say more on stderr about what is done (never a secret)
+      -q, --quiet                     Print only results and errors: no progress, no warnings
+          --trace <FILE>              Write every HTTP exchange with the Graph API to FILE, one JSON line each, secrets redacted (attach it to a bug report)
+          --timeout <DURATION>        The whole command's time budget, every request, retry and wait included (`90s`, `10m`, `1h30m`; `0` = no limit), reading the inputs included. When it runs out the command stops with exit 1 and says which account and call were still waiting [default: 10m]
+      -h, --help                      Print help (see more with '--help')
+      -V, --version                   Print version
+    ----- stderr -----
+
+    $ convctl plan -h
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Show what apply would change
+
+    Usage: convctl plan [OPTIONS] [PATH]...
+
+    Arguments:
+      [PATH]...  Manifest files or directories (searched for *.yaml and *.yml) [default: conversions]
+
+    Options:
+          --account <ACT>        Only these accounts (repeatable)
+          --out <FILE>           Also save the plan to FILE, for `convctl apply --plan FILE`
+          --format <FORMAT>      How the plan is shown [default: text] [possible values: text, json, markdown]
+          --detailed-exitcode    Exit 2 when there are changes (0 none, 1 error)
+          --show <FILE>          Show this saved document (from `plan --out`, or `--format json`) instead of reading the accounts; works offline
+          --max-chars <N>        Keep markdown within N characters (default 65536: one GitHub comment; 0: no limit). The totals, what apply refuses, the warnings and every account (a row, or one row of accounts whose changes read the same) always stay; then every change is named where names fit, diffs shown whole where there is room, and a last line says what is not
+          --full-plan-url <URL>  Where the whole plan can be read (a CI run's artifacts, say): the last line of a shortened markdown report links to it [env: CONVCTL_FULL_PLAN_URL=]
+      -h, --help                 Print help (see more with '--help')
+      -V, --version              Print version
+
+    Global options:
+          --api-base <URL>            Address of the Graph API (a local emulator's, for tests) [env: CONVCTL_API_BASE=] [default: https://graph.facebook.com]
+          --api-version <VERSION>     Graph API version to call, e.g. v27.0 (convctl warns when it expires within 60 days) [env: CONVCTL_API_VERSION=] [default: v27.0]
+          --access-token-file <FILE>  Read the access token from FILE instead of the META_ACCESS_TOKEN environment variable (a regular file of at most 8 KiB; a pipe or a device is refused)
+          --sandbox[=<STATE_FILE>]    Work against a built-in emulator instead of Meta, keeping its state in STATE_FILE (default .convctl/sandbox.json); no token needed. For trying convctl out safely. The state is locked for the command: another command on it waits up to 10 s, then is refused
+          --parallelism <N>           At most N requests to the API at once, across all accounts [default: 8]
+          --batch-size <N>            Requests sent together in one batch call (1 to 50; 1 sends each on its own) [default: 50]
+          --shard <K/N>               Work on share K of N of the accounts (for N parallel CI jobs, K from 1 to N). Every account falls in exactly one share, always the same one
+          --color <COLOR>             Colour the output: auto (on a terminal, unless NO_COLOR is set), always or never [default: auto] [possible values: auto, always, never]
+      -v, --verbose                   Say more on stderr about what is done (never a secret)
+      -q, --quiet                     Print only results and errors: no progress, no warnings
+          --trace <FILE>              Write every HTTP exchange with the Graph API to FILE, one JSON line each, secrets redacted (attach it to a bug report)
+          --timeout <DURATION>        The whole command's time budget, every request, retry and wait included (`90s`, `10m`, `1h30m`; `0` = no limit), reading the inputs included. When it runs out the command stops with exit 1 and says which account and call were still waiting [default: 10m]
+    ----- stderr -----
+    ");
 }
 
 #[test]
