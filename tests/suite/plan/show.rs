@@ -72,22 +72,26 @@ fn shards_are_shown_as_one_document_offline() {
 #[test]
 fn an_account_in_two_plans_and_a_missing_file_are_errors() {
     let env = two_shards();
-    let twice = show(&env, &["plan-1.json", "plan-1.json"]);
-    assert_eq!(twice.code, 1, "{twice}");
-    assert!(
-        twice
-            .stderr
-            .contains("is in two plans (plan-1.json and plan-1.json)"),
-        "{twice}"
-    );
-    let missing = show(&env, &["plan-1.json", "nope.json"]);
-    assert_eq!(missing.code, 1, "{missing}");
-    assert!(missing.stderr.contains("nope.json"), "{missing}");
-    assert_eq!(missing.stdout, "", "nothing shown of a partial set");
-    let bound = show(&env, &["plan-1.json", "--max-chars", "5000"]);
-    assert_eq!(bound.code, 1, "{bound}");
-    assert!(
-        bound.stderr.contains("--max-chars bounds markdown"),
-        "{bound}"
-    );
+    assert_run!(show(&env, &["plan-1.json", "plan-1.json"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: act_11 is in two plans (plan-1.json and plan-1.json): each account belongs to one shard; make the plans again with one `--shard K/N` each
+    ");
+    // Nothing shown of a partial set.
+    assert_run!(show(&env, &["plan-1.json", "nope.json"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: cannot access plan file nope.json: No such file or directory (os error 2)
+    ");
+    assert_run!(show(&env, &["plan-1.json", "--max-chars", "5000"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --max-chars bounds markdown; add --format markdown
+    ");
 }
