@@ -6,7 +6,7 @@
 
 use crate::assert_run;
 use crate::support::child::ChildEmulator;
-use crate::support::{Harness, TOKEN};
+use crate::support::{Convctl, Harness};
 use convctl::emulator::EmulatorConfig;
 
 const MANIFEST: &str = r#"
@@ -288,26 +288,48 @@ fn the_emulator_option_rewrites_through_the_binary() {
     let emulator = ChildEmulator::start(&["--rewrite-rules"]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("acme.yaml"), MANIFEST).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_convctl"))
-        .args([
-            "--api-base",
-            &emulator.base,
-            "apply",
-            "--auto-approve",
-            "acme.yaml",
-        ])
+    let out = Convctl::new()
+        .against(&emulator.base)
+        .args(&["apply", "--auto-approve", "acme.yaml"])
         .current_dir(dir.path())
-        .env("META_ACCESS_TOKEN", TOKEN)
-        .env_remove("CONVCTL_API_BASE")
-        .env_remove("META_APP_SECRET")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("inconsistent result after apply: act_1: \"Big purchase\""),
-        "{stderr}"
-    );
-    assert!(!stderr.contains(TOKEN));
+        .run();
+    assert_run!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    act_1 (acme.yaml) will change:
+
+      # "Big purchase" will be created
+      + conversion "Big purchase" {
+          + name                     = "Big purchase"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + event_source_id          = "555"
+          + rule                     =
+                {
+                  "and": [
+                    {"event": {"eq": "Purchase"}},
+                    {"value": {"gt": 100}}
+                  ]
+                }
+        }
+
+      # "Thank you" will be created
+      + conversion "Thank you" {
+          + name                     = "Thank you"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + event_source_id          = "555"
+          + rule                     = {"url": {"i_contains": "thankyou"}}
+        }
+
+    Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.
+    act_1: + create "Big purchase": created, id 23850000000000001
+    act_1: + create "Thank you": created, id 23850000000000002
+    Apply complete: 2 of 2 actions done.
+    ----- stderr -----
+    error: inconsistent result after apply: act_1: "Big purchase" (id 23850000000000001): rule: sent {"and":[{"event":{"eq":"Purchase"}},{"value":{"gt":100}}]}, stored {"and":[{"event":{"eq":"purchase"}},{"value":{"gt":100}}]}
+    error: inconsistent result after apply: 1 field(s) stored differently from what was sent
+    help: the API stored these differently from what convctl sent. If the stored form means the same, write it in the manifest as stored (so the next plan shows no change); otherwise report it (attach a --trace FILE of the apply). Until then every apply would change them again
+    "#);
 }
