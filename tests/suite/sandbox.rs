@@ -1,30 +1,84 @@
 //! `--sandbox`: the in-process emulator with its state in a file, kept across runs; and the
 //! README's main command, exactly as written.
 
+use crate::assert_run;
 use crate::support::Convctl;
 
 #[test]
 fn the_sandbox_keeps_state_in_a_file_across_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let out = Convctl::new().args(args).current_dir(dir.path()).run();
-        (out.code, out.stdout, out.stderr)
-    };
+    let run = |args: &[&str]| Convctl::new().args(args).current_dir(dir.path()).run();
     std::fs::create_dir_all(dir.path().join("conversions")).unwrap();
     std::fs::write(
         dir.path().join("conversions/a.yaml"),
         "account: act_5\nconversions:\n  - name: A\n    custom_event_type: LEAD\n    rule: {event: {eq: Lead}}\n",
     )
     .unwrap();
-    let (code, out, err) = run(&["--sandbox", "apply", "--auto-approve"]);
-    assert_eq!(code, 0, "{out}{err}");
+    assert_run!(run(&["--sandbox", "apply", "--auto-approve"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_5 (conversions/a.yaml) will change:
+
+      # "A" will be created
+      + conversion "A" {
+          + name                     = "A"
+          + custom_event_type        = "LEAD"
+          + default_conversion_value = 0
+          + rule                     = {"event": {"eq": "Lead"}}
+        }
+
+    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    act_5: + create "A": created, id 23850000000000001
+    Apply complete: 1 of 1 actions done.
+    ----- stderr -----
+    conversions/a.yaml:5:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+      |
+    5 |     rule: {event: {eq: Lead}}
+      |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
     assert!(dir.path().join(".convctl/sandbox.json").exists());
-    let (code, out, _) = run(&["--sandbox", "plan", "--detailed-exitcode"]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.ends_with("No changes.\n"), "{out}");
+    assert_run!(run(&["--sandbox", "plan", "--detailed-exitcode"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_5 (conversions/a.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    conversions/a.yaml:5:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+      |
+    5 |     rule: {event: {eq: Lead}}
+      |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
     // Another state file is another (empty) sandbox.
-    let (code, _, _) = run(&["--sandbox=other/state.json", "plan", "--detailed-exitcode"]);
-    assert_eq!(code, 2);
+    assert_run!(
+        run(&["--sandbox=other/state.json", "plan", "--detailed-exitcode"]),
+        @r#"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+    act_5 (conversions/a.yaml) will change:
+
+      # "A" will be created
+      + conversion "A" {
+          + name                     = "A"
+          + custom_event_type        = "LEAD"
+          + default_conversion_value = 0
+          + rule                     = {"event": {"eq": "Lead"}}
+        }
+
+    Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    conversions/a.yaml:5:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+      |
+    5 |     rule: {event: {eq: Lead}}
+      |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#
+    );
     assert!(dir.path().join("other/state.json").exists());
 }
 
@@ -35,26 +89,67 @@ fn the_readme_main_command_plans_and_applies_the_examples_in_the_sandbox() {
     let state = tempfile::tempdir().unwrap();
     let sandbox = format!("--sandbox={}", state.path().join("sandbox.json").display());
     let run = |args: &[&str]| {
-        let out = Convctl::new()
+        Convctl::new()
             .arg(&sandbox)
             .args(args)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .run();
-        (out.code, out.stdout, out.stderr)
+            // The accounts are applied side by side: the order of their new ids varies.
+            .filter(r"\bcreated, id [0-9]+", "created, id [new id]")
+            .run()
     };
-    let (code, out, err) = run(&["plan", "examples/conversions", "--detailed-exitcode"]);
-    assert_eq!(code, 2, "{out}{err}");
-    assert!(out.lines().last().unwrap().starts_with("Plan: "), "{out}");
-    assert!(
-        out.contains("+ conversion \"High value purchase\""),
-        "{out}"
+    let plan = run(&["plan", "examples/conversions", "--detailed-exitcode"]);
+    assert_run!("readme_plan", plan);
+    let apply = run(&["apply", "examples/conversions", "--auto-approve"]);
+    assert_run!("readme_apply", apply);
+    // The apply carried out the plan it showed, and nothing else.
+    assert!(apply.stdout.starts_with(&plan.stdout), "{apply}");
+    assert_run!(
+        run(&["plan", "examples/conversions", "--detailed-exitcode"]),
+        @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_3100000001 (examples/conversions/agency.yaml): no changes.
+
+    act_3100000002 (examples/conversions/agency.yaml): no changes.
+
+    act_3100000003 (examples/conversions/agency.yaml): no changes.
+
+    act_3200000001 (examples/conversions/fleet.yaml): no changes.
+
+    act_3200000002 (examples/conversions/fleet.yaml): no changes.
+
+    act_3200000003 (examples/conversions/fleet.yaml): no changes.
+
+    act_2233445566 (examples/conversions/leadgen.yaml): no changes.
+
+    act_1234567890 (examples/conversions/shop.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    "
     );
-    let (code, out, err) = run(&["apply", "examples/conversions", "--auto-approve"]);
-    assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("Apply complete"), "{out}");
-    let (code, out, err) = run(&["plan", "examples/conversions", "--detailed-exitcode"]);
-    assert_eq!(code, 0, "{out}{err}");
-    assert!(out.ends_with("No changes.\n"), "{out}");
-    let (code, out, _) = run(&["drift", "examples/conversions"]);
-    assert_eq!(code, 0, "{out}");
+    assert_run!(run(&["drift", "examples/conversions"]), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_3100000001 (examples/conversions/agency.yaml): in sync.
+
+    act_3100000002 (examples/conversions/agency.yaml): in sync.
+
+    act_3100000003 (examples/conversions/agency.yaml): in sync.
+
+    act_3200000001 (examples/conversions/fleet.yaml): in sync.
+
+    act_3200000002 (examples/conversions/fleet.yaml): in sync.
+
+    act_3200000003 (examples/conversions/fleet.yaml): in sync.
+
+    act_2233445566 (examples/conversions/leadgen.yaml): in sync.
+
+    act_1234567890 (examples/conversions/shop.yaml): in sync.
+
+    No drift: live accounts match the manifests.
+    ----- stderr -----
+    ");
 }

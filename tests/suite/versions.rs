@@ -53,14 +53,61 @@ fn a_version_expiring_within_sixty_days_is_said_once_and_noted_in_the_plan() {
 #[test]
 fn nothing_is_said_for_a_current_version_or_with_quiet() {
     let env = env();
-    let run = env.run(&["plan"]);
-    assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{run}");
+    assert_run!(env.run(&["plan"]), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "Conversion 000" will be created
+      + conversion "Conversion 000" {
+          + name                     = "Conversion 000"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "/act_1/p0/v0"}}
+        }
+
+      # "Conversion 001" will be created
+      + conversion "Conversion 001" {
+          + name                     = "Conversion 001"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 1
+          + rule                     = {"url": {"i_contains": "/act_1/p1/v0"}}
+        }
+
+    Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
     let early = env
         .convctl()
         .env("CONVCTL_TODAY", "2026-12-24")
         .args(&["--api-version", "v25.0", "plan"])
         .run();
-    assert_eq!((early.code, early.stderr.as_str()), (0, ""), "{early}");
+    assert_run!(early, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/a.yaml) will change:
+
+      # "Conversion 000" will be created
+      + conversion "Conversion 000" {
+          + name                     = "Conversion 000"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 0
+          + rule                     = {"url": {"i_contains": "/act_1/p0/v0"}}
+        }
+
+      # "Conversion 001" will be created
+      + conversion "Conversion 001" {
+          + name                     = "Conversion 001"
+          + custom_event_type        = "PURCHASE"
+          + default_conversion_value = 1
+          + rule                     = {"url": {"i_contains": "/act_1/p1/v0"}}
+        }
+
+    Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.
+    ----- stderr -----
+    "#);
     let quiet = env
         .convctl()
         .env("CONVCTL_TODAY", "2027-01-10")
@@ -73,15 +120,71 @@ fn nothing_is_said_for_a_current_version_or_with_quiet() {
             "json",
         ])
         .run();
-    assert_eq!((quiet.code, quiet.stderr.as_str()), (0, ""), "{quiet}");
-    let doc: serde_json::Value = serde_json::from_str(&quiet.stdout).unwrap();
-    assert!(
-        doc["notices"][0]
-            .as_str()
-            .unwrap()
-            .starts_with("Graph API v26.0 may expire on 2027-02-02 (in 23 days)"),
-        "{doc}"
-    );
+    // Quiet, but the JSON document carries the notice.
+    assert_run!(quiet, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    {
+      "format_version": 1,
+      "convctl_version": "[version]",
+      "api_version": "v26.0",
+      "notices": [
+        "Graph API v26.0 may expire on 2027-02-02 (in 23 days): Meta has published no date for it and promises only 90 days after its successor (v27.0, released 2026-11-04); from then on Meta may refuse calls to it (code 2635). Switch to v27.0 with --api-version v27.0 (or CONVCTL_API_VERSION=v27.0), or upgrade convctl."
+      ],
+      "accounts": [
+        {
+          "account": "act_1",
+          "source": "conversions/a.yaml",
+          "live_fingerprint": "d9c6a390c94e7278047782465f35c39f8db3e6d485a9a20e1219dfb6e376fbc7",
+          "digest": "944eeaaf94a838cd704093c4bd412586241dfe05201053682833d4d055de9de1",
+          "actions": [
+            {
+              "action": "create",
+              "name": "Conversion 000",
+              "after": {
+                "name": "Conversion 000",
+                "description": "",
+                "custom_event_type": "PURCHASE",
+                "default_conversion_value": 0,
+                "rule": {
+                  "url": {
+                    "i_contains": "/act_1/p0/v0"
+                  }
+                }
+              }
+            },
+            {
+              "action": "create",
+              "name": "Conversion 001",
+              "after": {
+                "name": "Conversion 001",
+                "description": "",
+                "custom_event_type": "PURCHASE",
+                "default_conversion_value": 1,
+                "rule": {
+                  "url": {
+                    "i_contains": "/act_1/p1/v0"
+                  }
+                }
+              }
+            }
+          ],
+          "unmanaged": [],
+          "warnings": []
+        }
+      ],
+      "summary": {
+        "create": 2,
+        "update": 0,
+        "replace": 0,
+        "delete": 0,
+        "retire": 0,
+        "unmanaged": 0
+      }
+    }
+    ----- stderr -----
+    "#);
 }
 
 /// The sandbox's emulator reads the same calendar: on 2027-02-23 v25.0 has expired, so the
@@ -117,10 +220,12 @@ fn a_malformed_day_is_an_error_before_any_call() {
         .env("CONVCTL_TODAY", "10/01/2027")
         .args(&["plan"])
         .run();
-    assert_eq!(run.code, 1, "{run}");
-    assert_eq!(
-        run.stderr,
-        "error: CONVCTL_TODAY=\"10/01/2027\" is not a date: write it as YYYY-MM-DD, or unset it to use today's\n"
-    );
+    assert_run!(run, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: CONVCTL_TODAY="10/01/2027" is not a date: write it as YYYY-MM-DD, or unset it to use today's
+    "#);
     assert_eq!(env.emulator().stats()["requests"], 0);
 }
