@@ -1,6 +1,7 @@
 //! A small fleet with one conversion of every kind, judged at a fixed instant: the text, JSON
 //! and markdown reports whole, and the exit codes.
 
+use crate::assert_run;
 use crate::support::Harness;
 use crate::support::snapshot::filtered;
 use convctl::emulator::EmulatorConfig;
@@ -220,6 +221,9 @@ fn the_markdown_report_is_bounded_and_keeps_the_counts() {
 #[test]
 fn fail_on_exits_2_for_the_kinds_named_and_0_otherwise() {
     let env = fleet();
+    // Each prints the report and warnings of a plain run (the report is `fleet_text`); what
+    // differs is the exit code.
+    let mut base = report(&env, &[]);
     for (kinds, code) in [
         ("never_fired", 2),
         ("flagged,archived", 2),
@@ -228,8 +232,35 @@ fn fail_on_exits_2_for_the_kinds_named_and_0_otherwise() {
         ("stopped_firing,unmanaged", 2),
     ] {
         let run = report(&env, &["--fail-on", kinds]);
-        assert_eq!(run.code, code, "--fail-on {kinds}: {run}");
+        assert_eq!(
+            (run.code, &run.stdout, &run.stderr),
+            (code, &base.stdout, &base.stderr),
+            "--fail-on {kinds}"
+        );
     }
+    base.stdout = "[the report]\n".to_string();
+    assert_run!(base, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    [the report]
+    ----- stderr -----
+    conversions/shop.yaml:7:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+      |
+    7 |     rule: {event: {eq: Purchase}}
+      |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    conversions/shop.yaml:10:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+       |
+    10 |     rule: {event: {eq: Lead}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    conversions/shop.yaml:31:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+       |
+    31 |     rule: {event: {eq: CompleteRegistration}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
     let calm = report(
         &env,
         &[
@@ -239,10 +270,43 @@ fn fail_on_exits_2_for_the_kinds_named_and_0_otherwise() {
             "never_fired,drift,flagged",
         ],
     );
-    assert_eq!(calm.code, 0, "{calm}");
-    let bad = report(&env, &["--fail-on", "dead"]);
-    assert_eq!(bad.code, 1, "{bad}");
-    assert!(bad.stderr.contains("never_fired, stopped_firing"), "{bad}");
+    assert_run!(calm, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Conversion health, 2026-12-06 08:00 UTC
+    1 account(s), 1 live conversion(s), 1 firing
+    Findings: no findings
+    Drift: none
+    Thresholds: never fired after 7d, stopped firing after 30d, unless an entry sets expect_fire_within
+
+    act_2  cap 1/100: 1 conversion(s), nothing to report
+    ----- stderr -----
+    conversions/shop.yaml:7:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+      |
+    7 |     rule: {event: {eq: Purchase}}
+      |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    conversions/shop.yaml:10:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+       |
+    10 |     rule: {event: {eq: Lead}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    conversions/shop.yaml:31:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+       |
+    31 |     rule: {event: {eq: CompleteRegistration}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
+    assert_run!(report(&env, &["--fail-on", "dead"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: invalid value 'dead' for '--fail-on <KIND,...>': `dead` is no kind of finding; name any of flagged, never_fired, stopped_firing, unmanaged, retired, archived, drift
+
+    For more information, try '--help'.
+    ");
 }
 
 #[test]
@@ -267,9 +331,18 @@ fn the_flag_overrides_every_threshold() {
         .iter()
         .any(|f| f["name"] == "Black Friday");
     assert!(black_friday, "the flag overrides `off` too");
-    let bad = report(&env, &["--expect-fire-within", "2 fortnights"]);
-    assert_eq!(bad.code, 1, "{bad}");
-    assert!(bad.stderr.contains("36h or 2d"), "{bad}");
+    assert_run!(
+        report(&env, &["--expect-fire-within", "2 fortnights"]),
+        @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: invalid value '2 fortnights' for '--expect-fire-within <DURATION|off>': `2 fortnights` is not a duration (failed to parse input in the "friendly" duration format: expected to find unit designator suffix (e.g., `years` or `secs`) after parsing integer); write a duration such as 90s, 10m, 36h or 2d, or `off`
+
+    For more information, try '--help'.
+    "#
+    );
 }
 
 #[test]
@@ -285,7 +358,7 @@ fn a_report_writes_files_by_their_extension_from_one_read() {
     assert_eq!(plan.code, 2, "{plan}");
     let by_drift = lists() - before;
     let before = lists();
-    let run = report(
+    let mut run = report(
         &env,
         &[
             "--format",
@@ -296,22 +369,56 @@ fn a_report_writes_files_by_their_extension_from_one_read() {
             "out/report.json",
         ],
     );
-    assert_eq!(run.code, 0, "{run}");
     assert_eq!(
         lists() - before,
         by_drift,
         "the same reads as drift, for every output"
     );
+    // Each output is the report of its format.
     let html = std::fs::read_to_string(env.path("out/report.html")).unwrap();
     assert!(html.starts_with("<!doctype html>"));
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(env.path("out/report.json")).unwrap())
-            .unwrap();
-    assert_eq!(json["version"], 1);
-    assert!(run.stdout.starts_with("## Conversion health"), "{run}");
-    let bad = report(&env, &["--out", "report.pdf"]);
-    assert_eq!(bad.code, 1, "{bad}");
-    assert!(bad.stderr.contains(".html, .json, .md or .txt"), "{bad}");
+    let json = std::fs::read_to_string(env.path("out/report.json")).unwrap();
+    assert_eq!(json, report(&env, &["--format", "json"]).stdout);
+    assert_eq!(
+        run.stdout,
+        report(&env, &["--format", "markdown"]).stdout,
+        "{run}"
+    );
+    let stdout = std::mem::replace(&mut run.stdout, "[the markdown report]\n".to_string());
+    assert!(stdout.starts_with("## Conversion health"), "{stdout}");
+    // The size of each file is the page's business, not this test's.
+    (run.filters).push((r"\([0-9]+ bytes\)".into(), "([size] bytes)".into()));
+    assert_run!(run, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    [the markdown report]
+    ----- stderr -----
+    conversions/shop.yaml:7:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+      |
+    7 |     rule: {event: {eq: Purchase}}
+      |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    conversions/shop.yaml:10:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+       |
+    10 |     rule: {event: {eq: Lead}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    conversions/shop.yaml:31:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
+       |
+    31 |     rule: {event: {eq: CompleteRegistration}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    Wrote the report to out/report.html ([size] bytes).
+    Wrote the report to out/report.json ([size] bytes).
+    "#);
+    assert_run!(report(&env, &["--out", "report.pdf"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: --out report.pdf: name the file by its format: .html, .json, .md or .txt
+    ");
 }
 
 #[test]
@@ -319,11 +426,8 @@ fn an_account_that_cannot_be_read_is_named_on_top_and_the_exit_is_1() {
     let env = fleet();
     env.write("conversions/gone.yaml", "account: act_9\nconversions: []\n");
     let run = report(&env, &["--format", "json", "--fail-on", "never_fired"]);
-    assert_eq!(run.code, 1, "errors come before --fail-on: {run}");
-    assert!(
-        run.stderr.contains("act_9: cannot list custom conversions"),
-        "{run}"
-    );
+    // Errors come before --fail-on: exit 1.
+    assert_run!("unreadable_account", run);
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["accounts"][0]["account"], "act_9", "unreadable first");
     assert!(
