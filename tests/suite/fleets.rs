@@ -428,6 +428,13 @@ fn scoped_env() -> Env {
     })
 }
 
+/// `run` with the ids of the three conversions the first apply creates shown as `[new id]`:
+/// the accounts are applied side by side, so which create the emulator numbers first varies.
+fn new_ids(mut run: Run) -> Run {
+    (run.filters).push((r"\b2385000000000000[4-6]\b".into(), "[new id]".into()));
+    run
+}
+
 /// Each account's calls carry its own token: the emulator refuses (code 200) a token on any
 /// account it is not scoped to, so a plan and an apply that succeed prove it.
 #[test]
@@ -452,32 +459,44 @@ fn token_env_gives_each_account_its_own_token_end_to_end() {
         ("TOKEN_CLIENT_B", "client-b-token"),
     ];
     let plan = run_with(&env, &["plan"], &vars);
-    assert_eq!(plan.code, 0, "{plan}");
-    assert_eq!(
-        plan.last_line(),
-        "Plan: 3 to create, 3 to update, 0 to replace, 0 to delete."
-    );
+    assert_run!("token_env_plan", plan);
     // Updates by id (the renames) and creates: every write with its account's token.
-    let apply = run_with(&env, &["apply", "--auto-approve"], &vars);
-    assert_eq!(apply.code, 0, "{apply}");
-    let again = run_with(&env, &["plan"], &vars);
-    assert_eq!(again.last_line(), "No changes.", "{again}");
+    let apply = new_ids(run_with(&env, &["apply", "--auto-approve"], &vars));
+    assert_run!("token_env_apply", apply);
+    assert_run!(run_with(&env, &["plan"], &vars), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    act_1 (conversions/accounts.yaml): no changes.
+
+    act_2 (conversions/accounts.yaml): no changes.
+
+    act_3 (conversions/accounts.yaml): no changes.
+
+    No changes.
+    ----- stderr -----
+    conversions/sets/ecommerce.yaml:16:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time") (set ecommerce, used by 3 accounts: act_1 at conversions/accounts.yaml:6:5, act_2 at conversions/accounts.yaml:14:5, act_3 at conversions/accounts.yaml:21:5)
+       |
+    16 |     rule: {event: {eq: Lead}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    "#);
     // A saved plan applies with the same tokens.
     env.write(
         "conversions/sets/ecommerce.yaml",
         &SET.replace("Purchases on", "Sales on"),
     );
-    let saved = run_with(&env, &["plan", "--out", "fleet.plan.json"], &vars);
-    assert_eq!(saved.code, 0, "{saved}");
+    let saved = new_ids(run_with(&env, &["plan", "--out", "fleet.plan.json"], &vars));
+    assert_run!("token_env_saved_plan", saved);
     let plan_file = std::fs::read_to_string(env.path("fleet.plan.json")).unwrap();
     assert!(plan_file.contains("\"token_env\": \"TOKEN_CLIENT_A\""));
     assert!(!plan_file.contains("client-a-token"));
-    let applied = run_with(
+    let applied = new_ids(run_with(
         &env,
         &["apply", "--plan", "fleet.plan.json", "--auto-approve"],
         &vars,
-    );
-    assert_eq!(applied.code, 0, "{applied}");
+    ));
+    assert_run!("token_env_saved_plan_applied", applied);
 }
 
 #[test]
@@ -495,33 +514,48 @@ fn a_token_that_cannot_see_its_account_and_a_missing_variable_are_clear_errors()
         ("META_ACCESS_TOKEN", "global-token"),
         ("TOKEN_CLIENT_A", "client-a-token"),
     ];
-    let plan = run_with(&env, &["plan"], &vars);
-    assert_eq!(plan.code, 1, "{plan}");
-    assert!(
-        plan.stderr.contains(
-            "error: act_2: cannot list custom conversions with the token from TOKEN_CLIENT_A (its `token_env`)"
-        ) && plan.stderr.contains("200"),
-        "{plan}"
-    );
-    assert!(!plan.stderr.contains("act_1:"), "act_1 is fine: {plan}");
+    // act_1 is fine; act_2 is named with the variable its token came from.
+    assert_run!(run_with(&env, &["plan"], &vars), @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/sets/ecommerce.yaml:16:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time") (set ecommerce, used by 3 accounts: act_1 at conversions/accounts.yaml:6:5, act_2 at conversions/accounts.yaml:14:5, act_3 at conversions/accounts.yaml:21:5)
+       |
+    16 |     rule: {event: {eq: Lead}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    error: act_2: cannot list custom conversions with the token from TOKEN_CLIENT_A (its `token_env`): act_2: (#200) Ad account owner has NOT grant ads_management or ads_read permission to this token for act_2 [code 200, fbtrace_id [trace id]]
+    help: grant the token's app ads_management on this ad account
+    error: no plan: fix the 1 problem(s) above
+    "#);
 
     // A variable that is not set: an error before any call.
     write_fleet(&env, &[(2, "token_env: TOKEN_CLIENT_B\n")]);
     let before = env.stats()["requests"].as_u64().unwrap();
     let plan = run_with(&env, &["plan"], &[("META_ACCESS_TOKEN", "global-token")]);
-    assert_eq!(plan.code, 1, "{plan}");
-    assert!(
-        plan.stderr.contains("act_2: its manifest says `token_env: TOKEN_CLIENT_B`, but the environment variable TOKEN_CLIENT_B is not set"),
-        "{plan}"
-    );
+    assert_run!(plan, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    conversions/sets/ecommerce.yaml:16:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time") (set ecommerce, used by 3 accounts: act_1 at conversions/accounts.yaml:5:5, act_2 at conversions/accounts.yaml:13:5, act_3 at conversions/accounts.yaml:20:5)
+       |
+    16 |     rule: {event: {eq: Lead}}
+       |           ^^^^^^
+    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
+    error: act_2: its manifest says `token_env: TOKEN_CLIENT_B`, but the environment variable TOKEN_CLIENT_B is not set (or empty); set it to the token for act_2, or remove `token_env` to use the global token; nothing was called
+    "#);
     assert_eq!(
         env.stats()["requests"].as_u64().unwrap(),
         before,
         "no call was made"
     );
     // --sandbox ignores token_env.
-    let sandbox = run_with(&env, &["--sandbox=sb.json", "plan"], &[]);
-    assert_eq!(sandbox.code, 0, "{sandbox}");
+    assert_run!(
+        "sandbox_ignores_token_env",
+        run_with(&env, &["--sandbox=sb.json", "plan"], &[])
+    );
 }
 
 /// `safety` replaces the mass-delete thresholds for its account only.
