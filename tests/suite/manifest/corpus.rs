@@ -2,6 +2,8 @@
 //! (plus generated hostile files too big to keep in git) must exit 1 and put the expected
 //! message at the expected file:line:col, in every output format, without panicking.
 
+use crate::assert_run;
+use crate::support::snapshot::transcripts;
 use crate::support::{Convctl, Run};
 use serde_json::Value;
 use std::path::Path;
@@ -16,6 +18,12 @@ fn at_root(args: &[&str]) -> Run {
 
 /// Runs `validate` on `file` in all three formats; returns the JSON document.
 fn validate(file: &str) -> Value {
+    validate_text(file).1
+}
+
+/// Runs `validate` on `file` in all three formats; returns the text run and the JSON document.
+fn validate_text(file: &str) -> (Run, Value) {
+    let text = at_root(&["validate", file]);
     for format in ["text", "github"] {
         let out = at_root(&["validate", file, "--format", format]);
         let stderr = out.stderr;
@@ -30,7 +38,9 @@ fn validate(file: &str) -> Value {
     }
     let out = at_root(&["validate", file, "--format", "json"]);
     assert_eq!(out.code, 1, "{file} (json) must exit 1");
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{file}: JSON output: {e}"))
+    let doc =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{file}: JSON output: {e}"));
+    (text, doc)
 }
 
 fn assert_reported(doc: &Value, file: &str, line: u64, column: u64, fragment: &str) {
@@ -56,6 +66,7 @@ fn every_broken_manifest_is_reported_precisely() {
     )
     .unwrap();
     let mut count = 0;
+    let mut runs = Vec::new();
     for line in expected
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
@@ -65,15 +76,19 @@ fn every_broken_manifest_is_reported_precisely() {
         };
         let (l, c) = pos.split_once(':').unwrap();
         let file = format!("tests/corpus/{name}");
+        let (text, doc) = validate_text(&file);
         assert_reported(
-            &validate(&file),
+            &doc,
             &file,
             l.parse().unwrap(),
             c.parse().unwrap(),
             fragment,
         );
+        runs.push(text);
         count += 1;
     }
+    // What a user reads for each, whole.
+    insta::assert_snapshot!("corpus_text", transcripts(&runs));
     // Every corpus file is listed, so none is silently skipped.
     let files = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus"))
         .unwrap()
@@ -141,6 +156,11 @@ fn generated_hostile_files() {
 
 #[test]
 fn all_errors_of_a_run_are_reported_together() {
+    // The GitHub annotations of the whole corpus, in one run.
+    assert_run!(
+        "corpus_github",
+        at_root(&["validate", "tests/corpus", "--format", "github"])
+    );
     let doc = validate("tests/corpus");
     let files_with_errors: std::collections::BTreeSet<&str> = doc["diagnostics"]
         .as_array()
@@ -174,9 +194,12 @@ fn github_annotations_point_at_the_line() {
         "--format",
         "github",
     ]);
-    let stdout = out.stdout;
-    assert!(
-        stdout.contains("::error file=tests/corpus/rule-unknown-operator.yaml,line=8,col=17,title=convctl::invalid rule: unknown operator `icontains`"),
-        "{stdout}"
-    );
+    assert_run!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    ::error file=tests/corpus/rule-unknown-operator.yaml,line=8,col=17,title=convctl::invalid rule: unknown operator `icontains`; did you mean `i_contains`? operators are i_contains, i_not_contains, contains, not_contains, eq, neq, lt, lte, gt, gte, regex_match%0Ahelp: a rule is `and`/`or` over a list, `not` over a rule, or `<field>: {<operator>: <value>}`
+    invalid: 1 error, 0 warnings
+    ----- stderr -----
+    ");
 }
