@@ -5,14 +5,17 @@
 //! replacement) must end retired instead of deleted, never as a failure, and the next plan
 //! must again show no changes. The end state is checked exactly in both profiles.
 
-use crate::support::Harness;
+use crate::assert_run;
 use crate::support::profile::refuse_deletes as refuse_deletes_profile;
 use crate::support::scenario::{self, Scenario};
+use crate::support::{Harness, Run};
 use serde_json::{Value, json};
 
 /// Applies, then checks: apply done (exit 0), removals deleted or (refusing deletes) retired as
-/// the report says, then a plan with no changes. Returns apply's stdout.
-fn apply_and_converge(env: &Harness, removed: usize) -> String {
+/// the report says, then a plan with no changes. Returns apply's stdout and that plan's run,
+/// which the caller checks whole: refusing deletes, it also lists what was retired (dated
+/// `[today]`).
+fn apply_and_converge(env: &Harness, removed: usize) -> (String, Run) {
     let apply = env.run(&["apply", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply}");
     let retired = apply.stdout.matches("retired: renamed \"[retired ").count();
@@ -32,10 +35,10 @@ fn apply_and_converge(env: &Harness, removed: usize) -> String {
     } else {
         assert_eq!(retired, 0, "{apply}");
     }
-    let plan = env.run(&["plan", "--detailed-exitcode"]);
+    let plan = env.run_dated(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{plan}");
     assert_eq!(plan.last_line(), "No changes.", "{plan}");
-    apply.stdout
+    (apply.stdout, plan)
 }
 
 /// The names of an account's conversions that are neither archived nor retired, sorted; and
@@ -89,7 +92,35 @@ fn creates_updates_replacements_tombstones_and_prunes_converge() {
         ),
     );
     // The replacement's old half, the tombstone and the prune.
-    apply_and_converge(&env, 3);
+    let plan = apply_and_converge(&env, 3).1;
+    if refuse_deletes_profile() {
+        assert_run!(plan, @r#"
+        success: true
+        exit_code: 0
+        ----- stdout -----
+        act_1 (conversions/a.yaml): no changes.
+
+          Retired (3): renamed by convctl instead of deleted; they still count events and toward the limit:
+            ~ "[retired [today]] Pruned" (id 23850000000000005): retired: archive it in Events Manager
+            ~ "[retired [today]] Replaced" (id 23850000000000003): retired: archive it in Events Manager
+            ~ "[retired [today]] Tombstoned" (id 23850000000000004): retired: archive it in Events Manager
+
+          Note: act_1: Meta refused to delete one before: convctl retired "[retired [today]] Replaced" (23850000000000003) after a refused delete, so this plan retires instead of deleting: each conversion it removes is renamed "[retired YYYY-MM-DD] ..." for you to archive in Events Manager
+
+        No changes.
+        ----- stderr -----
+        "#);
+    } else {
+        assert_run!(plan, @"
+        success: true
+        exit_code: 0
+        ----- stdout -----
+        act_1 (conversions/a.yaml): no changes.
+
+        No changes.
+        ----- stderr -----
+        ");
+    }
     assert_eq!(
         names_and_retired(&env, "act_1"),
         (
@@ -127,7 +158,34 @@ fn duplicates_and_an_interrupted_replacement_converge() {
             entry("Twice", "twice")
         ),
     );
-    apply_and_converge(&env, 2);
+    let plan = apply_and_converge(&env, 2).1;
+    if refuse_deletes_profile() {
+        assert_run!(plan, @r#"
+        success: true
+        exit_code: 0
+        ----- stdout -----
+        act_1 (conversions/a.yaml): no changes.
+
+          Retired (2): renamed by convctl instead of deleted; they still count events and toward the limit:
+            ~ "[retired [today]] Half" (id 23850000000000001): retired: archive it in Events Manager
+            ~ "[retired [today]] Twice" (id 23850000000000004): retired: archive it in Events Manager
+
+          Note: act_1: Meta refused to delete one before: convctl retired "[retired [today]] Half" (23850000000000001) after a refused delete, so this plan retires instead of deleting: each conversion it removes is renamed "[retired YYYY-MM-DD] ..." for you to archive in Events Manager
+
+        No changes.
+        ----- stderr -----
+        "#);
+    } else {
+        assert_run!(plan, @"
+        success: true
+        exit_code: 0
+        ----- stdout -----
+        act_1 (conversions/a.yaml): no changes.
+
+        No changes.
+        ----- stderr -----
+        ");
+    }
     assert_eq!(
         names_and_retired(&env, "act_1"),
         (vec!["Half".into(), "Twice".into()], expected_retired(2))
@@ -148,7 +206,37 @@ fn a_pinned_replacement_converges() {
             ids[0]
         ),
     );
-    let apply = apply_and_converge(&env, 1);
+    let (apply, plan) = apply_and_converge(&env, 1);
+    if refuse_deletes_profile() {
+        assert_run!(plan, @r#"
+        success: true
+        exit_code: 0
+        ----- stdout -----
+        act_1 (conversions/a.yaml): no changes.
+
+          Retired (1): renamed by convctl instead of deleted; they still count events and toward the limit:
+            ~ "[retired [today]] Pinned" (id 23850000000000001): retired: archive it in Events Manager
+
+          Warning: "Pinned" is pinned to id 23850000000000001, which convctl retired ("[retired [today]] Pinned": never managed again); 23850000000000002 (same name and declared fields) is taken as its replacement. Update the pin at conversions/a.yaml:3:5 to id: "23850000000000002"
+
+          Note: act_1: Meta refused to delete one before: convctl retired "[retired [today]] Pinned" (23850000000000001) after a refused delete, so this plan retires instead of deleting: each conversion it removes is renamed "[retired YYYY-MM-DD] ..." for you to archive in Events Manager
+
+        No changes.
+        ----- stderr -----
+        "#);
+    } else {
+        assert_run!(plan, @r#"
+        success: true
+        exit_code: 0
+        ----- stdout -----
+        act_1 (conversions/a.yaml): no changes.
+
+          Warning: "Pinned" is pinned to id 23850000000000001, which no longer exists; 23850000000000002 (same name and declared fields) is taken as its replacement. Update the pin at conversions/a.yaml:3:5 to id: "23850000000000002"
+
+        No changes.
+        ----- stderr -----
+        "#);
+    }
     assert!(apply.contains("change it to id: \""), "{apply}");
     assert_eq!(
         names_and_retired(&env, "act_1"),
@@ -175,7 +263,44 @@ fn a_set_used_by_two_accounts_converges() {
         "conversions/basics.yaml",
         "set: basics\nparams: [site]\nconversions:\n  - name: Lead\n    custom_event_type: PURCHASE\n    rule: {url: {i_contains: \"${site}/lead-v2\"}}\n",
     );
-    apply_and_converge(&env, 4);
+    let plan = apply_and_converge(&env, 4).1;
+    if refuse_deletes_profile() {
+        assert_run!(plan, @r#"
+        success: true
+        exit_code: 0
+        ----- stdout -----
+        act_1 (conversions/act_1.yaml): no changes.
+
+          Retired (2): renamed by convctl instead of deleted; they still count events and toward the limit:
+            ~ "[retired [today]] Dropped" (id 23850000000000002): retired: archive it in Events Manager
+            ~ "[retired [today]] Lead" (id 23850000000000001): retired: archive it in Events Manager
+
+          Note: act_1: Meta refused to delete one before: convctl retired "[retired [today]] Lead" (23850000000000001) after a refused delete, so this plan retires instead of deleting: each conversion it removes is renamed "[retired YYYY-MM-DD] ..." for you to archive in Events Manager
+
+        act_2 (conversions/act_2.yaml): no changes.
+
+          Retired (2): renamed by convctl instead of deleted; they still count events and toward the limit:
+            ~ "[retired [today]] Dropped" (id 23850000000000004): retired: archive it in Events Manager
+            ~ "[retired [today]] Lead" (id 23850000000000003): retired: archive it in Events Manager
+
+          Note: act_2: Meta refused to delete one before: convctl retired "[retired [today]] Lead" (23850000000000003) after a refused delete, so this plan retires instead of deleting: each conversion it removes is renamed "[retired YYYY-MM-DD] ..." for you to archive in Events Manager
+
+        No changes.
+        ----- stderr -----
+        "#);
+    } else {
+        assert_run!(plan, @"
+        success: true
+        exit_code: 0
+        ----- stdout -----
+        act_1 (conversions/act_1.yaml): no changes.
+
+        act_2 (conversions/act_2.yaml): no changes.
+
+        No changes.
+        ----- stderr -----
+        ");
+    }
     for account in ["act_1", "act_2"] {
         assert_eq!(
             names_and_retired(&env, account),
@@ -195,7 +320,12 @@ fn the_agency_scenario_converges_exactly() {
     };
     env.seed(scenario.seed_documents());
     scenario.write_manifests(env.dir.path());
-    apply_and_converge(&env, scenario.removals());
+    let plan = apply_and_converge(&env, scenario.removals()).1;
+    if refuse_deletes_profile() {
+        assert_run!("agency_scenario_converged_retiring", plan);
+    } else {
+        assert_run!("agency_scenario_converged", plan);
+    }
     let state = env.emulator().state();
     if let Err(problems) = scenario.check(&state) {
         panic!("{}", problems.join("\n"));
