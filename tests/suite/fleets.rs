@@ -461,7 +461,7 @@ fn token_env_gives_each_account_its_own_token_end_to_end() {
     let plan = run_with(&env, &["plan"], &vars);
     assert_run!("token_env_plan", plan);
     // Updates by id (the renames) and creates: every write with its account's token.
-    let apply = new_ids(run_with(&env, &["apply", "--auto-approve"], &vars));
+    let apply = accounts_in_order(new_ids(run_with(&env, &["apply", "--auto-approve"], &vars)));
     assert_run!("token_env_apply", apply);
     assert_run!(run_with(&env, &["plan"], &vars), @r#"
     success: true
@@ -491,11 +491,11 @@ fn token_env_gives_each_account_its_own_token_end_to_end() {
     let plan_file = std::fs::read_to_string(env.path("fleet.plan.json")).unwrap();
     assert!(plan_file.contains("\"token_env\": \"TOKEN_CLIENT_A\""));
     assert!(!plan_file.contains("client-a-token"));
-    let applied = new_ids(run_with(
+    let applied = accounts_in_order(new_ids(run_with(
         &env,
         &["apply", "--plan", "fleet.plan.json", "--auto-approve"],
         &vars,
-    ));
+    )));
     assert_run!("token_env_saved_plan_applied", applied);
 }
 

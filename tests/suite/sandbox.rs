@@ -3,6 +3,7 @@
 
 use crate::assert_run;
 use crate::support::Convctl;
+use crate::support::snapshot::accounts_in_order;
 
 #[test]
 fn the_sandbox_keeps_state_in_a_file_across_runs() {
@@ -99,7 +100,7 @@ fn the_readme_main_command_plans_and_applies_the_examples_in_the_sandbox() {
     };
     let plan = run(&["plan", "examples/conversions", "--detailed-exitcode"]);
     assert_run!("readme_plan", plan);
-    let apply = run(&["apply", "examples/conversions", "--auto-approve"]);
+    let apply = accounts_in_order(run(&["apply", "examples/conversions", "--auto-approve"]));
     assert_run!("readme_apply", apply);
     // The apply carried out the plan it showed, and nothing else.
     assert!(apply.stdout.starts_with(&plan.stdout), "{apply}");

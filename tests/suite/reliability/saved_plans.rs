@@ -5,7 +5,7 @@
 
 use crate::assert_run;
 use crate::support::Harness as Env;
-use crate::support::snapshot::transcripts;
+use crate::support::snapshot::{accounts_in_order, transcripts};
 use serde_json::{Value, json};
 
 fn writes(env: &Env) -> u64 {
@@ -93,21 +93,24 @@ fn apply_plan_respects_shard_and_account() {
     assert_eq!(writes(&env), before, "nothing written");
 
     // The whole plan, shard 1 of it: only shard 1's accounts, and it says which it left out.
-    // The accounts are applied side by side: which create the emulator numbers first varies.
-    let applied = (env.convctl())
-        .filter(
-            r"created, id 2385000000000000[1-3]\b",
-            "created, id [new id]",
-        )
-        .args(&[
-            "--shard",
-            "1/2",
-            "apply",
-            "--plan",
-            "all.json",
-            "--auto-approve",
-        ])
-        .run();
+    // The accounts are applied side by side: which create the emulator numbers first, and
+    // which account is told first, vary.
+    let applied = accounts_in_order(
+        (env.convctl())
+            .filter(
+                r"created, id 2385000000000000[1-3]\b",
+                "created, id [new id]",
+            )
+            .args(&[
+                "--shard",
+                "1/2",
+                "apply",
+                "--plan",
+                "all.json",
+                "--auto-approve",
+            ])
+            .run(),
+    );
     assert_run!(applied, @r#"
     success: true
     exit_code: 0
