@@ -600,7 +600,8 @@ pub struct EmulatorArgs {
     /// Where the real API's behaviour is uncertain, take the less convenient reading: refuse
     /// reading event_source_id, action_source_type and advanced_rule (code 100), pages of at
     /// most 25, batch entries past the 40th not run (null), creates answering
-    /// is_custom_event_type_predicted, and --unique-rules. In every profile archived
+    /// is_custom_event_type_predicted, a rule on `event` alone refused at creation (subcode
+    /// 1760020), and --unique-rules. In every profile archived
     /// conversions are frozen (an edit answers code 100; is_archived in an update is ignored)
     /// and flagged ones (is_unavailable) refuse every edit (code 2700000, subcode 2460004).
     #[arg(long)]

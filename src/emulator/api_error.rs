@@ -10,6 +10,8 @@ use serde::Serialize;
 
 /// Subcode of "Duplicate Custom Conversion Rule" (reference: Custom conversions).
 pub(crate) const SUBCODE_DUPLICATE_RULE: u32 = 1_760_002;
+/// A create whose rule is on `event` only (reference: Rules).
+pub(crate) const SUBCODE_EVENT_ONLY_RULE: u32 = 1_760_020;
 
 /// One Graph error. `fbtrace_id` is filled in when the answer is rendered.
 #[derive(Clone, Debug, PartialEq)]
@@ -129,6 +131,17 @@ impl ApiError {
             .with_user(
                 "Duplicate Custom Conversion Rule",
                 "A custom conversion with the same rule already exists in this ad account.",
+            )
+    }
+
+    /// Code 100 subcode 1760020 on a create whose rule has conditions on `event` only (the
+    /// strict profile: a report of Meta's answer, reference: Rules).
+    pub(crate) fn event_only_rule() -> Self {
+        ApiError::invalid_param("Invalid parameter")
+            .with_subcode(SUBCODE_EVENT_ONLY_RULE)
+            .with_user(
+                "Missing rule",
+                "A conversion rule is required at creation time.",
             )
     }
 

@@ -42,7 +42,8 @@
 //! is refused with code 100 "Tried accessing nonexisting field (...) on node type
 //! (CustomConversion)"; pages hold at most 25 whatever `limit` asks (with `next`); the entries
 //! of a batch past the 40th come back `null` (not run); creates always answer
-//! `is_custom_event_type_predicted`; and `--unique-rules`. `--rewrite-rules`
+//! `is_custom_event_type_predicted`; a create whose rule is on `event` alone is refused
+//! (code 100 subcode 1760020); and `--unique-rules`. `--rewrite-rules`
 //! (`EmulatorConfig::rewrite_rules`) stores every created rule with its `eq` string values
 //! lower-cased.
 //!

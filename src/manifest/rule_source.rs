@@ -240,8 +240,7 @@ fn never_fires(ctx: &mut Ctx, sourced: &SourcedRule, rule: &Rule, has_tests: boo
     for (pos, message, hint) in found {
         ctx.warn(pos, message, hint);
     }
-    let conditions = rule.conditions();
-    if !conditions.is_empty() && conditions.iter().all(|c| c.data() == "event") {
+    if rule.only_on_event() {
         ctx.warn(
             sourced.pos,
             "the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, \"A conversion rule is required at creation time\")",

@@ -205,6 +205,13 @@ impl Rule {
         eval::matches(self, event)
     }
 
+    /// Are all the rule's conditions on `event` (none on the page or a parameter)? Meta
+    /// refuses such a rule when a conversion is created (reference: Rules, subcode 1760020).
+    pub(crate) fn only_on_event(&self) -> bool {
+        let conditions = self.conditions();
+        !conditions.is_empty() && conditions.iter().all(|c| c.data() == "event")
+    }
+
     /// Every condition of the rule, depth first.
     pub(crate) fn conditions(&self) -> Vec<&Condition> {
         let mut out = Vec::new();

@@ -831,7 +831,7 @@ fn global_options_colour_quiet_batching_and_account_filters() {
 
     No changes.
     ----- stderr -----
-    graph: POST /v27.0/ (first pages of 2 accounts) → 200 in [duration] 
+    graph: POST /v27.0/ (first pages of 2 accounts) → 200 in [duration]
     graph: first pages of 2 accounts: 2 read from the batch, 0 listed on their own (1 round(s) of batches)
     graph: act_1: no conversion in the answer carried action_source_type (unknown: never a change)
     graph: act_2: no conversion in the answer carried action_source_type (unknown: never a change)

@@ -494,7 +494,7 @@ async fn sandbox_apply_then_test_live_and_events_send() {
         &dir,
         "shop.yaml",
         &format!(
-            "{MANIFEST}\n  - name: Leads\n    custom_event_type: LEAD\n    rule: {{event: {{eq: Lead}}}}\n"
+            "{MANIFEST}\n  - name: Leads\n    custom_event_type: LEAD\n    rule: {{and: [{{event: {{eq: Lead}}}}, {{url: {{i_contains: /contact}}}}]}}\n"
         ),
     );
     let state = dir.path().join("sandbox.json");
@@ -537,7 +537,13 @@ async fn sandbox_apply_then_test_live_and_events_send() {
           + custom_event_type        = "LEAD"
           + default_conversion_value = 0
           + event_source_id          = "77"
-          + rule                     = {"event": {"eq": "Lead"}}
+          + rule                     =
+                {
+                  "and": [
+                    {"event": {"eq": "Lead"}},
+                    {"url": {"i_contains": "/contact"}}
+                  ]
+                }
         }
 
     Plan: 3 to create, 0 to update, 0 to replace, 0 to delete.
@@ -565,11 +571,6 @@ async fn sandbox_apply_then_test_live_and_events_send() {
     sent  act_42 "Thank you page" match[0] → pixel 77
     pixel 77: 2 events received; fbtrace_id [trace id]
     ----- stderr -----
-    [tmp]/shop.yaml:20:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
-       |
-    20 |     rule: {event: {eq: Lead}}
-       |           ^^^^^^
-    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
     "#);
     let Run {
         code,
@@ -584,6 +585,7 @@ async fn sandbox_apply_then_test_live_and_events_send() {
     assert!(!fired["Leads"], "no rule test for it: not fired");
 
     let lead = json!([{"event_name": "Lead", "event_time": now(), "action_source": "system_generated",
+                       "event_source_url": "https://shop.example/contact",
                        "user_data": {"external_id": ["x"]}}]);
     let file = write(&dir, "lead.json", &lead.to_string());
     let out = run(Convctl::new().args(&[

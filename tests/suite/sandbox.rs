@@ -12,7 +12,7 @@ fn the_sandbox_keeps_state_in_a_file_across_runs() {
     std::fs::create_dir_all(dir.path().join("conversions")).unwrap();
     std::fs::write(
         dir.path().join("conversions/a.yaml"),
-        "account: act_5\nconversions:\n  - name: A\n    custom_event_type: LEAD\n    rule: {event: {eq: Lead}}\n",
+        "account: act_5\nconversions:\n  - name: A\n    custom_event_type: LEAD\n    rule: {and: [{event: {eq: Lead}}, {url: {i_contains: /contact}}]}\n",
     )
     .unwrap();
     assert_run!(run(&["--sandbox", "apply", "--auto-approve"]), @r#"
@@ -26,21 +26,22 @@ fn the_sandbox_keeps_state_in_a_file_across_runs() {
           + name                     = "A"
           + custom_event_type        = "LEAD"
           + default_conversion_value = 0
-          + rule                     = {"event": {"eq": "Lead"}}
+          + rule                     =
+                {
+                  "and": [
+                    {"event": {"eq": "Lead"}},
+                    {"url": {"i_contains": "/contact"}}
+                  ]
+                }
         }
 
     Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
     act_5: + create "A": created, id 23850000000000001
     Apply complete: 1 of 1 actions done.
     ----- stderr -----
-    conversions/a.yaml:5:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
-      |
-    5 |     rule: {event: {eq: Lead}}
-      |           ^^^^^^
-    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
     "#);
     assert!(dir.path().join(".convctl/sandbox.json").exists());
-    assert_run!(run(&["--sandbox", "plan", "--detailed-exitcode"]), @r#"
+    assert_run!(run(&["--sandbox", "plan", "--detailed-exitcode"]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -48,12 +49,7 @@ fn the_sandbox_keeps_state_in_a_file_across_runs() {
 
     No changes.
     ----- stderr -----
-    conversions/a.yaml:5:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
-      |
-    5 |     rule: {event: {eq: Lead}}
-      |           ^^^^^^
-    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
-    "#);
+    ");
     // Another state file is another (empty) sandbox.
     assert_run!(
         run(&["--sandbox=other/state.json", "plan", "--detailed-exitcode"]),
@@ -68,16 +64,17 @@ fn the_sandbox_keeps_state_in_a_file_across_runs() {
           + name                     = "A"
           + custom_event_type        = "LEAD"
           + default_conversion_value = 0
-          + rule                     = {"event": {"eq": "Lead"}}
+          + rule                     =
+                {
+                  "and": [
+                    {"event": {"eq": "Lead"}},
+                    {"url": {"i_contains": "/contact"}}
+                  ]
+                }
         }
 
     Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.
     ----- stderr -----
-    conversions/a.yaml:5:11: warning: the rule's only conditions are on `event`: Meta refuses such a rule when the conversion is created (subcode 1760020, "A conversion rule is required at creation time")
-      |
-    5 |     rule: {event: {eq: Lead}}
-      |           ^^^^^^
-    help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
     "#
     );
     assert!(dir.path().join("other/state.json").exists());

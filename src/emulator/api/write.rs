@@ -30,6 +30,9 @@ impl Emulator {
         let event_type = custom_event_type
             .unwrap_or_else(|| rule.as_ref().map_or(CustomEventType::Other, predict_type));
 
+        if self.config.strict && rule.as_ref().is_some_and(Rule::only_on_event) {
+            return Err(ApiError::event_only_rule());
+        }
         // The duplicate-rule check compares rules as they were sent (by meaning), also when
         // `--rewrite-rules` stores them otherwise.
         let rule_key = match (&rule, &advanced_rule) {

@@ -156,15 +156,7 @@ impl Transport {
             Err(e) => {
                 recorder.record(None, Some(self.describe(&e)));
                 drop(permit);
-                self.log(|| {
-                    format!(
-                        "{} {} {}: {}",
-                        request.method,
-                        request.url.path(),
-                        request.note,
-                        self.describe(&e)
-                    )
-                });
+                self.log(|| format!("{}: {}", logged_call(request), self.describe(&e)));
                 return Err(self.network_failure(&e, is_write));
             }
         };
@@ -200,12 +192,15 @@ impl Transport {
                 .as_ref()
                 .map(|a| format!(" [{a}]"))
                 .unwrap_or_default();
+            let usage = usage.summary();
+            let usage = if usage.is_empty() {
+                usage
+            } else {
+                format!(" {usage}")
+            };
             format!(
-                "{} {} {}→ {status} in {elapsed} ms{account} {}",
-                request.method,
-                request.url.path(),
-                note(&request.note),
-                usage.summary()
+                "{} → {status} in {elapsed} ms{account}{usage}",
+                logged_call(request)
             )
         });
     }
@@ -318,10 +313,13 @@ async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, BodyError
     Ok(body)
 }
 
-fn note(text: &str) -> String {
-    if text.is_empty() {
-        String::new()
+/// `GET /v27.0/act_1/customconversions (page 1)`: a call as `--verbose` names it, its note in
+/// brackets when it has one.
+fn logged_call(request: &Request) -> String {
+    let (method, path) = (&request.method, request.url.path());
+    if request.note.is_empty() {
+        format!("{method} {path}")
     } else {
-        format!("({text}) ")
+        format!("{method} {path} ({})", request.note)
     }
 }

@@ -133,12 +133,12 @@ async fn each_entry_of_a_batched_listing_is_settled_like_a_listing_of_its_own() 
     let text = log.text();
     assert!(!text.contains(TOKEN) && !text.contains("leaked"), "{text}");
     text_settings().bind(|| insta::assert_snapshot!(text, @"
-    graph: POST /v27.0/ (first pages of 5 accounts) → 200 in [duration] 
+    graph: POST /v27.0/ (first pages of 5 accounts) → 200 in [duration]
     graph: act_2: first page not read from the batch: the batch answer has no result for this request (not run or timed out)
     graph: act_3: first page not read from the batch: (#4) Application request limit reached [code 4, fbtrace_id TRACE123]
     help: the API asks to slow down: try again later or lower --parallelism
     graph: retry of the first pages of 2 accounts in [duration] after: the batch answer has no result for this request (not run or timed out)
-    graph: POST /v27.0/ (first pages of 2 accounts) → 200 in [duration] 
+    graph: POST /v27.0/ (first pages of 2 accounts) → 200 in [duration]
     graph: first pages of 5 accounts: 3 read from the batch, 0 listed on their own (2 round(s) of batches)
     graph: act_2: no conversion in the answer carried custom_event_type, event_source_id, action_source_type (unknown: never a change)
     graph: act_3: no conversion in the answer carried custom_event_type, event_source_id, action_source_type (unknown: never a change)
@@ -253,11 +253,11 @@ async fn a_field_refused_in_a_batch_is_asked_again_in_a_batch_without_it() {
     "#);
     assert_eq!(server.requests().len(), 2, "{}", log.text());
     text_settings().bind(|| insta::assert_snapshot!(log.text(), @"
-    graph: POST /v27.0/ (first pages of 3 accounts) → 200 in [duration] 
+    graph: POST /v27.0/ (first pages of 3 accounts) → 200 in [duration]
     graph: act_1: the API refused the full field list ((#100) Tried accessing nonexisting field (pixel)); asking again without advanced_rule, event_source_id, pixel, action_source_type, for the rest of the run (they stay unknown)
     graph: act_2: the API refused the full field list ((#100) Tried accessing nonexisting field (pixel)); asking again without advanced_rule, event_source_id, pixel, action_source_type, for the rest of the run (they stay unknown)
     graph: act_3: the API refused the full field list ((#100) Tried accessing nonexisting field (pixel)); asking again without advanced_rule, event_source_id, pixel, action_source_type, for the rest of the run (they stay unknown)
-    graph: POST /v27.0/ (first pages of 3 accounts) → 200 in [duration] 
+    graph: POST /v27.0/ (first pages of 3 accounts) → 200 in [duration]
     graph: first pages of 3 accounts: 3 read from the batch, 0 listed on their own (2 round(s) of batches)
     graph: act_1: no conversion in the answer carried custom_event_type, event_source_id, action_source_type (unknown: never a change)
     graph: act_2: no conversion in the answer carried custom_event_type, event_source_id, action_source_type (unknown: never a change)

@@ -122,9 +122,9 @@ async fn paging_follows_next_through_empty_pages_to_the_end_with_the_token_only_
         GET /v27.0/act_7/customconversions?after=p3&limit=100
         ");
         insta::assert_snapshot!(log.text(), @"
-        graph: GET /v27.0/act_7/customconversions (page 1) → 200 in [duration] [act_7] 
-        graph: GET /v27.0/act_7/customconversions (page 2) → 200 in [duration] [act_7] 
-        graph: GET /v27.0/act_7/customconversions (page 3) → 200 in [duration] [act_7] 
+        graph: GET /v27.0/act_7/customconversions (page 1) → 200 in [duration] [act_7]
+        graph: GET /v27.0/act_7/customconversions (page 2) → 200 in [duration] [act_7]
+        graph: GET /v27.0/act_7/customconversions (page 3) → 200 in [duration] [act_7]
         graph: act_7: no conversion in the answer carried event_source_id, action_source_type (unknown: never a change)
         ");
     });
@@ -220,7 +220,7 @@ async fn a_throttled_call_waits_what_the_usage_headers_say_then_succeeds() {
     graph: retry (attempt 2/30) of GET /v27.0/act_3/customconversions in [duration] after: (#80004) There have been too many calls to this ad-account. [code 80004, subcode 2446079, fbtrace_id TRACE123]
     help: the API asks to slow down: try again later or lower --parallelism
     graph: waited [duration] before GET /v27.0/act_3/customconversions (usage/throttle pacing)
-    graph: GET /v27.0/act_3/customconversions (page 1) → 200 in [duration] [act_3] 
+    graph: GET /v27.0/act_3/customconversions (page 1) → 200 in [duration] [act_3]
     graph: act_3: no conversion in the answer carried event_source_id, action_source_type (unknown: never a change)
     "));
 }
@@ -277,11 +277,11 @@ async fn transient_failures_of_reads_are_retried_and_bounded() {
     );
     assert_eq!(server.requests().len(), 4);
     text_settings().bind(|| insta::assert_snapshot!(log.text(), @"
-    graph: GET /v27.0/act_1/customconversions (page 1) → 500 in [duration] [act_1] 
+    graph: GET /v27.0/act_1/customconversions (page 1) → 500 in [duration] [act_1]
     graph: retry (attempt 2/30) of GET /v27.0/act_1/customconversions in [duration] after: the API answered HTTP 500 without a Graph error [HTTP 500]
-    graph: GET /v27.0/act_1/customconversions (page 1) → 400 in [duration] [act_1] 
+    graph: GET /v27.0/act_1/customconversions (page 1) → 400 in [duration] [act_1]
     graph: retry (attempt 3/30) of GET /v27.0/act_1/customconversions in [duration] after: Service temporarily unavailable [code 2, fbtrace_id TRACE123]
-    graph: GET /v27.0/act_1/customconversions (page 1) → 400 in [duration] [act_1] 
+    graph: GET /v27.0/act_1/customconversions (page 1) → 400 in [duration] [act_1]
     graph: retry (attempt 4/30) of GET /v27.0/act_1/customconversions in [duration] after: odd [code 999]
     graph: GET /v27.0/act_1/customconversions (page 1) → 200 in [duration] [act_1]
     "));
@@ -413,9 +413,9 @@ async fn batch_entries_are_mapped_one_by_one_and_null_entries_are_retried() {
     text_settings().bind(|| {
         insta::assert_snapshot!(err, @r#"act_4, conversion 13 (""): (#100) Param name must be a string [code 100, fbtrace_id TRACE123]"#);
         insta::assert_snapshot!(log.text(), @r#"
-        graph: GET /v27.0/act_4/customconversions (page 1) → 200 in [duration] [act_4] 
+        graph: GET /v27.0/act_4/customconversions (page 1) → 200 in [duration] [act_4]
         graph: act_4: no conversion in the answer carried event_source_id, action_source_type (unknown: never a change)
-        graph: POST /v27.0/ (batch of 3) → 200 in [duration] [act_4] 
+        graph: POST /v27.0/ (batch of 3) → 200 in [duration] [act_4]
         graph: batch of 3 [act_4]: 1 ok, 1 not run or lost, 1 failed (code 100)
         graph: retry of the update of 11 in [duration] after: act_4, conversion 11 ("renamed"): the batch answer has no result for this request (not run or timed out)
         graph: POST /v27.0/11 → 200 in [duration] [act_4]
@@ -485,13 +485,13 @@ async fn a_lost_create_answer_is_resolved_by_adoption_and_a_lost_delete_by_alrea
         .count();
     assert_eq!(posts, 1);
     text_settings().bind(|| insta::assert_snapshot!(log.text(), @"
-    graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9] 
+    graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9]
     graph: act_9: no conversion in the answer carried action_source_type (unknown: never a change)
-    graph: POST /v27.0/act_9/customconversions → 500 in [duration] [act_9] 
-    graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9] 
+    graph: POST /v27.0/act_9/customconversions → 500 in [duration] [act_9]
+    graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9]
     graph: act_9: no conversion in the answer carried action_source_type (unknown: never a change)
     graph: act_9: adopted conversion 501 as the result of a create whose answer was lost
-    graph: DELETE /v27.0/500 → 502 in [duration] [act_9] 
+    graph: DELETE /v27.0/500 → 502 in [duration] [act_9]
     graph: retry of the delete of 500 in [duration] after: act_9, conversion 500: the API answered HTTP 502 without a Graph error [HTTP 502]
     graph: DELETE /v27.0/500 → 400 in [duration] [act_9]
     "));
@@ -527,12 +527,12 @@ async fn a_lost_create_with_no_match_is_sent_again() {
     );
     text_settings().bind(|| {
         insta::assert_snapshot!(log.text(), @"
-    graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9] 
-    graph: POST /v27.0/act_9/customconversions → 500 in [duration] [act_9] 
-    graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9] 
-    graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9] 
-    graph: POST /v27.0/act_9/customconversions → 200 in [duration] [act_9]
-    ");
+        graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9]
+        graph: POST /v27.0/act_9/customconversions → 500 in [duration] [act_9]
+        graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9]
+        graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9]
+        graph: POST /v27.0/act_9/customconversions → 200 in [duration] [act_9]
+        ");
     });
 }
 
@@ -602,11 +602,11 @@ async fn a_lost_create_is_not_sent_again_when_the_listing_lacks_known_conversion
          it was not sent again: check the account (convctl plan) before applying again"
     );
     text_settings().bind(|| insta::assert_snapshot!(log, @"
-    graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9] 
+    graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9]
     graph: act_9: no conversion in the answer carried event_source_id, action_source_type (unknown: never a change)
-    graph: POST /v27.0/act_9/customconversions → 500 in [duration] [act_9] 
-    graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9] 
-    graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9] 
+    graph: POST /v27.0/act_9/customconversions → 500 in [duration] [act_9]
+    graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9]
+    graph: GET /v27.0/act_9/customconversions (page 1) → 200 in [duration] [act_9]
     graph: act_9: the answer to this create was lost (An unknown error occurred) and the account's listing lacks a conversion known to be there (500), so it cannot show that the create was not made; it was not sent again: check the account (convctl plan) before applying again
     "));
 }
@@ -783,14 +783,14 @@ async fn an_unreachable_api_fails_after_a_few_quick_attempts_with_a_clear_messag
     assert_eq!(results[0].as_ref().unwrap_err().kind, ErrorKind::Network);
     assert!(!log.text().contains(TOKEN));
     text_settings().bind(|| insta::assert_snapshot!(log.text(), @"
-    graph: GET /v27.0/act_1/customconversions page 1: cannot connect to http://127.0.0.1:[port] (check --api-base and the network): Connection refused (os error 111)
+    graph: GET /v27.0/act_1/customconversions (page 1): cannot connect to http://127.0.0.1:[port] (check --api-base and the network): Connection refused (os error 111)
     graph: retry (attempt 2/30) of GET /v27.0/act_1/customconversions in [duration] after: cannot connect to http://127.0.0.1:[port] (check --api-base and the network): Connection refused (os error 111)
-    graph: GET /v27.0/act_1/customconversions page 1: cannot connect to http://127.0.0.1:[port] (check --api-base and the network): Connection refused (os error 111)
+    graph: GET /v27.0/act_1/customconversions (page 1): cannot connect to http://127.0.0.1:[port] (check --api-base and the network): Connection refused (os error 111)
     graph: retry (attempt 3/30) of GET /v27.0/act_1/customconversions in [duration] after: cannot connect to http://127.0.0.1:[port] (check --api-base and the network): Connection refused (os error 111)
-    graph: GET /v27.0/act_1/customconversions page 1: cannot connect to http://127.0.0.1:[port] (check --api-base and the network): Connection refused (os error 111)
-    graph: DELETE /v27.0/1 : cannot connect to http://127.0.0.1:[port] (check --api-base and the network): Connection refused (os error 111)
-    graph: DELETE /v27.0/1 : cannot connect to http://127.0.0.1:[port] (check --api-base and the network): Connection refused (os error 111)
-    graph: DELETE /v27.0/1 : cannot connect to http://127.0.0.1:[port] (check --api-base and the network): Connection refused (os error 111)
+    graph: GET /v27.0/act_1/customconversions (page 1): cannot connect to http://127.0.0.1:[port] (check --api-base and the network): Connection refused (os error 111)
+    graph: DELETE /v27.0/1: cannot connect to http://127.0.0.1:[port] (check --api-base and the network): Connection refused (os error 111)
+    graph: DELETE /v27.0/1: cannot connect to http://127.0.0.1:[port] (check --api-base and the network): Connection refused (os error 111)
+    graph: DELETE /v27.0/1: cannot connect to http://127.0.0.1:[port] (check --api-base and the network): Connection refused (os error 111)
     "));
 }
 
@@ -822,11 +822,11 @@ async fn fields_the_api_will_not_read_back_are_dropped_and_stay_unknown() {
         GET /v27.0/act_2/customconversions?fields=id%2Cname%2Cdescription%2Crule%2Ccustom_event_type%2Cdata_sources%2Cdefault_conversion_value%2Cis_archived%2Cis_unavailable%2Ccreation_time%2Cfirst_fired_time%2Clast_fired_time&limit=100
         ");
         insta::assert_snapshot!(log.text(), @"
-        graph: GET /v27.0/act_1/customconversions (page 1) → 400 in [duration] [act_1] 
+        graph: GET /v27.0/act_1/customconversions (page 1) → 400 in [duration] [act_1]
         graph: act_1: the API refused the full field list ((#100) Tried accessing nonexisting field (event_source_id) on node type (CustomConversion)); asking again without advanced_rule, event_source_id, pixel, action_source_type, for the rest of the run (they stay unknown)
-        graph: GET /v27.0/act_1/customconversions (page 1) → 200 in [duration] [act_1] 
+        graph: GET /v27.0/act_1/customconversions (page 1) → 200 in [duration] [act_1]
         graph: act_1: no conversion in the answer carried rule, custom_event_type, action_source_type (unknown: never a change)
-        graph: GET /v27.0/act_2/customconversions (page 1) → 200 in [duration] [act_2] 
+        graph: GET /v27.0/act_2/customconversions (page 1) → 200 in [duration] [act_2]
         graph: act_2: no conversion in the answer carried rule, custom_event_type, action_source_type (unknown: never a change)
         ");
     });

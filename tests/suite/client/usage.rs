@@ -258,7 +258,7 @@ async fn a_throttling_error_blocks_for_its_wait() {
     graph: retry (attempt 2/8) of GET /v27.0/act_1/customconversions in [duration] after: (#17) User request limit reached [code 17, subcode 2446079, fbtrace_id TRACE123]
     help: the API asks to slow down: try again later or lower --parallelism
     graph: waited [duration] before GET /v27.0/act_1/customconversions (usage/throttle pacing)
-    graph: GET /v27.0/act_1/customconversions (page 1) → 200 in [duration] [act_1] 
+    graph: GET /v27.0/act_1/customconversions (page 1) → 200 in [duration] [act_1]
     graph: act_1: no conversion in the answer carried custom_event_type, event_source_id, action_source_type (unknown: never a change)
     "));
 }

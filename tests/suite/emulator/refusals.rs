@@ -321,3 +321,54 @@ async fn the_control_route_archives_and_flags() {
     assert_eq!(status, 400, "{text}");
     insta::assert_snapshot!(text, @r#"{"error":"expected {is_archived, is_unavailable}: unknown field `archived`, expected `is_archived` or `is_unavailable` at line 1 column 11"}"#);
 }
+
+/// A rule whose only conditions are on `event` is refused at creation in the strict profile
+/// (code 100 subcode 1760020, as reported of Meta) and accepted in the lenient one; a rule with
+/// a condition on the page besides is accepted in both.
+#[tokio::test]
+async fn a_rule_on_the_event_alone_is_refused_at_creation_in_the_strict_profile() {
+    let event_only = r#"{"event":{"eq":"Purchase"}}"#;
+    let with_page = r#"{"and":[{"event":{"eq":"Purchase"}},{"url":{"i_contains":"thanks"}}]}"#;
+    for strict in [true, false] {
+        let emu = start_exactly(EmulatorConfig {
+            strict,
+            ..EmulatorConfig::default()
+        })
+        .await
+        .unwrap();
+        let (status, body) = call(
+            &emu,
+            Method::POST,
+            "act_1/customconversions",
+            &[("name", "Every purchase"), ("rule", event_only)],
+        )
+        .await;
+        if strict {
+            assert_eq!(status, 400);
+            insta::assert_json_snapshot!(body, @r#"
+            {
+              "error": {
+                "code": 100,
+                "error_subcode": 1760020,
+                "error_user_msg": "A conversion rule is required at creation time.",
+                "error_user_title": "Missing rule",
+                "fbtrace_id": "[trace]",
+                "is_transient": false,
+                "message": "(#100) Invalid parameter",
+                "type": "OAuthException"
+              }
+            }
+            "#);
+        } else {
+            assert_eq!(status, 200, "{body}");
+        }
+        let (status, body) = call(
+            &emu,
+            Method::POST,
+            "act_1/customconversions",
+            &[("name", "Purchases on thanks"), ("rule", with_page)],
+        )
+        .await;
+        assert_eq!(status, 200, "strict {strict}: {body}");
+    }
+}

@@ -59,7 +59,7 @@ async fn fields_the_api_does_not_report_never_force_a_replacement() {
 
     No changes.
     ----- stderr -----
-    graph: GET /v27.0/act_1/customconversions (page 1) → 200 in [duration] [act_1] 
+    graph: GET /v27.0/act_1/customconversions (page 1) → 200 in [duration] [act_1]
     graph: act_1: no conversion in the answer carried event_source_id, action_source_type (unknown: never a change)
     note: "Buy" (11): the API did not report event_source_id, action_source_type; unknown fields are not compared
     note: "Advanced" (12): the API did not report event_source_id, action_source_type, advanced_rule; unknown fields are not compared
