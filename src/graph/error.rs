@@ -281,6 +281,12 @@ impl GraphError {
         self
     }
 
+    /// The error without its account, for a line that names the account already.
+    pub fn without_account(mut self) -> Self {
+        self.details.account = None;
+        self
+    }
+
     /// Attaches the conversion concerned (kept when already set).
     pub(crate) fn with_conversion(mut self, id: Option<&ConversionId>, name: Option<&str>) -> Self {
         if self.details.conversion.is_none() {

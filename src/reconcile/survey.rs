@@ -142,5 +142,31 @@ pub(crate) fn cannot_list_with(
     let token = token_env
         .map(|v| format!(" with the token from {v} (its `token_env`)"))
         .unwrap_or_default();
+    let error = match error.account() {
+        Some(named) if named == account => error.clone().without_account(),
+        _ => error.clone(),
+    };
     format!("{account}: cannot list custom conversions{token}: {error}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::ErrorKind;
+
+    /// The line names the account once, whether or not the error carries it.
+    #[test]
+    fn a_failed_listing_names_its_account_once() {
+        let account = AdAccountId::parse("act_1").unwrap();
+        let carried =
+            GraphError::new(ErrorKind::Transient, "the API failed").with_account(Some(&account));
+        assert_eq!(
+            cannot_list(&account, &carried),
+            "act_1: cannot list custom conversions: the API failed"
+        );
+        let other = AdAccountId::parse("act_2").unwrap();
+        let elsewhere =
+            GraphError::new(ErrorKind::Transient, "the API failed").with_account(Some(&other));
+        assert!(cannot_list(&account, &elsewhere).contains("act_2"));
+    }
 }

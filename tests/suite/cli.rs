@@ -39,7 +39,7 @@ fn version_names_the_targeted_graph_api_version() {
     success: true
     exit_code: 0
     ----- stdout -----
-    convctl-plan 0.1.0 (Graph API v27.0)
+    convctl-plan [version] (Graph API v27.0)
     ----- stderr -----
     ");
     assert!(output.stdout.contains(convctl::DEFAULT_API_VERSION));

@@ -593,7 +593,7 @@ fn plan_through_damaging_proxy_fails_cleanly() {
     exit_code: 1
     ----- stdout -----
     ----- stderr -----
-    error: act_7600001: cannot list custom conversions: act_7600001: the API answered a list without `data`
+    error: act_7600001: cannot list custom conversions: the API answered a list without `data`
     error: no plan: fix the 1 problem(s) above
 
     == Replace(1, String("not a list"))
@@ -601,7 +601,7 @@ fn plan_through_damaging_proxy_fails_cleanly() {
     exit_code: 1
     ----- stdout -----
     ----- stderr -----
-    error: act_7600001: cannot list custom conversions: act_7600001: the API's `data` is not a list
+    error: act_7600001: cannot list custom conversions: the API's `data` is not a list
     error: no plan: fix the 1 problem(s) above
 
     == Replace(3, Number(7))
@@ -609,7 +609,7 @@ fn plan_through_damaging_proxy_fails_cleanly() {
     exit_code: 1
     ----- stdout -----
     ----- stderr -----
-    error: act_7600001: cannot list custom conversions: act_7600001: the API answered a conversion whose `creation_time` is not a string: {"creation_time":7,"custom_event_type":"PURCHASE","data_sources":[],"default_conversion_value":0,"description":"","id":"…
+    error: act_7600001: cannot list custom conversions: the API answered a conversion whose `creation_time` is not a string: {"creation_time":7,"custom_event_type":"PURCHASE","data_sources":[],"default_conversion_value":0,"description":"","id":"…
     error: no plan: fix the 1 problem(s) above
 
     == Remove(0)
@@ -617,7 +617,7 @@ fn plan_through_damaging_proxy_fails_cleanly() {
     exit_code: 1
     ----- stdout -----
     ----- stderr -----
-    error: act_7600001: cannot list custom conversions: act_7600001: the API answered a list without `data`
+    error: act_7600001: cannot list custom conversions: the API answered a list without `data`
     error: no plan: fix the 1 problem(s) above
 
     == Huge(200)
@@ -643,7 +643,7 @@ fn plan_through_damaging_proxy_fails_cleanly() {
     exit_code: 1
     ----- stdout -----
     ----- stderr -----
-    error: act_7600001: cannot list custom conversions: act_7600001: the API answered HTTP 400 without a Graph error body; check --api-base and --api-version [HTTP 400]
+    error: act_7600001: cannot list custom conversions: the API answered HTTP 400 without a Graph error body; check --api-base and --api-version [HTTP 400]
     error: no plan: fix the 1 problem(s) above
 
     == Status(404)
@@ -651,7 +651,7 @@ fn plan_through_damaging_proxy_fails_cleanly() {
     exit_code: 1
     ----- stdout -----
     ----- stderr -----
-    error: act_7600001: cannot list custom conversions: act_7600001: the API answered HTTP 404 without a Graph error body; check --api-base and --api-version [HTTP 404]
+    error: act_7600001: cannot list custom conversions: the API answered HTTP 404 without a Graph error body; check --api-base and --api-version [HTTP 404]
     error: no plan: fix the 1 problem(s) above
     "#);
 }

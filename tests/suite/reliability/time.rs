@@ -102,7 +102,7 @@ fn a_silent_server_fails_a_plan_within_its_timeout() {
     exit_code: 1
     ----- stdout -----
     ----- stderr -----
-    error: act_1: cannot list custom conversions: act_1: the command's time budget (2s) ran out while waiting for the answer to GET /v27.0/act_1/customconversions
+    error: act_1: cannot list custom conversions: the command's time budget (2s) ran out while waiting for the answer to GET /v27.0/act_1/customconversions
     error: no plan: fix the 1 problem(s) above
     ");
 }
@@ -114,7 +114,7 @@ fn a_server_that_drips_one_byte_a_second_fails_a_plan_within_its_timeout() {
     exit_code: 1
     ----- stdout -----
     ----- stderr -----
-    error: act_1: cannot list custom conversions: act_1: the command's time budget (2s) ran out while waiting for the answer to GET /v27.0/act_1/customconversions
+    error: act_1: cannot list custom conversions: the command's time budget (2s) ran out while waiting for the answer to GET /v27.0/act_1/customconversions
     error: no plan: fix the 1 problem(s) above
     ");
 }

@@ -166,7 +166,7 @@ fn suite_filters() -> Vec<(String, String)> {
     // convctl's own version, where convctl prints it, so that a release changes no snapshot.
     let version = regex::escape(env!("CARGO_PKG_VERSION"));
     filters.push((
-        format!(r#"("convctl_version": "|convctl ){version}\b"#),
+        format!(r#"("convctl_version": "|convctl(?:-[a-z]+)? ){version}\b"#),
         "${1}[version]".to_string(),
     ));
     filters
