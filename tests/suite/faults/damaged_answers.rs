@@ -505,7 +505,7 @@ fn plan_through_damaging_proxy_fails_cleanly() {
         exit_code: 1
         ----- stdout -----
         ----- stderr -----
-        error: act_7600001: cannot list custom conversions: act_7600001: the API answered HTTP 400 without a Graph error body; check --api-base and --api-version [HTTP 400]
+        error: act_7600001: cannot list custom conversions: the API answered HTTP 400 without a Graph error body; check --api-base and --api-version [HTTP 400]
         error: no plan: fix the 1 problem(s) above
 
         == Replace(0, Null)
@@ -513,7 +513,7 @@ fn plan_through_damaging_proxy_fails_cleanly() {
         exit_code: 1
         ----- stdout -----
         ----- stderr -----
-        error: act_7600001: cannot list custom conversions: act_7600001: the API answered HTTP 400 without a Graph error body; check --api-base and --api-version [HTTP 400]
+        error: act_7600001: cannot list custom conversions: the API answered HTTP 400 without a Graph error body; check --api-base and --api-version [HTTP 400]
         error: no plan: fix the 1 problem(s) above
 
         == Replace(1, String("not a list"))
@@ -521,7 +521,7 @@ fn plan_through_damaging_proxy_fails_cleanly() {
         exit_code: 1
         ----- stdout -----
         ----- stderr -----
-        error: act_7600001: cannot list custom conversions: act_7600001: the API answered HTTP 400 without a Graph error body; check --api-base and --api-version [HTTP 400]
+        error: act_7600001: cannot list custom conversions: the API answered HTTP 400 without a Graph error body; check --api-base and --api-version [HTTP 400]
         error: no plan: fix the 1 problem(s) above
 
         == Replace(3, Number(7))
@@ -538,7 +538,7 @@ fn plan_through_damaging_proxy_fails_cleanly() {
         exit_code: 1
         ----- stdout -----
         ----- stderr -----
-        error: act_7600001: cannot list custom conversions: act_7600001: the API answered HTTP 400 without a Graph error body; check --api-base and --api-version [HTTP 400]
+        error: act_7600001: cannot list custom conversions: the API answered HTTP 400 without a Graph error body; check --api-base and --api-version [HTTP 400]
         error: no plan: fix the 1 problem(s) above
 
         == Huge(200)
@@ -555,7 +555,7 @@ fn plan_through_damaging_proxy_fails_cleanly() {
         exit_code: 1
         ----- stdout -----
         ----- stderr -----
-        error: act_7600001: cannot list custom conversions: act_7600001: the API answered HTTP 400 without a Graph error body; check --api-base and --api-version [HTTP 400]
+        error: act_7600001: cannot list custom conversions: the API answered HTTP 400 without a Graph error body; check --api-base and --api-version [HTTP 400]
         error: no plan: fix the 1 problem(s) above
 
         == Status(400)
