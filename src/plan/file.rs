@@ -93,6 +93,12 @@ impl PlanDocument {
     }
 }
 
+/// Refuses a `--out` path `save` would refuse, before the plan is made: a device, a directory
+/// or a symlink that leads nowhere is told with nothing done, not after the plan was printed.
+pub fn check_save_target(path: &Path) -> Result<(), PlanFileError> {
+    save_target(path).map(drop)
+}
+
 /// Where `save` writes for `path`: `path` itself when it is a regular file or does not exist,
 /// the file a symlink points to (followed to the end) when that is one; anything else refused.
 fn save_target(path: &Path) -> Result<PathBuf, PlanFileError> {

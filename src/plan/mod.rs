@@ -21,7 +21,7 @@ mod fingerprint;
 mod request;
 pub use combine::CombineError;
 pub(crate) use compact::CompactJson;
-pub use file::{PlanFileError, PlanTextError};
+pub use file::{PlanFileError, PlanTextError, check_save_target};
 pub(crate) use fingerprint::{Unsealed, check_seal, seal};
 pub use request::RequestError;
 pub(crate) use request::update_request;

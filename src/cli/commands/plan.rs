@@ -40,6 +40,10 @@ pub(crate) fn run(global: &GlobalOptions, args: PlanArgs<'_>) -> Outcome {
         print_report(&doc, args.format, Mode::Plan, global, bound.as_ref())?;
         return Ok(exit_code(doc.has_changes()));
     }
+    if let Some(out) = args.out {
+        crate::plan::check_save_target(out)
+            .map_err(|e| Failure::new(format!("{e}; nothing was done")))?;
+    }
     let manifests = load_manifests(args.paths, global)?;
     let selected = select(manifests, args.accounts, global)?;
     let tokens = tokens_of_selected(global, &selected)?;

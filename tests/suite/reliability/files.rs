@@ -191,56 +191,46 @@ fn plan_out_follows_a_symlink_to_a_file_and_refuses_what_is_not_one() {
     std::os::unix::fs::symlink("a-dir", d.join("to-dir")).unwrap();
     std::os::unix::fs::symlink("missing/plan.json", d.join("dangling")).unwrap();
     std::os::unix::fs::symlink("/dev/null", d.join("to-null")).unwrap();
-    // Each prints the plan, as the one above did, then refuses to save it.
+    // Each is refused before the plan is made: nothing printed, nothing done.
     let runs: Vec<Run> = ["/dev/null", "a-dir", "to-dir", "dangling", "to-null"]
         .into_iter()
-        .map(|out| {
-            let mut run = sandbox_plan(d, out);
-            assert_eq!(run.stdout, printed.stdout, "{run}");
-            run.stdout = "[the plan above]\n".to_string();
-            run
-        })
+        .map(|out| sandbox_plan(d, out))
         .collect();
     insta::assert_snapshot!(transcripts(&runs), @"
     $ convctl '--sandbox=state.json' plan --out /dev/null --format json
     success: false
     exit_code: 1
     ----- stdout -----
-    [the plan above]
     ----- stderr -----
-    error: will not write the plan to /dev/null: it is a device, not a regular file; --out writes a plan only to a regular file (replaced atomically) or a new path
+    error: will not write the plan to /dev/null: it is a device, not a regular file; --out writes a plan only to a regular file (replaced atomically) or a new path; nothing was done
 
     $ convctl '--sandbox=state.json' plan --out a-dir --format json
     success: false
     exit_code: 1
     ----- stdout -----
-    [the plan above]
     ----- stderr -----
-    error: will not write the plan to a-dir: it is a directory; --out writes a plan only to a regular file (replaced atomically) or a new path
+    error: will not write the plan to a-dir: it is a directory; --out writes a plan only to a regular file (replaced atomically) or a new path; nothing was done
 
     $ convctl '--sandbox=state.json' plan --out to-dir --format json
     success: false
     exit_code: 1
     ----- stdout -----
-    [the plan above]
     ----- stderr -----
-    error: will not write the plan to to-dir: it is a symlink to [dir]/a-dir, which is a directory; --out follows symlinks to a regular file only
+    error: will not write the plan to to-dir: it is a symlink to [dir]/a-dir, which is a directory; --out follows symlinks to a regular file only; nothing was done
 
     $ convctl '--sandbox=state.json' plan --out dangling --format json
     success: false
     exit_code: 1
     ----- stdout -----
-    [the plan above]
     ----- stderr -----
-    error: will not write the plan to dangling: it is a symlink that leads nowhere (No such file or directory (os error 2)); --out follows symlinks to a regular file only
+    error: will not write the plan to dangling: it is a symlink that leads nowhere (No such file or directory (os error 2)); --out follows symlinks to a regular file only; nothing was done
 
     $ convctl '--sandbox=state.json' plan --out to-null --format json
     success: false
     exit_code: 1
     ----- stdout -----
-    [the plan above]
     ----- stderr -----
-    error: will not write the plan to to-null: it is a symlink to /dev/null, which is a device, not a regular file; --out follows symlinks to a regular file only
+    error: will not write the plan to to-null: it is a symlink to /dev/null, which is a device, not a regular file; --out follows symlinks to a regular file only; nothing was done
     ");
     assert!(
         std::fs::symlink_metadata(d.join("to-null"))
