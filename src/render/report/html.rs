@@ -985,7 +985,7 @@ mod tests {
         );
         let warnings = vec![
             format!("conversions/shop.yaml:12:5: {plain}"),
-            plain.clone(),
+            plain,
             format!("conversions/shop.yaml:12:5: {more}"),
             "\"Old\" (15) last fired 2 days ago: deleting it loses its history".to_string(),
         ];
