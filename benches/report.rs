@@ -9,7 +9,8 @@
 //! `convctl report --stats --out report.html --out report.json` runs once (its wall time is
 //! printed too), and headless Chromium loads the page: the time of a screenshot of the page
 //! (parse, style, layout, paint) less the time of the same screenshot of an empty page
-//! (Chromium's own start), best of `--runs`. Prints a Markdown table for docs/BENCHMARKS.md.
+//! (Chromium's own start), best of `--runs`. Prints Markdown tables for docs/BENCHMARKS.md:
+//! the figures, and where the bytes of each page go.
 //! Under `cargo test --all-targets` it is a smoke run at 5 accounts.
 
 #[path = "../tests/suite/support/binary.rs"]
@@ -174,6 +175,7 @@ fn main() {
     } else {
         &[&["--stats"]]
     };
+    let mut breakdowns = Vec::new();
     for extra in variants {
         let mut args = vec![
             "report",
@@ -224,6 +226,10 @@ fn main() {
                 d.as_secs_f64()
             )),
         );
+        breakdowns.push((
+            if extra.is_empty() { "" } else { " --stats" },
+            breakdown(&std::fs::read_to_string(&page).unwrap()),
+        ));
         if let Some(keep) = std::env::var_os("CONVCTL_BENCH_KEEP") {
             let mut keep = std::path::PathBuf::from(keep);
             if extra.is_empty() {
@@ -232,7 +238,65 @@ fn main() {
             std::fs::copy(&page, keep).unwrap();
         }
     }
+    let _ = writeln!(
+        out,
+        "\nWhere the bytes of the page go:\n\n| page | stylesheet | fleet and sets | account headings, table heads, warnings | conversion rows | of which sparklines | bytes a conversion (rows) |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for (variant, b) in &breakdowns {
+        let _ = writeln!(
+            out,
+            "| `convctl report{variant}` | {} kB | {} kB | {} kB | {} kB ({} rows) | {} kB | {} |",
+            b.style / 1000,
+            b.fleet / 1000,
+            b.accounts / 1000,
+            b.rows / 1000,
+            b.row_count,
+            b.sparklines / 1000,
+            b.rows / b.row_count.max(1)
+        );
+    }
     println!("{out}");
+}
+
+/// The page's bytes by part.
+struct Breakdown {
+    style: usize,
+    /// Everything before the accounts' section but the stylesheet: the verdict, the counts by
+    /// kind, the accounts needing attention, the sets.
+    fleet: usize,
+    /// The accounts' section but its conversion rows.
+    accounts: usize,
+    /// The conversion rows (one a line, starting `<tr`).
+    rows: usize,
+    row_count: usize,
+    /// The Braille pattern characters of the sparklines (3 bytes each).
+    sparklines: usize,
+}
+
+fn breakdown(page: &str) -> Breakdown {
+    let style = page
+        .split_once("<style>")
+        .and_then(|(_, rest)| rest.split_once("</style>"))
+        .map_or(0, |(css, _)| css.len());
+    let start = page.find("<section id=accounts>").unwrap_or(page.len());
+    let (before, section) = page.split_at(start);
+    let rows: Vec<&str> = section
+        .lines()
+        .filter(|line| line.starts_with("<tr"))
+        .collect();
+    let row_bytes: usize = rows.iter().map(|r| r.len() + 1).sum();
+    Breakdown {
+        style,
+        fleet: before.len() - style,
+        accounts: section.len() - row_bytes,
+        rows: row_bytes,
+        row_count: rows.len(),
+        sparklines: section
+            .chars()
+            .filter(|c| ('\u{2800}'..='\u{28ff}').contains(c))
+            .count()
+            * 3,
+    }
 }
 
 /// Wall time of a headless Chromium screenshot of `page` (a fresh profile each time).

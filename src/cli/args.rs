@@ -419,7 +419,7 @@ pub enum ReportFormat {
     Json,
     /// For a CI step summary or an issue (bounded by --max-chars).
     Markdown,
-    /// One self-contained page for a browser (inline CSS and SVG, nothing loaded).
+    /// One self-contained page for a browser (inline CSS, nothing loaded).
     Html,
 }
 

@@ -32,7 +32,8 @@ use crate::model::LiveConversion;
 use crate::model::ids::{AdAccountId, ConversionId};
 use crate::model::names::{self, quoted};
 use crate::plan::{
-    AccountPlan, Action, ConversionState, DeleteFirst, DeleteReason, ReplaceOrder, Unmanaged, seal,
+    AccountPlan, Action, ConversionState, DeleteFirst, DeleteReason, ReplaceOrder, Unmanaged,
+    flagged_warning, seal,
 };
 use identity::Matching;
 use protect::{Guard, protect_error};
@@ -428,10 +429,9 @@ impl<'a> Planner<'_, 'a> {
                 }
             };
             self.warnings.push(format!(
-                "{}: {} ({}) is {FLAGGED}{unsent}",
+                "{}: {}{unsent}",
                 entry.location,
-                quoted(&entry.name),
-                live.id
+                flagged_warning(&quoted(&entry.name), &live.id)
             ));
             return;
         }
@@ -576,9 +576,6 @@ impl<'a> Planner<'_, 'a> {
     }
 }
 
-/// What every flagged-conversion warning says (reference: Custom conversions).
-const FLAGGED: &str = "flagged by Meta: it stopped counting events; edits are refused; see Meta's flagged custom conversions help";
-
 /// A warning for each flagged conversion not already warned about on its entry.
 fn flagged_warnings(
     active: &[&LiveConversion],
@@ -587,7 +584,7 @@ fn flagged_warnings(
 ) {
     for live in active {
         if live.is_unavailable && !warned.contains(&live.id) {
-            warnings.push(format!("{} ({}) is {FLAGGED}", shown_name(live), live.id));
+            warnings.push(flagged_warning(&shown_name(live), &live.id));
         }
     }
 }

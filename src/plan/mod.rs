@@ -44,6 +44,18 @@ pub struct PlanDocument {
     pub(crate) summary: Summary,
 }
 
+/// What every warning about a flagged conversion (`is_unavailable`) says after its name and id
+/// (reference: Custom conversions).
+const FLAGGED: &str = "flagged by Meta: it stopped counting events; edits are refused; see Meta's flagged custom conversions help";
+
+/// The warning a plan gives about a flagged conversion, `"Name" (id) is flagged by Meta: …`, by
+/// its name as shown (quoted) and its id. A plan puts its entry's place before it, and what
+/// convctl does not send after it. The health report's page, whose row of the conversion says it
+/// is flagged, leaves out a warning that says no more than this.
+pub fn flagged_warning(shown_name: &str, id: &ConversionId) -> String {
+    format!("{shown_name} ({id}) is {FLAGGED}")
+}
+
 /// What to do to one ad account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccountPlan {

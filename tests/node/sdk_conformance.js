@@ -56,6 +56,20 @@ function emulatorJson(route) {
   });
 }
 
+function emulatorPost(route, body) {
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${BASE}/_emulator/${route}`,
+      {method: 'POST', headers: {'content-type': 'application/json', 'content-length': Buffer.byteLength(text)}}, res => {
+        let answer = '';
+        res.on('data', chunk => (answer += chunk));
+        res.on('end', () => resolve(JSON.parse(answer)));
+      });
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
 Object.defineProperty(FacebookAdsApi, 'GRAPH', {get: () => BASE});
 Object.defineProperty(FacebookAdsApi, 'VERSION', {get: () => 'v26.0'});
 
@@ -170,6 +184,51 @@ async function main() {
   check(response.events_received === 1, `events_received: ${JSON.stringify(response)}`);
   const fired = await new CustomConversion(ccId).get(['last_fired_time']);
   check(typeof fired.last_fired_time === 'string' && fired.last_fired_time.endsWith('+0000'), `fired: ${fired.last_fired_time}`);
+
+  // The stats edge through the SDK's own getStats: a conversion seeded with 28 days of counts
+  // (some days without events) reads back as CustomConversionStatsResult objects, one per day with
+  // events, oldest first, over two pages (25 a page) that the cursor follows.
+  const daily = {};
+  const day0 = Date.UTC(2026, 10, 9) / 1000;
+  for (let i = 0; i < 28; i++) {
+    const day = new Date((day0 + i * 86400) * 1000).toISOString().slice(0, 10);
+    daily[day] = i % 13 === 4 ? 0 : (i * 7) % 13 + 1;
+  }
+  const withEvents = Object.entries(daily).filter(([, n]) => n > 0);
+  const seeded = await emulatorPost('conversions', [{
+    account: ACCOUNT, name: 'Daily counts', custom_event_type: 'PURCHASE', event_source_id: PIXEL,
+    rule: {event: {eq: 'Purchase'}}, daily_counts: daily,
+  }]);
+  const countedId = seeded.ids[0];
+  const statFields = Object.values(bizSdk.CustomConversionStatsResult.Fields);
+  let page = await new CustomConversion(countedId).getStats(statFields, {
+    aggregation: bizSdk.CustomConversionStatsResult.Aggregation.count,
+    start_time: day0,
+    end_time: day0 + 28 * 86400,
+  });
+  const read = [...page];
+  let statPages = 1;
+  while (page.hasNext()) {
+    page = await page.next();
+    read.push(...page);
+    statPages += 1;
+  }
+  check(statPages === 2, `stats over two pages: ${statPages}`);
+  check(read.every(r => r instanceof bizSdk.CustomConversionStatsResult), 'stats are CustomConversionStatsResult objects');
+  check(read.length === withEvents.length, `one result per day with events: ${read.length} != ${withEvents.length}`);
+  read.forEach((r, i) => {
+    const [day, n] = withEvents[i];
+    check(r.aggregation === 'count', `aggregation: ${JSON.stringify(r._data)}`);
+    check(r.timestamp === `${day}T00:00:00+0000`, `timestamp ${r.timestamp} is the day's start, ${day}`);
+    check(Array.isArray(r.data) && r.data.length === 1 && r.data[0].count === n,
+      `${day}: ${JSON.stringify(r.data)} != [{"count": ${n}}]`);
+  });
+  const lastWeek = await new CustomConversion(countedId).getStats([], {
+    aggregation: 'count', start_time: `${withEvents[withEvents.length - 7][0]}T00:00:00+0000`, end_time: day0 + 28 * 86400,
+  });
+  check(lastWeek.length === 7 && !lastWeek.hasNext(), `start_time as a datetime: ${lastWeek.length} days`);
+  await expectError(() => new CustomConversion(countedId).getStats([], {aggregation: 'count', start_time: day0 + 86400, end_time: day0}),
+    100, null, 'stats: start_time after end_time');
 
   const stats = await emulatorJson('stats');
   check(stats.auth.query > 0 && stats.auth.header === 0, `the SDK sends the token in the query: ${JSON.stringify(stats.auth)}`);

@@ -19,6 +19,7 @@ import urllib.request
 from facebook_business.api import FacebookAdsApi, FacebookSession
 from facebook_business.adobjects.adaccount import AdAccount
 from facebook_business.adobjects.customconversion import CustomConversion
+from facebook_business.adobjects.customconversionstatsresult import CustomConversionStatsResult
 from facebook_business.adobjects.serverside.action_source import ActionSource
 from facebook_business.adobjects.serverside.custom_data import CustomData
 from facebook_business.adobjects.serverside.event import Event
@@ -52,8 +53,11 @@ def expect_error(call, code, subcode=None, what=""):
     raise SystemExit(f"FAILED: {what}: no FacebookRequestError")
 
 
-def emulator_json(route):
-    with urllib.request.urlopen(f"{BASE}/_emulator/{route}") as r:
+def emulator_json(route, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{BASE}/_emulator/{route}", data=data,
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request) as r:
         return json.load(r)
 
 
@@ -170,6 +174,31 @@ results = list(CustomConversion(cc_id).get_stats(params={"aggregation": "count",
 check(len(results) == 1 and type(results[0]).__name__ == "CustomConversionStatsResult", f"stats: {results}")
 check(results[0]["aggregation"] == "count" and results[0]["timestamp"].endswith("+0000"), f"stats: {results}")
 check(sum(item["count"] for item in results[0]["data"]) == 1, f"one matched event: {results}")
+# A conversion seeded with 28 days of counts (some days without events) reads back through
+# get_stats as one CustomConversionStatsResult per day with events, oldest first, over two pages
+# (25 a page) that the SDK's cursor follows.
+STATS_ROUTE = "GET /{id}/stats"
+day0 = 1_794_182_400  # 2026-11-09T00:00:00Z
+daily = {time.strftime("%Y-%m-%d", time.gmtime(day0 + i * 86400)): 0 if i % 13 == 4 else (i * 7) % 13 + 1
+         for i in range(28)}
+with_events = [(day, n) for day, n in sorted(daily.items()) if n > 0]
+counted_id = emulator_json("conversions", [{
+    "account": "act_555", "name": "Daily counts", "custom_event_type": "PURCHASE", "event_source_id": PIXEL,
+    "rule": {"event": {"eq": "Purchase"}}, "daily_counts": daily}])["ids"][0]
+calls_before = emulator_json("stats")["by_route"].get(STATS_ROUTE, 0)
+read = list(CustomConversion(counted_id).get_stats(
+    fields=[CustomConversionStatsResult.Field.aggregation, CustomConversionStatsResult.Field.data,
+            CustomConversionStatsResult.Field.timestamp],
+    params={"aggregation": CustomConversionStatsResult.Aggregation.count, "start_time": day0,
+            "end_time": day0 + 28 * 86400}))
+calls = emulator_json("stats")["by_route"].get(STATS_ROUTE, 0) - calls_before
+check(calls == 2, f"stats over two pages: {calls} requests")
+check(all(isinstance(r, CustomConversionStatsResult) for r in read), "stats are CustomConversionStatsResult objects")
+check(len(read) == len(with_events), f"one result per day with events: {len(read)} != {len(with_events)}")
+for r, (day, n) in zip(read, with_events):
+    check(r[CustomConversionStatsResult.Field.aggregation] == "count", f"aggregation: {r}")
+    check(r[CustomConversionStatsResult.Field.timestamp] == f"{day}T00:00:00+0000", f"timestamp of {day}: {r}")
+    check(r[CustomConversionStatsResult.Field.data] == [{"count": n}], f"{day}: {r} has not [{{'count': {n}}}]")
 stale = [Event(event_name="Purchase", event_time=now - 8 * 86400, action_source=ActionSource.WEBSITE,
                event_source_url="https://x", user_data=UserData(email="a@b.c", client_user_agent="ua"))]
 expect_error(lambda: EventRequest(events=stale, pixel_id=PIXEL).execute(), 100, 2804003, what="event too old")

@@ -34,8 +34,10 @@ fn chromium_renders_the_report_with_every_account_and_finding() {
         "a page, not a blank: {} bytes",
         rendering.png.len()
     );
-    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-fleet.png");
-    std::fs::write(&target, &rendering.png).unwrap();
+    // Kept for a person to look at: the page and its rendering.
+    let kept = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::write(kept.join("report-fleet.png"), &rendering.png).unwrap();
+    std::fs::write(kept.join("report-fleet.html"), &html).unwrap();
     let dom = &rendering.dom;
     for account in ["act_1", "act_2", "act_3"] {
         assert!(
@@ -62,9 +64,29 @@ fn chromium_renders_the_report_with_every_account_and_finding() {
         dom.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; \"Quotes\""),
         "the hostile name shows as written: {HOSTILE}"
     );
-    let sparklines = dom.matches("<svg>").count();
+    // A sparkline per conversion with events: a bar a day in Braille patterns, two days a
+    // character. act_1's Purchase had 3 events on 2026-11-20, 9 on 12-04 and 12 on 12-05 (the
+    // window is 2026-11-09 to 12-06): one dot, three dots and four dots, the rest empty.
+    let sparklines: Vec<&str> = dom
+        .split("<td>")
+        .filter_map(|cell| cell.split('<').next())
+        .filter(|cell| {
+            cell.chars().count() == 14
+                && cell.chars().all(|c| ('\u{2800}'..='\u{28ff}').contains(&c))
+        })
+        .collect();
+    assert_eq!(
+        sparklines.len(),
+        4,
+        "Purchase and Checkout of act_1, Signup, act_3's Purchase: {sparklines:?}"
+    );
     assert!(
-        sparklines >= 3,
-        "a sparkline per conversion with events: {sparklines}"
+        dom.contains("<td>Purchase</td><td>⠀⠀⠀⠀⠀⢀⠀⠀⠀⠀⠀⠀⢰⡇</td><td>24</td>"),
+        "act_1's Purchase, day by day"
+    );
+    // The rows that fired today have no Health cell in the markup: the stylesheet draws it.
+    assert!(
+        dom.contains("<tr><td>Signup</td><td>⠀⠀⠀⠀⠀⠀⠀⠀⠀⠀⠀⠀⠀⢸</td><td>2\n</td></tr>"),
+        "act_2's Signup fired today (2 events, the last day: a full bar)"
     );
 }

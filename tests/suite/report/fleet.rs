@@ -219,6 +219,14 @@ fn the_markdown_report_is_bounded_and_keeps_the_counts() {
 }
 
 #[test]
+fn the_html_report_is_one_page_with_each_finding_in_words_and_a_sparkline_a_conversion() {
+    let env = fleet();
+    let run = report(&env, &["--format", "html", "--stats"]);
+    assert_eq!(run.code, 0, "{run}");
+    insta::assert_snapshot!("fleet_html", filtered(&run, &run.stdout));
+}
+
+#[test]
 fn fail_on_exits_2_for_the_kinds_named_and_0_otherwise() {
     let env = fleet();
     // Each prints the report and warnings of a plain run (the report is `fleet_text`); what
