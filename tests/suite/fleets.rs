@@ -525,7 +525,7 @@ fn a_token_that_cannot_see_its_account_and_a_missing_variable_are_clear_errors()
     16 |     rule: {event: {eq: Lead}}
        |           ^^^^^^
     help: add a condition on the page or a parameter, e.g. `and: [{event: {eq: Purchase}}, {url: {i_contains: /thank-you}}]`
-    error: act_2: cannot list custom conversions with the token from TOKEN_CLIENT_A (its `token_env`): act_2: (#200) Ad account owner has NOT grant ads_management or ads_read permission to this token for act_2 [code 200, fbtrace_id [trace id]]
+    error: act_2: cannot list custom conversions with the token from TOKEN_CLIENT_A (its `token_env`): (#200) Ad account owner has NOT grant ads_management or ads_read permission to this token for act_2 [code 200, fbtrace_id [trace id]]
     help: grant the token's app ads_management on this ad account
     error: no plan: fix the 1 problem(s) above
     "#);
