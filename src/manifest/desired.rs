@@ -2,11 +2,12 @@
 
 use crate::model::event_types::{ActionSourceType, CustomEventType};
 use crate::model::ids::{AdAccountId, ConversionId, ObjectId};
-use crate::model::names::visible;
+use crate::model::names::{is_invisible, visible};
 use crate::rule::{Event, Rule};
 use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
+use unicode_width::UnicodeWidthChar;
 
 /// Where something was declared: file, 1-based line and column.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -290,36 +291,39 @@ impl fmt::Display for WithSource<'_> {
 }
 
 /// The source line under a gutter of its line number, and a caret under the column that runs
-/// to the end of the word there (a key, a value) so that the eye finds it at once.
+/// to the end of the word there (a key, a value) so that the eye finds it at once. What a reader
+/// would not see as it is (a control, a bidi override, a zero-width character) is shown as
+/// U+FFFD, so that a line of a manifest can neither reach the terminal nor hide; the caret is
+/// placed by display width (a combining accent takes no column, a wide character two).
 fn write_snippet(f: &mut fmt::Formatter<'_>, loc: &Location, line: &str) -> fmt::Result {
     let line = line.trim_end_matches(['\r', '\n']);
     let number = loc.line.to_string();
     let gutter = " ".repeat(number.len());
-    let before: String = line
+    let shown: Vec<char> = line
         .chars()
-        .take(loc.column.saturating_sub(1))
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .map(|c| if c != '\t' && is_invisible(c) { '\u{fffd}' } else { c })
         .collect();
-    let word = line
-        .chars()
-        .skip(loc.column.saturating_sub(1))
-        .take_while(|c| !c.is_whitespace() && !matches!(c, ':' | ',' | ']' | '}' | '#'))
-        .count()
-        .max(1);
-    let shown: String = line
-        .chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                '\u{fffd}'
-            } else {
-                c
-            }
+    let column = loc.column.saturating_sub(1);
+    let width = |c: &char| c.width().unwrap_or(0);
+    let before: String = shown
+        .iter()
+        .take(column)
+        .map(|c| match c {
+            '\t' => "\t".to_string(),
+            c => " ".repeat(width(c)),
         })
         .collect();
+    let word: usize = shown
+        .iter()
+        .skip(column)
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ':' | ',' | ']' | '}' | '#'))
+        .map(width)
+        .sum();
+    let shown: String = shown.into_iter().collect();
     write!(
         f,
         "\n{gutter} |\n{number} | {shown}\n{gutter} | {before}{}",
-        "^".repeat(word)
+        "^".repeat(word.max(1))
     )
 }
 

@@ -170,6 +170,29 @@ mod tests {
         assert_eq!(text(&d, &mut none), d.to_string());
     }
 
+    /// A bidi override or a zero-width character on the quoted line is shown as U+FFFD (it can
+    /// neither reorder the terminal's line nor hide), and the caret is placed by display width:
+    /// a combining accent takes no column, a wide character two.
+    #[test]
+    fn the_quoted_line_hides_nothing_and_the_caret_counts_columns() {
+        let mut d = diag();
+        d.message = "m".into();
+        d.location.as_mut().unwrap().column = 12;
+        let mut bidi = |_: &Location| Some("- name: \"a\u{202e}b\u{200b}\": x".to_string());
+        assert_eq!(
+            text(&d, &mut bidi),
+            "a,b:c.yaml:3:12: error: m\n  |\n3 | - name: \"a\u{fffd}b\u{fffd}\": x\n  |            ^^^\nhelp: fix it"
+        );
+        // "Cafe" + U+0301 is four columns; the value after it starts at column 8 of the
+        // characters but column 7 of the screen.
+        d.location.as_mut().unwrap().column = 8;
+        let mut nfd = |_: &Location| Some("Cafe\u{301}: 漢字x".to_string());
+        assert_eq!(
+            text(&d, &mut nfd),
+            "a,b:c.yaml:3:8: error: m\n  |\n3 | Cafe\u{301}: 漢字x\n  |       ^^^^^\nhelp: fix it"
+        );
+    }
+
     #[test]
     fn json_has_flat_location() {
         let v = diagnostic_json(&diag());
