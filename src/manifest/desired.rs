@@ -301,7 +301,13 @@ fn write_snippet(f: &mut fmt::Formatter<'_>, loc: &Location, line: &str) -> fmt:
     let gutter = " ".repeat(number.len());
     let shown: Vec<char> = line
         .chars()
-        .map(|c| if c != '\t' && is_invisible(c) { '\u{fffd}' } else { c })
+        .map(|c| {
+            if c != '\t' && is_invisible(c) {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
         .collect();
     let column = loc.column.saturating_sub(1);
     let width = |c: &char| c.width().unwrap_or(0);

@@ -84,7 +84,7 @@ fn names_that_differ_only_invisibly_are_shown_apart() {
     conversions/a.yaml:3:11: warning: `name` "Cafe\u0301" is not in Unicode NFC: it looks like a name typed the usual way but is another name to the API
       |
     3 |   - name: "Café"
-      |           ^^^^^^^
+      |           ^^^^^^
     help: retype it (most editors and keyboards write NFC), or convert the file to NFC
     conversions/a.yaml:6:11: warning: `name` "Pur\u200bchase" contains characters a reader cannot see (U+200B)
       |
