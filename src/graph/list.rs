@@ -450,10 +450,7 @@ impl Inner {
                 whole(&|| Settled::Alone)
             }
             Err(failure) => {
-                let wait = match &failure {
-                    FailedAttempt::Retry { wait, .. } => *wait,
-                    _ => None,
-                };
+                let wait = failure.wait();
                 let error = failure.into_error();
                 whole(&|| Settled::Again {
                     wait,
@@ -501,10 +498,7 @@ impl Inner {
                 }
                 Err(FailedAttempt::Fatal(e)) => Settled::Done(Err(e.with_account(Some(account)))),
                 Err(failure) => {
-                    let wait = match &failure {
-                        FailedAttempt::Retry { wait, .. } => *wait,
-                        _ => None,
-                    };
+                    let wait = failure.wait();
                     let error = failure.into_error();
                     t.log(|| format!("{account}: first page not read from the batch: {error}"));
                     Settled::Again {

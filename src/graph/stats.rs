@@ -329,10 +329,7 @@ impl Inner {
                             Settled::Done(Err(e.with_account(Some(account))))
                         }
                         Err(failure) => {
-                            let wait = match &failure {
-                                FailedAttempt::Retry { wait, .. } => *wait,
-                                _ => None,
-                            };
+                            let wait = failure.wait();
                             Settled::Again {
                                 wait,
                                 error: failure.into_error(),
@@ -350,10 +347,7 @@ impl Inner {
                 whole(&|| Settled::Alone)
             }
             Err(failure) => {
-                let wait = match &failure {
-                    FailedAttempt::Retry { wait, .. } => *wait,
-                    _ => None,
-                };
+                let wait = failure.wait();
                 let error = failure.into_error();
                 whole(&|| Settled::Again {
                     wait,

@@ -23,6 +23,14 @@ pub(crate) enum FailedAttempt {
 }
 
 impl FailedAttempt {
+    /// How long the API asked to wait before trying again, when it said.
+    pub(crate) fn wait(&self) -> Option<Duration> {
+        match self {
+            FailedAttempt::Retry { wait, .. } => *wait,
+            _ => None,
+        }
+    }
+
     pub(crate) fn into_error(self) -> GraphError {
         match self {
             FailedAttempt::Retry { error, .. }
